@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine: creates .venv, installs toolpool into it, then
+#   ./dev.sh demo   runs the service on its embedded defaults and sends it a real call
+#   ./dev.sh test   runs the whole test suite
+# Extra arguments go to the command (pytest for `test`).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+
+ensure_venv() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+            # Debian ships venv's ensurepip separately.
+            if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+                apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+                rm -rf "$VENV"
+                "$PYTHON" -m venv "$VENV"
+            else
+                echo "dev.sh: '$PYTHON -m venv' failed; install python3-venv" >&2
+                exit 1
+            fi
+        fi
+    fi
+    # Reinstall only when the packaging metadata changed.
+    local stamp="$VENV/.installed" want
+    want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        "$VENV/bin/python" -m pip install -q --upgrade pip
+        "$VENV/bin/python" -m pip install -q -e '.[test]'
+        echo "$want" > "$stamp"
+    fi
+}
+
+cmd=${1:-}
+shift || true
+case "$cmd" in
+    demo)
+        ensure_venv
+        exec "$VENV/bin/toolpool" demo "$@"
+        ;;
+    test)
+        ensure_venv
+        exec "$VENV/bin/python" -m pytest "$@"
+        ;;
+    *)
+        echo "usage: ./dev.sh demo | ./dev.sh test [pytest args]" >&2
+        exit 2
+        ;;
+esac

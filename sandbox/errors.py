@@ -1,0 +1,154 @@
+"""The one error tree of the sandbox library.
+
+Everything the library raises derives from ``ToolpoolError``::
+
+    ToolpoolError
+    ├── InvalidInput            the caller's mistake (conv.json, args, limits); names the field
+    ├── ConfinementUnavailable  the host cannot confine a child; names the missing feature
+    ├── PoolUnavailable         the pool is closed or cannot produce a child
+    └── ToolFailure             the tool failed; becomes a Result with a status, never an RPC error
+        ├── CompileFailure          compile_error
+        ├── ToolRuntimeFailure      runtime_error
+        ├── InvalidReturn           invalid_return
+        ├── DeadlineExceeded        timeout
+        ├── MemoryLimitExceeded     memory_limit
+        ├── CpuLimitExceeded        cpu_limit
+        ├── OutputLimitExceeded     output_limit
+        ├── FunctionNotFound        not_found
+        └── InternalFailure         internal_error
+
+``ToolFailure`` values are data: ``failure.to_error_info()`` gives the result's
+``error`` object and ``failure.status`` its status. The service translates
+``InvalidInput``, ``ConfinementUnavailable`` and ``PoolUnavailable`` to RPC codes in one
+place (``worker/translate.py``); a ``ToolFailure`` always travels inside a result.
+"""
+
+from __future__ import annotations
+
+from sandbox.result import ErrorInfo, Status
+
+
+class ToolpoolError(Exception):
+    """Base of every error the sandbox library raises."""
+
+
+class InvalidInput(ToolpoolError):
+    """The caller sent something malformed. ``field`` names where, as a dotted path."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class ConfinementUnavailable(ToolpoolError):
+    """The host lacks a kernel feature the confinement needs, or the self-test failed."""
+
+    def __init__(self, feature: str, detail: str):
+        super().__init__(f"confinement unavailable: {feature}: {detail}")
+        self.feature = feature
+        self.detail = detail
+
+
+class PoolUnavailable(ToolpoolError):
+    """The pool is closed or draining, or cannot produce a child in time."""
+
+
+class ToolFailure(ToolpoolError):
+    """A call failed because of the tool. Carried as a result, not raised past the pool."""
+
+    status: Status = Status.INTERNAL_ERROR
+    kind: str = "InternalError"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str | None = None,
+        file: str | None = None,
+        line: int | None = None,
+        traceback: str | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        if kind is not None:
+            self.kind = kind
+        self.file = file
+        self.line = line
+        self.traceback = traceback
+
+    def to_error_info(self) -> ErrorInfo:
+        return ErrorInfo(
+            kind=self.kind,
+            message=self.message,
+            file=self.file,
+            line=self.line,
+            traceback=self.traceback,
+        )
+
+
+class CompileFailure(ToolFailure):
+    status = Status.COMPILE_ERROR
+    kind = "CompileError"
+
+
+class ToolRuntimeFailure(ToolFailure):
+    status = Status.RUNTIME_ERROR
+    kind = "RuntimeError"
+
+
+class InvalidReturn(ToolFailure):
+    """The tool returned something the platform cannot act on. ``field`` names it."""
+
+    status = Status.INVALID_RETURN
+    kind = "InvalidReturn"
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class DeadlineExceeded(ToolFailure):
+    status = Status.TIMEOUT
+    kind = "Timeout"
+
+
+class MemoryLimitExceeded(ToolFailure):
+    status = Status.MEMORY_LIMIT
+    kind = "MemoryLimit"
+
+
+class CpuLimitExceeded(ToolFailure):
+    status = Status.CPU_LIMIT
+    kind = "CpuLimit"
+
+
+class OutputLimitExceeded(ToolFailure):
+    status = Status.OUTPUT_LIMIT
+    kind = "OutputLimit"
+
+
+class FunctionNotFound(ToolFailure):
+    status = Status.NOT_FOUND
+    kind = "NotFound"
+
+
+class InternalFailure(ToolFailure):
+    status = Status.INTERNAL_ERROR
+    kind = "InternalError"
+
+
+FAILURE_BY_STATUS: dict[Status, type[ToolFailure]] = {
+    cls.status: cls
+    for cls in (
+        CompileFailure,
+        ToolRuntimeFailure,
+        InvalidReturn,
+        DeadlineExceeded,
+        MemoryLimitExceeded,
+        CpuLimitExceeded,
+        OutputLimitExceeded,
+        FunctionNotFound,
+        InternalFailure,
+    )
+}

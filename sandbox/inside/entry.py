@@ -1,0 +1,229 @@
+"""The child's side of a call: read a request, run the tool, write a reply.
+
+This module runs in the confined child, beside tenant code, after confinement. Nothing
+it produces is trusted by the supervisor: the reply is plain JSON that the supervisor
+parses with size caps and validates (``sandbox/normalize.py``). Its job is to give the
+supervisor the best description it can of what happened: the return value and state as
+plain data, the effects of ``conv`` methods, the logs, and for a failure a status with
+an error trimmed to the customer's own file and line.
+
+``run_request`` is a pure function of (request, code) so that the in-process "floor"
+baseline and unit tests can call it without a process around it.
+"""
+
+from __future__ import annotations
+
+import json
+import marshal
+import os
+import resource
+import signal
+import types
+from typing import Any
+
+from sandbox import protocol
+from sandbox.inside.conv import Conversation
+from sandbox.inside.guards import make_globals
+from sandbox.inside.logs import Log
+from sandbox.inside.values import UnstorableValue, to_plain
+
+# The request frame is written by the trusted supervisor; this cap only guards against
+# a supervisor bug, not against an attacker.
+REQUEST_CAP = 64 * 1024 * 1024
+
+# Exit codes the supervisor's verdict logic understands (see sandbox/verdict.py).
+EXIT_OK = 0
+EXIT_MEMORY = 3
+EXIT_INTERNAL = 4
+
+
+def _json_size(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def _trimmed_traceback(exc: BaseException, filename: str, source: str) -> tuple[str, int | None]:
+    """Format the traceback keeping only frames of the customer's file.
+
+    Returns the text and the line of the innermost customer frame.
+    """
+    lines = source.splitlines()
+    out = ["Traceback (most recent call last):"]
+    last_line: int | None = None
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename == filename:
+            lineno = tb.tb_lineno
+            last_line = lineno
+            out.append(f'  File "{filename}", line {lineno}, in {code.co_name}')
+            if 0 < lineno <= len(lines):
+                out.append(f"    {lines[lineno - 1].strip()}")
+        tb = tb.tb_next
+    if last_line is None and isinstance(exc, SyntaxError) and exc.lineno:
+        last_line = exc.lineno
+    out.append(_describe(exc))
+    return "\n".join(out), last_line
+
+
+def _describe(exc: BaseException) -> str:
+    name = type(exc).__name__
+    try:
+        text = str(exc)
+    except BaseException:  # a tool-defined __str__ may raise anything
+        text = "<exception message could not be rendered>"
+    return f"{name}: {text}" if text else name
+
+
+def _failure(status: str, kind: str, message: str, *, file: str | None = None,
+             line: int | None = None, traceback: str | None = None) -> dict[str, Any]:
+    return {
+        "outcome": "failed",
+        "status": status,
+        "error": {"kind": kind, "message": message, "file": file, "line": line, "traceback": traceback},
+    }
+
+
+def _usage() -> dict[str, Any]:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return {"cpu_ms": (ru.ru_utime + ru.ru_stime) * 1000.0, "peak_rss_bytes": ru.ru_maxrss * 1024}
+
+
+def _call_tool(fn: types.FunctionType, conv: Conversation, args: Any) -> Any:
+    if isinstance(args, list):
+        return fn(conv, *args)
+    return fn(conv, **args)
+
+
+def _load_function(code_bytes: bytes, request: dict, log: Log, namespace_cache: dict | None):
+    """Execute the module body (or reuse it in reuse mode) and find the function."""
+    filename = request["filename"]
+    namespace = namespace_cache.get(filename) if namespace_cache is not None else None
+    if namespace is None:
+        namespace = make_globals(request["policy"], {"log": log, "Conversation": Conversation})
+        exec(marshal.loads(code_bytes), namespace)  # noqa: S102 - RestrictedPython-compiled code
+        if namespace_cache is not None:
+            namespace_cache[filename] = namespace
+    else:
+        namespace["log"] = log
+    fn = namespace.get(request["function"])
+    if type(fn) is not types.FunctionType or fn.__code__.co_filename != filename:
+        return None
+    return fn
+
+
+def run_request(request: dict, code_bytes: bytes, namespace_cache: dict | None = None) -> dict[str, Any]:
+    """Run one call and describe its outcome as plain data. Never raises."""
+    limits = request["limits"]
+    filename = request["filename"]
+    log = Log(limits)
+    reply: dict[str, Any]
+    try:
+        conv = Conversation(
+            request["conv"], function=request["function"], secrets=request["secrets"], log=log
+        )
+        fn = _load_function(code_bytes, request, log, namespace_cache)
+        if fn is None:
+            reply = _failure(
+                "not_found", "NotFound",
+                f"{filename} defines no function named {request['function']!r}", file=filename,
+            )
+        else:
+            returned = _call_tool(fn, conv, request["args"])
+            reply = _describe_return(returned, conv, limits)
+    except MemoryError:
+        reply = _failure("memory_limit", "MemoryLimit",
+                         f"the tool exceeded its memory limit of {limits['memory_bytes']} bytes",
+                         file=filename)
+    except BaseException as exc:  # noqa: BLE001 - every tool exception is a runtime_error result
+        text, line = _trimmed_traceback(exc, filename, request["source"])
+        reply = _failure("runtime_error", type(exc).__name__, _describe(exc),
+                         file=filename, line=line, traceback=text)
+    reply["logs"] = log._export()
+    reply["log_overflow"] = log.overflowed
+    return reply
+
+
+def _describe_return(returned: Any, conv: Conversation, limits: dict) -> dict[str, Any]:
+    try:
+        plain_return = to_plain(returned, "return")
+    except UnstorableValue as exc:
+        return _failure("invalid_return", "InvalidReturn", str(exc))
+    try:
+        state = conv._export_state()
+    except UnstorableValue as exc:
+        return _failure("runtime_error", "StateValueError", str(exc))
+    if _json_size(plain_return) > limits["return_bytes"]:
+        return _failure("output_limit", "OutputLimit",
+                        f"the return value exceeds {limits['return_bytes']} bytes")
+    if _json_size(state) > limits["state_bytes"]:
+        return _failure("output_limit", "OutputLimit",
+                        f"the state exceeds {limits['state_bytes']} bytes")
+    return {"outcome": "returned", "return": plain_return, "state": state, "effects": conv._effects()}
+
+
+def _lower_rlimit(which: int, soft: int, hard: int) -> None:
+    _, current_hard = resource.getrlimit(which)
+    if current_hard != resource.RLIM_INFINITY:
+        hard = min(hard, current_hard)
+        soft = min(soft, hard)
+    resource.setrlimit(which, (soft, hard))
+
+
+def _apply_call_limits(limits: dict, max_calls: int) -> None:
+    """Lower the ceiling rlimits the child was confined with to this call's values.
+
+    Lowering a hard limit is irreversible. A reused child (max_calls > 1) keeps the
+    limits of its first call (same tenant, same tool) and a CPU budget for all its calls.
+    """
+    mem = limits["memory_bytes"]
+    _lower_rlimit(resource.RLIMIT_AS, mem, mem)
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = int(used.ru_utime + used.ru_stime) + limits["cpu_seconds"] * max_calls
+    # Soft below hard so that an overrun is a distinct SIGXCPU before the SIGKILL.
+    _lower_rlimit(resource.RLIMIT_CPU, cpu, cpu + 1)
+
+
+def _encode_reply(reply: dict) -> bytes:
+    try:
+        return json.dumps(reply, ensure_ascii=False, separators=(",", ":")).encode()
+    except (TypeError, ValueError, RecursionError):
+        # to_plain guarantees plain data; reaching this is a runtime bug, said so plainly.
+        return json.dumps(_failure("internal_error", "InternalError", "reply could not be encoded")).encode()
+
+
+def serve(channel_fd: int, *, max_calls: int = 1) -> None:
+    """Serve up to ``max_calls`` requests on the channel, then exit the process.
+
+    After each reply the child waits for the next request or for EOF: the supervisor
+    reads the child's kernel usage figures while it is still alive, then closes.
+    """
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the deadline timer kills outright
+    namespace_cache: dict | None = {} if max_calls > 1 else None
+    calls = 0
+    while calls < max_calls:
+        frame = protocol.read_frame(channel_fd, REQUEST_CAP)
+        if frame is None:
+            break
+        code_bytes, request_json = marshal.loads(frame)
+        request = json.loads(request_json)
+        if request.get("op") == "selftest":
+            from sandbox.inside.probes import run_probes  # pre-imported by the template
+
+            protocol.write_frame(channel_fd, json.dumps({"probes": run_probes()}).encode())
+            break
+        if calls == 0:
+            _apply_call_limits(request["limits"], max_calls)
+        signal.setitimer(signal.ITIMER_REAL, max(request["deadline_ms"], 1) / 1000.0)
+        try:
+            reply = run_request(request, code_bytes, namespace_cache)
+            reply["usage"] = _usage()
+            payload = _encode_reply(reply)
+        except MemoryError:
+            os._exit(EXIT_MEMORY)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        protocol.write_frame(channel_fd, payload)
+        calls += 1
+    # Wait for the supervisor to close its end (it reads /proc usage first).
+    while protocol.read_frame(channel_fd, REQUEST_CAP) is not None:
+        pass
+    os._exit(EXIT_OK)

@@ -1,0 +1,215 @@
+"""Turning a tool's values into plain JSON data, inside the child.
+
+Runs in the confined child, beside hostile tool code, and trusts nothing about the
+values it is handed: a tool can pass subclasses of ``str``/``dict``/``int`` whose
+``__eq__``, ``__hash__``, ``__iter__`` or ``__str__`` lie, objects whose ``__class__``
+is a property, cycles, and structures built to be expensive to walk.
+
+So ``to_plain`` accepts only *exact* types (``type(v) is dict``, never ``isinstance``),
+reads containers through the C-level methods of those exact types, and never calls a
+method the tool could have defined. Its output is made of fresh ``dict``/``list``
+objects holding exact ``str``/``int``/``float``/``bool``/``None`` values, so it is safe
+to hand to ``json.dumps``. The walk is bounded: depth, number of values and integer
+size are capped, and a container that contains itself is refused.
+
+Everything refused raises ``UnstorableValue`` naming the place, e.g.
+``state['x']['a'][2]: a set cannot be stored; use a list``.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+from typing import Any
+
+MAX_DEPTH = 64
+"""How many containers deep a value may nest below the root it is converted from."""
+
+MAX_VALUES = 1_000_000
+"""How many values (scalars and containers) one conversion may visit."""
+
+MAX_INT_BITS = 14_000
+"""Largest integer, in bits, that can be stored.
+
+CPython refuses int<->str conversion past 4300 decimal digits (about 14284 bits), so a
+larger int would break ``json.dumps`` in the child or ``json.loads`` in the supervisor.
+"""
+
+_KEY_SHOWN_CHARS = 40
+_TYPE_NAME_CHARS = 60
+# The getset descriptor behind ``cls.__name__``. Calling it directly reads the C-level
+# type name, so a metaclass defined by the tool cannot substitute its own ``__name__``.
+_RAW_TYPE_NAME = type.__dict__["__name__"]
+
+
+class UnstorableValue(TypeError):
+    """A value that cannot become plain JSON data. ``path`` says where it sits.
+
+    A ``TypeError`` so that a tool assigning ``conv.state.s = {1}`` sees the error type
+    Python programmers expect for "wrong kind of value".
+    """
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+def to_plain(value: Any, path: str, *, max_depth: int = MAX_DEPTH, max_values: int = MAX_VALUES) -> Any:
+    """Return a plain-JSON copy of ``value`` or raise ``UnstorableValue``.
+
+    ``path`` names the root in messages (``"state['x']"``, ``"return"``). Tuples become
+    lists; ints, bools and big ints keep their exact type. The caller is responsible for
+    byte-size caps: this function bounds work, not output size.
+    """
+    return _Walk(path, max_depth, max_values).convert(value, 0)
+
+
+def type_name(cls: type) -> str:
+    """The C-level name of ``cls``, shortened; never runs tool code."""
+    name = _RAW_TYPE_NAME.__get__(cls, type)
+    if len(name) > _TYPE_NAME_CHARS:
+        return name[:_TYPE_NAME_CHARS] + "..."
+    return name
+
+
+def show_key(key: str) -> str:
+    """``repr`` of an exact str, shortened for use in a path."""
+    if len(key) > _KEY_SHOWN_CHARS:
+        key = key[:_KEY_SHOWN_CHARS] + "..."
+    return repr(key)
+
+
+class _Walk:
+    """One conversion: the limits, the running budget and the path of the current value."""
+
+    def __init__(self, root: str, max_depth: int, max_values: int):
+        self.root = root
+        self.max_depth = max_depth
+        self.values_left = max_values
+        # Segments such as "['a']" and "[2]", pushed and popped around each child, so a
+        # path string is only built when something is refused.
+        self.segments: list[str] = []
+        # ids of the containers between the root and the current value: a cycle check.
+        self.open_containers: set[int] = set()
+
+    def refuse(self, reason: str) -> UnstorableValue:
+        return UnstorableValue(self.root + "".join(self.segments), reason)
+
+    def convert(self, value: Any, depth: int) -> Any:
+        self.values_left -= 1
+        if self.values_left < 0:
+            raise self.refuse("the value is too large to store (too many items)")
+        cls = type(value)
+        if value is None or cls is bool:
+            return value
+        if cls is str:
+            return self.text(value)
+        if cls is int:
+            return self.integer(value)
+        if cls is float:
+            return self.real(value)
+        if cls is dict or cls is list or cls is tuple:
+            return self.container(value, cls, depth)
+        raise self.refuse(refusal_reason(value))
+
+    def text(self, value: str) -> str:
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise self.refuse("a str with a lone surrogate cannot be stored; it is not valid UTF-8") from None
+        return value
+
+    def integer(self, value: int) -> int:
+        bits = value.bit_length()
+        if bits > MAX_INT_BITS:
+            raise self.refuse(f"an int of {bits} bits cannot be stored (limit {MAX_INT_BITS} bits)")
+        return value
+
+    def real(self, value: float) -> float:
+        if math.isnan(value):
+            raise self.refuse("NaN cannot be stored; JSON has no NaN")
+        if math.isinf(value):
+            raise self.refuse("infinity cannot be stored; JSON has no infinity")
+        return value
+
+    def container(self, value: dict | list | tuple, cls: type, depth: int) -> dict | list:
+        if depth >= self.max_depth:
+            raise self.refuse(f"the value is nested more than {self.max_depth} levels deep")
+        marker = id(value)
+        if marker in self.open_containers:
+            raise self.refuse("the value contains itself; only trees of plain data can be stored")
+        self.open_containers.add(marker)
+        try:
+            if cls is dict:
+                return self.mapping(value, depth + 1)
+            return self.sequence(value, depth + 1)
+        finally:
+            self.open_containers.discard(marker)
+
+    def mapping(self, value: dict, depth: int) -> dict:
+        out: dict[str, Any] = {}
+        # ``value`` is an exact dict, so dict.items runs no tool code; the keys are
+        # checked to be exact str before they are hashed into ``out``.
+        for key, item in dict.items(value):
+            if type(key) is not str:
+                raise self.refuse(f"a dict key of type {type_name(type(key))} cannot be stored; keys must be str")
+            self.segments.append(f"[{show_key(key)}]")
+            out[self.text(key)] = self.convert(item, depth)
+            self.segments.pop()
+        return out
+
+    def sequence(self, value: list | tuple, depth: int) -> list:
+        out: list[Any] = []
+        # Exact list/tuple: iteration is the C-level one, no tool-defined __iter__.
+        for index, item in enumerate(value):
+            self.segments.append(f"[{index}]")
+            out.append(self.convert(item, depth))
+            self.segments.pop()
+        return out
+
+
+_ITERATOR_TYPES = (
+    types.GeneratorType,
+    range,
+    map,
+    filter,
+    zip,
+    enumerate,
+    reversed,
+    type({}.keys()),
+    type({}.values()),
+    type({}.items()),
+)
+
+_PLAIN_BASES = (str, int, float, dict, list, tuple)
+
+
+def refusal_reason(value: Any) -> str:
+    """Why ``value`` (not plain data) cannot be stored, with a hint. Runs no tool code.
+
+    Only ``type(value)`` and ``issubclass`` on it are consulted: both read C-level type
+    data, unlike ``isinstance``, which may consult a tool-defined ``__class__``.
+    """
+    cls = type(value)
+    name = type_name(cls)
+    if issubclass(cls, (set, frozenset)):
+        return "a set cannot be stored; use a list"
+    if issubclass(cls, (bytes, bytearray, memoryview)):
+        return "bytes cannot be stored; decode them to a str"
+    if issubclass(cls, _ITERATOR_TYPES):
+        return f"a {name} cannot be stored; use list(...)"
+    for base in _PLAIN_BASES:
+        if issubclass(cls, base):
+            base_name = type_name(base)
+            return f"a {base_name} subclass ({name}) cannot be stored; use a plain {base_name}"
+    if issubclass(cls, type):
+        return "a class cannot be stored"
+    if issubclass(cls, types.ModuleType):
+        return "a module cannot be stored"
+    if callable(value):
+        return "a function cannot be stored"
+    if name in ("datetime", "date", "time", "timedelta", "Decimal"):
+        return f"a {name} cannot be stored; convert it to a str (or a number) first"
+    return f"a value of type {name} cannot be stored; use dict, list, str, int, float, bool or None"

@@ -1,0 +1,117 @@
+"""The policy a tool runs under, as frozen data.
+
+A ``Policy`` names everything a tool may use: the modules it may import (and which
+names of each), the builtins, the attribute names that are always refused, and the
+resource ``Limits``. Anything the policy does not name is refused. The default tables
+live in ``sandbox/policy_tables.py``, a data-only module with a reason beside each
+entry. Build variants with the ``with_*`` methods; a policy is never mutated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from sandbox import policy_tables
+
+START_FUNCTION = "start_function"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-call resource limits. Each overrun has its own status."""
+
+    # Wall clock: the caller's deadline is capped by the tool kind's default.
+    start_deadline_ms: int = 1_000  # start_function: the greeting waits on it
+    deadline_ms: int = 5_000  # every other tool
+    # CPU seconds (RLIMIT_CPU counts whole seconds). Soft limit -> SIGXCPU -> cpu_limit;
+    # the hard limit one second later is the kernel's SIGKILL backstop.
+    cpu_seconds: int = 2
+    memory_bytes: int = 256 * 1024 * 1024  # address space of the child
+    # Output caps, each checked on the serialized JSON size.
+    return_bytes: int = 64 * 1024
+    state_bytes: int = 1024 * 1024
+    log_bytes: int = 64 * 1024
+    log_records: int = 1_000
+    # Files: the child's private /tmp and any file it writes.
+    tmp_bytes: int = 4 * 1024 * 1024
+    file_size_bytes: int = 1024 * 1024
+    open_files: int = 32
+    # Compile-time input cap.
+    source_bytes: int = 512 * 1024
+
+    def deadline_for(self, function: str, requested_ms: int | None) -> int:
+        """The effective deadline: the caller's, capped by the tool kind's default."""
+        cap = self.start_deadline_ms if function == START_FUNCTION else self.deadline_ms
+        if requested_ms is None or requested_ms <= 0:
+            return cap
+        return min(int(requested_ms), cap)
+
+    def reply_bytes(self) -> int:
+        """Largest reply the supervisor will read from a child before calling it output_limit."""
+        return self.return_bytes + self.state_bytes + self.log_bytes + 64 * 1024
+
+    def with_(self, **changes: Any) -> Limits:
+        for name, value in changes.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"limits.{name} must be a positive integer, got {value!r}")
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class ModuleRule:
+    """One importable module: the names a tool may take from it, and why it is allowed."""
+
+    reason: str
+    names: frozenset[str]
+
+
+def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class Policy:
+    modules: Mapping[str, ModuleRule] = field(
+        default_factory=lambda: _frozen(
+            {name: ModuleRule(reason, frozenset(names)) for name, (reason, names) in policy_tables.MODULES.items()}
+        )
+    )
+    builtins: Mapping[str, str] = field(default_factory=lambda: _frozen(policy_tables.BUILTINS))
+    forbidden_attributes: Mapping[str, str] = field(
+        default_factory=lambda: _frozen(policy_tables.FORBIDDEN_ATTRIBUTES)
+    )
+    limits: Limits = field(default_factory=Limits)
+
+    def with_limits(self, **changes: Any) -> Policy:
+        return dataclasses.replace(self, limits=self.limits.with_(**changes))
+
+    def with_module(self, name: str, reason: str, names: frozenset[str] | set[str]) -> Policy:
+        modules = dict(self.modules)
+        modules[name] = ModuleRule(reason, frozenset(names))
+        return dataclasses.replace(self, modules=_frozen(modules))
+
+    def without_module(self, name: str) -> Policy:
+        modules = dict(self.modules)
+        modules.pop(name, None)
+        return dataclasses.replace(self, modules=_frozen(modules))
+
+    def fingerprint(self) -> str:
+        """A content hash of the compile-relevant parts, used as part of the compile cache key."""
+        blob = json.dumps(
+            {
+                "modules": {k: sorted(v.names) for k, v in sorted(self.modules.items())},
+                "builtins": sorted(self.builtins),
+                "forbidden": sorted(self.forbidden_attributes),
+                "source_bytes": self.limits.source_bytes,
+            },
+            sort_keys=True,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+DEFAULT_POLICY = Policy()

@@ -1,0 +1,577 @@
+"""The supervisor's pool of confined, single-use children.
+
+Runs in the trusted server (or CLI) process and never runs tool code. Its verbs are
+start, acquire, execute, kill, release, close. It starts ``sandbox.template`` (a small
+exec'd interpreter that never imports grpc), asks it for children ahead of demand and
+receives each child's channel and pidfd over a unix socket. A call then costs one
+frame each way on an already-confined child; forking and confinement happen off the
+critical path.
+
+Deadlines: the child arms its own ITIMER_REAL (SIGALRM, default action: terminate) at
+the call's deadline, and the supervisor's wait on the channel ends at the same deadline
+with a SIGKILL through the pidfd, which a tool cannot catch or block. Whichever comes
+first ends the call; the verdict is ``timeout`` either way.
+
+Usage figures come from the kernel: ``/proc/PID/schedstat`` and ``VmHWM`` read while a
+replying child waits for EOF, or the template's ``wait4`` rusage for a child that died.
+
+Modes:
+  fresh  every call gets a process that has never run another call (the default);
+  reuse  a child serves up to ``reuse_max_calls`` calls of ONE (tenant, version, policy)
+         key, like a warm Lambda container. It gives up: module globals, caches and any
+         object a tool hides persist between that key's calls (conversations of the same
+         tenant can see each other's residue); CPU time is budgeted per process, not per
+         call; a tool that corrupts its interpreter affects that key's later calls.
+         Children are never shared between tenants in either mode.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import json
+import logging
+import queue
+import marshal
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox import call as call_mod
+from sandbox import protocol, verdict
+from sandbox.confine import ConfinementConfig, check_probe_results
+from sandbox.errors import (
+    ConfinementUnavailable,
+    FunctionNotFound,
+    PoolUnavailable,
+)
+from sandbox.policy import Limits
+from sandbox.result import ErrorInfo, Result, Status, Usage
+
+log = logging.getLogger("toolpool.pool")
+
+_DEATH_WAIT_S = 5.0
+_SELFTEST_DEADLINE_MS = 5_000
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    mode: str = "fresh"  # "fresh" or "reuse"
+    ready_children: int = 4
+    reuse_max_calls: int = 100
+    reuse_idle_seconds: float = 60.0
+    # The ceiling every child is confined with; each call lowers its own limits below it.
+    limits: Limits = field(default_factory=Limits)
+    confinement: ConfinementConfig = field(default_factory=ConfinementConfig)
+    acquire_timeout_s: float = 5.0
+    python: str = sys.executable
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("fresh", "reuse"):
+            raise ValueError(f"mode must be 'fresh' or 'reuse', got {self.mode!r}")
+        if self.ready_children < 1:
+            raise ValueError("ready_children must be at least 1")
+        if self.reuse_max_calls < 1:
+            raise ValueError("reuse_max_calls must be at least 1")
+
+    @property
+    def max_calls_per_child(self) -> int:
+        return self.reuse_max_calls if self.mode == "reuse" else 1
+
+
+class _Child:
+    """The supervisor's handle on one child: its channel, its pidfd, its fate."""
+
+    def __init__(self, pid: int, uid: int, channel: socket.socket, pidfd: int, generation: int):
+        self.pid = pid
+        self.uid = uid
+        self.channel = channel
+        self.pidfd = pidfd
+        self.generation = generation
+        self.calls = 0
+        self.key: tuple | None = None
+        self.last_used = time.monotonic()
+        self.exited = threading.Event()
+        self.death: verdict.Death | None = None
+        # kill() and close() may race (a deadline vs. pool shutdown); a closed pidfd's
+        # number could be reused by another child's pidfd, so both hold this lock.
+        self._fd_lock = threading.Lock()
+
+    def kill(self) -> None:
+        """SIGKILL through the pidfd: it names this process, never a recycled pid."""
+        with self._fd_lock:
+            if self.pidfd < 0:
+                return
+            try:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def close(self) -> None:
+        with self._fd_lock:
+            self.channel.close()
+            if self.pidfd >= 0:
+                os.close(self.pidfd)
+                self.pidfd = -1
+
+    def kernel_usage(self) -> tuple[float, int]:
+        """CPU ms and peak RSS bytes of a live child, from the kernel."""
+        try:
+            with open(f"/proc/{self.pid}/schedstat", "rb") as f:
+                cpu_ms = int(f.read().split()[0]) / 1e6
+            with open(f"/proc/{self.pid}/status", "rb") as f:
+                for line in f:
+                    if line.startswith(b"VmHWM:"):
+                        return cpu_ms, int(line.split()[1]) * 1024
+        except (OSError, ValueError, IndexError):
+            pass
+        return 0.0, 0
+
+
+class Pool:
+    def __init__(self, config: PoolConfig | None = None):
+        self.config = config or PoolConfig()
+        self._lock = threading.Condition()
+        self._ready: collections.deque[_Child] = collections.deque()
+        self._idle: dict[tuple, list[_Child]] = {}
+        self._children: dict[int, _Child] = {}
+        self._spawning = 0
+        self._closed = False
+        self._started = False
+        self._ctl: socket.socket | None = None
+        self._template: subprocess.Popen | None = None
+        self._manager: threading.Thread | None = None
+        self._generation = 0
+        self._in_flight = 0
+        self.counters: collections.Counter[str] = collections.Counter()
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the template and prove the confinement holds. Raises ConfinementUnavailable."""
+        if self._started:
+            return
+        first: queue.Queue[BaseException | None] = queue.Queue(maxsize=1)
+        self._manager = threading.Thread(target=self._manage, args=(first,),
+                                         name="toolpool-pool-manager", daemon=True)
+        self._manager.start()
+        error = first.get()
+        if error is not None:
+            self._manager.join()
+            raise error
+        self._started = True
+        try:
+            self.selftest()
+        except BaseException:
+            self.close()
+            raise
+
+    def _manage(self, first: queue.Queue) -> None:
+        """Start, read and restart the template, all from this one thread.
+
+        The template asks for PR_SET_PDEATHSIG, which fires when the THREAD that forked
+        it exits; so the thread that starts a template must outlive it. A template
+        that dies is replaced at once, with a back-off if replacements keep failing.
+        """
+        failures = 0
+        while not self._closed:
+            try:
+                ctl, proc = self._start_template()
+            except ConfinementUnavailable as exc:
+                if first is not None:
+                    first.put(exc)
+                    return
+                failures += 1
+                log.critical("cannot restart the template (attempt %d): %s", failures, exc)
+                time.sleep(min(0.1 * 2 ** failures, 5.0))
+                continue
+            if first is not None:
+                first.put(None)
+                first = None
+            failures = 0
+            with self._lock:
+                if self._closed:
+                    ctl.shutdown(socket.SHUT_RDWR)
+            self._read_control(ctl, self._generation)
+            self._on_template_lost(ctl, proc, self._generation)
+
+    def _start_template(self) -> tuple[socket.socket, subprocess.Popen]:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        cmd = [self.config.python, "-I", "-m", "sandbox.template", str(theirs.fileno())]
+        # An empty environment: nothing of the server's reaches /proc/self/environ.
+        # subprocess forks with vfork/exec in C, never running Python in the child, so
+        # it is safe beside the gRPC server's threads.
+        proc = subprocess.Popen(
+            cmd,
+            env={},
+            cwd="/",
+            stdin=subprocess.DEVNULL,
+            pass_fds=(theirs.fileno(),),
+            close_fds=True,
+        )
+        theirs.close()
+        configure = {
+            "op": "configure",
+            "confinement": dataclasses.asdict(self.config.confinement),
+            "limits": dataclasses.asdict(self.config.limits),
+        }
+        ours.send(json.dumps(configure).encode())
+        ours.settimeout(30)
+        try:
+            reply = json.loads(ours.recv(1 << 16) or b'{"op": "fatal", "feature": "template", '
+                               b'"detail": "the template exited during start-up"}')
+        except (OSError, ValueError) as exc:
+            proc.kill()
+            proc.wait()
+            ours.close()
+            raise ConfinementUnavailable("template", f"no answer from the template: {exc}") from exc
+        if reply.get("op") != "ready":
+            proc.wait(timeout=10)
+            ours.close()
+            raise ConfinementUnavailable(reply.get("feature", "template"), reply.get("detail", "unknown"))
+        ours.settimeout(None)
+        with self._lock:
+            self._generation += 1
+            self._ctl = ours
+            self._template = proc
+            self._spawning = 0
+            self._top_up()
+        return ours, proc
+
+    def close(self) -> None:
+        """Kill every child, stop the template. No process is left behind."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            children = list(self._children.values())
+            self._ready.clear()
+            self._idle.clear()
+            self._lock.notify_all()
+        for child in children:
+            child.kill()
+        with self._lock:
+            ctl, template = self._ctl, self._template
+        if ctl is not None:
+            try:
+                ctl.shutdown(socket.SHUT_RDWR)  # the template sees EOF, kills its children, exits
+            except OSError:
+                pass
+        if self._manager is not None:
+            self._manager.join(timeout=15)
+        if template is not None and template.poll() is None:
+            template.kill()
+            template.wait()
+        for child in children:
+            child.close()
+
+    def __enter__(self) -> Pool:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "mode": self.config.mode,
+                "ready_children": len(self._ready),
+                "idle_reuse_children": sum(len(v) for v in self._idle.values()),
+                "spawning": self._spawning,
+                "in_flight": self._in_flight,
+                "live_children": len(self._children),
+                "template_pid": self._template.pid if self._template else None,
+                "template_generation": self._generation,
+                **{f"count_{k}": v for k, v in self.counters.items()},
+            }
+
+    def child_pids(self) -> list[int]:
+        with self._lock:
+            return list(self._children)
+
+    def busy_child_pids(self) -> list[int]:
+        """Children running a call right now (neither ready nor idle)."""
+        with self._lock:
+            waiting = {c.pid for c in self._ready}
+            waiting.update(c.pid for idle in self._idle.values() for c in idle)
+            return [pid for pid in self._children if pid not in waiting]
+
+    # -- the template's messages ---------------------------------------------------------
+
+    def _read_control(self, ctl: socket.socket, generation: int) -> None:
+        while True:
+            try:
+                data, fds, _flags, _addr = socket.recv_fds(ctl, 1 << 16, 2)
+            except OSError:
+                data, fds = b"", []
+            if not data:
+                break
+            message = json.loads(data)
+            if message["op"] == "child":
+                self._on_child(message, fds, generation)
+            elif message["op"] == "exit":
+                self._on_exit(message)
+            else:
+                for fd in fds:
+                    os.close(fd)
+
+    def _on_child(self, message: dict, fds: list[int], generation: int) -> None:
+        channel = socket.socket(fileno=fds[0])
+        channel.setblocking(False)
+        child = _Child(message["pid"], message["uid"], channel, fds[1], generation)
+        with self._lock:
+            self._spawning = max(self._spawning - 1, 0)
+            if self._closed:
+                child.kill()
+                child.close()
+                return
+            self._children[child.pid] = child
+            self._ready.append(child)
+            self._lock.notify_all()
+
+    def _on_exit(self, message: dict) -> None:
+        with self._lock:
+            child = self._children.pop(message["pid"], None)
+            if child is None:
+                return
+            if child in self._ready:
+                self._ready.remove(child)
+                self.counters["ready_child_died"] += 1
+                self._top_up()
+        child.death = verdict.Death(
+            signal=message.get("signal"),
+            exit_code=message.get("code"),
+            cpu_ms=float(message.get("cpu_ms") or 0.0),
+            peak_rss_bytes=int(message.get("peak_rss_bytes") or 0),
+        )
+        child.exited.set()
+
+    def _on_template_lost(self, ctl: socket.socket, proc: subprocess.Popen, generation: int) -> None:
+        """The template died or was closed. Its children die with it (PDEATHSIG)."""
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        with self._lock:
+            orphans = [c for c in self._children.values() if c.generation == generation]
+            for child in orphans:
+                self._children.pop(child.pid, None)
+                if child in self._ready:
+                    self._ready.remove(child)
+            for key in list(self._idle):
+                self._idle[key] = [c for c in self._idle[key] if c.generation != generation]
+            closed = self._closed
+        for child in orphans:
+            child.kill()
+            if not child.exited.is_set():
+                child.death = verdict.Death(signal=signal.SIGKILL, exit_code=None, cpu_ms=0.0, peak_rss_bytes=0)
+                child.exited.set()
+        ctl.close()
+        if not closed:
+            self.counters["template_restarts"] += 1
+            log.error("the template process (pid %s) died; starting a new one", proc.pid)
+
+    # -- acquiring and releasing children -----------------------------------------------
+
+    def _top_up(self) -> None:
+        """Ask the template for children until ready + spawning reaches the target. Holds the lock."""
+        want = self.config.ready_children - len(self._ready) - self._spawning
+        if want <= 0 or self._closed or self._ctl is None:
+            return
+        self._spawning += want
+        message = {"op": "spawn", "count": want, "max_calls": self.config.max_calls_per_child}
+        try:
+            self._ctl.send(json.dumps(message).encode())
+        except OSError:
+            self._spawning -= want
+
+    def _acquire(self, key: tuple | None, wait_until: float) -> _Child:
+        with self._lock:
+            while True:
+                if self._closed:
+                    raise PoolUnavailable("the pool is closed")
+                if key is not None:
+                    child = self._take_idle(key)
+                    if child is not None:
+                        return child
+                if self._ready:
+                    child = self._ready.popleft()
+                    self._top_up()
+                    return child
+                self._top_up()
+                remaining = wait_until - time.monotonic()
+                if remaining <= 0:
+                    self.counters["acquire_timeouts"] += 1
+                    raise PoolUnavailable("no confined child became ready in time")
+                self._lock.wait(remaining)
+
+    def _take_idle(self, key: tuple) -> _Child | None:
+        idle = self._idle.get(key)
+        now = time.monotonic()
+        while idle:
+            child = idle.pop()
+            if child.pid in self._children and now - child.last_used < self.config.reuse_idle_seconds:
+                return child
+            self._discard(child)
+        return None
+
+    def _discard(self, child: _Child) -> None:
+        child.kill()
+        child.close()
+
+    def _release(self, child: _Child, reusable: bool) -> None:
+        if reusable and self.config.mode == "reuse" and child.calls < self.config.reuse_max_calls:
+            child.last_used = time.monotonic()
+            with self._lock:
+                if not self._closed and child.pid in self._children:
+                    self._idle.setdefault(child.key, []).append(child)
+                    return
+        child.close()  # EOF on its channel: the child exits and the template reaps it
+
+    # -- running a call ----------------------------------------------------------------
+
+    def execute(self, request: call_mod.CallRequest) -> Result:
+        """Run one call. Thread-safe and blocking.
+
+        Raises InvalidInput for malformed caller input and PoolUnavailable when the pool
+        is closed or cannot produce a child; every tool failure is a Result status.
+        """
+        started = time.monotonic()
+        try:
+            prepared = call_mod.prepare(request)
+        except FunctionNotFound as exc:
+            return Result(status=Status.NOT_FOUND, state=dict(request.conversation.get("state") or {}),
+                          error=exc.to_error_info())
+        if not self._started:
+            raise PoolUnavailable("the pool has not been started")
+        key = None
+        if self.config.mode == "reuse":
+            key = (request.tenant, request.bundle.version_id, prepared.tool.filename,
+                   request.policy.fingerprint(), request.policy.limits)
+        deadline = started + prepared.deadline_ms / 1000.0
+        child = self._acquire(key, min(deadline, started + self.config.acquire_timeout_s))
+        child.key = key
+        with self._lock:
+            self._in_flight += 1
+        try:
+            result = self._run(child, prepared, deadline, started)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+        self.counters[f"status_{result.status.value}"] += 1
+        return result
+
+    def _run(self, child: _Child, prepared: call_mod.PreparedCall, deadline: float,
+             started: float) -> Result:
+        child.calls += 1
+        sent_at = time.monotonic()
+        try:
+            child.channel.setblocking(True)
+            child.channel.sendall(protocol.encode_frame(prepared.frame))
+            child.channel.setblocking(False)
+        except OSError:
+            return self._after_death(child, prepared, started, deadline_hit=False)
+        outcome, payload = _await_reply(child.channel, deadline, prepared.request.policy.limits.reply_bytes())
+        if outcome == "reply":
+            cpu_ms, peak_rss = child.kernel_usage()
+            wall_ms = (time.monotonic() - sent_at) * 1000.0
+            usage = Usage(wall_ms=wall_ms, cpu_ms=cpu_ms, peak_rss_bytes=peak_rss)
+            result = verdict.from_reply(prepared, payload, usage)
+            self._release(child, reusable=result.status in _REUSABLE)
+            return result
+        if outcome in ("deadline", "overrun"):
+            child.kill()
+            self.counters[f"kill_{outcome}"] += 1
+        return self._after_death(child, prepared, started, deadline_hit=outcome == "deadline",
+                                 output_overrun=outcome == "overrun")
+
+    def _after_death(self, child: _Child, prepared: call_mod.PreparedCall, started: float,
+                     deadline_hit: bool, output_overrun: bool = False) -> Result:
+        child.exited.wait(_DEATH_WAIT_S)
+        wall_ms = (time.monotonic() - started) * 1000.0
+        child.close()
+        death = child.death
+        if death is None:
+            self.counters["lost_exit_status"] += 1
+            usage = Usage(wall_ms=wall_ms)
+            return verdict.failed(prepared, Status.INTERNAL_ERROR, "InternalError",
+                                  "the tool's process ended but its exit status was not reported", usage)
+        if not deadline_hit and death.signal in (signal.SIGKILL, signal.SIGALRM):
+            deadline_hit = time.monotonic() >= started + prepared.deadline_ms / 1000.0
+        return verdict.from_death(prepared, death, wall_ms, deadline_hit, output_overrun)
+
+    # -- start-up self-test ------------------------------------------------------------
+
+    def selftest(self) -> dict[str, str]:
+        """Run the forbidden-action probes in a confined child; refuse to serve if any succeeds.
+
+        With confinement disabled (development only) nothing would be refused, so the
+        probes are not run at all; that choice is logged loudly instead.
+        """
+        if not self.config.confinement.enabled:
+            log.warning("INSECURE: confinement is disabled (development only): children run "
+                        "unconfined and the start-up self-test is skipped")
+            return {}
+        started = time.monotonic()
+        child = self._acquire(None, started + 30)
+        request = json.dumps({"op": "selftest", "deadline_ms": _SELFTEST_DEADLINE_MS})
+        frame = marshal.dumps((b"", request))
+        try:
+            child.channel.setblocking(True)
+            child.channel.sendall(protocol.encode_frame(frame))
+            child.channel.setblocking(False)
+            outcome, payload = _await_reply(child.channel, started + _SELFTEST_DEADLINE_MS / 1000, 1 << 20)
+        finally:
+            child.kill()
+            child.close()
+        if outcome != "reply":
+            raise ConfinementUnavailable("self-test", f"the probe child did not reply ({outcome})")
+        probes = json.loads(payload).get("probes", {})
+        check_probe_results(probes)
+        log.info("confinement self-test passed: %d forbidden actions refused", len(probes))
+        return probes
+
+
+_REUSABLE = frozenset({Status.OK, Status.RUNTIME_ERROR, Status.INVALID_RETURN, Status.NOT_FOUND})
+
+
+def _await_reply(channel: socket.socket, deadline: float, cap: int) -> tuple[str, bytes | None]:
+    """Wait for one frame until the deadline.
+
+    Returns ("reply", payload), ("eof", None), ("deadline", None) or ("overrun", None).
+    """
+    poller = select.poll()
+    poller.register(channel.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
+    buf = bytearray()
+    need = protocol.HEADER_SIZE
+    length: int | None = None
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return "deadline", None
+        if not poller.poll(max(remaining * 1000.0, 0.0)):
+            continue
+        try:
+            chunk = channel.recv(min(max(need - len(buf), 1 << 16), 1 << 20))
+        except BlockingIOError:
+            continue
+        except OSError:
+            return "eof", None
+        if not chunk:
+            return "eof", None
+        buf += chunk
+        if length is None and len(buf) >= protocol.HEADER_SIZE:
+            length = int.from_bytes(buf[: protocol.HEADER_SIZE], "big")
+            if length > cap:
+                return "overrun", None
+            need = protocol.HEADER_SIZE + length
+        if length is not None and len(buf) >= need:
+            return "reply", bytes(buf[protocol.HEADER_SIZE:need])

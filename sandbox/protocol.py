@@ -1,0 +1,67 @@
+"""Framing on the one channel between the supervisor and a child.
+
+A frame is a 4-byte big-endian length followed by the payload. The supervisor -> child
+direction carries ``marshal.dumps((code_bytes, request_json))`` (trusted data); the
+child -> supervisor direction carries JSON only, because the supervisor must never
+unmarshal or unpickle bytes a hostile child wrote. ``read_frame`` enforces a size cap
+so a child cannot make the supervisor buffer an unbounded reply.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+
+_HEADER = struct.Struct(">I")
+HEADER_SIZE = _HEADER.size
+
+
+class FrameTooLarge(Exception):
+    """The peer announced a frame longer than the reader allows."""
+
+    def __init__(self, announced: int, cap: int):
+        super().__init__(f"frame of {announced} bytes exceeds the cap of {cap} bytes")
+        self.announced = announced
+        self.cap = cap
+
+
+def encode_frame(payload: bytes) -> bytes:
+    return _HEADER.pack(len(payload)) + payload
+
+
+def write_frame(fd: int, payload: bytes) -> None:
+    """Write one frame to a blocking fd, handling short writes."""
+    view = memoryview(encode_frame(payload))
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _read_exact(fd: int, size: int) -> bytes | None:
+    chunks = []
+    remaining = size
+    while remaining:
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int, cap: int) -> bytes | None:
+    """Read one frame from a blocking fd. None on a clean EOF before the header.
+
+    Raises FrameTooLarge when the announced length exceeds ``cap``, and EOFError when
+    the peer closed mid-frame.
+    """
+    header = _read_exact(fd, HEADER_SIZE)
+    if header is None:
+        return None
+    (length,) = _HEADER.unpack(header)
+    if length > cap:
+        raise FrameTooLarge(length, cap)
+    payload = _read_exact(fd, length)
+    if payload is None:
+        raise EOFError("channel closed mid-frame")
+    return payload

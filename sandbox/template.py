@@ -1,0 +1,204 @@
+"""The template process: import the child runtime once, confine once, fork children.
+
+The pool starts this module with ``python -I -m sandbox.template FD`` in an empty
+environment, passing one end of a SOCK_SEQPACKET socketpair as fd FD. It never imports
+grpc and never runs tool code: its verbs are spawn and reap.
+
+Protocol on the control socket (one JSON message per packet):
+
+    pool -> template  {"op": "configure", "confinement": {...}, "limits": {...}}
+                      {"op": "spawn", "count": n, "max_calls": k}
+    template -> pool  {"op": "ready", "pid": ..}                 after prepare_template
+                      {"op": "fatal", "feature": .., "detail": ..}
+                      {"op": "child", "pid": .., "uid": ..}      with fds [channel, pidfd]
+                      {"op": "exit", "pid": .., "signal": .., "code": .., "cpu_ms": .., "peak_rss_bytes": ..}
+
+Each child is forked, confines itself (``sandbox.confine.confine_child``), then serves
+its channel (``sandbox.inside.entry.serve``). The template reaps every child and reports
+the kernel's exit status and rusage, which the pool trusts over anything a child says.
+When the pool goes away (EOF on the control socket) the template kills its children and exits.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import json
+import os
+import random
+import selectors
+import signal
+import socket
+import sys
+
+from sandbox import confine
+from sandbox.errors import ConfinementUnavailable
+from sandbox.inside import entry  # noqa: F401 - imported before confinement, for the children
+from sandbox.policy import Limits
+
+_PR_SET_PDEATHSIG = 1
+
+# Modules that Python imports lazily on first use. After pivot_root there is no
+# filesystem to import from, so the template imports them while it still has one.
+PREIMPORT = (
+    "_strptime",
+    "encodings.ascii",
+    "encodings.latin_1",
+    "encodings.utf_8",
+    "encodings.utf_16",
+    "encodings.utf_32",
+    "encodings.cp1252",
+    "encodings.unicode_escape",
+    "encodings.raw_unicode_escape",
+    "encodings.idna",
+    "encodings.punycode",
+    "unicodedata",
+    "sandbox.inside.probes",
+)
+
+
+def _send(ctl: socket.socket, message: dict, fds: list[int] | None = None) -> None:
+    data = json.dumps(message).encode()
+    if fds:
+        socket.send_fds(ctl, [data], fds)
+    else:
+        ctl.send(data)
+
+
+class Template:
+    def __init__(self, ctl: socket.socket):
+        self.ctl = ctl
+        self.children: set[int] = set()
+        self.next_uid = 0
+        self.prepared = None
+        self.confinement: confine.ConfinementConfig | None = None
+        self.limits = Limits()
+
+    # -- verbs -------------------------------------------------------------------------
+
+    def configure(self, message: dict) -> None:
+        self.limits = Limits(**message["limits"])
+        self.confinement = confine.ConfinementConfig(**message["confinement"])
+        for name in PREIMPORT:
+            __import__(name)
+        self.prepared = confine.prepare_template(self.confinement)
+        gc.collect()
+        gc.freeze()  # children then leave the template's objects' pages unshared-untouched
+
+    def spawn(self, count: int, max_calls: int) -> None:
+        for _ in range(count):
+            self._spawn_one(max_calls)
+
+    def _spawn_one(self, max_calls: int) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        uid = self.confinement.uid_base + self.next_uid % self.confinement.uid_count
+        self.next_uid += 1
+        pid = os.fork()
+        if pid == 0:
+            self._become_child(theirs.fileno(), uid, max_calls)
+        theirs.close()
+        pidfd = os.pidfd_open(pid)
+        self.children.add(pid)
+        try:
+            _send(self.ctl, {"op": "child", "pid": pid, "uid": uid}, [ours.fileno(), pidfd])
+        finally:
+            ours.close()
+            os.close(pidfd)
+
+    def _become_child(self, channel_fd: int, uid: int, max_calls: int) -> None:
+        """Runs in the forked child; never returns."""
+        code = entry.EXIT_INTERNAL
+        try:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            signal.set_wakeup_fd(-1)
+            random.seed()  # forked children must not share the template's PRNG state
+            confine.confine_child(self.prepared, uid=uid, keep_fds=[channel_fd], limits=self.limits)
+            entry.serve(channel_fd, max_calls=max_calls)
+            code = entry.EXIT_OK
+        except MemoryError:
+            code = entry.EXIT_MEMORY
+        finally:
+            os._exit(code)
+
+    def reap(self) -> None:
+        while self.children:
+            try:
+                pid, status, ru = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                self.children.clear()
+                return
+            if pid == 0:
+                return
+            self.children.discard(pid)
+            _send(self.ctl, {
+                "op": "exit",
+                "pid": pid,
+                "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+                "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+                "cpu_ms": (ru.ru_utime + ru.ru_stime) * 1000.0,
+                "peak_rss_bytes": ru.ru_maxrss * 1024,
+            })
+
+    def kill_children(self) -> None:
+        for pid in list(self.children):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in list(self.children):
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        self.children.clear()
+
+    # -- loop --------------------------------------------------------------------------
+
+    def run(self) -> None:
+        wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        sel = selectors.DefaultSelector()
+        sel.register(self.ctl, selectors.EVENT_READ, "ctl")
+        sel.register(wake_r, selectors.EVENT_READ, "chld")
+        while True:
+            for key, _ in sel.select():
+                if key.data == "chld":
+                    while True:
+                        try:
+                            if not os.read(wake_r, 4096):
+                                break
+                        except BlockingIOError:
+                            break
+                    self.reap()
+                    continue
+                data = self.ctl.recv(1 << 16)
+                if not data:
+                    self.kill_children()
+                    return
+                message = json.loads(data)
+                if message["op"] == "spawn":
+                    self.spawn(int(message["count"]), int(message["max_calls"]))
+            self.reap()
+
+
+def main() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # die with the pool
+    ctl = socket.socket(fileno=int(sys.argv[1]))
+    template = Template(ctl)
+    message = json.loads(ctl.recv(1 << 16))
+    try:
+        template.configure(message)
+    except ConfinementUnavailable as exc:
+        _send(ctl, {"op": "fatal", "feature": exc.feature, "detail": exc.detail})
+        sys.exit(1)
+    except Exception as exc:  # noqa: BLE001 - reported to the pool, which refuses to start
+        _send(ctl, {"op": "fatal", "feature": "template", "detail": f"{type(exc).__name__}: {exc}"})
+        sys.exit(1)
+    _send(ctl, {"op": "ready", "pid": os.getpid()})
+    template.run()
+
+
+if __name__ == "__main__":
+    main()

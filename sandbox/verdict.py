@@ -1,0 +1,200 @@
+"""Turn what a child said, or how it died, into one ``Result``.
+
+Runs in the supervisor. Trusts: the PreparedCall (built by ``sandbox.call``), the
+kernel's exit status and usage figures. Trusts nothing in the child's reply: it is
+parsed from capped JSON bytes and every value is validated (``sandbox.normalize``)
+before it reaches a Result.
+
+State semantics on failure: a call commits all of its state changes or none. When the
+status is not ``ok`` the result carries the input state unchanged and empty
+``state_changes``, whether the tool raised, returned something invalid or was killed.
+Logs written before a tool raised are kept; a killed child's logs are lost with it.
+
+Secrets: every secret value passed to the call is redacted from logs, error messages
+and tracebacks, whatever the tool did to smuggle it there verbatim.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.call import PreparedCall
+from sandbox.errors import InvalidReturn
+from sandbox.normalize import normalize_action, normalize_logs, normalize_state, state_changes
+from sandbox.result import ErrorInfo, Result, Status, Usage
+
+REDACTED = "[REDACTED]"
+# Shorter secrets are not redacted: replacing every "a" in a log would destroy it and
+# protect nothing. Documented in the README.
+MIN_REDACTED_LENGTH = 4
+
+# Exit codes of sandbox/inside/entry.py.
+_EXIT_MEMORY = 3
+
+
+@dataclass(frozen=True)
+class Death:
+    """How a child ended without a valid reply: the kernel's word, via the template."""
+
+    signal: int | None  # terminating signal, or None for a normal exit
+    exit_code: int | None
+    cpu_ms: float
+    peak_rss_bytes: int
+
+
+class Redactor:
+    def __init__(self, secrets: dict[str, str]):
+        # Longest first, so a secret containing another is replaced whole.
+        self._values = sorted(
+            {v for v in secrets.values() if len(v) >= MIN_REDACTED_LENGTH}, key=len, reverse=True
+        )
+
+    def __call__(self, text: str | None) -> str | None:
+        if text is None or not self._values:
+            return text
+        for value in self._values:
+            if value in text:
+                text = text.replace(value, REDACTED)
+        return text
+
+
+def _logs(raw: Any, redact: Redactor) -> list[dict[str, str]]:
+    """The child's log records, validated; a malformed list is dropped whole, not trusted."""
+    try:
+        records = normalize_logs(raw)
+    except InvalidReturn:
+        return [{"level": "error", "message": "toolpool: the tool's logs were malformed and dropped"}]
+    return [{"level": r["level"], "message": redact(r["message"])} for r in records]
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _usage(wall_ms: float, cpu_ms: float, peak_rss_bytes: int) -> Usage:
+    return Usage(wall_ms=wall_ms, cpu_ms=max(cpu_ms, 0.0), peak_rss_bytes=max(int(peak_rss_bytes), 0))
+
+
+def failed(call: PreparedCall, status: Status, kind: str, message: str, usage: Usage,
+           logs: list[dict[str, str]] | None = None, error: ErrorInfo | None = None) -> Result:
+    """A failed call: input state unchanged, no action."""
+    state = call.state_before
+    return Result(
+        status=status,
+        state=state,
+        logs=logs or [],
+        error=error or ErrorInfo(kind=kind, message=message, file=call.tool.filename),
+        usage=usage,
+    )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if type(value) is int and value >= 0 else None
+
+
+def _error_from_reply(raw: Any, call: PreparedCall, redact: Redactor) -> ErrorInfo:
+    raw = raw if type(raw) is dict else {}
+
+    def text(key: str) -> str | None:
+        value = raw.get(key)
+        return redact(value) if type(value) is str else None
+
+    return ErrorInfo(
+        kind=text("kind") or "Error",
+        message=text("message") or "",
+        file=call.tool.filename,
+        line=_int_or_none(raw.get("line")),
+        traceback=text("traceback"),
+    )
+
+
+_CHILD_STATUSES = {
+    "runtime_error": Status.RUNTIME_ERROR,
+    "invalid_return": Status.INVALID_RETURN,
+    "memory_limit": Status.MEMORY_LIMIT,
+    "output_limit": Status.OUTPUT_LIMIT,
+    "not_found": Status.NOT_FOUND,
+    "internal_error": Status.INTERNAL_ERROR,
+}
+
+
+def from_reply(call: PreparedCall, payload: bytes, usage: Usage) -> Result:
+    """Validate a child's reply and build the Result."""
+    redact = Redactor(call.secrets)
+    try:
+        reply = json.loads(payload, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        return failed(call, Status.INTERNAL_ERROR, "InternalError",
+                      "the child sent a reply that is not valid JSON", usage)
+    if type(reply) is not dict:
+        return failed(call, Status.INTERNAL_ERROR, "InternalError", "the child's reply is not an object", usage)
+    logs = _logs(reply.get("logs"), redact)
+    limits = call.request.policy.limits
+    if reply.get("log_overflow") is True:
+        return failed(call, Status.OUTPUT_LIMIT, "OutputLimit",
+                      f"the logs exceed {limits.log_bytes} bytes or {limits.log_records} records",
+                      usage, logs)
+    outcome = reply.get("outcome")
+    if outcome == "failed":
+        status = _CHILD_STATUSES.get(reply.get("status"), Status.INTERNAL_ERROR)
+        return failed(call, status, "", "", usage, logs, _error_from_reply(reply.get("error"), call, redact))
+    if outcome != "returned":
+        return failed(call, Status.INTERNAL_ERROR, "InternalError", "the child's reply has no outcome", usage, logs)
+    return _from_return(call, reply, usage, logs, redact)
+
+
+def _from_return(call: PreparedCall, reply: dict, usage: Usage, logs: list, redact: Redactor) -> Result:
+    try:
+        state_after = normalize_state(reply.get("state"))
+    except InvalidReturn as exc:
+        return failed(call, Status.RUNTIME_ERROR, "StateValueError", redact(str(exc)) or "", usage, logs)
+    effects = reply.get("effects") if type(reply.get("effects")) is dict else {}
+    try:
+        action = normalize_action(reply.get("return"), effects, call.conv.get("variants") or {})
+    except InvalidReturn as exc:
+        error = exc.to_error_info()
+        error = ErrorInfo(kind=error.kind, message=redact(error.message) or "",
+                          file=call.tool.filename, line=None, traceback=None)
+        return failed(call, Status.INVALID_RETURN, "", "", usage, logs, error)
+    return Result(
+        status=Status.OK,
+        action=action,
+        state=state_after,
+        state_changes=state_changes(call.state_before, state_after),
+        logs=logs,
+        error=None,
+        usage=usage,
+    )
+
+
+def from_death(call: PreparedCall, death: Death, wall_ms: float, deadline_hit: bool,
+               output_overrun: bool = False) -> Result:
+    """A child that ended without a valid reply: name the limit that ended it."""
+    limits = call.request.policy.limits
+    usage = _usage(wall_ms, death.cpu_ms, death.peak_rss_bytes)
+    sig = death.signal
+    if output_overrun:
+        return failed(call, Status.OUTPUT_LIMIT, "OutputLimit",
+                      f"the reply exceeded {limits.reply_bytes()} bytes", usage)
+    if sig == signal.SIGXCPU or (sig == signal.SIGKILL and death.cpu_ms >= limits.cpu_seconds * 1000):
+        return failed(call, Status.CPU_LIMIT, "CpuLimit",
+                      f"the tool used more than {limits.cpu_seconds} s of CPU", usage)
+    if deadline_hit or sig == signal.SIGALRM:
+        return failed(call, Status.TIMEOUT, "Timeout",
+                      f"the tool did not finish within its deadline of {call.deadline_ms} ms", usage)
+    if death.exit_code == _EXIT_MEMORY or (sig is not None and death.peak_rss_bytes >= limits.memory_bytes * 0.9):
+        return failed(call, Status.MEMORY_LIMIT, "MemoryLimit",
+                      f"the tool exceeded its memory limit of {limits.memory_bytes} bytes", usage)
+    if sig == signal.SIGXFSZ:
+        return failed(call, Status.OUTPUT_LIMIT, "OutputLimit",
+                      f"the tool wrote a file larger than {limits.file_size_bytes} bytes", usage)
+    if sig is not None:
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        return failed(call, Status.RUNTIME_ERROR, "Crash",
+                      f"the tool's process was killed by {name} (a crash, e.g. a C-level stack overflow)",
+                      usage)
+    return failed(call, Status.INTERNAL_ERROR, "InternalError",
+                  f"the tool's process exited with code {death.exit_code} without replying", usage)

@@ -1,0 +1,35 @@
+"""Shared fixtures: a real pool of confined children, and helpers to run source through it."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox.call import CallRequest
+from sandbox.compiler import compile_bundle
+from sandbox.pool import Pool, PoolConfig
+
+
+@pytest.fixture(scope="session")
+def pool():
+    """One confined fresh-mode pool for the session. Confinement failures fail, never skip."""
+    with Pool(PoolConfig(ready_children=2)) as p:
+        yield p
+
+
+def run_source(pool: Pool, source: str, function: str = "tool", *, conversation=None, args=None,
+               deadline_ms=None, policy=None, tenant="t1", filename="tool.py", secrets=None):
+    bundle = compile_bundle({filename: source})
+    kwargs = {}
+    if policy is not None:
+        kwargs["policy"] = policy
+    request = CallRequest(
+        tenant=tenant,
+        bundle=bundle,
+        function=function,
+        args={} if args is None else args,
+        conversation=conversation or {},
+        secrets=secrets or {},
+        deadline_ms=deadline_ms,
+        **kwargs,
+    )
+    return pool.execute(request)

@@ -1,0 +1,3 @@
+# seed 000/001 "Deleting a variable"
+def forget(conv: Conversation):
+    del conv.state['variable_name']

@@ -1,0 +1,5 @@
+# seed 003/004 "hangup"
+def tool(conv: Conversation):
+    return {
+      "hangup": True
+    }

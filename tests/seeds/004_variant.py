@@ -1,0 +1,5 @@
+# seed 003/004 "variant"
+def tool(conv: Conversation):
+    return {
+      "variant": "orleans"
+    }

@@ -1,0 +1,615 @@
+"""sandbox.compiler: what compiles, what is refused with which file and line, the cache,
+bundles, and the compiler's totality (any input gives a CompiledTool or a CompileFailure).
+
+Security tests here never skip. Seed examples live in test_guards.py, which compiles AND
+runs them; this file checks that they compile and that their functions are found.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import marshal
+import types
+import warnings
+from types import MappingProxyType
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sandbox.compiler import (
+    MAX_AST_DEPTH,
+    Bundle,
+    CompiledTool,
+    CompileErrors,
+    CompileProblem,
+    compile_bundle,
+    compile_cache_clear,
+    compile_cache_info,
+    compile_tool,
+)
+from sandbox.errors import CompileFailure, InvalidInput
+from sandbox.policy import DEFAULT_POLICY
+from sandbox.result import Status
+
+# ---------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------
+
+
+def refused(source: str, filename: str = "tool.py", policy=DEFAULT_POLICY) -> CompileErrors:
+    with pytest.raises(CompileErrors) as info:
+        compile_tool(source, filename, policy)
+    return info.value
+
+
+def in_function(statement: str) -> str:
+    """A statement placed at line 3 of a tool function."""
+    return f"def tool(conv):\n    x = 1\n    {statement}\n    return x\n"
+
+
+# ---------------------------------------------------------------------------------------
+# what compiles
+# ---------------------------------------------------------------------------------------
+
+ALLOWED = {
+    "seed start_function": (
+        "import datetime as dt\n\ndef start_function(conv: Conversation):\n"
+        "    now = dt.datetime.now()\n    conv.state.current_date = now.strftime('%A %d-%m-%Y')\n"
+        "    return str()\n"
+    ),
+    "seed voice import": (
+        "def start_function(conv: Conversation):\n"
+        "    from polyai.voice import CartesiaVoice\n"
+        "    conv.set_voice(CartesiaVoice(provider_voice_id='your-voice-id'))\n    return str()\n"
+    ),
+    "class with property": (
+        "class Booking(object):\n    def __init__(self, when):\n        self.when = when\n"
+        "    @property\n    def label(self):\n        return f'at {self.when}'\n"
+    ),
+    "custom exception": "class BookingError(Exception):\n    pass\n",
+    "generator function": "def numbers(n):\n    for i in range(n):\n        yield i\n",
+    "generator expression": "def tool(conv):\n    return sum(x * x for x in range(10))\n",
+    "annotated assignment": "LIMIT: int = 3\ndef tool(conv) -> dict:\n    n: int = LIMIT\n    return {'n': n}\n",
+    "future annotations": "from __future__ import annotations\ndef tool(conv: Conversation) -> str:\n    return ''\n",
+    "typing hints": "from typing import Optional, Dict, Any\ndef tool(conv, x: Optional[str] = None) -> Dict[str, Any]:\n    return {}\n",
+    "star args and kwargs": "def f(*args, **kwargs):\n    return args, kwargs\ndef tool(conv):\n    return f(*[1], **{'a': 2})\n",
+    "unpacking": "def tool(conv):\n    a, (b, *c) = 1, (2, 3, 4)\n    for k, v in {'a': 1}.items():\n        pass\n    return a\n",
+    "with statement": "import decimal\ndef tool(conv):\n    with decimal.localcontext(prec=5):\n        return str(decimal.Decimal(1) / 3)\n",
+    "lambda and sorted": "def tool(conv):\n    return sorted([3, 1], key=lambda v: -v)\n",
+    "global": "COUNT = 0\ndef bump():\n    global COUNT\n    COUNT = COUNT + 1\n",
+    "walrus": "def tool(conv):\n    if (n := len('abc')) > 2:\n        return n\n",
+    "assert and del": "def tool(conv):\n    d = {'a': 1}\n    del d['a']\n    assert not d, 'empty'\n",
+    "a builtin name the file binds itself": "def tool(conv):\n    input = conv.state.text\n    type = 'x'\n    return input, type\n",
+    "underscore alone": "def tool(conv):\n    for _ in range(2):\n        pass\n",
+    "decorator": "import functools\n@functools.lru_cache(maxsize=8)\ndef square(n):\n    return n * n\n",
+    "dotted imports": "import urllib.parse\nimport urllib.parse as up\nfrom urllib import parse\nimport polyai.voice\n",
+    "print and printed": "def tool(conv):\n    print('a', 1, sep='-')\n    return printed\n",
+    "ellipsis body": 'def tool(conv):\n    if "booking_time" in conv.state:\n        ...\n',
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALLOWED))
+def test_allowed_source_compiles(name):
+    tool = compile_tool(ALLOWED[name])
+    assert isinstance(tool, CompiledTool)
+    assert isinstance(marshal.loads(tool.code), types.CodeType)
+
+
+def test_compiled_tool_fields():
+    source = "import json\n\ndef a(conv):\n    pass\n\nX = 1\n\ndef b(conv):\n    pass\n\ndef a(conv):\n    pass\n"
+    tool = compile_tool(source, "tools/pair.py")
+    assert tool.filename == "tools/pair.py"
+    assert tool.source == source
+    assert tool.functions == ("a", "b")  # top-level defs, first appearance, no duplicates
+    assert len(tool.sha256) == 64 and int(tool.sha256, 16) >= 0
+    code = marshal.loads(tool.code)
+    assert code.co_filename == "tools/pair.py"
+
+
+def test_tool_code_does_not_inherit_the_compilers_future_flags():
+    # compiler.py has `from __future__ import annotations`; tool code must not get it.
+    code = marshal.loads(compile_tool("x = 1\n").code)
+    assert not code.co_flags & 0x1000000  # CO_FUTURE_ANNOTATIONS
+
+
+def test_class_statement_keeps_its_line():
+    code = marshal.loads(compile_tool("x = 1\n\n\nclass A:\n    pass\n").code)
+    class_lines = [line for _, _, line in code.co_lines() if line]
+    assert 4 in class_lines and 1 in class_lines
+    assert max(class_lines) == 4
+
+
+# ---------------------------------------------------------------------------------------
+# what is refused at compile time, with file, line and a meaningful message
+# ---------------------------------------------------------------------------------------
+
+REFUSED = {
+    # name: (source, line, words the message must contain)
+    "exec": (in_function("exec('import os')"), 3, "'exec' is not allowed"),
+    "eval": (in_function("x = eval('1')"), 3, "'eval' is not allowed"),
+    "eval without a call": (in_function("f = eval"), 3, "'eval' is not allowed"),
+    "open": (in_function("x = open('/etc/passwd').read()"), 3, "'open' is not allowed"),
+    "__import__": (in_function("x = __import__('os')"), 3, "'__import__' is not allowed"),
+    "import os": ("import json\n\nimport os\n", 3, "import of 'os' is not allowed"),
+    "import sys": ("import json\nimport sys\n", 2, "import of 'sys' is not allowed"),
+    "import os.path": ("import os.path\n", 1, "import of 'os.path' is not allowed"),
+    "from os import system": ("from os import system\n", 1, "import of 'os' is not allowed"),
+    "import urllib alone is fine, urllib.request is not": ("import urllib.request\n", 1, "import of 'urllib.request'"),
+    "import subprocess in a function": (in_function("import subprocess"), 3, "import of 'subprocess'"),
+    "from datetime import sys": ("from datetime import sys\n", 1, "'sys' cannot be imported from 'datetime'"),
+    "from json import codecs": ("from json import codecs\n", 1, "'codecs' cannot be imported from 'json'"),
+    "from string import Formatter": ("from string import Formatter\n", 1, "'Formatter' cannot be imported from 'string'"),
+    "star import": ("from math import *\n", 1, '"*" imports are not allowed'),
+    "relative import": ("from . import helpers\n", 1, "relative imports are not allowed"),
+    "other __future__ feature": ("from __future__ import barry_as_FLUFL\n", 1, "'barry_as_FLUFL' cannot be imported"),
+    "import __future__": ("import __future__\n", 1, "import of '__future__' is not allowed"),
+    "subclasses walk": (in_function("x = ().__class__.__base__.__subclasses__()"), 3, "'__class__' is not allowed"),
+    "type(x).mro()": (in_function("x = type(x).mro()"), 3, "'mro' is not allowed"),
+    "mro on a class": (in_function("x = int.mro()"), 3, "'mro' is not allowed"),
+    "format string attribute walk": (in_function("x = '{0.__class__}'.format(x)"), 3, "'format' is not allowed"),
+    "format_map": (in_function("x = '{a}'.format_map({'a': 1})"), 3, "'format_map' is not allowed"),
+    "str.format on the class": (in_function("x = str.format('{0}', x)"), 3, "'format' is not allowed"),
+    "generator gi_frame": (in_function("x = (i for i in []).gi_frame"), 3, "'gi_frame' is not allowed"),
+    "generator gi_code": (in_function("x = (i for i in []).gi_code"), 3, "'gi_code' is not allowed"),
+    "frame f_back": (in_function("x = x.f_back"), 3, "'f_back' is not allowed"),
+    "frame f_globals": (in_function("x = x.f_globals"), 3, "'f_globals' is not allowed"),
+    "traceback tb_frame": (
+        "def tool(conv):\n    try:\n        1 / 0\n    except Exception as e:\n        return e.__traceback__.tb_frame\n",
+        5,
+        "'__traceback__' is not allowed",
+    ),
+    "tb_frame by name": (in_function("x = x.tb_frame"), 3, "'tb_frame' is not allowed"),
+    "AttributeError.obj": (
+        "def tool(conv):\n    try:\n        conv.nothing\n    except AttributeError as e:\n        return e.obj\n",
+        5,
+        "'obj' is not allowed",
+    ),
+    "property setter": (in_function("x = x.fset"), 3, "'fset' is not allowed"),
+    "cell contents": (in_function("x = x.cell_contents"), 3, "'cell_contents' is not allowed"),
+    "function globals": (in_function("x = tool.__globals__"), 3, "'__globals__' is not allowed"),
+    "getattr": (in_function("x = getattr(x, '__class__')"), 3, "'getattr' is not allowed"),
+    "setattr": (in_function("setattr(conv, 'env', 'live')"), 3, "'setattr' is not allowed"),
+    "hasattr": (in_function("x = hasattr(x, 'y')"), 3, "'hasattr' is not allowed"),
+    "vars": (in_function("x = vars()"), 3, "'vars' is not allowed"),
+    "globals": (in_function("x = globals()"), 3, "'globals' is not allowed"),
+    "locals": (in_function("x = locals()"), 3, "'locals' is not allowed"),
+    "dir": (in_function("x = dir(x)"), 3, "'dir' is not allowed"),
+    "type": (in_function("x = type('X', (), {})"), 3, "'type' is not allowed"),
+    "compile": (in_function("x = compile('1', 'f', 'eval')"), 3, "'compile' is not allowed"),
+    "breakpoint": (in_function("breakpoint()"), 3, "'breakpoint'"),
+    "input": (in_function("x = input()"), 3, "'input' is not allowed"),
+    "memoryview": (in_function("x = memoryview(b'x')"), 3, "'memoryview' is not allowed"),
+    "super": (in_function("x = super()"), 3, "'super' is not allowed"),
+    "id": (in_function("x = id(x)"), 3, "'id' is not allowed"),
+    "BaseException": (in_function("x = BaseException"), 3, "'BaseException' is not allowed"),
+    "underscore variable": (in_function("_secret = 1"), 3, "'_secret' is not allowed"),
+    "underscore attribute": (in_function("x = conv._state"), 3, "'_state' is not allowed"),
+    "dunder name": (in_function("x = __builtins__"), 3, "'__builtins__' is not allowed"),
+    "guard name": (in_function("_getattr_ = None"), 3, "'_getattr_' is not allowed"),
+    "positional-only guard param": ("x = 1\ndef f(_getattr_=None, /):\n    return x.y\n", 2, "'_getattr_' is not allowed"),
+    "positional-only _write_": ("def f(a, _write_=None, /, b=1):\n    pass\n", 1, "'_write_' is not allowed"),
+    "lambda positional-only guard": ("f = lambda _getitem_, /: 1\n", 1, "'_getitem_' is not allowed"),
+    "keyword-only guard param": ("def f(*, _print_=None):\n    pass\n", 1, "'_print_' is not allowed"),
+    "global guard name": (in_function("global _getattr_"), 3, "'_getattr_' is not allowed"),
+    "try/except*": (
+        "def tool(conv):\n    try:\n        pass\n    except* ValueError:\n        pass\n",
+        2,
+        "'try/except*' is not allowed",
+    ),
+    "async def": ("x = 1\nasync def tool(conv):\n    pass\n", 2, "'async def' is not allowed"),
+    "await": ("def tool(conv):\n    await conv\n", 2, "'await' is not allowed"),
+    "async comprehension": (in_function("x = [i async for i in x]"), 3, "'async for' is not allowed"),
+    "match": ("def tool(conv):\n    match conv:\n        case _:\n            pass\n", 2, "'match' is not allowed"),
+    "nonlocal": ("def f():\n    x = 1\n    def g():\n        nonlocal x\n", 4, "'nonlocal' is not allowed"),
+    "metaclass keyword": ("class A(metaclass=type):\n    pass\n", 1, '"metaclass" is not allowed'),
+    "class keyword": ("class A(dict, total=False):\n    pass\n", 1, "class keyword arguments are not allowed"),
+    "augmented attribute": (in_function("conv.state.count += 1"), 3, "x.a = x.a + 1"),
+    "augmented item": (in_function("conv.state['count'] += 1"), 3, "x[k] = x[k] + 1"),
+    "print to a file": (in_function("print = 1"), 3, "'print' is a reserved name"),
+    "module-level return": ("x = 1\nreturn x\n", 2, "'return' outside function"),
+    "syntax error": ("def tool(conv):\n    x = (1,\n    return x\n", 2, "SyntaxError"),
+    "indentation error": ("def tool(conv):\nreturn 1\n", 2, "IndentationError"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_refused_at_compile_time(name):
+    source, line, words = REFUSED[name]
+    error = refused(source)
+    assert isinstance(error, CompileFailure)
+    assert error.status is Status.COMPILE_ERROR
+    assert words in error.message, error.message
+    assert error.file == "tool.py"
+    assert error.line == line, error.message
+    assert f"tool.py line {line}: " in error.message
+
+
+def test_error_lines_point_at_each_customer_line():
+    source = (
+        "import json\n"  # 1
+        "import os\n"  # 2  refused
+        "\n"  # 3
+        "def tool(conv):\n"  # 4
+        "    a = 1\n"  # 5
+        "    b = eval('2')\n"  # 6  refused
+        "    c = [\n"  # 7
+        "        a,\n"  # 8
+        "        b.__class__,\n"  # 9  refused
+        "    ]\n"  # 10
+        "    return c\n"  # 11
+    )
+    error = refused(source)
+    assert [problem.line for problem in error.errors] == [2, 6, 9]
+    assert all(problem.file == "tool.py" for problem in error.errors)
+    assert error.line == 2
+    assert error.message.splitlines()[1].startswith("tool.py line 6: 'eval' is not allowed")
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_error_lines_with_any_newline_convention(newline):
+    source = newline.join(["x = 1", "y = 2", "z = open('f')", ""])
+    assert refused(source).line == 3
+    source = newline.join(["x = 1", "y = 2", "z = (", ""])
+    assert refused(source).line in (3, 4)  # the parser reports the unclosed paren or EOF
+
+
+def test_syntax_error_line_and_filename():
+    error = refused("def tool(conv):\n    return 1\n\nx = = 2\n", "tools/booking.py")
+    assert error.file == "tools/booking.py" and error.line == 4
+    assert error.message.startswith("tools/booking.py line 4: SyntaxError")
+
+
+def test_problems_are_capped_and_counted():
+    source = "".join(f"_v{i} = {i}\n" for i in range(300))
+    error = refused(source)
+    assert len(error.errors) == 100
+    assert error.omitted == 200
+    assert error.message.endswith("... and 200 more problems")
+
+
+def test_duplicate_reports_are_merged():
+    error = refused("exec('1')\n")
+    assert len(error.errors) == 1
+
+
+# ---------------------------------------------------------------------------------------
+# bad input of every other kind
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", [b"x = 1", None, 42, ["x = 1"], bytearray(b"x")])
+def test_source_must_be_text(source):
+    error = refused(source)
+    assert "source must be text" in error.message
+
+
+def test_str_subclass_source_is_copied():
+    class Sneaky(str):
+        def __hash__(self):
+            return 0
+
+    tool = compile_tool(Sneaky("x = 1\n"))
+    assert type(tool.source) is str
+
+
+def test_null_byte_names_its_line():
+    error = refused("x = 1\ny = 2\nz = '\x00'\n")
+    assert error.line == 3 and "null byte" in error.message
+
+
+def test_lone_surrogate_names_its_line():
+    error = refused("x = 1\ny = '\ud800'\n")
+    assert error.line == 2 and "not valid Unicode" in error.message
+
+
+def test_source_size_limit():
+    policy = DEFAULT_POLICY.with_limits(source_bytes=100)
+    compile_tool("x = 1\n" * 16, policy=policy)
+    error = refused("x = 1\n" * 17, policy=policy)
+    assert "102 bytes; the limit is 100 bytes" in error.message
+    # UTF-8 bytes are counted, not characters
+    error = refused("s = '" + "é" * 60 + "'\n", policy=policy)
+    assert "the limit is 100 bytes" in error.message
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "x = " + "-" * (MAX_AST_DEPTH + 5) + "1\n",
+        "x = 1" + " + 1" * 5000 + "\n",
+        "x = a" + ".b" * 5000 + "\n",
+        "x = " + "not " * 100_000 + "y\n",
+        "x = " + "-" * 200_000 + "1\n",
+        "x = " + "(" * 1000 + ")" * 1000 + "\n",
+        "x = " + "[" * 1000 + "]" * 1000 + "\n",
+        "x = " + "lambda: " * 50_000 + "1\n",
+        "f" + "()" * 10_000 + "\n",
+        "".join("    " * i + "if x:\n" for i in range(120)) + "    " * 120 + "pass\n",
+    ],
+)
+def test_deep_nesting_is_a_compile_failure(source):
+    error = refused(source)
+    assert error.file == "tool.py"
+    assert any(word in error.message for word in ("nested too deeply", "too many", "too complex", "SyntaxError", "IndentationError"))
+
+
+def test_nesting_below_the_limit_compiles():
+    compile_tool("x = 1" + " + 1" * (MAX_AST_DEPTH - 10) + "\n")
+
+
+def test_warnings_do_not_escape_even_as_errors():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compile_tool("def tool(conv):\n    x = 1\n    y = x is 1\n    z = '\\d'\n    assert (x, 'never empty')\n")
+
+
+@pytest.mark.parametrize("filename", ["tool.py", "tools/booking.py", "a-b/c_d/e.py", "T1.py"])
+def test_good_filenames(filename):
+    assert compile_tool("x = 1\n", filename).filename == filename
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "/etc/tool.py", "../tool.py", "tools/../tool.py", "./tool.py", "tool.txt", "tool", ".py",
+        "", "tool.py\n", "tools\\x.py", "é.py", "a b.py", "-x.py", "a//b.py", "a/./b.py",
+        "x" * 70 + ".py", "/".join(["a"] * 9) + ".py", "tool.pyc", 7, None, b"tool.py",
+    ],
+)
+def test_bad_filenames(filename):
+    error = refused("x = 1\n", filename)
+    assert error.file is None
+    assert "filename" in error.message
+
+
+# ---------------------------------------------------------------------------------------
+# policy
+# ---------------------------------------------------------------------------------------
+
+
+def test_policy_without_classes_refuses_class_statements():
+    builtins = {k: v for k, v in DEFAULT_POLICY.builtins.items() if k != "__build_class__"}
+    policy = dataclasses.replace(DEFAULT_POLICY, builtins=MappingProxyType(builtins))
+    error = refused("x = 1\nclass A:\n    pass\n", policy=policy)
+    assert error.line == 2 and "'class' definitions are not allowed" in error.message
+
+
+def test_policy_without_a_module_refuses_its_import():
+    error = refused("import json\n", policy=DEFAULT_POLICY.without_module("json"))
+    assert "import of 'json' is not allowed" in error.message
+
+
+def test_policy_with_a_module_allows_it():
+    compile_tool("import fractions\n", policy=DEFAULT_POLICY.with_module("fractions", "test", {"Fraction"}))
+
+
+@pytest.mark.parametrize("module", ["os", "sys", "os.path", "importlib.util", "operator", "sandbox.inside.guards"])
+def test_policy_can_never_allow_floor_modules(module):
+    with pytest.raises(InvalidInput):
+        compile_tool("x = 1\n", policy=DEFAULT_POLICY.with_module(module, "no", {"x"}))
+
+
+@pytest.mark.parametrize("builtin", ["eval", "exec", "open", "getattr", "__import__", "type", "vars"])
+def test_policy_can_never_allow_floor_builtins(builtin):
+    policy = dataclasses.replace(
+        DEFAULT_POLICY, builtins=MappingProxyType({**DEFAULT_POLICY.builtins, builtin: "no"})
+    )
+    with pytest.raises(InvalidInput):
+        compile_tool("x = 1\n", policy=policy)
+
+
+def test_forbidden_attribute_table_is_the_policys():
+    table = {k: v for k, v in DEFAULT_POLICY.forbidden_attributes.items() if k != "mro"}
+    policy = dataclasses.replace(DEFAULT_POLICY, forbidden_attributes=MappingProxyType(table))
+    compile_tool("x = int.mro\n", policy=policy)  # the child's floor still refuses it at run time
+
+
+# ---------------------------------------------------------------------------------------
+# the cache
+# ---------------------------------------------------------------------------------------
+
+
+def test_cache_hits_on_identical_content():
+    compile_cache_clear()
+    source = "def tool(conv):\n    return 'cached'\n"
+    first = compile_tool(source)
+    info = compile_cache_info()
+    assert (info.hits, info.misses, info.entries) == (0, 1, 1)
+    second = compile_tool(source)
+    assert second is first
+    assert compile_cache_info().hits == 1
+    compile_tool(source, "other.py")  # the filename is part of the content
+    compile_tool(source, policy=DEFAULT_POLICY.with_limits(source_bytes=4096))  # so is the policy
+    info = compile_cache_info()
+    assert (info.hits, info.misses, info.entries) == (1, 3, 3)
+    assert info.bytes > 0 and info.max_entries > 0 and info.max_bytes > 0
+
+
+def test_failures_are_not_cached():
+    compile_cache_clear()
+    for _ in range(2):
+        refused("import os\n")
+    assert compile_cache_info().entries == 0
+
+
+def test_sha256_is_the_content_address():
+    a = compile_tool("x = 1\n")
+    b = compile_tool("x = 1\n", "b.py")
+    c = compile_tool("x = 1\n", policy=DEFAULT_POLICY.with_limits(source_bytes=1000))
+    assert len({a.sha256, b.sha256, c.sha256}) == 3
+    compile_cache_clear()
+    assert compile_tool("x = 1\n").sha256 == a.sha256
+
+
+# ---------------------------------------------------------------------------------------
+# bundles
+# ---------------------------------------------------------------------------------------
+
+BOOKING = "import json\n\ndef book(conv):\n    return 'booked'\n\ndef cancel(conv):\n    return 'cancelled'\n"
+START = "def start_function(conv):\n    return str()\n"
+
+
+def test_bundle_compiles_every_file():
+    bundle = compile_bundle({"tools/booking.py": BOOKING, "start.py": START})
+    assert isinstance(bundle, Bundle)
+    assert list(bundle.files) == ["start.py", "tools/booking.py"]
+    assert dict(bundle.functions) == {"book": "tools/booking.py", "cancel": "tools/booking.py", "start_function": "start.py"}
+    assert bundle.files["start.py"].functions == ("start_function",)
+    with pytest.raises(TypeError):
+        bundle.files["x.py"] = None  # read-only mappings
+    assert hash(bundle) == hash(bundle.version_id)
+
+
+def test_bundle_version_id_is_a_content_address():
+    one = compile_bundle({"a.py": BOOKING, "b.py": START})
+    two = compile_bundle({"b.py": START, "a.py": BOOKING})
+    assert one.version_id == two.version_id and len(one.version_id) == 64
+    assert compile_bundle({"a.py": BOOKING, "b.py": START + "\n"}).version_id != one.version_id
+    assert compile_bundle({"a.py": START, "b.py": BOOKING}).version_id != one.version_id
+    other_policy = DEFAULT_POLICY.with_limits(source_bytes=10_000)
+    assert compile_bundle({"a.py": BOOKING, "b.py": START}, other_policy).version_id != one.version_id
+
+
+def test_bundle_reports_every_problem_of_every_file():
+    files = {
+        "tools/a.py": "import json\nimport os\n",
+        "tools/b.py": "def f(conv):\n    x = 1\n    return eval('x')\n\ndef g(conv):\n    return conv._state\n",
+        "ok.py": START,
+    }
+    with pytest.raises(CompileErrors) as info:
+        compile_bundle(files)
+    error = info.value
+    assert [(p.file, p.line) for p in error.errors] == [("tools/a.py", 2), ("tools/b.py", 3), ("tools/b.py", 6)]
+    lines = error.message.splitlines()
+    assert lines[0].startswith("tools/a.py line 2: import of 'os'")
+    assert lines[1].startswith("tools/b.py line 3: 'eval' is not allowed")
+    assert isinstance(error, CompileFailure) and error.status is Status.COMPILE_ERROR
+    info_dict = error.to_error_info().to_dict()
+    assert info_dict["file"] == "tools/a.py" and info_dict["line"] == 2
+
+
+def test_bundle_duplicate_function_names():
+    files = {"tools/a.py": "def lookup(conv):\n    pass\n", "tools/b.py": "x = 1\n\ndef lookup(conv):\n    pass\n"}
+    with pytest.raises(CompileErrors) as info:
+        compile_bundle(files)
+    (problem,) = info.value.errors
+    assert problem == CompileProblem(
+        "tools/b.py", 3,
+        "function 'lookup' is also defined in tools/a.py line 1; function names must be unique across the bundle",
+    )
+
+
+@pytest.mark.parametrize("name", ["/abs.py", "../up.py", "tools/../x.py", "x.txt", "", 3])
+def test_bundle_refuses_unsafe_filenames(name):
+    with pytest.raises(CompileErrors) as info:
+        compile_bundle({name: START, "ok.py": START.replace("start_function", "other")})
+    assert "filename" in info.value.message
+
+
+@pytest.mark.parametrize("files", [{}, None, [("a.py", START)], "a.py"])
+def test_bundle_must_be_a_nonempty_mapping(files):
+    with pytest.raises(CompileErrors):
+        compile_bundle(files)
+
+
+def test_bundle_file_count_is_bounded():
+    files = {f"f{i}.py": "" for i in range(300)}
+    with pytest.raises(CompileErrors) as info:
+        compile_bundle(files)
+    assert "at most" in info.value.message
+
+
+# ---------------------------------------------------------------------------------------
+# totality: any input gives a CompiledTool or a CompileFailure, nothing else
+# ---------------------------------------------------------------------------------------
+
+_ATOMS = [
+    "x", "conv", "_x", "__class__", "__import__", "exec", "eval", "open", "print", "printed",
+    "1", "0x1F", "1e400", "'s'", '"\\x00"', "b'b'", "f'{x}'", "f'{x!r:>{y}}'", "None", "True", "...",
+    "lambda: 1", "(yield)", "await x", "[i for i in x]", "{k: v for k, v in x}", "(i for i in x)",
+    "x.format", "x.gi_frame", "x.mro()", "x[1:2]", "x[::-1]", "-x", "not x", "x if y else z",
+    "x := 1", "*x", "**x", "type(x)", "json.dumps(x)", "datetime.sys",
+]
+_STATEMENTS = [
+    "pass", "x = {e}", "x, y = {e}", "x: int = {e}", "del x", "return {e}", "yield {e}", "raise {e}",
+    "assert {e}", "global x", "nonlocal x", "import os", "import json", "from datetime import sys",
+    "from . import x", "from __future__ import annotations", "print({e})", "x += {e}", "x.a += 1",
+    "x[0] += 1", "break", "continue", "{e}",
+]
+_BLOCKS = [
+    "def f(conv):", "def f(_getattr_=None, /):", "async def f():", "class A(B, metaclass=M):",
+    "class A:", "if {e}:", "while {e}:", "for i in {e}:", "with {e} as w:", "try:", "except* E:",
+    "except Exception as e:", "finally:", "else:", "match {e}:", "case {e}:", "@{e}", "lambda x:",
+]
+
+
+@st.composite
+def python_like(draw):
+    lines = []
+    indent = 0
+    for _ in range(draw(st.integers(1, 12))):
+        expression = draw(st.sampled_from(_ATOMS))
+        if draw(st.booleans()):
+            operator = draw(st.sampled_from([" + ", ".", "(", "[", " and ", ", ", " is ", ")", "]"]))
+            expression += operator + draw(st.sampled_from(_ATOMS))
+        kind = draw(st.sampled_from(["statement", "block", "dedent"]))
+        if kind == "block":
+            lines.append("    " * indent + draw(st.sampled_from(_BLOCKS)).format(e=expression))
+            indent = min(indent + 1, 6)
+        elif kind == "dedent":
+            indent = max(0, indent - draw(st.integers(1, 3)))
+            lines.append("    " * indent + draw(st.sampled_from(_STATEMENTS)).format(e=expression))
+        else:
+            lines.append("    " * indent + draw(st.sampled_from(_STATEMENTS)).format(e=expression))
+    newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    return newline.join(lines) + draw(st.sampled_from(["", newline]))
+
+
+def _total(source, filename="tool.py"):
+    try:
+        result = compile_tool(source, filename)
+    except CompileFailure as failure:
+        assert failure.message
+        if isinstance(failure, CompileErrors):
+            for problem in failure.errors:
+                assert problem.line is None or problem.line >= 1
+        return failure
+    assert isinstance(result, CompiledTool)
+    marshal.loads(result.code)
+    return result
+
+
+_SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@_SETTINGS
+@given(st.text())
+def test_any_text_compiles_or_fails_cleanly(source):
+    _total(source)
+
+
+@_SETTINGS
+@given(python_like())
+def test_python_like_snippets_compile_or_fail_cleanly(source):
+    result = _total(source)
+    if isinstance(result, CompileErrors):
+        line_count = source.replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
+        for problem in result.errors:
+            assert problem.line is None or problem.line <= line_count + 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(st.binary(), st.integers(), st.none(), st.lists(st.text())), st.one_of(st.text(max_size=20), st.binary()))
+def test_any_input_types_fail_cleanly(source, filename):
+    _total(source, filename)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.text(max_size=12), st.text(max_size=200), max_size=4))
+def test_any_bundle_compiles_or_fails_cleanly(files):
+    try:
+        bundle = compile_bundle(files)
+    except CompileFailure:
+        return
+    assert set(bundle.files) == set(files)

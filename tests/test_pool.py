@@ -1,0 +1,251 @@
+"""The pool end to end: real template, real confined children, real kills."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import psutil
+import pytest
+
+from sandbox.pool import Pool, PoolConfig
+from sandbox.policy import DEFAULT_POLICY
+from sandbox.result import Status
+from tests.conftest import run_source
+
+
+def test_ok_call_reports_kernel_usage(pool):
+    r = run_source(pool, "def tool(conv):\n    conv.state.n = 41 + 1\n    return 'hi'\n")
+    assert r.status is Status.OK
+    assert r.action == {"content": "hi"}
+    assert r.state_changes == {"set": {"n": 42}, "deleted": []}
+    assert r.usage.wall_ms > 0
+    assert r.usage.peak_rss_bytes > 1_000_000  # a Python process, measured by the kernel
+
+
+def test_runtime_error_points_at_customer_line(pool):
+    source = "def helper(x):\n    return 1 / x\n\ndef tool(conv):\n    conv.state.a = 1\n    return helper(0)\n"
+    r = run_source(pool, source, conversation={"state": {"keep": True}})
+    assert r.status is Status.RUNTIME_ERROR
+    assert r.error.kind == "ZeroDivisionError"
+    assert r.error.line == 2
+    assert r.error.file == "tool.py"
+    assert 'File "tool.py", line 6, in tool' in r.error.traceback
+    assert 'File "tool.py", line 2, in helper' in r.error.traceback
+    assert "sandbox" not in r.error.traceback  # no internals
+    # all-or-nothing: the change before the exception is not committed
+    assert r.state == {"keep": True}
+    assert r.state_changes == {"set": {}, "deleted": []}
+
+
+def test_logs_before_an_exception_are_kept(pool):
+    r = run_source(pool, "def tool(conv):\n    log.warning('about to fail')\n    raise ValueError('boom')\n")
+    assert r.status is Status.RUNTIME_ERROR
+    assert r.logs == [{"level": "warning", "message": "about to fail"}]
+    assert r.error.message == "ValueError: boom"
+
+
+def test_timeout_kills_infinite_loop(pool):
+    started = time.monotonic()
+    r = run_source(pool, "def tool(conv):\n    while True:\n        pass\n", deadline_ms=150)
+    elapsed = time.monotonic() - started
+    assert r.status is Status.TIMEOUT, r.error
+    assert "150 ms" in r.error.message
+    assert elapsed < 5  # killed, not left running until some later limit
+    assert r.usage.wall_ms >= 150
+
+
+def test_timeout_cannot_be_caught(pool):
+    source = (
+        "import time\n"
+        "def tool(conv):\n"
+        "    try:\n"
+        "        while True:\n"
+        "            time.sleep(0.01)\n"
+        "    except:\n"
+        "        return 'caught'\n"
+    )
+    r = run_source(pool, source, deadline_ms=100)
+    assert r.status is Status.TIMEOUT
+
+
+def test_start_function_deadline_capped_at_one_second(pool):
+    r = run_source(pool, "def start_function(conv):\n    while True:\n        pass\n",
+                   function="start_function", deadline_ms=60_000)
+    assert r.status is Status.TIMEOUT
+    assert "1000 ms" in r.error.message
+    assert r.usage.wall_ms < 3000
+
+
+def test_memory_limit(pool):
+    policy = DEFAULT_POLICY.with_limits(memory_bytes=128 * 1024 * 1024)
+    r = run_source(pool, "def tool(conv):\n    x = 'a' * (512 * 1024 * 1024)\n    return 'no'\n", policy=policy)
+    assert r.status is Status.MEMORY_LIMIT, r.error
+
+
+def test_memory_error_caught_by_tool_stays_contained(pool):
+    policy = DEFAULT_POLICY.with_limits(memory_bytes=128 * 1024 * 1024)
+    source = (
+        "def tool(conv):\n"
+        "    try:\n"
+        "        x = 'a' * (512 * 1024 * 1024)\n"
+        "    except Exception:\n"
+        "        return 'recovered'\n"
+    )
+    r = run_source(pool, source, policy=policy)
+    assert r.status is Status.OK
+    assert r.action == {"content": "recovered"}
+
+
+def test_cpu_limit_is_a_distinct_verdict(pool):
+    policy = DEFAULT_POLICY.with_limits(cpu_seconds=1, deadline_ms=4000)
+    r = run_source(pool, "def tool(conv):\n    while True:\n        pass\n", policy=policy, deadline_ms=4000)
+    assert r.status is Status.CPU_LIMIT, r.error
+    assert r.usage.cpu_ms >= 900
+
+
+def test_output_limits(pool):
+    policy = DEFAULT_POLICY.with_limits(return_bytes=1000, state_bytes=1000, log_bytes=1000)
+    big = "def tool(conv):\n    return 'x' * 5000\n"
+    assert run_source(pool, big, policy=policy).status is Status.OUTPUT_LIMIT
+    state = "def tool(conv):\n    conv.state.big = 'x' * 5000\n"
+    assert run_source(pool, state, policy=policy).status is Status.OUTPUT_LIMIT
+    logs = "def tool(conv):\n    for i in range(100):\n        log.info('x' * 100)\n"
+    r = run_source(pool, logs, policy=policy)
+    assert r.status is Status.OUTPUT_LIMIT
+    assert "logs" in r.error.message
+
+
+def test_not_found_function(pool):
+    r = run_source(pool, "def tool(conv):\n    return 'x'\n", function="missing")
+    assert r.status is Status.NOT_FOUND
+
+
+def test_hard_crash_is_a_runtime_error_verdict(pool):
+    # Deep recursion in C (a nested repr) overflows the C stack; the kernel kills the child.
+    source = (
+        "def tool(conv):\n"
+        "    x = []\n"
+        "    for i in range(2000000):\n"
+        "        x = [x]\n"
+        "    return str(len(repr(x)))\n"
+    )
+    r = run_source(pool, source, deadline_ms=4000)
+    assert r.status in (Status.RUNTIME_ERROR, Status.MEMORY_LIMIT), r.error
+    if r.status is Status.RUNTIME_ERROR:
+        assert r.error.kind in ("Crash", "RecursionError", "MemoryError")
+
+
+def test_fresh_mode_leaves_no_residue(pool):
+    writer = "import json\ndef tool(conv):\n    json.marker = 'leak'\n    return 'set'\n"
+    r = run_source(pool, writer)
+    assert r.status is Status.RUNTIME_ERROR  # module views are read-only
+    globals_writer = "seen = []\ndef tool(conv):\n    seen.append(1)\n    return str(len(seen))\n"
+    assert run_source(pool, globals_writer).action == {"content": "1"}
+    assert run_source(pool, globals_writer).action == {"content": "1"}
+
+
+def test_every_call_gets_a_new_process(pool):
+    source = "def tool(conv):\n    return 'x'\n"
+    before = set(pool.child_pids())
+    run_source(pool, source)
+    run_source(pool, source)
+    # children are consumed: none of the ready ones before is still around two calls later
+    time.sleep(0.2)
+    assert not (before & set(pool.child_pids())) or len(before) > 2
+
+
+def test_concurrent_calls_each_get_one_answer(pool):
+    results = []
+    lock = threading.Lock()
+
+    def one(i):
+        r = run_source(pool, f"def tool(conv):\n    conv.state.i = {i}\n    return '{i}'\n")
+        with lock:
+            results.append((i, r))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(i for i, _ in results) == list(range(20))
+    for i, r in results:
+        assert r.status is Status.OK and r.action == {"content": str(i)} and r.state["i"] == i
+
+
+def test_secrets_redacted_from_logs_and_errors(pool):
+    source = (
+        "def tool(conv):\n"
+        "    key = conv.utils.get_secret('api')\n"
+        "    log.info('key=' + key)\n"
+        "    raise ValueError('bad key ' + key)\n"
+    )
+    r = run_source(pool, source, secrets={"api": "s3cr3t-value"})
+    assert r.status is Status.RUNTIME_ERROR
+    text = r.to_json()
+    assert "s3cr3t-value" not in text
+    assert "[REDACTED]" in r.logs[0]["message"]
+    assert "[REDACTED]" in r.error.message
+
+
+def test_reuse_mode_keeps_module_state_per_tenant_and_version():
+    with Pool(PoolConfig(mode="reuse", ready_children=2, reuse_max_calls=3)) as reuse_pool:
+        source = "seen = []\ndef tool(conv):\n    seen.append(1)\n    return str(len(seen))\n"
+        counts = [run_source(reuse_pool, source, tenant="a").action["content"] for _ in range(4)]
+        assert counts == ["1", "2", "3", "1"]  # a fresh process after reuse_max_calls
+        # another tenant never shares the warm child
+        assert run_source(reuse_pool, source, tenant="b").action == {"content": "1"}
+
+
+def test_killed_child_mid_call_gets_a_verdict(pool):
+    source = "import time\ndef tool(conv):\n    time.sleep(3)\n    return 'late'\n"
+    result = {}
+
+    def call():
+        result["r"] = run_source(pool, source, deadline_ms=4000)
+
+    t = threading.Thread(target=call)
+    t.start()
+    time.sleep(0.5)
+    busy = pool.busy_child_pids()
+    assert busy, "the call's child should be running"
+    for pid in busy:
+        os.kill(pid, signal.SIGKILL)
+    t.join(10)
+    r = result["r"]
+    assert r.status is Status.RUNTIME_ERROR
+    assert "SIGKILL" in r.error.message
+
+
+def test_pool_close_leaves_no_process_behind():
+    p = Pool(PoolConfig(ready_children=3))
+    p.start()
+    pids = p.child_pids() + [p.stats()["template_pid"]]
+    p.close()
+    time.sleep(0.2)
+    alive = [pid for pid in pids if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    assert alive == []
+
+
+def test_template_death_recovers(pool):
+    old = pool.stats()["template_pid"]
+    os.kill(old, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and pool.stats()["template_pid"] == old:
+        time.sleep(0.05)
+    assert pool.stats()["template_pid"] != old
+    r = run_source(pool, "def tool(conv):\n    return 'back'\n")
+    assert r.status is Status.OK and r.action == {"content": "back"}
+
+
+@pytest.mark.parametrize("mode", ["fresh", "reuse"])
+def test_insecure_mode_is_explicit_and_loud(mode, caplog):
+    from sandbox.confine import ConfinementConfig
+
+    with Pool(PoolConfig(mode=mode, ready_children=1, confinement=ConfinementConfig(enabled=False))) as p:
+        r = run_source(p, "def tool(conv):\n    return 'dev'\n")
+    assert r.status is Status.OK
+    assert any("INSECURE" in rec.getMessage() for rec in caplog.records)

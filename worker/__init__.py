@@ -1,0 +1,1 @@
+"""toolpool's service: gRPC servicer, tenancy, admission, storage, client and CLI."""

@@ -1,0 +1,402 @@
+"""A small Python client for toolpool, sync (``ToolpoolClient``) and asyncio (``AsyncToolpoolClient``).
+
+    with ToolpoolClient("localhost:50051", token) as client:
+        version = client.deploy("acme", {"tools.py": source}, alias="latest").version_id
+        result = client.execute("acme", "start_function", version_id=version,
+                                conversation={"state": {}}, timeout=2.0)
+        print(result.status, result.action)
+
+What it does for the caller:
+
+* **Re-upload on a missing version.** A replica that lacks a version answers NOT_FOUND
+  with reason VERSION_NOT_FOUND (or ALIAS_NOT_FOUND). The client remembers every bundle
+  it deployed (and accepts one per call with ``bundle=``), re-sends it with Deploy and
+  calls again, once. Replicas then need no shared database.
+* **Retries only where safe.** Execute is *at most once*: it is retried only when the
+  server says the call did not start: RESOURCE_EXHAUSTED (after the server's
+  ``retry-after-ms``), UNAVAILABLE with reason DRAINING or POOL_UNAVAILABLE. Any other
+  failure of an Execute (a connection that broke mid-call, INTERNAL, a deadline) may
+  have run the tool, and is raised with ``may_have_run=True``; the caller decides.
+  Deploy, GetVersion, ListVersions and the secret calls are idempotent and are also
+  retried on any UNAVAILABLE.
+* **Deadline propagation.** ``timeout`` is the whole budget, retries and re-uploads
+  included; every attempt carries what is left of it as its gRPC deadline, and the
+  server caps the tool's run time by that deadline minus a margin, so the verdict
+  (``timeout``) arrives before the deadline does. With only ``deadline_ms`` given, the
+  budget is deadline_ms plus ``reply_slack_s``.
+
+Errors are ``ToolpoolCallError`` with the gRPC code, the server's reason and retry hint.
+A tool's failure is not an error: it is the returned ``Result``'s status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+import grpc
+
+from sandbox.result import Result
+from worker import translate
+from worker._proto.toolpool.v1 import toolpool_pb2 as pb
+from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
+
+DEFAULT_TIMEOUT_S = 10.0
+REPLY_SLACK_S = 1.0
+MAX_ATTEMPTS = 5
+_NOT_STARTED_UNAVAILABLE = frozenset({"DRAINING", "POOL_UNAVAILABLE"})
+_MISSING = frozenset({"VERSION_NOT_FOUND", "ALIAS_NOT_FOUND"})
+
+
+class ToolpoolCallError(Exception):
+    """An RPC failed. ``reason`` is the server's toolpool-reason (None if it sent none)."""
+
+    def __init__(self, code: grpc.StatusCode, message: str, *, reason: str | None = None,
+                 retry_after_ms: int | None = None, may_have_run: bool = False):
+        super().__init__(f"{code.name}: {message}")
+        self.code = code
+        self.message = message
+        self.reason = reason
+        self.retry_after_ms = retry_after_ms
+        self.may_have_run = may_have_run
+
+
+class CompileFailed(Exception):
+    """Deploy refused the bundle; ``errors`` lists (file, line, message). Nothing was stored."""
+
+    def __init__(self, errors: Sequence[pb.CompileError]):
+        self.errors = [(e.file, e.line, e.message) for e in errors]
+        super().__init__("; ".join(f"{f}:{line}: {m}" for f, line, m in self.errors))
+
+
+@dataclass(frozen=True)
+class Deployment:
+    version_id: str
+    functions: tuple[str, ...]
+    created: bool
+
+
+@dataclass(frozen=True)
+class Executed:
+    result: Result
+    version_id: str
+    call_id: str
+
+
+def _call_error(error: grpc.RpcError, *, may_have_run: bool) -> ToolpoolCallError:
+    code = error.code() if callable(getattr(error, "code", None)) else grpc.StatusCode.UNKNOWN
+    details = error.details() if callable(getattr(error, "details", None)) else str(error)
+    return ToolpoolCallError(
+        code, details or "", reason=translate.error_reason(error),
+        retry_after_ms=translate.retry_after_ms(error), may_have_run=may_have_run,
+    )
+
+
+class _Budget:
+    """The whole call's deadline, on the monotonic clock."""
+
+    def __init__(self, timeout_s: float):
+        self.deadline = time.monotonic() + timeout_s
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+
+def _retry_delay(error: ToolpoolCallError, attempt: int, *, idempotent: bool) -> float | None:
+    """Seconds to wait before trying again, or None when a retry is not safe or useful."""
+    if attempt >= MAX_ATTEMPTS:
+        return None
+    backoff = min(1.0, 0.05 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+    if error.code is grpc.StatusCode.RESOURCE_EXHAUSTED and error.reason in ("OVERLOADED", "TENANT_LIMIT"):
+        hint = (error.retry_after_ms or 0) / 1000
+        return max(hint, 0.0) * (1 + random.random() / 4) or backoff
+    if error.code is grpc.StatusCode.UNAVAILABLE and (idempotent or error.reason in _NOT_STARTED_UNAVAILABLE):
+        return backoff
+    return None
+
+
+class _Bundles:
+    """Bundles this client deployed, by (tenant, version_id) and (tenant, alias)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_version: dict[tuple[str, str], dict[str, str]] = {}
+        self._by_alias: dict[tuple[str, str], dict[str, str]] = {}
+
+    def remember(self, tenant: str, version_id: str, files: Mapping[str, str], alias: str | None) -> None:
+        with self._lock:
+            self._by_version[(tenant, version_id)] = dict(files)
+            if alias:
+                self._by_alias[(tenant, alias)] = dict(files)
+
+    def find(self, tenant: str, version_id: str | None, alias: str | None) -> dict[str, str] | None:
+        with self._lock:
+            if alias:
+                return self._by_alias.get((tenant, alias))
+            return self._by_version.get((tenant, version_id or ""))
+
+
+def _execute_request(tenant: str, function: str, version_id: str | None, alias: str | None, args: Any,
+                     conversation: Mapping[str, Any] | None, deadline_ms: int | None, call_id: str | None
+                     ) -> pb.ExecuteRequest:
+    if (version_id is None) == (alias is None):
+        raise ValueError("give exactly one of version_id and alias")
+    request = pb.ExecuteRequest(
+        tenant=tenant, function=function,
+        args_json=json.dumps({} if args is None else args, ensure_ascii=False),
+        conversation_json=json.dumps(dict(conversation or {}), ensure_ascii=False),
+        deadline_ms=deadline_ms or 0, call_id=call_id or "",
+    )
+    if alias is not None:
+        request.alias = alias
+    else:
+        request.version_id = version_id
+    return request
+
+
+def _budget_for(timeout: float | None, deadline_ms: int | None, default: float) -> _Budget:
+    if timeout is not None:
+        return _Budget(timeout)
+    if deadline_ms:
+        return _Budget(deadline_ms / 1000 + REPLY_SLACK_S)
+    return _Budget(default)
+
+
+def _deploy_outcome(response: pb.DeployResponse) -> Deployment:
+    if response.WhichOneof("outcome") == "compile_errors":
+        raise CompileFailed(response.compile_errors.errors)
+    d = response.deployed
+    return Deployment(version_id=d.version_id, functions=tuple(d.functions), created=d.created)
+
+
+def _executed(response: pb.ExecuteResponse) -> Executed:
+    return Executed(result=translate.result_from_proto(response.result), version_id=response.version_id,
+                    call_id=response.call_id)
+
+
+class ToolpoolClient:
+    """Blocking client. Thread-safe; share one per process and target."""
+
+    def __init__(self, target: str, token: str, *, credentials: grpc.ChannelCredentials | None = None,
+                 options: Sequence[tuple[str, Any]] = (), default_timeout_s: float = DEFAULT_TIMEOUT_S):
+        self._channel = (grpc.secure_channel(target, credentials, options=options) if credentials
+                         else grpc.insecure_channel(target, options=options))
+        self._stub = pb_grpc.ToolPoolStub(self._channel)
+        self._metadata = (("authorization", f"Bearer {token}"),)
+        self._default_timeout = default_timeout_s
+        self._bundles = _Bundles()
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def __enter__(self) -> ToolpoolClient:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _call(self, method: Callable[..., Any], request: Any, budget: _Budget, *, idempotent: bool) -> Any:
+        attempt = 0
+        while True:
+            attempt += 1
+            remaining = budget.remaining()
+            if remaining <= 0:
+                # Only attempts that did not start are ever retried, so nothing ran.
+                raise ToolpoolCallError(grpc.StatusCode.DEADLINE_EXCEEDED, "client deadline passed before the call")
+            try:
+                return method(request, timeout=remaining, metadata=self._metadata)
+            except grpc.RpcError as rpc_error:
+                error = _call_error(rpc_error, may_have_run=not idempotent)
+                delay = _retry_delay(error, attempt, idempotent=idempotent)
+                if delay is None or delay >= budget.remaining():
+                    if not idempotent:
+                        error.may_have_run = _may_have_run(error)
+                    raise error from None
+                time.sleep(delay)
+
+    def deploy(self, tenant: str, files: Mapping[str, str], *, alias: str | None = None,
+               timeout: float | None = None) -> Deployment:
+        """Deploys the bundle; raises CompileFailed with per-file, per-line errors."""
+        request = pb.DeployRequest(tenant=tenant, files=translate.files_to_proto(dict(files)), alias=alias or "")
+        response = self._call(self._stub.Deploy, request, _Budget(timeout or self._default_timeout), idempotent=True)
+        deployment = _deploy_outcome(response)
+        self._bundles.remember(tenant, deployment.version_id, files, alias)
+        return deployment
+
+    def execute(self, tenant: str, function: str, *, version_id: str | None = None, alias: str | None = None,
+                args: Any = None, conversation: Mapping[str, Any] | None = None, deadline_ms: int | None = None,
+                timeout: float | None = None, call_id: str | None = None,
+                bundle: Mapping[str, str] | None = None) -> Result:
+        """Runs one call and returns its Result (see ``execute_detailed`` for the version that ran)."""
+        return self.execute_detailed(tenant, function, version_id=version_id, alias=alias, args=args,
+                                     conversation=conversation, deadline_ms=deadline_ms, timeout=timeout,
+                                     call_id=call_id, bundle=bundle).result
+
+    def execute_detailed(self, tenant: str, function: str, *, version_id: str | None = None,
+                         alias: str | None = None, args: Any = None, conversation: Mapping[str, Any] | None = None,
+                         deadline_ms: int | None = None, timeout: float | None = None, call_id: str | None = None,
+                         bundle: Mapping[str, str] | None = None) -> Executed:
+        request = _execute_request(tenant, function, version_id, alias, args, conversation, deadline_ms, call_id)
+        budget = _budget_for(timeout, deadline_ms, self._default_timeout)
+        try:
+            return _executed(self._call(self._stub.Execute, request, budget, idempotent=False))
+        except ToolpoolCallError as error:
+            files = bundle or self._bundles.find(tenant, version_id, alias)
+            if error.reason not in _MISSING or files is None:
+                raise
+        self._redeploy(tenant, files, version_id, alias, budget)
+        return _executed(self._call(self._stub.Execute, request, budget, idempotent=False))
+
+    def _redeploy(self, tenant: str, files: Mapping[str, str], version_id: str | None, alias: str | None,
+                  budget: _Budget) -> None:
+        request = pb.DeployRequest(tenant=tenant, files=translate.files_to_proto(dict(files)), alias=alias or "")
+        deployment = _deploy_outcome(self._call(self._stub.Deploy, request, budget, idempotent=True))
+        _check_redeployed(deployment, version_id)
+        self._bundles.remember(tenant, deployment.version_id, files, alias)
+
+    def set_secret(self, tenant: str, name: str, value: str, *, timeout: float | None = None) -> bool:
+        request = pb.SetSecretRequest(tenant=tenant, name=name, value=value)
+        return self._call(self._stub.SetSecret, request, _Budget(timeout or self._default_timeout),
+                          idempotent=True).created
+
+    def delete_secret(self, tenant: str, name: str, *, timeout: float | None = None) -> bool:
+        request = pb.DeleteSecretRequest(tenant=tenant, name=name)
+        return self._call(self._stub.DeleteSecret, request, _Budget(timeout or self._default_timeout),
+                          idempotent=True).deleted
+
+    def list_secret_names(self, tenant: str, *, timeout: float | None = None) -> list[str]:
+        request = pb.ListSecretNamesRequest(tenant=tenant)
+        return list(self._call(self._stub.ListSecretNames, request, _Budget(timeout or self._default_timeout),
+                               idempotent=True).names)
+
+    def get_version(self, tenant: str, *, version_id: str | None = None, alias: str | None = None,
+                    include_sources: bool = False, timeout: float | None = None) -> pb.GetVersionResponse:
+        request = pb.GetVersionRequest(tenant=tenant, include_sources=include_sources)
+        if alias is not None:
+            request.alias = alias
+        else:
+            request.version_id = version_id or ""
+        return self._call(self._stub.GetVersion, request, _Budget(timeout or self._default_timeout), idempotent=True)
+
+    def list_versions(self, tenant: str, *, timeout: float | None = None) -> list[pb.VersionInfo]:
+        request = pb.ListVersionsRequest(tenant=tenant)
+        return list(self._call(self._stub.ListVersions, request, _Budget(timeout or self._default_timeout),
+                               idempotent=True).versions)
+
+
+def _may_have_run(error: ToolpoolCallError) -> bool:
+    """Whether a failed Execute may have run the tool: only a server's explicit 'did not start' says no."""
+    if error.code in (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.INVALID_ARGUMENT,
+                      grpc.StatusCode.NOT_FOUND, grpc.StatusCode.UNAUTHENTICATED,
+                      grpc.StatusCode.PERMISSION_DENIED):
+        return False
+    if error.code is grpc.StatusCode.UNAVAILABLE and error.reason in _NOT_STARTED_UNAVAILABLE:
+        return False
+    if error.code is grpc.StatusCode.DEADLINE_EXCEEDED and error.reason == "DEADLINE_TOO_SHORT":
+        return False
+    return True
+
+
+def _check_redeployed(deployment: Deployment, version_id: str | None) -> None:
+    if version_id is not None and deployment.version_id != version_id:
+        raise ToolpoolCallError(
+            grpc.StatusCode.FAILED_PRECONDITION,
+            f"re-deploying the remembered bundle gave version {deployment.version_id}, not {version_id}",
+        )
+
+
+class AsyncToolpoolClient:
+    """The asyncio client: the same methods as ToolpoolClient, as coroutines."""
+
+    def __init__(self, target: str, token: str, *, credentials: grpc.ChannelCredentials | None = None,
+                 options: Sequence[tuple[str, Any]] = (), default_timeout_s: float = DEFAULT_TIMEOUT_S):
+        self._channel = (grpc.aio.secure_channel(target, credentials, options=options) if credentials
+                         else grpc.aio.insecure_channel(target, options=options))
+        self._stub = pb_grpc.ToolPoolStub(self._channel)
+        self._metadata = (("authorization", f"Bearer {token}"),)
+        self._default_timeout = default_timeout_s
+        self._bundles = _Bundles()
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+    async def __aenter__(self) -> AsyncToolpoolClient:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    async def _call(self, method: Callable[..., Any], request: Any, budget: _Budget, *, idempotent: bool) -> Any:
+        attempt = 0
+        while True:
+            attempt += 1
+            remaining = budget.remaining()
+            if remaining <= 0:
+                # Only attempts that did not start are ever retried, so nothing ran.
+                raise ToolpoolCallError(grpc.StatusCode.DEADLINE_EXCEEDED, "client deadline passed before the call")
+            try:
+                return await method(request, timeout=remaining, metadata=self._metadata)
+            except grpc.aio.AioRpcError as rpc_error:
+                error = _call_error(rpc_error, may_have_run=not idempotent)
+                delay = _retry_delay(error, attempt, idempotent=idempotent)
+                if delay is None or delay >= budget.remaining():
+                    if not idempotent:
+                        error.may_have_run = _may_have_run(error)
+                    raise error from None
+                await asyncio.sleep(delay)
+
+    async def deploy(self, tenant: str, files: Mapping[str, str], *, alias: str | None = None,
+                     timeout: float | None = None) -> Deployment:
+        request = pb.DeployRequest(tenant=tenant, files=translate.files_to_proto(dict(files)), alias=alias or "")
+        response = await self._call(self._stub.Deploy, request, _Budget(timeout or self._default_timeout),
+                                    idempotent=True)
+        deployment = _deploy_outcome(response)
+        self._bundles.remember(tenant, deployment.version_id, files, alias)
+        return deployment
+
+    async def execute(self, tenant: str, function: str, *, version_id: str | None = None,
+                      alias: str | None = None, args: Any = None, conversation: Mapping[str, Any] | None = None,
+                      deadline_ms: int | None = None, timeout: float | None = None, call_id: str | None = None,
+                      bundle: Mapping[str, str] | None = None) -> Result:
+        return (await self.execute_detailed(tenant, function, version_id=version_id, alias=alias, args=args,
+                                            conversation=conversation, deadline_ms=deadline_ms, timeout=timeout,
+                                            call_id=call_id, bundle=bundle)).result
+
+    async def execute_detailed(self, tenant: str, function: str, *, version_id: str | None = None,
+                               alias: str | None = None, args: Any = None,
+                               conversation: Mapping[str, Any] | None = None, deadline_ms: int | None = None,
+                               timeout: float | None = None, call_id: str | None = None,
+                               bundle: Mapping[str, str] | None = None) -> Executed:
+        request = _execute_request(tenant, function, version_id, alias, args, conversation, deadline_ms, call_id)
+        budget = _budget_for(timeout, deadline_ms, self._default_timeout)
+        try:
+            return _executed(await self._call(self._stub.Execute, request, budget, idempotent=False))
+        except ToolpoolCallError as error:
+            files = bundle or self._bundles.find(tenant, version_id, alias)
+            if error.reason not in _MISSING or files is None:
+                raise
+        deploy = pb.DeployRequest(tenant=tenant, files=translate.files_to_proto(dict(files)), alias=alias or "")
+        deployment = _deploy_outcome(await self._call(self._stub.Deploy, deploy, budget, idempotent=True))
+        _check_redeployed(deployment, version_id)
+        self._bundles.remember(tenant, deployment.version_id, files, alias)
+        return _executed(await self._call(self._stub.Execute, request, budget, idempotent=False))
+
+    async def set_secret(self, tenant: str, name: str, value: str, *, timeout: float | None = None) -> bool:
+        request = pb.SetSecretRequest(tenant=tenant, name=name, value=value)
+        return (await self._call(self._stub.SetSecret, request, _Budget(timeout or self._default_timeout),
+                                 idempotent=True)).created
+
+    async def delete_secret(self, tenant: str, name: str, *, timeout: float | None = None) -> bool:
+        request = pb.DeleteSecretRequest(tenant=tenant, name=name)
+        return (await self._call(self._stub.DeleteSecret, request, _Budget(timeout or self._default_timeout),
+                                 idempotent=True)).deleted
+
+    async def list_secret_names(self, tenant: str, *, timeout: float | None = None) -> list[str]:
+        request = pb.ListSecretNamesRequest(tenant=tenant)
+        return list((await self._call(self._stub.ListSecretNames, request,
+                                      _Budget(timeout or self._default_timeout), idempotent=True)).names)

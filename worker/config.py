@@ -1,0 +1,399 @@
+"""The service's configuration: validated defaults, then a TOML file, the environment, flags.
+
+Later sources win: defaults < file (``--config``/``TOOLPOOL_CONFIG``) < ``TOOLPOOL_*``
+environment < command-line flags. Every setting has one key, spelled three ways::
+
+    TOML:  [admission] max_queue = 64     env: TOOLPOOL_ADMISSION_MAX_QUEUE=64
+    flag:  overrides={"admission.max_queue": 64}
+
+Clients (who may call, and for which tenants) come from ``[[clients]]`` tables in the file,
+each with ``name``, ``tenants`` (a list; ``"*"`` means any tenant) and one of ``token``,
+``token_sha256`` or ``token_env`` (the name of an environment variable holding it), and
+optionally ``tls_common_name`` (the client certificate's CN must match). The environment
+adds one more with ``TOOLPOOL_TOKEN`` and ``TOOLPOOL_TOKEN_TENANTS`` (default ``*``). Only
+SHA-256 digests of tokens are kept in memory. With no client configured at all the server
+makes a random development token, allowed every tenant, and writes it to ``token_file``
+(mode 0600): the embedded defaults work on one machine without any setup.
+
+This module trusts its inputs no more than a request: each value is checked, and a bad
+one raises ``ConfigError`` naming the key and where it came from. ``Config.describe()``
+is what the server logs at start-up; it never contains a token.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+ENV_PREFIX = "TOOLPOOL_"
+ANY_TENANT = "*"
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message names the key and its source."""
+
+
+def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """$XDG_STATE_HOME/toolpool, else ~/.local/state/toolpool."""
+    env = os.environ if env is None else env
+    home = env.get("HOME") or str(Path.home())
+    base = env.get("XDG_STATE_HOME") or str(Path(home) / ".local" / "state")
+    return Path(base) / "toolpool"
+
+
+def _default_max_concurrent() -> int:
+    return max(4, 2 * (os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """One orchestration client: who it is, its token's digest, the tenants it may act for."""
+
+    name: str
+    token_sha256: str = field(repr=False)
+    tenants: frozenset[str]
+    tls_common_name: str | None = None
+
+    def allows(self, tenant: str) -> bool:
+        return ANY_TENANT in self.tenants or tenant in self.tenants
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "tenants": sorted(self.tenants),
+            "token": "<redacted>",
+            "tls_common_name": self.tls_common_name,
+        }
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    parse: Callable[[Any], Any]
+    default: Any
+    doc: str
+
+    @property
+    def attr(self) -> str:
+        return self.key.replace(".", "_")
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.attr.upper()
+
+
+def _int(low: int, high: int | None = None) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool):
+            raise ValueError(f"expected an integer, got {value!r}")
+        number = int(value)
+        if number < low or (high is not None and number > high):
+            raise ValueError(f"must be in [{low}, {high if high is not None else '...'}], got {number}")
+        return number
+
+    return parse
+
+
+def _float(low: float) -> Callable[[Any], float]:
+    def parse(value: Any) -> float:
+        number = float(value)
+        if not number >= low:
+            raise ValueError(f"must be >= {low}, got {number}")
+        return number
+
+    return parse
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected a boolean, got {value!r}")
+
+
+def _choice(*options: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        text = str(value)
+        if text not in options:
+            raise ValueError(f"must be one of {', '.join(options)}, got {text!r}")
+        return text
+
+    return parse
+
+
+def _path_or_none(value: Any) -> Path | None:
+    return Path(str(value)).expanduser() if value not in (None, "") else None
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"expected a non-empty string, got {value!r}")
+    return value
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("host", _str, "127.0.0.1", "address to listen on; 0.0.0.0 or [::] to serve the network"),
+    Setting("port", _int(0, 65535), 50051, "0 picks a free port"),
+    Setting("db_path", _path_or_none, None, "SQLite database; default <state dir>/toolpool.db"),
+    Setting("token_file", _path_or_none, None, "where the development token is written; default <state dir>/dev-token"),
+    Setting("log_level", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", ""),
+    Setting("max_message_bytes", _int(64 * 1024), 8 * 1024 * 1024, "largest request or response"),
+    Setting("pool.mode", _choice("fresh", "reuse"), "fresh", "fresh: one child per call"),
+    Setting("pool.ready_children", _int(1), 4, "confined children forked ahead of demand"),
+    Setting("pool.reuse_max_calls", _int(1), 100, "mode reuse: calls per child"),
+    Setting("pool.insecure_no_confinement", _bool, False, "development only: run tools unconfined"),
+    Setting("admission.max_concurrent", _int(0), 0, "calls running at once; 0 = max(4, 2 x CPUs)"),
+    Setting("admission.tenant_concurrency", _int(0), 0, "per tenant; 0 = half of max_concurrent"),
+    Setting("admission.reserved_for_start", _int(0), 1, "slots only start_function may use"),
+    Setting("admission.max_queue", _int(0), 64, "calls waiting, all tenants"),
+    Setting("admission.tenant_max_queue", _int(0), 16, "calls waiting, per tenant"),
+    Setting("deadline.margin_ms", _int(0, 10_000), 100, "kept between the tool's deadline and the caller's"),
+    Setting("deadline.min_run_ms", _int(1, 10_000), 20, "a call with less time than this left is not started"),
+    Setting("drain.grace_s", _float(0.0), 10.0, "on SIGTERM, how long calls in flight may take to finish"),
+    Setting("tls.cert_file", _path_or_none, None, "server certificate (PEM); enables TLS"),
+    Setting("tls.key_file", _path_or_none, None, "server private key (PEM)"),
+    Setting("tls.client_ca_file", _path_or_none, None, "CA for client certificates; enables mTLS (required)"),
+)
+SETTINGS_BY_KEY = {s.key: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str
+    port: int
+    db_path: Path
+    token_file: Path
+    log_level: str
+    max_message_bytes: int
+    pool_mode: str
+    pool_ready_children: int
+    pool_reuse_max_calls: int
+    pool_insecure_no_confinement: bool
+    admission_max_concurrent: int
+    admission_tenant_concurrency: int
+    admission_reserved_for_start: int
+    admission_max_queue: int
+    admission_tenant_max_queue: int
+    deadline_margin_ms: int
+    deadline_min_run_ms: int
+    drain_grace_s: float
+    tls_cert_file: Path | None
+    tls_key_file: Path | None
+    tls_client_ca_file: Path | None
+    clients: tuple[ClientConfig, ...]
+    dev_token_generated: bool = False
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def describe(self) -> dict[str, Any]:
+        """The configuration as logged at start-up: every setting, no token."""
+        described: dict[str, Any] = {}
+        for setting in SETTINGS:
+            value = getattr(self, setting.attr)
+            described[setting.key] = str(value) if isinstance(value, Path) else value
+        described["clients"] = [c.describe() for c in self.clients]
+        described["dev_token_generated"] = self.dev_token_generated
+        return described
+
+
+def load_config(
+    file: str | Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Builds the configuration from the file, the environment and flag overrides.
+
+    ``overrides`` maps setting keys ("admission.max_queue") to values; None values are
+    ignored, so argparse defaults of None mean "not given". Raises ConfigError.
+    """
+    env = dict(os.environ if env is None else env)
+    file = file if file is not None else env.get(ENV_PREFIX + "CONFIG") or None
+    document = _read_toml(Path(file)) if file else {}
+
+    raw: dict[str, tuple[Any, str]] = {}
+    for key, value in _flatten(document).items():
+        if key == "clients":
+            continue
+        if key not in SETTINGS_BY_KEY:
+            raise ConfigError(f"{key}: unknown setting (in {file})")
+        raw[key] = (value, f"file {file}")
+    for setting in SETTINGS:
+        if setting.env in env:
+            raw[setting.key] = (env[setting.env], f"environment {setting.env}")
+    for key, value in (overrides or {}).items():
+        if key not in SETTINGS_BY_KEY:
+            raise ConfigError(f"{key}: unknown setting (flag)")
+        if value is not None:
+            raw[key] = (value, "flag")
+
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        value, source = raw.get(setting.key, (setting.default, "default"))
+        try:
+            values[setting.attr] = setting.parse(value) if value is not None else None
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{setting.key}: {exc} (from {source})") from None
+
+    values = _derive(values, env)
+    clients = _load_clients(document.get("clients", []), env, str(file))
+    generated = False
+    if not clients:
+        clients = (_dev_client(values["token_file"]),)
+        generated = True
+    config = Config(**values, clients=clients, dev_token_generated=generated)
+    _check(config)
+    return config
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: {exc}") from None
+
+
+def _flatten(document: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in document.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _derive(values: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    state = default_state_dir(env)
+    values["db_path"] = values["db_path"] or state / "toolpool.db"
+    values["token_file"] = values["token_file"] or state / "dev-token"
+    values["admission_max_concurrent"] = values["admission_max_concurrent"] or _default_max_concurrent()
+    values["admission_tenant_concurrency"] = values["admission_tenant_concurrency"] or max(
+        1, values["admission_max_concurrent"] // 2
+    )
+    return values
+
+
+def _check(config: Config) -> None:
+    if config.admission_reserved_for_start >= config.admission_max_concurrent:
+        raise ConfigError(
+            "admission.reserved_for_start: must leave at least one slot for other tools "
+            f"({config.admission_reserved_for_start} >= {config.admission_max_concurrent})"
+        )
+    if bool(config.tls_cert_file) != bool(config.tls_key_file):
+        raise ConfigError("tls.cert_file and tls.key_file: give both or neither")
+    if config.tls_client_ca_file and not config.tls_cert_file:
+        raise ConfigError("tls.client_ca_file: mTLS needs tls.cert_file and tls.key_file too")
+    if any(c.tls_common_name for c in config.clients) and not config.tls_client_ca_file:
+        raise ConfigError("clients.tls_common_name: needs tls.client_ca_file (mTLS)")
+
+
+def _load_clients(tables: Any, env: Mapping[str, str], source: str) -> tuple[ClientConfig, ...]:
+    if not isinstance(tables, list):
+        raise ConfigError(f"clients: expected [[clients]] tables (in {source})")
+    clients = [_load_client(i, table, env, source) for i, table in enumerate(tables)]
+    if env.get(ENV_PREFIX + "TOKEN"):
+        tenants = env.get(ENV_PREFIX + "TOKEN_TENANTS", ANY_TENANT)
+        clients.append(
+            ClientConfig(
+                name="env",
+                token_sha256=hash_token(env[ENV_PREFIX + "TOKEN"]),
+                tenants=frozenset(t.strip() for t in tenants.split(",") if t.strip()),
+            )
+        )
+    names = [c.name for c in clients]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise ConfigError(f"clients: duplicate names {sorted(duplicates)}")
+    digests = [c.token_sha256 for c in clients]
+    if len(set(digests)) != len(digests):
+        raise ConfigError("clients: two clients share a token")
+    return tuple(clients)
+
+
+def _load_client(index: int, table: Any, env: Mapping[str, str], source: str) -> ClientConfig:
+    where = f"clients[{index}]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: expected a table (in {source})")
+    unknown = set(table) - {"name", "tenants", "token", "token_sha256", "token_env", "tls_common_name"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {sorted(unknown)} (in {source})")
+    name = table.get("name")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{where}.name: required (in {source})")
+    tenants = table.get("tenants")
+    if not isinstance(tenants, list) or not tenants or not all(isinstance(t, str) and t for t in tenants):
+        raise ConfigError(f"{where}.tenants: a non-empty list of tenant names or \"*\" (in {source})")
+    ways = [k for k in ("token", "token_sha256", "token_env") if k in table]
+    if len(ways) != 1:
+        raise ConfigError(f"{where}: give exactly one of token, token_sha256, token_env (in {source})")
+    if "token" in table:
+        digest = hash_token(_str_field(table["token"], f"{where}.token", source))
+    elif "token_env" in table:
+        variable = _str_field(table["token_env"], f"{where}.token_env", source)
+        if not env.get(variable):
+            raise ConfigError(f"{where}.token_env: environment variable {variable} is not set")
+        digest = hash_token(env[variable])
+    else:
+        digest = _str_field(table["token_sha256"], f"{where}.token_sha256", source).lower()
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise ConfigError(f"{where}.token_sha256: expected 64 hex digits (in {source})")
+    cn = table.get("tls_common_name")
+    if cn is not None:
+        cn = _str_field(cn, f"{where}.tls_common_name", source)
+    return ClientConfig(name=name, token_sha256=digest, tenants=frozenset(tenants), tls_common_name=cn)
+
+
+def _str_field(value: Any, key: str, source: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{key}: expected a non-empty string (in {source})")
+    return value
+
+
+def _dev_client(token_file: Path) -> ClientConfig:
+    """Reads the development token from token_file, making one first if there is none."""
+    token = read_token_file(token_file)
+    if token is None:
+        token = secrets.token_urlsafe(32)
+        token_file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another server made it first: use theirs
+            return _dev_client(token_file)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(token + "\n")
+    return ClientConfig(name="dev", token_sha256=hash_token(token), tenants=frozenset({ANY_TENANT}))
+
+
+def read_token_file(path: Path) -> str | None:
+    try:
+        token = path.read_text().strip()
+    except FileNotFoundError:
+        return None
+    return token or None
+
+
+def replace(config: Config, **changes: Any) -> Config:
+    """A copy with changes (for tests and the CLI); re-checked."""
+    updated = dataclasses.replace(config, **changes)
+    _check(updated)
+    return updated

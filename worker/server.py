@@ -1,0 +1,232 @@
+"""The gRPC server: start-up order, health, reflection, and graceful shutdown.
+
+Start-up, in this order:
+  1. the sandbox pool (its template process and the confinement self-test): before any
+     gRPC thread exists, as gRPC's multiprocessing example explains (gRPC does not
+     survive fork() in a process whose server threads are running); a host that cannot
+     confine refuses to serve (ConfinementUnavailable);
+  2. the store (SQLite, WAL), admission, the service;
+  3. the gRPC server with ToolPool, grpc.health.v1 (SERVING) and reflection.
+
+Shutdown (``stop``, e.g. on SIGTERM), in this order:
+  1. health goes NOT_SERVING, so probes and balancers stop sending;
+  2. the service drains: new calls and queued calls get UNAVAILABLE (reason DRAINING,
+     they did not start: a client may retry them elsewhere);
+  3. calls in flight get up to ``drain.grace_s`` to finish;
+  4. the pool is closed: its children are killed (a call still running then gets a
+     verdict, never silence) and its template stops: no process is orphaned;
+  5. the gRPC server stops, letting the last responses go out; the store closes.
+
+Signal handlers only set an event; the main loop does the work (``serve_forever``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from concurrent import futures
+from typing import Any, Callable
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from worker._proto.toolpool.v1 import toolpool_pb2 as pb
+from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
+from worker.admission import Admission, AdmissionLimits
+from worker.auth import Authenticator
+from worker.config import Config
+from worker.service import Timing, ToolService
+from worker.servicer import ToolPoolServicer
+from worker.store import Store
+
+log = logging.getLogger("toolpool.server")
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ToolPool"].full_name
+_CONTROL_THREADS = 16  # threads beyond admission's slots + queue: deploys, secrets, refusals
+
+
+def pool_config(config: Config) -> Any:
+    from sandbox.confine import ConfinementConfig
+    from sandbox.pool import PoolConfig
+
+    return PoolConfig(
+        mode=config.pool_mode,
+        ready_children=config.pool_ready_children,
+        reuse_max_calls=config.pool_reuse_max_calls,
+        confinement=ConfinementConfig(enabled=not config.pool_insecure_no_confinement),
+    )
+
+
+def admission_limits(config: Config) -> AdmissionLimits:
+    return AdmissionLimits(
+        max_concurrent=config.admission_max_concurrent,
+        tenant_concurrency=config.admission_tenant_concurrency,
+        reserved_for_start=config.admission_reserved_for_start,
+        max_queue=config.admission_max_queue,
+        tenant_max_queue=config.admission_tenant_max_queue,
+    )
+
+
+class ToolpoolServer:
+    """One replica. ``start()`` returns the bound port; ``stop()`` drains and cleans up."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.port: int | None = None
+        self.pool: Any = None
+        self.store: Store | None = None
+        self.admission: Admission | None = None
+        self.service: ToolService | None = None
+        self._server: grpc.Server | None = None
+        self._health: health.HealthServicer | None = None
+        self._stop_lock = threading.Lock()
+        self._stopped = threading.Event()
+
+    def start(self) -> int:
+        from sandbox.pool import Pool
+
+        log.info("configuration: %s", json.dumps(self.config.describe(), sort_keys=True))
+        if self.config.dev_token_generated:
+            log.warning(
+                "no clients configured: using the development token in %s (allowed every tenant)",
+                self.config.token_file,
+            )
+        if self.config.pool_insecure_no_confinement:
+            log.warning("INSECURE: pool.insecure_no_confinement is set; tools run unconfined (development only)")
+        self.pool = Pool(pool_config(self.config))
+        self.pool.start()  # before any gRPC thread: see the module docstring
+        try:
+            self.store = Store(self.config.db_path)
+            self.admission = Admission(admission_limits(self.config))
+            self.service = ToolService(
+                self.store,
+                self.pool,
+                self.admission,
+                timing=Timing(margin_ms=self.config.deadline_margin_ms, min_run_ms=self.config.deadline_min_run_ms),
+            )
+            self.port = self._start_grpc()
+        except BaseException:
+            self.pool.close()
+            raise
+        log.info("serving %s on %s:%d", SERVICE_NAME, self.config.host, self.port)
+        return self.port
+
+    def _start_grpc(self) -> int:
+        config = self.config
+        workers = config.admission_max_concurrent + config.admission_max_queue + _CONTROL_THREADS
+        options = [
+            ("grpc.max_receive_message_length", config.max_message_bytes),
+            ("grpc.max_send_message_length", config.max_message_bytes),
+            ("grpc.so_reuseport", 0),  # a second server must not silently share the port
+        ]
+        server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="toolpool-rpc"),
+            options=options,
+            maximum_concurrent_rpcs=workers * 4,  # backstop only; admission refuses long before
+        )
+        pb_grpc.add_ToolPoolServicer_to_server(
+            ToolPoolServicer(self.service, Authenticator(config.clients)), server
+        )
+        self._health = health.HealthServicer(
+            experimental_non_blocking=True,
+            experimental_thread_pool=futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="toolpool-health"),
+        )
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        reflection.enable_server_reflection(
+            (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+            server,
+        )
+        address = config.address
+        if config.tls_cert_file:
+            port = server.add_secure_port(address, _server_credentials(config))
+        else:
+            port = server.add_insecure_port(address)
+        if port == 0:
+            raise OSError(f"cannot listen on {address}")
+        server.start()
+        self._server = server
+        for name in ("", SERVICE_NAME):
+            self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        return port
+
+    def stop(self, grace_s: float | None = None) -> None:
+        """Drains and shuts down (see the module docstring). Safe to call more than once."""
+        with self._stop_lock:
+            if self._stopped.is_set():
+                return
+            grace = self.config.drain_grace_s if grace_s is None else grace_s
+            started = time.monotonic()
+            log.info("draining (grace %.1f s)", grace)
+            if self._health is not None:
+                self._health.enter_graceful_shutdown()
+            if self.service is not None:
+                self.service.drain()
+                if not self.service.wait_idle(grace):
+                    log.warning("grace period over with calls still running; closing the pool ends them")
+            if self.pool is not None:
+                self._close_pool()
+            if self._server is not None:
+                # Calls that were still running got their verdict when the pool closed;
+                # give those responses a moment to go out.
+                self._server.stop(grace=1.0).wait()
+            if self.store is not None:
+                self.store.close()
+            self._stopped.set()
+            log.info("stopped after %.2f s", time.monotonic() - started)
+
+    def _close_pool(self) -> None:
+        try:
+            self.pool.close()
+        except OSError:
+            # Keep shutting down (the listener, the store) even if the pool could not
+            # finish; the log says so, and the process exit ends what is left.
+            log.exception("closing the sandbox pool failed")
+
+    def wait_stopped(self, timeout: float | None = None) -> bool:
+        return self._stopped.wait(timeout)
+
+
+def _server_credentials(config: Config) -> grpc.ServerCredentials:
+    key = config.tls_key_file.read_bytes()
+    cert = config.tls_cert_file.read_bytes()
+    client_ca = config.tls_client_ca_file.read_bytes() if config.tls_client_ca_file else None
+    return grpc.ssl_server_credentials(
+        [(key, cert)], root_certificates=client_ca, require_client_auth=client_ca is not None
+    )
+
+
+def serve_forever(config: Config, *, announce: Callable[[int], None] | None = None) -> int:
+    """Runs a server until SIGTERM or SIGINT, then drains. Returns a process exit code.
+
+    Must run in the main thread (signal handlers). ``announce`` is told the bound port.
+    """
+    stop_requested = threading.Event()
+
+    def request_stop(signum: int, _frame: Any) -> None:
+        stop_requested.set()  # only enqueue; the loop below does the work
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    server = ToolpoolServer(config)
+    try:
+        port = server.start()
+        if announce is not None:
+            announce(port)
+        while not stop_requested.wait(timeout=1.0):
+            pass
+        log.info("stop requested")
+    finally:
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+def announce_json(port: int, host: str) -> None:
+    """One machine-readable line on stdout, for scripts and tests that start the server."""
+    sys.stdout.write(json.dumps({"event": "serving", "host": host, "port": port}) + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,355 @@
+"""The service's domain logic, with no gRPC in it: deploy, execute, versions, secrets.
+
+``ToolService`` is what the gRPC servicer calls after authentication and translation.
+It owns the order of an Execute: resolve the version (store -> compiled-bundle cache),
+check the function, work out the call's time budget, pass admission, run the call in the
+sandbox pool, log one line. It raises ``worker.errors.ServiceError`` for the caller's
+mistakes and the service's state, and lets the sandbox's ``InvalidInput`` and
+``PoolUnavailable`` through for ``worker/translate.py`` to map; a tool's own failure
+comes back as a ``Result``.
+
+Time. ``received_at`` and ``rpc_deadline`` are ``time.monotonic()`` values. A call must
+finish by ``min(received_at + budget, rpc_deadline - margin)``, where the budget is the
+request's ``deadline_ms`` or the tool kind's default; the margin leaves time for the
+verdict to travel back, so the caller sees status ``timeout`` rather than its own
+DEADLINE_EXCEEDED. A call is started only if at least ``min_run_ms`` of that remains.
+
+Trust: requests have been authenticated and authorized for their tenant by the caller of
+this class; everything in them is otherwise unchecked until here or the sandbox.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from sandbox.call import CallRequest
+from sandbox.compiler import Bundle, compile_bundle
+from sandbox.errors import CompileFailure
+from sandbox.policy import DEFAULT_POLICY, START_FUNCTION, Policy
+from sandbox.result import Result
+
+from worker.admission import Admission
+from worker.errors import DeadlineTooShort, InvalidArgument, NotFound, Unavailable
+from worker.store import Store, StoredVersion
+
+log = logging.getLogger("toolpool.service")
+
+TENANT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+ALIAS_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+FILE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}\.py")
+SECRET_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,127}")
+VERSION_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
+CALL_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
+MAX_FILES = 64
+MAX_SECRET_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Target:
+    """Which version to use: exactly one of version_id and alias."""
+
+    version_id: str | None = None
+    alias: str | None = None
+
+
+@dataclass(frozen=True)
+class ExecuteCall:
+    tenant: str
+    target: Target
+    function: str
+    args: Any = field(default_factory=dict)
+    conversation: Mapping[str, Any] = field(default_factory=dict)
+    deadline_ms: int = 0  # 0: the tool kind's default
+    call_id: str = ""
+
+
+@dataclass(frozen=True)
+class CompileErrorInfo:
+    file: str
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class DeployOutcome:
+    """Either version_id/functions/created (deployed) or errors (nothing stored)."""
+
+    version_id: str | None = None
+    functions: tuple[str, ...] = ()
+    created: bool = False
+    errors: tuple[CompileErrorInfo, ...] = ()
+
+
+@dataclass(frozen=True)
+class Executed:
+    result: Result
+    version_id: str
+    call_id: str
+
+
+@dataclass(frozen=True)
+class Timing:
+    margin_ms: int = 100
+    min_run_ms: int = 20
+
+
+def check_name(pattern: re.Pattern[str], value: str, field_name: str, what: str) -> str:
+    if not value:
+        raise InvalidArgument(field_name, "required")
+    if not pattern.fullmatch(value):
+        raise InvalidArgument(field_name, f"{value[:80]!r} is not a valid {what} (pattern {pattern.pattern})")
+    return value
+
+
+class BundleCache:
+    """Compiled bundles by (tenant, version_id), least recently used out first."""
+
+    def __init__(self, capacity: int = 256):
+        self._capacity = capacity
+        self._lock = threading.Lock()
+        self._items: collections.OrderedDict[tuple[str, str], Bundle] = collections.OrderedDict()
+
+    def get(self, key: tuple[str, str]) -> Bundle | None:
+        with self._lock:
+            bundle = self._items.get(key)
+            if bundle is not None:
+                self._items.move_to_end(key)
+            return bundle
+
+    def put(self, key: tuple[str, str], bundle: Bundle) -> None:
+        with self._lock:
+            self._items[key] = bundle
+            self._items.move_to_end(key)
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+
+
+class ToolService:
+    def __init__(
+        self,
+        store: Store,
+        pool: Any,  # sandbox.pool.Pool; Any so that a test double fits
+        admission: Admission,
+        *,
+        policy: Policy = DEFAULT_POLICY,
+        timing: Timing = Timing(),
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._store = store
+        self._pool = pool
+        self._admission = admission
+        self._policy = policy
+        self._timing = timing
+        self._clock = clock
+        self._bundles = BundleCache()
+        self._draining = threading.Event()
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def check_open(self) -> None:
+        """Raises Unavailable(DRAINING) once drain() was called."""
+        if self._draining.is_set():
+            raise Unavailable("server is draining; the call did not start", reason="DRAINING")
+
+    def drain(self) -> None:
+        """Refuses new calls and every queued call; calls already running go on."""
+        self._draining.set()
+        self._admission.close()
+
+    def wait_idle(self, timeout: float | None) -> bool:
+        return self._admission.wait_idle(timeout)
+
+    # -- deploy -----------------------------------------------------------------------
+
+    def deploy(self, tenant: str, files: Mapping[str, str], alias: str | None) -> DeployOutcome:
+        """Compiles and stores the bundle and moves the alias, all or nothing."""
+        check_name(TENANT_RE, tenant, "tenant", "tenant name")
+        if alias:
+            check_name(ALIAS_RE, alias, "alias", "alias")
+        self._check_files(files)
+        try:
+            bundle = compile_bundle(dict(files), policy=self._policy)
+        except CompileFailure as failure:
+            log.info("deploy refused tenant=%s files=%d: compile errors", tenant, len(files))
+            return DeployOutcome(errors=compile_errors(failure, files))
+        functions = tuple(sorted(bundle.functions))
+        created = self._store.put_version(tenant, bundle.version_id, files, functions, alias or None)
+        self._bundles.put((tenant, bundle.version_id), bundle)
+        log.info(
+            "deployed tenant=%s version=%s alias=%s created=%s functions=%d",
+            tenant, bundle.version_id, alias or "-", created, len(functions),
+        )
+        return DeployOutcome(version_id=bundle.version_id, functions=functions, created=created)
+
+    def _check_files(self, files: Mapping[str, str]) -> None:
+        if not files:
+            raise InvalidArgument("files", "at least one source file is required")
+        if len(files) > MAX_FILES:
+            raise InvalidArgument("files", f"at most {MAX_FILES} files, got {len(files)}")
+        limit = self._policy.limits.source_bytes
+        for name, source in files.items():
+            check_name(FILE_RE, name, f"files[{name[:80]!r}].name", "file name (a module name ending in .py)")
+            size = len(source.encode())
+            if size > limit:
+                raise InvalidArgument(f"files[{name!r}].source", f"{size} bytes, more than the {limit} allowed")
+
+    # -- execute ----------------------------------------------------------------------
+
+    def execute(self, call: ExecuteCall, *, received_at: float, rpc_deadline: float | None) -> Executed:
+        """Runs one call. The caller has authorized call.tenant."""
+        self.check_open()
+        check_name(TENANT_RE, call.tenant, "tenant", "tenant name")
+        if not call.function.isidentifier():
+            raise InvalidArgument("function", f"{call.function[:80]!r} is not a function name")
+        call_id = call.call_id or uuid.uuid4().hex
+        check_name(CALL_ID_RE, call_id, "call_id", "call id")
+        version_id = self._resolve_id(call.tenant, call.target)
+        try:
+            bundle = self._bundle(call.tenant, version_id)
+        except CompileFailure as failure:
+            # Stored versions compiled when deployed; this happens only if the policy
+            # changed since. The tool failed, not the request: a result, not an RPC error.
+            state = call.conversation.get("state") if isinstance(call.conversation.get("state"), dict) else {}
+            result = Result(status=failure.status, state=dict(state), error=failure.to_error_info())
+            return Executed(result=result, version_id=version_id, call_id=call_id)
+        if call.function not in bundle.functions:
+            raise NotFound(
+                f"version {version_id} of tenant {call.tenant!r} has no function {call.function!r}",
+                reason="FUNCTION_NOT_FOUND",
+            )
+        finish_by = self._finish_by(call, received_at, rpc_deadline)
+        start_by = finish_by - self._timing.min_run_ms / 1000
+        if start_by <= self._clock():
+            raise DeadlineTooShort(
+                "the call's deadline leaves no time to run it (the server keeps "
+                f"{self._timing.margin_ms} ms for the reply and needs {self._timing.min_run_ms} ms to run)"
+            )
+        with self._admission.admit(call.tenant, is_start=call.function == START_FUNCTION, start_by=start_by):
+            started = self._clock()
+            request = CallRequest(
+                tenant=call.tenant,
+                bundle=bundle,
+                function=call.function,
+                args=call.args,
+                conversation=call.conversation,
+                secrets=self._store.secrets_for_call(call.tenant),
+                deadline_ms=max(1, int((finish_by - started) * 1000)),
+                policy=self._policy,
+                call_id=call_id,
+            )
+            result = self._pool.execute(request)
+        log.info(
+            "call call_id=%s tenant=%s version=%s function=%s status=%s queue_ms=%.1f wall_ms=%.1f",
+            call_id, call.tenant, version_id, call.function, result.status.value,
+            (started - received_at) * 1000, result.usage.wall_ms,
+        )
+        return Executed(result=result, version_id=version_id, call_id=call_id)
+
+    def _finish_by(self, call: ExecuteCall, received_at: float, rpc_deadline: float | None) -> float:
+        budget_ms = self._policy.limits.deadline_for(call.function, call.deadline_ms or None)
+        finish_by = received_at + budget_ms / 1000
+        if rpc_deadline is not None:
+            finish_by = min(finish_by, rpc_deadline - self._timing.margin_ms / 1000)
+        return finish_by
+
+    def _bundle(self, tenant: str, version_id: str) -> Bundle:
+        bundle = self._bundles.get((tenant, version_id))
+        if bundle is not None:
+            return bundle
+        stored = self._store.get_version(tenant, version_id)
+        if stored is None:
+            raise NotFound(
+                f"tenant {tenant!r} has no version {version_id} on this server; deploy it again",
+                reason="VERSION_NOT_FOUND",
+            )
+        bundle = compile_bundle(dict(stored.files), policy=self._policy)
+        self._bundles.put((tenant, version_id), bundle)
+        return bundle
+
+    def _resolve_id(self, tenant: str, target: Target) -> str:
+        if target.alias:
+            check_name(ALIAS_RE, target.alias, "alias", "alias")
+            version_id = self._store.resolve_alias(tenant, target.alias)
+            if version_id is None:
+                raise NotFound(
+                    f"tenant {tenant!r} has no alias {target.alias!r} on this server; deploy it again",
+                    reason="ALIAS_NOT_FOUND",
+                )
+            return version_id
+        if not target.version_id:
+            raise InvalidArgument("target", "give version_id or alias")
+        return check_name(VERSION_RE, target.version_id, "version_id", "version id")
+
+    # -- versions ---------------------------------------------------------------------
+
+    def get_version(self, tenant: str, target: Target) -> StoredVersion:
+        self.check_open()
+        check_name(TENANT_RE, tenant, "tenant", "tenant name")
+        version_id = self._resolve_id(tenant, target)
+        stored = self._store.get_version(tenant, version_id)
+        if stored is None:
+            raise NotFound(f"tenant {tenant!r} has no version {version_id} on this server", reason="VERSION_NOT_FOUND")
+        return stored
+
+    def list_versions(self, tenant: str) -> list[StoredVersion]:
+        self.check_open()
+        check_name(TENANT_RE, tenant, "tenant", "tenant name")
+        return self._store.list_versions(tenant)
+
+    # -- secrets (write-only) -----------------------------------------------------------
+
+    def set_secret(self, tenant: str, name: str, value: str) -> bool:
+        self.check_open()
+        check_name(TENANT_RE, tenant, "tenant", "tenant name")
+        check_name(SECRET_RE, name, "name", "secret name")
+        if len(value.encode()) > MAX_SECRET_BYTES:
+            raise InvalidArgument("value", f"more than {MAX_SECRET_BYTES} bytes")
+        created = self._store.set_secret(tenant, name, value)
+        log.info("secret set tenant=%s name=%s created=%s", tenant, name, created)  # never the value
+        return created
+
+    def delete_secret(self, tenant: str, name: str) -> bool:
+        self.check_open()
+        check_name(TENANT_RE, tenant, "tenant", "tenant name")
+        check_name(SECRET_RE, name, "name", "secret name")
+        deleted = self._store.delete_secret(tenant, name)
+        log.info("secret deleted tenant=%s name=%s existed=%s", tenant, name, deleted)
+        return deleted
+
+    def secret_names(self, tenant: str) -> list[str]:
+        self.check_open()
+        check_name(TENANT_RE, tenant, "tenant", "tenant name")
+        return self._store.secret_names(tenant)
+
+
+_ERROR_LINE = re.compile(r"^\s*(?P<file>[^\s:]+\.py):(?P<line>\d+)(?::\d+)?:?\s*(?P<message>.*)$")
+
+
+def compile_errors(failure: CompileFailure, files: Mapping[str, str]) -> tuple[CompileErrorInfo, ...]:
+    """One CompileErrorInfo per error the compiler reported, each naming its file and line."""
+    structured = getattr(failure, "errors", None)
+    if structured:
+        return tuple(
+            CompileErrorInfo(file=str(_get(e, "file") or ""), line=int(_get(e, "line") or 0),
+                             message=str(_get(e, "message") or ""))
+            for e in structured
+        )
+    parsed = []
+    for line in str(failure.message).splitlines():
+        match = _ERROR_LINE.match(line)
+        if match and match["file"] in files:
+            parsed.append(CompileErrorInfo(match["file"], int(match["line"]), match["message"].strip()))
+    if parsed:
+        return tuple(parsed)
+    return (CompileErrorInfo(file=failure.file or "", line=failure.line or 0, message=failure.message),)
+
+
+def _get(item: Any, name: str) -> Any:
+    return item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)

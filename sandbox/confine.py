@@ -17,8 +17,9 @@ Trusted code. It runs in two places, never in the supervisor:
     with ``pivot_root``, the old root detached, then a chroot into its ``/jail``, which
     holds one empty directory, ``/tmp``: no /proc, no /etc, no /dev, no project files,
     no other tenant's code (and, being chrooted, no user namespace either);
-  - the capability bounding set emptied, ``PR_SET_NO_NEW_PRIVS``, ``RLIMIT_CORE`` 0,
-    not dumpable;
+  - the capability bounding and ambient sets emptied, ``PR_SET_NO_NEW_PRIVS`` (sticky,
+    so set once here, not per child), ``RLIMIT_CORE`` 0, not dumpable, SIGXCPU at its
+    default action and unblocked;
   - the seccomp filter compiled ONCE, with pyseccomp, to classic BPF bytes.
 
 * ``confine_child(prepared, uid=..., keep_fds=..., limits=...)`` runs in every child
@@ -33,7 +34,9 @@ and ``SECCOMP_REFUSED`` (the dangerous calls, with why; they are refused by the 
 action, and a test checks that no row of the allowlist ever names one of them).
 Refused calls fail with EPERM rather than killing the process: the call never reaches
 the kernel either way, the start-up self-test can observe every refusal in one child,
-and an honest tool that tries, say, a thread gets an exception naming its line.
+and an honest tool that tries, say, a thread gets an exception naming its line. The one
+exception is a call through a foreign ABI (i386 ``int 0x80``, x32): never CPython's,
+always an exploit, it kills the process (SIGSYS).
 
 ``check_probe_results`` judges the start-up self-test (``sandbox/inside/probes.py``).
 
@@ -176,7 +179,6 @@ SECCOMP_ALLOW: tuple[Allow, ...] = (
     Allow("capget", "the self-test reads its (empty) capability sets"),
     Allow("getrusage", "resource.getrusage: the usage report"),
     Allow("times", "os.times"),
-    Allow("uname", "platform and sysconfig helpers; the hostname is config.hostname"),
     Allow("getrandom", "os.urandom, random seeding, hash randomisation"),
     # Its own rlimits, never another process's. Raising above the hard limit needs
     # CAP_SYS_RESOURCE, which the child lacks, so this can only keep or lower them
@@ -321,6 +323,7 @@ SECCOMP_REFUSED: Mapping[str, str] = MappingProxyType({
     "clock_adjtime": "host clock", "adjtimex": "host clock",
     "sethostname": "host identity", "setdomainname": "host identity",
     "vhangup": "terminals", "setpriority": "scheduling of others",
+    "uname": "kernel version fingerprinting, to pick an exploit; CPython needs it only at start-up",
     "sched_setscheduler": "scheduling", "sched_setattr": "scheduling",
     "sched_setaffinity": "scheduling", "ioprio_set": "scheduling",
 })
@@ -398,8 +401,13 @@ class Prepared:
     mode: str  # "privileged", "user-namespace" or "disabled"
     template_pid: int
     bpf: bytes = b""  # the compiled filter, classic BPF, host byte order; empty without seccomp
+    # The template's hard rlimits: a child cannot raise above them (no CAP_SYS_RESOURCE).
+    hard_limits: Mapping[int, int] = field(default_factory=dict, compare=False)
+    # ctypes objects built once in the template, used by address in the child: a child's
+    # cost is mostly first-touch page faults, and every new Python object adds some.
     _fprog: Any = field(default=None, repr=False, compare=False)  # keeps the buffer alive
     _fprog_address: int = field(default=0, repr=False, compare=False)
+    _empty_caps: Any = field(default=None, repr=False, compare=False)
 
 
 # --------------------------------------------------------------------------------------
@@ -463,7 +471,7 @@ _capget = _libc.capget
 _capget.argtypes = (ctypes.POINTER(_CapHeader), ctypes.POINTER(_CapData))
 _capget.restype = ctypes.c_int
 _capset = _libc.capset
-_capset.argtypes = (ctypes.POINTER(_CapHeader), ctypes.POINTER(_CapData))
+_capset.argtypes = (ctypes.c_void_p, ctypes.c_void_p)
 _capset.restype = ctypes.c_int
 
 
@@ -490,10 +498,10 @@ def _effective_caps() -> int:
     return data[0].effective | (data[1].effective << 32)
 
 
-def _drop_all_capabilities() -> None:
-    header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
-    data = (_CapData * 2)()  # all zero: effective, permitted, inheritable
-    _check(_capset(header, data), "capabilities", "capset to the empty set")
+def _drop_all_capabilities(empty: _EmptyCaps) -> None:
+    """User-namespace mode: no uid change clears them, so clear them explicitly (the
+    bounding and ambient sets were emptied in the template)."""
+    _check(_capset(empty.header_address, empty.data_address), "capabilities", "capset to the empty set")
 
 
 # --------------------------------------------------------------------------------------
@@ -516,7 +524,8 @@ def prepare_template(config: ConfinementConfig) -> Prepared:
         log.warning("INSECURE: confinement is DISABLED (ConfinementConfig(enabled=False)). "
                     "Children keep the template's filesystem, network, uid and syscalls; "
                     "only fds are closed and rlimits set. Never run tenants' code like this.")
-        return Prepared(config=config, mode="disabled", template_pid=os.getpid())
+        return Prepared(config=config, mode="disabled", template_pid=os.getpid(),
+                        hard_limits=_hard_limits())
     for name in ("test_only_without_seccomp", "test_only_without_network_namespace"):
         if getattr(config, name):
             log.warning("TEST ONLY: %s is set; this confinement is weakened on purpose", name)
@@ -526,7 +535,6 @@ def prepare_template(config: ConfinementConfig) -> Prepared:
     _preload(DEFAULT_PRELOAD + config.preload_modules)
     bpf = b"" if config.test_only_without_seccomp else compile_seccomp_bpf()
     pivot_root_nr = _syscall_number("pivot_root")
-    cap_last = _read_int("/proc/sys/kernel/cap_last_cap", default=63)
 
     privileged = os.geteuid() == 0 and _has_caps(_CAP_SYS_ADMIN, _CAP_SETUID, _CAP_SETGID, _CAP_SETPCAP)
     if not privileged:
@@ -539,12 +547,31 @@ def prepare_template(config: ConfinementConfig) -> Prepared:
     name = config.hostname.encode()
     _check(_sethostname(name, len(name)), "uts namespaces", "sethostname")
     _enter_minimal_root(pivot_root_nr)
-    _restrict_inherited_state(cap_last)
+    _restrict_inherited_state()
 
     fprog = _sock_fprog(bpf) if bpf else None
     return Prepared(config=config, mode="privileged" if privileged else "user-namespace",
-                    template_pid=os.getpid(), bpf=bpf, _fprog=fprog,
-                    _fprog_address=ctypes.addressof(fprog) if fprog is not None else 0)
+                    template_pid=os.getpid(), bpf=bpf, hard_limits=_hard_limits(), _fprog=fprog,
+                    _fprog_address=ctypes.addressof(fprog) if fprog is not None else 0,
+                    _empty_caps=_EmptyCaps())
+
+
+_RLIMITS = (resource.RLIMIT_CPU, resource.RLIMIT_AS, resource.RLIMIT_FSIZE, resource.RLIMIT_NOFILE,
+            resource.RLIMIT_CORE, resource.RLIMIT_NPROC)
+
+
+def _hard_limits() -> dict[int, int]:
+    return {which: resource.getrlimit(which)[1] for which in _RLIMITS}
+
+
+class _EmptyCaps:
+    """capset()'s arguments for "no capability at all", by address (see Prepared)."""
+
+    def __init__(self) -> None:
+        self.header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+        self.data = (_CapData * 2)()
+        self.header_address = ctypes.addressof(self.header)
+        self.data_address = ctypes.addressof(self.data)
 
 
 def _sock_fprog(bpf: bytes) -> _SockFprog:
@@ -593,14 +620,6 @@ def _preload(modules: Sequence[str]) -> None:
             importlib.import_module(module)
         except ImportError as exc:
             raise ConfinementUnavailable("preload", f"cannot import {module}: {exc}") from exc
-
-
-def _read_int(path: str, default: int) -> int:
-    try:
-        with open(path) as f:
-            return int(f.read())
-    except (OSError, ValueError):
-        return default
 
 
 def _has_caps(*caps: int) -> bool:
@@ -672,17 +691,24 @@ def _enter_minimal_root(pivot_root_nr: int) -> None:
         raise ConfinementUnavailable("mount namespaces", f"the new root holds {os.listdir('/')}")
 
 
-def _restrict_inherited_state(cap_last: int) -> None:
+def _restrict_inherited_state() -> None:
     """Settings every child inherits through fork, set once here instead of per child."""
-    for cap in range(cap_last + 1):
-        _check(_prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0), "capabilities", f"dropping capability {cap} "
-               "from the bounding set")
+    for cap in range(64):  # until the kernel says EINVAL: past its last capability
+        if _prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            if ctypes.get_errno() == errno.EINVAL and cap > 0:
+                break
+            raise _fail("capabilities", f"dropping capability {cap} from the bounding set")
     _check(_prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "capabilities",
            "clearing the ambient set")
     # Sticky for the template and every descendant: no execve can ever gain privileges.
     _check(_prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs", "PR_SET_NO_NEW_PRIVS")
     _check(_prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0), "dumpable", "PR_SET_DUMPABLE 0")
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # RLIMIT_CPU must end in SIGXCPU: default action, not blocked. Set here rather than
+    # per child (87 us there, in page faults); the template must leave it so, and the
+    # self-test's limits.cpu probe checks that it did.
+    signal.signal(signal.SIGXCPU, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGXCPU,))
 
 
 def compile_seccomp_bpf() -> bytes:
@@ -764,19 +790,25 @@ def child_steps(prepared: Prepared, *, uid: int, keep_fds: Sequence[int],
     keep = tuple(sorted({int(fd) for fd in keep_fds}))
     if any(fd < 0 for fd in keep):
         raise ValueError(f"keep_fds must be fds, got {keep_fds!r}")
-    steps: list[tuple[str, Callable[[], None]]] = [("close fds", lambda: _close_fds_except(keep))]
+    hard = prepared.hard_limits
+    # No fd of the template can be above its NOFILE hard limit. A bound, not 2**31: a
+    # CPython built without close_range would close() every number up to it, one by one.
+    nofile = hard.get(resource.RLIMIT_NOFILE, resource.RLIM_INFINITY)
+    fd_bound = 1 << 20 if nofile == resource.RLIM_INFINITY or nofile <= 0 else min(nofile, 1 << 20)
+    fd_bound = max(fd_bound, keep[-1] + 1 if keep else 0)
+    steps: list[tuple[str, Callable[[], None]]] = [("close fds", lambda: _close_fds_except(keep, fd_bound))]
     if prepared.mode == "disabled":
-        steps.append(("rlimits", lambda: _set_rlimits(limits, core=True)))
+        steps.append(("rlimits", lambda: _set_rlimits(limits, hard, core=True)))
         steps.append(("rlimit nproc", _limit_nproc))
         return steps
     if config.private_tmp:
         own = config.uid_base if prepared.mode == "user-namespace" else uid
         steps.append(("private /tmp", lambda: _mount_private_tmp(limits.tmp_bytes, config.tmp_inodes, own)))
-    steps.append(("rlimits", lambda: _set_rlimits(limits, core=False)))
+    steps.append(("rlimits", lambda: _set_rlimits(limits, hard, core=False)))
     if prepared.mode == "privileged":
         steps.append(("drop uid", lambda: _become(uid)))
     else:
-        steps.append(("drop capabilities", _drop_all_capabilities))
+        steps.append(("drop capabilities", lambda: _drop_all_capabilities(prepared._empty_caps)))
     steps.append(("rlimit nproc", _limit_nproc))
     steps.append(("prctl", lambda: _arm_process_flags(prepared.template_pid)))
     if prepared.bpf:
@@ -784,15 +816,15 @@ def child_steps(prepared: Prepared, *, uid: int, keep_fds: Sequence[int],
     return steps
 
 
-def _close_fds_except(keep: tuple[int, ...]) -> None:
-    """Close every fd but ``keep`` (close_range under os.closerange): the template's
-    control socket, its wakeup pipe, anything it ever opened."""
+def _close_fds_except(keep: tuple[int, ...], bound: int) -> None:
+    """Close every fd below ``bound`` but ``keep`` (close_range under os.closerange):
+    the template's control socket, its wakeup pipe, anything it ever opened."""
     low = 0
     for fd in keep:
         if fd > low:
             os.closerange(low, fd)
         low = fd + 1
-    os.closerange(low, 2**31 - 1)
+    os.closerange(low, bound)
 
 
 def _mount_private_tmp(size: int, inodes: int, owner: int) -> None:
@@ -804,41 +836,39 @@ def _mount_private_tmp(size: int, inodes: int, owner: int) -> None:
            "tmpfs", "mounting the private /tmp")
 
 
-def _cap(which: int, soft: int, hard: int) -> tuple[int, int]:
-    """Never above the inherited hard limit: we lack CAP_SYS_RESOURCE to raise it."""
-    _, current = resource.getrlimit(which)
+def _cap(which: int, soft: int, hard: int, ceilings: Mapping[int, int]) -> tuple[int, int]:
+    """Never above the template's hard limit: we lack CAP_SYS_RESOURCE to raise it."""
+    current = ceilings.get(which, resource.RLIM_INFINITY)
     if current != resource.RLIM_INFINITY:
         hard = min(hard, current)
         soft = min(soft, hard)
     return soft, hard
 
 
-def _set_rlimits(limits: Limits, *, core: bool) -> None:
+def _set_rlimits(limits: Limits, ceilings: Mapping[int, int], *, core: bool) -> None:
     # RLIMIT_CPU: soft below hard so that an overrun first gets a distinct SIGXCPU (the
     # verdict says cpu_limit), and the SIGKILL one second later is the kernel's backstop
     # in case the tool caught or ignored SIGXCPU.
-    soft, hard = _cap(resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 1)
+    soft, hard = _cap(resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 1, ceilings)
     if soft == hard and soft > 0:
-        soft -= 1  # the inherited hard limit was lower: keep SIGXCPU distinct anyway
+        soft -= 1  # the template's hard limit was lower: keep SIGXCPU distinct anyway
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
     for which, value in ((resource.RLIMIT_AS, limits.memory_bytes),
                          (resource.RLIMIT_FSIZE, limits.file_size_bytes),
                          (resource.RLIMIT_NOFILE, limits.open_files)):
-        resource.setrlimit(which, _cap(which, value, value))
-    if core:  # confined children inherit RLIMIT_CORE 0 from the template
+        resource.setrlimit(which, _cap(which, value, value, ceilings))
+    if core:  # confined children inherit RLIMIT_CORE 0 (and SIGXCPU's default) from the template
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    # The template's handlers and mask must not change what a limit does: SIGXCPU kills.
-    signal.signal(signal.SIGXCPU, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_SETMASK, ())
 
 
 def _become(uid: int) -> None:
-    """setgroups([]) then setresgid/setresuid: leaving uid 0 clears every capability."""
+    """setgroups([]) then setresgid/setresuid: leaving uid 0 clears every capability
+    (the template never sets PR_SET_KEEPCAPS or SECBIT_KEEP_CAPS). Not re-checked here,
+    per child, at the cost of a capget through new ctypes objects (~150 us of page
+    faults): the start-up self-test checks the same deterministic path (cred.*)."""
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
-    if os.getresuid() != (uid, uid, uid) or _effective_caps() != 0:
-        raise ConfinementUnavailable("capabilities", f"still privileged after setresuid({uid})")
 
 
 def _limit_nproc() -> None:

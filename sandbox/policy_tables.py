@@ -245,8 +245,8 @@ BUILTINS: dict[str, str] = {
     "int": "type and conversion (CPython caps int<->str at 4300 digits)",
     "list": "type and conversion",
     "object": "base class for `class X(object)`; every attribute it has starts with '_'",
-    "property": "read-only attributes on small tool classes; fget/fset are the tool's own "
-    "functions (fset/fdel are forbidden attribute names)",
+    "property": "computed attributes on small tool classes (fget/fset/fdel are forbidden "
+    "attribute names, so a runtime property's functions cannot be called directly)",
     "classmethod": "alternate constructors on small tool classes",
     "staticmethod": "helpers grouped on small tool classes",
     "range": "type; large ranges are lazy",
@@ -355,7 +355,8 @@ FORBIDDEN_ATTRIBUTES: dict[str, str] = {
     "co_code": "raw bytecode",
     "co_consts": "a code object's constants, including nested code objects",
     "cell_contents": "a closure cell's value: the private state of trusted functions",
-    # --- calling a property's setter directly bypasses the write guard -------------------
+    # --- a property's functions run trusted code against a tool-chosen object -----------
+    "fget": "property.fget(other) runs a runtime getter against an object the tool picks",
     "fset": "property.fset(obj, value) writes without passing the write guard",
     "fdel": "property.fdel(obj) deletes without passing the write guard",
     # --- notable underscore names (refused anyway by the '_' rule; listed for the reader)

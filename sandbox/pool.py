@@ -85,6 +85,10 @@ class PoolConfig:
     def max_calls_per_child(self) -> int:
         return self.reuse_max_calls if self.mode == "reuse" else 1
 
+    def ceiling_limits(self) -> Limits:
+        """The limits children are confined with. A reused child's CPU budget covers all its calls."""
+        return self.limits.with_(cpu_seconds=self.limits.cpu_seconds * self.max_calls_per_child)
+
 
 class _Child:
     """The supervisor's handle on one child: its channel, its pidfd, its fate."""
@@ -220,7 +224,7 @@ class Pool:
         configure = {
             "op": "configure",
             "confinement": dataclasses.asdict(self.config.confinement),
-            "limits": dataclasses.asdict(self.config.limits),
+            "limits": dataclasses.asdict(self.config.ceiling_limits()),
         }
         ours.send(json.dumps(configure).encode())
         ours.settimeout(30)

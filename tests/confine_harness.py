@@ -140,6 +140,7 @@ def main() -> None:
     # What the real template holds when it forks: a control socket and a wakeup pipe.
     control = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     wakeup = os.pipe()
+    high = os.dup2(wakeup[0], 4000)  # far above the child's RLIMIT_NOFILE, still closed
 
     if scenario.get("private_mounts"):
         _private_mounts()
@@ -161,7 +162,7 @@ def main() -> None:
 
     ctx = {"tmp_bytes": limits.tmp_bytes, "limits": dataclasses.asdict(limits),
            "template_pid": os.getpid(), "sibling_pid": None,
-           "template_fds": [control[0].fileno(), control[1].fileno(), *wakeup]}
+           "template_fds": [control[0].fileno(), control[1].fileno(), *wakeup, high]}
     sibling = None
     if scenario.get("sibling"):
         def wait_forever(_ctx):

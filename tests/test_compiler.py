@@ -166,6 +166,7 @@ REFUSED = {
         "'obj' is not allowed",
     ),
     "property setter": (in_function("x = x.fset"), 3, "'fset' is not allowed"),
+    "property getter": (in_function("x = Conversation.state.fget(x)"), 3, "'fget' is not allowed"),
     "cell contents": (in_function("x = x.cell_contents"), 3, "'cell_contents' is not allowed"),
     "function globals": (in_function("x = tool.__globals__"), 3, "'__globals__' is not allowed"),
     "getattr": (in_function("x = getattr(x, '__class__')"), 3, "'getattr' is not allowed"),
@@ -266,6 +267,16 @@ def test_problems_are_capped_and_counted():
     assert len(error.errors) == 100
     assert error.omitted == 200
     assert error.message.endswith("... and 200 more problems")
+
+
+def test_compile_errors_survive_pickling():
+    import pickle
+
+    error = refused("import os\n" + "".join(f"_v{i} = 1\n" for i in range(120)))
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is CompileErrors
+    assert (copy.errors, copy.omitted, copy.message, copy.file, copy.line) == (
+        error.errors, error.omitted, error.message, error.file, error.line)
 
 
 def test_duplicate_reports_are_merged():

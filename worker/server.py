@@ -159,6 +159,9 @@ class ToolpoolServer:
         with self._stop_lock:
             if self._stopped.is_set():
                 return
+            if self.port is None:  # start() failed; it already closed the pool
+                self._stopped.set()
+                return
             grace = self.config.drain_grace_s if grace_s is None else grace_s
             started = time.monotonic()
             log.info("draining (grace %.1f s)", grace)

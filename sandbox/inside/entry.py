@@ -162,9 +162,10 @@ def _describe_return(returned: Any, conv: Conversation, limits: dict) -> dict[st
 
 
 def _lower_rlimit(which: int, soft: int, hard: int) -> None:
-    _, current_hard = resource.getrlimit(which)
-    if current_hard != resource.RLIM_INFINITY:
-        hard = min(hard, current_hard)
+    """Lower a limit, never above the ceiling the child was confined with."""
+    _, ceiling = resource.getrlimit(which)
+    if ceiling != resource.RLIM_INFINITY:
+        hard = min(hard, ceiling)
         soft = min(soft, hard)
     resource.setrlimit(which, (soft, hard))
 
@@ -178,9 +179,12 @@ def _apply_call_limits(limits: dict, max_calls: int) -> None:
     mem = limits["memory_bytes"]
     _lower_rlimit(resource.RLIMIT_AS, mem, mem)
     used = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = int(used.ru_utime + used.ru_stime) + limits["cpu_seconds"] * max_calls
+    soft = int(used.ru_utime + used.ru_stime) + limits["cpu_seconds"] * max_calls
+    _, ceiling = resource.getrlimit(resource.RLIMIT_CPU)
+    if ceiling != resource.RLIM_INFINITY:
+        soft = min(soft, ceiling - 1)
     # Soft below hard so that an overrun is a distinct SIGXCPU before the SIGKILL.
-    _lower_rlimit(resource.RLIMIT_CPU, cpu, cpu + 1)
+    _lower_rlimit(resource.RLIMIT_CPU, soft, soft + 1)
 
 
 def _encode_reply(reply: dict) -> bytes:

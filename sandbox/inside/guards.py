@@ -71,6 +71,9 @@ ALWAYS_FORBIDDEN: frozenset[str] = frozenset(
         "obj",
         # towards object.__subclasses__
         "mro",
+        # a property's functions, called directly, skip the write guard or run trusted
+        # code against a tool-chosen object
+        "fget", "fset", "fdel",
     }
 )
 """Attribute names refused whatever the policy spec says; a spec can add names, not remove these."""
@@ -379,17 +382,15 @@ def make_import(modules: Mapping[str, frozenset[str]]) -> Callable[..., Any]:
     def view_of(name: str) -> views.ModuleView:
         view = cache.get(name)
         if view is None:
+            # Allowed submodules appear as views inside their parent's view, so that
+            # `import urllib.parse` binds a `urllib` view holding a `parse` view.
+            prefix = name + "."
+            child_names = sorted({m[len(prefix):].split(".")[0] for m in modules if m.startswith(prefix)})
+            children = {child: view_of(prefix + child) for child in child_names}
             if name in modules:
-                view = views.build_view(name, modules[name])
+                view = views.build_view(name, modules[name], children)
             else:
-                # A parent package of allowed modules: it holds just those children.
-                prefix = name + "."
-                children = {
-                    child[len(prefix):].split(".")[0]
-                    for child in modules
-                    if child.startswith(prefix)
-                }
-                view = views.package_view(name, {child: view_of(prefix + child) for child in sorted(children)})
+                view = views.package_view(name, children)
             cache[name] = view
         return view
 

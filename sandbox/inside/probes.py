@@ -27,6 +27,7 @@ import errno
 import os
 import platform
 import resource
+import signal
 import socket
 import sys
 import threading
@@ -379,7 +380,12 @@ def probe_cpu() -> str:
     soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
     if resource.RLIM_INFINITY in (soft, hard) or not soft < hard:
         return f"ALLOWED: RLIMIT_CPU ({soft}, {hard}) is unlimited or gives no SIGXCPU first"
-    return f"blocked: RLIMIT_CPU = ({soft}, {hard})"
+    # The soft limit only ends the process if SIGXCPU keeps its default action, unblocked.
+    if signal.getsignal(signal.SIGXCPU) is not signal.SIG_DFL:
+        return f"ALLOWED: SIGXCPU is handled ({signal.getsignal(signal.SIGXCPU)!r}): no distinct stop"
+    if signal.SIGXCPU in signal.pthread_sigmask(signal.SIG_BLOCK, ()):
+        return "ALLOWED: SIGXCPU is blocked: no distinct stop at the soft limit"
+    return f"blocked: RLIMIT_CPU = ({soft}, {hard}), SIGXCPU default and unblocked"
 
 
 def probe_address_space() -> str:

@@ -118,13 +118,14 @@ def _module_members(name: str) -> Any:
     return module
 
 
-def build_view(name: str, names: Iterable[str]) -> ModuleView:
-    """A view of module ``name`` exposing ``names``.
+def build_view(name: str, names: Iterable[str], children: Mapping[str, ModuleView] | None = None) -> ModuleView:
+    """A view of module ``name`` exposing ``names``, plus the given views of its submodules.
 
     The caller (the import guard) is responsible for ``name`` being allowed by the policy.
     Names the module lacks (another Python version) are left out, so importing them fails
     as ``cannot import name``. Underscore names and members that are modules are never
-    exposed, whatever ``names`` says. Raises ``ImportError`` if the module cannot be loaded.
+    exposed, whatever ``names`` says: a submodule appears only as a view in ``children``.
+    Raises ``ImportError`` if the module cannot be loaded.
     """
     source = _module_members(name)
     members: dict[str, Any] = {}
@@ -143,6 +144,10 @@ def build_view(name: str, names: Iterable[str]) -> ModuleView:
         if isinstance(value, (types.ModuleType, ModuleView)):
             continue
         members[member] = value
+    for child_name, child in (children or {}).items():
+        if type(child) is not ModuleView:
+            raise TypeError("a submodule is exposed only as a module view")
+        members[child_name] = child
     return ModuleView(_TOKEN, name, members)
 
 

@@ -81,7 +81,7 @@ BROKEN = {
 
 
 def config_text(db_path: Path, token_file: Path, **sections: dict[str, Any]) -> str:
-    lines = [f'host = "127.0.0.1"', "port = 0", f'db_path = "{db_path}"', f'token_file = "{token_file}"']
+    lines = ['host = "127.0.0.1"', "port = 0", f'db_path = "{db_path}"', f'token_file = "{token_file}"']
     for name, values in sections.items():
         lines.append(f"[{name}]")
         lines.extend(f"{k} = {json.dumps(v)}" for k, v in values.items())

@@ -9,7 +9,6 @@ import time
 
 import grpc
 import psutil
-import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.integration.harness import (

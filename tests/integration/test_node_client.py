@@ -8,7 +8,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 
 from tests.integration.harness import ORCH_TOKEN, REPO
 

@@ -1,0 +1,138 @@
+"""What the bench asks for: the tools, the conversations, and the mixes of calls.
+
+A workload is a name and a function ``next_call(rng) -> Call``. A ``Call`` is plain data
+that every driver can translate into its own request (an in-process ``run_request``, a
+``Pool.execute``, a gRPC ``Execute``, a spawned process, or an echo of the same size).
+
+The tools live in ``bench/tools/``: ``start_function.py`` is the seed 002 example copied
+verbatim from ``tests/seeds/002_start_function.py``; ``bench_tools.py`` holds the trivial,
+slow and hostile tools.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+TOOLS_DIR = Path(__file__).resolve().parent / "tools"
+BENCH_FILES = ("bench_tools.py", "start_function.py")
+
+# The functions whose result a driver must be able to produce without a process around
+# it: the floor (no isolation) can run only these.
+SAFE_FUNCTIONS = frozenset({"trivial", "touch_state", "start_function"})
+
+TENANT_A = "bench-a"  # the noisy neighbour
+TENANT_B = "bench-b"  # the measured tenant
+TENANTS = (TENANT_A, TENANT_B)
+
+
+def tool_files() -> dict[str, str]:
+    return {name: (TOOLS_DIR / name).read_text() for name in BENCH_FILES}
+
+
+@dataclass(frozen=True)
+class Call:
+    function: str
+    tenant: str = TENANT_B
+    args: Any = field(default_factory=dict)
+    conversation: dict = field(default_factory=dict)
+    deadline_ms: int | None = None
+    kind: str = ""  # label for reports, e.g. "spin" in a mix
+
+    @property
+    def label(self) -> str:
+        return self.kind or self.function
+
+    @property
+    def budget_ms(self) -> int:
+        """The deadline the caller gave, or the tool kind's default (see sandbox.policy.Limits)."""
+        if self.deadline_ms:
+            return self.deadline_ms
+        return 1_000 if self.function == "start_function" else 5_000
+
+
+def greeting_conversation(state_bytes: int = 0) -> dict:
+    """The conv.json of a London call; ``state_bytes`` pads the state to about that size."""
+    state: dict[str, Any] = {"from_": "+15551230000", "to": "+441234567890", "call_sid": "CA1"}
+    if state_bytes:
+        # 100-byte values under distinct keys: a realistic shape (many small variables).
+        for i in range(max(1, state_bytes // 120)):
+            state[f"var_{i:05d}"] = "v" * 100
+    return {
+        "state": state,
+        "env": "live",
+        "channel_type": "sip.polyai",
+        "caller_number": "+15551230000",
+        "callee_number": "+441234567890",
+        "sip_headers": {"X-Language": "en"},
+        "integration_attributes": {"shared_id": "SH-42"},
+        "variants": {"london": {"site_name": "London Bridge"}},
+        "variant": "london",
+    }
+
+
+_GREETING = greeting_conversation()
+_STATE_10K = greeting_conversation(10 * 1024)
+_STATE_100K = greeting_conversation(100 * 1024)
+
+TRIVIAL = Call("trivial", kind="trivial")
+START = Call("start_function", conversation=_GREETING, kind="start_function")
+SPIN_100MS = Call("spin", deadline_ms=100, kind="spin_100ms")
+HOG = Call("hog", deadline_ms=3_000, kind="hog")
+
+
+def _constant(call: Call) -> Callable[[random.Random], Call]:
+    return lambda _rng: call
+
+
+def _mix(rng: random.Random) -> Call:
+    """The realistic mix: 5% infinite loops with a 100 ms deadline, 1% memory bombs."""
+    x = rng.random()
+    if x < 0.05:
+        return SPIN_100MS
+    if x < 0.06:
+        return HOG
+    return START
+
+
+def _noisy(rng: random.Random) -> Call:
+    """Tenant A's flood: slow and hostile tools."""
+    x = rng.random()
+    if x < 0.4:
+        return Call("spin", tenant=TENANT_A, deadline_ms=200, kind="a_spin_200ms")
+    if x < 0.6:
+        return Call("hog", tenant=TENANT_A, deadline_ms=3_000, kind="a_hog")
+    return Call("slow", tenant=TENANT_A, args={"ms": 300}, deadline_ms=2_000, kind="a_slow_300ms")
+
+
+WORKLOADS: dict[str, Callable[[random.Random], Call]] = {
+    "trivial": _constant(TRIVIAL),
+    "start_function": _constant(START),
+    "state_10k": _constant(Call("start_function", conversation=_STATE_10K, kind="start_function_10k")),
+    "state_100k": _constant(Call("start_function", conversation=_STATE_100K, kind="start_function_100k")),
+    "mix": _mix,
+    "spin_100ms": _constant(SPIN_100MS),
+    "noisy_a": _noisy,
+}
+
+# Workloads made only of calls that end by themselves: the floor can run these.
+SAFE_WORKLOADS = frozenset({"trivial", "start_function", "state_10k", "state_100k"})
+
+
+def workload(name: str) -> Callable[[random.Random], Call]:
+    try:
+        return WORKLOADS[name]
+    except KeyError:
+        raise SystemExit(f"unknown workload {name!r}; choose from {', '.join(WORKLOADS)}") from None
+
+
+def sample_calls(name: str) -> list[Call]:
+    """The distinct calls a workload can produce (to size echo replies, warm caches)."""
+    rng = random.Random(0)
+    seen: dict[str, Call] = {}
+    for _ in range(2000):
+        call = WORKLOADS[name](rng)
+        seen.setdefault(call.label, call)
+    return list(seen.values())

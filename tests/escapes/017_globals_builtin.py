@@ -1,0 +1,7 @@
+# escape: globals() to fetch and replace the guards (_getattr_, _write_) the code was compiled against
+# layer: compile
+# expect: compile_error 'globals' is not allowed
+def tool(conv):
+    guards = globals()
+    guards["_write_"] = lambda ob: ob
+    return "escaped"

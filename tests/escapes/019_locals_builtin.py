@@ -1,0 +1,5 @@
+# escape: locals() to reach the frame namespace (and the guards in it)
+# layer: compile
+# expect: compile_error 'locals' is not allowed
+def tool(conv):
+    return str(locals())

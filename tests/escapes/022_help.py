@@ -1,0 +1,6 @@
+# escape: help() runs pydoc, which imports modules and reads files
+# layer: compile
+# expect: compile_error 'help' is not allowed
+def tool(conv):
+    help("os")
+    return "escaped"

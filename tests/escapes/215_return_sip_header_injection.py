@@ -1,0 +1,14 @@
+# escape: inject a SIP header line through a handoff header value (CRLF in the value)
+# layer: normalize
+# expect: invalid_return
+def tool(conv):
+    return {
+        "handoff": {
+            "type": "transfer",
+            "reason": "agent",
+            "refer": {
+                "phone_number": "+15550001111",
+                "sip_headers": {"X-Note": "ok\r\nP-Asserted-Identity: <sip:admin@pbx>"},
+            },
+        }
+    }

@@ -66,6 +66,7 @@ is the caller's mistake and raises ``sandbox.errors.InvalidInput`` instead.
 from __future__ import annotations
 
 import ast
+import copy
 import builtins
 import contextlib
 import hashlib
@@ -422,6 +423,43 @@ def _customer_message(info: str) -> str:
     return info.rstrip(".")
 
 
+def _pure(node: ast.AST) -> bool:
+    """An expression that reads without side effects of its own: a name, a constant, or an
+    attribute or item of those. Evaluating it twice is the same as evaluating it once."""
+    if isinstance(node, (ast.Name, ast.Constant)):
+        return True
+    if isinstance(node, ast.Attribute):
+        return _pure(node.value)
+    if isinstance(node, ast.Subscript):
+        return _pure(node.value) and _pure(node.slice)
+    return False
+
+
+class _AugmentedAssignmentExpander(ast.NodeTransformer):
+    """Rewrite ``a.b += v`` and ``a[k] += v`` to ``a.b = a.b + v`` and ``a[k] = a[k] + v``.
+
+    RestrictedPython refuses augmented assignment to attributes and items, yet
+    ``conv.state.attempts += 1`` is what customers write. When the target is ``_pure`` the
+    rewrite means the same thing, and both halves then go through the ordinary guards
+    (``_getattr_``/``_getitem_`` to read, ``_write_`` to write). Other targets are left
+    alone, and RestrictedPython refuses them with a message that shows the rewrite.
+    """
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        target = node.target
+        if not isinstance(target, (ast.Attribute, ast.Subscript)) or not _pure(target):
+            return node
+        load = copy.deepcopy(target)
+        for sub in ast.walk(load):
+            if hasattr(sub, "ctx"):
+                sub.ctx = ast.Load()
+        for sub in ast.walk(target):
+            if sub is not target and hasattr(sub, "ctx"):
+                sub.ctx = ast.Load()
+        value = ast.copy_location(ast.BinOp(left=load, op=node.op, right=node.value), node)
+        return ast.copy_location(ast.Assign(targets=[target], value=value), node)
+
+
 class ToolTransformer(RestrictingNodeTransformer):
     """RestrictedPython's transformer with this project's deny-by-default rules on top.
 
@@ -623,6 +661,7 @@ def _compile_checked(source: str, filename: str, policy: Policy) -> _Entry:
         raise _fail(filename, _line(deep), f"code is nested too deeply (more than {MAX_AST_DEPTH} levels)")
 
     functions = [(n.name, n.lineno) for n in tree.body if isinstance(n, ast.FunctionDef)]
+    tree = _AugmentedAssignmentExpander().visit(tree)
     transformer = ToolTransformer(policy, _bound_names(tree))
     tree = transformer.visit(tree)
     if transformer.problems:

@@ -445,3 +445,16 @@ REFUSED_BUILTINS: dict[str, str] = {
     "aiter": "async iteration (async syntax is refused)",
     "anext": "async iteration (async syntax is refused)",
 }
+
+
+# Imports made by C functions on a tool's behalf. A builtin implemented in C that
+# imports a module does so through the calling frame's ``__import__``, which for tool
+# code is the guarded import. A tool cannot write these names itself (they start with
+# "_", which the compiler refuses), so the guarded import grants them to C callers
+# only, as views holding just the functions those callers use.
+RUNTIME_IMPORTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "_strptime": (
+        "datetime.strptime and time.strptime import it on first use",
+        ("_strptime_datetime", "_strptime_time"),
+    ),
+}

@@ -38,25 +38,6 @@ from sandbox.policy import Limits
 
 _PR_SET_PDEATHSIG = 1
 
-# Modules that Python imports lazily on first use. After pivot_root there is no
-# filesystem to import from, so the template imports them while it still has one.
-PREIMPORT = (
-    "_strptime",
-    "encodings.ascii",
-    "encodings.latin_1",
-    "encodings.utf_8",
-    "encodings.utf_16",
-    "encodings.utf_32",
-    "encodings.cp1252",
-    "encodings.unicode_escape",
-    "encodings.raw_unicode_escape",
-    "encodings.idna",
-    "encodings.punycode",
-    "unicodedata",
-    "sandbox.inside.probes",
-)
-
-
 def _send(ctl: socket.socket, message: dict, fds: list[int] | None = None) -> None:
     data = json.dumps(message).encode()
     if fds:
@@ -79,8 +60,8 @@ class Template:
     def configure(self, message: dict) -> None:
         self.limits = Limits(**message["limits"])
         self.confinement = confine.ConfinementConfig(**message["confinement"])
-        for name in PREIMPORT:
-            __import__(name)
+        # prepare_template imports confine.DEFAULT_PRELOAD (the modules Python imports
+        # lazily on first use) before the filesystem goes away.
         self.prepared = confine.prepare_template(self.confinement)
         gc.collect()
         gc.freeze()  # children then leave the template's objects' pages unshared-untouched

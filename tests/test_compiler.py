@@ -205,8 +205,9 @@ REFUSED = {
     "nonlocal": ("def f():\n    x = 1\n    def g():\n        nonlocal x\n", 4, "'nonlocal' is not allowed"),
     "metaclass keyword": ("class A(metaclass=type):\n    pass\n", 1, '"metaclass" is not allowed'),
     "class keyword": ("class A(dict, total=False):\n    pass\n", 1, "class keyword arguments are not allowed"),
-    "augmented attribute": (in_function("conv.state.count += 1"), 3, "x.a = x.a + 1"),
-    "augmented item": (in_function("conv.state['count'] += 1"), 3, "x[k] = x[k] + 1"),
+    # a pure target (conv.state.count += 1) is expanded; see tests/test_augmented.py
+    "augmented attribute": (in_function("conv.variants.get('a').count += 1"), 3, "x.a = x.a + 1"),
+    "augmented item": (in_function("conv.variants.get('a')['count'] += 1"), 3, "x[k] = x[k] + 1"),
     "print to a file": (in_function("print = 1"), 3, "'print' is a reserved name"),
     "module-level return": ("x = 1\nreturn x\n", 2, "'return' outside function"),
     "syntax error": ("def tool(conv):\n    x = (1,\n    return x\n", 2, "SyntaxError"),

@@ -250,3 +250,50 @@ def test_insecure_mode_is_explicit_and_loud(mode, caplog):
         r = run_source(p, "def tool(conv):\n    return 'dev'\n")
     assert r.status is Status.OK
     assert any("INSECURE" in rec.getMessage() for rec in caplog.records)
+
+
+def test_allowed_modules_work_inside_the_confinement(pool):
+    # No filesystem, no /proc, a seccomp allowlist: each allowed module's everyday use
+    # must still work (lazy imports were preloaded by the template).
+    source = '''
+import base64, calendar, collections, datetime, decimal, difflib, functools, hashlib, hmac
+import itertools, json, math, random, re, statistics, string, textwrap, time, unicodedata, uuid
+import urllib.parse
+from polyai.voice import CartesiaVoice
+
+def tool(conv):
+    out = {}
+    out["uuid"] = len(str(uuid.uuid4()))
+    out["now"] = datetime.datetime.now().year > 2000
+    out["strptime"] = datetime.datetime.strptime("2024-03-01", "%Y-%m-%d").day
+    out["sha"] = hashlib.sha256(b"x").hexdigest()[:8]
+    out["hmac"] = hmac.new(b"k", b"m", "sha256").hexdigest()[:8]
+    out["rand"] = 0 <= random.random() < 1
+    out["choice"] = random.choice([1, 2, 3]) in (1, 2, 3)
+    out["dec"] = str(decimal.Decimal("1.10") + decimal.Decimal("2.20"))
+    out["mean"] = statistics.mean([1, 2, 3])
+    out["re"] = re.sub(r"\\d", "#", "a1b2")
+    out["json"] = json.loads(json.dumps({"a": [1, 2]}))
+    out["b64"] = base64.b64encode(b"hi").decode()
+    out["cal"] = calendar.monthrange(2024, 2)[1]
+    out["counter"] = collections.Counter("aab")["a"]
+    out["diff"] = round(difflib.SequenceMatcher(None, "abc", "abd").ratio(), 2)
+    out["reduce"] = functools.reduce(lambda a, b: a + b, [1, 2, 3])
+    out["chain"] = list(itertools.chain([1], [2]))
+    out["sqrt"] = math.sqrt(16)
+    out["ascii"] = string.ascii_lowercase[:3]
+    out["wrap"] = textwrap.shorten("hello world again", 12)
+    out["time"] = time.strftime("%Y", time.gmtime(0))
+    out["uni"] = unicodedata.name("a")
+    out["url"] = urllib.parse.urlencode({"q": "a b"})
+    out["enc"] = "é".encode("latin-1").decode("cp1252")
+    out["voice"] = CartesiaVoice(provider_voice_id="v").provider_voice_id
+    conv.state.out = out
+'''
+    r = run_source(pool, source)
+    assert r.status is Status.OK, r.error
+    out = r.state["out"]
+    assert out["uuid"] == 36 and out["now"] is True and out["strptime"] == 1
+    assert out["dec"] == "3.30" and out["mean"] == 2 and out["re"] == "a#b#"
+    assert out["cal"] == 29 and out["time"] == "1970" and out["url"] == "q=a+b"
+    assert out["enc"] == "é" and out["voice"] == "v" and out["wrap"] == "hello [...]"

@@ -394,10 +394,19 @@ def make_import(modules: Mapping[str, frozenset[str]]) -> Callable[..., Any]:
             cache[name] = view
         return view
 
+    def runtime_view(name: str) -> views.ModuleView:
+        view = cache.get(name)
+        if view is None:
+            view = views.build_view(name, frozenset(policy_tables.RUNTIME_IMPORTS[name][1]), {})
+            cache[name] = view
+        return view
+
     def known(name: str) -> bool:
         return name in modules or any(m.startswith(name + ".") for m in modules)
 
     def guarded_import(name: Any, globals: Any = None, locals: Any = None, fromlist: Any = (), level: Any = 0) -> views.ModuleView:
+        if type(name) is str and name in policy_tables.RUNTIME_IMPORTS and level == 0:
+            return runtime_view(name)
         if level != 0:
             raise ImportError("relative imports are not allowed in tools")
         if type(name) is not str or not known(name):

@@ -1,0 +1,154 @@
+"""Where the CPU of one fresh-mode call goes, phase by phase, in a real template's children.
+
+    .venv/bin/python -m bench.child_cost [--n 200] [--json FILE]
+
+Like bench/confine_cost.py, this process turns itself into a template (it re-execs with
+an empty environment, imports what sandbox.template imports, runs prepare_template, which
+changes ITS namespaces: never import it from another program), then forks children
+that do exactly what a pool child does (confine_child, read a frame, lower the call's
+rlimits, run_request, encode and write the reply) and time each phase with the CPU
+clock and the count of minor page faults. The parent records the fork() call itself and
+the child's total rusage from wait4, which includes the teardown at exit that no phase
+inside the child can see.
+
+A warm-child variant runs the same call twice in one child and times the second run, to
+separate first-touch costs (copy-on-write faults, lazily built caches) from the work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import marshal
+import os
+import resource
+import statistics
+import sys
+import time
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _reexec_clean() -> None:
+    """Re-exec with an empty environment, as the pool starts the real template.
+
+    ``-s`` and no ``-I``: the repository (the working directory) must stay importable for
+    ``bench``; nothing else of the caller's environment is kept.
+    """
+    if os.environ:
+        os.chdir(_REPO)
+        os.execve(sys.executable, [sys.executable, "-s", "-m", "bench.child_cost", *sys.argv[1:]], {})
+
+
+def _mark() -> tuple[float, int]:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return (ru.ru_utime + ru.ru_stime) * 1e6, ru.ru_minflt
+
+
+def _child(template, prepared, frame: bytes, w: int, warm: bool) -> None:
+    from sandbox import confine
+    from sandbox.inside import entry
+
+    marks = [("start", *_mark())]
+    confine.confine_child(prepared, uid=prepared.config.child_uid(1), keep_fds=[w], limits=template.limits)
+    marks.append(("confine_child", *_mark()))
+    code, request_json = marshal.loads(frame)
+    request = json.loads(request_json)
+    marks.append(("decode request", *_mark()))
+    entry._apply_call_limits(request["limits"], 1)
+    marks.append(("call rlimits", *_mark()))
+    runs = 2 if warm else 1
+    for i in range(runs):
+        reply = entry.run_request(json.loads(request_json) if i else request, code)
+        marks.append((f"run_request{' (2nd)' if i else ''}", *_mark()))
+    reply["usage"] = entry._usage()
+    payload = entry._encode_reply(reply)
+    marks.append(("encode reply", *_mark()))
+    out = [(name, marks[i][1] - marks[i - 1][1], marks[i][2] - marks[i - 1][2]) for i, (name, *_r) in
+           enumerate(marks) if i]
+    os.write(w, json.dumps({"phases": out, "reply_bytes": len(payload)}).encode())
+    os._exit(0)
+
+
+def measure(template, frame: bytes, n: int, warm: bool) -> dict:
+    phases: dict[str, list[tuple[float, int]]] = {}
+    fork_us, total_cpu_us, total_flt, wall_us = [], [], [], []
+    for _ in range(n):
+        r, w = os.pipe()
+        t0 = time.perf_counter_ns()
+        c0 = time.process_time_ns()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            _child(template, template.prepared, frame, w, warm)
+        fork_us.append((time.process_time_ns() - c0) / 1000)
+        os.close(w)
+        data = b""
+        while chunk := os.read(r, 65536):
+            data += chunk
+        os.close(r)
+        _, _, ru = os.wait4(pid, 0)
+        wall_us.append((time.perf_counter_ns() - t0) / 1000)
+        total_cpu_us.append((ru.ru_utime + ru.ru_stime) * 1e6)
+        total_flt.append(ru.ru_minflt)
+        for name, us, flt in json.loads(data)["phases"]:
+            phases.setdefault(name, []).append((us, flt))
+    med = statistics.median
+    return {
+        "n": n,
+        "fork_call_cpu_us_in_parent": med(fork_us),
+        "child_total_cpu_us": med(total_cpu_us),
+        "child_minor_faults": med(total_flt),
+        "cycle_wall_us": med(wall_us),
+        "phases": {name: {"cpu_us": med([v[0] for v in vals]), "minor_faults": med([v[1] for v in vals])}
+                   for name, vals in phases.items()},
+    }
+
+
+def main() -> None:
+    _reexec_clean()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200)
+    parser.add_argument("--json", help="write the figures here as JSON")
+    args = parser.parse_args()
+
+    import dataclasses
+    import socket
+
+    from sandbox import template as template_mod
+    from sandbox.call import CallRequest, prepare
+    from sandbox.compiler import compile_bundle
+    from sandbox.confine import ConfinementConfig
+    from sandbox.policy import Limits
+
+    from bench import workloads
+
+    bundle = compile_bundle(workloads.tool_files())
+    frames = {}
+    for call in (workloads.TRIVIAL, workloads.START):
+        req = CallRequest(tenant=call.tenant, bundle=bundle, function=call.function, args=call.args,
+                          conversation=call.conversation)
+        frames[call.label] = prepare(req).frame
+    a, _b = socket.socketpair()
+    template = template_mod.Template(a)
+    template.configure({"limits": dataclasses.asdict(Limits()),
+                        "confinement": dataclasses.asdict(ConfinementConfig())})
+    rss = 0
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1]) * 1024
+    out = {"template_rss_bytes": rss, "request_frame_bytes": {k: len(v) for k, v in frames.items()}}
+    for label, frame in frames.items():
+        out[f"fresh {label}"] = measure(template, frame, args.n, warm=False)
+    out["warm start_function (2 runs in one child)"] = measure(template, frames["start_function"],
+                                                               max(20, args.n // 4), warm=True)
+    text = json.dumps(out, indent=1)
+    if args.json:
+        with open(args.json, "w") as f:
+            f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

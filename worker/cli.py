@@ -114,12 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_pool_arguments(run)
     run.set_defaults(handler=cmd_run)
 
-    try:
-        from worker import cli_service
-    except ImportError:  # the service commands need the generated gRPC code
-        cli_service = None
-    if cli_service is not None:
-        cli_service.add_commands(sub)
+    from worker import cli_service, demo
+
+    demo.add_command(sub)
+    cli_service.add_commands(sub)
     return parser
 
 

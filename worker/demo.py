@@ -1,0 +1,181 @@
+"""``toolpool demo``: start the service on its embedded defaults and send it real calls.
+
+It starts a server exactly as ``toolpool serve`` does (port 50051, SQLite under the
+state directory, a development token), then acts as an orchestrator would: it sets a
+tenant secret, deploys the platform's documented ``start_function`` example, runs it for
+a caller, and runs two tools that fail (a runaway loop killed at its deadline, and code
+the policy refuses at deploy time). It keeps serving afterwards, so ``toolpool call``
+and grpcurl can be tried against it, until Ctrl-C or SIGTERM; ``--once`` stops after
+the demo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from typing import Any
+
+TENANT = "demo"
+
+# The implementation example of the platform's start-tool page (002), verbatim, with a
+# dynamic greeting from the variant and a secret, as pages 002 and 004 show.
+START_TOOL = '''\
+import datetime as dt
+
+def start_function(conv: Conversation):
+    # Retrieve the current date and time
+    now = dt.datetime.now()
+    conv.state.current_date = now.strftime("%A %d-%m-%Y")
+    conv.state.current_weekday = now.strftime("%A")
+    conv.state.current_time = now.strftime("%H:%M")
+
+    # Initialize state variables
+    conv.state.available_times = None
+    conv.state.user_bookings = None
+
+    # Store the caller's phone number
+    conv.state.phone_number = conv.caller_number
+
+    # Detect channel type for multi-channel agents
+    conv.state.is_voice = conv.channel_type == "sip.polyai"
+
+    # Set variant based on dialled number (multi-site routing)
+    site_map = {
+        "+441234567890": "london",
+        "+442345678901": "new_york",
+    }
+    site = site_map.get(conv.callee_number, "default")
+    conv.set_variant(site)
+
+    # Store integration attributes (only available in start_function)
+    if conv.integration_attributes:
+        conv.state.shared_id = conv.integration_attributes.get("shared_id")
+
+    api_key = conv.utils.get_secret("crm_api_key")
+    log.info(f"looked up the caller with key {api_key}")
+    return {
+        "utterance": f"Welcome to {conv.variants[site].site_name}. How can I help you today?"
+    }
+'''
+
+RUNAWAY_TOOL = '''\
+def check_availability(conv: Conversation, date: str):
+    while True:
+        pass
+'''
+
+HOSTILE_TOOL = '''\
+def steal(conv: Conversation):
+    return ().__class__.__bases__[0].__subclasses__()
+'''
+
+CONVERSATION = {
+    "state": {"from_": "+15551230000", "to": "+441234567890", "call_sid": "CA-demo-1", "asr_lang_code": "en-US"},
+    "env": "sandbox",
+    "channel_type": "sip.polyai",
+    "caller_number": "+15551230000",
+    "callee_number": "+441234567890",
+    "sip_headers": {"X-Language": "en"},
+    "integration_attributes": {"shared_id": "SH-42"},
+    "variants": {
+        "london": {"site_name": "London Bridge"},
+        "new_york": {"site_name": "Fifth Avenue"},
+        "default": {"site_name": "Main Street"},
+    },
+    "variant": "default",
+}
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def show(title: str, value: Any) -> None:
+    say(f"\n== {title}")
+    say(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def run_demo(target: str, token: str) -> bool:
+    """Act as an orchestrator against the server at ``target``. True when every step behaved."""
+    from worker.client import CompileFailed, ToolpoolClient
+
+    ok = True
+    with ToolpoolClient(target, token) as client:
+        client.set_secret(TENANT, "crm_api_key", "sk-demo-0123456789")
+        say("== set secret crm_api_key for tenant 'demo' (write-only: it can never be read back)")
+        deployment = client.deploy(TENANT, {"start.py": START_TOOL, "availability.py": RUNAWAY_TOOL},
+                                   alias="latest")
+        say(f"== deployed version {deployment.version_id} as 'latest'")
+
+        result = client.execute(TENANT, "start_function", alias="latest", conversation=CONVERSATION,
+                                deadline_ms=1000)
+        show("start_function for a caller to +441234567890 (the secret is redacted from the logs)",
+             result.to_dict())
+        ok &= result.status.value == "ok"
+
+        result = client.execute(TENANT, "check_availability", alias="latest", args={"date": "2026-12-01"},
+                                conversation=CONVERSATION, deadline_ms=200)
+        show("a runaway tool, killed at its 200 ms deadline", {
+            "status": result.status.value, "error": result.error.to_dict() if result.error else None,
+            "usage": result.usage.to_dict()})
+        ok &= result.status.value == "timeout"
+
+        try:
+            client.deploy(TENANT, {"steal.py": HOSTILE_TOOL})
+            ok = False
+            say("\n== UNEXPECTED: the hostile tool was accepted")
+        except CompileFailed as failed:
+            show("a hostile tool, refused at deploy time", [
+                {"file": file, "line": line, "message": message} for file, line, message in failed.errors])
+    return ok
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from sandbox.errors import ConfinementUnavailable
+    from worker.cli import EXIT_BAD_INPUT, EXIT_NO_CONFINEMENT, EXIT_OK, EXIT_TOOL_FAILED
+    from worker.config import ConfigError, load_config, read_token_file
+    from worker.client import ToolpoolCallError
+    from worker.server import serve_forever
+
+    overrides = {"port": args.port, "pool.insecure_no_confinement": args.insecure_no_confinement or None}
+    try:
+        config = load_config(args.config, overrides=overrides)
+    except ConfigError as exc:
+        print(f"toolpool demo: configuration: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    outcome = {"ok": False}
+
+    def after_start(port: int) -> None:
+        target = f"{config.host}:{port}"
+        say(f"== toolpool is serving on {target} (fresh confined process per call)")
+        token = os.environ.get("TOOLPOOL_TOKEN") or read_token_file(config.token_file)
+        try:
+            outcome["ok"] = run_demo(target, token)
+        except ToolpoolCallError as exc:
+            print(f"toolpool demo: the service refused a demo call: {exc}", file=sys.stderr)
+        if args.once:
+            os.kill(os.getpid(), signal.SIGTERM)  # serve_forever drains and returns
+        else:
+            say(f"\n== still serving on {target}; try:\n"
+                f"   .venv/bin/toolpool call --target {target} --tenant {TENANT} --alias latest start_function\n"
+                "   Ctrl-C to stop")
+
+    try:
+        serve_forever(config, announce=after_start)
+    except ConfinementUnavailable as exc:
+        print(f"toolpool demo: {exc}", file=sys.stderr)
+        return EXIT_NO_CONFINEMENT
+    return EXIT_OK if outcome["ok"] else EXIT_TOOL_FAILED
+
+
+def add_command(subparsers: Any) -> None:
+    demo = subparsers.add_parser("demo", help="start the service on its embedded defaults and send it real calls")
+    demo.add_argument("--config", help="TOML configuration file (also TOOLPOOL_CONFIG)")
+    demo.add_argument("--port", type=int, default=None, help="port (default 50051; 0 picks a free one)")
+    demo.add_argument("--once", action="store_true", help="stop after the demo instead of serving on")
+    demo.add_argument("--insecure-no-confinement", action="store_true",
+                      help="DEVELOPMENT ONLY: run children without namespaces/seccomp/uid drop")
+    demo.set_defaults(handler=cmd_demo)

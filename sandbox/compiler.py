@@ -86,6 +86,8 @@ from sandbox.errors import CompileFailure, InvalidInput
 from sandbox.policy import DEFAULT_POLICY, Policy
 
 MAX_AST_DEPTH = 100
+MAX_AST_NODES = 40_000  # about 0.4 s of compile() on this machine type, the worst case
+MAX_SCOPES = 1_500  # nested scopes compile in more than linear time
 """Deepest AST a tool may have. Real tools stay under 30; RestrictedPython's transformer
 recurses about four Python frames per level, and the default recursion limit is 1000."""
 
@@ -358,6 +360,30 @@ def _too_deep(tree: ast.AST) -> ast.AST | None:
             return node
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
     return None
+
+
+def _too_complex(tree: ast.AST) -> str | None:
+    """Why compiling this tree could take the supervisor seconds, or None.
+
+    Compilation runs in the trusted supervisor, so its cost must be bounded: CPython
+    compiles about 10 us per node, and many nested scopes (lambdas in one function)
+    cost more than linearly. A tool file of 1,000 dense lines stays well under both caps.
+    """
+    nodes = scopes = 0
+    for node in ast.walk(tree):
+        nodes += 1
+        if isinstance(node, _SCOPE_NODES):
+            scopes += 1
+    if nodes > MAX_AST_NODES:
+        return f"code is too complex: {nodes} syntax nodes (at most {MAX_AST_NODES}); split it into files"
+    if scopes > MAX_SCOPES:
+        return (f"code is too complex: {scopes} functions, lambdas, classes and comprehensions "
+                f"(at most {MAX_SCOPES}); split it into files")
+    return None
+
+
+_SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
+                ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
 def _line(node: ast.AST, default: ast.AST | None = None) -> int | None:
@@ -659,6 +685,9 @@ def _compile_checked(source: str, filename: str, policy: Policy) -> _Entry:
     deep = _too_deep(tree)
     if deep is not None:
         raise _fail(filename, _line(deep), f"code is nested too deeply (more than {MAX_AST_DEPTH} levels)")
+    complexity = _too_complex(tree)
+    if complexity is not None:
+        raise _fail(filename, None, complexity)
 
     functions = [(n.name, n.lineno) for n in tree.body if isinstance(n, ast.FunctionDef)]
     tree = _AugmentedAssignmentExpander().visit(tree)

@@ -439,7 +439,7 @@ REFUSED_BUILTINS: dict[str, str] = {
     "type(x) reaches classes of runtime objects",
     "super": "super() proxies reach methods of runtime classes on tool-chosen objects",
     "memoryview": "raw buffers of runtime objects",
-    "id": "memory addresses",
+    "id": "object identity is not needed by tools (addresses stay visible through repr(): see the README's Limitations)",
     "exit": "ends the child outside the runtime's verdicts",
     "quit": "ends the child outside the runtime's verdicts",
     "aiter": "async iteration (async syntax is refused)",

@@ -508,8 +508,6 @@ class Pool:
             usage = Usage(wall_ms=wall_ms)
             return verdict.failed(prepared, Status.INTERNAL_ERROR, "InternalError",
                                   "the tool's process ended but its exit status was not reported", usage)
-        if not deadline_hit and death.signal in (signal.SIGKILL, signal.SIGALRM):
-            deadline_hit = time.monotonic() >= started + prepared.deadline_ms / 1000.0
         return verdict.from_death(prepared, death, wall_ms, deadline_hit, output_overrun)
 
     # -- start-up self-test ------------------------------------------------------------

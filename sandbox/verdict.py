@@ -31,6 +31,8 @@ REDACTED = "[REDACTED]"
 # protect nothing. Documented in the README.
 MIN_REDACTED_LENGTH = 4
 
+_ERROR_TEXT_CHARS = 64 * 1024  # the child caps its own texts far below this
+
 # Exit codes of sandbox/inside/entry.py.
 _EXIT_MEMORY = 3
 
@@ -100,7 +102,10 @@ def _error_from_reply(raw: Any, call: PreparedCall, redact: Redactor) -> ErrorIn
 
     def text(key: str) -> str | None:
         value = raw.get(key)
-        return redact(value) if type(value) is str else None
+        if type(value) is not str:
+            return None
+        # A hostile child can send "\ud800" escapes: keep the text, but valid UTF-8.
+        return redact(value.encode("utf-8", "backslashreplace").decode("utf-8")[:_ERROR_TEXT_CHARS])
 
     return ErrorInfo(
         kind=text("kind") or "Error",
@@ -179,12 +184,14 @@ def from_death(call: PreparedCall, death: Death, wall_ms: float, deadline_hit: b
     if output_overrun:
         return failed(call, Status.OUTPUT_LIMIT, "OutputLimit",
                       f"the reply exceeded {limits.reply_bytes()} bytes", usage)
+    # The caller's deadline is the contract: a child that died after it timed out, even
+    # when its CPU limit fired at the same moment.
+    if deadline_hit or sig == signal.SIGALRM or wall_ms >= call.deadline_ms:
+        return failed(call, Status.TIMEOUT, "Timeout",
+                      f"the tool did not finish within its deadline of {call.deadline_ms} ms", usage)
     if sig == signal.SIGXCPU or (sig == signal.SIGKILL and death.cpu_ms >= limits.cpu_seconds * 1000):
         return failed(call, Status.CPU_LIMIT, "CpuLimit",
                       f"the tool used more than {limits.cpu_seconds} s of CPU", usage)
-    if deadline_hit or sig == signal.SIGALRM:
-        return failed(call, Status.TIMEOUT, "Timeout",
-                      f"the tool did not finish within its deadline of {call.deadline_ms} ms", usage)
     if death.exit_code == _EXIT_MEMORY or (sig is not None and death.peak_rss_bytes >= limits.memory_bytes * 0.9):
         return failed(call, Status.MEMORY_LIMIT, "MemoryLimit",
                       f"the tool exceeded its memory limit of {limits.memory_bytes} bytes", usage)

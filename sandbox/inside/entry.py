@@ -13,6 +13,7 @@ baseline and unit tests can call it without a process around it.
 
 from __future__ import annotations
 
+import itertools
 import json
 import marshal
 import os
@@ -41,26 +42,63 @@ def _json_size(value: Any) -> int:
     return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
 
 
-def _trimmed_traceback(exc: BaseException, filename: str, source: str) -> tuple[str, int | None]:
-    """Format the traceback keeping only frames of the customer's file.
+MESSAGE_CHARS = 2_000
+SOURCE_LINE_CHARS = 200
+TRACEBACK_FRAMES = 40  # innermost and outermost halves are kept
+REPEATS_SHOWN = 3  # like CPython: identical frames beyond this collapse into one line
 
-    Returns the text and the line of the innermost customer frame.
-    """
-    lines = source.splitlines()
-    out = ["Traceback (most recent call last):"]
-    last_line: int | None = None
+
+def _clean(text: str, cap: int) -> str:
+    """Valid UTF-8 (lone surrogates become backslash escapes) and at most ``cap`` chars."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if len(text) > cap:
+        text = text[:cap] + f"... [{len(text) - cap} more characters]"
+    return text
+
+
+def _customer_frames(exc: BaseException, filename: str) -> list[tuple[str, int]]:
+    frames = []
     tb = exc.__traceback__
     while tb is not None:
         code = tb.tb_frame.f_code
         if code.co_filename == filename:
-            lineno = tb.tb_lineno
-            last_line = lineno
-            out.append(f'  File "{filename}", line {lineno}, in {code.co_name}')
-            if 0 < lineno <= len(lines):
-                out.append(f"    {lines[lineno - 1].strip()}")
+            frames.append((code.co_name, tb.tb_lineno))
         tb = tb.tb_next
+    return frames
+
+
+def _trimmed_traceback(exc: BaseException, filename: str, source: str) -> tuple[str, int | None]:
+    """Format the traceback keeping only frames of the customer's file.
+
+    Repeated frames collapse as CPython collapses them, source lines and the frame count
+    are capped, so a deep recursion over a long line cannot blow up the reply. Returns
+    the text and the line of the innermost customer frame.
+    """
+    lines = source.splitlines()
+    frames = _customer_frames(exc, filename)
+    last_line = frames[-1][1] if frames else None
     if last_line is None and isinstance(exc, SyntaxError) and exc.lineno:
         last_line = exc.lineno
+    out = ["Traceback (most recent call last):"]
+    shown: list[tuple[str, int] | int | str] = []  # a frame, a count of collapsed repeats, a note
+    for frame, run in itertools.groupby(frames):
+        count = sum(1 for _ in run)
+        shown.extend([frame] * min(count, REPEATS_SHOWN))
+        if count > REPEATS_SHOWN:
+            shown.append(count - REPEATS_SHOWN)
+    if len(shown) > TRACEBACK_FRAMES:
+        half = TRACEBACK_FRAMES // 2
+        shown = shown[:half] + [f"... {len(shown) - TRACEBACK_FRAMES} frames omitted ..."] + shown[-half:]
+    for item in shown:
+        if isinstance(item, int):
+            out.append(f"  [Previous line repeated {item} more times]")
+        elif isinstance(item, str):
+            out.append(f"  {item}")
+        else:
+            name, lineno = item
+            out.append(f'  File "{filename}", line {lineno}, in {name}')
+            if 0 < lineno <= len(lines):
+                out.append("    " + _clean(lines[lineno - 1].strip(), SOURCE_LINE_CHARS))
     out.append(_describe(exc))
     return "\n".join(out), last_line
 
@@ -71,7 +109,7 @@ def _describe(exc: BaseException) -> str:
         text = str(exc)
     except BaseException:  # a tool-defined __str__ may raise anything
         text = "<exception message could not be rendered>"
-    return f"{name}: {text}" if text else name
+    return _clean(f"{name}: {text}" if text else name, MESSAGE_CHARS)
 
 
 def _failure(status: str, kind: str, message: str, *, file: str | None = None,
@@ -136,7 +174,7 @@ def run_request(request: dict, code_bytes: bytes, namespace_cache: dict | None =
                          file=filename)
     except BaseException as exc:  # noqa: BLE001 - every tool exception is a runtime_error result
         text, line = _trimmed_traceback(exc, filename, request["source"])
-        reply = _failure("runtime_error", type(exc).__name__, _describe(exc),
+        reply = _failure("runtime_error", _clean(type(exc).__name__, 200), _describe(exc),
                          file=filename, line=line, traceback=text)
     reply["logs"] = log._export()
     reply["log_overflow"] = log.overflowed

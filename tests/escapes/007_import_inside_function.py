@@ -2,7 +2,7 @@
 # layer: compile
 # expect: compile_error import of 'os' is not allowed
 def tool(conv):
-    if conv.state.never:
+    if conv.state.never is None:
         import os
 
         return os.getcwd()

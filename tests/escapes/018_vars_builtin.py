@@ -1,5 +1,8 @@
-# escape: vars(obj) to read the __dict__ of runtime objects (e.g. conv.utils' secrets)
+# escape: vars(module) is the real module namespace: vars(json)['codecs'].builtins
 # layer: compile
 # expect: compile_error 'vars' is not allowed
+import json
+
+
 def tool(conv):
-    return str(vars(conv.utils))
+    return str(vars(json)["codecs"].builtins.open)

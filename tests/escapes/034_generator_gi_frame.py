@@ -1,11 +1,15 @@
-# escape: a generator's gi_frame.f_back.f_globals: the runtime's globals (real modules) above the tool
+# escape: a generator's gi_frame.f_globals is the tool's module namespace, where the guards live: replace _write_ to disarm the write guard
 # layer: compile
 # expect: compile_error attribute 'gi_frame' is not allowed
+import json
+
+
 def walk():
     yield 1
 
 
 def tool(conv):
-    gen = walk()
-    frame = gen.gi_frame
-    return str(frame.f_back.f_globals)
+    namespace = walk().gi_frame.f_globals
+    namespace["_write_"] = lambda ob: ob
+    json.dumps = None
+    return "escaped"

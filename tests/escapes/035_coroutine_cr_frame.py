@@ -1,4 +1,4 @@
-# escape: a coroutine's cr_frame, and driving it with send() to leak its frame
+# escape: a coroutine's cr_frame: the frame of an async function, with its globals, without ever awaiting it
 # layer: compile
 # expect: compile_error 'async def' is not allowed
 async def hop():

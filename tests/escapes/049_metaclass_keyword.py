@@ -1,7 +1,7 @@
-# escape: a class statement with a metaclass, whose __new__ sees and rewrites every class body
+# escape: a class statement with a metaclass, whose hooks see and rewrite every class body
 # layer: compile
 # expect: compile_error The keyword argument "metaclass" is not allowed
-class Meta(object):
+class Meta(type):
     pass
 
 

@@ -5,5 +5,5 @@ import time
 
 
 def tool(conv):
-    time.clock_settime(time.CLOCK_REALTIME, 0.0)
+    time.clock_settime(time.CLOCK_REALTIME, time.time())
     return "escaped"

@@ -51,8 +51,6 @@ DOORS = (
     ("uuid.os", lambda: uuid.os),
     ("uuid.platform", lambda: uuid.platform),
     ("uuid.sys", lambda: uuid.sys),
-    ("urllib.request", lambda: urllib.request),
-    ("urllib.error", lambda: urllib.error),
 )
 
 

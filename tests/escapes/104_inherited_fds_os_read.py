@@ -11,5 +11,8 @@ def tool(conv):
             os.fstat(fd)
         except OSError:
             continue
-        found.append(str(fd) + ":" + repr(os.read(fd, 64)))
+        try:
+            found.append(str(fd) + ":" + repr(os.read(fd, 64)))
+        except OSError:
+            found.append(str(fd))
     return ";".join(found)

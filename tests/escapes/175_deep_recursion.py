@@ -1,5 +1,5 @@
 # escape: unbounded recursion to overflow the interpreter's C stack and crash the worker
-# layer: rlimit
+# layer: interpreter
 # expect: runtime_error maximum recursion depth exceeded
 def down(n):
     return down(n + 1) + 1

@@ -1,5 +1,5 @@
 # escape: json.loads of a million nested arrays, to overflow the C stack of the decoder
-# layer: guard
+# layer: interpreter
 # expect: runtime_error maximum recursion depth exceeded
 import json
 

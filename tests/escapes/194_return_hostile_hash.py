@@ -1,9 +1,9 @@
-# escape: a dict key whose __hash__ runs tool code (or raises) when the runtime rebuilds the dict
+# escape: a dict key whose __hash__ runs tool code when the runtime rebuilds the dict (and makes every key collide)
 # layer: compile
 # expect: compile_error name '__hash__' is not allowed
 class Key(str):
     def __hash__(self):
-        raise RuntimeError("hashed in trusted code")
+        return 0  # every key collides, and the hash is computed in whatever code rebuilds the dict
 
 
 def tool(conv):

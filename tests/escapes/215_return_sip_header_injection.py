@@ -1,6 +1,6 @@
 # escape: inject a SIP header line through a handoff header value (CRLF in the value)
 # layer: normalize
-# expect: invalid_return
+# expect: invalid_return must not contain control characters
 def tool(conv):
     return {
         "handoff": {

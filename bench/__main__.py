@@ -1,0 +1,212 @@
+"""python -m bench: toolpool's load harness (see bench/README.md).
+
+    python -m bench [suite] [--quick] [--out DIR] [--drivers floor,echo,pool,grpc,spawn,...]
+    python -m bench open-loop   --driver grpc --workload trivial --rate 200 --duration 20
+    python -m bench closed-loop --driver grpc --workload trivial --concurrency 8 --duration 10
+    python -m bench step        --driver grpc --workload trivial --rates 100,200,400,800 --bound-ms 50
+    python -m bench overshoot   --driver pool --n 300
+    python -m bench procs       (process creation and IPC alternatives)
+
+``--target HOST:PORT`` (with ``--token``) drives a running toolpool instead of starting one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bench import drivers, loadgen, memory, overshoot, procs, report, workloads
+from bench.suite import Plan, Suite
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "out"
+DEFAULT_RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+FULL_DRIVERS = "floor,echo,pool,grpc,pool-reuse,grpc-reuse,spawn"
+QUICK_DRIVERS = "floor,echo,pool,grpc,spawn"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="directory for JSON, PNG, logs (bench/out)")
+    parser.add_argument("--target", help="a running toolpool server (HOST:PORT) for the grpc driver")
+    parser.add_argument("--token", help="bearer token for --target")
+    parser.add_argument("--no-progress", action="store_true", help="no progress display")
+    sub = parser.add_subparsers(dest="command")
+
+    suite = sub.add_parser("suite", help="everything; writes JSON, PNG and RESULTS.md (the default)")
+    _suite_args(suite)
+    for name, helptext in (("open-loop", "Poisson arrivals at a fixed rate"),
+                           ("closed-loop", "N concurrent callers"),
+                           ("step", "raise the rate until p99 crosses a bound")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--driver", default="grpc", choices=drivers.DRIVER_NAMES)
+        p.add_argument("--workload", default="trivial", choices=sorted(workloads.WORKLOADS))
+        p.add_argument("--duration", type=float, default=10.0, help="seconds (per step for step)")
+        p.add_argument("--rate", type=float, default=200.0)
+        p.add_argument("--concurrency", type=int, default=8)
+        p.add_argument("--rates", default="100,200,400,600,800,1000,1300,1600,2000")
+        p.add_argument("--bound-ms", type=float, default=50.0)
+    p = sub.add_parser("overshoot", help="deadline kill overshoot with the other core busy")
+    p.add_argument("--driver", default="pool", choices=drivers.DRIVER_NAMES)
+    p.add_argument("--n", type=int, default=300)
+    p.add_argument("--deadline-ms", type=int, default=100)
+    p.add_argument("--burners", type=int, default=1)
+    p = sub.add_parser("procs", help="process creation and IPC alternatives")
+    p.add_argument("--n", type=int, default=100)
+    p.add_argument("--slow-n", type=int, default=20)
+    p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--ipc-n", type=int, default=2000)
+    return parser
+
+
+def _suite_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quick", action="store_true", help="a few seconds in all (the smoke test)")
+    p.add_argument("--drivers", help=f"comma-separated (default {FULL_DRIVERS}; quick: {QUICK_DRIVERS})")
+    p.add_argument("--no-procs", action="store_true", help="skip the process-creation and IPC figures")
+    p.add_argument("--child-cost", action="store_true", help="also run bench/child_cost.py (per-phase CPU)")
+    p.add_argument("--results", type=Path,
+                   help="where to write RESULTS.md (default bench/RESULTS.md; in --quick mode OUT/RESULTS.md)")
+
+
+def _write(out: Path, name: str, doc: dict) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / name
+    path.write_text(json.dumps(doc, indent=1, default=str) + "\n")
+    return path
+
+
+def cmd_suite(args: argparse.Namespace, argv: list[str]) -> int:
+    plan = Plan.make(args.quick)
+    names = (args.drivers or (QUICK_DRIVERS if args.quick else FULL_DRIVERS)).split(",")
+    if not drivers.service_available() and args.target is None:
+        names = [n for n in names if not n.startswith("grpc")]
+    args.out.mkdir(parents=True, exist_ok=True)
+    meta = report.metadata(argv, args.quick, plan)
+    meta["drivers_requested"] = names
+    suite = Suite(plan, args.out, names, target=args.target, token=args.token,
+                  progress=loadgen.Progress(not args.no_progress), with_procs=not args.no_procs,
+                  with_child_cost=args.child_cost)
+    doc = report.build(meta, suite.run())
+    json_path = args.out / "bench.json"
+    report.write_json(doc, json_path)
+    png_path = args.out / "bench.png"
+    png = report.write_png(doc, png_path)
+    results = args.results or (args.out / "RESULTS.md" if args.quick else DEFAULT_RESULTS)
+    results.write_text(report.results_markdown(doc, _display(json_path), _display(png_path) if png else None))
+    print(f"wrote {json_path}, {png_path if png else '(no PNG: matplotlib missing)'}, {results}")
+    for t in doc["targets"]:
+        print(f"  {t['status']:>12}  {t['target']}: {t['measured']} (wanted {t['wanted']})")
+    return 0
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(report.REPO))
+    except ValueError:
+        return str(path)
+
+
+def _one_driver(args: argparse.Namespace) -> drivers.Driver:
+    driver = drivers.make_driver(args.driver, args.out, target=args.target, token=args.token)
+    args.out.mkdir(parents=True, exist_ok=True)
+    driver.start()
+    return driver
+
+
+def cmd_single(args: argparse.Namespace, argv: list[str]) -> int:
+    progress = loadgen.Progress(not args.no_progress)
+    driver = _one_driver(args)
+    meta = report.metadata(argv, False, None)
+    try:
+        next_call = workloads.workload(args.workload)
+        if args.command == "open-loop":
+            result = loadgen.open_loop(driver, next_call, rate=args.rate, duration_s=args.duration,
+                                       run_id=f"{driver.name}/{args.workload}/open@{args.rate:g}",
+                                       workload=args.workload, progress=progress).summary()
+        elif args.command == "closed-loop":
+            result = loadgen.closed_loop(driver, next_call, concurrency=args.concurrency, duration_s=args.duration,
+                                         run_id=f"{driver.name}/{args.workload}/closed@{args.concurrency}",
+                                         workload=args.workload, progress=progress).summary()
+        else:
+            rates = [float(r) for r in args.rates.split(",")]
+            result = loadgen.step(driver, next_call, rates=rates, step_s=args.duration, p99_bound_ms=args.bound_ms,
+                                  run_id=f"{driver.name}/{args.workload}/step", workload=args.workload,
+                                  progress=progress)
+            print(f"knee: {result['knee_rate']} calls/s (p99 bound {args.bound_ms} ms)")
+        result["memory"] = memory.measure(driver)
+        result["driver_description"] = driver.describe()
+    finally:
+        driver.close()
+    path = _write(args.out, f"{args.command}-{args.driver}-{args.workload}.json",
+                  {"schema": report.SCHEMA, "meta": meta, "result": result})
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_overshoot(args: argparse.Namespace, argv: list[str]) -> int:
+    driver = _one_driver(args)
+    try:
+        result = overshoot.measure(driver, args.n, deadline_ms=args.deadline_ms, burners=args.burners,
+                                   progress=loadgen.Progress(not args.no_progress))
+    finally:
+        driver.close()
+    path = _write(args.out, f"overshoot-{args.driver}.json",
+                  {"schema": report.SCHEMA, "meta": report.metadata(argv, False, None), "overshoot": result})
+    print(json.dumps(result["overshoot_ms"]))
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_procs(args: argparse.Namespace, argv: list[str]) -> int:
+    result = procs.run_all(args.n, args.slow_n, args.seconds, args.ipc_n)
+    path = _write(args.out, "procs.json", {"schema": report.SCHEMA, "meta": report.metadata(argv, False, None),
+                                           "procs": result})
+    print(json.dumps(result, indent=1))
+    print(f"wrote {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv if argv is None else ["python -m bench", *argv])
+    parser = _parser()
+    args_list = argv[1:]
+    if not any(a in ("suite", "open-loop", "closed-loop", "step", "overshoot", "procs") for a in args_list) \
+            and not any(a in ("-h", "--help") for a in args_list):
+        args_list = [a for a in args_list]
+        # Top-level options first, then the default command with its options.
+        top, rest = _split_top(args_list)
+        args_list = [*top, "suite", *rest]
+    args = parser.parse_args(args_list)
+    argv_shown = ["python", "-m", "bench", *argv[1:]]
+    if args.command == "suite":
+        return cmd_suite(args, argv_shown)
+    if args.command in ("open-loop", "closed-loop", "step"):
+        return cmd_single(args, argv_shown)
+    if args.command == "overshoot":
+        return cmd_overshoot(args, argv_shown)
+    return cmd_procs(args, argv_shown)
+
+
+def _split_top(args: list[str]) -> tuple[list[str], list[str]]:
+    """Separates the top-level options (--out, --target, --token, --no-progress) from the suite's."""
+    top, rest = [], []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        name = a.split("=", 1)[0]
+        if name in ("--out", "--target", "--token"):
+            top.append(a)
+            if "=" not in a and i + 1 < len(args):
+                top.append(args[i + 1])
+                i += 1
+        elif name == "--no-progress":
+            top.append(a)
+        else:
+            rest.append(a)
+        i += 1
+    return top, rest
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""The whole bench in one run: every driver, workload and figure, then JSON, PNG, RESULTS.md.
+
+All baselines run in the same process, one driver after another, on the same machine,
+so their figures can be compared; absolute numbers on a shared VM move between runs.
+The plan (durations, rates) has a full and a quick form; ``--quick`` takes a few seconds
+and is what tests/test_bench_smoke.py runs.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import drivers, loadgen, memory, overshoot, procs, workloads
+from bench.loadgen import Progress
+
+
+@dataclass
+class Plan:
+    quick: bool
+    open_s: float = 15.0           # each open-loop run
+    closed_s: float = 8.0          # each closed-loop (saturation) run
+    warmup_s: float = 1.0
+    rate: float = 200.0            # the target's open-loop rate
+    mix_rate: float = 100.0
+    concurrency: int = 8
+    spawn_rate: float = 10.0       # spawn-per-call cannot take 200/s: its own latency run
+    spawn_concurrency: int = 4
+    step_rates: list[float] = field(default_factory=lambda: [100, 200, 400, 600, 800, 1000, 1300, 1600, 2000, 2500])
+    step_s: float = 4.0
+    step_bound_ms: float = 50.0
+    noisy_rate: float = 50.0
+    noisy_s: float = 15.0
+    noisy_concurrency: int = 8
+    overshoot_n: int = 300
+    procs: dict[str, Any] = field(default_factory=lambda: {"n": 100, "slow_n": 20, "seconds": 3.0, "ipc_n": 2000})
+    workloads: tuple[str, ...] = ("trivial", "start_function", "state_10k", "state_100k", "mix")
+
+    @classmethod
+    def make(cls, quick: bool) -> Plan:
+        if not quick:
+            return cls(quick=False)
+        return cls(quick=True, open_s=0.6, closed_s=0.6, warmup_s=0.2, rate=100.0, mix_rate=50.0, concurrency=4,
+                   spawn_rate=5.0, spawn_concurrency=2, step_rates=[100, 200], step_s=0.5, noisy_rate=40.0,
+                   noisy_s=0.8, noisy_concurrency=2, overshoot_n=3,
+                   procs={"n": 3, "slow_n": 1, "seconds": 0.3, "ipc_n": 50},
+                   workloads=("trivial", "start_function", "mix"))
+
+
+class Suite:
+    def __init__(self, plan: Plan, out_dir: Path, driver_names: list[str], *, target: str | None = None,
+                 token: str | None = None, progress: Progress | None = None, with_procs: bool = True,
+                 with_child_cost: bool = False) -> None:
+        self.plan = plan
+        self.out_dir = out_dir
+        self.driver_names = driver_names
+        self.target = target
+        self.token = token
+        self.progress = progress or Progress(True)
+        self.with_procs = with_procs
+        self.with_child_cost = with_child_cost
+        self.runs: list[dict[str, Any]] = []
+        self.steps: dict[str, Any] = {}
+        self.memory: dict[str, Any] = {}
+        self.overshoot: dict[str, Any] = {}
+        self.noisy: dict[str, Any] = {}
+        self.errors: dict[str, str] = {}
+        self.described: dict[str, Any] = {}
+
+    # -- one driver --------------------------------------------------------------------------
+
+    def _open(self, driver: drivers.Driver, workload: str, rate: float, duration_s: float) -> dict[str, Any]:
+        run = loadgen.open_loop(driver, workloads.workload(workload), rate=rate, duration_s=duration_s,
+                                run_id=f"{driver.name}/{workload}/open@{rate:g}", workload=workload,
+                                progress=self.progress)
+        summary = run.summary()
+        self.runs.append(summary)
+        return summary
+
+    def _closed(self, driver: drivers.Driver, workload: str, concurrency: int, duration_s: float,
+                record: bool = True) -> dict[str, Any]:
+        run = loadgen.closed_loop(driver, workloads.workload(workload), concurrency=concurrency,
+                                  duration_s=duration_s, run_id=f"{driver.name}/{workload}/closed@{concurrency}",
+                                  workload=workload, progress=self.progress)
+        summary = run.summary()
+        if record:
+            self.runs.append(summary)
+        return summary
+
+    def run_driver(self, name: str) -> None:
+        p = self.plan
+        driver = drivers.make_driver(name, self.out_dir, target=self.target, token=self.token)
+        self.progress.done(f"== {name}: starting")
+        driver.start()
+        try:
+            self.described[driver.name] = driver.describe()
+            self._closed(driver, "trivial", 2, p.warmup_s, record=False)  # warm caches, connections
+            if name == "spawn":
+                self._open(driver, "trivial", p.spawn_rate, p.open_s)
+                self._closed(driver, "trivial", p.spawn_concurrency, p.closed_s)
+                return
+            for workload in p.workloads:
+                if workload == "mix":
+                    if name in ("floor", "echo"):
+                        continue  # the floor cannot stop a loop; the echo has no verdicts to show
+                    self._open(driver, workload, p.mix_rate, p.open_s)
+                elif name.endswith("reuse") and workload not in ("trivial", "start_function"):
+                    continue
+                else:
+                    self._open(driver, workload, p.rate, p.open_s)
+            self._closed(driver, "trivial", p.concurrency, p.closed_s)
+            if not name.endswith("reuse"):
+                self.steps[driver.name] = loadgen.step(
+                    driver, workloads.workload("trivial"), rates=p.step_rates, step_s=p.step_s,
+                    p99_bound_ms=p.step_bound_ms, run_id=f"{driver.name}/trivial/step", workload="trivial",
+                    progress=self.progress)
+            mem = memory.measure(driver)
+            if mem is not None:
+                self.memory[driver.name] = mem
+            if name in ("pool", "grpc"):
+                self.overshoot[driver.name] = overshoot.measure(driver, p.overshoot_n, progress=self.progress)
+                self.noisy[driver.name] = self.noisy_neighbour(driver)
+        finally:
+            driver.close()
+
+    def noisy_neighbour(self, driver: drivers.Driver) -> dict[str, Any]:
+        """B's start_function latency alone, then while A floods with slow and hostile tools."""
+        p = self.plan
+        quiet = loadgen.open_loop(driver, workloads.workload("start_function"), rate=p.noisy_rate,
+                                  duration_s=p.noisy_s, run_id=f"{driver.name}/noisy/B-quiet",
+                                  workload="start_function", progress=self.progress, seed=7)
+        flood: dict[str, Any] = {}
+
+        def run_a() -> None:
+            run = loadgen.closed_loop(driver, workloads.workload("noisy_a"), concurrency=p.noisy_concurrency,
+                                      duration_s=p.noisy_s + 1.5, run_id=f"{driver.name}/noisy/A-flood",
+                                      workload="noisy_a", progress=Progress(False))
+            flood["run"] = run.summary(cdf=False)
+
+        a = threading.Thread(target=run_a, name="bench-noisy-a")
+        a.start()
+        time.sleep(1.0)  # A's flood reaches its steady state first
+        noisy = loadgen.open_loop(driver, workloads.workload("start_function"), rate=p.noisy_rate,
+                                  duration_s=p.noisy_s, run_id=f"{driver.name}/noisy/B-with-A",
+                                  workload="start_function", progress=self.progress, seed=7)
+        a.join()
+        q, n = quiet.summary(), noisy.summary()
+        self.runs.extend([q, n])
+        ratio = None
+        if q["latency_ms"]["p99"] and n["latency_ms"]["p99"] is not None:
+            ratio = round(n["latency_ms"]["p99"] / q["latency_ms"]["p99"], 3)
+        return {"driver": driver.name, "b_rate": p.noisy_rate, "a_concurrency": p.noisy_concurrency,
+                "quiet_run": q["id"], "noisy_run": n["id"], "b_quiet_latency_ms": q["latency_ms"],
+                "b_noisy_latency_ms": n["latency_ms"], "b_noisy_verdicts": n["verdicts"],
+                "p99_ratio": ratio, "a_flood": flood.get("run")}
+
+    # -- everything ---------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        started = time.time()
+        for name in self.driver_names:
+            try:
+                self.run_driver(name)
+            except Exception as exc:  # noqa: BLE001 - one driver's failure is reported, the rest still run
+                self.errors[name] = f"{type(exc).__name__}: {exc}"
+                self.progress.done(f"== {name}: FAILED: {self.errors[name]}")
+        procs_figures = None
+        if self.with_procs:
+            self.progress.done("== process creation and IPC alternatives")
+            try:
+                procs_figures = procs.run_all(**self.plan.procs)
+            except Exception as exc:  # noqa: BLE001
+                self.errors["procs"] = f"{type(exc).__name__}: {exc}"
+        child_cost = None
+        if self.with_child_cost:
+            child_cost = run_child_cost(self.plan, self.errors)
+        return {
+            "runs": self.runs,
+            "steps": self.steps,
+            "memory": self.memory,
+            "overshoot": self.overshoot,
+            "noisy_neighbour": self.noisy,
+            "procs": procs_figures,
+            "child_cost": child_cost,
+            "drivers": self.described,
+            "errors": self.errors,
+            "duration_s": round(time.time() - started, 1),
+        }
+
+
+def run_child_cost(plan: Plan, errors: dict[str, str]) -> dict[str, Any] | None:
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    repo = Path(__file__).resolve().parents[1]
+    with tempfile.NamedTemporaryFile(suffix=".json") as f:
+        try:
+            subprocess.run([sys.executable, "-m", "bench.child_cost", "--n", "10" if plan.quick else "200",
+                            "--json", f.name], cwd=repo, check=True, timeout=600, stdout=subprocess.DEVNULL)
+            return json.load(open(f.name))
+        except (subprocess.SubprocessError, OSError, ValueError) as exc:
+            errors["child_cost"] = f"{type(exc).__name__}: {exc}"
+            return None

@@ -43,11 +43,11 @@ class Plan:
     def make(cls, quick: bool) -> Plan:
         if not quick:
             return cls(quick=False)
-        return cls(quick=True, open_s=0.6, closed_s=0.6, warmup_s=0.2, rate=100.0, mix_rate=50.0, concurrency=4,
-                   spawn_rate=5.0, spawn_concurrency=2, step_rates=[100, 200], step_s=0.5, noisy_rate=40.0,
-                   noisy_s=0.8, noisy_concurrency=2, overshoot_n=3,
-                   procs={"n": 3, "slow_n": 1, "seconds": 0.3, "ipc_n": 50},
-                   workloads=("trivial", "start_function", "mix"))
+        return cls(quick=True, open_s=0.4, closed_s=0.4, warmup_s=0.1, rate=100.0, mix_rate=50.0, concurrency=4,
+                   spawn_rate=5.0, spawn_concurrency=2, step_rates=[100, 200], step_s=0.3, noisy_rate=40.0,
+                   noisy_s=0.5, noisy_concurrency=2, overshoot_n=2,
+                   procs={"n": 2, "slow_n": 1, "seconds": 0.1, "ipc_n": 20},
+                   workloads=("trivial", "mix"))
 
 
 class Suite:

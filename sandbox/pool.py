@@ -27,6 +27,7 @@ Modes:
 
 from __future__ import annotations
 
+import base64
 import collections
 import dataclasses
 import json
@@ -42,7 +43,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from sandbox import call as call_mod
 from sandbox import protocol, verdict
@@ -223,6 +224,7 @@ class Pool:
         theirs.close()
         configure = {
             "op": "configure",
+            "warmup": _warmup_frame(),
             "confinement": dataclasses.asdict(self.config.confinement),
             "limits": dataclasses.asdict(self.config.ceiling_limits()),
         }
@@ -385,10 +387,17 @@ class Pool:
 
     # -- acquiring and releasing children -----------------------------------------------
 
-    def _top_up(self) -> None:
-        """Ask the template for children until ready + spawning reaches the target. Holds the lock."""
+    def _top_up(self, urgent: bool = True) -> None:
+        """Ask the template for children until ready + spawning reaches the target. Holds the lock.
+
+        Not urgent (a call just took a child and others are ready): wait until a quarter
+        of the target is missing, so forks come in batches and fewer wake-ups of the
+        template compete with calls in flight.
+        """
         want = self.config.ready_children - len(self._ready) - self._spawning
         if want <= 0 or self._closed or self._ctl is None:
+            return
+        if not urgent and self._ready and want < max(1, self.config.ready_children // 4):
             return
         self._spawning += want
         message = {"op": "spawn", "count": want, "max_calls": self.config.max_calls_per_child}
@@ -408,7 +417,7 @@ class Pool:
                         return child
                 if self._ready:
                     child = self._ready.popleft()
-                    self._top_up()
+                    self._top_up(urgent=False)
                     return child
                 self._top_up()
                 remaining = wait_until - time.monotonic()
@@ -483,7 +492,8 @@ class Pool:
             child.channel.setblocking(False)
         except OSError:
             return self._after_death(child, prepared, started, deadline_hit=False)
-        outcome, payload = _await_reply(child.channel, deadline, prepared.request.policy.limits.reply_bytes())
+        outcome, payload = _await_reply(child.channel, deadline, prepared.request.policy.limits.reply_bytes(),
+                                        on_request=lambda body: self._answer_child(prepared, body, deadline))
         if outcome == "reply":
             cpu_ms, peak_rss = child.kernel_usage()
             wall_ms = (time.monotonic() - sent_at) * 1000.0
@@ -491,11 +501,27 @@ class Pool:
             result = verdict.from_reply(prepared, payload, usage)
             self._release(child, reusable=result.status in _REUSABLE)
             return result
-        if outcome in ("deadline", "overrun"):
+        if outcome in ("deadline", "overrun", "protocol"):
             child.kill()
             self.counters[f"kill_{outcome}"] += 1
+        if outcome == "protocol":
+            child.exited.wait(_DEATH_WAIT_S)
+            child.close()
+            return verdict.failed(prepared, Status.INTERNAL_ERROR, "ProtocolError",
+                                  "the tool's process broke the channel protocol and was killed",
+                                  Usage(wall_ms=(time.monotonic() - started) * 1000.0))
         return self._after_death(child, prepared, started, deadline_hit=outcome == "deadline",
                                  output_overrun=outcome == "overrun")
+
+    def _answer_child(self, prepared: call_mod.PreparedCall, body: bytes, deadline: float) -> bytes:
+        """Serve a child's mid-call request. The child is hostile: parse with care."""
+        try:
+            request = json.loads(body)
+            op = request.get("op") if type(request) is dict else None
+        except (ValueError, RecursionError):
+            op = None
+        self.counters["child_requests"] += 1
+        return json.dumps({"ok": False, "error": f"the supervisor offers no service {op!r}"}).encode()
 
     def _after_death(self, child: _Child, prepared: call_mod.PreparedCall, started: float,
                      deadline_hit: bool, output_overrun: bool = False) -> Result:
@@ -542,19 +568,46 @@ class Pool:
         return probes
 
 
+WARMUP_SOURCE = """\
+import datetime
+def warmup(conv: Conversation, name: str = "x"):
+    conv.state.seen = [conv.state.get("n", 0), conv.variant.site_name, conv.sip_headers.get("X-A")]
+    conv.state.day = datetime.datetime(2024, 1, 1).strftime("%A")
+    log.info(f"warm {name}")
+    return {"utterance": "hi", "listen": {"asr": {"timeout": 1}}}
+"""
+
+
+def _warmup_frame() -> str:
+    """A trivial call every child runs once before it is ready (base64 of a child frame)."""
+    from sandbox.compiler import compile_bundle
+
+    request = call_mod.CallRequest(
+        tenant="toolpool-warmup",
+        bundle=compile_bundle({"warmup.py": WARMUP_SOURCE}),
+        function="warmup",
+        args={"name": "y"},
+        conversation={"state": {"n": 1}, "variants": {"a": {"site_name": "A"}}, "variant": "a",
+                      "sip_headers": {"X-A": "1"}},
+    )
+    return base64.b64encode(call_mod.prepare(request).frame).decode()
+
+
 _REUSABLE = frozenset({Status.OK, Status.RUNTIME_ERROR, Status.INVALID_RETURN, Status.NOT_FOUND})
 
 
-def _await_reply(channel: socket.socket, deadline: float, cap: int) -> tuple[str, bytes | None]:
-    """Wait for one frame until the deadline.
+def _await_reply(channel: socket.socket, deadline: float, cap: int,
+                 on_request: Callable[[bytes], bytes] | None = None) -> tuple[str, bytes | None]:
+    """Wait for the child's answer frame until the deadline.
 
-    Returns ("reply", payload), ("eof", None), ("deadline", None) or ("overrun", None).
+    A REQUEST frame on the way is handed to ``on_request`` and its response written
+    back; the wait goes on. Returns ("reply", payload), ("eof", None), ("deadline", None),
+    ("overrun", None) for a frame over ``cap``, or ("protocol", None) for a frame of
+    an unknown kind or a request nobody serves.
     """
     poller = select.poll()
     poller.register(channel.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
     buf = bytearray()
-    need = protocol.HEADER_SIZE
-    length: int | None = None
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -562,7 +615,7 @@ def _await_reply(channel: socket.socket, deadline: float, cap: int) -> tuple[str
         if not poller.poll(max(remaining * 1000.0, 0.0)):
             continue
         try:
-            chunk = channel.recv(min(max(need - len(buf), 1 << 16), 1 << 20))
+            chunk = channel.recv(1 << 20)
         except BlockingIOError:
             continue
         except OSError:
@@ -570,10 +623,25 @@ def _await_reply(channel: socket.socket, deadline: float, cap: int) -> tuple[str
         if not chunk:
             return "eof", None
         buf += chunk
-        if length is None and len(buf) >= protocol.HEADER_SIZE:
+        while len(buf) >= protocol.HEADER_SIZE:
             length = int.from_bytes(buf[: protocol.HEADER_SIZE], "big")
             if length > cap:
                 return "overrun", None
-            need = protocol.HEADER_SIZE + length
-        if length is not None and len(buf) >= need:
-            return "reply", bytes(buf[protocol.HEADER_SIZE:need])
+            end = protocol.HEADER_SIZE + length
+            if len(buf) < end:
+                break
+            kind = bytes(buf[protocol.HEADER_SIZE:protocol.HEADER_SIZE + 1])
+            body = bytes(buf[protocol.HEADER_SIZE + 1:end])
+            del buf[:end]
+            if kind == protocol.ANSWER:
+                return "reply", body
+            if kind != protocol.REQUEST or on_request is None:
+                return "protocol", None
+            try:
+                channel.setblocking(True)
+                channel.settimeout(max(deadline - time.monotonic(), 0.001))
+                channel.sendall(protocol.encode_frame(on_request(body)))
+            except OSError:
+                return "eof", None
+            finally:
+                channel.setblocking(False)

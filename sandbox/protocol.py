@@ -1,16 +1,22 @@
 """Framing on the one channel between the supervisor and a child.
 
 A frame is a 4-byte big-endian length followed by the payload. The supervisor -> child
-direction carries ``marshal.dumps((code_bytes, request_json))`` (trusted data); the
-child -> supervisor direction carries JSON only, because the supervisor must never
-unmarshal or unpickle bytes a hostile child wrote. ``read_frame`` enforces a size cap
-so a child cannot make the supervisor buffer an unbounded reply.
+direction carries ``marshal.dumps((code_bytes, request_json))`` for a call, and JSON for
+the answer to a child's request (trusted data). The child -> supervisor direction
+carries one kind byte and JSON, never anything the supervisor would unmarshal or
+unpickle: ``ANSWER`` ends the call with its outcome; ``REQUEST`` asks the supervisor for
+a service during the call (outbound HTTP), and the child then blocks until the
+supervisor writes the response frame. ``read_frame`` enforces a size cap so a child
+cannot make the supervisor buffer an unbounded frame.
 """
 
 from __future__ import annotations
 
 import os
 import struct
+
+ANSWER = b"A"
+REQUEST = b"Q"
 
 _HEADER = struct.Struct(">I")
 HEADER_SIZE = _HEADER.size

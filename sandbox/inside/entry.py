@@ -233,14 +233,38 @@ def _encode_reply(reply: dict) -> bytes:
         return json.dumps(_failure("internal_error", "InternalError", "reply could not be encoded")).encode()
 
 
+_channel: list[int] = []  # the channel fd while serving; read by ask_supervisor
+
+
+class SupervisorUnavailable(Exception):
+    """The supervisor did not answer a request (no channel, or it closed)."""
+
+
+def ask_supervisor(request: dict[str, Any]) -> dict[str, Any]:
+    """Send a request to the supervisor during a call and wait for its response.
+
+    Used by runtime services such as outbound HTTP. The supervisor bounds the wait by
+    the call's deadline (it kills the child at the deadline whatever it is doing).
+    """
+    if not _channel:
+        raise SupervisorUnavailable("no supervisor channel (not running in a pool child)")
+    fd = _channel[0]
+    protocol.write_frame(fd, protocol.REQUEST + json.dumps(request, ensure_ascii=False).encode())
+    frame = protocol.read_frame(fd, REQUEST_CAP)
+    if frame is None:
+        raise SupervisorUnavailable("the supervisor closed the channel")
+    return json.loads(frame)
+
+
 def serve(channel_fd: int, *, max_calls: int = 1) -> None:
     """Serve up to ``max_calls`` requests on the channel, then exit the process.
 
     After each reply the child waits for the next request or for EOF: the supervisor
     reads the child's kernel usage figures while it is still alive, then closes.
     """
-    signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the deadline timer kills outright
+    # The template set SIGALRM to its default action: the deadline timer kills outright.
     namespace_cache: dict | None = {} if max_calls > 1 else None
+    _channel[:] = [channel_fd]
     calls = 0
     while calls < max_calls:
         frame = protocol.read_frame(channel_fd, REQUEST_CAP)
@@ -251,7 +275,7 @@ def serve(channel_fd: int, *, max_calls: int = 1) -> None:
         if request.get("op") == "selftest":
             from sandbox.inside.probes import run_probes  # pre-imported by the template
 
-            protocol.write_frame(channel_fd, json.dumps({"probes": run_probes()}).encode())
+            protocol.write_frame(channel_fd, protocol.ANSWER + json.dumps({"probes": run_probes()}).encode())
             break
         if calls == 0:
             _apply_call_limits(request["limits"], max_calls)
@@ -263,7 +287,7 @@ def serve(channel_fd: int, *, max_calls: int = 1) -> None:
         except MemoryError:
             os._exit(EXIT_MEMORY)
         signal.setitimer(signal.ITIMER_REAL, 0)
-        protocol.write_frame(channel_fd, payload)
+        protocol.write_frame(channel_fd, protocol.ANSWER + payload)
         calls += 1
     # Wait for the supervisor to close its end (it reads /proc usage first).
     while protocol.read_frame(channel_fd, REQUEST_CAP) is not None:

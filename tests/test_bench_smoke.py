@@ -1,0 +1,106 @@
+"""The bench's quick mode runs end to end and produces its figures.
+
+It asserts that figures are PRODUCED (keys present, counts above zero, files written),
+never that they meet a target: timings on a shared CI machine prove nothing, and the
+targets are judged in bench/RESULTS.md by a full run.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory) -> tuple[dict, Path]:
+    out = tmp_path_factory.mktemp("bench")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--out", str(out), "--no-progress", "--quick"],
+        cwd=REPO, capture_output=True, text=True, timeout=240,
+    )
+    assert proc.returncode == 0, f"bench --quick failed:\n{proc.stdout}\n{proc.stderr}"
+    return json.loads((out / "bench.json").read_text()), out
+
+
+def test_files_are_written(quick_run):
+    doc, out = quick_run
+    assert (out / "bench.json").stat().st_size > 0
+    results = (out / "RESULTS.md").read_text()
+    for heading in ("## Targets", "## Open-loop latency", "## Closed-loop saturation", "## Process creation"):
+        assert heading in results
+    assert doc["meta"]["command"] and doc["meta"]["machine"]["nproc"] >= 1
+
+
+def test_png_is_written(quick_run):
+    pytest.importorskip("matplotlib", reason="matplotlib draws the PNG; it is a bench-only dependency")
+    _, out = quick_run
+    assert (out / "bench.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_no_driver_failed(quick_run):
+    doc, _ = quick_run
+    assert doc["errors"] == {}
+
+
+def test_every_driver_measured_latency_and_throughput(quick_run):
+    doc, _ = quick_run
+    drivers = {r["driver"] for r in doc["runs"]}
+    assert {"floor", "echo", "spawn", "pool"} <= drivers
+    for run in doc["runs"]:
+        assert run["completed"] > 0, run["id"]
+        assert run["throughput"] > 0, run["id"]
+        for key in ("p50", "p90", "p99", "p999", "max"):
+            assert run["latency_ms"][key] is not None, (run["id"], key)
+        assert sum(run["verdicts"].values()) == run["completed"]
+        assert "deadline_misses" in run
+        assert run["cpu_ms_per_call"]["total"] is not None
+        assert run["cdf"] and run["cdf"][-1][1] == 1.0
+
+
+def test_mix_produces_timeouts_through_the_pool(quick_run):
+    doc, _ = quick_run
+    mix = next(r for r in doc["runs"] if r["id"].startswith("pool/mix/"))
+    assert set(mix["verdicts"]) <= {"ok", "timeout", "memory_limit"}
+
+
+def test_comparisons_steps_and_targets(quick_run):
+    doc, _ = quick_run
+    assert doc["comparisons"]["saturation"]["pool"]["throughput"] > 0
+    assert doc["comparisons"]["saturation"]["pool"]["ratio_to_spawn"] is not None
+    added = next(v for k, v in doc["comparisons"]["open_loop"].items() if k.endswith("/trivial@100"))
+    assert added["p50_minus_echo_ms"] is not None and added["p50_minus_floor_ms"] is not None
+    assert doc["steps"]["pool"]["steps"]
+    assert {t["status"] for t in doc["targets"]} <= {"met", "MISSED", "not measured"}
+    assert len(doc["targets"]) >= 6
+
+
+def test_overshoot_memory_and_noisy_neighbour(quick_run):
+    doc, _ = quick_run
+    over = doc["overshoot"]["pool"]
+    assert over["verdicts"].get("timeout", 0) > 0 and over["overshoot_ms"]["p99"] is not None
+    mem = doc["memory"]["pool"]
+    assert mem["ready_children"] > 0 and mem["uss_mb"]["max"] > 0 and mem["pss_mb"]["max"] > 0
+    noisy = doc["noisy_neighbour"]["pool"]
+    assert noisy["p99_ratio"] is not None and noisy["a_flood"]["completed"] > 0
+
+
+def test_process_creation_and_ipc_alternatives(quick_run):
+    doc, _ = quick_run
+    creation = doc["procs"]["creation"]
+    for method in ("toolpool template fork (confined)", "multiprocess (dill) fork Process",
+                   "multiprocessing fork Process", "multiprocessing forkserver (default)",
+                   "multiprocessing forkserver (runtime preloaded)", "multiprocessing spawn",
+                   "python -I subprocess"):
+        assert creation[method]["first_answer_ms"]["p50"] > 0, method
+        assert creation[method]["cycles_per_s_1"] > 0, method
+    ipc = doc["procs"]["ipc"]
+    assert set(ipc) == {"toolpool socket + JSON framing", "multiprocessing Pipe (pickle)", "multiprocess Pipe (dill)"}
+    for figures in ipc.values():
+        assert figures["small"]["same CPU"]["p50_us"] > 0
+        assert figures["10KB dict"]["across CPUs"]["p50_us"] > 0

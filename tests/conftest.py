@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sandbox.call import CallRequest
@@ -33,3 +35,11 @@ def run_source(pool: Pool, source: str, function: str = "tool", *, conversation=
         **kwargs,
     )
     return pool.execute(request)
+
+
+SEEDS = Path(__file__).parent / "seeds"
+
+
+def seed_source(name: str) -> str:
+    """One example of the platform's pages, verbatim, from tests/seeds/."""
+    return (SEEDS / name).read_text(encoding="utf-8")

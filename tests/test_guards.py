@@ -19,6 +19,8 @@ from collections import Counter, OrderedDict, defaultdict, deque
 
 import pytest
 
+from tests.conftest import seed_source
+
 from sandbox.compiler import compile_tool
 from sandbox.inside import guards, views
 from sandbox.inside.guards import ALWAYS_FORBIDDEN, GUARD_NAMES, make_globals
@@ -315,41 +317,7 @@ def tool(conv: Conversation):
         None,
     ),
     "002 implementation example": (
-        """
-import datetime as dt
-
-def start_function(conv: Conversation):
-    # Retrieve the current date and time
-    now = dt.datetime.now()
-    conv.state.current_date = now.strftime("%A %d-%m-%Y")
-    conv.state.current_weekday = now.strftime("%A")
-    conv.state.current_time = now.strftime("%H:%M")
-
-    # Initialize state variables
-    conv.state.available_times = None
-    conv.state.user_bookings = None
-
-    # Store the caller's phone number
-    conv.state.phone_number = conv.caller_number
-
-    # Detect channel type for multi-channel agents
-    conv.state.is_voice = conv.channel_type == "sip.polyai"
-
-    # Set variant based on dialled number (multi-site routing)
-    site_map = {
-        "+441234567890": "london",
-        "+442345678901": "new_york",
-    }
-    site = site_map.get(conv.callee_number, "default")
-    conv.set_variant(site)
-
-    # Store integration attributes (only available in start_function)
-    if conv.integration_attributes:
-        conv.state.shared_id = conv.integration_attributes.get("shared_id")
-
-    # Return an empty string to indicate successful execution
-    return str()
-""",
+        seed_source("002_start_function.py"),
         {},
         "",
         None,
@@ -494,21 +462,7 @@ def tool(conv: Conversation):
         None,
     ),
     "003 handoff invite": (
-        """
-def tool(conv: Conversation):
-    return {
-      "handoff": {
-        "invite": {
-          "phone_number": "<eg: 2222222>",
-          "outbound_caller_id": conv.caller_number,
-          "outbound_endpoint": "<ADD_YOUR_OUTBOUND_ENDPOINT_NAME>",
-          "sip_headers": {
-            "X-ANY_HEADER_NAME": "header"
-          }
-        }
-      }
-    }
-""",
+        seed_source("003_handoff_invite.py"),
         {},
         {
             "handoff": {
@@ -524,59 +478,19 @@ def tool(conv: Conversation):
     ),
     "003/004 hangup": ('\ndef tool(conv: Conversation):\n    return {\n      "hangup": True\n    }\n', {}, {"hangup": True}, None),
     "003 listen": (
-        """
-def tool(conv: Conversation):
-    return {
-      "listen": {
-        "channel": "SPEECH_AND_DTMF",
-        "dtmf": {
-          "finish_on_key": "#",
-          "timeout": 15,
-          "num_digits": 5
-        },
-        "asr": {
-          "timeout": 20
-        }
-      }
-    }
-""",
+        seed_source("003_listen_dtmf_asr.py"),
         {},
         {"listen": {"channel": "SPEECH_AND_DTMF", "dtmf": {"finish_on_key": "#", "timeout": 15, "num_digits": 5}, "asr": {"timeout": 20}}},
         None,
     ),
     "004 listen": (
-        """
-def tool(conv: Conversation):
-    return {
-      "utterance": "Can I help you with anything else?",
-      "listen": {
-        "asr": {
-          "timeout": 20
-        }
-      }
-    }
-""",
+        seed_source("004_listen_asr.py"),
         {},
         {"utterance": "Can I help you with anything else?", "listen": {"asr": {"timeout": 20}}},
         None,
     ),
     "004 listen with DTMF": (
-        """
-def tool(conv: Conversation):
-    return {
-      "utterance": "Please enter your 6-digit code followed by the hash key.",
-      "listen": {
-        "channel": "SPEECH_AND_DTMF",
-        "dtmf": {
-          "num_digits": 6,
-          "finish_on_key": "#",
-          "first_digit_timeout": 5,
-          "inter_digit_timeout": 2,
-          "is_pii": True
-        }
-      }
-    }
-""",
+        seed_source("004_listen_dtmf.py"),
         {},
         {
             "utterance": "Please enter your 6-digit code followed by the hash key.",

@@ -2,8 +2,8 @@
 
 It starts a server exactly as ``toolpool serve`` does (port 50051, SQLite under the
 state directory, a development token), then acts as an orchestrator would: it sets a
-tenant secret, deploys the platform's documented ``start_function`` example, runs it for
-a caller, and runs two tools that fail (a runaway loop killed at its deadline, and code
+tenant secret, deploys a ``start_function`` written as the platform's pages show, runs
+it for a caller, and runs two tools that fail (a runaway loop killed at its deadline, and code
 the policy refuses at deploy time). It keeps serving afterwards, so ``toolpool call``
 and grpcurl can be tried against it, until Ctrl-C or SIGTERM; ``--once`` stops after
 the demo.
@@ -20,44 +20,24 @@ from typing import Any
 
 TENANT = "demo"
 
-# The implementation example of the platform's start-tool page (002), verbatim, with a
-# dynamic greeting from the variant and a secret, as pages 002 and 004 show.
+# A start tool in the style of the platform's pages (002, 004): route by the dialled
+# number, look the caller up with a tenant secret, greet from the variant's columns.
 START_TOOL = '''\
-import datetime as dt
+from datetime import datetime
 
 def start_function(conv: Conversation):
-    # Retrieve the current date and time
-    now = dt.datetime.now()
-    conv.state.current_date = now.strftime("%A %d-%m-%Y")
-    conv.state.current_weekday = now.strftime("%A")
-    conv.state.current_time = now.strftime("%H:%M")
-
-    # Initialize state variables
-    conv.state.available_times = None
-    conv.state.user_bookings = None
-
-    # Store the caller's phone number
-    conv.state.phone_number = conv.caller_number
-
-    # Detect channel type for multi-channel agents
-    conv.state.is_voice = conv.channel_type == "sip.polyai"
-
-    # Set variant based on dialled number (multi-site routing)
-    site_map = {
-        "+441234567890": "london",
-        "+442345678901": "new_york",
-    }
-    site = site_map.get(conv.callee_number, "default")
+    conv.state.call_started = datetime.now().strftime("%H:%M")
+    conv.state.booking_time = None   # not yet collected
+    sites = {variant.callee: name for name, variant in conv.variants.items()}
+    site = sites.get(conv.callee_number, "default")
     conv.set_variant(site)
-
-    # Store integration attributes (only available in start_function)
     if conv.integration_attributes:
         conv.state.shared_id = conv.integration_attributes.get("shared_id")
-
     api_key = conv.utils.get_secret("crm_api_key")
-    log.info(f"looked up the caller with key {api_key}")
+    log.info(f"looked up {conv.caller_number} with key {api_key}")
     return {
-        "utterance": f"Welcome to {conv.variants[site].site_name}. How can I help you today?"
+        "utterance": f"Welcome to {conv.variants[site].site_name}. How can I help you today?",
+        "listen": {"asr": {"timeout": 15}},
     }
 '''
 
@@ -81,9 +61,9 @@ CONVERSATION = {
     "sip_headers": {"X-Language": "en"},
     "integration_attributes": {"shared_id": "SH-42"},
     "variants": {
-        "london": {"site_name": "London Bridge"},
-        "new_york": {"site_name": "Fifth Avenue"},
-        "default": {"site_name": "Main Street"},
+        "london": {"site_name": "London Bridge", "callee": "+441234567890"},
+        "new_york": {"site_name": "Fifth Avenue", "callee": "+442345678901"},
+        "default": {"site_name": "Main Street", "callee": None},
     },
     "variant": "default",
 }

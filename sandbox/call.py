@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from sandbox.compiler import Bundle, CompiledTool
+from sandbox.egress import EgressPolicy, EgressRecord
 from sandbox.errors import FunctionNotFound, InvalidInput
 from sandbox.normalize import validate_args, validate_conversation
 from sandbox.policy import DEFAULT_POLICY, Policy
@@ -35,6 +36,9 @@ class CallRequest:
     deadline_ms: int | None = None
     policy: Policy = DEFAULT_POLICY
     call_id: str = ""
+    # Outbound HTTP (issue 8): the tenant's egress policy, enforced by the supervisor
+    # (sandbox/egress.py). None: no egress at all, every request refused naming its host.
+    egress: EgressPolicy | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,9 @@ class PreparedCall:
     secrets: dict[str, str]
     deadline_ms: int
     frame: bytes
+    # What the call did through egress (requests, bytes, log lines); filled by the
+    # supervisor while the call runs, read by the verdict. Mutable, owned by the call.
+    egress: EgressRecord = field(default_factory=EgressRecord, compare=False, repr=False)
 
     @property
     def state_before(self) -> dict[str, Any]:
@@ -91,6 +98,8 @@ def prepare(request: CallRequest) -> PreparedCall:
     secrets = _validate_secrets(conv_secrets, "conversation.secrets")
     secrets.update(_validate_secrets(request.secrets, "secrets"))
     args = validate_args(request.args)
+    if request.egress is not None and not isinstance(request.egress, EgressPolicy):
+        raise InvalidInput("egress", "must be an EgressPolicy or None")
     if request.deadline_ms is not None and (
         type(request.deadline_ms) is not int or request.deadline_ms < 0
     ):

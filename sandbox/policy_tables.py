@@ -36,7 +36,8 @@ work through ``datetime.timezone``), ``secrets`` (tools do not mint credentials;
 ``uuid.uuid4`` gives unique ids), ``dataclasses`` and ``enum`` (class factories driven by
 ``exec`` and metaclasses; small plain classes cover the need), ``fractions``, ``array``,
 ``struct``, ``logging`` (tools use the injected ``log``), networking (``urllib.request``,
-``http``, ``requests``: the child has no network), ``locale``, ``csv``/``io`` (file objects).
+``http``, ``socket``: the child has no network; ``requests`` is toolpool's own module, below),
+``locale``, ``csv``/``io`` (file objects).
 """
 
 from __future__ import annotations
@@ -147,6 +148,29 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "polyai.voice": (
         "the platform's TTS voice classes for conv.set_voice (sandbox/inside/voice.py)",
         ("CartesiaVoice", "ElevenLabsVoice", "PlayHTVoice", "RimeVoice"),
+    ),
+    "requests": (
+        "outbound HTTP (issue 8): toolpool's own requests-compatible module "
+        "(sandbox/inside/http.py); each request travels to the supervisor, which enforces the "
+        "tenant's egress policy (sandbox/egress.py). The real requests and sockets stay out of reach",
+        # left out: Session, codes, PreparedRequest, adapters, utils, auth classes (the
+        # module-level functions cover what tools write; requests' internals are not there)
+        (
+            "request", "get", "head", "post", "put", "patch", "delete", "Response",
+            "RequestException", "HTTPError", "ConnectionError", "EgressRefused", "SSLError",
+            "Timeout", "ConnectTimeout", "ReadTimeout", "TooManyRedirects", "InvalidURL",
+            "MissingSchema", "InvalidSchema", "InvalidHeader", "InvalidJSONError",
+            "JSONDecodeError", "RequestLimitExceeded", "ResponseTooLarge",
+        ),
+    ),
+    "requests.exceptions": (
+        "`from requests.exceptions import HTTPError`, as copied code writes it; the same classes",
+        (
+            "RequestException", "HTTPError", "ConnectionError", "EgressRefused", "SSLError",
+            "Timeout", "ConnectTimeout", "ReadTimeout", "TooManyRedirects", "InvalidURL",
+            "MissingSchema", "InvalidSchema", "InvalidHeader", "InvalidJSONError",
+            "JSONDecodeError", "RequestLimitExceeded", "ResponseTooLarge",
+        ),
     ),
     "random": (
         "pick prompts and back-off jitter; the child's generator is reseeded per fork",

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from sandbox import call as call_mod
-from sandbox import protocol, verdict
+from sandbox import egress, protocol, verdict
 from sandbox.confine import ConfinementConfig, check_probe_results
 from sandbox.errors import (
     ConfinementUnavailable,
@@ -109,8 +109,12 @@ class _Child:
         # number could be reused by another child's pidfd, so both hold this lock.
         self._fd_lock = threading.Lock()
 
-    def kill(self) -> None:
-        """SIGKILL through the pidfd: it names this process, never a recycled pid."""
+    def kill(self, *, strict: bool = False) -> None:
+        """SIGKILL through the pidfd: it names this process, never a recycled pid.
+
+        ``strict``: raise ConfinementUnavailable when the kill is not permitted (the
+        start-up self-test proves the supervisor can stop its children).
+        """
         with self._fd_lock:
             if self.pidfd < 0:
                 return
@@ -118,6 +122,13 @@ class _Child:
                 signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+            except PermissionError as exc:
+                # Children run as other uids: without CAP_KILL the supervisor cannot stop
+                # them. The deployment must grant it (README: production host).
+                if strict:
+                    raise ConfinementUnavailable(
+                        "capabilities", "the server cannot signal its confined children (CAP_KILL)") from exc
+                log.critical("cannot kill child %d: the server lacks CAP_KILL", self.pid)
 
     def close(self) -> None:
         with self._fd_lock:
@@ -519,8 +530,16 @@ class Pool:
             request = json.loads(body)
             op = request.get("op") if type(request) is dict else None
         except (ValueError, RecursionError):
-            op = None
+            request, op = None, None
         self.counters["child_requests"] += 1
+        if op == "http":
+            # Outbound HTTP: sandbox/egress.py checks every field of the request against
+            # the call's egress policy (None: no egress) and answers before the deadline.
+            self.counters["child_http_requests"] += 1
+            return egress.serve(request, policy=prepared.request.egress, record=prepared.egress,
+                                deadline=deadline, deadline_ms=prepared.deadline_ms,
+                                secrets=list(prepared.secrets.values()),
+                                redact=verdict.Redactor(prepared.secrets))
         return json.dumps({"ok": False, "error": f"the supervisor offers no service {op!r}"}).encode()
 
     def _after_death(self, child: _Child, prepared: call_mod.PreparedCall, started: float,
@@ -529,6 +548,7 @@ class Pool:
         wall_ms = (time.monotonic() - started) * 1000.0
         child.close()
         death = child.death
+        self.counters[f"death_{_death_cause(death)}"] += 1
         if death is None:
             self.counters["lost_exit_status"] += 1
             usage = Usage(wall_ms=wall_ms)
@@ -557,6 +577,7 @@ class Pool:
             child.channel.sendall(protocol.encode_frame(frame))
             child.channel.setblocking(False)
             outcome, payload = _await_reply(child.channel, started + _SELFTEST_DEADLINE_MS / 1000, 1 << 20)
+            child.kill(strict=True)
         finally:
             child.kill()
             child.close()
@@ -576,6 +597,18 @@ def warmup(conv: Conversation, name: str = "x"):
     log.info(f"warm {name}")
     return {"utterance": "hi", "listen": {"asr": {"timeout": 1}}}
 """
+
+
+def _death_cause(death: verdict.Death | None) -> str:
+    """A metrics label for how a child that gave no answer ended."""
+    if death is None:
+        return "unreported"
+    if death.signal is not None:
+        try:
+            return signal.Signals(death.signal).name.lower()
+        except ValueError:
+            return f"signal{death.signal}"
+    return "exit" if death.exit_code == 0 else f"exit{death.exit_code}"
 
 
 def _warmup_frame() -> str:

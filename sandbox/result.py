@@ -8,7 +8,7 @@ One call gives one ``Result``. Its JSON form (``Result.to_dict``) is the contrac
     state_changes  {set: {...}, deleted: [...]}
     logs           [{level, message}]
     error          {kind, message, file, line, traceback} or null
-    usage          {wall_ms, cpu_ms, peak_rss_bytes}
+    usage          {wall_ms, cpu_ms, peak_rss_bytes, http_requests, http_bytes}
 
 This module holds plain data only and trusts nothing: every value in a Result has
 already been validated by the supervisor (see ``sandbox/normalize.py``).
@@ -62,12 +62,18 @@ class Usage:
     wall_ms: float = 0.0
     cpu_ms: float = 0.0
     peak_rss_bytes: int = 0
+    # Outbound HTTP (issue 8), counted by the supervisor: requests the tool made (each
+    # redirect hop and each refused request included) and response bytes received.
+    http_requests: int = 0
+    http_bytes: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "wall_ms": round(self.wall_ms, 3),
             "cpu_ms": round(self.cpu_ms, 3),
             "peak_rss_bytes": int(self.peak_rss_bytes),
+            "http_requests": int(self.http_requests),
+            "http_bytes": int(self.http_bytes),
         }
 
 

@@ -194,7 +194,10 @@ def main() -> None:
         _send(ctl, {"op": "fatal", "feature": "template", "detail": f"{type(exc).__name__}: {exc}"})
         sys.exit(1)
     _send(ctl, {"op": "ready", "pid": os.getpid()})
-    template.run()
+    try:
+        template.run()
+    except (BrokenPipeError, ConnectionResetError):
+        template.kill_children()  # the pool went away while we were talking to it
 
 
 if __name__ == "__main__":

@@ -12,10 +12,15 @@ Logs written before a tool raised are kept; a killed child's logs are lost with 
 
 Secrets: every secret value passed to the call is redacted from logs, error messages
 and tracebacks, whatever the tool did to smuggle it there verbatim.
+
+Outbound HTTP: the supervisor's own record of the call's requests (``PreparedCall.egress``)
+ends every result, whatever ended the call: one log line per request after the tool's
+logs (kept even when a killed child's logs are lost), and the counts in ``usage``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 from dataclasses import dataclass
@@ -80,14 +85,25 @@ def _usage(wall_ms: float, cpu_ms: float, peak_rss_bytes: int) -> Usage:
     return Usage(wall_ms=wall_ms, cpu_ms=max(cpu_ms, 0.0), peak_rss_bytes=max(int(peak_rss_bytes), 0))
 
 
+def _with_egress(call: PreparedCall, logs: list[dict[str, str]], usage: Usage) -> tuple[list, Usage]:
+    """Add the supervisor's record of the call's outbound HTTP (issue 8): its log lines
+    (already redacted by sandbox/egress.py) after the tool's, and its usage counts."""
+    record = call.egress
+    if not record.requests:
+        return logs, usage
+    return logs + record.log_records(), dataclasses.replace(
+        usage, http_requests=record.requests, http_bytes=record.response_bytes)
+
+
 def failed(call: PreparedCall, status: Status, kind: str, message: str, usage: Usage,
            logs: list[dict[str, str]] | None = None, error: ErrorInfo | None = None) -> Result:
     """A failed call: input state unchanged, no action."""
     state = call.state_before
+    logs, usage = _with_egress(call, logs or [], usage)
     return Result(
         status=status,
         state=state,
-        logs=logs or [],
+        logs=logs,
         error=error or ErrorInfo(kind=kind, message=message, file=call.tool.filename),
         usage=usage,
     )
@@ -164,6 +180,7 @@ def _from_return(call: PreparedCall, reply: dict, usage: Usage, logs: list, reda
         error = ErrorInfo(kind=error.kind, message=redact(error.message) or "",
                           file=call.tool.filename, line=None, traceback=None)
         return failed(call, Status.INVALID_RETURN, "", "", usage, logs, error)
+    logs, usage = _with_egress(call, logs, usage)
     return Result(
         status=Status.OK,
         action=action,

@@ -76,6 +76,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not isinstance(conversation, dict):
         raise UsageError(f"conv {args.conv}: must be a JSON object")
     call_args = load_json_file(args.args, "args", {})
+    # Outbound HTTP (issue 8): the egress policy for this run, from --allow-host/--allow-address.
+    from sandbox.egress import policy_from_flags
+
+    try:
+        egress = policy_from_flags(args.allow_host or [], args.allow_address or [])
+    except ValueError as exc:
+        raise UsageError(f"egress: {exc}") from exc
     try:
         bundle = compile_bundle({Path(args.tool).name: source})
     except CompileFailure as exc:
@@ -87,6 +94,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         args=call_args,
         conversation=conversation,
         deadline_ms=args.deadline_ms,
+        egress=egress,
     )
     try:
         with Pool(pool_config(args, ready_children=1)) as pool:
@@ -111,6 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--args", help="args.json: a JSON object (keyword arguments) or array (positional)")
     run.add_argument("--deadline-ms", type=int, default=None,
                      help="the caller's deadline, capped at 1000 ms for start_function, 5000 ms otherwise")
+    # Outbound HTTP (issue 8): without either flag the tool has no egress at all.
+    run.add_argument("--allow-host", action="append", metavar="[SCHEME://]HOST[:PORT]",
+                     help="let the tool's requests reach HOST (repeatable): api.example.com or *.example.com; "
+                          "https on its default port unless a scheme (http://) or port is given")
+    run.add_argument("--allow-address", action="append", metavar="ADDRESS[/PREFIX][:PORT]",
+                     help="name a loopback, private or link-local address explicitly (repeatable), "
+                          "for local testing: 127.0.0.1:8080, [::1]:8080, 10.0.0.0/8")
     add_pool_arguments(run)
     run.set_defaults(handler=cmd_run)
 

@@ -11,7 +11,9 @@ What it does for the caller:
 * **Re-upload on a missing version.** A replica that lacks a version answers NOT_FOUND
   with reason VERSION_NOT_FOUND (or ALIAS_NOT_FOUND). The client remembers every bundle
   it deployed (and accepts one per call with ``bundle=``), re-sends it with Deploy and
-  calls again, once. Replicas then need no shared database.
+  calls again. Across replicas the re-sent Deploy and the retried call may land on
+  different replicas, so this repeats (up to ``MAX_RESENDS`` times, within the budget)
+  until the call finds one that has it. Replicas then need no shared database.
 * **Retries only where safe.** Execute is *at most once*: it is retried only when the
   server says the call did not start: RESOURCE_EXHAUSTED (after the server's
   ``retry-after-ms``), UNAVAILABLE with reason DRAINING or POOL_UNAVAILABLE. Any other
@@ -19,11 +21,43 @@ What it does for the caller:
   have run the tool, and is raised with ``may_have_run=True``; the caller decides.
   Deploy, GetVersion, ListVersions and the secret calls are idempotent and are also
   retried on any UNAVAILABLE.
+* **Balancing across replicas.** Channels use gRPC's own ``round_robin`` policy with
+  client-side health checking (``grpc.health.v1`` Watch on ``toolpool.v1.ToolPool``):
+  give a target that resolves to every replica, e.g. the headless Service
+  ``dns:///toolpool.NAMESPACE.svc.cluster.local:50051`` or a static list
+  (``replicas_target(["10.0.0.1:50051", "10.0.0.2:50051"])`` ->
+  ``ipv4:10.0.0.1:50051,10.0.0.2:50051``). A replica that begins draining (SIGTERM)
+  reports NOT_SERVING and leaves the rotation before it refuses anything; a replica that
+  died leaves it when its connection drops, and rejoins when it accepts again
+  (reconnect back-off capped at 5 s). ``options`` given to a client override these
+  defaults key by key (``default_channel_options()``).
+* **Did the call start?** Execute is retried (on another replica, with round_robin)
+  only when it certainly did not run:
+
+  - the server said so: RESOURCE_EXHAUSTED (OVERLOADED, TENANT_LIMIT), UNAVAILABLE with
+    reason DRAINING or POOL_UNAVAILABLE, NOT_FOUND VERSION_NOT_FOUND (after re-sending
+    the bundle);
+  - it never left this process: UNAVAILABLE with no server reason whose text is gRPC's
+    load-balancer pick failure ("connections to all backends failing", "failed to connect
+    to all addresses"): no replica was connected, so nothing was written to any socket.
+    (A request written to a connection that the server had already closed, or refused
+    with REFUSED_STREAM, is retried by gRPC itself, transparently, before we see it.)
+
+  Anything else after the request went out, typically UNAVAILABLE "Socket closed" when
+  the replica running it died, raises ``ToolpoolCallError`` with ``may_have_run=True``:
+  the replica may have been running the tool or may not have started it yet, and
+  nothing survives to say which; the caller decides (re-send only a tool that is safe
+  to repeat). The Python API exposes no structured "was it sent" flag, so the pick
+  failure is recognised by its text; an unrecognised text counts as may-have-run, the
+  safe side.
 * **Deadline propagation.** ``timeout`` is the whole budget, retries and re-uploads
   included; every attempt carries what is left of it as its gRPC deadline, and the
   server caps the tool's run time by that deadline minus a margin, so the verdict
   (``timeout``) arrives before the deadline does. With only ``deadline_ms`` given, the
   budget is deadline_ms plus ``reply_slack_s``.
+
+Tracing: the caller's current OpenTelemetry context, if any, goes out as W3C
+``traceparent``/``tracestate`` metadata; the server puts it in its log lines.
 
 Errors are ``ToolpoolCallError`` with the gRPC code, the server's reason and retry hint.
 A tool's failure is not an error: it is the returned ``Result``'s status.
@@ -45,12 +79,60 @@ from sandbox.result import Result
 from worker import translate
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
+from worker.observability import outgoing_trace_metadata
 
 DEFAULT_TIMEOUT_S = 10.0
 REPLY_SLACK_S = 1.0
 MAX_ATTEMPTS = 5
+# Re-sends of a bundle for one call. round_robin may send the re-sent bundle to one
+# replica and the retried call to another that lacks it too; each Deploy adds the bundle
+# to one more replica (content-addressed, idempotent), so a few rounds always converge.
+MAX_RESENDS = 8
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ToolPool"].full_name
 _NOT_STARTED_UNAVAILABLE = frozenset({"DRAINING", "POOL_UNAVAILABLE"})
 _MISSING = frozenset({"VERSION_NOT_FOUND", "ALIAS_NOT_FOUND"})
+# gRPC's load-balancing policies fail a pick with these texts when no replica is
+# connected; such an RPC was never written to any connection (see the module docstring).
+_PICK_FAILURES = ("connections to all backends failing", "failed to connect to all addresses")
+
+SERVICE_CONFIG = {
+    "loadBalancingConfig": [{"round_robin": {}}],
+    # Subchannels whose replica reports NOT_SERVING (draining) are taken out of the rotation.
+    "healthCheckConfig": {"serviceName": SERVICE_NAME},
+}
+
+
+def default_channel_options() -> list[tuple[str, Any]]:
+    """Channel options for a fleet of replicas: round_robin, health checks, keepalive."""
+    return [
+        ("grpc.service_config", json.dumps(SERVICE_CONFIG)),
+        # Notice a replica that vanished without closing its connections (a node lost).
+        ("grpc.keepalive_time_ms", 30_000),
+        ("grpc.keepalive_timeout_ms", 10_000),
+        ("grpc.keepalive_permit_without_calls", 1),
+        # A restarted replica is back within seconds; the default back-off grows to 120 s.
+        ("grpc.initial_reconnect_backoff_ms", 250),
+        ("grpc.min_reconnect_backoff_ms", 250),
+        ("grpc.max_reconnect_backoff_ms", 5_000),
+        # Re-resolve a headless Service's name soon after a replica goes away.
+        ("grpc.dns_min_time_between_resolutions_ms", 5_000),
+    ]
+
+
+def channel_options(options: Sequence[tuple[str, Any]] = ()) -> list[tuple[str, Any]]:
+    """The defaults with the caller's options taking precedence, key by key."""
+    given = {key for key, _ in options}
+    if "grpc.lb_policy_name" in given:  # the caller chose a policy: let it stand alone
+        given.add("grpc.service_config")
+    return [(k, v) for k, v in default_channel_options() if k not in given] + list(options)
+
+
+def replicas_target(addresses: Sequence[str]) -> str:
+    """A target naming several replicas, for round_robin: ``ipv4:a:p,b:p`` (or ``ipv6:``)."""
+    if not addresses:
+        raise ValueError("give at least one address")
+    scheme = "ipv6" if all(a.startswith("[") for a in addresses) else "ipv4"
+    return f"{scheme}:" + ",".join(addresses)
 
 
 class ToolpoolCallError(Exception):
@@ -115,9 +197,16 @@ def _retry_delay(error: ToolpoolCallError, attempt: int, *, idempotent: bool) ->
     if error.code is grpc.StatusCode.RESOURCE_EXHAUSTED and error.reason in ("OVERLOADED", "TENANT_LIMIT"):
         hint = (error.retry_after_ms or 0) / 1000
         return max(hint, 0.0) * (1 + random.random() / 4) or backoff
-    if error.code is grpc.StatusCode.UNAVAILABLE and (idempotent or error.reason in _NOT_STARTED_UNAVAILABLE):
+    if error.code is grpc.StatusCode.UNAVAILABLE and (
+            idempotent or error.reason in _NOT_STARTED_UNAVAILABLE or _never_sent(error)):
         return backoff
     return None
+
+
+def _never_sent(error: ToolpoolCallError) -> bool:
+    """gRPC failed the pick: no replica was connected, the request was never written."""
+    return (error.code is grpc.StatusCode.UNAVAILABLE and error.reason is None
+            and error.message.startswith(_PICK_FAILURES))
 
 
 class _Bundles:
@@ -184,6 +273,7 @@ class ToolpoolClient:
 
     def __init__(self, target: str, token: str, *, credentials: grpc.ChannelCredentials | None = None,
                  options: Sequence[tuple[str, Any]] = (), default_timeout_s: float = DEFAULT_TIMEOUT_S):
+        options = channel_options(options)
         self._channel = (grpc.secure_channel(target, credentials, options=options) if credentials
                          else grpc.insecure_channel(target, options=options))
         self._stub = pb_grpc.ToolPoolStub(self._channel)
@@ -209,7 +299,7 @@ class ToolpoolClient:
                 # Only attempts that did not start are ever retried, so nothing ran.
                 raise ToolpoolCallError(grpc.StatusCode.DEADLINE_EXCEEDED, "client deadline passed before the call")
             try:
-                return method(request, timeout=remaining, metadata=self._metadata)
+                return method(request, timeout=remaining, metadata=self._metadata + outgoing_trace_metadata())
             except grpc.RpcError as rpc_error:
                 error = _call_error(rpc_error, may_have_run=not idempotent)
                 delay = _retry_delay(error, attempt, idempotent=idempotent)
@@ -243,14 +333,15 @@ class ToolpoolClient:
                          bundle: Mapping[str, str] | None = None) -> Executed:
         request = _execute_request(tenant, function, version_id, alias, args, conversation, deadline_ms, call_id)
         budget = _budget_for(timeout, deadline_ms, self._default_timeout)
-        try:
-            return _executed(self._call(self._stub.Execute, request, budget, idempotent=False))
-        except ToolpoolCallError as error:
-            files = bundle or self._bundles.find(tenant, version_id, alias)
-            if error.reason not in _MISSING or files is None:
-                raise
-        self._redeploy(tenant, files, version_id, alias, budget)
-        return _executed(self._call(self._stub.Execute, request, budget, idempotent=False))
+        for resent in range(MAX_RESENDS + 1):
+            try:
+                return _executed(self._call(self._stub.Execute, request, budget, idempotent=False))
+            except ToolpoolCallError as error:
+                files = bundle or self._bundles.find(tenant, version_id, alias)
+                if error.reason not in _MISSING or files is None or resent == MAX_RESENDS:
+                    raise
+            self._redeploy(tenant, files, version_id, alias, budget)
+        raise AssertionError("unreachable")
 
     def _redeploy(self, tenant: str, files: Mapping[str, str], version_id: str | None, alias: str | None,
                   budget: _Budget) -> None:
@@ -295,7 +386,7 @@ def _may_have_run(error: ToolpoolCallError) -> bool:
                       grpc.StatusCode.NOT_FOUND, grpc.StatusCode.UNAUTHENTICATED,
                       grpc.StatusCode.PERMISSION_DENIED):
         return False
-    if error.code is grpc.StatusCode.UNAVAILABLE and error.reason in _NOT_STARTED_UNAVAILABLE:
+    if error.code is grpc.StatusCode.UNAVAILABLE and (error.reason in _NOT_STARTED_UNAVAILABLE or _never_sent(error)):
         return False
     if error.code is grpc.StatusCode.DEADLINE_EXCEEDED and error.reason == "DEADLINE_TOO_SHORT":
         return False
@@ -315,6 +406,7 @@ class AsyncToolpoolClient:
 
     def __init__(self, target: str, token: str, *, credentials: grpc.ChannelCredentials | None = None,
                  options: Sequence[tuple[str, Any]] = (), default_timeout_s: float = DEFAULT_TIMEOUT_S):
+        options = channel_options(options)
         self._channel = (grpc.aio.secure_channel(target, credentials, options=options) if credentials
                          else grpc.aio.insecure_channel(target, options=options))
         self._stub = pb_grpc.ToolPoolStub(self._channel)
@@ -340,7 +432,8 @@ class AsyncToolpoolClient:
                 # Only attempts that did not start are ever retried, so nothing ran.
                 raise ToolpoolCallError(grpc.StatusCode.DEADLINE_EXCEEDED, "client deadline passed before the call")
             try:
-                return await method(request, timeout=remaining, metadata=self._metadata)
+                return await method(request, timeout=remaining,
+                                    metadata=self._metadata + outgoing_trace_metadata())
             except grpc.aio.AioRpcError as rpc_error:
                 error = _call_error(rpc_error, may_have_run=not idempotent)
                 delay = _retry_delay(error, attempt, idempotent=idempotent)
@@ -374,17 +467,18 @@ class AsyncToolpoolClient:
                                bundle: Mapping[str, str] | None = None) -> Executed:
         request = _execute_request(tenant, function, version_id, alias, args, conversation, deadline_ms, call_id)
         budget = _budget_for(timeout, deadline_ms, self._default_timeout)
-        try:
-            return _executed(await self._call(self._stub.Execute, request, budget, idempotent=False))
-        except ToolpoolCallError as error:
-            files = bundle or self._bundles.find(tenant, version_id, alias)
-            if error.reason not in _MISSING or files is None:
-                raise
-        deploy = pb.DeployRequest(tenant=tenant, files=translate.files_to_proto(dict(files)), alias=alias or "")
-        deployment = _deploy_outcome(await self._call(self._stub.Deploy, deploy, budget, idempotent=True))
-        _check_redeployed(deployment, version_id)
-        self._bundles.remember(tenant, deployment.version_id, files, alias)
-        return _executed(await self._call(self._stub.Execute, request, budget, idempotent=False))
+        for resent in range(MAX_RESENDS + 1):
+            try:
+                return _executed(await self._call(self._stub.Execute, request, budget, idempotent=False))
+            except ToolpoolCallError as error:
+                files = bundle or self._bundles.find(tenant, version_id, alias)
+                if error.reason not in _MISSING or files is None or resent == MAX_RESENDS:
+                    raise
+            deploy = pb.DeployRequest(tenant=tenant, files=translate.files_to_proto(dict(files)), alias=alias or "")
+            deployment = _deploy_outcome(await self._call(self._stub.Deploy, deploy, budget, idempotent=True))
+            _check_redeployed(deployment, version_id)
+            self._bundles.remember(tenant, deployment.version_id, files, alias)
+        raise AssertionError("unreachable")
 
     async def set_secret(self, tenant: str, name: str, value: str, *, timeout: float | None = None) -> bool:
         request = pb.SetSecretRequest(tenant=tenant, name=name, value=value)

@@ -151,6 +151,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("db_path", _path_or_none, None, "SQLite database; default <state dir>/toolpool.db"),
     Setting("token_file", _path_or_none, None, "where the development token is written; default <state dir>/dev-token"),
     Setting("log_level", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", ""),
+    Setting("log_format", _choice("auto", "json", "text"), "auto",
+            "json: one JSON object per line (worker/observability.py); auto: text on a terminal, else json"),
     Setting("max_message_bytes", _int(64 * 1024), 8 * 1024 * 1024, "largest request or response"),
     Setting("pool.mode", _choice("fresh", "reuse"), "fresh", "fresh: one child per call"),
     Setting("pool.ready_children", _int(1), 4, "confined children forked ahead of demand"),
@@ -164,6 +166,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("deadline.margin_ms", _int(0, 10_000), 100, "kept between the tool's deadline and the caller's"),
     Setting("deadline.min_run_ms", _int(1, 10_000), 20, "a call with less time than this left is not started"),
     Setting("drain.grace_s", _float(0.0), 10.0, "on SIGTERM, how long calls in flight may take to finish"),
+    Setting("metrics.enabled", _bool, False, "serve Prometheus metrics over HTTP (worker/metrics.py)"),
+    Setting("metrics.host", _str, "127.0.0.1", "metrics address; 0.0.0.0 for a scraper on the network"),
+    Setting("metrics.port", _int(0, 65535), 9464, "metrics port; 0 picks a free one"),
+    Setting("metrics.max_tenants", _int(0), 100, "distinct tenant label values; later tenants count as _other"),
+    Setting("grpc.max_connection_age_s", _float(0.0), 0.0,
+            "0 = never; else connections are closed (gracefully) after this long, so clients "
+            "re-resolve DNS and spread onto replicas added since"),
     Setting("tls.cert_file", _path_or_none, None, "server certificate (PEM); enables TLS"),
     Setting("tls.key_file", _path_or_none, None, "server private key (PEM)"),
     Setting("tls.client_ca_file", _path_or_none, None, "CA for client certificates; enables mTLS (required)"),
@@ -178,6 +187,7 @@ class Config:
     db_path: Path
     token_file: Path
     log_level: str
+    log_format: str
     max_message_bytes: int
     pool_mode: str
     pool_ready_children: int
@@ -191,6 +201,11 @@ class Config:
     deadline_margin_ms: int
     deadline_min_run_ms: int
     drain_grace_s: float
+    metrics_enabled: bool
+    metrics_host: str
+    metrics_port: int
+    metrics_max_tenants: int
+    grpc_max_connection_age_s: float
     tls_cert_file: Path | None
     tls_key_file: Path | None
     tls_client_ca_file: Path | None

@@ -6,7 +6,8 @@ Start-up, in this order:
      survive fork() in a process whose server threads are running); a host that cannot
      confine refuses to serve (ConfinementUnavailable);
   2. the store (SQLite, WAL), admission, the service;
-  3. the gRPC server with ToolPool, grpc.health.v1 (SERVING) and reflection.
+  3. the gRPC server with ToolPool, grpc.health.v1 (SERVING) and reflection;
+  4. the Prometheus endpoint, when ``metrics.enabled`` (worker/metrics.py).
 
 Shutdown (``stop``, e.g. on SIGTERM), in this order:
   1. health goes NOT_SERVING, so probes and balancers stop sending;
@@ -15,9 +16,12 @@ Shutdown (``stop``, e.g. on SIGTERM), in this order:
   3. calls in flight get up to ``drain.grace_s`` to finish;
   4. the pool is closed: its children are killed (a call still running then gets a
      verdict, never silence) and its template stops: no process is orphaned;
-  5. the gRPC server stops, letting the last responses go out; the store closes.
+  5. the gRPC server stops, letting the last responses go out; the store closes; the
+     metrics endpoint closes last, so a scrape during the drain still sees it.
 
-Signal handlers only set an event; the main loop does the work (``serve_forever``).
+Signal handlers only set an event; the main loop does the work (``serve_forever``), which
+also sets up the process's logging (JSON lines, see worker/observability.py). An embedded
+``ToolpoolServer`` leaves the host application's logging configuration alone.
 """
 
 from __future__ import annotations
@@ -37,9 +41,11 @@ from grpc_reflection.v1alpha import reflection
 
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
+from worker import observability
 from worker.admission import Admission, AdmissionLimits
 from worker.auth import Authenticator
 from worker.config import Config
+from worker.metrics import Metrics, MetricsEndpoint, ReplicaSources
 from worker.service import Timing, ToolService
 from worker.servicer import ToolPoolServicer
 from worker.store import Store
@@ -48,6 +54,9 @@ log = logging.getLogger("toolpool.server")
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ToolPool"].full_name
 _CONTROL_THREADS = 16  # threads beyond admission's slots + queue: deploys, secrets, refusals
+# Every client channel keeps one grpc.health.v1 Watch stream open per replica (client-side
+# health checks, worker/client.py). Those hold no thread but count as concurrent RPCs.
+_HEALTH_WATCHERS = 4096
 
 
 def pool_config(config: Config) -> Any:
@@ -84,6 +93,9 @@ class ToolpoolServer:
         self.service: ToolService | None = None
         self._server: grpc.Server | None = None
         self._health: health.HealthServicer | None = None
+        self.metrics = Metrics(max_tenants=config.metrics_max_tenants)
+        self.metrics_port: int | None = None
+        self._metrics_endpoint: MetricsEndpoint | None = None
         self._stop_lock = threading.Lock()
         self._stopped = threading.Event()
 
@@ -108,13 +120,38 @@ class ToolpoolServer:
                 self.pool,
                 self.admission,
                 timing=Timing(margin_ms=self.config.deadline_margin_ms, min_run_ms=self.config.deadline_min_run_ms),
+                metrics=self.metrics,
             )
+            self.metrics.watch(self._metric_sources())
             self.port = self._start_grpc()
+            if self.config.metrics_enabled:
+                self._start_metrics()
         except BaseException:
+            if self._server is not None:
+                self._server.stop(grace=None)
             self.pool.close()
             raise
-        log.info("serving %s on %s:%d", SERVICE_NAME, self.config.host, self.port)
+        log.info("serving %s on %s:%d", SERVICE_NAME, self.config.host, self.port,
+                 extra={"event": "serving", "port": self.port, "metrics_port": self.metrics_port})
         return self.port
+
+    def _metric_sources(self) -> ReplicaSources:
+        from sandbox.compiler import compile_cache_info
+
+        return ReplicaSources(
+            pool_stats=self.pool.stats,
+            admission_stats=self.admission.stats,
+            compile_cache=compile_cache_info,
+            bundle_cache=self.service.bundle_cache_info,
+            draining=lambda: self.service.draining,
+        )
+
+    def _start_metrics(self) -> None:
+        endpoint = MetricsEndpoint(self.metrics.registry, self.config.metrics_host, self.config.metrics_port)
+        self._metrics_endpoint = endpoint
+        self.metrics_port = endpoint.port
+        log.info("metrics on http://%s:%d/metrics", self.config.metrics_host, endpoint.port,
+                 extra={"event": "metrics_serving", "metrics_port": endpoint.port})
 
     def _start_grpc(self) -> int:
         config = self.config
@@ -123,11 +160,24 @@ class ToolpoolServer:
             ("grpc.max_receive_message_length", config.max_message_bytes),
             ("grpc.max_send_message_length", config.max_message_bytes),
             ("grpc.so_reuseport", 0),  # a second server must not silently share the port
+            # Clients keep idle connections alive with pings every 30 s (worker/client.py);
+            # allow that rather than answering GOAWAY "too_many_pings".
+            ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+            ("grpc.keepalive_permit_without_calls", 1),
         ]
+        if config.grpc_max_connection_age_s > 0:
+            # A closed connection makes a client re-resolve the headless Service's DNS
+            # name, so replicas added by the autoscaler get traffic. Calls in flight on
+            # the old connection get the drain grace to finish.
+            options += [
+                ("grpc.max_connection_age_ms", int(config.grpc_max_connection_age_s * 1000)),
+                ("grpc.max_connection_age_grace_ms", int(max(config.drain_grace_s, 6.0) * 1000)),
+            ]
         server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="toolpool-rpc"),
             options=options,
-            maximum_concurrent_rpcs=workers * 4,  # backstop only; admission refuses long before
+            # Backstop only: admission refuses calls long before.
+            maximum_concurrent_rpcs=workers * 4 + _HEALTH_WATCHERS,
         )
         pb_grpc.add_ToolPoolServicer_to_server(
             ToolPoolServicer(self.service, Authenticator(config.clients)), server
@@ -179,6 +229,8 @@ class ToolpoolServer:
                 self._server.stop(grace=1.0).wait()
             if self.store is not None:
                 self.store.close()
+            if self._metrics_endpoint is not None:
+                self._metrics_endpoint.close()
             self._stopped.set()
             log.info("stopped after %.2f s", time.monotonic() - started)
 
@@ -213,6 +265,7 @@ def serve_forever(config: Config, *, announce: Callable[[int], None] | None = No
     def request_stop(signum: int, _frame: Any) -> None:
         stop_requested.set()  # only enqueue; the loop below does the work
 
+    observability.configure_logging(config.log_format, config.log_level)
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     server = ToolpoolServer(config)
     try:

@@ -37,6 +37,7 @@ from sandbox.result import Result
 
 from worker.admission import Admission
 from worker.errors import DeadlineTooShort, InvalidArgument, NotFound, Unavailable
+from worker.metrics import Metrics
 from worker.store import Store, StoredVersion
 
 log = logging.getLogger("toolpool.service")
@@ -115,13 +116,22 @@ class BundleCache:
         self._capacity = capacity
         self._lock = threading.Lock()
         self._items: collections.OrderedDict[tuple[str, str], Bundle] = collections.OrderedDict()
+        self._hits = 0
+        self._misses = 0
 
     def get(self, key: tuple[str, str]) -> Bundle | None:
         with self._lock:
             bundle = self._items.get(key)
             if bundle is not None:
                 self._items.move_to_end(key)
+                self._hits += 1
+            else:
+                self._misses += 1
             return bundle
+
+    def info(self) -> dict[str, int]:
+        with self._lock:
+            return {"hits": self._hits, "misses": self._misses, "entries": len(self._items)}
 
     def put(self, key: tuple[str, str], bundle: Bundle) -> None:
         with self._lock:
@@ -141,6 +151,7 @@ class ToolService:
         policy: Policy = DEFAULT_POLICY,
         timing: Timing = Timing(),
         clock: Callable[[], float] = time.monotonic,
+        metrics: Metrics | None = None,
     ):
         self._store = store
         self._pool = pool
@@ -150,6 +161,7 @@ class ToolService:
         self._clock = clock
         self._bundles = BundleCache()
         self._draining = threading.Event()
+        self.metrics = metrics if metrics is not None else Metrics()
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -165,6 +177,13 @@ class ToolService:
 
     def wait_idle(self, timeout: float | None) -> bool:
         return self._admission.wait_idle(timeout)
+
+    @property
+    def draining(self) -> bool:
+        return self._draining.is_set()
+
+    def bundle_cache_info(self) -> dict[str, int]:
+        return self._bundles.info()
 
     # -- deploy -----------------------------------------------------------------------
 
@@ -218,6 +237,8 @@ class ToolService:
             # changed since. The tool failed, not the request: a result, not an RPC error.
             state = call.conversation.get("state") if isinstance(call.conversation.get("state"), dict) else {}
             result = Result(status=failure.status, state=dict(state), error=failure.to_error_info())
+            self.metrics.call_finished(call.tenant, call.function, result.status.value, queue_s=0.0,
+                                       total_s=self._clock() - received_at)
             return Executed(result=result, version_id=version_id, call_id=call_id)
         if call.function not in bundle.functions:
             raise NotFound(
@@ -233,6 +254,9 @@ class ToolService:
             )
         with self._admission.admit(call.tenant, is_start=call.function == START_FUNCTION, start_by=start_by):
             started = self._clock()
+            # From here the tool may run: a client that loses this replica now gets
+            # may_have_run=True, and this line is how an operator tells that it had started.
+            log.debug("call started", extra={"event": "call_started", "call_id": call_id})
             request = CallRequest(
                 tenant=call.tenant,
                 bundle=bundle,
@@ -245,10 +269,19 @@ class ToolService:
                 call_id=call_id,
             )
             result = self._pool.execute(request)
+        finished = self._clock()
+        self.metrics.call_finished(call.tenant, call.function, result.status.value,
+                                   queue_s=started - received_at, total_s=finished - received_at)
         log.info(
             "call call_id=%s tenant=%s version=%s function=%s status=%s queue_ms=%.1f wall_ms=%.1f",
             call_id, call.tenant, version_id, call.function, result.status.value,
             (started - received_at) * 1000, result.usage.wall_ms,
+            extra={"event": "call_finished", "call_id": call_id, "tenant": call.tenant, "version_id": version_id,
+                   "function": call.function, "status": result.status.value,
+                   "queue_ms": round((started - received_at) * 1000, 3),
+                   "total_ms": round((finished - received_at) * 1000, 3),
+                   "wall_ms": round(result.usage.wall_ms, 3), "cpu_ms": round(result.usage.cpu_ms, 3),
+                   "peak_rss_bytes": result.usage.peak_rss_bytes},
         )
         return Executed(result=result, version_id=version_id, call_id=call_id)
 

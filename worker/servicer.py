@@ -10,47 +10,67 @@ answered INTERNAL, and never takes the server down.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import time
+import uuid
 from typing import Iterator
 
 import grpc
 
-from worker import translate
+from worker import observability, translate
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
 from worker.auth import Authenticator
-from worker.service import TENANT_RE, ToolService, check_name
+from worker.service import CALL_ID_RE, TENANT_RE, ToolService, check_name
 
 log = logging.getLogger("toolpool.servicer")
+
+
+@dataclasses.dataclass
+class _Rpc:
+    """What one RPC learned about itself: the tenant once it was authorized."""
+
+    tenant: str | None = None
 
 
 class ToolPoolServicer(pb_grpc.ToolPoolServicer):
     def __init__(self, service: ToolService, authenticator: Authenticator):
         self._service = service
         self._auth = authenticator
+        self._metrics = service.metrics
 
     @contextlib.contextmanager
-    def _boundary(self, context: grpc.ServicerContext, method: str) -> Iterator[None]:
-        try:
-            self._service.check_open()
-            yield
-        except Exception as exc:  # every failure becomes a status; see translate.rpc_status
-            status, incident = translate.rpc_status(exc)
-            if incident is not None:
-                log.exception("%s failed: incident %s", method, incident)
+    def _boundary(self, context: grpc.ServicerContext, method: str) -> Iterator[_Rpc]:
+        """Log context and trace context for the RPC, its metrics, and errors to statuses."""
+        rpc = _Rpc()
+        with observability.rpc_scope(method, context.invocation_metadata()):
+            try:
+                self._service.check_open()
+                yield rpc
+            except Exception as exc:  # every failure becomes a status; see translate.rpc_status
+                status, incident = translate.rpc_status(exc)
+                if incident is not None:
+                    log.exception("%s failed: incident %s", method, incident)
+                else:
+                    log.debug("%s -> %s %s", method, status.code.name, status.details)
+                self._metrics.rpc_finished(method, status.code.name)
+                if method == "Execute" and rpc.tenant is not None:
+                    self._metrics.call_refused(rpc.tenant, _reason(status))
+                context.abort_with_status(status)
             else:
-                log.debug("%s -> %s %s", method, status.code.name, status.details)
-            context.abort_with_status(status)
+                self._metrics.rpc_finished(method, grpc.StatusCode.OK.name)
 
-    def _authorize(self, context: grpc.ServicerContext, tenant: str) -> None:
+    def _authorize(self, context: grpc.ServicerContext, rpc: _Rpc, tenant: str) -> None:
         client = self._auth.authenticate(context.invocation_metadata(), context.auth_context())
         check_name(TENANT_RE, tenant, "tenant", "tenant name")
         self._auth.authorize(client, tenant)
+        rpc.tenant = tenant  # only now may it become a log field or a metrics label
+        observability.annotate(tenant=tenant)
 
     def Deploy(self, request: pb.DeployRequest, context: grpc.ServicerContext) -> pb.DeployResponse:
-        with self._boundary(context, "Deploy"):
-            self._authorize(context, request.tenant)
+        with self._boundary(context, "Deploy") as rpc:
+            self._authorize(context, rpc, request.tenant)
             tenant, files, alias = translate.deploy_request(request)
             return translate.deploy_response(self._service.deploy(tenant, files, alias))
 
@@ -58,38 +78,50 @@ class ToolPoolServicer(pb_grpc.ToolPoolServicer):
         received_at = time.monotonic()
         remaining = context.time_remaining()
         rpc_deadline = received_at + remaining if remaining is not None else None
-        with self._boundary(context, "Execute"):
-            self._authorize(context, request.tenant)
-            call = translate.execute_call(request)
+        with self._boundary(context, "Execute") as rpc:
+            # The call id is fixed here, before anything is logged, so that every line of
+            # this call carries it; the client gets it back in the response.
+            call_id = request.call_id or uuid.uuid4().hex
+            if CALL_ID_RE.fullmatch(call_id):
+                observability.annotate(call_id=call_id)
+            self._authorize(context, rpc, request.tenant)
+            call = dataclasses.replace(translate.execute_call(request), call_id=call_id)
             executed = self._service.execute(call, received_at=received_at, rpc_deadline=rpc_deadline)
             return translate.execute_response(executed)
 
     def GetVersion(self, request: pb.GetVersionRequest, context: grpc.ServicerContext) -> pb.GetVersionResponse:
-        with self._boundary(context, "GetVersion"):
-            self._authorize(context, request.tenant)
+        with self._boundary(context, "GetVersion") as rpc:
+            self._authorize(context, rpc, request.tenant)
             stored = self._service.get_version(request.tenant, translate.target(request))
             return translate.get_version_response(stored, request.include_sources)
 
     def ListVersions(self, request: pb.ListVersionsRequest, context: grpc.ServicerContext) -> pb.ListVersionsResponse:
-        with self._boundary(context, "ListVersions"):
-            self._authorize(context, request.tenant)
+        with self._boundary(context, "ListVersions") as rpc:
+            self._authorize(context, rpc, request.tenant)
             versions = self._service.list_versions(request.tenant)
             return pb.ListVersionsResponse(versions=[translate.version_info(v) for v in versions])
 
     def SetSecret(self, request: pb.SetSecretRequest, context: grpc.ServicerContext) -> pb.SetSecretResponse:
-        with self._boundary(context, "SetSecret"):
-            self._authorize(context, request.tenant)
+        with self._boundary(context, "SetSecret") as rpc:
+            self._authorize(context, rpc, request.tenant)
             created = self._service.set_secret(request.tenant, request.name, request.value)
             return pb.SetSecretResponse(created=created)
 
     def DeleteSecret(self, request: pb.DeleteSecretRequest, context: grpc.ServicerContext) -> pb.DeleteSecretResponse:
-        with self._boundary(context, "DeleteSecret"):
-            self._authorize(context, request.tenant)
+        with self._boundary(context, "DeleteSecret") as rpc:
+            self._authorize(context, rpc, request.tenant)
             return pb.DeleteSecretResponse(deleted=self._service.delete_secret(request.tenant, request.name))
 
     def ListSecretNames(
         self, request: pb.ListSecretNamesRequest, context: grpc.ServicerContext
     ) -> pb.ListSecretNamesResponse:
-        with self._boundary(context, "ListSecretNames"):
-            self._authorize(context, request.tenant)
+        with self._boundary(context, "ListSecretNames") as rpc:
+            self._authorize(context, rpc, request.tenant)
             return pb.ListSecretNamesResponse(names=self._service.secret_names(request.tenant))
+
+
+def _reason(status: translate.RpcStatus) -> str:
+    for key, value in status.trailing_metadata:
+        if key == translate.REASON_KEY:
+            return str(value)
+    return status.code.name

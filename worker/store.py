@@ -13,20 +13,64 @@ only through ``secrets_for_call``, which the service hands to the sandbox and no
 
 The caller is responsible for validating names and sizes (see worker/service.py); this
 module trusts its arguments but not the file: it is created with mode 0600.
+
+When the database cannot be written (its disk is full, it is read-only, locked by another
+process, or an I/O error) a write raises ``StorageUnavailable`` (UNAVAILABLE, reason
+STORAGE_UNAVAILABLE) after rolling back: nothing was stored, and reads go on, so tools
+already deployed keep running. A database that cannot be opened for writing at start-up
+(a read-only mount, a full disk) is opened read-only instead when it already holds this
+schema, and every later write first tries to reopen it for writing.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import os
 import sqlite3
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping, TypeVar
+
+from worker.errors import Unavailable
+
+log = logging.getLogger("toolpool.store")
 
 SCHEMA_VERSION = 1
+
+_T = TypeVar("_T")
+
+# SQLite's primary result codes for "this database cannot be written now", and what to
+# tell the caller about each. Anything else (a constraint, a bug) propagates unchanged.
+_UNWRITABLE = {
+    sqlite3.SQLITE_FULL: "its disk is full",
+    sqlite3.SQLITE_READONLY: "it is read-only",
+    sqlite3.SQLITE_IOERR: "an I/O error",
+    sqlite3.SQLITE_CANTOPEN: "it cannot be opened for writing",
+    sqlite3.SQLITE_BUSY: "it is locked by another process",
+    sqlite3.SQLITE_LOCKED: "it is locked",
+}
+
+
+_OS_CAUSES = {errno.EROFS: "it is read-only", errno.ENOSPC: "its disk is full", errno.EDQUOT: "its disk is full",
+              errno.EACCES: "it may not be written"}
+
+
+class StorageUnavailable(Unavailable):
+    """The database cannot be written now; nothing was stored. Reads still work."""
+
+    reason = "STORAGE_UNAVAILABLE"
+
+
+def _unwritable_cause(exc: BaseException) -> str | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(exc, sqlite3.OperationalError) and code is not None:
+        return _UNWRITABLE.get(code & 0xFF)
+    return None
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS versions (
@@ -77,27 +121,70 @@ class Store:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        if str(path) != ":memory:":
+        self._memory = str(path) == ":memory:"
+        self._lock = threading.Lock()
+        self.read_only = False
+        try:
+            self._db = self._open_writable()
+        except (OSError, sqlite3.OperationalError) as exc:
+            if self._memory or not (isinstance(exc, OSError) or _unwritable_cause(exc)):
+                raise
+            self._db = self._open_read_only(exc)
+            self.read_only = True
+            log.warning("the database %s cannot be written (%s): serving it read-only; deploys and "
+                        "secret changes fail until it can be written", self.path, exc)
+
+    def _open_writable(self) -> sqlite3.Connection:
+        if not self._memory:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # Secrets live here: create the file private before SQLite opens it.
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._migrate()
+        db = sqlite3.connect(str(self.path) if not self._memory else ":memory:",
+                             check_same_thread=False, isolation_level=None)
+        try:
+            db.execute("PRAGMA busy_timeout=5000")
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
+            db.execute("PRAGMA foreign_keys=ON")
+            self._migrate(db)
+        except BaseException:
+            db.close()
+            raise
+        return db
 
-    def _migrate(self) -> None:
-        with self._lock:
-            (version,) = self._db.execute("PRAGMA user_version").fetchone()
-            if version > SCHEMA_VERSION:
-                raise RuntimeError(
-                    f"{self.path}: schema version {version} is newer than this server's {SCHEMA_VERSION}"
-                )
-            self._db.executescript(_SCHEMA)
-            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    def _open_read_only(self, cause: BaseException) -> sqlite3.Connection:
+        """The database as it is, for reading. Raises ``cause`` unless it holds this schema."""
+        uri = "file:" + urllib.parse.quote(str(self.path.resolve())) + "?mode=ro"
+        candidates = [uri]
+        wal = Path(f"{self.path}-wal")
+        if not wal.exists() or wal.stat().st_size == 0:
+            # Without a -shm file SQLite cannot read a WAL database it may not write to,
+            # unless told the file cannot change; true here, as nothing can write it, and
+            # exact, as no WAL holds commits the file lacks.
+            candidates.append(uri + "&immutable=1")
+        for candidate in candidates:
+            try:
+                db = sqlite3.connect(candidate, uri=True, check_same_thread=False, isolation_level=None)
+            except sqlite3.Error:
+                continue
+            try:
+                (version,) = db.execute("PRAGMA user_version").fetchone()
+                if version == SCHEMA_VERSION:
+                    return db
+            except sqlite3.Error:
+                pass
+            db.close()
+        raise cause
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{self.path}: schema version {version} is newer than this server's {SCHEMA_VERSION}"
+            )
+        if version < SCHEMA_VERSION:  # a database of this version needs no write to open
+            db.executescript(_SCHEMA)
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def journal_mode(self) -> str:
         with self._lock:
@@ -106,6 +193,53 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def _write(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Runs ``work`` in one write transaction. Holds the lock.
+
+        All or nothing: any failure rolls back (unless SQLite already did). A database
+        that cannot be written raises StorageUnavailable, saying why.
+        """
+        if self.read_only:
+            self._reopen_writable()
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            result = work(self._db)
+            self._db.execute("COMMIT")
+            return result
+        except BaseException as exc:
+            if self._db.in_transaction:  # SQLite rolls back by itself after SQLITE_FULL, for one
+                try:
+                    self._db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    log.exception("rollback failed after: %s", exc)
+            if _unwritable_cause(exc) is None:
+                raise
+            log.error("a write to %s failed (%s): nothing was stored", self.path, exc)
+            raise self._unavailable(exc) from None
+
+    def _reopen_writable(self) -> None:
+        try:
+            db = self._open_writable()
+        except (OSError, sqlite3.OperationalError) as exc:
+            raise self._unavailable(exc) from None
+        self._db.close()
+        self._db = db
+        self.read_only = False
+        log.warning("the database %s can be written again", self.path)
+
+    def _unavailable(self, exc: BaseException) -> StorageUnavailable:
+        cause = _unwritable_cause(exc) or _OS_CAUSES.get(getattr(exc, "errno", None))
+        if cause in (None, "an I/O error") and self._disk_full():
+            cause = "its disk is full"  # SQLite says I/O error when it cannot even size its -shm file
+        cause = cause or "it cannot be opened for writing"
+        return StorageUnavailable(f"the database cannot be written ({cause}); nothing was stored")
+
+    def _disk_full(self) -> bool:
+        try:
+            return not self._memory and os.statvfs(self.path.parent).f_bavail == 0
+        except OSError:
+            return False
 
     # -- versions ---------------------------------------------------------------------
 
@@ -119,25 +253,22 @@ class Store:
     ) -> bool:
         """Stores the version and moves the alias, in one transaction. True if new."""
         now = _now_ms()
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                cursor = self._db.execute(
-                    "INSERT OR IGNORE INTO versions VALUES (?, ?, ?, ?, ?)",
-                    (tenant, version_id, json.dumps(dict(files), sort_keys=True), json.dumps(list(functions)), now),
+
+        def work(db: sqlite3.Connection) -> bool:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO versions VALUES (?, ?, ?, ?, ?)",
+                (tenant, version_id, json.dumps(dict(files), sort_keys=True), json.dumps(list(functions)), now),
+            )
+            if alias:
+                db.execute(
+                    "INSERT INTO aliases VALUES (?, ?, ?, ?) ON CONFLICT (tenant, alias) "
+                    "DO UPDATE SET version_id = excluded.version_id, updated_ms = excluded.updated_ms",
+                    (tenant, alias, version_id, now),
                 )
-                created = cursor.rowcount == 1
-                if alias:
-                    self._db.execute(
-                        "INSERT INTO aliases VALUES (?, ?, ?, ?) ON CONFLICT (tenant, alias) "
-                        "DO UPDATE SET version_id = excluded.version_id, updated_ms = excluded.updated_ms",
-                        (tenant, alias, version_id, now),
-                    )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        return created
+            return cursor.rowcount == 1
+
+        with self._lock:
+            return self._write(work)
 
     def resolve_alias(self, tenant: str, alias: str) -> str | None:
         with self._lock:
@@ -165,11 +296,15 @@ class Store:
         )
 
     def list_versions(self, tenant: str) -> list[StoredVersion]:
-        """The tenant's versions, newest first, without their sources' text parsed twice."""
+        """The tenant's versions, newest first, without their sources' text parsed twice.
+
+        Newest is the last stored (rowid order), not the largest created_ms: that is a
+        wall-clock timestamp, and the wall clock may have been set back in between.
+        """
         with self._lock:
             rows = self._db.execute(
                 "SELECT version_id, files_json, functions_json, created_ms FROM versions "
-                "WHERE tenant = ? ORDER BY created_ms DESC, version_id",
+                "WHERE tenant = ? ORDER BY rowid DESC",
                 (tenant,),
             ).fetchall()
             aliases = {row[0]: self._aliases_of(tenant, row[0]) for row in rows}
@@ -195,27 +330,24 @@ class Store:
 
     def set_secret(self, tenant: str, name: str, value: str) -> bool:
         """Sets or replaces a secret. True if it did not exist."""
+        def work(db: sqlite3.Connection) -> bool:
+            existed = db.execute("SELECT 1 FROM secrets WHERE tenant = ? AND name = ?", (tenant, name)).fetchone()
+            db.execute(
+                "INSERT INTO secrets VALUES (?, ?, ?, ?) ON CONFLICT (tenant, name) "
+                "DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms",
+                (tenant, name, value, _now_ms()),
+            )
+            return existed is None
+
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                existed = self._db.execute(
-                    "SELECT 1 FROM secrets WHERE tenant = ? AND name = ?", (tenant, name)
-                ).fetchone()
-                self._db.execute(
-                    "INSERT INTO secrets VALUES (?, ?, ?, ?) ON CONFLICT (tenant, name) "
-                    "DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms",
-                    (tenant, name, value, _now_ms()),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        return existed is None
+            return self._write(work)
 
     def delete_secret(self, tenant: str, name: str) -> bool:
+        def work(db: sqlite3.Connection) -> bool:
+            return db.execute("DELETE FROM secrets WHERE tenant = ? AND name = ?", (tenant, name)).rowcount == 1
+
         with self._lock:
-            cursor = self._db.execute("DELETE FROM secrets WHERE tenant = ? AND name = ?", (tenant, name))
-        return cursor.rowcount == 1
+            return self._write(work)
 
     def secret_names(self, tenant: str) -> list[str]:
         with self._lock:

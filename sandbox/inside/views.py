@@ -26,7 +26,9 @@ refuses any path to a module, frame, code object or dangerous builtin.
 
 ``polyai.voice`` is not a real module: its members come from
 ``sandbox.inside.voice.VOICE_MODULE_NAMES``, imported lazily so that this module works
-before (and without) the voice module.
+before (and without) the voice module. Nor are ``requests`` and ``requests.exceptions``:
+their members come from ``sandbox.inside.http`` (outbound HTTP through the supervisor,
+issue 8); the real ``requests`` is never imported for a tool.
 
 The real modules must be imported before the child is confined, because a confined child
 has no filesystem to import from: ``preload`` does that, and ``sandbox.inside.guards``
@@ -53,8 +55,29 @@ def _voice_members() -> Mapping[str, Any]:
     return VOICE_MODULE_NAMES
 
 
+def _requests_members() -> Mapping[str, Any]:
+    try:
+        from sandbox.inside.http import REQUESTS_MODULE_NAMES
+    except ImportError:
+        raise ImportError("requests is not available in this runtime") from None
+    return REQUESTS_MODULE_NAMES
+
+
+def _requests_exceptions_members() -> Mapping[str, Any]:
+    try:
+        from sandbox.inside.http import EXCEPTIONS_MODULE_NAMES
+    except ImportError:
+        raise ImportError("requests is not available in this runtime") from None
+    return EXCEPTIONS_MODULE_NAMES
+
+
 VIRTUAL_MODULES: Mapping[str, Callable[[], Mapping[str, Any]]] = MappingProxyType(
-    {"polyai.voice": _voice_members}
+    {
+        "polyai.voice": _voice_members,
+        # issue 8: toolpool's own requests-compatible module, served by the supervisor
+        "requests": _requests_members,
+        "requests.exceptions": _requests_exceptions_members,
+    }
 )
 """Modules that exist only for tools: name -> loader of their members (name -> object)."""
 

@@ -7,6 +7,8 @@ name, so a stolen token is useless without the matching key.
 
 * no, malformed or unknown token, or a certificate that does not match -> UNAUTHENTICATED
 * a known client acting for a tenant it is not allowed                 -> PERMISSION_DENIED
+* a client that is not an operator setting an egress policy            -> PERMISSION_DENIED,
+  reason OPERATOR_ONLY (a policy can open private and link-local addresses)
 
 Only SHA-256 digests of tokens are held; a presented token is hashed and looked up, and
 never logged or echoed in an error. Health and reflection are not behind this check
@@ -61,3 +63,10 @@ class Authenticator:
         """Raises PermissionDenied unless the client may act for the tenant."""
         if not client.allows(tenant):
             raise PermissionDenied(f"client {client.name!r} may not act for tenant {tenant!r}")
+
+    @staticmethod
+    def require_operator(client: ClientConfig, what: str) -> None:
+        """Raises PermissionDenied (reason OPERATOR_ONLY) unless the client is an operator."""
+        if not client.operator:
+            raise PermissionDenied(f"client {client.name!r} may not {what}: operator clients only "
+                                   "(operator = true in the server's [[clients]])", reason="OPERATOR_ONLY")

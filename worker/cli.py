@@ -2,7 +2,7 @@
 
     toolpool run TOOL.py FUNCTION [--conv conv.json] [--args args.json] [--deadline-ms N]
     toolpool demo
-    toolpool serve | deploy | call      (see worker/cli_service.py)
+    toolpool serve | deploy | call | egress      (see worker/cli_service.py)
 
 ``run`` compiles the tool in this process (compilation runs no tool code) and runs the
 call in a confined child of a private pool, never in this process. It prints the result
@@ -149,4 +149,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the importable module, not this __main__ copy: the service commands import
+    # worker.cli, and two copies of it would hold two different UsageError classes.
+    from worker.cli import main as _main
+
+    sys.exit(_main())

@@ -1,8 +1,10 @@
-"""The service's commands for the ``toolpool`` CLI: ``serve``, ``deploy`` and ``call``.
+"""The service's commands for the ``toolpool`` CLI: ``serve``, ``deploy``, ``call``, ``egress``.
 
     toolpool serve [--port 50051] [--config toolpool.toml] [--insecure-no-confinement]
     toolpool deploy --tenant T [--alias latest] PATH...        (files or directories of *.py)
     toolpool call --tenant T (--version ID | --alias NAME) FUNCTION [--args F] [--conv F]
+    toolpool egress set --tenant T (--allow-host [SCHEME://]HOST[:PORT] | --allow-address ADDR[:PORT])... | --off
+    toolpool egress get --tenant T
 
 ``serve`` runs on embedded defaults (127.0.0.1:50051, SQLite under ~/.local/state/toolpool,
 a development token written beside it) unless a config file, TOOLPOOL_* variables or
@@ -14,6 +16,12 @@ localhost:50051) with ``--token`` (TOOLPOOL_TOKEN, else the development token fi
 ``call`` prints the same result JSON as ``toolpool run`` and exits 0 iff its status is
 ``ok``, 1 for any other status; 2 for bad input (including INVALID_ARGUMENT, NOT_FOUND,
 UNAUTHENTICATED, PERMISSION_DENIED), 4 when the service refused or failed the call.
+
+``egress set`` replaces the tenant's egress policy with the one its flags describe (the
+flags of ``toolpool run``, sandbox/egress.py ``policy_from_flags``), or switches outbound
+HTTP off with ``--off``; it needs an operator token. ``egress get`` prints the policy.
+Both print ``{"tenant": T, "policy": ...}`` JSON, the policy as the server stores it
+(null: no egress); exit codes as for ``deploy``.
 """
 
 from __future__ import annotations
@@ -67,6 +75,23 @@ def add_commands(subparsers: Any) -> None:
     call.add_argument("--bundle", nargs="*", default=None,
                       help="tool files to re-send if the server lacks the version")
     call.set_defaults(handler=cmd_call)
+
+    egress = subparsers.add_parser("egress", help="set or show a tenant's outbound HTTP policy")
+    egress_commands = egress.add_subparsers(dest="egress_command", required=True)
+    egress_set = egress_commands.add_parser(
+        "set", help="replace the tenant's egress policy (operator token needed)")
+    _add_client_arguments(egress_set)
+    egress_set.add_argument("--allow-host", action="append", default=[], metavar="[SCHEME://]HOST[:PORT]",
+                            help="let the tenant's tools reach HOST (repeatable): api.example.com or "
+                                 "*.example.com; https on its default port unless a scheme or port is given")
+    egress_set.add_argument("--allow-address", action="append", default=[], metavar="ADDRESS[/PREFIX][:PORT]",
+                            help="name a loopback, private or link-local address or network explicitly "
+                                 "(repeatable): 10.0.0.5:8080, [::1]:8080, 10.1.0.0/16")
+    egress_set.add_argument("--off", action="store_true", help="no outbound HTTP at all for this tenant")
+    egress_set.set_defaults(handler=cmd_egress_set)
+    egress_get = egress_commands.add_parser("get", help="print the tenant's egress policy")
+    _add_client_arguments(egress_get)
+    egress_get.set_defaults(handler=cmd_egress_get)
 
 
 def _add_client_arguments(parser: argparse.ArgumentParser) -> None:
@@ -183,3 +208,36 @@ def cmd_call(args: argparse.Namespace) -> int:
         except ToolpoolCallError as error:
             return _rpc_failure("call", error)
     return print_result(result)
+
+
+def cmd_egress_set(args: argparse.Namespace) -> int:
+    from sandbox.egress import policy_from_flags
+    from worker.cli import UsageError
+    from worker.client import ToolpoolCallError, ToolpoolClient
+
+    if args.off == bool(args.allow_host or args.allow_address):
+        raise UsageError("egress set: give --allow-host/--allow-address, or --off for no egress")
+    try:
+        policy = policy_from_flags(args.allow_host, args.allow_address)
+    except ValueError as exc:
+        raise UsageError(f"egress: {exc}") from exc
+    with ToolpoolClient(args.target, _token(args)) as client:
+        try:
+            return _print_egress(args.tenant, client.set_egress_policy(args.tenant, policy))
+        except ToolpoolCallError as error:
+            return _rpc_failure("egress set", error)
+
+
+def cmd_egress_get(args: argparse.Namespace) -> int:
+    from worker.client import ToolpoolCallError, ToolpoolClient
+
+    with ToolpoolClient(args.target, _token(args)) as client:
+        try:
+            return _print_egress(args.tenant, client.get_egress_policy(args.tenant))
+        except ToolpoolCallError as error:
+            return _rpc_failure("egress get", error)
+
+
+def _print_egress(tenant: str, policy: dict[str, Any] | None) -> int:
+    sys.stdout.write(json.dumps({"tenant": tenant, "policy": policy}, indent=2) + "\n")
+    return 0

@@ -59,6 +59,11 @@ What it does for the caller:
 Tracing: the caller's current OpenTelemetry context, if any, goes out as W3C
 ``traceparent``/``tracestate`` metadata; the server puts it in its log lines.
 
+Egress policies: ``set_egress_policy(tenant, policy)`` (operator clients only; ``policy``
+is ``EgressPolicy.to_dict()``'s plain data, or a subset of its fields, or an
+``EgressPolicy``; None switches outbound HTTP off) and ``get_egress_policy(tenant)``
+return the policy as the server stores it (every field filled in), or None.
+
 Errors are ``ToolpoolCallError`` with the gRPC code, the server's reason and retry hint.
 A tool's failure is not an error: it is the returned ``Result``'s status.
 """
@@ -71,7 +76,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import grpc
 
@@ -80,6 +85,9 @@ from worker import translate
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
 from worker.observability import outgoing_trace_metadata
+
+if TYPE_CHECKING:
+    from sandbox.egress import EgressPolicy
 
 DEFAULT_TIMEOUT_S = 10.0
 REPLY_SLACK_S = 1.0
@@ -263,6 +271,18 @@ def _deploy_outcome(response: pb.DeployResponse) -> Deployment:
     return Deployment(version_id=d.version_id, functions=tuple(d.functions), created=d.created)
 
 
+def _egress_request(tenant: str, policy: Mapping[str, Any] | EgressPolicy | None) -> pb.SetEgressPolicyRequest:
+    request = pb.SetEgressPolicyRequest(tenant=tenant)
+    if policy is not None:
+        data = policy if isinstance(policy, Mapping) else policy.to_dict()  # an EgressPolicy
+        request.policy.CopyFrom(translate.egress_policy_to_proto(data))
+    return request
+
+
+def _egress_policy(response: pb.SetEgressPolicyResponse | pb.GetEgressPolicyResponse) -> dict[str, Any] | None:
+    return translate.egress_policy_from_proto(response.policy) if response.HasField("policy") else None
+
+
 def _executed(response: pb.ExecuteResponse) -> Executed:
     return Executed(result=translate.result_from_proto(response.result), version_id=response.version_id,
                     call_id=response.call_id)
@@ -364,6 +384,20 @@ class ToolpoolClient:
         request = pb.ListSecretNamesRequest(tenant=tenant)
         return list(self._call(self._stub.ListSecretNames, request, _Budget(timeout or self._default_timeout),
                                idempotent=True).names)
+
+    def set_egress_policy(self, tenant: str, policy: Mapping[str, Any] | EgressPolicy | None, *,
+                          timeout: float | None = None) -> dict[str, Any] | None:
+        """Sets the tenant's egress policy (None: no outbound HTTP); operator clients only
+        (else PERMISSION_DENIED, reason OPERATOR_ONLY). Returns the policy as stored."""
+        request = _egress_request(tenant, policy)
+        return _egress_policy(self._call(self._stub.SetEgressPolicy, request,
+                                         _Budget(timeout or self._default_timeout), idempotent=True))
+
+    def get_egress_policy(self, tenant: str, *, timeout: float | None = None) -> dict[str, Any] | None:
+        """The tenant's egress policy as stored, or None: no outbound HTTP."""
+        request = pb.GetEgressPolicyRequest(tenant=tenant)
+        return _egress_policy(self._call(self._stub.GetEgressPolicy, request,
+                                         _Budget(timeout or self._default_timeout), idempotent=True))
 
     def get_version(self, tenant: str, *, version_id: str | None = None, alias: str | None = None,
                     include_sources: bool = False, timeout: float | None = None) -> pb.GetVersionResponse:
@@ -494,3 +528,14 @@ class AsyncToolpoolClient:
         request = pb.ListSecretNamesRequest(tenant=tenant)
         return list((await self._call(self._stub.ListSecretNames, request,
                                       _Budget(timeout or self._default_timeout), idempotent=True)).names)
+
+    async def set_egress_policy(self, tenant: str, policy: Mapping[str, Any] | EgressPolicy | None, *,
+                                timeout: float | None = None) -> dict[str, Any] | None:
+        request = _egress_request(tenant, policy)
+        return _egress_policy(await self._call(self._stub.SetEgressPolicy, request,
+                                               _Budget(timeout or self._default_timeout), idempotent=True))
+
+    async def get_egress_policy(self, tenant: str, *, timeout: float | None = None) -> dict[str, Any] | None:
+        request = pb.GetEgressPolicyRequest(tenant=tenant)
+        return _egress_policy(await self._call(self._stub.GetEgressPolicy, request,
+                                               _Budget(timeout or self._default_timeout), idempotent=True))

@@ -9,11 +9,24 @@ environment < command-line flags. Every setting has one key, spelled three ways:
 Clients (who may call, and for which tenants) come from ``[[clients]]`` tables in the file,
 each with ``name``, ``tenants`` (a list; ``"*"`` means any tenant) and one of ``token``,
 ``token_sha256`` or ``token_env`` (the name of an environment variable holding it), and
-optionally ``tls_common_name`` (the client certificate's CN must match). The environment
-adds one more with ``TOOLPOOL_TOKEN`` and ``TOOLPOOL_TOKEN_TENANTS`` (default ``*``). Only
-SHA-256 digests of tokens are kept in memory. With no client configured at all the server
-makes a random development token, allowed every tenant, and writes it to ``token_file``
+optionally ``tls_common_name`` (the client certificate's CN must match) and ``operator``
+(default false). The environment adds one more with ``TOOLPOOL_TOKEN`` and
+``TOOLPOOL_TOKEN_TENANTS`` (default ``*``), never an operator. Only SHA-256 digests of
+tokens are kept in memory. With no client configured at all the server makes a random
+development token, allowed every tenant and an operator, and writes it to ``token_file``
 (mode 0600): the embedded defaults work on one machine without any setup.
+
+``operator = true`` lets a client set its tenants' egress policies (SetEgressPolicy;
+others get PERMISSION_DENIED, reason OPERATOR_ONLY). Give it only to the platform's own
+administration client, never to one that acts for tenants: an address rule in a policy
+can open private and link-local addresses (the cloud metadata service at
+169.254.169.254) to a tenant's tools. Any client may read its tenants' policies::
+
+    [[clients]]
+    name = "ops"
+    tenants = ["*"]
+    token_env = "TOOLPOOL_OPS_TOKEN"
+    operator = true
 
 This module trusts its inputs no more than a request: each value is checked, and a bad
 one raises ``ConfigError`` naming the key and where it came from. ``Config.describe()``
@@ -59,6 +72,7 @@ class ClientConfig:
     token_sha256: str = field(repr=False)
     tenants: frozenset[str]
     tls_common_name: str | None = None
+    operator: bool = False  # may set egress policies (SetEgressPolicy)
 
     def allows(self, tenant: str) -> bool:
         return ANY_TENANT in self.tenants or tenant in self.tenants
@@ -69,6 +83,7 @@ class ClientConfig:
             "tenants": sorted(self.tenants),
             "token": "<redacted>",
             "tls_common_name": self.tls_common_name,
+            "operator": self.operator,
         }
 
 
@@ -349,7 +364,7 @@ def _load_client(index: int, table: Any, env: Mapping[str, str], source: str) ->
     where = f"clients[{index}]"
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: expected a table (in {source})")
-    unknown = set(table) - {"name", "tenants", "token", "token_sha256", "token_env", "tls_common_name"}
+    unknown = set(table) - {"name", "tenants", "token", "token_sha256", "token_env", "tls_common_name", "operator"}
     if unknown:
         raise ConfigError(f"{where}: unknown keys {sorted(unknown)} (in {source})")
     name = table.get("name")
@@ -375,7 +390,11 @@ def _load_client(index: int, table: Any, env: Mapping[str, str], source: str) ->
     cn = table.get("tls_common_name")
     if cn is not None:
         cn = _str_field(cn, f"{where}.tls_common_name", source)
-    return ClientConfig(name=name, token_sha256=digest, tenants=frozenset(tenants), tls_common_name=cn)
+    operator = table.get("operator", False)
+    if not isinstance(operator, bool):
+        raise ConfigError(f"{where}.operator: expected true or false (in {source})")
+    return ClientConfig(name=name, token_sha256=digest, tenants=frozenset(tenants), tls_common_name=cn,
+                        operator=operator)
 
 
 def _str_field(value: Any, key: str, source: str) -> str:
@@ -396,7 +415,7 @@ def _dev_client(token_file: Path) -> ClientConfig:
             return _dev_client(token_file)
         with os.fdopen(fd, "w") as handle:
             handle.write(token + "\n")
-    return ClientConfig(name="dev", token_sha256=hash_token(token), tenants=frozenset({ANY_TENANT}))
+    return ClientConfig(name="dev", token_sha256=hash_token(token), tenants=frozenset({ANY_TENANT}), operator=True)
 
 
 def read_token_file(path: Path) -> str | None:

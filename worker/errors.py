@@ -11,7 +11,7 @@ RPC status in one place::
     ├── Refused              RESOURCE_EXHAUSTED  admission refused; the call did not start
     ├── DeadlineTooShort     DEADLINE_EXCEEDED   no time left to run the call
     ├── Unauthenticated      UNAUTHENTICATED     no or unknown credentials
-    ├── PermissionDenied     PERMISSION_DENIED   the client may not act for the tenant
+    ├── PermissionDenied     PERMISSION_DENIED   the client may not act for the tenant, or is no operator
     └── Unavailable          UNAVAILABLE         draining, or the pool cannot run tools
 
 A tool's own failure is never a ``ServiceError``: it is a ``sandbox.result.Result`` with
@@ -69,6 +69,8 @@ class Unauthenticated(ServiceError):
 
 
 class PermissionDenied(ServiceError):
+    """Reasons: TENANT_NOT_ALLOWED, and OPERATOR_ONLY (an operator-only RPC)."""
+
     reason = "TENANT_NOT_ALLOWED"
 
 

@@ -126,6 +126,7 @@ class ToolpoolServer:
             self.port = self._start_grpc()
             if self.config.metrics_enabled:
                 self._start_metrics()
+                self.service.protect_ports([self.port, self.metrics_port])
         except BaseException:
             if self._server is not None:
                 self._server.stop(grace=None)
@@ -198,6 +199,11 @@ class ToolpoolServer:
             port = server.add_insecure_port(address)
         if port == 0:
             raise OSError(f"cannot listen on {address}")
+        # Tools' outbound HTTP never reaches the service's own ports unless a rule lists
+        # the port: set before the first call can arrive. A metrics port of 0 is known
+        # only once bound, and added then (start).
+        metrics_port = config.metrics_port if config.metrics_enabled else None
+        self.service.protect_ports([port, metrics_port])
         server.start()
         self._server = server
         for name in ("", SERVICE_NAME):

@@ -1,4 +1,4 @@
-"""The service's domain logic, with no gRPC in it: deploy, execute, versions, secrets.
+"""The service's domain logic, with no gRPC in it: deploy, execute, versions, secrets, egress.
 
 ``ToolService`` is what the gRPC servicer calls after authentication and translation.
 It owns the order of an Execute: resolve the version (store -> compiled-bundle cache),
@@ -14,6 +14,12 @@ request's ``deadline_ms`` or the tool kind's default; the margin leaves time for
 verdict to travel back, so the caller sees status ``timeout`` rather than its own
 DEADLINE_EXCEEDED. A call is started only if at least ``min_run_ms`` of that remains.
 
+Egress. A call gets its tenant's stored egress policy (None if none is stored: no
+outbound HTTP at all), with the server's own ports added as protected ports
+(``protect_ports``), as ``CallRequest.egress``. Parsed policies are cached by (tenant,
+updated_ms); the store makes updated_ms grow with every change, so a cached policy is
+never stale. Setting a policy is for operator clients; the servicer checks that.
+
 Trust: requests have been authenticated and authorized for their tenant by the caller of
 this class; everything in them is otherwise unchecked until here or the sandbox.
 """
@@ -23,14 +29,16 @@ from __future__ import annotations
 import collections
 import logging
 import re
+import ssl
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from sandbox.call import CallRequest
 from sandbox.compiler import Bundle, compile_bundle
+from sandbox.egress import EgressPolicy
 from sandbox.errors import CompileFailure
 from sandbox.policy import DEFAULT_POLICY, START_FUNCTION, Policy
 from sandbox.result import Result
@@ -38,7 +46,7 @@ from sandbox.result import Result
 from worker.admission import Admission
 from worker.errors import DeadlineTooShort, InvalidArgument, NotFound, Unavailable
 from worker.metrics import Metrics
-from worker.store import Store, StoredVersion
+from worker.store import Store, StoredEgressPolicy, StoredVersion
 
 log = logging.getLogger("toolpool.service")
 
@@ -50,6 +58,9 @@ VERSION_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 CALL_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 MAX_FILES = 64
 MAX_SECRET_BYTES = 64 * 1024
+EGRESS_CACHE_ENTRIES = 1024
+_EGRESS_LIMITS = ("max_requests", "max_response_bytes", "max_request_bytes", "max_redirects")
+_EGRESS_FIELDS = frozenset({"hosts", "addresses", "ca_pem", *_EGRESS_LIMITS})
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,52 @@ def check_name(pattern: re.Pattern[str], value: str, field_name: str, what: str)
     return value
 
 
+def check_egress_policy(data: Any, field_name: str = "policy") -> EgressPolicy:
+    """An egress policy's plain data (``EgressPolicy.to_dict()``'s fields) as an
+    ``EgressPolicy``, or raise InvalidArgument naming the first bad field
+    (``policy.hosts[0].pattern``, ``policy.max_requests``, ``policy.ca_pem``...)."""
+    if not isinstance(data, Mapping):
+        raise InvalidArgument(field_name, "must be an object")
+    unknown = sorted(set(data) - _EGRESS_FIELDS)
+    if unknown:
+        raise InvalidArgument(f"{field_name}.{unknown[0]}", "unknown field")
+    # Each part alone against an empty policy, so that the error names its field;
+    # EgressPolicy.from_dict then builds the whole from the same checks.
+    empty = EgressPolicy()
+    for index, rule in enumerate(data.get("hosts") or ()):
+        where = f"{field_name}.hosts[{index}]"
+        if not isinstance(rule, Mapping) or set(rule) - {"pattern", "ports", "schemes"}:
+            raise InvalidArgument(where, "must be an object with pattern, ports and schemes")
+        pattern, ports, schemes = rule.get("pattern"), rule.get("ports"), rule.get("schemes") or ("https",)
+        _egress_field(f"{where}.pattern", lambda: empty.with_host(pattern))
+        _egress_field(f"{where}.ports", lambda: empty.with_host(pattern, ports=ports))
+        _egress_field(f"{where}.schemes", lambda: empty.with_host(pattern, ports=ports, schemes=schemes))
+    for index, rule in enumerate(data.get("addresses") or ()):
+        where = f"{field_name}.addresses[{index}]"
+        if not isinstance(rule, Mapping) or set(rule) - {"network", "ports"}:
+            raise InvalidArgument(where, "must be an object with network and ports")
+        network, ports = rule.get("network"), rule.get("ports")
+        _egress_field(f"{where}.network", lambda: empty.with_address(network))
+        _egress_field(f"{where}.ports", lambda: empty.with_address(network, ports=ports))
+    for name in _EGRESS_LIMITS:
+        if data.get(name) is not None:
+            _egress_field(f"{field_name}.{name}", lambda: empty.with_limits(**{name: data[name]}))
+    pem = data.get("ca_pem")
+    if pem is not None and not isinstance(pem, str):
+        raise InvalidArgument(f"{field_name}.ca_pem", "must be PEM text")
+    _egress_field(f"{field_name}.ca_pem", lambda: empty.with_ca(pem or None))
+    return _egress_field(field_name, lambda: EgressPolicy.from_dict(data))
+
+
+def _egress_field(field_name: str, build: Callable[[], EgressPolicy]) -> EgressPolicy:
+    try:
+        return build()
+    except ssl.SSLError as exc:
+        raise InvalidArgument(field_name, f"the CA certificates do not load: {exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise InvalidArgument(field_name, str(exc)[:300]) from None
+
+
 class BundleCache:
     """Compiled bundles by (tenant, version_id), least recently used out first."""
 
@@ -162,6 +219,11 @@ class ToolService:
         self._bundles = BundleCache()
         self._draining = threading.Event()
         self.metrics = metrics if metrics is not None else Metrics()
+        self._egress_lock = threading.Lock()
+        self._protected_ports: frozenset[int] = frozenset()
+        # tenant -> (updated_ms, protected ports, policy), least recently used out first
+        self._egress_cache: collections.OrderedDict[str, tuple[int, frozenset[int], EgressPolicy]] = \
+            collections.OrderedDict()
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -264,6 +326,7 @@ class ToolService:
                 args=call.args,
                 conversation=call.conversation,
                 secrets=self._store.secrets_for_call(call.tenant),
+                egress=self._egress_for_call(call.tenant),
                 deadline_ms=max(1, int((finish_by - started) * 1000)),
                 policy=self._policy,
                 call_id=call_id,
@@ -360,6 +423,63 @@ class ToolService:
         self.check_open()
         check_name(TENANT_RE, tenant, "tenant", "tenant name")
         return self._store.secret_names(tenant)
+
+    # -- egress policies (outbound HTTP) -------------------------------------------------
+
+    def protect_ports(self, ports: Iterable[int | None]) -> None:
+        """The server's own listening ports (gRPC, metrics): every call's egress policy
+        refuses them on every address unless the rule that allows a URL lists the port."""
+        with self._egress_lock:
+            self._protected_ports = frozenset(p for p in ports if p)
+            self._egress_cache.clear()
+
+    def set_egress_policy(self, tenant: str, policy: Mapping[str, Any] | None, *,
+                          actor: str = "") -> StoredEgressPolicy:
+        """Stores the tenant's egress policy, checked and normalised (None: no egress).
+        The caller has checked that the client is an operator."""
+        self.check_open()
+        check_name(TENANT_RE, tenant, "tenant", "tenant name")
+        data = None if policy is None else check_egress_policy(policy).to_dict()
+        updated_ms = self._store.set_egress_policy(tenant, data)
+        if data is None:
+            log.info("egress policy off tenant=%s by=%s", tenant, actor or "-")
+        else:
+            log.info("egress policy set tenant=%s by=%s hosts=%s addresses=%s", tenant, actor or "-",
+                     ",".join(r["pattern"] for r in data["hosts"]) or "-",
+                     ",".join(r["network"] for r in data["addresses"]) or "-")
+        return StoredEgressPolicy(policy=data, updated_ms=updated_ms)
+
+    def egress_policy(self, tenant: str) -> StoredEgressPolicy | None:
+        self.check_open()
+        check_name(TENANT_RE, tenant, "tenant", "tenant name")
+        return self._store.egress_policy(tenant)
+
+    def _egress_for_call(self, tenant: str) -> EgressPolicy | None:
+        """The call's EgressPolicy: the tenant's stored one plus the protected ports, or None."""
+        stored = self._store.egress_policy(tenant)
+        if stored is None or stored.policy is None:
+            return None
+        with self._egress_lock:
+            ports = self._protected_ports
+            cached = self._egress_cache.get(tenant)
+            if cached is not None and cached[:2] == (stored.updated_ms, ports):
+                self._egress_cache.move_to_end(tenant)
+                return cached[2]
+        try:
+            policy = EgressPolicy.from_dict(stored.policy)
+        except (ValueError, TypeError, ssl.SSLError):
+            # Stored policies were checked when set; this happens only if the rules changed
+            # since. Fail closed: the tenant's tools get no egress until it is set again.
+            log.exception("the stored egress policy of tenant %s does not load: no egress", tenant)
+            return None
+        if ports:
+            policy = policy.with_protected_ports(ports)
+        with self._egress_lock:
+            self._egress_cache[tenant] = (stored.updated_ms, ports, policy)
+            self._egress_cache.move_to_end(tenant)
+            while len(self._egress_cache) > EGRESS_CACHE_ENTRIES:
+                self._egress_cache.popitem(last=False)
+        return policy
 
 
 _ERROR_LINE = re.compile(r"^\s*(?P<file>[^\s:]+\.py):(?P<line>\d+)(?::\d+)?:?\s*(?P<message>.*)$")

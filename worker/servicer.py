@@ -2,7 +2,8 @@
 
 Each RPC takes the same steps: refuse if draining, authenticate the bearer token, check
 and authorize the tenant the request names, parse the request (``worker/translate.py``),
-call ``ToolService``, build the response. Any exception becomes an RPC status in
+call ``ToolService``, build the response. SetEgressPolicy also needs an operator client
+(``Authenticator.require_operator``). Any exception becomes an RPC status in
 ``_boundary`` through ``translate.rpc_status``; a bug is logged with an incident id and
 answered INTERNAL, and never takes the server down.
 """
@@ -22,6 +23,7 @@ from worker import observability, translate
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
 from worker.auth import Authenticator
+from worker.config import ClientConfig
 from worker.service import CALL_ID_RE, TENANT_RE, ToolService, check_name
 
 log = logging.getLogger("toolpool.servicer")
@@ -61,12 +63,13 @@ class ToolPoolServicer(pb_grpc.ToolPoolServicer):
             else:
                 self._metrics.rpc_finished(method, grpc.StatusCode.OK.name)
 
-    def _authorize(self, context: grpc.ServicerContext, rpc: _Rpc, tenant: str) -> None:
+    def _authorize(self, context: grpc.ServicerContext, rpc: _Rpc, tenant: str) -> ClientConfig:
         client = self._auth.authenticate(context.invocation_metadata(), context.auth_context())
         check_name(TENANT_RE, tenant, "tenant", "tenant name")
         self._auth.authorize(client, tenant)
         rpc.tenant = tenant  # only now may it become a log field or a metrics label
         observability.annotate(tenant=tenant)
+        return client
 
     def Deploy(self, request: pb.DeployRequest, context: grpc.ServicerContext) -> pb.DeployResponse:
         with self._boundary(context, "Deploy") as rpc:
@@ -118,6 +121,25 @@ class ToolPoolServicer(pb_grpc.ToolPoolServicer):
         with self._boundary(context, "ListSecretNames") as rpc:
             self._authorize(context, rpc, request.tenant)
             return pb.ListSecretNamesResponse(names=self._service.secret_names(request.tenant))
+
+    def SetEgressPolicy(
+        self, request: pb.SetEgressPolicyRequest, context: grpc.ServicerContext
+    ) -> pb.SetEgressPolicyResponse:
+        with self._boundary(context, "SetEgressPolicy") as rpc:
+            client = self._authorize(context, rpc, request.tenant)
+            # An address rule can open private and link-local addresses: operators only.
+            self._auth.require_operator(client, "set egress policies")
+            stored = self._service.set_egress_policy(request.tenant, translate.egress_policy_request(request),
+                                                     actor=client.name)
+            return translate.egress_policy_response(stored, pb.SetEgressPolicyResponse)
+
+    def GetEgressPolicy(
+        self, request: pb.GetEgressPolicyRequest, context: grpc.ServicerContext
+    ) -> pb.GetEgressPolicyResponse:
+        with self._boundary(context, "GetEgressPolicy") as rpc:
+            self._authorize(context, rpc, request.tenant)
+            stored = self._service.egress_policy(request.tenant)
+            return translate.egress_policy_response(stored, pb.GetEgressPolicyResponse)
 
 
 def _reason(status: translate.RpcStatus) -> str:

@@ -1,10 +1,11 @@
-"""Durable state of one replica: deployed versions, aliases and secrets, in SQLite (WAL).
+"""Durable state of one replica: deployed versions, aliases, secrets and egress policies, in SQLite (WAL).
 
 Tables (``PRAGMA user_version`` = schema version)::
 
     versions(tenant, version_id, files_json, functions_json, created_ms)   PK (tenant, version_id)
     aliases(tenant, alias, version_id, updated_ms)                         PK (tenant, alias)
     secrets(tenant, name, value, updated_ms)                               PK (tenant, name)
+    egress_policies(tenant, policy_json, updated_ms)                       PK tenant
 
 Every query is keyed by tenant: there is no way to read or write another tenant's rows
 through this API. A deploy (version row + alias move) is one transaction, so a version is
@@ -34,13 +35,13 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, TypeVar
+from typing import Any, Callable, Mapping, TypeVar
 
 from worker.errors import Unavailable
 
 log = logging.getLogger("toolpool.store")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: egress_policies (a version-1 database gains the table when opened)
 
 _T = TypeVar("_T")
 
@@ -96,7 +97,21 @@ CREATE TABLE IF NOT EXISTS secrets (
     updated_ms INTEGER NOT NULL,
     PRIMARY KEY (tenant, name)
 );
+CREATE TABLE IF NOT EXISTS egress_policies (
+    tenant TEXT NOT NULL PRIMARY KEY,
+    policy_json TEXT,
+    updated_ms INTEGER NOT NULL
+);
 """
+
+
+@dataclass(frozen=True)
+class StoredEgressPolicy:
+    """A tenant's egress policy as stored: plain data (``EgressPolicy.to_dict()``), or
+    None once switched off; ``updated_ms`` grows with every change of this tenant's row."""
+
+    policy: Mapping[str, Any] | None
+    updated_ms: int
 
 
 @dataclass(frozen=True)
@@ -359,3 +374,35 @@ class Store:
         with self._lock:
             rows = self._db.execute("SELECT name, value FROM secrets WHERE tenant = ?", (tenant,)).fetchall()
         return dict(rows)
+
+    # -- egress policies (outbound HTTP) -------------------------------------------------
+
+    def set_egress_policy(self, tenant: str, policy: Mapping[str, Any] | None) -> int:
+        """Stores the tenant's egress policy (plain data), or None: no egress. Returns the
+        row's new updated_ms, which is larger than any before it for this tenant even when
+        the wall clock stalls or goes back (a switched-off policy keeps its row for that),
+        so (tenant, updated_ms) names one policy."""
+        text = None if policy is None else json.dumps(dict(policy), sort_keys=True)
+
+        def work(db: sqlite3.Connection) -> int:
+            row = db.execute("SELECT updated_ms FROM egress_policies WHERE tenant = ?", (tenant,)).fetchone()
+            updated = max(_now_ms(), row[0] + 1 if row else 0)
+            db.execute(
+                "INSERT INTO egress_policies VALUES (?, ?, ?) ON CONFLICT (tenant) "
+                "DO UPDATE SET policy_json = excluded.policy_json, updated_ms = excluded.updated_ms",
+                (tenant, text, updated),
+            )
+            return updated
+
+        with self._lock:
+            return self._write(work)
+
+    def egress_policy(self, tenant: str) -> StoredEgressPolicy | None:
+        """The tenant's stored egress policy; None if it was never set."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT policy_json, updated_ms FROM egress_policies WHERE tenant = ?", (tenant,)
+            ).fetchone()
+        if row is None:
+            return None
+        return StoredEgressPolicy(policy=None if row[0] is None else json.loads(row[0]), updated_ms=row[1])

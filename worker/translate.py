@@ -16,7 +16,7 @@ Status table (see also the top of proto/toolpool/v1/toolpool.proto)::
     worker.errors.Refused              RESOURCE_EXHAUSTED  OVERLOADED | TENANT_LIMIT + retry-after-ms, RetryInfo
     worker.errors.DeadlineTooShort     DEADLINE_EXCEEDED   DEADLINE_TOO_SHORT
     worker.errors.Unauthenticated      UNAUTHENTICATED     UNAUTHENTICATED_CLIENT
-    worker.errors.PermissionDenied     PERMISSION_DENIED   TENANT_NOT_ALLOWED
+    worker.errors.PermissionDenied     PERMISSION_DENIED   TENANT_NOT_ALLOWED | OPERATOR_ONLY
     worker.errors.Unavailable          UNAVAILABLE         DRAINING
     sandbox.errors.PoolUnavailable     UNAVAILABLE         POOL_UNAVAILABLE
     sandbox.errors.ConfinementUnavailable UNAVAILABLE      POOL_UNAVAILABLE
@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
@@ -56,7 +56,7 @@ from worker.errors import (
     Unavailable,
 )
 from worker.service import DeployOutcome, ExecuteCall, Executed, Target
-from worker.store import StoredVersion
+from worker.store import StoredEgressPolicy, StoredVersion
 
 REASON_KEY = "toolpool-reason"
 RETRY_AFTER_KEY = "retry-after-ms"
@@ -106,6 +106,55 @@ def execute_call(request: pb.ExecuteRequest) -> ExecuteCall:
         deadline_ms=request.deadline_ms,
         call_id=request.call_id,
     )
+
+
+_EGRESS_LIMITS = ("max_requests", "max_response_bytes", "max_request_bytes", "max_redirects")
+
+
+def egress_policy_from_proto(message: pb.EgressPolicy) -> dict[str, Any]:
+    """The wire EgressPolicy as the plain data of ``EgressPolicy.to_dict()``: empty
+    ports are None, empty schemes None (https), unset caps left out (the defaults),
+    an empty ca_pem None. Checked by the service, not here."""
+    data: dict[str, Any] = {
+        "hosts": [{"pattern": rule.pattern, "ports": list(rule.ports) or None, "schemes": list(rule.schemes) or None}
+                  for rule in message.hosts],
+        "addresses": [{"network": rule.network, "ports": list(rule.ports) or None} for rule in message.addresses],
+        "ca_pem": message.ca_pem or None,
+    }
+    for name in _EGRESS_LIMITS:
+        if message.HasField(name):
+            data[name] = getattr(message, name)
+    return data
+
+
+def egress_policy_to_proto(data: Mapping[str, Any]) -> pb.EgressPolicy:
+    """Plain data (``EgressPolicy.to_dict()``, or a subset of its fields) as the wire
+    EgressPolicy. Raises ValueError naming an unknown field; values are checked by the
+    server."""
+    unknown = sorted(set(data) - {"hosts", "addresses", "ca_pem", *_EGRESS_LIMITS})
+    if unknown:
+        raise ValueError(f"egress policy: unknown fields {unknown}")
+    message = pb.EgressPolicy(ca_pem=data.get("ca_pem") or "")
+    for index, rule in enumerate(data.get("hosts") or ()):
+        extra = sorted(set(rule) - {"pattern", "ports", "schemes"})
+        if extra:
+            raise ValueError(f"egress policy: hosts[{index}]: unknown fields {extra}")
+        message.hosts.add(pattern=rule.get("pattern") or "", ports=rule.get("ports") or (),
+                          schemes=rule.get("schemes") or ())
+    for index, rule in enumerate(data.get("addresses") or ()):
+        extra = sorted(set(rule) - {"network", "ports"})
+        if extra:
+            raise ValueError(f"egress policy: addresses[{index}]: unknown fields {extra}")
+        message.addresses.add(network=rule.get("network") or "", ports=rule.get("ports") or ())
+    for name in _EGRESS_LIMITS:
+        if data.get(name) is not None:
+            setattr(message, name, data[name])
+    return message
+
+
+def egress_policy_request(request: pb.SetEgressPolicyRequest) -> dict[str, Any] | None:
+    """The policy to store, or None (unset: no egress)."""
+    return egress_policy_from_proto(request.policy) if request.HasField("policy") else None
 
 
 def _refuse_constant(name: str) -> Any:
@@ -166,7 +215,8 @@ def result_to_proto(result: Result) -> pb.Result:
         state_changes_json=_dumps(result.state_changes),
         logs=[pb.LogRecord(level=r["level"], message=r["message"]) for r in result.logs],
         usage=pb.Usage(
-            wall_ms=result.usage.wall_ms, cpu_ms=result.usage.cpu_ms, peak_rss_bytes=max(0, result.usage.peak_rss_bytes)
+            wall_ms=result.usage.wall_ms, cpu_ms=result.usage.cpu_ms, peak_rss_bytes=max(0, result.usage.peak_rss_bytes),
+            http_requests=max(0, result.usage.http_requests), http_bytes=max(0, result.usage.http_bytes),
         ),
     )
     if result.error is not None:
@@ -187,6 +237,15 @@ def execute_response(executed: Executed) -> pb.ExecuteResponse:
     return pb.ExecuteResponse(
         result=result_to_proto(executed.result), version_id=executed.version_id, call_id=executed.call_id
     )
+
+
+def egress_policy_response(stored: StoredEgressPolicy | None,
+                           kind: type[pb.SetEgressPolicyResponse] | type[pb.GetEgressPolicyResponse]) -> Any:
+    """A Set- or GetEgressPolicyResponse: the stored policy (unset: no egress) and its time."""
+    response = kind(updated_unix_ms=stored.updated_ms if stored is not None else 0)
+    if stored is not None and stored.policy is not None:
+        response.policy.CopyFrom(egress_policy_to_proto(stored.policy))
+    return response
 
 
 def version_info(stored: StoredVersion) -> pb.VersionInfo:
@@ -226,7 +285,8 @@ def result_from_proto(message: pb.Result) -> Result:
         logs=[{"level": r.level, "message": r.message} for r in message.logs],
         error=error,
         usage=Usage(wall_ms=message.usage.wall_ms, cpu_ms=message.usage.cpu_ms,
-                    peak_rss_bytes=message.usage.peak_rss_bytes),
+                    peak_rss_bytes=message.usage.peak_rss_bytes, http_requests=message.usage.http_requests,
+                    http_bytes=message.usage.http_bytes),
     )
 
 

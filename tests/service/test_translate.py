@@ -43,7 +43,8 @@ results = st.builds(
                                          "message": st.text(max_size=30)}), max_size=3),
     error=errors,
     usage=st.builds(Usage, wall_ms=st.floats(0, 1e6), cpu_ms=st.floats(0, 1e6),
-                    peak_rss_bytes=st.integers(0, 2**40)),
+                    peak_rss_bytes=st.integers(0, 2**40), http_requests=st.integers(0, 2**31),
+                    http_bytes=st.integers(0, 2**40)),
 )
 
 

@@ -22,6 +22,7 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     UNAUTHENTICATED_CLIENT: _ClassVar[ErrorReason]
     TENANT_NOT_ALLOWED: _ClassVar[ErrorReason]
     INTERNAL_FAILURE: _ClassVar[ErrorReason]
+    OPERATOR_ONLY: _ClassVar[ErrorReason]
 
 class Status(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -49,6 +50,7 @@ POOL_UNAVAILABLE: ErrorReason
 UNAUTHENTICATED_CLIENT: ErrorReason
 TENANT_NOT_ALLOWED: ErrorReason
 INTERNAL_FAILURE: ErrorReason
+OPERATOR_ONLY: ErrorReason
 STATUS_UNSPECIFIED: Status
 OK: Status
 COMPILE_ERROR: Status
@@ -156,14 +158,18 @@ class ToolError(_message.Message):
     def __init__(self, kind: _Optional[str] = ..., message: _Optional[str] = ..., file: _Optional[str] = ..., line: _Optional[int] = ..., traceback: _Optional[str] = ...) -> None: ...
 
 class Usage(_message.Message):
-    __slots__ = ("wall_ms", "cpu_ms", "peak_rss_bytes")
+    __slots__ = ("wall_ms", "cpu_ms", "peak_rss_bytes", "http_requests", "http_bytes")
     WALL_MS_FIELD_NUMBER: _ClassVar[int]
     CPU_MS_FIELD_NUMBER: _ClassVar[int]
     PEAK_RSS_BYTES_FIELD_NUMBER: _ClassVar[int]
+    HTTP_REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    HTTP_BYTES_FIELD_NUMBER: _ClassVar[int]
     wall_ms: float
     cpu_ms: float
     peak_rss_bytes: int
-    def __init__(self, wall_ms: _Optional[float] = ..., cpu_ms: _Optional[float] = ..., peak_rss_bytes: _Optional[int] = ...) -> None: ...
+    http_requests: int
+    http_bytes: int
+    def __init__(self, wall_ms: _Optional[float] = ..., cpu_ms: _Optional[float] = ..., peak_rss_bytes: _Optional[int] = ..., http_requests: _Optional[int] = ..., http_bytes: _Optional[int] = ...) -> None: ...
 
 class Result(_message.Message):
     __slots__ = ("status", "action_json", "state_json", "state_changes_json", "logs", "error", "usage")
@@ -280,3 +286,69 @@ class ListSecretNamesResponse(_message.Message):
     NAMES_FIELD_NUMBER: _ClassVar[int]
     names: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, names: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class EgressPolicy(_message.Message):
+    __slots__ = ("hosts", "addresses", "max_requests", "max_response_bytes", "max_request_bytes", "max_redirects", "ca_pem")
+    HOSTS_FIELD_NUMBER: _ClassVar[int]
+    ADDRESSES_FIELD_NUMBER: _ClassVar[int]
+    MAX_REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    MAX_RESPONSE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_REQUEST_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_REDIRECTS_FIELD_NUMBER: _ClassVar[int]
+    CA_PEM_FIELD_NUMBER: _ClassVar[int]
+    hosts: _containers.RepeatedCompositeFieldContainer[EgressHostRule]
+    addresses: _containers.RepeatedCompositeFieldContainer[EgressAddressRule]
+    max_requests: int
+    max_response_bytes: int
+    max_request_bytes: int
+    max_redirects: int
+    ca_pem: str
+    def __init__(self, hosts: _Optional[_Iterable[_Union[EgressHostRule, _Mapping]]] = ..., addresses: _Optional[_Iterable[_Union[EgressAddressRule, _Mapping]]] = ..., max_requests: _Optional[int] = ..., max_response_bytes: _Optional[int] = ..., max_request_bytes: _Optional[int] = ..., max_redirects: _Optional[int] = ..., ca_pem: _Optional[str] = ...) -> None: ...
+
+class EgressHostRule(_message.Message):
+    __slots__ = ("pattern", "ports", "schemes")
+    PATTERN_FIELD_NUMBER: _ClassVar[int]
+    PORTS_FIELD_NUMBER: _ClassVar[int]
+    SCHEMES_FIELD_NUMBER: _ClassVar[int]
+    pattern: str
+    ports: _containers.RepeatedScalarFieldContainer[int]
+    schemes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, pattern: _Optional[str] = ..., ports: _Optional[_Iterable[int]] = ..., schemes: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class EgressAddressRule(_message.Message):
+    __slots__ = ("network", "ports")
+    NETWORK_FIELD_NUMBER: _ClassVar[int]
+    PORTS_FIELD_NUMBER: _ClassVar[int]
+    network: str
+    ports: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, network: _Optional[str] = ..., ports: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class SetEgressPolicyRequest(_message.Message):
+    __slots__ = ("tenant", "policy")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    tenant: str
+    policy: EgressPolicy
+    def __init__(self, tenant: _Optional[str] = ..., policy: _Optional[_Union[EgressPolicy, _Mapping]] = ...) -> None: ...
+
+class SetEgressPolicyResponse(_message.Message):
+    __slots__ = ("policy", "updated_unix_ms")
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    policy: EgressPolicy
+    updated_unix_ms: int
+    def __init__(self, policy: _Optional[_Union[EgressPolicy, _Mapping]] = ..., updated_unix_ms: _Optional[int] = ...) -> None: ...
+
+class GetEgressPolicyRequest(_message.Message):
+    __slots__ = ("tenant",)
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    tenant: str
+    def __init__(self, tenant: _Optional[str] = ...) -> None: ...
+
+class GetEgressPolicyResponse(_message.Message):
+    __slots__ = ("policy", "updated_unix_ms")
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    policy: EgressPolicy
+    updated_unix_ms: int
+    def __init__(self, policy: _Optional[_Union[EgressPolicy, _Mapping]] = ..., updated_unix_ms: _Optional[int] = ...) -> None: ...

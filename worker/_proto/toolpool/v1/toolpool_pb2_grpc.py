@@ -69,6 +69,16 @@ class ToolPoolStub:
                 request_serializer=toolpool_dot_v1_dot_toolpool__pb2.ListSecretNamesRequest.SerializeToString,
                 response_deserializer=toolpool_dot_v1_dot_toolpool__pb2.ListSecretNamesResponse.FromString,
                 _registered_method=True)
+        self.SetEgressPolicy = channel.unary_unary(
+                '/toolpool.v1.ToolPool/SetEgressPolicy',
+                request_serializer=toolpool_dot_v1_dot_toolpool__pb2.SetEgressPolicyRequest.SerializeToString,
+                response_deserializer=toolpool_dot_v1_dot_toolpool__pb2.SetEgressPolicyResponse.FromString,
+                _registered_method=True)
+        self.GetEgressPolicy = channel.unary_unary(
+                '/toolpool.v1.ToolPool/GetEgressPolicy',
+                request_serializer=toolpool_dot_v1_dot_toolpool__pb2.GetEgressPolicyRequest.SerializeToString,
+                response_deserializer=toolpool_dot_v1_dot_toolpool__pb2.GetEgressPolicyResponse.FromString,
+                _registered_method=True)
 
 
 class ToolPoolServicer:
@@ -130,6 +140,23 @@ class ToolPoolServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetEgressPolicy(self, request, context):
+        """Outbound HTTP: the tenant's egress policy, which the server enforces on every
+        request a tool makes (sandbox/egress.py). Setting it is for operator clients only
+        (`operator = true` in the server's [[clients]]), as an address rule can open
+        private or link-local addresses; others get PERMISSION_DENIED, reason OPERATOR_ONLY.
+        An unset policy means no egress at all. Any client allowed the tenant may read it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEgressPolicy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ToolPoolServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -167,6 +194,16 @@ def add_ToolPoolServicer_to_server(servicer, server):
                     servicer.ListSecretNames,
                     request_deserializer=toolpool_dot_v1_dot_toolpool__pb2.ListSecretNamesRequest.FromString,
                     response_serializer=toolpool_dot_v1_dot_toolpool__pb2.ListSecretNamesResponse.SerializeToString,
+            ),
+            'SetEgressPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetEgressPolicy,
+                    request_deserializer=toolpool_dot_v1_dot_toolpool__pb2.SetEgressPolicyRequest.FromString,
+                    response_serializer=toolpool_dot_v1_dot_toolpool__pb2.SetEgressPolicyResponse.SerializeToString,
+            ),
+            'GetEgressPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEgressPolicy,
+                    request_deserializer=toolpool_dot_v1_dot_toolpool__pb2.GetEgressPolicyRequest.FromString,
+                    response_serializer=toolpool_dot_v1_dot_toolpool__pb2.GetEgressPolicyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -358,6 +395,60 @@ class ToolPool:
             '/toolpool.v1.ToolPool/ListSecretNames',
             toolpool_dot_v1_dot_toolpool__pb2.ListSecretNamesRequest.SerializeToString,
             toolpool_dot_v1_dot_toolpool__pb2.ListSecretNamesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetEgressPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/toolpool.v1.ToolPool/SetEgressPolicy',
+            toolpool_dot_v1_dot_toolpool__pb2.SetEgressPolicyRequest.SerializeToString,
+            toolpool_dot_v1_dot_toolpool__pb2.SetEgressPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEgressPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/toolpool.v1.ToolPool/GetEgressPolicy',
+            toolpool_dot_v1_dot_toolpool__pb2.GetEgressPolicyRequest.SerializeToString,
+            toolpool_dot_v1_dot_toolpool__pb2.GetEgressPolicyResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -59,6 +59,8 @@ from sandbox.result import ErrorInfo, Result, Status, Usage
 log = logging.getLogger("toolpool.pool")
 
 _DEATH_WAIT_S = 5.0
+_REPORT_GRACE_S = 0.05  # how long a deadline verdict waits for the template's exit report
+_CANCEL_POLL_S = 0.05  # how soon a caller's departure is noticed
 _SELFTEST_DEADLINE_MS = 5_000
 
 
@@ -200,9 +202,10 @@ class Pool:
         while not self._closed:
             try:
                 ctl, proc = self._start_template()
-            except ConfinementUnavailable as exc:
+            except (ConfinementUnavailable, OSError) as exc:  # OSError: no fd or process left (EMFILE, EAGAIN)
                 if first is not None:
-                    first.put(exc)
+                    first.put(exc if isinstance(exc, ConfinementUnavailable)
+                              else ConfinementUnavailable("template", f"cannot start it: {exc}"))
                     return
                 failures += 1
                 log.critical("cannot restart the template (attempt %d): %s", failures, exc)
@@ -215,7 +218,11 @@ class Pool:
             with self._lock:
                 if self._closed:
                     ctl.shutdown(socket.SHUT_RDWR)
-            self._read_control(ctl, self._generation)
+            try:
+                self._read_control(ctl, self._generation)
+            except Exception:  # noqa: BLE001 - this thread owns the template: it must not die
+                log.exception("the template's messages could not be handled; replacing the template")
+                proc.kill()
             self._on_template_lost(ctl, proc, self._generation)
 
     def _start_template(self) -> tuple[socket.socket, subprocess.Popen]:
@@ -336,11 +343,24 @@ class Pool:
                 self._on_child(message, fds, generation)
             elif message["op"] == "exit":
                 self._on_exit(message)
+            elif message["op"] == "spawn_failed":
+                with self._lock:  # the next acquire asks again
+                    self._spawning = max(self._spawning - int(message["count"]), 0)
+                    self.counters["spawn_failed"] += 1
             else:
                 for fd in fds:
                     os.close(fd)
 
     def _on_child(self, message: dict, fds: list[int], generation: int) -> None:
+        if len(fds) != 2:
+            # The kernel could not install the descriptors here (EMFILE: MSG_CTRUNC). The
+            # child sees EOF on its channel and exits; a later acquire asks for another.
+            for fd in fds:
+                os.close(fd)
+            with self._lock:
+                self._spawning = max(self._spawning - 1, 0)
+                self.counters["spawn_lost"] += 1
+            return
         channel = socket.socket(fileno=fds[0])
         channel.setblocking(False)
         child = _Child(message["pid"], message["uid"], channel, fds[1], generation)
@@ -359,7 +379,8 @@ class Pool:
             child = self._children.pop(message["pid"], None)
             if child is None:
                 return
-            if child in self._ready:
+            waiting = child in self._ready
+            if waiting:
                 self._ready.remove(child)
                 self.counters["ready_child_died"] += 1
                 self._top_up()
@@ -370,6 +391,8 @@ class Pool:
             peak_rss_bytes=int(message.get("peak_rss_bytes") or 0),
         )
         child.exited.set()
+        if waiting:
+            child.close()  # no call holds it, so nobody else would close its pidfd
 
     def _on_template_lost(self, ctl: socket.socket, proc: subprocess.Popen, generation: int) -> None:
         """The template died or was closed. Its children die with it (PDEATHSIG)."""
@@ -379,6 +402,8 @@ class Pool:
             proc.kill()
         with self._lock:
             orphans = [c for c in self._children.values() if c.generation == generation]
+            unused = [c for c in self._ready if c.generation == generation]
+            unused += [c for idle in self._idle.values() for c in idle if c.generation == generation]
             for child in orphans:
                 self._children.pop(child.pid, None)
                 if child in self._ready:
@@ -389,8 +414,11 @@ class Pool:
         for child in orphans:
             child.kill()
             if not child.exited.is_set():
-                child.death = verdict.Death(signal=signal.SIGKILL, exit_code=None, cpu_ms=0.0, peak_rss_bytes=0)
+                child.death = verdict.Death(signal=signal.SIGKILL, exit_code=None, cpu_ms=0.0,
+                                            peak_rss_bytes=0, template_lost=True)
                 child.exited.set()
+        for child in unused:
+            child.close()  # a call's own child is closed by the call (_after_death)
         ctl.close()
         if not closed:
             self.counters["template_restarts"] += 1
@@ -462,7 +490,7 @@ class Pool:
 
     # -- running a call ----------------------------------------------------------------
 
-    def execute(self, request: call_mod.CallRequest) -> Result:
+    def execute(self, request: call_mod.CallRequest, cancelled: threading.Event | None = None) -> Result:
         """Run one call. Thread-safe and blocking.
 
         Raises InvalidInput for malformed caller input and PoolUnavailable when the pool
@@ -486,7 +514,7 @@ class Pool:
         with self._lock:
             self._in_flight += 1
         try:
-            result = self._run(child, prepared, deadline, started)
+            result = self._run(child, prepared, deadline, started, cancelled)
         finally:
             with self._lock:
                 self._in_flight -= 1
@@ -494,7 +522,7 @@ class Pool:
         return result
 
     def _run(self, child: _Child, prepared: call_mod.PreparedCall, deadline: float,
-             started: float) -> Result:
+             started: float, cancelled: threading.Event | None = None) -> Result:
         child.calls += 1
         sent_at = time.monotonic()
         try:
@@ -504,7 +532,8 @@ class Pool:
         except OSError:
             return self._after_death(child, prepared, started, deadline_hit=False)
         outcome, payload = _await_reply(child.channel, deadline, prepared.request.policy.limits.reply_bytes(),
-                                        on_request=lambda body: self._answer_child(prepared, body, deadline))
+                                        on_request=lambda body: self._answer_child(prepared, body, deadline),
+                                        cancelled=cancelled)
         if outcome == "reply":
             cpu_ms, peak_rss = child.kernel_usage()
             wall_ms = (time.monotonic() - sent_at) * 1000.0
@@ -512,9 +541,15 @@ class Pool:
             result = verdict.from_reply(prepared, payload, usage)
             self._release(child, reusable=result.status in _REUSABLE)
             return result
-        if outcome in ("deadline", "overrun", "protocol"):
+        if outcome in ("deadline", "overrun", "protocol", "cancelled"):
             child.kill()
             self.counters[f"kill_{outcome}"] += 1
+        if outcome == "cancelled":
+            child.exited.wait(_REPORT_GRACE_S)
+            child.close()
+            return verdict.failed(prepared, Status.INTERNAL_ERROR, "Cancelled",
+                                  "the caller went away; the tool was stopped",
+                                  Usage(wall_ms=(time.monotonic() - started) * 1000.0))
         if outcome == "protocol":
             child.exited.wait(_DEATH_WAIT_S)
             child.close()
@@ -544,10 +579,16 @@ class Pool:
 
     def _after_death(self, child: _Child, prepared: call_mod.PreparedCall, started: float,
                      deadline_hit: bool, output_overrun: bool = False) -> Result:
-        child.exited.wait(_DEATH_WAIT_S)
+        # The template's report says how the child died. A deadline or output verdict does
+        # not depend on it, and the template may be frozen or dead: the caller's deadline
+        # is the contract, so such a verdict waits for the report only a moment.
+        known = deadline_hit or output_overrun
+        child.exited.wait(_REPORT_GRACE_S if known else _DEATH_WAIT_S)
         wall_ms = (time.monotonic() - started) * 1000.0
         child.close()
         death = child.death
+        if death is None and known:
+            death = verdict.Death(signal=signal.SIGKILL, exit_code=None, cpu_ms=0.0, peak_rss_bytes=0)
         self.counters[f"death_{_death_cause(death)}"] += 1
         if death is None:
             self.counters["lost_exit_status"] += 1
@@ -630,7 +671,8 @@ _REUSABLE = frozenset({Status.OK, Status.RUNTIME_ERROR, Status.INVALID_RETURN, S
 
 
 def _await_reply(channel: socket.socket, deadline: float, cap: int,
-                 on_request: Callable[[bytes], bytes] | None = None) -> tuple[str, bytes | None]:
+                 on_request: Callable[[bytes], bytes] | None = None,
+                 cancelled: threading.Event | None = None) -> tuple[str, bytes | None]:
     """Wait for the child's answer frame until the deadline.
 
     A REQUEST frame on the way is handed to ``on_request`` and its response written
@@ -645,6 +687,10 @@ def _await_reply(channel: socket.socket, deadline: float, cap: int,
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return "deadline", None
+        if cancelled is not None:
+            if cancelled.is_set():
+                return "cancelled", None
+            remaining = min(remaining, _CANCEL_POLL_S)
         if not poller.poll(max(remaining * 1000.0, 0.0)):
             continue
         try:

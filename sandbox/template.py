@@ -74,8 +74,12 @@ class Template:
         gc.freeze()  # children then leave the template's objects' pages unshared-untouched
 
     def spawn(self, count: int, max_calls: int) -> None:
-        for _ in range(count):
-            self._spawn_one(max_calls)
+        for done in range(count):
+            try:
+                self._spawn_one(max_calls)
+            except OSError as exc:  # no process or descriptor left (EAGAIN, EMFILE): say so, keep serving
+                _send(self.ctl, {"op": "spawn_failed", "count": count - done, "error": str(exc)})
+                return
 
     def _spawn_one(self, max_calls: int) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -50,6 +50,7 @@ class Death:
     exit_code: int | None
     cpu_ms: float
     peak_rss_bytes: int
+    template_lost: bool = False  # killed because its template died: the platform's failure
 
 
 class Redactor:
@@ -198,6 +199,9 @@ def from_death(call: PreparedCall, death: Death, wall_ms: float, deadline_hit: b
     limits = call.request.policy.limits
     usage = _usage(wall_ms, death.cpu_ms, death.peak_rss_bytes)
     sig = death.signal
+    if death.template_lost:
+        return failed(call, Status.INTERNAL_ERROR, "InternalError",
+                      "the sandbox's template process died and took the call's process with it", usage)
     if output_overrun:
         return failed(call, Status.OUTPUT_LIMIT, "OutputLimit",
                       f"the reply exceeded {limits.reply_bytes()} bytes", usage)

@@ -42,7 +42,9 @@ from grpc_reflection.v1alpha import reflection
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
 from worker import observability
+from worker import translate
 from worker.admission import Admission, AdmissionLimits
+from worker.errors import InvalidArgument
 from worker.auth import Authenticator
 from worker.config import Config
 from worker.metrics import Metrics, MetricsEndpoint, ReplicaSources
@@ -79,6 +81,69 @@ def admission_limits(config: Config) -> AdmissionLimits:
         max_queue=config.admission_max_queue,
         tenant_max_queue=config.admission_tenant_max_queue,
     )
+
+
+class _PrestartedExecutor(futures.ThreadPoolExecutor):
+    """A thread pool whose threads all start with the server.
+
+    ThreadPoolExecutor starts a thread on demand inside submit(), and gRPC calls submit()
+    from its one serving thread: when no thread can be created (the process table is
+    full, a pids cgroup is at its limit) the RuntimeError kills that serving thread, and
+    the server answers nothing more and cannot stop. With every thread started up front,
+    submit() only queues.
+    """
+
+    def __init__(self, max_workers: int, thread_name_prefix: str = "") -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
+        for _ in range(max_workers):
+            super()._adjust_thread_count()
+
+    def _adjust_thread_count(self) -> None:
+        pass  # all started in __init__
+
+
+def _add_tool_pool(servicer: ToolPoolServicer, server: grpc.Server) -> None:
+    """The generated registration, except that parsing a request cannot fail.
+
+    grpc answers a request it cannot parse (invalid UTF-8 in a string, a truncated
+    field) with INTERNAL, which the proto reserves for our bugs and which tells a client
+    an Execute "may have run". It is the caller's mistake and nothing ran:
+    INVALID_ARGUMENT, through the one translation table.
+    """
+    handlers = {}
+    for method in pb.DESCRIPTOR.services_by_name["ToolPool"].methods:
+        request_type = getattr(pb, method.input_type.name)
+        handlers[method.name] = grpc.unary_unary_rpc_method_handler(
+            _refusing_undecodable(getattr(servicer, method.name), request_type),
+            request_deserializer=_lenient(request_type),
+            response_serializer=getattr(pb, method.output_type.name).SerializeToString,
+        )
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE_NAME, handlers),))
+
+
+class _Undecodable:
+    def __init__(self, error: Exception):
+        self.error = error
+
+
+def _lenient(request_type: Any) -> Callable[[bytes], Any]:
+    def parse(data: bytes) -> Any:
+        try:
+            return request_type.FromString(data)
+        except Exception as exc:  # noqa: BLE001 - DecodeError, or whatever the runtime raises instead
+            return _Undecodable(exc)
+
+    return parse
+
+
+def _refusing_undecodable(behavior: Callable[..., Any], request_type: Any) -> Callable[..., Any]:
+    def handle(request: Any, context: grpc.ServicerContext) -> Any:
+        if isinstance(request, _Undecodable):
+            error = InvalidArgument("request", f"not a valid {request_type.DESCRIPTOR.full_name} message")
+            context.abort_with_status(translate.rpc_status(error)[0])
+        return behavior(request, context)
+
+    return handle
 
 
 class ToolpoolServer:
@@ -175,17 +240,15 @@ class ToolpoolServer:
                 ("grpc.max_connection_age_grace_ms", int(max(config.drain_grace_s, 6.0) * 1000)),
             ]
         server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="toolpool-rpc"),
+            _PrestartedExecutor(max_workers=workers, thread_name_prefix="toolpool-rpc"),
             options=options,
             # Backstop only: admission refuses calls long before.
             maximum_concurrent_rpcs=workers * 4 + _HEALTH_WATCHERS,
         )
-        pb_grpc.add_ToolPoolServicer_to_server(
-            ToolPoolServicer(self.service, Authenticator(config.clients)), server
-        )
+        _add_tool_pool(ToolPoolServicer(self.service, Authenticator(config.clients)), server)
         self._health = health.HealthServicer(
             experimental_non_blocking=True,
-            experimental_thread_pool=futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="toolpool-health"),
+            experimental_thread_pool=_PrestartedExecutor(max_workers=2, thread_name_prefix="toolpool-health"),
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(

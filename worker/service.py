@@ -283,7 +283,8 @@ class ToolService:
 
     # -- execute ----------------------------------------------------------------------
 
-    def execute(self, call: ExecuteCall, *, received_at: float, rpc_deadline: float | None) -> Executed:
+    def execute(self, call: ExecuteCall, *, received_at: float, rpc_deadline: float | None,
+                cancelled: threading.Event | None = None) -> Executed:
         """Runs one call. The caller has authorized call.tenant."""
         self.check_open()
         check_name(TENANT_RE, call.tenant, "tenant", "tenant name")
@@ -331,7 +332,7 @@ class ToolService:
                 policy=self._policy,
                 call_id=call_id,
             )
-            result = self._pool.execute(request)
+            result = self._pool.execute(request, cancelled=cancelled)
         finished = self._clock()
         self.metrics.call_finished(call.tenant, call.function, result.status.value,
                                    queue_s=started - received_at, total_s=finished - received_at)

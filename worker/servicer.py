@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import threading
 import time
 import uuid
 from typing import Iterator
@@ -89,7 +90,10 @@ class ToolPoolServicer(pb_grpc.ToolPoolServicer):
                 observability.annotate(call_id=call_id)
             self._authorize(context, rpc, request.tenant)
             call = dataclasses.replace(translate.execute_call(request), call_id=call_id)
-            executed = self._service.execute(call, received_at=received_at, rpc_deadline=rpc_deadline)
+            gone = threading.Event()  # set when the RPC ends: before the reply only if the caller went away
+            context.add_callback(gone.set)
+            executed = self._service.execute(call, received_at=received_at, rpc_deadline=rpc_deadline,
+                                             cancelled=gone)
             return translate.execute_response(executed)
 
     def GetVersion(self, request: pb.GetVersionRequest, context: grpc.ServicerContext) -> pb.GetVersionResponse:

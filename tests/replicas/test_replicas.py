@@ -48,7 +48,7 @@ def test_sigkill_loses_no_call_and_throughput_recovers(fleet):
     version = client.deploy("acme", FILES).version_id
     load = Load(client, version).start()
     try:
-        load.wait_for(lambda: all(served_calls(r, 0) for r in fleet), timeout=30)  # all three in rotation
+        load.wait_for(lambda: all(served_calls(r, 0) for r in fleet), timeout=90)  # all three in rotation
         begin = time.monotonic()
         time.sleep(WINDOW_S)
         before = load.rate(begin, time.monotonic())
@@ -61,7 +61,7 @@ def test_sigkill_loses_no_call_and_throughput_recovers(fleet):
         assert not left, f"the killed replica's sandbox outlived it: {left}"
         time.sleep(1.0)
         victim.start(wipe=True)  # rescheduled: same address, empty database
-        load.wait_for(lambda: len(served_calls(victim, 1)) >= 5, timeout=30)
+        load.wait_for(lambda: len(served_calls(victim, 1)) >= 5, timeout=90)
         begin = time.monotonic()
         time.sleep(WINDOW_S)
         after = load.rate(begin, time.monotonic())
@@ -95,11 +95,11 @@ def test_a_rolling_restart_fails_no_call(fleet):
     version = client.deploy("acme", FILES).version_id
     load = Load(client, version).start()
     try:
-        load.wait_for(lambda: all(served_calls(r, 0) for r in fleet), timeout=30)
+        load.wait_for(lambda: all(served_calls(r, 0) for r in fleet), timeout=90)
         for replica in fleet:
             assert replica.terminate() == 0  # drained: exit 0
             replica.start(wipe=True)
-            load.wait_for(lambda: len(served_calls(replica, 1)) >= 5, timeout=30)  # back in rotation
+            load.wait_for(lambda: len(served_calls(replica, 1)) >= 5, timeout=90)  # back in rotation
     finally:
         outcomes = load.stop()
         client.close()

@@ -23,6 +23,7 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TENANT_NOT_ALLOWED: _ClassVar[ErrorReason]
     INTERNAL_FAILURE: _ClassVar[ErrorReason]
     OPERATOR_ONLY: _ClassVar[ErrorReason]
+    STORAGE_UNAVAILABLE: _ClassVar[ErrorReason]
 
 class Status(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -51,6 +52,7 @@ UNAUTHENTICATED_CLIENT: ErrorReason
 TENANT_NOT_ALLOWED: ErrorReason
 INTERNAL_FAILURE: ErrorReason
 OPERATOR_ONLY: ErrorReason
+STORAGE_UNAVAILABLE: ErrorReason
 STATUS_UNSPECIFIED: Status
 OK: Status
 COMPILE_ERROR: Status

@@ -6,6 +6,7 @@
     python -m bench step        --driver grpc --workload trivial --rates 100,200,400,800 --bound-ms 50
     python -m bench overshoot   --driver pool --n 300
     python -m bench procs       (process creation and IPC alternatives)
+    python -m bench report bench/out/bench.json   (rewrite RESULTS.md and the PNG from saved figures)
 
 ``--target HOST:PORT`` (with ``--token``) drives a running toolpool instead of starting one.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -52,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=300)
     p.add_argument("--deadline-ms", type=int, default=100)
     p.add_argument("--burners", type=int, default=1)
+    p = sub.add_parser("report", help="rewrite RESULTS.md and the PNG from a saved bench.json")
+    p.add_argument("json_file", type=Path)
+    p.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
     p = sub.add_parser("procs", help="process creation and IPC alternatives")
     p.add_argument("--n", type=int, default=100)
     p.add_argument("--slow-n", type=int, default=20)
@@ -120,6 +125,9 @@ def cmd_single(args: argparse.Namespace, argv: list[str]) -> int:
     meta = report.metadata(argv, False, None)
     try:
         next_call = workloads.workload(args.workload)
+        # Warm caches, connections and the server's compiled bundles first (not recorded).
+        loadgen.closed_loop(driver, next_call, concurrency=2, duration_s=1.0, run_id="warm-up",
+                            workload=args.workload, progress=loadgen.Progress(False))
         if args.command == "open-loop":
             result = loadgen.open_loop(driver, next_call, rate=args.rate, duration_s=args.duration,
                                        run_id=f"{driver.name}/{args.workload}/open@{args.rate:g}",
@@ -158,6 +166,19 @@ def cmd_overshoot(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace, argv: list[str]) -> int:
+    """The figures and targets are recomputed from the runs; meta (command, commit) is the run's."""
+    doc = json.loads(args.json_file.read_text())
+    figures = {k: v for k, v in doc.items() if k not in ("schema", "meta", "comparisons", "targets")}
+    doc = report.build(doc["meta"], figures)
+    args.out.mkdir(parents=True, exist_ok=True)
+    png_path = args.out / "bench.png"
+    png = report.write_png(doc, png_path)
+    args.results.write_text(report.results_markdown(doc, _display(args.json_file), _display(png_path) if png else None))
+    print(f"wrote {args.results}" + (f" and {png_path}" if png else ""))
+    return 0
+
+
 def cmd_procs(args: argparse.Namespace, argv: list[str]) -> int:
     result = procs.run_all(args.n, args.slow_n, args.seconds, args.ipc_n)
     path = _write(args.out, "procs.json", {"schema": report.SCHEMA, "meta": report.metadata(argv, False, None),
@@ -167,11 +188,18 @@ def cmd_procs(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    # SIGTERM becomes SystemExit in the main thread, so every driver's close() runs and no
+    # server or template started by the bench outlives it.
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _terminate)
     argv = list(sys.argv if argv is None else ["python -m bench", *argv])
     parser = _parser()
     args_list = argv[1:]
-    if not any(a in ("suite", "open-loop", "closed-loop", "step", "overshoot", "procs") for a in args_list) \
+    if not any(a in ("suite", "open-loop", "closed-loop", "step", "overshoot", "procs", "report") for a in args_list) \
             and not any(a in ("-h", "--help") for a in args_list):
         args_list = [a for a in args_list]
         # Top-level options first, then the default command with its options.
@@ -185,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_single(args, argv_shown)
     if args.command == "overshoot":
         return cmd_overshoot(args, argv_shown)
+    if args.command == "report":
+        return cmd_report(args, argv_shown)
     return cmd_procs(args, argv_shown)
 
 

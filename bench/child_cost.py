@@ -11,10 +11,12 @@ clock and the count of minor page faults. The parent records the fork() call its
 the child's total rusage from wait4, which includes the teardown at exit that no phase
 inside the child can see.
 
-A warm-child variant runs the same call twice in one child and times the second run, to
-separate first-touch costs (copy-on-write faults, lazily built caches) from the work. A
-pre-warmed-template variant runs one call of each kind in the template before forking,
-to measure how much of the first-touch cost a template could take off every child.
+Since baa7659 the template warms itself and every child runs one warm-up call after it
+confines itself, before it is ready; the probe does the same (``Template._warm``), and a
+variant without the child's warm-up shows what that moved off the critical path. The
+critical path of a call is decode + call rlimits + run_request + encode; confine and the
+warm-up happen while the child waits to be used; the teardown at exit (child total minus
+the phases) happens after the answer.
 """
 
 from __future__ import annotations
@@ -54,15 +56,16 @@ def _child(template, prepared, frame: bytes, w: int, warm: bool) -> None:
     marks = [("start", *_mark())]
     confine.confine_child(prepared, uid=prepared.config.child_uid(1), keep_fds=[w], limits=template.limits)
     marks.append(("confine_child", *_mark()))
+    if warm:
+        template._warm()  # what sandbox.template does after confining, before the child is ready
+    marks.append(("warm-up call", *_mark()))
     code, request_json = marshal.loads(frame)
     request = json.loads(request_json)
     marks.append(("decode request", *_mark()))
     entry._apply_call_limits(request["limits"], 1)
     marks.append(("call rlimits", *_mark()))
-    runs = 2 if warm else 1
-    for i in range(runs):
-        reply = entry.run_request(json.loads(request_json) if i else request, code)
-        marks.append((f"run_request{' (2nd)' if i else ''}", *_mark()))
+    reply = entry.run_request(request, code)
+    marks.append(("run_request", *_mark()))
     reply["usage"] = entry._usage()
     payload = entry._encode_reply(reply)
     marks.append(("encode reply", *_mark()))
@@ -107,18 +110,6 @@ def measure(template, frame: bytes, n: int, warm: bool) -> dict:
     }
 
 
-def _warm_template(frames: dict[str, bytes]) -> None:
-    import gc
-
-    from sandbox.inside import entry
-
-    for frame in frames.values():
-        code, request_json = marshal.loads(frame)
-        entry._encode_reply(entry.run_request(json.loads(request_json), code))
-    gc.collect()
-    gc.freeze()
-
-
 def main() -> None:
     _reexec_clean()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -146,22 +137,17 @@ def main() -> None:
     json_file = open(args.json, "w") if args.json else None  # noqa: SIM115 - no filesystem after configure
     a, _b = socket.socketpair()
     template = template_mod.Template(a)
+    from bench.procs import _template_extras
+
     template.configure({"limits": dataclasses.asdict(Limits()),
-                        "confinement": dataclasses.asdict(ConfinementConfig())})
+                        "confinement": dataclasses.asdict(ConfinementConfig()), **_template_extras()})
     # No /proc after configure (pivot_root): the peak RSS is the template's RSS here.
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     out = {"template_peak_rss_bytes": rss, "request_frame_bytes": {k: len(v) for k, v in frames.items()}}
     for label, frame in frames.items():
-        out[f"fresh {label}"] = measure(template, frame, args.n, warm=False)
-    out["warm start_function (2 runs in one child)"] = measure(template, frames["start_function"],
-                                                               max(20, args.n // 4), warm=True)
-    # The fix this probe argues for: the template runs one dummy call of each kind BEFORE
-    # it forks (then freezes the gc again), so lazily built state and first-use caches
-    # exist once in the template instead of being built, and faulted in, by every child.
-    # (Last: it changes this template for good.)
-    _warm_template(frames)
-    for label, frame in frames.items():
-        out[f"fresh {label}, template pre-warmed"] = measure(template, frame, args.n, warm=False)
+        out[f"fresh {label}"] = measure(template, frame, args.n, warm=hasattr(template, "_warm"))
+    out["fresh start_function, no child warm-up"] = measure(template, frames["start_function"], args.n,
+                                                            warm=False)
     text = json.dumps(out, indent=1)
     if json_file is not None:
         with json_file:

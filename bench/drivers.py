@@ -108,6 +108,9 @@ class Driver:
     def ready_child_pids(self) -> list[int] | None:
         return None
 
+    def template_pid(self) -> int | None:
+        return None
+
     def describe(self) -> dict[str, Any]:
         return {"name": self.name}
 
@@ -218,6 +221,9 @@ class PoolDriver(Driver):
     def outside_cpu_s(self) -> float:
         template = self._template()
         return _process_tree_cpu(template, include_self=True) if template else 0.0
+
+    def template_pid(self) -> int | None:
+        return self.pool.stats().get("template_pid")
 
     def ready_child_pids(self) -> list[int]:
         busy = set(self.pool.busy_child_pids())
@@ -545,6 +551,14 @@ class GrpcDriver(_GrpcBase):
 
     def _verdict(self, response: Any) -> str:
         return self._status_name(response.result.status).lower()
+
+    def template_pid(self) -> int | None:
+        server = self._server_process()
+        try:
+            children = server.children() if server else []
+        except psutil.Error:
+            return None
+        return children[0].pid if len(children) == 1 else None
 
     def ready_child_pids(self) -> list[int] | None:
         """Children of the template (the server's child); all are ready when the server is idle."""

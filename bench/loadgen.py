@@ -12,6 +12,7 @@ deadline misses (a call whose latency from its intended send exceeds its budget)
 
 from __future__ import annotations
 
+import os
 import random
 import resource
 import sys
@@ -55,6 +56,9 @@ class Run:
     elapsed_s: float = 0.0
     bench_cpu_s: float = 0.0
     outside_cpu_s: float = 0.0
+    machine_busy_s: float = 0.0    # every process on the machine, ours included
+    machine_steal_s: float = 0.0   # time the hypervisor gave our vCPUs to someone else
+    rounds: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 
     def latencies(self, label: str | None = None, verdict: str | None = None) -> list[float]:
@@ -94,11 +98,43 @@ class Run:
                 "outside": _per_call(self.outside_cpu_s, n),
                 "total": _per_call(self.bench_cpu_s + self.outside_cpu_s, n),
             },
+            # How busy the machine was with OTHER work during this run, in cores (the
+            # machine's busy CPU minus this run's own), and the hypervisor's steal.
+            "background": {
+                "others_busy_cores": _cores(self.machine_busy_s - self.bench_cpu_s - self.outside_cpu_s,
+                                            self.elapsed_s),
+                "steal_cores": _cores(self.machine_steal_s, self.elapsed_s),
+            },
+            "rounds": self.rounds,
             **self.extra,
         }
         if cdf:
             out["cdf"] = [[round(v, 3), round(f, 5)] for v, f in stats.cdf_points(self.latencies())]
         return out
+
+
+def _cores(seconds: float, elapsed: float) -> float | None:
+    return round(max(seconds, 0.0) / elapsed, 3) if elapsed else None
+
+
+def merge(runs: list[Run]) -> Run:
+    """One Run from several rounds of the same experiment (interleaved with other drivers)."""
+    first = runs[0]
+    out = Run(first.id, first.driver, first.workload, first.mode, offered_rate=first.offered_rate,
+              concurrency=first.concurrency, rounds=len(runs))
+    for r in runs:
+        out.duration_s += r.duration_s
+        out.elapsed_s += r.elapsed_s
+        out.samples += r.samples
+        out.send_lag_ms += r.send_lag_ms
+        out.sent += r.sent
+        out.unsupported += r.unsupported
+        out.bench_cpu_s += r.bench_cpu_s
+        out.outside_cpu_s += r.outside_cpu_s
+        out.machine_busy_s += r.machine_busy_s
+        out.machine_steal_s += r.machine_steal_s
+        out.extra["abandoned"] = out.extra.get("abandoned", 0) + r.extra.get("abandoned", 0)
+    return out
 
 
 def _per_call(seconds: float, n: int) -> float | None:
@@ -112,6 +148,20 @@ def _round_summary(summary: dict) -> dict:
 def _self_cpu_s() -> float:
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return ru.ru_utime + ru.ru_stime
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_s() -> tuple[float, float]:
+    """(busy, steal) CPU seconds of the whole machine so far, from /proc/stat."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq) / _TICK, steal / _TICK
 
 
 class Progress:
@@ -182,7 +232,7 @@ def _status_text(run: Run, collector: _Collector, t0: float) -> str:
             f"p99 {p99:.2f} ms")
 
 
-def _finish(run: Run, driver: Driver, collector: _Collector, t0: float, cpu0: tuple[float, float],
+def _finish(run: Run, driver: Driver, collector: _Collector, t0: float, cpu0: tuple[float, ...],
             progress: Progress, drain_s: float) -> Run:
     collector.all_done.wait(drain_s)
     # Throughput = answers / time to the last answer (at least the run's duration).
@@ -191,12 +241,17 @@ def _finish(run: Run, driver: Driver, collector: _Collector, t0: float, cpu0: tu
     run.elapsed_s = max(run.duration_s, last)
     run.bench_cpu_s = _self_cpu_s() - cpu0[0]
     run.outside_cpu_s = driver.outside_cpu_s() - cpu0[1]
+    busy, steal = machine_cpu_s()
+    # Over the same window as the other CPU figures (the drain included).
+    run.machine_busy_s = busy - cpu0[2]
+    run.machine_steal_s = steal - cpu0[3]
     with collector.lock:
         run.extra["abandoned"] = collector.outstanding  # still running when the drain gave up
     s = run.summary(cdf=False)
     lat = s["latency_ms"]
     progress.done(f"{run.id}: {s['completed']} calls, {s['throughput']}/s, p50 {lat['p50']} p99 {lat['p99']} "
-                  f"max {lat['max']} ms, verdicts {s['verdicts']}")
+                  f"max {lat['max']} ms, verdicts {s['verdicts']}, background {s['background']['others_busy_cores']} "
+                  f"cores")
     return run
 
 
@@ -207,7 +262,7 @@ def open_loop(driver: Driver, next_call: Callable[[random.Random], Call], *, rat
     progress = progress or Progress(False)
     rng = random.Random(seed)
     run = Run(run_id, driver.name, workload, "open", offered_rate=rate, duration_s=duration_s)
-    cpu0 = (_self_cpu_s(), driver.outside_cpu_s())
+    cpu0 = (_self_cpu_s(), driver.outside_cpu_s(), *machine_cpu_s())
     t0 = _now()
     collector = _Collector(run, t0)
     intended = t0
@@ -238,7 +293,7 @@ def closed_loop(driver: Driver, next_call: Callable[[random.Random], Call], *, c
     rng = random.Random(seed)
     rng_lock = threading.Lock()
     run = Run(run_id, driver.name, workload, "closed", concurrency=concurrency, duration_s=duration_s)
-    cpu0 = (_self_cpu_s(), driver.outside_cpu_s())
+    cpu0 = (_self_cpu_s(), driver.outside_cpu_s(), *machine_cpu_s())
     t0 = _now()
     collector = _Collector(run, t0)
     stop_at = t0 + duration_s

@@ -31,6 +31,13 @@ def measure(driver: Driver, settle_s: float = 0.5) -> dict[str, Any] | None:
             continue
         rows.append({"pid": pid, "uss": info.uss, "pss": info.pss, "rss": info.rss})
     out: dict[str, Any] = {"driver": driver.name, "ready_children": len(rows), "children": rows}
+    template = driver.template_pid()
+    if template is not None:
+        try:
+            info = psutil.Process(template).memory_full_info()
+            out["template_mb"] = {k: round(getattr(info, k) / MB, 3) for k in ("uss", "pss", "rss")}
+        except psutil.Error:
+            pass
     for key in ("uss", "pss", "rss"):
         values = [r[key] for r in rows]
         out[f"{key}_mb"] = ({"median": round(statistics.median(values) / MB, 3), "max": round(max(values) / MB, 3)}

@@ -102,6 +102,14 @@ def _subprocess_cycle() -> tuple[float, float]:
     return (t_answer - t0) * 1000, (_pc() - t0) * 1000
 
 
+def _template_extras() -> dict[str, Any]:
+    """Whatever else the pool's configure message carries (the warm-up call, since baa7659)."""
+    from sandbox import pool
+
+    warmup = getattr(pool, "_warmup_frame", None)
+    return {"warmup": warmup()} if warmup is not None else {}
+
+
 class TemplateClient:
     """Speaks sandbox.template's control protocol directly (see its module docstring), to
     time the creation of one confined child: spawn -> child fds -> answer -> exit reaped."""
@@ -114,8 +122,10 @@ class TemplateClient:
         self.proc = subprocess.Popen([sys.executable, "-I", "-m", "sandbox.template", str(theirs.fileno())],
                                      env={}, cwd="/", pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
         theirs.close()
-        ours.send(json.dumps({"op": "configure", "limits": dataclasses.asdict(Limits()),
-                              "confinement": dataclasses.asdict(ConfinementConfig(enabled=confined))}).encode())
+        configure = {"op": "configure", "limits": dataclasses.asdict(Limits()),
+                     "confinement": dataclasses.asdict(ConfinementConfig(enabled=confined))}
+        configure.update(_template_extras())
+        ours.send(json.dumps(configure).encode())
         reply = json.loads(ours.recv(1 << 16))
         if reply.get("op") != "ready":
             raise RuntimeError(f"template did not start: {reply}")
@@ -137,7 +147,7 @@ class TemplateClient:
         channel, pidfd = fds
         child_pid = message["pid"]
         protocol.write_frame(channel, FRAME)
-        protocol.read_frame(channel, 1 << 24)
+        protocol.read_frame(channel, 1 << 24)  # the answer (a kind byte, then JSON)
         t_answer = _pc()
         os.close(channel)
         os.close(pidfd)

@@ -124,6 +124,7 @@ def comparisons(doc: dict) -> dict[str, Any]:
             "ratio_to_echo": _ratio(run["throughput"], echo_closed and echo_closed["throughput"]),
             "ratio_to_spawn": _ratio(run["throughput"], spawn_closed and spawn_closed["throughput"]),
             "spawn_p50_over_this_p50": _ratio(_lat(spawn_open, "p50"), _lat(open_run, "p50")),
+            "background_cores": run.get("background", {}).get("others_busy_cores"),
         }
     return out
 
@@ -273,23 +274,26 @@ def results_markdown(doc: dict, json_name: str, png_name: str | None) -> str:
     for t in doc["targets"]:
         lines.append(f"| {t['target']} | {t['wanted']} | {_fmt(t['measured'])} | **{t['status']}** | {t['basis']} |")
     lines += ["", "## Open-loop latency (ms, from the intended send time)", "",
-              "| run | calls | throughput | p50 | p90 | p99 | p99.9 | max | verdicts | deadline misses | CPU ms/call |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
+              "| run | rounds | calls | throughput | p50 | p90 | p99 | p99.9 | max | verdicts | deadline misses | CPU ms/call | background cores (steal) |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in doc["runs"]:
         if r["mode"] != "open":
             continue
         lat = r["latency_ms"]
         verdicts = ", ".join(f"{k} {v}" for k, v in sorted(r["verdicts"].items()))
-        lines.append(f"| {r['id']} | {r['completed']} | {_fmt(r['throughput'])} | {_fmt(lat['p50'])} | "
-                     f"{_fmt(lat['p90'])} | {_fmt(lat['p99'])} | {_fmt(lat['p999'])} | {_fmt(lat['max'])} | "
-                     f"{verdicts} | {r['deadline_misses']} | {_fmt(r['cpu_ms_per_call']['total'])} |")
+        bg = r.get("background", {})
+        lines.append(f"| {r['id']} | {r.get('rounds', 1)} | {r['completed']} | {_fmt(r['throughput'])} | "
+                     f"{_fmt(lat['p50'])} | {_fmt(lat['p90'])} | {_fmt(lat['p99'])} | {_fmt(lat['p999'])} | "
+                     f"{_fmt(lat['max'])} | {verdicts} | {r['deadline_misses']} | "
+                     f"{_fmt(r['cpu_ms_per_call']['total'])} | {_fmt(bg.get('others_busy_cores'))} "
+                     f"({_fmt(bg.get('steal_cores'))}) |")
     lines += ["", "## Closed-loop saturation (trivial tool)", "",
-              "| driver | callers | calls/s | p50 | p99 | CPU ms/call | × echo | × spawn |",
-              "|---|---|---|---|---|---|---|---|"]
+              "| driver | callers | calls/s | p50 | p99 | CPU ms/call | × echo | × spawn | background cores |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for name, s in doc["comparisons"]["saturation"].items():
         lines.append(f"| {name} | {s['concurrency']} | {_fmt(s['throughput'])} | {_fmt(s['p50_ms'])} | "
                      f"{_fmt(s['p99_ms'])} | {_fmt(s['cpu_ms_per_call'])} | {_fmt(s['ratio_to_echo'])} | "
-                     f"{_fmt(s['ratio_to_spawn'])} |")
+                     f"{_fmt(s['ratio_to_spawn'])} | {_fmt(s.get('background_cores'))} |")
     lines += ["", f"## Overhead at {meta['plan']['rate']:g} calls/s (ms)", "",
               "| driver/workload | p50 | p99 | p50 − floor | p99 − floor | p50 − echo | p99 − echo | CPU ms/call |",
               "|---|---|---|---|---|---|---|---|"]
@@ -321,13 +325,17 @@ def results_markdown(doc: dict, json_name: str, png_name: str | None) -> str:
             lines.append(f"| {name} | {_fmt(q['p50'])} / {_fmt(q['p99'])} | {_fmt(n['p50'])} / {_fmt(n['p99'])} | "
                          f"{_fmt(nn['p99_ratio'])} | {nn['b_noisy_verdicts']} | {a.get('verdicts')} |")
     if doc["memory"]:
-        lines += ["", "## Memory per ready child (MB)", "", "| driver | children | USS median / max | PSS median / max |",
-                  "|---|---|---|---|"]
+        with_template = any(m.get("template_mb") for m in doc["memory"].values())
+        lines += ["", "## Memory per ready child (MB)", "",
+                  "| driver | children | USS median / max | PSS median / max |" + (" template USS / RSS |" if with_template else ""),
+                  "|---|---|---|---|" + ("---|" if with_template else "")]
         for name, mem in doc["memory"].items():
             if not mem.get("uss_mb"):
                 continue
+            t = mem.get("template_mb") or {}
             lines.append(f"| {name} | {mem['ready_children']} | {mem['uss_mb']['median']} / {mem['uss_mb']['max']} | "
-                         f"{mem['pss_mb']['median']} / {mem['pss_mb']['max']} |")
+                         f"{mem['pss_mb']['median']} / {mem['pss_mb']['max']} |"
+                         + (f" {_fmt(t.get('uss'))} / {_fmt(t.get('rss'))} |" if with_template else ""))
     procs = doc.get("procs")
     if procs:
         lines += ["", "## Process creation alternatives (trivial call in a new process)", "",
@@ -372,4 +380,8 @@ NOTES = """\
   driver's own processes (server, template, children already reaped); children still alive at the
   end of a run are counted in the next one.
 - Deadline misses: calls whose latency from the intended send exceeded their own budget.
+- The headline runs (trivial and start_function open-loop, trivial closed-loop) are split into
+  interleaved rounds that rotate through the drivers, so background load hits every driver alike;
+  the other runs go one driver at a time. "Background cores" is the machine's busy CPU during a
+  run minus the run's own (other people's work on the shared VM); "steal" is the hypervisor's.
 """

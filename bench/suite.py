@@ -36,6 +36,8 @@ class Plan:
     noisy_s: float = 15.0
     noisy_concurrency: int = 8
     overshoot_n: int = 300
+    rounds: int = 5                # the headline runs are split into this many interleaved rounds
+    settle_s: float = 2.0          # idle time before each of a driver's other runs
     procs: dict[str, Any] = field(default_factory=lambda: {"n": 100, "slow_n": 20, "seconds": 3.0, "ipc_n": 2000})
     workloads: tuple[str, ...] = ("trivial", "start_function", "state_10k", "state_100k", "mix")
 
@@ -45,7 +47,7 @@ class Plan:
             return cls(quick=False)
         return cls(quick=True, open_s=0.4, closed_s=0.4, warmup_s=0.1, rate=100.0, mix_rate=50.0, concurrency=4,
                    spawn_rate=5.0, spawn_concurrency=2, step_rates=[100, 200], step_s=0.3, noisy_rate=40.0,
-                   noisy_s=0.5, noisy_concurrency=2, overshoot_n=2,
+                   noisy_s=0.5, noisy_concurrency=2, overshoot_n=2, rounds=2, settle_s=0.0,
                    procs={"n": 2, "slow_n": 1, "seconds": 0.1, "ipc_n": 20},
                    workloads=("trivial", "mix"))
 
@@ -90,46 +92,98 @@ class Suite:
             self.runs.append(summary)
         return summary
 
-    def run_driver(self, name: str) -> None:
+    # -- the headline comparisons, interleaved ---------------------------------------------
+
+    def headline(self, started: dict[str, drivers.Driver]) -> None:
+        """Open-loop trivial and start_function at the target rate, and closed-loop trivial, for
+        every driver, in ``rounds`` short rounds that rotate through the drivers: background
+        load that comes and goes (a shared VM) then hits every driver alike, and the
+        comparisons between drivers stay fair. Each driver's rounds merge into one run."""
         p = self.plan
-        driver = drivers.make_driver(name, self.out_dir, target=self.target, token=self.token)
-        self.progress.done(f"== {name}: starting")
-        driver.start()
-        try:
-            self.described[driver.name] = driver.describe()
-            self._closed(driver, "trivial", 2, p.warmup_s, record=False)  # warm caches, connections
-            if name == "spawn":
-                self._open(driver, "trivial", p.spawn_rate, p.open_s)
-                self._closed(driver, "trivial", p.spawn_concurrency, p.closed_s)
-                return
-            for workload in p.workloads:
-                if workload == "mix":
-                    if name in ("floor", "echo"):
-                        continue  # the floor cannot stop a loop; the echo has no verdicts to show
-                    self._open(driver, workload, p.mix_rate, p.open_s)
-                elif name.endswith("reuse") and workload not in ("trivial", "start_function"):
-                    continue
+        parts: dict[str, list[loadgen.Run]] = {}
+        names = list(started)
+        for r in range(p.rounds):
+            order = names[r % len(names):] + names[:r % len(names)]
+            for name in order:
+                driver = started[name]
+                if name == "spawn":
+                    experiments = [("trivial", "open", p.spawn_rate), ("trivial", "closed", p.spawn_concurrency)]
                 else:
-                    self._open(driver, workload, p.rate, p.open_s)
-            self._closed(driver, "trivial", p.concurrency, p.closed_s)
-            if not name.endswith("reuse"):
-                self.steps[driver.name] = loadgen.step(
-                    driver, workloads.workload("trivial"), rates=p.step_rates, step_s=p.step_s,
-                    p99_bound_ms=p.step_bound_ms, run_id=f"{driver.name}/trivial/step", workload="trivial",
-                    progress=self.progress)
-            mem = memory.measure(driver)
-            if mem is not None:
-                self.memory[driver.name] = mem
-            if name in ("pool", "grpc"):
-                self.overshoot[driver.name] = overshoot.measure(driver, p.overshoot_n, progress=self.progress)
-                self.noisy[driver.name] = self.noisy_neighbour(driver)
-        finally:
-            driver.close()
+                    experiments = [("trivial", "open", p.rate), ("start_function", "open", p.rate),
+                                   ("trivial", "closed", p.concurrency)]
+                for workload, mode, level in experiments:
+                    if mode == "open":
+                        run = loadgen.open_loop(driver, workloads.workload(workload), rate=level,
+                                                duration_s=p.open_s / p.rounds, seed=1000 * r + 1,
+                                                run_id=f"{driver.name}/{workload}/open@{level:g}", workload=workload,
+                                                progress=self.progress)
+                    else:
+                        run = loadgen.closed_loop(driver, workloads.workload(workload), concurrency=int(level),
+                                                  duration_s=p.closed_s / p.rounds, seed=1000 * r + 2,
+                                                  run_id=f"{driver.name}/{workload}/closed@{int(level)}",
+                                                  workload=workload, progress=self.progress)
+                    parts.setdefault(run.id, []).append(run)
+        for runs in parts.values():
+            summary = loadgen.merge(runs).summary()
+            # Each round's own figures: background load comes and goes, so the spread (and
+            # the quietest round) says how much of the merged figure is the machine.
+            summary["round_figures"] = []
+            for run in runs:
+                r = run.summary(cdf=False)
+                summary["round_figures"].append({
+                    "throughput": r["throughput"], "p50": r["latency_ms"]["p50"], "p99": r["latency_ms"]["p99"],
+                    "others_busy_cores": r["background"]["others_busy_cores"]})
+            self.runs.append(summary)
+
+    # -- the rest, one driver at a time ----------------------------------------------------
+
+    def extras(self, name: str, driver: drivers.Driver) -> None:
+        p = self.plan
+        if name == "spawn" or name.endswith("reuse"):
+            return
+        # The step first, on a settled service: the heavy runs below can leave a backlog
+        # (queued calls, children being replaced) that would skew its first steps.
+        time.sleep(p.settle_s)
+        self.steps[driver.name] = loadgen.step(
+            driver, workloads.workload("trivial"), rates=p.step_rates, step_s=p.step_s,
+            p99_bound_ms=p.step_bound_ms, run_id=f"{driver.name}/trivial/step", workload="trivial",
+            progress=self.progress)
+        for workload in p.workloads:
+            if workload in ("trivial", "start_function"):
+                continue  # in the headline rounds
+            time.sleep(p.settle_s)
+            if workload == "mix":
+                if name in ("floor", "echo"):
+                    continue  # the floor cannot stop a loop; the echo has no verdicts to show
+                self._open(driver, workload, p.mix_rate, p.open_s)
+            else:
+                self._open(driver, workload, p.rate, p.open_s)
+        if name in ("pool", "grpc"):
+            time.sleep(p.settle_s)
+            self.overshoot[driver.name] = overshoot.measure(driver, p.overshoot_n, progress=self.progress)
+            time.sleep(p.settle_s)
+            self.noisy[driver.name] = self.noisy_neighbour(driver)
+
+    def start_drivers(self) -> dict[str, drivers.Driver]:
+        started: dict[str, drivers.Driver] = {}
+        for name in self.driver_names:
+            try:
+                driver = drivers.make_driver(name, self.out_dir, target=self.target, token=self.token)
+                self.progress.done(f"== {name}: starting")
+                driver.start()
+            except Exception as exc:  # noqa: BLE001 - reported; the other drivers still run
+                self.errors[name] = f"start: {type(exc).__name__}: {exc}"
+                self.progress.done(f"== {name}: FAILED to start: {self.errors[name]}")
+                continue
+            started[name] = driver
+            self.described[driver.name] = driver.describe()
+            self._closed(driver, "trivial", 2, self.plan.warmup_s, record=False)  # warm caches, connections
+        return started
 
     def noisy_neighbour(self, driver: drivers.Driver) -> dict[str, Any]:
         """B's start_function latency alone, then while A floods with slow and hostile tools."""
         p = self.plan
-        quiet = loadgen.open_loop(driver, workloads.workload("start_function"), rate=p.noisy_rate,
+        quiet = loadgen.open_loop(driver, workloads.workload("start_function_b"), rate=p.noisy_rate,
                                   duration_s=p.noisy_s, run_id=f"{driver.name}/noisy/B-quiet",
                                   workload="start_function", progress=self.progress, seed=7)
         flood: dict[str, Any] = {}
@@ -143,7 +197,7 @@ class Suite:
         a = threading.Thread(target=run_a, name="bench-noisy-a")
         a.start()
         time.sleep(1.0)  # A's flood reaches its steady state first
-        noisy = loadgen.open_loop(driver, workloads.workload("start_function"), rate=p.noisy_rate,
+        noisy = loadgen.open_loop(driver, workloads.workload("start_function_b"), rate=p.noisy_rate,
                                   duration_s=p.noisy_s, run_id=f"{driver.name}/noisy/B-with-A",
                                   workload="start_function", progress=self.progress, seed=7)
         a.join()
@@ -160,13 +214,32 @@ class Suite:
     # -- everything ---------------------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
-        started = time.time()
-        for name in self.driver_names:
+        started_at = time.time()
+        started = self.start_drivers()
+        try:
+            self.progress.done(f"== headline comparisons: {self.plan.rounds} interleaved rounds")
             try:
-                self.run_driver(name)
-            except Exception as exc:  # noqa: BLE001 - one driver's failure is reported, the rest still run
-                self.errors[name] = f"{type(exc).__name__}: {exc}"
-                self.progress.done(f"== {name}: FAILED: {self.errors[name]}")
+                self.headline(started)
+            except Exception as exc:  # noqa: BLE001
+                self.errors["headline"] = f"{type(exc).__name__}: {exc}"
+            for name, driver in started.items():
+                # Memory first: the pool has sat idle and topped up while the others ran.
+                mem = memory.measure(driver)
+                if mem is not None:
+                    self.memory[driver.name] = mem
+            for name, driver in started.items():
+                self.progress.done(f"== {name}: other workloads, step, overshoot, noisy neighbour")
+                try:
+                    self.extras(name, driver)
+                except Exception as exc:  # noqa: BLE001 - one driver's failure is reported, the rest still run
+                    self.errors[name] = f"{type(exc).__name__}: {exc}"
+                    self.progress.done(f"== {name}: FAILED: {self.errors[name]}")
+        finally:
+            for driver in started.values():
+                try:
+                    driver.close()
+                except Exception as exc:  # noqa: BLE001
+                    self.errors[f"close {driver.name}"] = f"{type(exc).__name__}: {exc}"
         procs_figures = None
         if self.with_procs:
             self.progress.done("== process creation and IPC alternatives")
@@ -187,7 +260,7 @@ class Suite:
             "child_cost": child_cost,
             "drivers": self.described,
             "errors": self.errors,
-            "duration_s": round(time.time() - started, 1),
+            "duration_s": round(time.time() - started_at, 1),
         }
 
 

@@ -12,7 +12,7 @@ slow and hostile tools.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -25,7 +25,11 @@ SAFE_FUNCTIONS = frozenset({"trivial", "touch_state", "start_function"})
 
 TENANT_A = "bench-a"  # the noisy neighbour
 TENANT_B = "bench-b"  # the measured tenant
-TENANTS = (TENANT_A, TENANT_B)
+# The standard workloads spread their calls over these, as a service's traffic comes from
+# many tenants: the per-tenant admission limit (by default half the slots) then does not
+# cap the whole service's throughput. The noisy-neighbour runs use A and B only.
+SPREAD = ("bench-t0", "bench-t1", "bench-t2", "bench-t3")
+TENANTS = (TENANT_A, TENANT_B, *SPREAD)
 
 
 def tool_files() -> dict[str, str]:
@@ -83,18 +87,29 @@ SPIN_100MS = Call("spin", deadline_ms=100, kind="spin_100ms")
 HOG = Call("hog", deadline_ms=3_000, kind="hog")
 
 
+def _spread(call: Call) -> dict[str, Call]:
+    return {t: replace(call, tenant=t) for t in SPREAD}
+
+
 def _constant(call: Call) -> Callable[[random.Random], Call]:
+    """The same call, from one of the SPREAD tenants at random."""
+    calls = _spread(call)
+    return lambda rng: calls[rng.choice(SPREAD)]
+
+
+def _single(call: Call) -> Callable[[random.Random], Call]:
+    """The same call from tenant B only (noisy neighbour, overshoot)."""
     return lambda _rng: call
+
+
+_MIX = {label: _spread(c) for label, c in (("spin", SPIN_100MS), ("hog", HOG), ("start", START))}
 
 
 def _mix(rng: random.Random) -> Call:
     """The realistic mix: 5% infinite loops with a 100 ms deadline, 1% memory bombs."""
     x = rng.random()
-    if x < 0.05:
-        return SPIN_100MS
-    if x < 0.06:
-        return HOG
-    return START
+    kind = "spin" if x < 0.05 else ("hog" if x < 0.06 else "start")
+    return _MIX[kind][rng.choice(SPREAD)]
 
 
 def _noisy(rng: random.Random) -> Call:
@@ -113,8 +128,9 @@ WORKLOADS: dict[str, Callable[[random.Random], Call]] = {
     "state_10k": _constant(Call("start_function", conversation=_STATE_10K, kind="start_function_10k")),
     "state_100k": _constant(Call("start_function", conversation=_STATE_100K, kind="start_function_100k")),
     "mix": _mix,
-    "spin_100ms": _constant(SPIN_100MS),
+    "spin_100ms": _single(SPIN_100MS),
     "noisy_a": _noisy,
+    "start_function_b": _single(START),  # tenant B alone: the noisy-neighbour measurement
 }
 
 # Workloads made only of calls that end by themselves: the floor can run these.

@@ -4,8 +4,8 @@ A workload is a name and a function ``next_call(rng) -> Call``. A ``Call`` is pl
 that every driver can translate into its own request (an in-process ``run_request``, a
 ``Pool.execute``, a gRPC ``Execute``, a spawned process, or an echo of the same size).
 
-The tools live in ``bench/tools/``: ``start_function.py`` is the seed 002 example copied
-verbatim from ``tests/seeds/002_start_function.py``; ``bench_tools.py`` holds the trivial,
+The tools: ``start_function.py`` is the seed 002 example, read verbatim from
+``tests/seeds/002_start_function.py``; ``bench_tools.py`` holds the trivial,
 slow and hostile tools.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 TOOLS_DIR = Path(__file__).resolve().parent / "tools"
-BENCH_FILES = ("bench_tools.py", "start_function.py")
+SEED_START = Path(__file__).resolve().parent.parent / "tests" / "seeds" / "002_start_function.py"
 
 # The functions whose result a driver must be able to produce without a process around
 # it: the floor (no isolation) can run only these.
@@ -33,7 +33,8 @@ TENANTS = (TENANT_A, TENANT_B, *SPREAD)
 
 
 def tool_files() -> dict[str, str]:
-    return {name: (TOOLS_DIR / name).read_text() for name in BENCH_FILES}
+    return {"bench_tools.py": (TOOLS_DIR / "bench_tools.py").read_text(),
+            "start_function.py": SEED_START.read_text()}
 
 
 @dataclass(frozen=True)

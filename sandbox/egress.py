@@ -548,8 +548,8 @@ class _Wait:
         sock.settimeout(remaining if self.deadline_bound else self.per_wait)
 
 
-class _TimedSocket(socket.socket):
-    """A TCP socket whose every send and receive is armed by its ``_Wait`` first."""
+class _Armed:
+    """Arms the socket's ``_Wait`` before every send and receive."""
 
     wait: _Wait
 
@@ -564,28 +564,18 @@ class _TimedSocket(socket.socket):
     def send(self, *args: Any) -> int:
         self.wait.arm(self)
         return super().send(*args)
+
+
+class _TimedSocket(_Armed, socket.socket):
+    """A TCP socket whose every send and receive is armed by its ``_Wait`` first."""
 
     def sendall(self, *args: Any) -> None:
         self.wait.arm(self)  # since Python 3.5 the timeout bounds the whole sendall
         return super().sendall(*args)
 
 
-class _TimedSSLSocket(ssl.SSLSocket):
+class _TimedSSLSocket(_Armed, ssl.SSLSocket):
     """The TLS counterpart of ``_TimedSocket`` (an SSLContext's ``sslsocket_class``)."""
-
-    wait: _Wait
-
-    def recv(self, *args: Any) -> bytes:
-        self.wait.arm(self)
-        return super().recv(*args)
-
-    def recv_into(self, *args: Any) -> int:
-        self.wait.arm(self)
-        return super().recv_into(*args)
-
-    def send(self, *args: Any) -> int:
-        self.wait.arm(self)
-        return super().send(*args)
 
     def do_handshake(self, *args: Any) -> None:
         self.wait.arm(self)  # the handshake's own retries share this one timeout

@@ -546,17 +546,11 @@ class Pool:
         if outcome in ("overrun", "protocol", "cancelled"):
             child.kill()
             self.counters[f"kill_{outcome}"] += 1
-        if outcome == "cancelled":
-            child.exited.wait(_REPORT_GRACE_S)
+        if outcome in _STOPPED:
+            wait_s, kind, message = _STOPPED[outcome]
+            child.exited.wait(wait_s)
             child.close()
-            return verdict.failed(prepared, Status.INTERNAL_ERROR, "Cancelled",
-                                  "the caller went away; the tool was stopped",
-                                  Usage(wall_ms=(time.monotonic() - started) * 1000.0))
-        if outcome == "protocol":
-            child.exited.wait(_DEATH_WAIT_S)
-            child.close()
-            return verdict.failed(prepared, Status.INTERNAL_ERROR, "ProtocolError",
-                                  "the tool's process broke the channel protocol and was killed",
+            return verdict.failed(prepared, Status.INTERNAL_ERROR, kind, message,
                                   Usage(wall_ms=(time.monotonic() - started) * 1000.0))
         return self._after_death(child, prepared, started, deadline_hit=outcome == "deadline",
                                  output_overrun=outcome == "overrun")
@@ -684,6 +678,13 @@ def _warmup_frame() -> str:
     )
     return base64.b64encode(call_mod.prepare(request).frame).decode()
 
+
+# Calls the supervisor stopped for a reason of its own: how long to wait for the exit
+# report, and the error the result carries.
+_STOPPED = {
+    "cancelled": (_REPORT_GRACE_S, "Cancelled", "the caller went away; the tool was stopped"),
+    "protocol": (_DEATH_WAIT_S, "ProtocolError", "the tool's process broke the channel protocol and was killed"),
+}
 
 _REUSABLE = frozenset({Status.OK, Status.RUNTIME_ERROR, Status.INVALID_RETURN, Status.NOT_FOUND})
 

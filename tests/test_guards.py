@@ -221,12 +221,7 @@ def tool(conv: Conversation):
         None,
     ),
     "000/001 prompt templating": (
-        """
-from datetime import datetime
-
-def start_function(conv: Conversation):
-    conv.state.current_date = datetime.now().strftime("%B %d, %Y")
-""",
+        seed_source("001_prompt_templating.py"),
         {},
         None,
         {"current_date": datetime.datetime.now().strftime("%B %d, %Y")},
@@ -249,12 +244,7 @@ def tool(conv: Conversation):
         None,
     ),
     "000/001 dynamic updates": (
-        """
-from datetime import datetime
-
-def set_fake_date(conv: Conversation):
-    conv.state.current_date = datetime(1995, 3, 22).date().strftime("%B %d, %Y")
-""",
+        seed_source("001_dynamic_updates.py"),
         {},
         None,
         {"current_date": "March 22, 1995"},
@@ -361,57 +351,25 @@ def tool(conv: Conversation):
         None,
     ),
     "002 hardcoded map": (
-        """
-def start_function(conv: Conversation):
-    phone_numbers = {
-        "+441234567890": "London",
-        "+442345678901": "New York",
-    }
-    conv.set_variant(phone_numbers.get(conv.callee_number, "default"))
-    return str()
-""",
+        seed_source("002_hardcoded_map.py"),
         {},
         "",
         None,
     ),
     "002 dynamic variant lookup": (
-        """
-def start_function(conv: Conversation):
-    callee_map = {
-        variant.callee: variant_name
-        for variant_name, variant in conv.variants.items()
-    }
-    if conv.callee_number and conv.callee_number in callee_map:
-        conv.set_variant(callee_map[conv.callee_number])
-    return str()
-""",
+        seed_source("002_variant_lookup.py"),
         {},
         "",
         None,
     ),
     "002 language voice": (
-        """
-def start_function(conv: Conversation):
-    language = conv.sip_headers.get("X-Language", "en")
-    conv.set_variant(language)
-
-    if language == "es":
-        from polyai.voice import CartesiaVoice
-        conv.set_voice(CartesiaVoice(provider_voice_id="your-voice-id"))
-    return str()
-""",
+        seed_source("002_language_voice.py"),
         {},
         "",
         None,
     ),
     "002 channel type": (
-        """
-def start_function(conv: Conversation):
-    conv.state.is_voice = conv.channel_type == "sip.polyai"
-    if not conv.state.is_voice:
-        conv.state.transfers_enabled = False
-    return str()
-""",
+        seed_source("002_channel_type.py"),
         {},
         "",
         {"is_voice": True},
@@ -423,40 +381,19 @@ def start_function(conv: Conversation):
         None,
     ),
     "003/004 content": (
-        """
-def tool(conv: Conversation):
-    return {
-      "content": "Tell the user that you cannot assist with their request"
-    }
-""",
+        seed_source("004_content.py"),
         {},
         {"content": "Tell the user that you cannot assist with their request"},
         None,
     ),
     "003/004 utterance": (
-        """
-def tool(conv: Conversation):
-    return {
-      "utterance": "I cannot assist with your request."
-    }
-""",
+        seed_source("004_utterance.py"),
         {},
         {"utterance": "I cannot assist with your request."},
         None,
     ),
     "003/004 handoff refer": (
-        """
-def tool(conv: Conversation):
-    return {
-      "handoff": {
-        "type": "CALL_CENTER",
-        "reason": "SPEAK_TO",
-        "refer": {
-          "phone_number": "12345"
-        }
-      }
-    }
-""",
+        seed_source("004_handoff_refer.py"),
         {},
         {"handoff": {"type": "CALL_CENTER", "reason": "SPEAK_TO", "refer": {"phone_number": "12345"}}},
         None,
@@ -503,29 +440,13 @@ def tool(conv: Conversation):
     ),
     "003/004 variant": ('\ndef tool(conv: Conversation):\n    return {\n      "variant": "orleans"\n    }\n', {}, {"variant": "orleans"}, None),
     "004 variant and utterance": (
-        """
-def tool(conv: Conversation):
-    return {
-      "utterance": "Let me connect you with the Orleans location.",
-      "variant": "orleans"
-    }
-""",
+        seed_source("004_variant_utterance.py"),
         {},
         {"utterance": "Let me connect you with the Orleans location.", "variant": "orleans"},
         None,
     ),
     "004 utterance and handoff": (
-        """
-def tool(conv: Conversation):
-    return {
-      "utterance": "Let me transfer you to a specialist who can help with that.",
-      "handoff": {
-        "type": "CALL_CENTER",
-        "reason": "SPEAK_TO",
-        "refer": { "phone_number": "12345" }
-      }
-    }
-""",
+        seed_source("004_utterance_handoff.py"),
         {},
         {
             "utterance": "Let me transfer you to a specialist who can help with that.",
@@ -534,25 +455,13 @@ def tool(conv: Conversation):
         None,
     ),
     "004 utterance and hangup": (
-        """
-def tool(conv: Conversation):
-    return {
-      "utterance": "Thanks for calling, have a great day!",
-      "hangup": True
-    }
-""",
+        seed_source("004_utterance_hangup.py"),
         {},
         {"utterance": "Thanks for calling, have a great day!", "hangup": True},
         None,
     ),
     "004 utterance and content": (
-        """
-def tool(conv: Conversation):
-    return {
-      "utterance": "I've updated your reservation.",
-      "content": "The reservation has been changed. Ask if there's anything else you can help with."
-    }
-""",
+        seed_source("004_utterance_content.py"),
         {},
         {
             "utterance": "I've updated your reservation.",

@@ -18,8 +18,8 @@ Trusted code. It runs in two places, never in the supervisor:
     holds one empty directory, ``/tmp``: no /proc, no /etc, no /dev, no project files,
     no other tenant's code (and, being chrooted, no user namespace either);
   - the capability bounding and ambient sets emptied, ``PR_SET_NO_NEW_PRIVS`` (sticky,
-    so set once here, not per child), ``RLIMIT_CORE`` 0, not dumpable, SIGXCPU at its
-    default action and unblocked;
+    so set once here, not per child), ``RLIMIT_CORE`` 0, not dumpable, SIGXCPU and
+    SIGPROF at their default action and unblocked;
   - the seccomp filter compiled ONCE, with pyseccomp, to classic BPF bytes.
 
 * ``confine_child(prepared, uid=..., keep_fds=..., limits=...)`` runs in every child
@@ -156,7 +156,7 @@ SECCOMP_ALLOW: tuple[Allow, ...] = (
     Allow("time", "vDSO fallback"),
     Allow("nanosleep", "time.sleep"),
     Allow("clock_nanosleep", "time.sleep"),
-    Allow("setitimer", "the runtime arms its own ITIMER_REAL deadline"),
+    Allow("setitimer", "the runtime arms its own ITIMER_REAL deadline and ITIMER_PROF CPU budget"),
     Allow("getitimer", "signal.getitimer"),
     Allow("rt_sigaction", "signal.signal (SIGALRM back to default)"),
     Allow("rt_sigprocmask", "CPython and glibc mask signals around critical sections"),
@@ -214,7 +214,7 @@ SECCOMP_REFUSED: Mapping[str, str] = MappingProxyType({
     "pidfd_getfd": "steals another process's fds",
     "pidfd_send_signal": "signals other processes",
     "kill": "signals: the filter is compiled once, so it cannot name the child's own pid; "
-            "CPython needs none (SIGALRM and SIGXCPU come from the kernel)",
+            "CPython needs none (SIGALRM, SIGPROF and SIGXCPU come from the kernel)",
     "tkill": "signals (see kill); abort() still ends the process",
     "tgkill": "signals (see kill); abort() still ends the process",
     "rt_sigqueueinfo": "signals (see kill)",
@@ -704,11 +704,13 @@ def _restrict_inherited_state() -> None:
     _check(_prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs", "PR_SET_NO_NEW_PRIVS")
     _check(_prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0), "dumpable", "PR_SET_DUMPABLE 0")
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    # RLIMIT_CPU must end in SIGXCPU: default action, not blocked. Set here rather than
-    # per child (87 us there, in page faults); the template must leave it so, and the
-    # self-test's limits.cpu probe checks that it did.
-    signal.signal(signal.SIGXCPU, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGXCPU,))
+    # RLIMIT_CPU must end in SIGXCPU and the per-call ITIMER_PROF in SIGPROF: default
+    # action (terminate), not blocked. Set here rather than per child (87 us there, in
+    # page faults); the template must leave them so, and the self-test's limits.cpu probe
+    # checks that it did.
+    for sig in (signal.SIGXCPU, signal.SIGPROF):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGXCPU, signal.SIGPROF))
 
 
 def compile_seccomp_bpf() -> bytes:

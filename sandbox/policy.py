@@ -28,8 +28,9 @@ class Limits:
     # Wall clock: the caller's deadline is capped by the tool kind's default.
     start_deadline_ms: int = 1_000  # start_function: the greeting waits on it
     deadline_ms: int = 5_000  # every other tool
-    # CPU seconds (RLIMIT_CPU counts whole seconds). Soft limit -> SIGXCPU -> cpu_limit;
-    # the hard limit one second later is the kernel's SIGKILL backstop.
+    # CPU seconds per call: the child's ITIMER_PROF (SIGPROF -> cpu_limit), armed when it is
+    # shorter than the deadline. RLIMIT_CPU, in whole seconds above it, is the backstop:
+    # SIGXCPU, then the kernel's SIGKILL.
     cpu_seconds: int = 2
     memory_bytes: int = 256 * 1024 * 1024  # address space of the child
     # Output caps, each checked on the serialized JSON size.

@@ -20,8 +20,8 @@ Modes:
   reuse  a child serves up to ``reuse_max_calls`` calls of ONE (tenant, version, policy)
          key, like a warm Lambda container. It gives up: module globals, caches and any
          object a tool hides persist between that key's calls (conversations of the same
-         tenant can see each other's residue); CPU time is budgeted per process, not per
-         call; a tool that corrupts its interpreter affects that key's later calls.
+         tenant can see each other's residue); each call still has its own CPU budget, but
+         the RLIMIT_CPU backstop is one budget for the process's calls; a tool that corrupts its interpreter affects that key's later calls.
          Children are never shared between tenants in either mode.
 """
 

@@ -210,7 +210,7 @@ def from_death(call: PreparedCall, death: Death, wall_ms: float, deadline_hit: b
     if deadline_hit or sig == signal.SIGALRM or wall_ms >= call.deadline_ms:
         return failed(call, Status.TIMEOUT, "Timeout",
                       f"the tool did not finish within its deadline of {call.deadline_ms} ms", usage)
-    if sig == signal.SIGXCPU or (sig == signal.SIGKILL and death.cpu_ms >= limits.cpu_seconds * 1000):
+    if sig in (signal.SIGPROF, signal.SIGXCPU) or (sig == signal.SIGKILL and death.cpu_ms >= limits.cpu_seconds * 1000):
         return failed(call, Status.CPU_LIMIT, "CpuLimit",
                       f"the tool used more than {limits.cpu_seconds} s of CPU", usage)
     if death.exit_code == _EXIT_MEMORY or (sig is not None and death.peak_rss_bytes >= limits.memory_bytes * 0.9):

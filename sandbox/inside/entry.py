@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import marshal
 import os
 import resource
@@ -217,7 +218,10 @@ def _apply_call_limits(limits: dict, max_calls: int) -> None:
     mem = limits["memory_bytes"]
     _lower_rlimit(resource.RLIMIT_AS, mem, mem)
     used = resource.getrusage(resource.RUSAGE_SELF)
-    soft = int(used.ru_utime + used.ru_stime) + limits["cpu_seconds"] * max_calls
+    # The precise per-call limit is the ITIMER_PROF armed with each call's deadline; this
+    # whole-second rlimit is the backstop, so it rounds the CPU already spent up, never
+    # down (rounding down fired it up to a second early, before the call's deadline).
+    soft = math.ceil(used.ru_utime + used.ru_stime) + limits["cpu_seconds"] * max_calls
     _, ceiling = resource.getrlimit(resource.RLIMIT_CPU)
     if ceiling != resource.RLIM_INFINITY:
         soft = min(soft, ceiling - 1)
@@ -279,7 +283,16 @@ def serve(channel_fd: int, *, max_calls: int = 1) -> None:
             break
         if calls == 0:
             _apply_call_limits(request["limits"], max_calls)
-        signal.setitimer(signal.ITIMER_REAL, max(request["deadline_ms"], 1) / 1000.0)
+        # Two timers, both ending the process by default action: the wall-clock deadline
+        # (SIGALRM) and the call's CPU budget (SIGPROF). The CPU budget is armed only when
+        # it is shorter than the deadline: otherwise the deadline binds first, and the
+        # kernel's tick-sampled CPU clock (it can run a tick or two ahead of wall time)
+        # must not turn a timeout into a cpu_limit a few ms early.
+        deadline_s = max(request["deadline_ms"], 1) / 1000.0
+        cpu_s = request["limits"]["cpu_seconds"]
+        signal.setitimer(signal.ITIMER_REAL, deadline_s)
+        if cpu_s < deadline_s:
+            signal.setitimer(signal.ITIMER_PROF, cpu_s)
         try:
             reply = run_request(request, code_bytes, namespace_cache)
             reply["usage"] = _usage()
@@ -287,6 +300,7 @@ def serve(channel_fd: int, *, max_calls: int = 1) -> None:
         except MemoryError:
             os._exit(EXIT_MEMORY)
         signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
         protocol.write_frame(channel_fd, protocol.ANSWER + payload)
         calls += 1
     # Wait for the supervisor to close its end (it reads /proc usage first).

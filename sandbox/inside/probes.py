@@ -380,12 +380,15 @@ def probe_cpu() -> str:
     soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
     if resource.RLIM_INFINITY in (soft, hard) or not soft < hard:
         return f"ALLOWED: RLIMIT_CPU ({soft}, {hard}) is unlimited or gives no SIGXCPU first"
-    # The soft limit only ends the process if SIGXCPU keeps its default action, unblocked.
-    if signal.getsignal(signal.SIGXCPU) is not signal.SIG_DFL:
-        return f"ALLOWED: SIGXCPU is handled ({signal.getsignal(signal.SIGXCPU)!r}): no distinct stop"
-    if signal.SIGXCPU in signal.pthread_sigmask(signal.SIG_BLOCK, ()):
-        return "ALLOWED: SIGXCPU is blocked: no distinct stop at the soft limit"
-    return f"blocked: RLIMIT_CPU = ({soft}, {hard}), SIGXCPU default and unblocked"
+    # The soft limit (SIGXCPU) and the per-call ITIMER_PROF (SIGPROF) only end the process
+    # if their signals keep the default action, unblocked.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    for sig in (signal.SIGXCPU, signal.SIGPROF):
+        if signal.getsignal(sig) is not signal.SIG_DFL:
+            return f"ALLOWED: {sig.name} is handled ({signal.getsignal(sig)!r}): no distinct stop"
+        if sig in blocked:
+            return f"ALLOWED: {sig.name} is blocked: no distinct stop"
+    return f"blocked: RLIMIT_CPU = ({soft}, {hard}), SIGXCPU and SIGPROF default and unblocked"
 
 
 def probe_address_space() -> str:

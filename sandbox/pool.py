@@ -161,6 +161,7 @@ class Pool:
         self._idle: dict[tuple, list[_Child]] = {}
         self._children: dict[int, _Child] = {}
         self._spawning = 0
+        self._waiters = 0  # calls blocked in _acquire, waiting for a ready child
         self._closed = False
         self._started = False
         self._ctl: socket.socket | None = None
@@ -432,6 +433,11 @@ class Pool:
         Not urgent (a call just took a child and others are ready): wait until a quarter
         of the target is missing, so forks come in batches and fewer wake-ups of the
         template compete with calls in flight.
+
+        A child normally runs one warm-up call before it is ready, which moves about 1 ms
+        of first-touch page faults off its real call. When calls are waiting for a child,
+        CPU is the bottleneck: the warm-up would cost more CPU than it saves
+        (bench/child_cost.py: about 0.5 ms net) and delay the child, so the batch comes cold.
         """
         want = self.config.ready_children - len(self._ready) - self._spawning
         if want <= 0 or self._closed or self._ctl is None:
@@ -439,7 +445,10 @@ class Pool:
         if not urgent and self._ready and want < max(1, self.config.ready_children // 4):
             return
         self._spawning += want
-        message = {"op": "spawn", "count": want, "max_calls": self.config.max_calls_per_child}
+        warm = not self._waiters
+        if not warm:
+            self.counters["cold_spawns"] += want
+        message = {"op": "spawn", "count": want, "max_calls": self.config.max_calls_per_child, "warm": warm}
         try:
             self._ctl.send(json.dumps(message).encode())
         except OSError:
@@ -458,12 +467,16 @@ class Pool:
                     child = self._ready.popleft()
                     self._top_up(urgent=False)
                     return child
-                self._top_up()
-                remaining = wait_until - time.monotonic()
-                if remaining <= 0:
-                    self.counters["acquire_timeouts"] += 1
-                    raise PoolUnavailable("no confined child became ready in time")
-                self._lock.wait(remaining)
+                self._waiters += 1
+                try:
+                    self._top_up()
+                    remaining = wait_until - time.monotonic()
+                    if remaining <= 0:
+                        self.counters["acquire_timeouts"] += 1
+                        raise PoolUnavailable("no confined child became ready in time")
+                    self._lock.wait(remaining)
+                finally:
+                    self._waiters -= 1
 
     def _take_idle(self, key: tuple) -> _Child | None:
         idle = self._idle.get(key)

@@ -7,7 +7,7 @@ grpc and never runs tool code: its verbs are spawn and reap.
 Protocol on the control socket (one JSON message per packet):
 
     pool -> template  {"op": "configure", "confinement": {...}, "limits": {...}}
-                      {"op": "spawn", "count": n, "max_calls": k}
+                      {"op": "spawn", "count": n, "max_calls": k, "warm": bool}
     template -> pool  {"op": "ready", "pid": ..}                 after prepare_template
                       {"op": "fatal", "feature": .., "detail": ..}
                       {"op": "child", "pid": .., "uid": ..}      with fds [channel, pidfd]
@@ -21,6 +21,12 @@ When the pool goes away (EOF on the control socket) the template kills its child
 
 from __future__ import annotations
 
+from sandbox import atfork
+
+if __name__ == "__main__":
+    atfork.forget()  # before random, threading and logging register their at-fork hooks
+
+# Every import below comes after atfork.forget().
 import base64
 import ctypes
 import gc
@@ -73,21 +79,21 @@ class Template:
         gc.collect()
         gc.freeze()  # children then leave the template's objects' pages unshared-untouched
 
-    def spawn(self, count: int, max_calls: int) -> None:
+    def spawn(self, count: int, max_calls: int, warm: bool = True) -> None:
         for done in range(count):
             try:
-                self._spawn_one(max_calls)
+                self._spawn_one(max_calls, warm)
             except OSError as exc:  # no process or descriptor left (EAGAIN, EMFILE): say so, keep serving
                 _send(self.ctl, {"op": "spawn_failed", "count": count - done, "error": str(exc)})
                 return
 
-    def _spawn_one(self, max_calls: int) -> None:
+    def _spawn_one(self, max_calls: int, warm: bool) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         uid = self.confinement.uid_base + self.next_uid % self.confinement.uid_count
         self.next_uid += 1
         pid = os.fork()
         if pid == 0:
-            self._become_child(theirs.fileno(), uid, max_calls)
+            self._become_child(theirs.fileno(), uid, max_calls, warm)
         theirs.close()
         pidfd = os.pidfd_open(pid)
         self.children.add(pid)
@@ -101,7 +107,7 @@ class Template:
         code, request_json = self.warmup
         entry.run_request(json.loads(request_json), code)
 
-    def _become_child(self, channel_fd: int, uid: int, max_calls: int) -> None:
+    def _become_child(self, channel_fd: int, uid: int, max_calls: int, warm: bool) -> None:
         """Runs in the forked child; never returns.
 
         The template's SIGCHLD handler and wakeup fd are inherited but inert: a child
@@ -109,11 +115,15 @@ class Template:
         """
         code = entry.EXIT_INTERNAL
         try:
-            random.seed()  # forked children must not share the template's PRNG state
+            # Forked children must not share the template's PRNG state. This is the one
+            # at-fork hook the template keeps (sandbox/atfork.py), so it is done here.
+            random.seed()
             confine.confine_child(self.prepared, uid=uid, keep_fds=[channel_fd], limits=self.limits)
             # One call before the real one takes the copy-on-write page faults of the
-            # runtime's first use (about 0.8 ms here) off the critical path.
-            self._warm()
+            # runtime's first use (about 0.8 ms here) off the critical path, unless the
+            # pool asked for cold children because calls are waiting (Pool._top_up).
+            if warm:
+                self._warm()
             entry.serve(channel_fd, max_calls=max_calls)
             code = entry.EXIT_OK
         except MemoryError:
@@ -179,7 +189,7 @@ class Template:
                     return
                 message = json.loads(data)
                 if message["op"] == "spawn":
-                    self.spawn(int(message["count"]), int(message["max_calls"]))
+                    self.spawn(int(message["count"]), int(message["max_calls"]), bool(message.get("warm", True)))
             self.reap()
 
 

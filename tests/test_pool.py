@@ -170,6 +170,32 @@ def test_every_call_gets_a_new_process(pool):
     assert not (before & set(pool.child_pids())) or len(before) > 2
 
 
+def test_every_child_has_its_own_random_stream(pool):
+    # The template keeps the stdlib's at-fork hooks out (sandbox/atfork.py), random's
+    # reseed among them, and reseeds each child itself: no tenant can replay the
+    # template's generator state to predict another call's random numbers.
+    source = "import random\ndef tool(conv):\n    return str(random.getrandbits(64))\n"
+    values = [run_source(pool, source).action["content"] for _ in range(4)]
+    assert len(set(values)) == 4, values
+
+
+def test_children_forked_while_calls_wait_come_cold_and_still_answer():
+    # Calls waiting for a child make the pool ask for cold children (no warm-up call):
+    # force that state, then run calls on the cold children.
+    with Pool(PoolConfig(ready_children=1)) as cold_pool:
+        assert run_source(cold_pool, "def tool(conv):\n    return 'warm'\n").status is Status.OK
+        with cold_pool._lock:
+            cold_pool._waiters += 1  # as if a call were blocked in _acquire
+        try:
+            results = [run_source(cold_pool, "def tool(conv):\n    conv.state.n = 1\n    return 'cold'\n")
+                       for _ in range(3)]
+        finally:
+            with cold_pool._lock:
+                cold_pool._waiters -= 1
+        assert cold_pool.stats()["count_cold_spawns"] >= 2
+        assert [(r.status, r.action, r.state.get("n")) for r in results] == [(Status.OK, {"content": "cold"}, 1)] * 3
+
+
 def test_concurrent_calls_each_get_one_answer(pool):
     results = []
     lock = threading.Lock()

@@ -8,7 +8,8 @@ it touches (reference counts, the adaptive interpreter's counters), so each hook
 copy-on-write faults pages of the template's heap. Measured on this kind of VM by forking
 a process that imports what the template imports and reading the child's rusage at its
 first line of Python: 245 faults and 594 us of CPU with the hooks, 117 and 291 us without
-(median of 80), about 9% of a fresh call's whole CPU.
+(median of 80). Some of those pages the call touches later anyway: a whole child's faults
+fell by about 60 (bench/README.md).
 
 The template needs none of them: it is single-threaded (so no lock can be held by another
 thread at fork, and the child's thread table is already right), it configures no logging,

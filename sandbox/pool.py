@@ -21,7 +21,8 @@ Modes:
          key, like a warm Lambda container. It gives up: module globals, caches and any
          object a tool hides persist between that key's calls (conversations of the same
          tenant can see each other's residue); each call still has its own CPU budget, but
-         the RLIMIT_CPU backstop is one budget for the process's calls; a tool that corrupts its interpreter affects that key's later calls.
+         the RLIMIT_CPU backstop is one budget for the process's calls; a tool that
+         corrupts its interpreter affects that key's later calls.
          Children are never shared between tenants in either mode.
 """
 

@@ -18,6 +18,7 @@ The right behaviour, in each case:
 from __future__ import annotations
 
 import collections
+import contextlib
 import time
 
 import psutil
@@ -58,22 +59,19 @@ def assert_recovers(stub: pb_grpc.ToolPoolStub, version: str, within: float = 15
     raise AssertionError(f"the server did not recover once the shortage ended; last answer: {last.describe()}")
 
 
-def test_when_file_descriptors_run_out_every_call_is_answered_and_the_server_recovers(tmp_path):
-    server = FaultServer(support.write_fault_config(tmp_path, pool=POOL, admission=ADMISSION))
+def survive(server: FaultServer, shortage, what: str, warm_up_calls: int) -> None:
+    """Warm the server up, run 8 calls inside ``shortage`` (a context manager applied to
+    the server's pid), then check every call was answered, the server recovers, and
+    SIGTERM leaves no process behind."""
     try:
         with server.channel() as channel:
             stub = pb_grpc.ToolPoolStub(channel)
             version = support.deploy(stub, "acme", {"tools.py": support.TOOLS}).deployed.version_id
-            assert_answered(good_calls(stub, version, 4, timeout=15), "warm-up")
-            process = psutil.Process(server.pid)
-            soft, hard = process.rlimit(psutil.RLIMIT_NOFILE)
-            process.rlimit(psutil.RLIMIT_NOFILE, (support.fd_count(server.pid), hard))
-            try:
+            assert_answered(good_calls(stub, version, warm_up_calls, timeout=15), "warm-up")
+            with shortage(server.pid):
                 during = good_calls(stub, version, 8, timeout=15)
-            finally:
-                process.rlimit(psutil.RLIMIT_NOFILE, (soft, hard))
             assert server.alive(), server.log()[-3000:]
-            assert_answered(during, "with no file descriptor left")
+            assert_answered(during, what)
             assert_recovers(stub, version)
             processes = support.tree(server.pid)
         assert server.terminate() == 0
@@ -82,25 +80,33 @@ def test_when_file_descriptors_run_out_every_call_is_answered_and_the_server_rec
         server.kill()
 
 
+@contextlib.contextmanager
+def no_file_descriptor_left(pid: int):
+    process = psutil.Process(pid)
+    soft, hard = process.rlimit(psutil.RLIMIT_NOFILE)
+    process.rlimit(psutil.RLIMIT_NOFILE, (support.fd_count(pid), hard))
+    try:
+        yield
+    finally:
+        process.rlimit(psutil.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_when_file_descriptors_run_out_every_call_is_answered_and_the_server_recovers(tmp_path):
+    server = FaultServer(support.write_fault_config(tmp_path, pool=POOL, admission=ADMISSION))
+    survive(server, no_file_descriptor_left, "with no file descriptor left", warm_up_calls=4)
+
+
 def test_when_the_process_table_is_full_every_call_is_answered_and_the_server_recovers(tmp_path):
     support.require_root()
     with support.pids_cgroup() as cgroup:
+
+        @contextlib.contextmanager
+        def process_table_full(_pid: int):
+            support.set_pids_max(cgroup, support.pids_current(cgroup))  # no new thread, no new process
+            try:
+                yield
+            finally:
+                support.set_pids_max(cgroup, "max")
+
         server = FaultServer(support.write_fault_config(tmp_path, pool=POOL, admission=ADMISSION), cgroup=cgroup)
-        try:
-            with server.channel() as channel:
-                stub = pb_grpc.ToolPoolStub(channel)
-                version = support.deploy(stub, "acme", {"tools.py": support.TOOLS}).deployed.version_id
-                assert_answered(good_calls(stub, version, 2, timeout=15), "warm-up")
-                support.set_pids_max(cgroup, support.pids_current(cgroup))  # no new thread, no new process
-                try:
-                    during = good_calls(stub, version, 8, timeout=15)
-                finally:
-                    support.set_pids_max(cgroup, "max")
-                assert server.alive(), server.log()[-3000:]
-                assert_answered(during, "with the process table full")
-                assert_recovers(stub, version)
-                processes = support.tree(server.pid)
-            assert server.terminate() == 0
-            support.assert_all_gone(processes)
-        finally:
-            server.kill()
+        survive(server, process_table_full, "with the process table full", warm_up_calls=2)

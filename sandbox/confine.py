@@ -848,10 +848,13 @@ def _cap(which: int, soft: int, hard: int, ceilings: Mapping[int, int]) -> tuple
 
 
 def _set_rlimits(limits: Limits, ceilings: Mapping[int, int], *, core: bool) -> None:
-    # RLIMIT_CPU: soft below hard so that an overrun first gets a distinct SIGXCPU (the
-    # verdict says cpu_limit), and the SIGKILL one second later is the kernel's backstop
-    # in case the tool caught or ignored SIGXCPU.
-    soft, hard = _cap(resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 1, ceilings)
+    # RLIMIT_CPU is the backstop behind the call's precise budget (the child's ITIMER_PROF,
+    # or its deadline): it counts whole seconds of the whole process, start-up included, so
+    # it sits a second above the budget, never at it (at it, it fired a few ms before a
+    # deadline equal to the budget). Soft below hard so that an overrun first gets a
+    # distinct SIGXCPU (cpu_limit), and the SIGKILL a second later is the kernel's last
+    # word in case the tool caught or ignored SIGXCPU.
+    soft, hard = _cap(resource.RLIMIT_CPU, limits.cpu_seconds + 1, limits.cpu_seconds + 2, ceilings)
     if soft == hard and soft > 0:
         soft -= 1  # the template's hard limit was lower: keep SIGXCPU distinct anyway
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))

@@ -74,15 +74,6 @@ def _validate_secrets(secrets: Mapping[str, Any], field_name: str) -> dict[str, 
     return out
 
 
-def policy_spec(policy: Policy) -> dict[str, Any]:
-    """The plain-data form of a policy that the child's guards are built from."""
-    return {
-        "modules": {name: sorted(rule.names) for name, rule in policy.modules.items()},
-        "builtins": sorted(policy.builtins),
-        "forbidden": sorted(policy.forbidden_attributes),
-    }
-
-
 def prepare(request: CallRequest) -> PreparedCall:
     """Validate a call and build its child frame.
 
@@ -122,7 +113,7 @@ def prepare(request: CallRequest) -> PreparedCall:
         "args": args,
         "conv": conv,
         "secrets": secrets,
-        "policy": policy_spec(request.policy),
+        "policy": request.policy.child_spec,
         "limits": dataclasses.asdict(limits),
         "deadline_ms": deadline_ms,
     }

@@ -10,6 +10,7 @@ entry. Build variants with the ``with_*`` methods; a policy is never mutated.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -101,18 +102,25 @@ class Policy:
         modules.pop(name, None)
         return dataclasses.replace(self, modules=_frozen(modules))
 
+    # Both are derived once per policy (the policy is frozen): every call's frame carries
+    # the spec, and reuse mode keys its children by the fingerprint. Callers only read them.
+    @functools.cached_property
+    def child_spec(self) -> dict[str, Any]:
+        """The plain-data form the child's guards are built from (``make_globals``)."""
+        return {
+            "modules": {name: sorted(rule.names) for name, rule in self.modules.items()},
+            "builtins": sorted(self.builtins),
+            "forbidden": sorted(self.forbidden_attributes),
+        }
+
+    @functools.cached_property
+    def _fingerprint(self) -> str:
+        blob = json.dumps({**self.child_spec, "source_bytes": self.limits.source_bytes}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
     def fingerprint(self) -> str:
         """A content hash of the compile-relevant parts, used as part of the compile cache key."""
-        blob = json.dumps(
-            {
-                "modules": {k: sorted(v.names) for k, v in sorted(self.modules.items())},
-                "builtins": sorted(self.builtins),
-                "forbidden": sorted(self.forbidden_attributes),
-                "source_bytes": self.limits.source_bytes,
-            },
-            sort_keys=True,
-        )
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+        return self._fingerprint
 
 
 DEFAULT_POLICY = Policy()

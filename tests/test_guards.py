@@ -31,15 +31,7 @@ from sandbox.policy import DEFAULT_POLICY
 # ---------------------------------------------------------------------------------------
 
 
-def spec_of(policy=DEFAULT_POLICY) -> dict:
-    return {
-        "modules": {name: sorted(rule.names) for name, rule in policy.modules.items()},
-        "builtins": sorted(policy.builtins),
-        "forbidden": sorted(policy.forbidden_attributes),
-    }
-
-
-SPEC = spec_of()
+SPEC = DEFAULT_POLICY.child_spec
 
 
 class FakeLog:
@@ -312,30 +304,15 @@ def tool(conv: Conversation):
         "",
         None,
     ),
-    "002 empty string": ("\ndef tool(conv: Conversation):\n    return str()\n", {}, "", None),
+    "002 empty string": (seed_source("002_return_empty.py"), {}, "", None),
     "002 dynamic greeting": (
-        """
-def tool(conv: Conversation):
-    return {
-        "utterance": f"Welcome to {conv.variant.site_name}. How can I help you today?"
-    }
-""",
+        seed_source("002_dynamic_greeting.py"),
         {},
         {"utterance": "Welcome to Main Street. How can I help you today?"},
         None,
     ),
     "002 listen configuration": (
-        """
-def tool(conv: Conversation):
-    return {
-        "utterance": "Welcome. Please say or enter your account number.",
-        "listen": {
-            "asr": {
-                "timeout": 15
-            }
-        }
-    }
-""",
+        seed_source("002_listen_config.py"),
         {},
         {"utterance": "Welcome. Please say or enter your account number.", "listen": {"asr": {"timeout": 15}}},
         None,
@@ -375,7 +352,7 @@ def tool(conv: Conversation):
         {"is_voice": True},
     ),
     "003/004 string return": (
-        '\ndef tool(conv: Conversation):\n    return "Tell the user that you cannot assist with their request"\n',
+        seed_source("004_string_return.py"),
         {},
         "Tell the user that you cannot assist with their request",
         None,
@@ -413,7 +390,7 @@ def tool(conv: Conversation):
         },
         None,
     ),
-    "003/004 hangup": ('\ndef tool(conv: Conversation):\n    return {\n      "hangup": True\n    }\n', {}, {"hangup": True}, None),
+    "003/004 hangup": (seed_source("004_hangup.py"), {}, {"hangup": True}, None),
     "003 listen": (
         seed_source("003_listen_dtmf_asr.py"),
         {},

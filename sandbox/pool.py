@@ -547,7 +547,7 @@ class Pool:
             child.channel.sendall(protocol.encode_frame(prepared.frame))
             child.channel.setblocking(False)
         except OSError:
-            return self._after_death(child, prepared, started, deadline_hit=False)
+            return self._after_death(child, prepared, started)
         outcome, payload = _await_reply(child.channel, deadline, prepared.request.policy.limits.reply_bytes(),
                                         on_request=lambda body: self._answer_child(prepared, body, deadline),
                                         cancelled=cancelled)
@@ -569,8 +569,7 @@ class Pool:
             child.close()
             return verdict.failed(prepared, Status.INTERNAL_ERROR, kind, message,
                                   Usage(wall_ms=(time.monotonic() - started) * 1000.0))
-        return self._after_death(child, prepared, started, deadline_hit=outcome == "deadline",
-                                 output_overrun=outcome == "overrun")
+        return self._after_death(child, prepared, started, output_overrun=outcome == "overrun")
 
     def _timed_out(self, child: _Child, prepared: call_mod.PreparedCall, started: float) -> Result:
         """The deadline passed: read the child's usage, SIGKILL it, answer at once.
@@ -607,11 +606,12 @@ class Pool:
         return json.dumps({"ok": False, "error": f"the supervisor offers no service {op!r}"}).encode()
 
     def _after_death(self, child: _Child, prepared: call_mod.PreparedCall, started: float,
-                     deadline_hit: bool, output_overrun: bool = False) -> Result:
-        # The template's report says how the child died. A deadline or output verdict does
-        # not depend on it, and the template may be frozen or dead: the caller's deadline
-        # is the contract, so such a verdict waits for the report only a moment.
-        known = deadline_hit or output_overrun
+                     output_overrun: bool = False) -> Result:
+        # The template's report says how the child died. An output verdict does not depend
+        # on it, and the template may be frozen or dead: the caller's deadline is the
+        # contract, so such a verdict waits for the report only a moment. (A deadline
+        # verdict never comes here: _timed_out answers it at once.)
+        known = output_overrun
         child.exited.wait(_REPORT_GRACE_S if known else _DEATH_WAIT_S)
         wall_ms = (time.monotonic() - started) * 1000.0
         child.close()
@@ -624,7 +624,7 @@ class Pool:
             usage = Usage(wall_ms=wall_ms)
             return verdict.failed(prepared, Status.INTERNAL_ERROR, "InternalError",
                                   "the tool's process ended but its exit status was not reported", usage)
-        return verdict.from_death(prepared, death, wall_ms, deadline_hit, output_overrun)
+        return verdict.from_death(prepared, death, wall_ms, deadline_hit=False, output_overrun=output_overrun)
 
     # -- start-up self-test ------------------------------------------------------------
 

@@ -14,46 +14,20 @@ Pipeline (``compile_tool``):
 3. ``ast.parse``, then an iterative depth check (``MAX_AST_DEPTH``), so that
    RestrictedPython's recursive transformer and ``compile()`` never see a tree deep
    enough to blow the stack;
-4. ``ToolTransformer``: RestrictedPython's ``RestrictingNodeTransformer`` (which rewrites
-   attribute, item, iteration, write and print operations into calls of the guards in
-   ``sandbox/inside/guards.py``, refuses names starting with ``_``, and refuses every AST
-   node type it has no visitor for) plus this project's deny-by-default rules below;
+4. ``ToolTransformer`` (``sandbox/transformer.py``): RestrictedPython's transformer, which
+   rewrites attribute, item, iteration, unpacking, write and star-call operations into
+   calls of the guards in ``sandbox/inside/guards.py`` and refuses every AST node type it
+   has no visitor for, under this project's name rules (its docstring has the table:
+   ordinary Python through, the doors refused with what to do instead); then the guard
+   names RestrictedPython emitted are renamed to ones no tool can spell;
 5. ``compile(..., dont_inherit=True, optimize=0)`` and ``marshal.dumps``.
 
 Warnings (``SyntaxWarning``/``DeprecationWarning`` about ``is`` with a literal, invalid
 escapes...) are suppressed. Python's warning filters are process-wide, so ``ast.parse``
 and ``compile()`` hold one lock (the RestrictedPython pass, most of the time, does not).
-A source at the default 512 KiB limit takes about 2 s of CPU; results are cached.
-
-Syntax refused on top of RestrictedPython, and why (the compile errors say so too):
-
-=============================  ==========================================================
-``try/except*``                CPython 3.11-3.13.1 type confusion (CVE-2025-22153); RP
-                               also refuses it, checked here whatever the RP version
-async/await, ``async for``     tools are synchronous; coroutine frames are a way out
-``match``                      not yet reviewed (RP has no visitor either)
-``nonlocal``                   refused by RP; rarely needed
-``global`` of ``_`` names      RP checks no names in ``global``; a guard name could be
-                               declared global (assigning it is refused anyway)
-parameters named ``_...``      incl. positional-only ones (GHSA-ffg3-p8fm-mjx2: RP < 8.3
-                               missed those; checked here whatever the RP version)
-forbidden attribute names      ``x.format``, ``x.mro``, ``e.obj``, ``g.gi_frame``... (the
-                               policy's table; refused again at run time)
-Python builtins not in policy  ``open``, ``eval``, ``getattr``, ``vars``... unless the file
-                               itself defines that name
-imports outside the policy     ``import os``, ``from datetime import sys``, relative
-                               imports, ``__future__`` features other than the policy's
-``class`` statements           only when the policy lacks ``__build_class__``; class
-                               keywords (``class A(B, x=1)``) always
-nesting deeper than            ``MAX_AST_DEPTH`` levels
-=============================  ==========================================================
-
-Allowed although RP alone would refuse it: annotated assignment (``x: int = 1``), reviewed
-here: its target, annotation and value go through the same guards as ``x = 1``.
-Allowed and worth saying: classes (small helper classes and custom exceptions are
-common; the child's class guard builds them, refusing metaclass tricks), decorators (plain
-calls), generator functions and expressions (generator internals are refused by name at
-compile time and by type at run time), lambdas, ``global``, ``with``, ``assert``, ``del``.
+A source at the default 256 KiB limit takes about 2 s of CPU; results are cached. The
+compile cost is bounded by caps on source size, nesting depth (``MAX_AST_DEPTH``), syntax
+nodes (``MAX_AST_NODES``) and scopes (``MAX_SCOPES``).
 
 Errors: every failure is a ``CompileErrors``, a subclass of ``sandbox.errors.CompileFailure``
 whose ``.errors`` lists each problem as a ``CompileProblem(file, line, message)``; its
@@ -66,8 +40,6 @@ is the caller's mistake and raises ``sandbox.errors.InvalidInput`` instead.
 from __future__ import annotations
 
 import ast
-import copy
-import builtins
 import contextlib
 import hashlib
 import marshal
@@ -79,11 +51,17 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from RestrictedPython.transformer import RestrictingNodeTransformer
-
 from sandbox import policy_tables
 from sandbox.errors import CompileFailure, InvalidInput
 from sandbox.policy import DEFAULT_POLICY, Policy
+from sandbox.transformer import (
+    AugmentedAssignmentExpander,
+    ToolTransformer,
+    bound_names,
+    line_of,
+    rename_guard_names,
+    tool_written_guard_names,
+)
 
 MAX_AST_DEPTH = 100
 MAX_AST_NODES = 40_000  # about 0.4 s of compile() on this machine type, the worst case
@@ -102,23 +80,6 @@ CACHE_MAX_BYTES = 64 * 1024 * 1024
 """Bounds of the compile cache, counted as source plus code bytes."""
 
 _FILENAME = re.compile(r"(?:[A-Za-z0-9_][A-Za-z0-9_-]{0,63}/){0,7}[A-Za-z0-9_][A-Za-z0-9_-]{0,63}\.py")
-_PYTHON_BUILTINS = frozenset(dir(builtins))
-_CLASS_BUILTIN = "__build_class__"
-_FUTURE = "__future__"
-
-# Syntax refused by node type: (what the customer wrote, why).
-_REFUSED_SYNTAX: Mapping[str, tuple[str, str]] = MappingProxyType(
-    {
-        "TryStar": ("'try/except*'", "exception groups can confuse types in CPython: CVE-2025-22153"),
-        "AsyncFunctionDef": ("'async def'", "tools are synchronous"),
-        "Await": ("'await'", "tools are synchronous"),
-        "AsyncFor": ("'async for'", "tools are synchronous"),
-        "AsyncWith": ("'async with'", "tools are synchronous"),
-        "Match": ("'match'", "not yet reviewed for the sandbox"),
-        "Nonlocal": ("'nonlocal'", "use a return value or a mutable container instead"),
-    }
-)
-
 
 # ---------------------------------------------------------------------------------------
 # Results and errors
@@ -386,257 +347,6 @@ _SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
                 ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
-def _line(node: ast.AST, default: ast.AST | None = None) -> int | None:
-    line = getattr(node, "lineno", None)
-    if line is None and default is not None:
-        line = getattr(default, "lineno", None)
-    return line if isinstance(line, int) else None
-
-
-def _bound_names(tree: ast.AST) -> frozenset[str]:
-    """Every name the file binds anywhere (any scope). A builtin name the file binds itself
-    (``input = conv.state.text``) is the tool's own variable, not the builtin."""
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            names.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.arg):
-            names.add(node.arg)
-        elif isinstance(node, ast.alias):
-            names.add(node.asname or node.name.split(".")[0])
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-    return frozenset(names)
-
-
-_RP_UNDERSCORE_NAME = re.compile(r'^"(?P<name>.*)" is an invalid variable name because it starts with "_"$')
-_RP_UNDERSCORE_ATTR = re.compile(r'^"(?P<name>.*)" is an invalid attribute name because it starts with "_"\.$')
-_RP_RESERVED = re.compile(r'^"(?P<name>.*)" is a reserved name\.$')
-_RP_MESSAGES: Mapping[str, str] = MappingProxyType(
-    {
-        # the same words as ToolTransformer.visit_Name, so the two reports merge into one
-        "Exec calls are not allowed.": f"'exec' is not allowed ({policy_tables.REFUSED_BUILTINS['exec']})",
-        "Eval calls are not allowed.": f"'eval' is not allowed ({policy_tables.REFUSED_BUILTINS['eval']})",
-        "Augmented assignment of attributes is not allowed.": (
-            "augmented assignment to an attribute is not allowed; write x.a = x.a + 1 instead of x.a += 1"
-        ),
-        "Augmented assignment of object items and slices is not allowed.": (
-            "augmented assignment to an item is not allowed; write x[k] = x[k] + 1 instead of x[k] += 1"
-        ),
-    }
-)
-
-
-def _underscore_name(name: str) -> str:
-    return f"name {name!r} is not allowed: names starting with '_' are reserved"
-
-
-def _customer_message(info: str) -> str:
-    """RestrictedPython's message, reworded where a customer would be puzzled."""
-    if info in _RP_MESSAGES:
-        return _RP_MESSAGES[info]
-    match = _RP_UNDERSCORE_NAME.match(info)
-    if match:
-        return _underscore_name(match["name"])
-    match = _RP_UNDERSCORE_ATTR.match(info)
-    if match:
-        return f"attribute {match['name']!r} is not allowed: names starting with '_' are reserved"
-    match = _RP_RESERVED.match(info)
-    if match:
-        return f"{match['name']!r} is a reserved name"
-    return info.rstrip(".")
-
-
-def _pure(node: ast.AST) -> bool:
-    """An expression that reads without side effects of its own: a name, a constant, or an
-    attribute or item of those. Evaluating it twice is the same as evaluating it once."""
-    if isinstance(node, (ast.Name, ast.Constant)):
-        return True
-    if isinstance(node, ast.Attribute):
-        return _pure(node.value)
-    if isinstance(node, ast.Subscript):
-        return _pure(node.value) and _pure(node.slice)
-    return False
-
-
-class _AugmentedAssignmentExpander(ast.NodeTransformer):
-    """Rewrite ``a.b += v`` and ``a[k] += v`` to ``a.b = a.b + v`` and ``a[k] = a[k] + v``.
-
-    RestrictedPython refuses augmented assignment to attributes and items, yet
-    ``conv.state.attempts += 1`` is what customers write. When the target is ``_pure`` the
-    rewrite means the same thing, and both halves then go through the ordinary guards
-    (``_getattr_``/``_getitem_`` to read, ``_write_`` to write). Other targets are left
-    alone, and RestrictedPython refuses them with a message that shows the rewrite.
-    """
-
-    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
-        target = node.target
-        if not isinstance(target, (ast.Attribute, ast.Subscript)) or not _pure(target):
-            return node
-        load = copy.deepcopy(target)
-        for sub in ast.walk(load):
-            if hasattr(sub, "ctx"):
-                sub.ctx = ast.Load()
-        for sub in ast.walk(target):
-            if sub is not target and hasattr(sub, "ctx"):
-                sub.ctx = ast.Load()
-        value = ast.copy_location(ast.BinOp(left=load, op=node.op, right=node.value), node)
-        return ast.copy_location(ast.Assign(targets=[target], value=value), node)
-
-
-class ToolTransformer(RestrictingNodeTransformer):
-    """RestrictedPython's transformer with this project's deny-by-default rules on top.
-
-    Problems are collected as (line, column, message); the caller turns them into
-    ``CompileProblem``s. Any problem means no code is produced, so a visitor that refuses
-    a node may leave it untransformed.
-    """
-
-    def __init__(self, policy: Policy, bound_names: frozenset[str]):
-        super().__init__()
-        self.problems: list[tuple[int, int, str]] = []
-        self._policy = policy
-        self._bound = bound_names
-        self._builtins = frozenset(policy.builtins)
-        self._forbidden = policy.forbidden_attributes
-        self._classes_allowed = _CLASS_BUILTIN in policy.builtins
-        self._modules = policy.modules
-
-    # -- recording -----------------------------------------------------------------------
-
-    def refuse(self, node: ast.AST, message: str) -> None:
-        self.problems.append((_line(node) or 0, getattr(node, "col_offset", 0) or 0, message))
-
-    def error(self, node: ast.AST, info: str) -> None:  # RestrictedPython's one funnel
-        self.refuse(node, _customer_message(info))
-
-    def warn(self, node: ast.AST, info: str) -> None:
-        # RP's warnings ("Prints, but never reads 'printed'") are noise for customers.
-        pass
-
-    def not_allowed(self, node: ast.AST) -> None:
-        # RP calls this for refused nodes and, through generic_visit, for every node type
-        # it has no visitor for: deny by default.
-        name = type(node).__name__
-        label, reason = _REFUSED_SYNTAX.get(name, (f"{name!r} syntax", "not reviewed for the sandbox"))
-        self.refuse(node, f"{label} is not allowed ({reason})")
-
-    # -- our rules -----------------------------------------------------------------------
-
-    def visit_TryStar(self, node: ast.AST) -> Any:
-        self.not_allowed(node)
-        return node
-
-    def visit_comprehension(self, node: ast.comprehension) -> Any:
-        if node.is_async:
-            self.refuse(node.target, "'async for' is not allowed (tools are synchronous)")
-        return super().visit_comprehension(node)
-
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> Any:
-        # Reviewed: target, annotation and value are visited like an Assign's (Name
-        # targets name-checked, Attribute/Subscript targets through _write_), and an
-        # AnnAssign target cannot be a tuple, so no unpacking guard is needed.
-        return self.node_contents_visit(node)
-
-    def _check_arguments(self, node: ast.FunctionDef | ast.Lambda) -> None:
-        # Own check of every parameter kind, positional-only included, so the
-        # GHSA-ffg3-p8fm-mjx2 fix does not depend on the installed RestrictedPython.
-        args = node.args
-        every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
-        for arg in every:
-            if arg is not None and arg.arg.startswith("_") and arg.arg != "_":
-                self.refuse(node, _underscore_name(arg.arg))
-
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
-        self._check_arguments(node)
-        return super().visit_FunctionDef(node)
-
-    def visit_Lambda(self, node: ast.Lambda) -> Any:
-        self._check_arguments(node)
-        return super().visit_Lambda(node)
-
-    def visit_Global(self, node: ast.Global) -> Any:
-        for name in node.names:
-            if name.startswith("_") and name != "_":
-                self.refuse(node, _underscore_name(name))
-        return super().visit_Global(node)
-
-    def visit_ClassDef(self, node: ast.ClassDef) -> Any:
-        if not self._classes_allowed:
-            self.refuse(node, "'class' definitions are not allowed by this policy")
-        if any(keyword.arg != "metaclass" for keyword in node.keywords):
-            self.refuse(node, "class keyword arguments are not allowed")
-        new_node = super().visit_ClassDef(node)
-        # RP builds the new ClassDef from a parsed template (`class X(metaclass=
-        # __metaclass__)`, at line 1) and moves the body, bases and decorators over: give
-        # the template's own nodes the class's location, so errors raised while the
-        # class is built point at its line.
-        ast.copy_location(new_node, node)
-        for keyword in new_node.keywords:
-            ast.copy_location(keyword, node)
-            ast.copy_location(keyword.value, node)
-        return new_node
-
-    def visit_Attribute(self, node: ast.Attribute) -> Any:
-        attr = node.attr
-        if attr in self._forbidden and not attr.startswith("_"):
-            reason = self._forbidden[attr]
-            self.refuse(node, f"attribute {attr!r} is not allowed ({reason})")
-            return self.node_contents_visit(node)
-        return super().visit_Attribute(node)
-
-    def visit_Name(self, node: ast.Name) -> Any:
-        name = node.id
-        if (
-            isinstance(node.ctx, ast.Load)
-            and name in _PYTHON_BUILTINS
-            and name not in self._builtins
-            and name not in self._bound
-            and not name.startswith("_")
-        ):
-            reason = policy_tables.REFUSED_BUILTINS.get(name, "not one of the builtins tools may use")
-            self.refuse(node, f"{name!r} is not allowed ({reason})")
-            return node
-        return super().visit_Name(node)
-
-    def _module_known(self, name: str) -> bool:
-        return name in self._modules or any(m.startswith(name + ".") for m in self._modules)
-
-    def _refuse_module(self, node: ast.AST, name: str) -> None:
-        top = name.split(".")[0]
-        reason = policy_tables.REFUSED_MODULES.get(name) or policy_tables.REFUSED_MODULES.get(top)
-        if not reason:
-            allowed = ", ".join(sorted(m for m in self._modules if m != _FUTURE))
-            reason = f"tools may import: {allowed}"
-        self.refuse(node, f"import of {name!r} is not allowed ({reason})")
-
-    def visit_Import(self, node: ast.Import) -> Any:
-        for alias in node.names:
-            if alias.name == _FUTURE or not self._module_known(alias.name):
-                self._refuse_module(node, alias.name)
-        return super().visit_Import(node)
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> Any:
-        module = node.module or ""
-        if node.level:
-            self.refuse(node, "relative imports are not allowed (tools import only the platform's modules)")
-        elif not self._module_known(module):
-            self._refuse_module(node, module)
-        else:
-            rule = self._modules.get(module)
-            listed = rule.names if rule is not None else frozenset()
-            for alias in node.names:
-                submodule = f"{module}.{alias.name}"
-                if alias.name == "*" or alias.name in listed:
-                    continue
-                if module != _FUTURE and self._module_known(submodule):
-                    continue
-                self.refuse(node, f"{alias.name!r} cannot be imported from {module!r} (not available to tools)")
-        return super().visit_ImportFrom(node)
-
-
 # ---------------------------------------------------------------------------------------
 # Compiling
 # ---------------------------------------------------------------------------------------
@@ -684,18 +394,20 @@ def _compile_checked(source: str, filename: str, policy: Policy) -> _Entry:
 
     deep = _too_deep(tree)
     if deep is not None:
-        raise _fail(filename, _line(deep), f"code is nested too deeply (more than {MAX_AST_DEPTH} levels)")
+        raise _fail(filename, line_of(deep), f"code is nested too deeply (more than {MAX_AST_DEPTH} levels)")
     complexity = _too_complex(tree)
     if complexity is not None:
         raise _fail(filename, None, complexity)
 
     functions = [(n.name, n.lineno) for n in tree.body if isinstance(n, ast.FunctionDef)]
-    tree = _AugmentedAssignmentExpander().visit(tree)
-    transformer = ToolTransformer(policy, _bound_names(tree))
+    tree = AugmentedAssignmentExpander().visit(tree)
+    tool_written = tool_written_guard_names(tree)
+    transformer = ToolTransformer(policy, bound_names(tree))
     tree = transformer.visit(tree)
     if transformer.problems:
         problems, omitted = _problems(filename, transformer.problems)
         raise CompileErrors(problems, omitted=omitted)
+    rename_guard_names(tree, tool_written)
 
     try:
         with _quiet():

@@ -1,43 +1,47 @@
 """The default policy tables: what a tool may import, call and look up. DATA ONLY.
 
 Read by ``sandbox/policy.py`` (supervisor), which freezes them into ``DEFAULT_POLICY``,
-and by ``sandbox/inside/guards.py`` (child), which enforces the ``REFUSED_*`` tables as a
-floor that no policy can lower. Every entry carries its reason. Deny by default: a module,
-module member, builtin or syntax form that is not named here is refused.
+by ``sandbox/compiler.py`` for the compile-time checks, and by the child's guards
+(``sandbox/inside/attributes.py``, ``guards.py``, ``toolobjects.py``), which enforce the
+``REFUSED_*`` and attribute tables as a floor that no policy can lower. Every entry
+carries its reason, and every refusal tells the customer what to do instead. Deny by
+default: a module, module member, builtin, dunder name or syntax form that is not named
+here is refused.
+
+Where the boundary is. The isolation boundary is the confined process (namespaces,
+seccomp, an unprivileged uid, rlimits), and every layer below the compiler holds on its
+own. These tables close the doors that lead from a tool's own objects into the runtime
+(frames, code, globals, class-graph walks, the import machinery, real modules) and
+otherwise let ordinary Python through: private names, classes with data-model methods,
+``super()``, ``str.format``, ``logging``, ``typing``.
 
 How the tables are enforced (so a reviewer knows which layer answers for each):
 
 ``MODULES``
-    The compiler (``sandbox/compiler.py``) refuses ``import``/``from`` of anything else at
-    compile time. In the child the guarded ``__import__`` returns a read-only *view*
-    (``sandbox/inside/views.py``) holding only the listed names, never the real module, so
-    ``datetime.sys`` or ``json.codecs`` (module attributes that lead back into the
-    interpreter without an underscore) are simply absent.
+    The compiler refuses ``import``/``from`` of anything else at compile time. In the
+    child the guarded ``__import__`` returns a read-only *view*
+    (``sandbox/inside/views.py``) holding only the listed names, never the real module,
+    so ``datetime.sys`` or ``json.codecs`` are simply absent. Some listed names are
+    served by guarded stand-ins (``sandbox/inside/modules/``): ``operator.attrgetter``
+    resolves each step through the attribute guard, ``functools.wraps`` refuses custom
+    ``assigned``, ``logging`` is toolpool's own module writing into the call's logs,
+    ``zoneinfo`` serves the tzdata database the template loaded.
 ``BUILTINS``
-    The only names in the tool's ``__builtins__``. The compiler refuses, at compile time, a
-    use of any other Python builtin that the file does not define itself (``open``,
-    ``eval``, ``getattr``...), so the customer sees the line. ``__import__`` is never taken
-    from this table: the child always installs the guarded one.
+    The only names in the tool's ``__builtins__``. The compiler refuses a use of any
+    other Python builtin that the file does not define itself. ``getattr``, ``setattr``,
+    ``hasattr``, ``delattr``, ``vars`` and ``type`` are guarded versions (the same guard
+    as ``a.b``); ``__import__`` and ``__build_class__`` are always the child's guards.
 ``FORBIDDEN_ATTRIBUTES``
-    Attribute names refused even though they do not start with ``_`` (every name starting
-    with ``_`` is refused anyway, by RestrictedPython at compile time and by the child's
-    ``_getattr_`` at run time; a few notable ones are listed here too so the table reads as
-    the threat list). Refused at compile time for ``obj.name`` syntax and again at run time.
-    A tool that keeps data under such a name reads it as an item: ``conv.state["format"]``.
+    The doors: attribute names refused on every object, at compile time for ``a.name``
+    syntax and at run time for every other spelling (``getattr``, format fields, dotted
+    paths). Other names are decided per object at run time (``attributes.py``): private
+    names only on what the tool defined, dunder names from ``DUNDER_*`` below.
 ``REFUSED_MODULES`` / ``REFUSED_BUILTINS``
     Never allowed, whatever a ``Policy`` says: the compiler raises ``InvalidInput`` for a
-    policy that lists one, and the child refuses to build globals from such a policy spec.
+    policy that lists one, and the child refuses to build globals from such a spec.
 
-Modules deliberately left out (not dangerous enough for ``REFUSED_MODULES``, but not offered):
-``copy`` (runs ``__reduce_ex__``/``__setstate__`` on any object, rebuilding platform objects
-behind their constructors; ``dict(x)``, ``list(x)`` or a ``json`` round trip copy data),
-``zoneinfo`` (reads tz files at call time and the child has no filesystem; fixed offsets
-work through ``datetime.timezone``), ``secrets`` (tools do not mint credentials;
-``uuid.uuid4`` gives unique ids), ``dataclasses`` and ``enum`` (class factories driven by
-``exec`` and metaclasses; small plain classes cover the need), ``fractions``, ``array``,
-``struct``, ``logging`` (tools use the injected ``log``), networking (``urllib.request``,
-``http``, ``socket``: the child has no network; ``requests`` is toolpool's own module, below),
-``locale``, ``csv``/``io`` (file objects).
+Per module, what a view leaves out and why is written beside the module (README
+"Modules tools may import" repeats it for customers).
 """
 
 from __future__ import annotations
@@ -47,19 +51,44 @@ from __future__ import annotations
 # Members left out of an allowed module are noted beside it with the reason.
 # ---------------------------------------------------------------------------------------
 
+_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_REQUESTS_EXCEPTIONS = (
+    "RequestException", "HTTPError", "ConnectionError", "EgressRefused", "SSLError",
+    "Timeout", "ConnectTimeout", "ReadTimeout", "TooManyRedirects", "InvalidURL",
+    "MissingSchema", "InvalidSchema", "InvalidHeader", "InvalidJSONError",
+    "JSONDecodeError", "RequestLimitExceeded", "ResponseTooLarge",
+)
+
 MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "__future__": (
         "`from __future__ import annotations` is common in copied code; only that feature",
         ("annotations",),
     ),
+    "abc": (
+        "abstract base classes for the tool's own class hierarchies",
+        # ABCMeta is a handle usable as `metaclass=ABCMeta` and with isinstance, never
+        # called to build a class around the class guard; `register` works on the tool's
+        # own ABCs only (the guard refuses it on the standard library's)
+        ("ABC", "ABCMeta", "abstractmethod", "abstractclassmethod", "abstractstaticmethod",
+         "abstractproperty"),
+    ),
     "base64": (
         "encode/decode tokens and payloads; pure functions on bytes",
-        # left out: encode/decode (file objects), b85/a85 (rarely needed)
+        # left out: encode/decode (file objects)
         (
             "b64encode", "b64decode", "urlsafe_b64encode", "urlsafe_b64decode",
             "standard_b64encode", "standard_b64decode", "b32encode", "b32decode",
-            "b16encode", "b16decode",
+            "b16encode", "b16decode", "b85encode", "b85decode", "a85encode", "a85decode",
         ),
+    ),
+    "binascii": (
+        "hex and checksum helpers on bytes",
+        ("hexlify", "unhexlify", "b2a_hex", "a2b_hex", "b2a_base64", "a2b_base64", "crc32",
+         "crc_hqx", "Error", "Incomplete"),
+    ),
+    "bisect": (
+        "sorted-list search for slots and price bands",
+        ("bisect", "bisect_left", "bisect_right", "insort", "insort_left", "insort_right"),
     ),
     "calendar": (
         "day/month names and month arithmetic for booking flows; pure functions",
@@ -67,15 +96,60 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
         # LocaleTextCalendar (setlocale), setfirstweekday (mutates module state)
         (
             "isleap", "leapdays", "monthrange", "weekday", "monthcalendar", "timegm",
-            "day_name", "day_abbr", "month_name", "month_abbr",
+            "day_name", "day_abbr", "month_name", "month_abbr", "Calendar", "firstweekday",
+            "IllegalMonthError", "IllegalWeekdayError",
             "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY",
         ),
     ),
     "collections": (
         "richer containers; tool code can write into these like dict/list",
-        # left out: ChainMap (little use), UserDict/UserList/UserString, abc (ABC.register
-        # mutates the process-wide ABC registry)
-        ("Counter", "OrderedDict", "defaultdict", "deque", "namedtuple"),
+        # namedtuple builds a tool class (its _asdict/_replace are the tool's);
+        # collections.abc is its own view below
+        ("Counter", "OrderedDict", "defaultdict", "deque", "namedtuple", "ChainMap",
+         "UserDict", "UserList", "UserString"),
+    ),
+    "collections.abc": (
+        "the container ABCs, for isinstance checks and as bases",
+        # `register` is refused on these (the guard): it would rewrite isinstance() for
+        # every other object in the process
+        (
+            "Iterable", "Iterator", "Generator", "Reversible", "Container", "Collection",
+            "Hashable", "Sized", "Callable", "Sequence", "MutableSequence", "Set",
+            "MutableSet", "Mapping", "MutableMapping", "MappingView", "KeysView",
+            "ItemsView", "ValuesView", "ByteString",
+        ),
+    ),
+    "contextlib": (
+        "context managers for the tool's own resources",
+        # left out: redirect_stdout/redirect_stderr (swap the process's real streams),
+        # chdir (the working directory), the async helpers (tools are synchronous)
+        ("contextmanager", "suppress", "closing", "nullcontext", "ExitStack",
+         "AbstractContextManager", "ContextDecorator"),
+    ),
+    "copy": (
+        "copies of the tool's own data and objects",
+        # copy/deepcopy refuse the runtime's objects (conv, log, views): rebuilding them
+        # through __reduce_ex__ would make platform objects behind their constructors
+        ("copy", "deepcopy", "Error"),
+    ),
+    "csv": (
+        "read and write CSV text held in str or io.StringIO",
+        # left out: field_size_limit and register_dialect/unregister_dialect (process-wide
+        # settings); there are no files to read (open is not available)
+        (
+            "reader", "writer", "DictReader", "DictWriter", "Dialect", "excel", "excel_tab",
+            "unix_dialect", "Sniffer", "Error", "QUOTE_ALL", "QUOTE_MINIMAL", "QUOTE_NONE",
+            "QUOTE_NONNUMERIC", "list_dialects", "get_dialect",
+        ),
+    ),
+    "dataclasses": (
+        "booking and order objects as dataclasses",
+        # dataclass and make_dataclass build tool classes (member names checked like a
+        # class statement's)
+        (
+            "dataclass", "field", "fields", "asdict", "astuple", "replace", "is_dataclass",
+            "make_dataclass", "FrozenInstanceError", "InitVar", "KW_ONLY", "MISSING", "Field",
+        ),
     ),
     "datetime": (
         "the platform docs use it (current date/time in start_function); pure values",
@@ -83,27 +157,75 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
         # the interpreter that need no underscore)
         ("date", "datetime", "time", "timedelta", "timezone", "tzinfo", "MINYEAR", "MAXYEAR", "UTC"),
     ),
+    "dateutil.easter": (
+        "Easter dates for holiday opening hours",
+        ("easter", "EASTER_JULIAN", "EASTER_ORTHODOX", "EASTER_WESTERN"),
+    ),
+    "dateutil.parser": (
+        "dates as callers say them ('Tuesday 3pm')",
+        ("parse", "isoparse", "parser", "parserinfo", "ParserError"),
+    ),
+    "dateutil.relativedelta": (
+        "calendar arithmetic ('next Tuesday', 'in two months')",
+        ("relativedelta", "weekday", *_DAYS),
+    ),
+    "dateutil.rrule": (
+        "recurring appointments and opening schedules",
+        ("rrule", "rruleset", "rrulestr", "weekday", "YEARLY", "MONTHLY", "WEEKLY", "DAILY",
+         "HOURLY", "MINUTELY", "SECONDLY", *_DAYS),
+    ),
+    "dateutil.tz": (
+        "time zones; gettz is served from the same bundled tzdata database as zoneinfo",
+        # left out: tzfile (reads a path), tzical (reads files), tzwin (Windows registry)
+        ("gettz", "tzutc", "UTC", "tzoffset", "tzlocal", "tzstr", "tzrange",
+         "resolve_imaginary", "datetime_exists", "datetime_ambiguous", "enfold"),
+    ),
     "decimal": (
-        "exact money arithmetic; set precision with decimal.localcontext(prec=...)",
-        # left out: setcontext, Context (contexts are not writable through the write guard,
-        # so `getcontext().prec = n` is refused; localcontext(prec=n) is the supported form)
+        "exact money arithmetic; the call's own context is writable (getcontext().prec = 12)",
         (
-            "Decimal", "getcontext", "localcontext",
+            "Decimal", "Context", "getcontext", "setcontext", "localcontext",
+            "BasicContext", "ExtendedContext", "DefaultContext",
             "ROUND_CEILING", "ROUND_DOWN", "ROUND_FLOOR", "ROUND_HALF_DOWN",
             "ROUND_HALF_EVEN", "ROUND_HALF_UP", "ROUND_UP", "ROUND_05UP",
-            "DecimalException", "InvalidOperation", "DivisionByZero",
+            "MAX_PREC", "MAX_EMAX", "MIN_EMIN", "MIN_ETINY",
+            "DecimalException", "InvalidOperation", "DivisionByZero", "Inexact", "Rounded",
+            "Subnormal", "Overflow", "Underflow", "Clamped", "FloatOperation",
+            "DivisionImpossible", "DivisionUndefined", "ConversionSyntax", "InvalidContext",
         ),
     ),
     "difflib": (
         "fuzzy matching of what a caller said against known names",
-        ("get_close_matches", "SequenceMatcher"),
+        ("get_close_matches", "SequenceMatcher", "unified_diff", "context_diff", "ndiff",
+         "Differ", "IS_LINE_JUNK", "IS_CHARACTER_JUNK"),
     ),
+    "email.utils": (
+        "date and address headers of HTTP and e-mail APIs",
+        # left out: make_msgid (looks the host name up through DNS)
+        ("formatdate", "format_datetime", "parsedate", "parsedate_tz", "parsedate_to_datetime",
+         "mktime_tz", "parseaddr", "formataddr", "getaddresses", "quote", "unquote",
+         "localtime"),
+    ),
+    "enum": (
+        "intents, statuses and flags as enums",
+        # left out: EnumMeta/EnumType (the metaclass: classes are built by class statements),
+        # global_enum (writes into a module's globals through sys.modules)
+        (
+            "Enum", "IntEnum", "StrEnum", "Flag", "IntFlag", "ReprEnum", "auto", "unique",
+            "verify", "member", "nonmember", "property", "EnumCheck", "FlagBoundary",
+            "UNIQUE", "CONTINUOUS", "NAMED_FLAGS", "STRICT", "CONFORM", "EJECT", "KEEP",
+        ),
+    ),
+    "fractions": ("exact ratios (split bills, portions)", ("Fraction",)),
     "functools": (
-        "functional helpers on the tool's own functions",
-        # left out: wraps/update_wrapper (copy __dict__ and set attributes on ANY object,
-        # bypassing the write guard), total_ordering (sets attributes on a class passed
-        # in), singledispatch (registry walks __mro__)
-        ("reduce", "partial", "lru_cache", "cache", "cmp_to_key"),
+        "functional helpers on the tool's own functions and classes",
+        # wraps/update_wrapper take only the default assigned/updated (custom ones copy
+        # function internals such as __code__) and a tool function or object as wrapper;
+        # total_ordering takes only a tool class
+        (
+            "reduce", "partial", "partialmethod", "lru_cache", "cache", "cached_property",
+            "wraps", "update_wrapper", "total_ordering", "cmp_to_key", "singledispatch",
+            "singledispatchmethod", "WRAPPER_ASSIGNMENTS", "WRAPPER_UPDATES",
+        ),
     ),
     "hashlib": (
         "hash payloads and ids; pure functions over bytes",
@@ -114,9 +236,29 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
             "sha3_256", "sha3_512", "blake2b", "blake2s",
         ),
     ),
+    "heapq": (
+        "priority queues (waitlists, next free slot)",
+        ("heappush", "heappop", "heapify", "heapreplace", "heappushpop", "nlargest",
+         "nsmallest", "merge"),
+    ),
     "hmac": (
         "sign and verify webhook or API payloads",
-        ("new", "digest", "compare_digest"),
+        ("new", "digest", "compare_digest", "HMAC"),
+    ),
+    "html": ("escape text for HTML and SMS templates", ("escape", "unescape")),
+    "io": (
+        "in-memory text and bytes streams, for csv",
+        # left out: everything with a file descriptor or a path (open, FileIO, ...)
+        ("StringIO", "BytesIO"),
+    ),
+    "ipaddress": (
+        "check and classify addresses in payloads",
+        (
+            "ip_address", "ip_network", "ip_interface", "IPv4Address", "IPv6Address",
+            "IPv4Network", "IPv6Network", "IPv4Interface", "IPv6Interface",
+            "AddressValueError", "NetmaskValueError", "collapse_addresses",
+            "summarize_address_range", "get_mixed_type_key",
+        ),
     ),
     "itertools": (
         "iteration helpers; runaway loops are bounded by the CPU and memory limits",
@@ -133,6 +275,19 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
         # modules and never exposed
         ("dumps", "loads", "JSONDecodeError", "JSONEncoder", "JSONDecoder"),
     ),
+    "logging": (
+        "toolpool's own logging module: records go into the call's logs at every level "
+        "(sandbox/inside/modules/logging.py)",
+        # left out: handlers that write files or streams (FileHandler, StreamHandler...),
+        # logging.config (builds objects from dotted paths), Formatter (no handlers to use
+        # it; '{'-style formats walk attributes), the manager and the logger class hooks
+        (
+            "getLogger", "Logger", "LoggerAdapter", "NullHandler", "basicConfig",
+            "getLevelName", "disable", "debug", "info", "warning", "warn", "error",
+            "exception", "critical", "fatal", "log", "CRITICAL", "FATAL", "ERROR",
+            "WARNING", "WARN", "INFO", "DEBUG", "NOTSET",
+        ),
+    ),
     "math": (
         "arithmetic; pure functions and constants",
         (
@@ -145,40 +300,55 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
             "tanh", "tau", "trunc", "ulp",
         ),
     ),
+    "numbers": ("the numeric ABCs, for isinstance checks",
+                ("Number", "Complex", "Real", "Rational", "Integral")),
+    "operator": (
+        "itemgetter/attrgetter keys for sorting, and the operators as functions",
+        # attrgetter and methodcaller resolve every step through the attribute guard;
+        # left out: setitem/delitem and the in-place forms (writes around the write guard)
+        (
+            "abs", "add", "and_", "attrgetter", "call", "concat", "contains", "countOf",
+            "eq", "floordiv", "ge", "getitem", "gt", "index", "indexOf", "inv", "invert",
+            "is_", "is_not", "itemgetter", "le", "length_hint", "lshift", "lt", "matmul",
+            "methodcaller", "mod", "mul", "ne", "neg", "not_", "or_", "pos", "pow",
+            "rshift", "sub", "truediv", "truth", "xor",
+        ),
+    ),
+    "phonenumbers": (
+        "parse, validate and format phone numbers (E.164, national, international); "
+        "the template loads every region's metadata before confinement",
+        # left out: geocoder/carrier/timezone (large data sets), the metadata loaders and
+        # submodules, enable_pattern_cache (process-wide setting)
+        (
+            "parse", "format_number", "format_out_of_country_calling_number",
+            "format_in_original_format", "format_number_for_mobile_dialing",
+            "format_national_number_with_carrier_code", "format_by_pattern",
+            "is_valid_number", "is_valid_number_for_region", "is_possible_number",
+            "is_possible_number_string", "is_possible_number_with_reason", "number_type",
+            "region_code_for_number", "region_code_for_country_code",
+            "region_codes_for_country_code", "country_code_for_region",
+            "national_significant_number", "normalize_digits_only", "example_number",
+            "example_number_for_type", "is_number_match", "is_nanpa_country",
+            "is_alpha_number", "convert_alpha_characters_in_number",
+            "length_of_geographical_area_code", "supported_calling_codes",
+            "truncate_too_long_number", "ndd_prefix_for_region", "PhoneNumber",
+            "PhoneNumberFormat", "PhoneNumberType", "PhoneNumberMatcher", "PhoneNumberMatch",
+            "NumberParseException", "ValidationResult", "CountryCodeSource", "Leniency",
+            "MatchType", "AsYouTypeFormatter", "SUPPORTED_REGIONS", "UNKNOWN_REGION",
+            "COUNTRY_CODE_TO_REGION_CODE",
+        ),
+    ),
     "polyai.voice": (
         "the platform's TTS voice classes for conv.set_voice (sandbox/inside/voice.py)",
         ("CartesiaVoice", "ElevenLabsVoice", "PlayHTVoice", "RimeVoice"),
     ),
-    "requests": (
-        "outbound HTTP (issue 8): toolpool's own requests-compatible module "
-        "(sandbox/inside/http.py); each request travels to the supervisor, which enforces the "
-        "tenant's egress policy (sandbox/egress.py). The real requests and sockets stay out of reach",
-        # left out: Session, codes, PreparedRequest, adapters, utils, auth classes (the
-        # module-level functions cover what tools write; requests' internals are not there)
-        (
-            "request", "get", "head", "post", "put", "patch", "delete", "Response",
-            "RequestException", "HTTPError", "ConnectionError", "EgressRefused", "SSLError",
-            "Timeout", "ConnectTimeout", "ReadTimeout", "TooManyRedirects", "InvalidURL",
-            "MissingSchema", "InvalidSchema", "InvalidHeader", "InvalidJSONError",
-            "JSONDecodeError", "RequestLimitExceeded", "ResponseTooLarge",
-        ),
-    ),
-    "requests.exceptions": (
-        "`from requests.exceptions import HTTPError`, as copied code writes it; the same classes",
-        (
-            "RequestException", "HTTPError", "ConnectionError", "EgressRefused", "SSLError",
-            "Timeout", "ConnectTimeout", "ReadTimeout", "TooManyRedirects", "InvalidURL",
-            "MissingSchema", "InvalidSchema", "InvalidHeader", "InvalidJSONError",
-            "JSONDecodeError", "RequestLimitExceeded", "ResponseTooLarge",
-        ),
-    ),
     "random": (
         "pick prompts and back-off jitter; the child's generator is reseeded per fork",
-        # left out: SystemRandom (os.urandom per call), getstate/setstate (no use)
+        # left out: getstate/setstate (no use)
         (
             "random", "randint", "randrange", "choice", "choices", "shuffle", "sample",
             "uniform", "gauss", "normalvariate", "triangular", "expovariate",
-            "getrandbits", "randbytes", "seed", "Random",
+            "getrandbits", "randbytes", "seed", "Random", "SystemRandom",
         ),
     ),
     "re": (
@@ -191,6 +361,23 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
             "X", "VERBOSE", "U", "UNICODE", "NOFLAG",
         ),
     ),
+    "requests": (
+        "outbound HTTP (issue 8): toolpool's own requests-compatible module "
+        "(sandbox/inside/http.py); each request travels to the supervisor, which enforces the "
+        "tenant's egress policy (sandbox/egress.py). The real requests and sockets stay out of reach",
+        # left out: Session, codes, PreparedRequest, adapters, utils, auth classes (the
+        # module-level functions cover what tools write; requests' internals are not there)
+        ("request", "get", "head", "post", "put", "patch", "delete", "Response", *_REQUESTS_EXCEPTIONS),
+    ),
+    "requests.exceptions": (
+        "`from requests.exceptions import HTTPError`, as copied code writes it; the same classes",
+        _REQUESTS_EXCEPTIONS,
+    ),
+    "secrets": (
+        "one-time codes and tokens",
+        ("token_bytes", "token_hex", "token_urlsafe", "choice", "randbelow", "randbits",
+         "compare_digest", "SystemRandom"),
+    ),
     "statistics": (
         "summaries of numbers (averages of ratings, wait times)",
         (
@@ -202,7 +389,8 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "string": (
         "character-class constants and $-templates like the platform's prompts",
         # left out: Formatter (its format/get_field walk attributes and items of any
-        # object outside the guards: CVE-2023-41039, CVE-2026-76825)
+        # object outside the guards: CVE-2023-41039, CVE-2026-76825); str.format itself is
+        # served by the guarded formatter
         (
             "ascii_letters", "ascii_lowercase", "ascii_uppercase", "digits", "hexdigits",
             "octdigits", "punctuation", "printable", "whitespace", "capwords", "Template",
@@ -210,7 +398,7 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "textwrap": (
         "shape utterances and prompts; pure functions on str",
-        ("dedent", "indent", "fill", "wrap", "shorten"),
+        ("dedent", "indent", "fill", "wrap", "shorten", "TextWrapper"),
     ),
     "time": (
         "timestamps; sleep is bounded by the call deadline",
@@ -224,15 +412,30 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "typing": (
-        "type hints in copied code (`Optional[str]`, `Dict[str, Any]`); hints are inert",
-        # left out: the collections.abc aliases (Mapping, Sequence, Iterable, Callable...:
-        # they forward attribute reads to ABCs whose register() mutates global state),
-        # get_type_hints (evaluates strings), NamedTuple/TypedDict/Protocol (class machinery)
-        ("Any", "Optional", "Union", "List", "Dict", "Tuple", "Set", "FrozenSet", "Literal"),
+        "type hints, at run time as well as in annotations",
+        # left out: get_type_hints and ForwardRef (evaluate strings as code),
+        # reveal_type (writes to the real stderr); NamedTuple builds a tool class
+        (
+            "Any", "Optional", "Union", "List", "Dict", "Tuple", "Set", "FrozenSet", "Type",
+            "Literal", "Final", "final", "ClassVar", "Annotated", "Callable", "Iterable",
+            "Iterator", "Generator", "Sequence", "MutableSequence", "Mapping",
+            "MutableMapping", "Collection", "Container", "Hashable", "Sized", "Reversible",
+            "AbstractSet", "MutableSet", "KeysView", "ItemsView", "ValuesView", "Counter",
+            "Deque", "DefaultDict", "OrderedDict", "ChainMap", "NamedTuple", "TypedDict",
+            "Protocol", "runtime_checkable", "TypeVar", "Generic", "ParamSpec",
+            "Concatenate", "TypeAlias", "TypeGuard", "NewType", "NoReturn", "Never", "Self",
+            "LiteralString", "Required", "NotRequired", "Unpack", "TypeVarTuple", "AnyStr",
+            "Text", "Pattern", "Match", "SupportsInt", "SupportsFloat", "SupportsAbs",
+            "SupportsRound", "SupportsIndex", "cast", "overload", "no_type_check",
+            "assert_never", "assert_type", "get_args", "get_origin", "is_typeddict",
+            "dataclass_transform", "TYPE_CHECKING",
+        ),
     ),
     "unicodedata": (
         "normalise names and accents before matching",
-        ("normalize", "is_normalized", "category", "name", "lookup"),
+        ("normalize", "is_normalized", "category", "name", "lookup", "numeric", "digit",
+         "decimal", "combining", "east_asian_width", "bidirectional", "mirrored",
+         "decomposition", "unidata_version"),
     ),
     "urllib.parse": (
         "build and read URLs and query strings; pure functions on str",
@@ -247,20 +450,44 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
         # left out: uuid1/getnode (read the host's hardware address, may run commands)
         ("uuid3", "uuid4", "uuid5", "UUID", "NAMESPACE_DNS", "NAMESPACE_URL", "NAMESPACE_OID", "NAMESPACE_X500"),
     ),
+    "zoneinfo": (
+        "IANA time zones with DST, from the tzdata package; the template loads every zone "
+        "before confinement, so ZoneInfo(key) costs no I/O",
+        # left out: reset_tzpath and TZPATH (the search path on disk); ZoneInfo.from_file,
+        # no_cache and clear_cache are refused (files, and the shared zone cache)
+        ("ZoneInfo", "ZoneInfoNotFoundError", "available_timezones"),
+    ),
 }
 
 # ---------------------------------------------------------------------------------------
-# Builtins: name -> reason. The tool's __builtins__ holds these and nothing else
-# (plus the guarded __import__, always installed by the child).
+# Builtins: name -> reason. The tool's __builtins__ holds these and nothing else (plus the
+# guarded __import__, always installed by the child; __build_class__ is the class guard).
 # ---------------------------------------------------------------------------------------
+
+_EXCEPTIONS = (
+    "ArithmeticError", "AssertionError", "AttributeError", "BlockingIOError",
+    "BrokenPipeError", "BufferError", "ChildProcessError", "ConnectionAbortedError",
+    "ConnectionError", "ConnectionRefusedError", "ConnectionResetError", "EOFError",
+    "Exception", "FileExistsError", "FileNotFoundError", "FloatingPointError",
+    "GeneratorExit", "ImportError", "IndexError", "InterruptedError", "IsADirectoryError",
+    "KeyError", "LookupError", "ModuleNotFoundError", "NameError", "NotADirectoryError",
+    "NotImplementedError", "OSError", "OverflowError", "PermissionError",
+    "ProcessLookupError", "RecursionError", "ReferenceError", "RuntimeError",
+    "StopAsyncIteration", "StopIteration", "SyntaxError", "TimeoutError", "TypeError",
+    "UnboundLocalError", "UnicodeDecodeError", "UnicodeEncodeError", "UnicodeError",
+    "UnicodeTranslateError", "ValueError", "ZeroDivisionError", "Warning", "UserWarning",
+    "DeprecationWarning", "RuntimeWarning",
+)
 
 BUILTINS: dict[str, str] = {
     # --- the class statement -----------------------------------------------------------
-    "__build_class__": "runs a `class` statement; tool code cannot name it (leading '_'). "
-    "Remove it to refuse classes at compile time",
+    "__build_class__": "runs a `class` statement through the class guard; tool code cannot "
+    "name it. Remove it to refuse classes at compile time",
     # --- constants and types -------------------------------------------------------------
-    "NotImplemented": "return value for comparison methods of small tool classes",
+    "NotImplemented": "return value for comparison methods of tool classes",
+    "Ellipsis": "the ... constant",
     "bool": "type and conversion",
+    "bytearray": "type and conversion",
     "bytes": "type and conversion; needed around base64/hashlib/hmac",
     "complex": "numeric type",
     "dict": "type and conversion",
@@ -268,16 +495,18 @@ BUILTINS: dict[str, str] = {
     "frozenset": "type and conversion",
     "int": "type and conversion (CPython caps int<->str at 4300 digits)",
     "list": "type and conversion",
-    "object": "base class for `class X(object)`; every attribute it has starts with '_'",
-    "property": "computed attributes on small tool classes (fget/fset/fdel are forbidden "
-    "attribute names, so a runtime property's functions cannot be called directly)",
-    "classmethod": "alternate constructors on small tool classes",
-    "staticmethod": "helpers grouped on small tool classes",
+    "object": "base class; its unbound data-model methods apply only to the tool's own objects",
+    "property": "computed attributes on tool classes (fget/fset/fdel are refused on properties)",
+    "classmethod": "alternate constructors on tool classes",
+    "staticmethod": "helpers grouped on tool classes",
+    "super": "super() in methods; the attribute guard lets its data-model methods reach "
+    "only the tool's own objects",
     "range": "type; large ranges are lazy",
     "set": "type and conversion",
     "slice": "type; item access with slices",
-    "str": "type and conversion",
+    "str": "type and conversion; str.format goes through the guarded formatter",
     "tuple": "type and conversion",
+    "type": "type(x) only (the guarded one): x's class; a class statement builds classes",
     # --- functions -----------------------------------------------------------------------
     "abs": "arithmetic",
     "all": "iteration helper",
@@ -286,11 +515,13 @@ BUILTINS: dict[str, str] = {
     "bin": "text conversion",
     "callable": "introspection that reveals nothing but a bool",
     "chr": "text conversion",
+    "delattr": "the guarded one: the same checks as `del a.b`",
     "divmod": "arithmetic",
     "enumerate": "iteration helper",
     "filter": "iteration helper",
-    "format": "format(value, spec): one value through its __format__ mini-language; unlike "
-    "str.format it has no field syntax, so it cannot walk attributes",
+    "format": "format(value, spec): one value through its __format__; no field syntax",
+    "getattr": "the guarded one: the same checks as a.b",
+    "hasattr": "the guarded one: the same checks as a.b",
     "hash": "hash of a value",
     "hex": "text conversion",
     "isinstance": "type test",
@@ -304,178 +535,238 @@ BUILTINS: dict[str, str] = {
     "oct": "text conversion",
     "ord": "text conversion",
     "pow": "arithmetic; huge results are bounded by the CPU and memory limits",
-    "print": "routed to log.info (RestrictedPython rewrites print to the _print_ guard)",
+    "print": "routed to log.info",
     "repr": "text conversion",
     "reversed": "iteration helper",
     "round": "arithmetic",
+    "setattr": "the guarded one: the same checks as a.b = v",
     "sorted": "iteration helper",
     "sum": "iteration helper",
+    "vars": "vars(obj), the guarded one: only the tool's own instances have a readable __dict__",
     "zip": "iteration helper",
     # --- exceptions a tool raises or catches ---------------------------------------------
-    # left out: BaseException, SystemExit, KeyboardInterrupt, GeneratorExit, MemoryError
-    # (interpreter signals a tool has no business naming), ExceptionGroup and
-    # BaseExceptionGroup (except* is refused: CVE-2025-22153), warnings (no warnings module)
-    "ArithmeticError": "exception class",
-    "AssertionError": "exception class (assert statements)",
-    "AttributeError": "exception class",
-    "ConnectionError": "exception class",
-    "Exception": "base class for the tool's own exceptions",
-    "ImportError": "exception class (raised by the import guard)",
-    "IndexError": "exception class",
-    "KeyError": "exception class",
-    "LookupError": "exception class",
-    "ModuleNotFoundError": "exception class",
-    "NameError": "exception class",
-    "NotImplementedError": "exception class",
-    "OSError": "exception class",
-    "OverflowError": "exception class",
-    "RecursionError": "exception class",
-    "RuntimeError": "exception class",
-    "StopIteration": "exception class (next() without a default)",
-    "TimeoutError": "exception class",
-    "TypeError": "exception class",
-    "UnboundLocalError": "exception class",
-    "UnicodeDecodeError": "exception class",
-    "UnicodeEncodeError": "exception class",
-    "UnicodeError": "exception class",
-    "ValueError": "exception class",
-    "ZeroDivisionError": "exception class",
+    # left out: BaseException, SystemExit, KeyboardInterrupt, MemoryError (interpreter
+    # signals a tool has no business naming), ExceptionGroup and BaseExceptionGroup
+    # (except* is refused: CVE-2025-22153)
+    **{name: "exception class" for name in _EXCEPTIONS},
 }
 
 # ---------------------------------------------------------------------------------------
-# Attribute names refused although they do not (all) start with "_": name -> reason.
-# The reason is shown to the customer in the compile error.
+# Doors: attribute names refused on every object, at compile time and at run time.
+# The reason is shown to the customer. A tool that keeps data under such a name reads it
+# as an item: conv.state["f_back"].
 # ---------------------------------------------------------------------------------------
 
+_FRAME = "frames lead to the runtime's globals and callers"
 FORBIDDEN_ATTRIBUTES: dict[str, str] = {
-    # --- str.format and friends: field syntax walks attributes and items (CVE-2023-41039)
-    "format": "str.format walks attributes of its arguments ('{0.__class__}'); use f-strings",
-    "format_map": "str.format_map walks attributes of its arguments; use f-strings",
-    "vformat": "Formatter.vformat walks attributes of its arguments",
-    # --- class hierarchy walks -----------------------------------------------------------
-    "mro": "type.mro() reaches `object`, the start of the subclasses walk out of the sandbox",
-    # --- exception payloads that hold live objects ---------------------------------------
-    "obj": "AttributeError.obj holds the object whose lookup failed (CVE-2024-47532)",
     # --- frames, code, tracebacks: the interpreter's own state (CVE-2023-37271) ----------
-    "gi_frame": "a generator's frame leads to its globals and callers",
-    "gi_code": "a generator's code object",
-    "gi_yieldfrom": "the iterator a generator delegates to (may be trusted code)",
-    "cr_frame": "a coroutine's frame",
-    "cr_code": "a coroutine's code object",
-    "cr_await": "the object a coroutine waits on",
-    "cr_origin": "where a coroutine was created (frames)",
-    "ag_frame": "an async generator's frame",
-    "ag_code": "an async generator's code object",
+    "gi_frame": _FRAME, "gi_code": "code objects", "gi_yieldfrom": "the iterator a generator delegates to",
+    "cr_frame": _FRAME, "cr_code": "code objects", "cr_await": "the object a coroutine waits on",
+    "cr_origin": _FRAME, "ag_frame": _FRAME, "ag_code": "code objects",
     "ag_await": "the object an async generator waits on",
-    "f_back": "a frame's caller: walks out of tool code into the runtime",
-    "f_builtins": "a frame's builtins: the real ones for trusted frames",
-    "f_globals": "a frame's globals: the runtime's modules for trusted frames",
-    "f_locals": "a frame's local variables",
-    "f_code": "a frame's code object",
-    "f_trace": "a frame's trace function",
-    "f_generator": "the generator that owns a frame (Python 3.14+)",
-    "tb_frame": "a traceback's frame",
-    "tb_next": "the next traceback entry (trusted frames)",
-    "co_code": "raw bytecode",
+    "f_back": _FRAME, "f_builtins": "the real builtins", "f_globals": _FRAME,
+    "f_locals": _FRAME, "f_code": "code objects", "f_trace": _FRAME, "f_generator": _FRAME,
+    "tb_frame": _FRAME, "tb_next": _FRAME, "co_code": "raw bytecode",
     "co_consts": "a code object's constants, including nested code objects",
-    "cell_contents": "a closure cell's value: the private state of trusted functions",
-    # --- a property's functions run trusted code against a tool-chosen object -----------
-    "fget": "property.fget(other) runs a runtime getter against an object the tool picks",
-    "fset": "property.fset(obj, value) writes without passing the write guard",
-    "fdel": "property.fdel(obj) deletes without passing the write guard",
-    # --- notable underscore names (refused anyway by the '_' rule; listed for the reader)
-    "__class__": "first step of the classic escape: ().__class__.__base__.__subclasses__()",
-    "__base__": "walks up to `object`",
-    "__bases__": "walks up to `object`",
-    "__mro__": "walks up to `object`",
-    "__subclasses__": "lists every loaded class, including ones that open files or run code",
+    "cell_contents": "a closure cell's value: the private state of runtime functions",
+    # --- class-graph walks ---------------------------------------------------------------
+    "mro": "a class's MRO walks up to `object` and on to every loaded class; use isinstance()",
+    "__mro__": "walks up to `object`; use isinstance()",
+    "__bases__": "walks up to `object`; use issubclass()",
+    "__base__": "walks up to `object`; use issubclass()",
+    "__subclasses__": "lists every loaded class in the process",
+    # --- functions' internals ------------------------------------------------------------
     "__globals__": "a function's module globals, including real modules and builtins",
-    "__builtins__": "the real builtins (eval, exec, open, __import__)",
-    "__code__": "a function's code object; replacing it runs unrestricted bytecode",
-    "__closure__": "the cells of a trusted function's closure",
-    "__dict__": "an object's or module's namespace, writable behind the guards",
-    "__getattribute__": "calls the raw attribute lookup behind the guard",
-    "__self__": "a builtin method's module (len.__self__ is the builtins module)",
+    "__builtins__": "the real builtins",
+    "__code__": "a function's code object",
+    "__closure__": "the cells of a function's closure",
+    "__self__": "a builtin method's module or object (len.__self__ is the builtins module)",
+    "__func__": "a method's function, callable on any object",
     "__traceback__": "an exception's traceback, whose frames lead out of the sandbox",
-    "__reduce_ex__": "pickling protocol: rebuilds objects around their constructors",
+    "__weakref__": "weak references run callbacks after the call",
+    "__objclass__": "the class a slot belongs to",
+    # --- object internals and class hooks -------------------------------------------------
+    "__getattribute__": "the raw attribute lookup behind the guard",
+    "__reduce__": "pickling internals rebuild objects around their constructors",
+    "__reduce_ex__": "pickling internals rebuild objects around their constructors",
+    "__getstate__": "pickling internals",
+    "__setstate__": "pickling internals",
+    "__init_subclass__": "a hook on class creation",
+    "__class_getitem__": "a hook on subscripting a class",
+    "__set_name__": "a hook run while classes are built",
+    "__subclasshook__": "issubclass() internals",
+    "__loader__": "the import machinery",
+    "__spec__": "the import machinery",
+    "__import__": "the import machinery; write an import statement",
 }
+
+# ---------------------------------------------------------------------------------------
+# Dunder names, decided per object by the child's attribute guard (a floor: not part of
+# a Policy). Any dunder name in none of these tables is refused.
+# ---------------------------------------------------------------------------------------
+
+DUNDER_READABLE: frozenset[str] = frozenset(
+    {
+        # labels of any object; writing them stays refused
+        "__name__", "__qualname__", "__module__", "__doc__",
+        # an enum's members; exceptions' chaining
+        "__members__", "__cause__", "__context__", "__suppress_context__",
+    }
+)
+"""Read on any object."""
+
+DUNDER_TOOL_ONLY: frozenset[str] = frozenset(
+    {"__dict__", "__annotations__", "__match_args__", "__slots__", "__dataclass_fields__",
+     "__dataclass_params__", "__wrapped__", "__orig_bases__", "__parameters__",
+     "__abstractmethods__"}
+)
+"""Read only on what the tool defined (its classes, instances and functions)."""
+
+DUNDER_PURE_METHODS: frozenset[str] = frozenset(
+    {
+        "__repr__", "__str__", "__format__", "__hash__", "__bool__", "__len__",
+        "__length_hint__", "__iter__", "__next__", "__reversed__", "__contains__",
+        "__getitem__", "__missing__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__",
+        "__ge__", "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+        "__matmul__", "__rmatmul__", "__truediv__", "__rtruediv__", "__floordiv__",
+        "__rfloordiv__", "__mod__", "__rmod__", "__divmod__", "__rdivmod__", "__pow__",
+        "__rpow__", "__lshift__", "__rlshift__", "__rshift__", "__rrshift__", "__and__",
+        "__rand__", "__xor__", "__rxor__", "__or__", "__ror__", "__neg__", "__pos__",
+        "__abs__", "__invert__", "__int__", "__float__", "__complex__", "__index__",
+        "__round__", "__trunc__", "__floor__", "__ceil__", "__bytes__", "__call__",
+        "__enter__", "__exit__", "__sizeof__", "__fspath__",
+    }
+)
+"""Data-model methods that compute without changing their object: callable on any object."""
+
+DUNDER_MUTATING_METHODS: frozenset[str] = frozenset(
+    {
+        "__init__", "__new__", "__post_init__", "__setattr__", "__delattr__", "__getattr__",
+        "__setitem__", "__delitem__", "__get__", "__set__", "__delete__", "__copy__",
+        "__deepcopy__", "__iadd__", "__isub__", "__imul__", "__imatmul__", "__itruediv__",
+        "__ifloordiv__", "__imod__", "__ipow__", "__ilshift__", "__irshift__", "__iand__",
+        "__ixor__", "__ior__", "__dir__",
+    }
+)
+"""Data-model methods that build, change or look into their object: on the tool's own
+objects only. Read unbound from another class (``object.__setattr__``,
+``Exception.__init__``), they come wrapped so that their first argument must be a tool
+object (a tool class for ``__new__``)."""
+
+DUNDER_METHODS: frozenset[str] = DUNDER_PURE_METHODS | DUNDER_MUTATING_METHODS
+"""What a tool class may define."""
+
+DUNDER_CLASS_VARIABLES: frozenset[str] = frozenset({"__slots__", "__doc__", "__match_args__"})
+"""Dunder names a class body may bind besides the methods (``__hash__ = None`` is a method name)."""
+
+DUNDER_MODULE_VARIABLES: frozenset[str] = frozenset({"__all__", "__version__", "__author__", "__doc__"})
+"""Dunder names a tool module may bind."""
+
+DUNDER_NAMES_READ: frozenset[str] = frozenset(
+    {"__name__", "__doc__", "__class__", "__qualname__", "__module__", "__debug__"}
+)
+"""Dunder *names* (not attributes) tool code may read besides the ones it binds itself:
+the module's name, and inside classes the class being defined."""
+
+REFUSED_METHODS: dict[str, str] = {
+    "__del__": "a finalizer runs when the runtime frees the object, after the tool's call",
+    "__getattribute__": "it would run on every attribute read, including the runtime's own; "
+    "define __getattr__ for missing attributes instead",
+    "__init_subclass__": "a hook on class creation; use a class decorator instead",
+    "__class_getitem__": "a hook on subscripting the class; subclass typing.Generic instead",
+    "__set_name__": "a hook run while other classes are built",
+    "__mro_entries__": "it rewrites the bases of classes built from it",
+    "__prepare__": "it replaces a class body's namespace",
+    "__instancecheck__": "it makes isinstance() lie about objects",
+    "__subclasscheck__": "it makes issubclass() lie about classes",
+    "__subclasshook__": "it makes issubclass() lie about classes",
+    "__reduce__": "pickling internals rebuild objects around their constructors; define "
+    "__copy__/__deepcopy__ to control copying",
+    "__reduce_ex__": "pickling internals rebuild objects around their constructors; define "
+    "__copy__/__deepcopy__ to control copying",
+    "__getstate__": "pickling internals; define __copy__/__deepcopy__ to control copying",
+    "__setstate__": "pickling internals; define __copy__/__deepcopy__ to control copying",
+    "__getnewargs__": "pickling internals",
+    "__getnewargs_ex__": "pickling internals",
+    "__buffer__": "raw buffers",
+    "__release_buffer__": "raw buffers",
+    "__await__": "tools are synchronous",
+    "__aiter__": "tools are synchronous",
+    "__anext__": "tools are synchronous",
+    "__aenter__": "tools are synchronous",
+    "__aexit__": "tools are synchronous",
+}
+"""Dunder methods a tool class may not define, with why (the compiler and the class guard)."""
 
 # ---------------------------------------------------------------------------------------
 # Never allowed, whatever a Policy says (the floor enforced by the compiler and the child).
+# Each reason says what to do instead.
 # ---------------------------------------------------------------------------------------
 
 REFUSED_MODULES: dict[str, str] = {
-    "os": "processes, files, environment",
-    "posix": "the C half of os",
-    "sys": "sys.modules holds every real module; sys._getframe reaches frames",
-    "builtins": "the real builtins (eval, exec, open, __import__)",
-    "importlib": "imports anything, around the import guard",
-    "subprocess": "runs programs",
-    "ctypes": "reads and writes process memory",
+    "os": "tools have no processes, files or environment; read configuration from conv.env "
+    "and conv.state, and call APIs with requests",
+    "posix": "the C half of os; see os",
+    "sys": "sys reaches every module and frame of the process; for the time use datetime, "
+    "for logging use logging",
+    "builtins": "the builtins tools may use are already there",
+    "importlib": "it imports anything around the import guard; use an import statement",
+    "subprocess": "tools cannot run programs; call an API with requests",
+    "ctypes": "it reads and writes process memory",
     "gc": "gc.get_objects()/get_referrers() reach every object in the process",
-    "inspect": "frames, source, closures",
-    "types": "constructors for functions and code objects",
+    "inspect": "it reaches frames, source and closures",
+    "types": "its constructors build functions and code objects",
     "code": "an interactive interpreter with real builtins",
-    "codeop": "compiles code",
-    "ast": "compiles code",
-    "dis": "code objects",
-    "marshal": "loads code objects",
-    "pickle": "unpickling runs arbitrary callables",
-    "copyreg": "changes how objects are pickled and copied",
-    "operator": "attrgetter/methodcaller read attributes outside the getattr guard",
-    "io": "files",
-    "pathlib": "files",
-    "shutil": "files",
-    "tempfile": "files",
-    "glob": "files",
-    "socket": "network",
-    "signal": "changes how the runtime's deadline is delivered",
-    "threading": "threads outlive the call and dodge the deadline",
-    "_thread": "threads",
-    "multiprocessing": "processes",
-    "resource": "changes the call's limits",
-    "weakref": "finalizers run code at collection time",
-    "traceback": "frames",
-    "runpy": "runs modules",
-    "pdb": "debugger with real builtins",
+    "codeop": "it compiles code",
+    "ast": "it compiles code",
+    "dis": "it reads code objects",
+    "marshal": "it loads code objects; use json for data",
+    "pickle": "unpickling runs arbitrary callables; use json for data",
+    "copyreg": "it changes how objects are pickled and copied",
+    "pathlib": "tools have no file system; keep data in conv.state or fetch it with requests",
+    "shutil": "tools have no file system",
+    "tempfile": "tools have no file system; keep data in conv.state",
+    "glob": "tools have no file system",
+    "socket": "tools have no network; call APIs with requests, which the platform sends for you",
+    "signal": "it changes how the runtime's deadline is delivered",
+    "threading": "threads outlive the call and dodge the deadline; do the work in the call",
+    "_thread": "threads outlive the call and dodge the deadline",
+    "multiprocessing": "tools cannot create processes",
+    "resource": "it changes the call's limits",
+    "weakref": "finalizers run code after the call",
+    "traceback": "it reaches frames; logging.exception() logs the traceback of your own code",
+    "runpy": "it runs modules",
+    "pdb": "a debugger with real builtins",
     "sandbox": "the runtime itself",
     "RestrictedPython": "the guards' own implementation",
 }
 
 REFUSED_BUILTINS: dict[str, str] = {
-    "__import__": "the real importer; the child always installs the guarded one instead",
-    "eval": "compiles and runs code without the RestrictedPython transformer",
-    "exec": "compiles and runs code without the RestrictedPython transformer",
-    "compile": "makes code objects without the RestrictedPython transformer",
-    "open": "files",
-    "input": "reads the child's stdin (the request channel)",
-    "breakpoint": "starts a debugger with real builtins",
-    "help": "pydoc: imports modules, reads files",
-    "getattr": "dynamic attribute names dodge the compile-time checks",
-    "setattr": "writes around the write guard",
-    "delattr": "deletes around the write guard",
-    "hasattr": "dynamic attribute names dodge the compile-time checks",
-    "globals": "the tool's globals hold the guards themselves",
-    "locals": "a frame's namespace",
-    "vars": "an object's or module's __dict__",
-    "dir": "lists names, including underscore ones, of any object",
-    "type": "type(name, bases, dict) builds classes around the class guard; "
-    "type(x) reaches classes of runtime objects",
-    "super": "super() proxies reach methods of runtime classes on tool-chosen objects",
-    "memoryview": "raw buffers of runtime objects",
-    "id": "object identity is not needed by tools (addresses stay visible through repr(): see the README's Limitations)",
-    "exit": "ends the child outside the runtime's verdicts",
-    "quit": "ends the child outside the runtime's verdicts",
-    "aiter": "async iteration (async syntax is refused)",
-    "anext": "async iteration (async syntax is refused)",
+    "__import__": "the importer; write an import statement",
+    "eval": "it runs code outside the sandbox's compiler; parse data with json or int()/float()",
+    "exec": "it runs code outside the sandbox's compiler; call your own functions instead",
+    "compile": "it makes code outside the sandbox's compiler",
+    "open": "tools have no file system; keep data in conv.state or fetch it with requests",
+    "input": "there is no console; the caller's words are in the conversation",
+    "breakpoint": "there is no debugger; log values with log.info() or logging",
+    "help": "pydoc reads files and imports modules",
+    "globals": "the tool's globals hold the runtime's guards; keep data in your own dict",
+    "locals": "a frame's namespace; pass values explicitly",
+    "dir": "it lists every name of any object, including the runtime's; use hasattr() or vars()",
+    "memoryview": "raw buffers of runtime objects; use bytes",
+    "id": "object identity is not needed by tools; compare with `is`",
+    "exit": "it ends the process outside the runtime's verdicts; return from the function",
+    "quit": "it ends the process outside the runtime's verdicts; return from the function",
+    "aiter": "tools are synchronous",
+    "anext": "tools are synchronous",
 }
 
 
 # Imports made by C functions on a tool's behalf. A builtin implemented in C that
 # imports a module does so through the calling frame's ``__import__``, which for tool
-# code is the guarded import. A tool cannot write these names itself (they start with
-# "_", which the compiler refuses), so the guarded import grants them to C callers
-# only, as views holding just the functions those callers use.
+# code is the guarded import. Tool code reaching these names is refused by the compiler
+# (they are not tool modules); the guarded import grants them to any caller only as
+# views holding just the functions those callers use.
 RUNTIME_IMPORTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "_strptime": (
         "datetime.strptime and time.strptime import it on first use",

@@ -84,7 +84,35 @@ ALLOWED = {
     "underscore alone": "def tool(conv):\n    for _ in range(2):\n        pass\n",
     "decorator": "import functools\n@functools.lru_cache(maxsize=8)\ndef square(n):\n    return n * n\n",
     "dotted imports": "import urllib.parse\nimport urllib.parse as up\nfrom urllib import parse\nimport polyai.voice\n",
-    "print and printed": "def tool(conv):\n    print('a', 1, sep='-')\n    return printed\n",
+    "print": "def tool(conv):\n    print('a', 1, sep='-')\n    printed = True\n    return printed\n",
+    # issue 13: ordinary Python
+    "private names": "_CACHE = {}\ndef _helper(x):\n    return _CACHE.get(x)\nclass A:\n    def __init__(self):\n        self._n = 0\n        self.__token = 1\n",
+    "data-model methods": (
+        "class Money:\n    __slots__ = ('amount',)\n    def __init__(self, amount):\n        self.amount = amount\n"
+        "    def __repr__(self):\n        return f'{type(self).__name__}({self.amount!r})'\n"
+        "    def __eq__(self, other):\n        return self.amount == other.amount\n"
+        "    def __lt__(self, other):\n        return self.amount < other.amount\n    __hash__ = None\n"
+    ),
+    "super and custom exceptions": (
+        "class AppError(Exception):\n    def __init__(self, message, code):\n        super().__init__(message)\n"
+        "        self.code = code\nclass NotFound(AppError):\n    pass\n"
+    ),
+    "str.format": "def tool(conv):\n    return '{:,.2f} {name}'.format(1.5, **{'name': 'x'}) + '{a}'.format_map({'a': 1})\n",
+    "type(e).__name__": "def tool(conv):\n    try:\n        1 / 0\n    except Exception as e:\n        return type(e).__name__\n",
+    "getattr setattr hasattr": "def tool(conv, o):\n    setattr(o, 'x', 1)\n    return getattr(o, 'x', None), hasattr(o, 'y')\n",
+    "logging": "import logging\nlogger = logging.getLogger(__name__)\ndef tool(conv):\n    logger.info('x=%s', 1)\n",
+    "typing in full": "from typing import Iterator, NamedTuple, TypedDict, Protocol, Literal, cast, TYPE_CHECKING\n",
+    "type checking imports": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from toolpool.tool import Conversation\n",
+    "match": (
+        "def tool(conv, cmd):\n    match cmd.split():\n        case ['book', when] if when:\n            return when\n"
+        "        case {'kind': kind, **rest}:\n            return kind\n        case Point(x=0, y=y):\n            return y\n"
+        "        case _:\n            return None\n"
+    ),
+    "nonlocal": "def counter():\n    n = 0\n    def bump():\n        nonlocal n\n        n += 1\n        return n\n    return bump\n",
+    "names spelled like the guards": "_getattr_ = 1\n_write_ = 2\ndef f(_getitem_=None, /, *, _apply_=None):\n    _tmp0 = 3\n    return _getattr_ + _tmp0\n",
+    "class keywords": "from typing import TypedDict\nclass Movie(TypedDict, total=False):\n    name: str\n",
+    "metaclass keyword": "from abc import ABCMeta, abstractmethod\nclass Base(metaclass=ABCMeta):\n    @abstractmethod\n    def run(self):\n        ...\n",
+    "module dunders": "__all__ = ['tool']\n__version__ = '1.0'\nNAME = __name__\n",
     "ellipsis body": 'def tool(conv):\n    if "booking_time" in conv.state:\n        ...\n',
 }
 
@@ -126,13 +154,15 @@ def test_class_statement_keeps_its_line():
 
 REFUSED = {
     # name: (source, line, words the message must contain)
-    "exec": (in_function("exec('import os')"), 3, "'exec' is not allowed"),
-    "eval": (in_function("x = eval('1')"), 3, "'eval' is not allowed"),
-    "eval without a call": (in_function("f = eval"), 3, "'eval' is not allowed"),
-    "open": (in_function("x = open('/etc/passwd').read()"), 3, "'open' is not allowed"),
-    "__import__": (in_function("x = __import__('os')"), 3, "'__import__' is not allowed"),
+    "exec": (in_function("exec('import os')"), 3, "'exec' is not available to tools"),
+    "eval": (in_function("x = eval('1')"), 3, "'eval' is not available to tools"),
+    "eval without a call": (in_function("f = eval"), 3, "'eval' is not available to tools"),
+    "open": (in_function("x = open('/etc/passwd').read()"), 3,
+             "'open' is not available to tools: tools have no file system; keep data in conv.state"),
+    "__import__": (in_function("x = __import__('os')"), 3, "name '__import__' is not available to tools"),
     "import os": ("import json\n\nimport os\n", 3, "import of 'os' is not allowed"),
-    "import sys": ("import json\nimport sys\n", 2, "import of 'sys' is not allowed"),
+    "import sys": ("import json\nimport sys\n", 2, "import of 'sys' is not allowed: sys reaches every module"),
+    "import sys says what to do": ("import sys\n", 1, "for the time use datetime"),
     "import os.path": ("import os.path\n", 1, "import of 'os.path' is not allowed"),
     "from os import system": ("from os import system\n", 1, "import of 'os' is not allowed"),
     "import urllib alone is fine, urllib.request is not": ("import urllib.request\n", 1, "import of 'urllib.request'"),
@@ -140,59 +170,72 @@ REFUSED = {
     "from datetime import sys": ("from datetime import sys\n", 1, "'sys' cannot be imported from 'datetime'"),
     "from json import codecs": ("from json import codecs\n", 1, "'codecs' cannot be imported from 'json'"),
     "from string import Formatter": ("from string import Formatter\n", 1, "'Formatter' cannot be imported from 'string'"),
-    "star import": ("from math import *\n", 1, '"*" imports are not allowed'),
+    "logging.config": ("import logging.config\n", 1, "import of 'logging.config' is not allowed"),
+    "FileHandler": ("from logging import FileHandler\n", 1, "'FileHandler' cannot be imported from 'logging'"),
+    "get_type_hints": ("from typing import get_type_hints\n", 1, "'get_type_hints' cannot be imported from 'typing'"),
+    "redirect_stdout": ("from contextlib import redirect_stdout\n", 1, "'redirect_stdout' cannot be imported"),
+    "io.open": ("from io import open\n", 1, "'open' cannot be imported from 'io'"),
+    "star import": ("from math import *\n", 1, "'import *' is not allowed"),
     "relative import": ("from . import helpers\n", 1, "relative imports are not allowed"),
     "other __future__ feature": ("from __future__ import barry_as_FLUFL\n", 1, "'barry_as_FLUFL' cannot be imported"),
     "import __future__": ("import __future__\n", 1, "import of '__future__' is not allowed"),
-    "subclasses walk": (in_function("x = ().__class__.__base__.__subclasses__()"), 3, "'__class__' is not allowed"),
-    "type(x).mro()": (in_function("x = type(x).mro()"), 3, "'mro' is not allowed"),
-    "mro on a class": (in_function("x = int.mro()"), 3, "'mro' is not allowed"),
-    "format string attribute walk": (in_function("x = '{0.__class__}'.format(x)"), 3, "'format' is not allowed"),
-    "format_map": (in_function("x = '{a}'.format_map({'a': 1})"), 3, "'format_map' is not allowed"),
-    "str.format on the class": (in_function("x = str.format('{0}', x)"), 3, "'format' is not allowed"),
-    "generator gi_frame": (in_function("x = (i for i in []).gi_frame"), 3, "'gi_frame' is not allowed"),
-    "generator gi_code": (in_function("x = (i for i in []).gi_code"), 3, "'gi_code' is not allowed"),
-    "frame f_back": (in_function("x = x.f_back"), 3, "'f_back' is not allowed"),
-    "frame f_globals": (in_function("x = x.f_globals"), 3, "'f_globals' is not allowed"),
+    "subclasses walk": (in_function("x = ().__class__.__base__.__subclasses__()"), 3, "'__base__' is not available"),
+    "type(x).mro()": (in_function("x = type(x).mro()"), 3, "'mro' is not available"),
+    "mro on a class": (in_function("x = int.mro()"), 3, "'mro' is not available"),
+    "__mro__": (in_function("x = int.__mro__"), 3, "'__mro__' is not available"),
+    "__bases__": (in_function("x = int.__bases__"), 3, "'__bases__' is not available"),
+    "generator gi_frame": (in_function("x = (i for i in []).gi_frame"), 3, "'gi_frame' is not available"),
+    "generator gi_code": (in_function("x = (i for i in []).gi_code"), 3, "'gi_code' is not available"),
+    "frame f_back": (in_function("x = x.f_back"), 3, "'f_back' is not available"),
+    "frame f_globals": (in_function("x = x.f_globals"), 3, "'f_globals' is not available"),
     "traceback tb_frame": (
         "def tool(conv):\n    try:\n        1 / 0\n    except Exception as e:\n        return e.__traceback__.tb_frame\n",
         5,
-        "'__traceback__' is not allowed",
+        "'__traceback__' is not available",
     ),
-    "tb_frame by name": (in_function("x = x.tb_frame"), 3, "'tb_frame' is not allowed"),
-    "AttributeError.obj": (
-        "def tool(conv):\n    try:\n        conv.nothing\n    except AttributeError as e:\n        return e.obj\n",
-        5,
-        "'obj' is not allowed",
-    ),
-    "property setter": (in_function("x = x.fset"), 3, "'fset' is not allowed"),
-    "property getter": (in_function("x = Conversation.state.fget(x)"), 3, "'fget' is not allowed"),
-    "cell contents": (in_function("x = x.cell_contents"), 3, "'cell_contents' is not allowed"),
-    "function globals": (in_function("x = tool.__globals__"), 3, "'__globals__' is not allowed"),
-    "getattr": (in_function("x = getattr(x, '__class__')"), 3, "'getattr' is not allowed"),
-    "setattr": (in_function("setattr(conv, 'env', 'live')"), 3, "'setattr' is not allowed"),
-    "hasattr": (in_function("x = hasattr(x, 'y')"), 3, "'hasattr' is not allowed"),
-    "vars": (in_function("x = vars()"), 3, "'vars' is not allowed"),
-    "globals": (in_function("x = globals()"), 3, "'globals' is not allowed"),
-    "locals": (in_function("x = locals()"), 3, "'locals' is not allowed"),
-    "dir": (in_function("x = dir(x)"), 3, "'dir' is not allowed"),
-    "type": (in_function("x = type('X', (), {})"), 3, "'type' is not allowed"),
-    "compile": (in_function("x = compile('1', 'f', 'eval')"), 3, "'compile' is not allowed"),
+    "tb_frame by name": (in_function("x = x.tb_frame"), 3, "'tb_frame' is not available"),
+    "cell contents": (in_function("x = x.cell_contents"), 3, "'cell_contents' is not available"),
+    "function globals": (in_function("x = tool.__globals__"), 3, "'__globals__' is not available"),
+    "function code": (in_function("x = tool.__code__"), 3, "'__code__' is not available"),
+    "__getattribute__": (in_function("x = object.__getattribute__(x, 'y')"), 3, "'__getattribute__' is not available"),
+    "__reduce_ex__": (in_function("x = x.__reduce_ex__(2)"), 3, "'__reduce_ex__' is not available"),
+    "__self__": (in_function("x = len.__self__"), 3, "'__self__' is not available"),
+    "globals": (in_function("x = globals()"), 3, "'globals' is not available to tools"),
+    "locals": (in_function("x = locals()"), 3, "'locals' is not available"),
+    "dir": (in_function("x = dir(x)"), 3, "'dir' is not available"),
+    "compile": (in_function("x = compile('1', 'f', 'eval')"), 3, "'compile' is not available"),
     "breakpoint": (in_function("breakpoint()"), 3, "'breakpoint'"),
-    "input": (in_function("x = input()"), 3, "'input' is not allowed"),
-    "memoryview": (in_function("x = memoryview(b'x')"), 3, "'memoryview' is not allowed"),
-    "super": (in_function("x = super()"), 3, "'super' is not allowed"),
-    "id": (in_function("x = id(x)"), 3, "'id' is not allowed"),
-    "BaseException": (in_function("x = BaseException"), 3, "'BaseException' is not allowed"),
-    "underscore variable": (in_function("_secret = 1"), 3, "'_secret' is not allowed"),
-    "underscore attribute": (in_function("x = conv._state"), 3, "'_state' is not allowed"),
-    "dunder name": (in_function("x = __builtins__"), 3, "'__builtins__' is not allowed"),
-    "guard name": (in_function("_getattr_ = None"), 3, "'_getattr_' is not allowed"),
-    "positional-only guard param": ("x = 1\ndef f(_getattr_=None, /):\n    return x.y\n", 2, "'_getattr_' is not allowed"),
-    "positional-only _write_": ("def f(a, _write_=None, /, b=1):\n    pass\n", 1, "'_write_' is not allowed"),
-    "lambda positional-only guard": ("f = lambda _getitem_, /: 1\n", 1, "'_getitem_' is not allowed"),
-    "keyword-only guard param": ("def f(*, _print_=None):\n    pass\n", 1, "'_print_' is not allowed"),
-    "global guard name": (in_function("global _getattr_"), 3, "'_getattr_' is not allowed"),
+    "input": (in_function("x = input()"), 3, "'input' is not available"),
+    "memoryview": (in_function("x = memoryview(b'x')"), 3, "'memoryview' is not available"),
+    "id": (in_function("x = id(x)"), 3, "'id' is not available"),
+    "BaseException": (in_function("x = BaseException"), 3, "'BaseException' is not available"),
+    "__builtins__": (in_function("x = __builtins__"), 3, "name '__builtins__' is not available"),
+    "__build_class__": (in_function("x = __build_class__"), 3, "name '__build_class__' is not available"),
+    "binding __builtins__": ("__builtins__ = {}\n", 1, "name '__builtins__' cannot be bound"),
+    "binding __name__": ("__name__ = 'os'\n", 1, "name '__name__' cannot be bound"),
+    "binding __module__ in a class": ("class A:\n    __module__ = 'sandbox'\n", 2, "'__module__' cannot be defined"),
+    "setting __module__": (in_function("x.__module__ = 'sandbox'"), 3, "setting '__module__' is not allowed"),
+    "setting __class__": (in_function("x.__class__ = int"), 3, "setting '__class__' is not allowed"),
+    "dunder parameter": ("def f(__builtins__=None):\n    pass\n", 1, "parameter '__builtins__' is not allowed"),
+    "global dunder": (in_function("global __builtins__"), 3, "'__builtins__' cannot be declared global"),
+    "import as a dunder": ("import json as __builtins__\n", 1, "name '__builtins__' cannot be bound"),
+    "__del__": ("class A:\n    def __del__(self):\n        pass\n", 2, "defining '__del__' is not allowed (a finalizer"),
+    "__getattribute__ method": ("class A:\n    def __getattribute__(self, n):\n        pass\n", 2,
+                                "defining '__getattribute__' is not allowed"),
+    "__init_subclass__": ("class A:\n    def __init_subclass__(cls):\n        pass\n", 2,
+                          "defining '__init_subclass__' is not allowed"),
+    "__class_getitem__": ("class A:\n    def __class_getitem__(cls, i):\n        pass\n", 2,
+                          "defining '__class_getitem__' is not allowed"),
+    "__reduce__": ("class A:\n    def __reduce__(self):\n        pass\n", 2, "defining '__reduce__' is not allowed"),
+    "unknown dunder method": ("class A:\n    def __frobnicate__(self):\n        pass\n", 2,
+                              "'__frobnicate__' cannot be defined in a tool class"),
+    "module-level dunder function": ("def __getattr__(name):\n    pass\n", 1, "name '__getattr__' cannot be bound"),
+    "match value pattern reads a door": (
+        "def tool(conv, x):\n    match conv:\n        case x.__globals__:\n            pass\n", 3, "'__globals__' is not available"),
+    "match value pattern reads a private name": (
+        "def tool(conv, x):\n    match conv:\n        case x._secrets:\n            pass\n", 3, "a match pattern may not name attribute '_secrets'"),
+    "match class pattern keyword": (
+        "def tool(conv, C):\n    match conv:\n        case C(_state=s):\n            pass\n", 3, "a match pattern may not name attribute '_state'"),
     "try/except*": (
         "def tool(conv):\n    try:\n        pass\n    except* ValueError:\n        pass\n",
         2,
@@ -201,14 +244,9 @@ REFUSED = {
     "async def": ("x = 1\nasync def tool(conv):\n    pass\n", 2, "'async def' is not allowed"),
     "await": ("def tool(conv):\n    await conv\n", 2, "'await' is not allowed"),
     "async comprehension": (in_function("x = [i async for i in x]"), 3, "'async for' is not allowed"),
-    "match": ("def tool(conv):\n    match conv:\n        case _:\n            pass\n", 2, "'match' is not allowed"),
-    "nonlocal": ("def f():\n    x = 1\n    def g():\n        nonlocal x\n", 4, "'nonlocal' is not allowed"),
-    "metaclass keyword": ("class A(metaclass=type):\n    pass\n", 1, '"metaclass" is not allowed'),
-    "class keyword": ("class A(dict, total=False):\n    pass\n", 1, "class keyword arguments are not allowed"),
     # a pure target (conv.state.count += 1) is expanded; see tests/test_augmented.py
     "augmented attribute": (in_function("conv.variants.get('a').count += 1"), 3, "x.a = x.a + 1"),
     "augmented item": (in_function("conv.variants.get('a')['count'] += 1"), 3, "x[k] = x[k] + 1"),
-    "print to a file": (in_function("print = 1"), 3, "'print' is a reserved name"),
     "module-level return": ("x = 1\nreturn x\n", 2, "'return' outside function"),
     "syntax error": ("def tool(conv):\n    x = (1,\n    return x\n", 2, "SyntaxError"),
     "indentation error": ("def tool(conv):\nreturn 1\n", 2, "IndentationError"),
@@ -237,7 +275,7 @@ def test_error_lines_point_at_each_customer_line():
         "    b = eval('2')\n"  # 6  refused
         "    c = [\n"  # 7
         "        a,\n"  # 8
-        "        b.__class__,\n"  # 9  refused
+        "        b.__globals__,\n"  # 9  refused
         "    ]\n"  # 10
         "    return c\n"  # 11
     )
@@ -245,7 +283,7 @@ def test_error_lines_point_at_each_customer_line():
     assert [problem.line for problem in error.errors] == [2, 6, 9]
     assert all(problem.file == "tool.py" for problem in error.errors)
     assert error.line == 2
-    assert error.message.splitlines()[1].startswith("tool.py line 6: 'eval' is not allowed")
+    assert error.message.splitlines()[1].startswith("tool.py line 6: 'eval' is not available to tools")
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
@@ -263,7 +301,7 @@ def test_syntax_error_line_and_filename():
 
 
 def test_problems_are_capped_and_counted():
-    source = "".join(f"_v{i} = {i}\n" for i in range(300))
+    source = "".join(f"v{i} = open('{i}')\n" for i in range(300))
     error = refused(source)
     assert len(error.errors) == 100
     assert error.omitted == 200
@@ -273,7 +311,7 @@ def test_problems_are_capped_and_counted():
 def test_compile_errors_survive_pickling():
     import pickle
 
-    error = refused("import os\n" + "".join(f"_v{i} = 1\n" for i in range(120)))
+    error = refused("import os\n" + "".join(f"v{i} = eval('1')\n" for i in range(120)))
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is CompileErrors
     assert (copy.errors, copy.omitted, copy.message, copy.file, copy.line) == (
@@ -394,16 +432,16 @@ def test_policy_without_a_module_refuses_its_import():
 
 
 def test_policy_with_a_module_allows_it():
-    compile_tool("import fractions\n", policy=DEFAULT_POLICY.with_module("fractions", "test", {"Fraction"}))
+    compile_tool("import array\n", policy=DEFAULT_POLICY.with_module("array", "test", {"array"}))
 
 
-@pytest.mark.parametrize("module", ["os", "sys", "os.path", "importlib.util", "operator", "sandbox.inside.guards"])
+@pytest.mark.parametrize("module", ["os", "sys", "os.path", "importlib.util", "pickle", "sandbox.inside.guards"])
 def test_policy_can_never_allow_floor_modules(module):
     with pytest.raises(InvalidInput):
         compile_tool("x = 1\n", policy=DEFAULT_POLICY.with_module(module, "no", {"x"}))
 
 
-@pytest.mark.parametrize("builtin", ["eval", "exec", "open", "getattr", "__import__", "type", "vars"])
+@pytest.mark.parametrize("builtin", ["eval", "exec", "open", "globals", "__import__", "dir", "id"])
 def test_policy_can_never_allow_floor_builtins(builtin):
     policy = dataclasses.replace(
         DEFAULT_POLICY, builtins=MappingProxyType({**DEFAULT_POLICY.builtins, builtin: "no"})
@@ -487,7 +525,7 @@ def test_bundle_version_id_is_a_content_address():
 def test_bundle_reports_every_problem_of_every_file():
     files = {
         "tools/a.py": "import json\nimport os\n",
-        "tools/b.py": "def f(conv):\n    x = 1\n    return eval('x')\n\ndef g(conv):\n    return conv._state\n",
+        "tools/b.py": "def f(conv):\n    x = 1\n    return eval('x')\n\ndef g(conv):\n    return conv.__globals__\n",
         "ok.py": START,
     }
     with pytest.raises(CompileErrors) as info:
@@ -496,7 +534,7 @@ def test_bundle_reports_every_problem_of_every_file():
     assert [(p.file, p.line) for p in error.errors] == [("tools/a.py", 2), ("tools/b.py", 3), ("tools/b.py", 6)]
     lines = error.message.splitlines()
     assert lines[0].startswith("tools/a.py line 2: import of 'os'")
-    assert lines[1].startswith("tools/b.py line 3: 'eval' is not allowed")
+    assert lines[1].startswith("tools/b.py line 3: 'eval' is not available to tools")
     assert isinstance(error, CompileFailure) and error.status is Status.COMPILE_ERROR
     info_dict = error.to_error_info().to_dict()
     assert info_dict["file"] == "tools/a.py" and info_dict["line"] == 2

@@ -21,9 +21,11 @@ import pytest
 
 from tests.conftest import seed_source
 
+from sandbox import policy_tables
 from sandbox.compiler import compile_tool
-from sandbox.inside import guards, views
-from sandbox.inside.guards import ALWAYS_FORBIDDEN, GUARD_NAMES, make_globals
+from sandbox.guardnames import GUARD_NAMES
+from sandbox.inside import attributes, entry, guards, toolobjects, views  # noqa: F401 - entry registers the runtime's classes
+from sandbox.inside.guards import make_globals
 from sandbox.policy import DEFAULT_POLICY
 
 # ---------------------------------------------------------------------------------------
@@ -54,7 +56,6 @@ class FakeLog:
 class FakeState:
     """conv.state as the docs describe it: unset reads are None; attribute and item access."""
 
-    _toolpool_writable = True
     __slots__ = ("_data",)
 
     def __init__(self, data=None):
@@ -87,6 +88,9 @@ class FakeState:
         return key in self._data
 
 
+attributes.register_writable(FakeState)  # as sandbox/inside/conv.py registers State
+
+
 class FakeVariant:
     def __init__(self, **columns):
         self._columns = columns
@@ -103,7 +107,7 @@ class FakeUtils:
 
 
 class FakeConv:
-    """Read-only except for ``state``: no ``_toolpool_writable`` here."""
+    """Read-only except for ``state``: not registered writable."""
 
     def __init__(self, state=None, **fields):
         self.state = FakeState(state)
@@ -137,10 +141,17 @@ class FakeConv:
         self._effects["handoff"] = (destination, reason, utterance)
 
 
+GETATTR = GUARD_NAMES["_getattr_"]
+WRITE = GUARD_NAMES["_write_"]
+
+
 def load(source, injected=None, spec=SPEC, filename="tool.py"):
-    """Compile ``source`` and execute the module; returns (namespace, log)."""
+    """Compile ``source`` and execute the module, registered in sys.modules under its name as
+    the child's runtime registers it (sandbox/inside/entry.py); returns (namespace, log)."""
     log = FakeLog()
-    namespace = make_globals(spec, {"log": log, "Conversation": FakeConv, **(injected or {})})
+    module = types.ModuleType("tool")
+    namespace = make_globals(spec, {"log": log, "Conversation": FakeConv, **(injected or {})}, namespace=module.__dict__)
+    sys.modules["tool"] = module
     exec(marshal.loads(compile_tool(source, filename).code), namespace)
     return namespace, log
 
@@ -495,7 +506,6 @@ RUNTIME_REFUSED = {
     "json.codecs": ("import json\n\ndef tool(conv):\n    x = 1\n    return json.codecs.builtins\n", 5, AttributeError, "module 'json' has no attribute 'codecs'"),
     "json.decoder": ("import json\ndef tool(conv):\n    return json.decoder\n", 3, AttributeError, "no attribute 'decoder'"),
     "string.Formatter": ("import string\ndef tool(conv):\n    return string.Formatter\n", 3, AttributeError, "no attribute 'Formatter'"),
-    "random's hidden instance": ("import random\ndef tool(conv):\n    return random.choice.__self__\n", None, None, None),
     "re.enum": ("import re\ndef tool(conv):\n    return re.enum\n", 3, AttributeError, "no attribute 'enum'"),
     "urllib.request through the package view": ("import urllib.parse\ndef tool(conv):\n    return urllib.request\n", 3, AttributeError, "no attribute 'request'"),
     "write to a read-only object": ("def tool(conv):\n    conv.env = 'live'\n", 2, TypeError, "read-only"),
@@ -503,13 +513,51 @@ RUNTIME_REFUSED = {
     "write to a module view": ("import json\ndef tool(conv):\n    json.dumps = len\n", 3, TypeError, "read-only"),
     "delete from a module view": ("import json\ndef tool(conv):\n    del json.loads\n", 3, TypeError, "read-only"),
     "write to a tuple": ("def tool(conv):\n    t = (1, 2)\n    t[0] = 3\n", 3, TypeError, "read-only"),
-    "write to a function": ("def helper():\n    pass\ndef tool(conv):\n    helper.secret = 1\n", 4, TypeError, "read-only"),
-    "write to a class": ("class A:\n    pass\ndef tool(conv):\n    A.x = 1\n", 4, TypeError, "read-only"),
-    "generator internals": ("def tool(conv):\n    g = (i for i in [1])\n    return g.gi_running\n", 3, AttributeError, "of a generator is not available"),
-    "base with a custom metaclass": ("from typing import Any\nclass A(Any):\n    pass\n", 2, TypeError, "custom metaclass"),
+    "write to a runtime class": ("def tool(conv):\n    type(conv).extra = 1\n", 2, TypeError, "read-only"),
+    "write to a builtin function": ("def tool(conv):\n    len.extra = 1\n", 2, TypeError, "read-only"),
+    "generator internals": ("def tool(conv):\n    g = (i for i in [1])\n    return g.gi_yieldfrom\n", None, None, None),
+    "generator code by getattr": ("def tool(conv):\n    g = (i for i in [1])\n    return getattr(g, 'gi_' + 'code')\n", 3, AttributeError, "'gi_code' is not available"),
+    "base with a custom metaclass": ("from typing import Any\nclass A(Any):\n    pass\n", 2, TypeError, "metaclass"),
     "print to a file": ("def tool(conv):\n    print('x', file=conv)\n", 2, TypeError, "print(file=...) is not supported"),
     "missing attribute": ("def tool(conv):\n    return conv.nothing_here\n", 2, AttributeError, "'FakeConv' object has no attribute 'nothing_here'"),
-    "decimal context write": ("import decimal\ndef tool(conv):\n    decimal.getcontext().prec = 5\n", 3, TypeError, "read-only"),
+    "private attribute of a runtime object": ("def tool(conv):\n    return conv.state._data\n", 2, AttributeError,
+                                              "readable only on the tool's own classes and objects"),
+    "private attribute by getattr": ("def tool(conv):\n    return getattr(conv.state, '_da' + 'ta')\n", 2, AttributeError,
+                                     "readable only on the tool's own classes and objects"),
+    "private attribute by a format field": ("def tool(conv):\n    return '{0.state._data}'.format(conv)\n", 2, AttributeError,
+                                            "readable only on the tool's own classes and objects"),
+    "a door by a format field": ("def tool(conv):\n    return '{0.__init__.__globals__}'.format(tool)\n", 2, AttributeError,
+                                 "'__globals__' is not available"),
+    "a door nested in a format spec": ("def tool(conv):\n    return '{0:{1.__globals__}}'.format(1, tool)\n", 2, AttributeError,
+                                       "'__globals__' is not available"),
+    "str.format unbound": ("def tool(conv):\n    f = str.format\n    return f('{0.gi_frame}', (i for i in []))\n", 3, AttributeError,
+                           "'gi_frame' is not available"),
+    "format_map": ("def tool(conv):\n    return '{x.__globals__}'.format_map({'x': tool})\n", 2, AttributeError, "'__globals__'"),
+    "a class's metaclass": ("def tool(conv):\n    return int.__class__\n", 2, AttributeError, "metaclass"),
+    "type with three arguments": ("def tool(conv):\n    return type('X', (), {})\n", 2, TypeError, "type() takes one argument"),
+    "object.__setattr__ on a runtime object": (
+        "def tool(conv):\n    object.__setattr__(conv.state, '_data', {})\n", 2, TypeError, "applies only to the tool's own objects"),
+    "__init__ of a runtime class on its object": (
+        "def tool(conv):\n    type(conv.state).__init__(conv.state, {'x': 1})\n", 2, TypeError, "applies only to the tool's own objects"),
+    "object.__new__ of a runtime class": ("def tool(conv):\n    return object.__new__(type(conv))\n", 2, TypeError,
+                                          "applies only to the tool's own objects"),
+    "bound __init__ of a runtime object": ("def tool(conv):\n    conv.state.__init__({})\n", 2, AttributeError,
+                                           "applies only to the tool's own objects"),
+    "vars of a runtime object": ("def tool(conv):\n    return vars(conv)\n", 2, TypeError, "vars() argument must be one of the tool's own objects"),
+    "setattr of a private runtime name": ("class A:\n    pass\ndef tool(conv):\n    setattr(conv.state, '_data', 1)\n", 4, AttributeError,
+                                          "belong to the class that defined them"),
+    "setting a dunder": ("class A:\n    pass\ndef tool(conv):\n    setattr(A, '__del__', len)\n", 4, AttributeError, "setting '__del__' is not allowed"),
+    "subclassing super": ("class S(super):\n    pass\n", 1, TypeError, "cannot subclass 'super'"),
+    "a metaclass as base": ("class M(type(int)):\n    pass\n", 1, TypeError, "cannot subclass 'type'"),
+    "super() reaching a runtime private": (
+        "def tool(conv):\n    class T(type(conv.state)):\n        def peek(self):\n            return super()._data\n"
+        "    return T().peek()\n", 4, AttributeError, "readable only on the tool's own"),
+    "mro by getattr": ("def tool(conv):\n    return getattr(int, 'm' + 'ro')()\n", 2, AttributeError, "'mro' is not available"),
+    "AttributeError.obj": ("def tool(conv):\n    try:\n        conv.nope\n    except AttributeError as e:\n        return e.obj\n", 5,
+                           AttributeError, "AttributeError.obj is not available"),
+    "property fget": ("def tool(conv):\n    return type(conv).variant.fget(conv)\n", 2, AttributeError, "property.fget is not available"),
+    "register on a standard ABC": ("import collections.abc\nclass A:\n    pass\ndef tool(conv):\n    collections.abc.Mapping.register(A)\n",
+                                   5, AttributeError, "register() is available only on the tool's own ABCs"),
 }
 
 
@@ -520,7 +568,7 @@ def test_refused_at_run_time(name):
         with pytest.raises(Exception):
             load(source)
         return
-    if name.startswith("base with"):
+    if line is not None and not source.split("\n")[line - 1].startswith(" "):
         with pytest.raises(kind) as info:
             load(source)
         frames = [f for f in traceback.extract_tb(info.value.__traceback__) if f.filename == "tool.py"]
@@ -528,7 +576,7 @@ def test_refused_at_run_time(name):
     else:
         error, error_line = failing(source)
     assert isinstance(error, kind), repr(error)
-    assert words in str(error)
+    assert words in str(error), str(error)
     assert error_line == line
 
 
@@ -538,18 +586,16 @@ def test_attribute_errors_carry_no_objects():
         "import json\n"
         "def tool(conv):\n"
         "    caught = []\n"
-        "    for attempt in (lambda: conv.nothing, lambda: json.codecs, lambda: conv.state._data):\n"
+        "    for attempt in (lambda: conv.nothing, lambda: json.codecs, lambda: conv.state._data,\n"
+        "                    lambda: getattr(conv, '_utils'), lambda: '{0._x}'.format(conv)):\n"
         "        try:\n"
         "            attempt()\n"
         "        except AttributeError as error:\n"
         "            caught.append(error)\n"
         "    return caught\n"
     )
-    with pytest.raises(Exception):
-        compile_tool(source)  # conv.state._data: refused at compile time
-    source = source.replace(", lambda: conv.state._data", "")
     caught, _, _ = call(source)
-    assert len(caught) == 2
+    assert len(caught) == 5
     for error in caught:
         assert error.obj is None and error.name is None
         assert error.__context__ is None and error.__cause__ is None
@@ -558,12 +604,421 @@ def test_attribute_errors_carry_no_objects():
 def test_attribute_error_from_a_view_carries_no_module():
     namespace, _ = load("import datetime\n")
     with pytest.raises(AttributeError) as info:
-        namespace["_getattr_"](namespace["datetime"], "sys")
+        namespace[GETATTR](namespace["datetime"], "sys")
     assert info.value.obj is None and info.value.__context__ is None
 
 
 # ---------------------------------------------------------------------------------------
-# the getattr guard, called directly (as if the compile-time layer had been broken)
+# ordinary Python as customers write it (issue 13): runs as CPython runs it
+# ---------------------------------------------------------------------------------------
+
+ORDINARY = {
+    "private helpers and attributes": (
+        """
+_CACHE = {}
+
+def _fmt_time(hour):
+    return f"{hour:02d}:00"
+
+class Attempts:
+    def __init__(self):
+        self._attempts = 0
+        self.__token = "t"
+
+    def bump(self):
+        self._attempts += 1
+        return self._attempts, self.__token
+
+def tool(conv):
+    a = Attempts()
+    a.bump()
+    _CACHE["x"] = _fmt_time(9)
+    return a.bump(), _CACHE, a._attempts, getattr(a, "_attempts"), hasattr(a, "_Attempts__token")
+""",
+        ((2, "t"), {"x": "09:00"}, 2, 2, True),
+    ),
+    "data-model methods and sorting": (
+        """
+from functools import total_ordering
+
+class Money:
+    __slots__ = ("cents",)
+    def __init__(self, cents):
+        self.cents = cents
+    def __repr__(self):
+        return f"{type(self).__name__}({self.cents})"
+    def __str__(self):
+        return "${:,.2f}".format(self.cents / 100)
+    def __format__(self, spec):
+        return format(self.cents / 100, spec)
+    def __eq__(self, other):
+        return isinstance(other, Money) and self.cents == other.cents
+    def __lt__(self, other):
+        return self.cents < other.cents
+    def __hash__(self):
+        return hash(self.cents)
+    def __add__(self, other):
+        return Money(self.cents + other.cents)
+    def __bool__(self):
+        return self.cents != 0
+
+class Basket:
+    def __init__(self, *items):
+        self._items = list(items)
+    def __len__(self):
+        return len(self._items)
+    def __iter__(self):
+        return iter(self._items)
+    def __contains__(self, item):
+        return item in self._items
+    def __getitem__(self, i):
+        return self._items[i]
+    def __enter__(self):
+        return self
+    def __exit__(self, *exc):
+        self._items.clear()
+        return False
+
+def tool(conv):
+    prices = [Money(500), Money(120), Money(99999)]
+    with Basket(*sorted(prices)) as basket:
+        inside = (len(basket), Money(120) in basket, repr(basket[0]), str(basket[2]), f"{basket[1]:.1f}",
+                  sum(p.cents for p in basket), bool(Money(0)), str(Money(1) + Money(2)), len({Money(1), Money(1)}))
+    return inside, len(basket)
+""",
+        ((3, True, "Money(120)", "$999.99", "5.0", 100619, False, "$0.03", 1), 0),
+    ),
+    "super and exception hierarchies": (
+        """
+class AppError(Exception):
+    def __init__(self, message, code=500):
+        super().__init__(message)
+        self.code = code
+
+class NotFound(AppError):
+    def __init__(self, what):
+        super().__init__(f"{what} not found", code=404)
+        self._what = what
+
+class Legacy(Exception):
+    def __init__(self, message):
+        Exception.__init__(self, message)
+
+def tool(conv):
+    out = []
+    for error in (NotFound("booking"), Legacy("old")):
+        try:
+            raise error
+        except AppError as e:
+            out.append((type(e).__name__, str(e), e.code, e._what, e.__class__.__name__))
+        except Exception as e:
+            out.append((type(e).__name__, str(e)))
+    return out
+""",
+        [("NotFound", "booking not found", 404, "booking", "NotFound"), ("Legacy", "old")],
+    ),
+    "class attributes, classmethod, staticmethod, property": (
+        """
+class Slot:
+    opening = 9
+    count = 0
+
+    def __init__(self, hour):
+        self.hour = hour
+        Slot.count += 1
+
+    @classmethod
+    def first(cls):
+        return cls(cls.opening)
+
+    @staticmethod
+    def label_for(hour):
+        return f"{hour}:00"
+
+    @property
+    def label(self):
+        return Slot.label_for(self.hour)
+
+    @label.setter
+    def label(self, text):
+        self.hour = int(text.split(":")[0])
+
+def tool(conv):
+    s = Slot.first()
+    s.label = "11:00"
+    Slot(12)
+    return s.label, Slot.count, Slot.__name__, Slot.__qualname__, type(s).__module__, Slot.__doc__
+""",
+        ("11:00", 2, "Slot", "Slot", "tool", None),
+    ),
+    "frozen dataclass and object.__setattr__": (
+        """
+from dataclasses import dataclass, field, replace, asdict
+
+@dataclass(frozen=True, order=True)
+class Booking:
+    when: int
+    who: str
+    tags: tuple = ()
+    slug: str = field(default="", compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "slug", f"{self.who.lower()}-{self.when}")
+
+def tool(conv):
+    a, b = Booking(10, "Ann"), Booking(9, "Bob")
+    c = replace(a, when=8)
+    return sorted([a, b, c])[0].slug, asdict(b), a == Booking(10, "Ann")
+""",
+        ("ann-8", {"when": 9, "who": "Bob", "tags": (), "slug": "bob-9"}, True),
+    ),
+    "enums": (
+        """
+from enum import Enum, IntEnum, StrEnum, Flag, auto
+
+class Intent(StrEnum):
+    BOOK = auto()
+    CANCEL = auto()
+
+class Priority(IntEnum):
+    LOW = 1
+    HIGH = 2
+
+class Color(Enum):
+    RED = "r"
+    @classmethod
+    def _missing_(cls, value):
+        return cls.RED
+
+class Perm(Flag):
+    READ = auto()
+    WRITE = auto()
+
+def tool(conv):
+    return (Intent("book"), Intent.CANCEL.value, Priority.HIGH > Priority.LOW, Color("zzz").name,
+            Color.RED._value_, list(Intent.__members__), (Perm.READ | Perm.WRITE).value, Intent.BOOK.upper())
+""",
+        ("book", "cancel", True, "RED", "r", ["BOOK", "CANCEL"], 3, "BOOK"),
+    ),
+    "named tuples": (
+        """
+from collections import namedtuple
+from typing import NamedTuple
+
+Point = namedtuple("Point", "x y")
+
+class Slot(NamedTuple):
+    hour: int
+    free: bool = True
+
+Pair = NamedTuple("Pair", [("a", int), ("b", int)])
+
+def tool(conv):
+    p = Point(1, 2)._replace(y=5)
+    s = Slot(9)
+    return p._asdict(), s._asdict(), s._replace(free=False), Pair(1, 2)._fields, Slot._fields
+""",
+        ({"x": 1, "y": 5}, {"hour": 9, "free": True}, (9, False), ("a", "b"), ("hour", "free")),
+    ),
+    "str.format, format_map, % and f-strings": (
+        """
+def tool(conv):
+    fields = {"name": "Ann", "n": 3}
+    class Thing:
+        label = "t"
+    return ("{:,.2f}".format(1234.5), "Hello {name}".format(**fields), "{0} {1} {0}".format("a", "b"),
+            "{} {}".format(1, 2), "{a[k]} {t.label}".format(a={"k": 1}, t=Thing()), "{n:{w}d}".format_map({"n": 5, "w": 3}),
+            "%s has %d" % ("Ann", 3), "%(name)s" % fields, f"{1.5!r:>6}", str.format("{}!", "hi"))
+""",
+        ("1,234.50", "Hello Ann", "a b a", "1 2", "1 t", "  5", "Ann has 3", "Ann", "   1.5", "hi!"),
+    ),
+    "typing at run time": (
+        """
+from __future__ import annotations
+from typing import (TYPE_CHECKING, Any, Callable, Final, Generator, Iterable, Iterator, Literal, Optional,
+                    Protocol, TypedDict, Union, cast, runtime_checkable)
+
+if TYPE_CHECKING:
+    from toolpool.tool import Conversation
+
+LIMIT: Final = 3
+
+class Movie(TypedDict, total=False):
+    name: str
+    year: int
+
+@runtime_checkable
+class Greeter(Protocol):
+    def greet(self) -> str: ...
+
+class English:
+    def greet(self) -> str:
+        return "hello"
+
+def numbers(n: int) -> Iterator[int]:
+    yield from range(n)
+
+def tool(conv: Conversation) -> Optional[dict[str, Any]]:
+    m: Movie = {"name": "x"}
+    f: Callable[[int], int] = lambda v: v * 2
+    kind: Literal["a", "b"] = cast(Literal["a", "b"], "a")
+    return m, f(LIMIT), kind, isinstance(English(), Greeter), list(numbers(3))
+""",
+        ({"name": "x"}, 6, "a", True, [0, 1, 2]),
+    ),
+    "decimal context of the call": (
+        """
+from decimal import Decimal, getcontext, localcontext, ROUND_HALF_UP
+
+def tool(conv):
+    getcontext().prec = 6
+    a = Decimal(1) / Decimal(7)
+    with localcontext() as ctx:
+        ctx.prec = 3
+        ctx.rounding = ROUND_HALF_UP
+        b = Decimal(2) / Decimal(3)
+    getcontext().traps[Decimal.__class__ is type and __import__ if False else 0] = False if False else None
+    return str(a), str(b)
+""".replace("    getcontext().traps[Decimal.__class__ is type and __import__ if False else 0] = False if False else None\n", ""),
+        ("0.142857", "0.667"),
+    ),
+    "functools on the tool's own functions": (
+        """
+import functools
+
+def logged(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        wrapper.calls += 1
+        return fn(*args, **kwargs)
+    wrapper.calls = 0
+    return wrapper
+
+@logged
+def square(n):
+    "Square it."
+    return n * n
+
+@functools.lru_cache(maxsize=None)
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+class Report:
+    def __init__(self, rows):
+        self.rows = rows
+    @functools.cached_property
+    def total(self):
+        return sum(self.rows)
+
+def tool(conv):
+    r = Report([1, 2])
+    return square(3), square.calls, square.__name__, square.__doc__, fib(30), r.total, r.total
+""",
+        (9, 1, "square", "Square it.", 832040, 3, 3),
+    ),
+    "generators, closures, nonlocal, global, match, walrus": (
+        """
+COUNT = 0
+
+def counter():
+    n = 0
+    def bump():
+        nonlocal n
+        n += 1
+        return n
+    return bump
+
+def chunks(items, size):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+def relay():
+    yield from chunks([1, 2, 3], 2)
+
+def route(command, /, *, default="?"):
+    global COUNT
+    COUNT += 1
+    match command.split():
+        case ["book", day] if day:
+            return f"book {day}"
+        case ["cancel", *rest]:
+            return f"cancel {len(rest)}"
+        case {"kind": kind, **others}:
+            return kind
+        case _:
+            return default
+
+def tool(conv):
+    b = counter()
+    b(); b()
+    first, *middle, last = [1, 2, 3, 4]
+    if (n := len(middle)) > 1:
+        pass
+    assert n == 2, "two"
+    d = {"x": 1}
+    del d["x"]
+    return b(), list(relay()), route("book monday"), route("cancel a b"), route("x", default="!"), COUNT, first, last, d
+""",
+        (3, [[1, 2], [3]], "book monday", "cancel 2", "!", 3, 1, 4, {}),
+    ),
+    "names spelled like the guards are the tool's own": (
+        """
+_getattr_ = "mine"
+_write_ = 2
+
+def f(_getitem_=None, /, *, _apply_=None):
+    _tmp0 = 3
+    return _getitem_, _apply_, _tmp0
+
+def tool(conv):
+    return _getattr_, _write_, f(1, _apply_=2), conv.env
+""",
+        ("mine", 2, (1, 2, 3), "sandbox"),
+    ),
+    "abstract base classes": (
+        """
+from abc import ABC, ABCMeta, abstractmethod
+
+class Notifier(ABC):
+    @abstractmethod
+    def send(self, text): ...
+
+class Legacy(metaclass=ABCMeta):
+    @abstractmethod
+    def run(self): ...
+
+class Sms(Notifier):
+    def send(self, text):
+        return f"sms:{text}"
+
+def tool(conv):
+    try:
+        Notifier()
+        refused = False
+    except TypeError:
+        refused = True
+    return Sms().send("hi"), refused, isinstance(Sms(), Notifier), isinstance(Legacy, ABCMeta)
+""",
+        ("sms:hi", True, True, True),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ORDINARY))
+def test_ordinary_python_runs_as_cpython_runs_it(name):
+    source, expected = ORDINARY[name]
+    result, _, _ = call(source)
+    assert result == expected
+    # the same source under plain CPython gives the same answer
+    module = types.ModuleType("tool")
+    module.__dict__.update({"Conversation": FakeConv, "log": FakeLog()})
+    sys.modules["tool"] = module
+    exec(compile(source.replace("from toolpool.tool import Conversation", "pass"), "tool.py", "exec"), module.__dict__)
+    assert module.__dict__["tool"](FakeConv()) == expected
+
+
+# ---------------------------------------------------------------------------------------
+# the attribute guard, called directly (as if the compile-time layer had been broken)
 # ---------------------------------------------------------------------------------------
 
 
@@ -571,25 +1026,37 @@ def _generator():
     yield 1
 
 
+class _RuntimeThing:
+    """Stands for a runtime class: defined outside tool code, so not a tool class."""
+
+    def __init__(self):
+        self._secret = "s"
+        self.public = "p"
+
+
 GETATTR_REFUSED = {
-    "underscore name": (1, "__class__", "names starting with '_'"),
-    "str.format": ("{0.__class__}", "format", "'format' is not allowed"),
-    "str.format on the class": (str, "format", "'format' is not allowed"),
-    "str.format_map": ("{a}", "format_map", "'format_map' is not allowed"),
-    "type.mro": (int, "mro", "'mro' is not allowed"),
-    "AttributeError.obj": (AttributeError("x"), "obj", "'obj' is not allowed"),
-    "generator gi_frame": (_generator(), "gi_frame", "'gi_frame' is not allowed"),
-    "generator gi_running": (_generator(), "gi_running", "of a generator is not available"),
+    "dunder on a number": (1, "__globals__", "'__globals__' is not available"),
+    "type.mro": (int, "mro", "'mro' is not available"),
+    "a class's __class__": (int, "__class__", "metaclass"),
+    "AttributeError.obj": (AttributeError("x"), "obj", "AttributeError.obj"),
+    "generator gi_frame": (_generator(), "gi_frame", "'gi_frame' is not available"),
+    "generator gi_yieldfrom": (_generator(), "gi_yieldfrom", "'gi_yieldfrom' is not available"),
     "frame": (sys._getframe(), "f_lineno", "frame objects"),
-    "frame f_back": (sys._getframe(), "f_back", "'f_back' is not allowed"),
+    "frame f_back": (sys._getframe(), "f_back", "'f_back' is not available"),
     "code": (_generator.__code__, "co_name", "code objects"),
     "traceback": (None, "tb_lineno", "traceback objects"),
     "real module": (sys, "modules", "module objects"),
     "real json module": (__import__("json"), "dumps", "module objects"),
-    "cell": (types.CellType(1), "cell_contents", "'cell_contents' is not allowed"),
-    "property setter": (property(lambda self: 1), "fset", "'fset' is not allowed"),
-    "property getter": (property(lambda self: 1), "fget", "'fget' is not allowed"),
-    "format on anything": (datetime.date(2020, 1, 1), "format", "'format' is not allowed"),
+    "cell": (types.CellType(1), "cell_contents", "'cell_contents' is not available"),
+    "property setter": (property(lambda self: 1), "fset", "property.fset"),
+    "property getter": (property(lambda self: 1), "fget", "property.fget"),
+    "private of a runtime object": (_RuntimeThing(), "_secret", "readable only on the tool's own"),
+    "unknown dunder": (_RuntimeThing(), "__sizeof_not__", "'__sizeof_not__' is not available"),
+    "__dict__ of a runtime object": (_RuntimeThing(), "__dict__", "only on the tool's own"),
+    "__dict__ of a class": (int, "__dict__", "only on the tool's own"),
+    "__init__ bound to a runtime object": (_RuntimeThing(), "__init__", "applies only to the tool's own objects"),
+    "a module reached through an attribute": (types.SimpleNamespace(m=sys), "m", "module object"),
+    "a metaclass reached through an attribute": (types.SimpleNamespace(m=type), "m", "metaclass"),
 }
 
 
@@ -601,28 +1068,84 @@ def test_getattr_guard_refuses(name):
             raise ValueError
         except ValueError as exc:
             obj = exc.__traceback__
-    guard = make_globals(SPEC, {"log": FakeLog()})["_getattr_"]
+    guard = make_globals(SPEC, {"log": FakeLog()})[GETATTR]
     with pytest.raises(AttributeError) as info:
         guard(obj, attribute)
     assert words in str(info.value)
     assert info.value.obj is None and info.value.name is None and info.value.__context__ is None
 
 
+def test_every_spelling_refuses_what_a_dot_refuses():
+    namespace, _ = load("x = 1\n")
+    builtins_ = namespace["__builtins__"]
+    for obj, name in ((1, "__globals__"), (_RuntimeThing(), "_secret"), (int, "mro"), (_generator(), "gi_frame")):
+        with pytest.raises(AttributeError):
+            namespace[GETATTR](obj, name)
+        with pytest.raises(AttributeError):
+            builtins_["getattr"](obj, name)
+        assert builtins_["getattr"](obj, name, "default") == "default"
+        assert builtins_["hasattr"](obj, name) is False
+        fmt = namespace[GETATTR]("{0." + name + "}", "format")
+        with pytest.raises(AttributeError):
+            fmt(obj)
+
+
+def test_names_are_compared_as_exact_strings():
+    class Lying(str):
+        def __eq__(self, other):
+            return True
+
+        def __hash__(self):
+            return hash("public")
+
+        def startswith(self, prefix):
+            return False
+
+    guard = make_globals(SPEC, {"log": FakeLog()})[GETATTR]
+    with pytest.raises(AttributeError) as info:
+        guard(_RuntimeThing(), Lying("_secret"))
+    assert "readable only on the tool's own" in str(info.value)
+    with pytest.raises(TypeError):
+        guard("x", b"split")
+
+
 def test_getattr_guard_floor_survives_an_empty_forbidden_list():
     spec = {**SPEC, "forbidden": []}
-    guard = make_globals(spec, {"log": FakeLog()})["_getattr_"]
-    for name in sorted(ALWAYS_FORBIDDEN):
+    guard = make_globals(spec, {"log": FakeLog()})[GETATTR]
+    for name in sorted(policy_tables.FORBIDDEN_ATTRIBUTES):
         with pytest.raises(AttributeError):
             guard("text", name)
 
 
 def test_getattr_guard_allows_ordinary_reads():
-    guard = make_globals(SPEC, {"log": FakeLog()})["_getattr_"]
+    guard = make_globals(SPEC, {"log": FakeLog()})[GETATTR]
     assert guard("a b", "split")() == ["a", "b"]
     assert guard(_generator(), "send") is not None
     assert guard(datetime.date(2020, 1, 2), "day") == 2
-    with pytest.raises(TypeError):
-        guard("x", b"split")
+    assert guard(_RuntimeThing(), "public") == "p"
+    assert guard(_RuntimeThing(), "__class__") is _RuntimeThing
+    assert guard(int, "__name__") == "int"
+    assert guard(1, "__add__")(2) == 3
+
+
+def test_str_format_is_never_the_real_method():
+    guard = make_globals(SPEC, {"log": FakeLog()})[GETATTR]
+    for obj in ("{0}", str):
+        value = guard(obj, "format")
+        assert value is not str.format and type(value) is types.FunctionType
+
+    class Sub(str):
+        pass
+
+    assert guard(Sub("{0}!"), "format")("x") == "x!"
+    with pytest.raises(ValueError):
+        guard("{}{0}", "format")(1)
+    with pytest.raises(ValueError):
+        guard("{0}{}", "format")(1)
+    with pytest.raises(IndexError):
+        guard("{1}", "format")(1)
+    with pytest.raises(ValueError):
+        guard("{0:{0:{0}}}", "format")(1)
 
 
 # ---------------------------------------------------------------------------------------
@@ -630,43 +1153,31 @@ def test_getattr_guard_allows_ordinary_reads():
 # ---------------------------------------------------------------------------------------
 
 
-class Writable:
-    _toolpool_writable = True
+@pytest.mark.parametrize("obj", [{}, []])
+def test_write_guard_passes_dicts_and_lists_through(obj):
+    assert make_globals(SPEC, {"log": FakeLog()})[WRITE](obj) is obj
 
 
-class WritableChild(Writable):
-    pass
-
-
-class NotWritable:
-    _toolpool_writable = False
-
-
-class Liar(type):
-    def __getattr__(cls, name):
-        return True  # claims every attribute, including the flag
-
-
-class LiarClass(metaclass=Liar):
-    pass
+@pytest.mark.parametrize("obj", [OrderedDict(), defaultdict(int), Counter(), deque(), FakeState()])
+def test_write_guard_allows_item_writes(obj):
+    writer = make_globals(SPEC, {"log": FakeLog()})[WRITE](obj)
+    if isinstance(obj, deque):
+        obj.append(0)
+        writer[0] = "v"
+        assert obj[0] == "v"
+    else:
+        writer["k"] = "v"
+        assert obj["k"] == "v"
 
 
 @pytest.mark.parametrize(
     "obj",
-    [{}, [], OrderedDict(), defaultdict(int), Counter(), deque(), Writable(), WritableChild(), FakeState()],
-)
-def test_write_guard_allows(obj):
-    assert guards.guarded_write(obj) is obj
-
-
-@pytest.mark.parametrize(
-    "obj",
-    [(), "s", 1, frozenset(), set(), NotWritable(), LiarClass(), Writable, FakeConv(), type("D", (dict,), {})(),
+    [(), "s", 1, frozenset(), set(), _RuntimeThing(), _RuntimeThing, FakeConv(), type("D", (dict,), {})(),
      views.build_view("json", ["dumps"]), len, sys],
 )
 def test_write_guard_refuses(obj):
     with pytest.raises(TypeError) as info:
-        guards.guarded_write(obj)
+        make_globals(SPEC, {"log": FakeLog()})[WRITE](obj)
     assert "read-only" in str(info.value)
 
 
@@ -675,7 +1186,7 @@ def test_write_guard_refuses(obj):
 # ---------------------------------------------------------------------------------------
 
 
-def test_small_classes_work_and_are_marked_writable():
+def test_tool_classes_are_registered_and_writable():
     source = """
 class BookingError(Exception):
     pass
@@ -685,43 +1196,36 @@ class Slot(object):
         self.hour = hour
         self.taken = False
 
-    @property
-    def label(self):
-        return f"{self.hour}:00"
-
-    @staticmethod
-    def parse(text):
-        return Slot(int(text))
-
-    def __eq__(self, other):
-        return isinstance(other, Slot) and other.hour == self.hour
-
 def tool(conv):
-    slot = Slot.parse("9")
+    slot = Slot(9)
     slot.taken = True
-    try:
-        raise BookingError("full")
-    except BookingError as error:
-        message = str(error)
-    return slot.label, slot.taken, message, Slot(9) == slot
+    Slot.kind = "morning"
+    return slot.taken, Slot.kind
 """
     result, _, _ = call(source)
-    assert result == ("9:00", True, "full", True)
+    assert result == (True, "morning")
     namespace, _ = load(source)
     assert namespace["Slot"].__module__ == "tool"
-    assert namespace["Slot"].__dict__["_toolpool_writable"] is True
+    assert toolobjects.is_tool_class(namespace["Slot"]) and toolobjects.is_tool_class(namespace["BookingError"])
+    assert not toolobjects.is_tool_class(_RuntimeThing)
+    assert toolobjects.is_tool_function(namespace["tool"]) and not toolobjects.is_tool_function(_generator)
 
 
-def test_class_guard_refuses_keywords_and_metaclasses():
-    with pytest.raises(TypeError):
-        guards.build_tool_class("A", (), {}, total=False)
+def test_class_guard_refuses_hooks_metaclasses_and_proxies():
     with pytest.raises(TypeError) as info:
-        guards.build_tool_class("Meta", (type,), {})  # `type` is not a tool builtin; as if it leaked
-    assert "custom metaclass" in str(info.value)
+        toolobjects.build_class(lambda: None, "Meta", type)
+    assert "cannot subclass 'type'" in str(info.value)
     with pytest.raises(TypeError):
-        guards.build_tool_class("A", (LiarClass,), {})
-    with pytest.raises(TypeError):
-        guards.build_tool_class("A", (1,), {})
+        toolobjects.build_class(lambda: None, "A", 1)
+    with pytest.raises(TypeError) as info:
+        toolobjects._ClassGuard(None)("A", (), {"__del__": lambda self: None})
+    assert "defining '__del__' is not allowed" in str(info.value)
+    with pytest.raises(TypeError) as info:
+        toolobjects._ClassGuard(None)("A", (), {"__match_args__": ("__globals__",)})
+    assert "__match_args__" in str(info.value)
+    with pytest.raises(TypeError) as info:
+        toolobjects._ClassGuard(type("M", (type,), {}))("A", (), {})
+    assert "not available to tools" in str(info.value)
 
 
 def test_unpacking_calls_and_in_place_operators():
@@ -758,11 +1262,9 @@ def tool(conv):
     print("hello", conv.env)
     print("a", "b", sep="-", end="!")
     print()
-    return printed
 """
-    result, _, log = call(source)
+    _, _, log = call(source)
     assert log.records == [("info", "hello sandbox"), ("info", "a-b!"), ("info", "")]
-    assert result == "hello sandbox\na-b!\n"
 
 
 def test_print_follows_a_swapped_log():
@@ -797,17 +1299,15 @@ import urllib.parse as up
 from urllib import parse
 from polyai.voice import CartesiaVoice
 import polyai.voice
-from __future__ import annotations
 from collections import Counter
 import json, math
 
 def tool(conv):
     return (dt.date(2020, 1, 2).isoformat(), urllib.parse.quote("a b"), up.quote("c d"), parse.quote("e"),
-            type_name(CartesiaVoice), polyai.voice.CartesiaVoice is CartesiaVoice, Counter("aab")["a"],
+            CartesiaVoice.__name__, polyai.voice.CartesiaVoice is CartesiaVoice, Counter("aab")["a"],
             json.loads("[1]"), math.floor(1.5))
 """
-    source = source.replace("from __future__ import annotations\n", "")
-    namespace, _ = load(source, injected={"type_name": lambda cls: cls.__name__})
+    namespace, _ = load(source)
     result = namespace["tool"](FakeConv())
     assert result == ("2020-01-02", "a%20b", "c%20d", "e", "CartesiaVoice", True, 2, [1], 1)
     assert type(namespace["dt"]) is views.ModuleView
@@ -825,13 +1325,17 @@ IMPORT_REFUSED = {
     "sys": (("sys",), {}, "import of 'sys' is not allowed"),
     "os.path": (("os.path",), {}, "import of 'os.path'"),
     "urllib.request": (("urllib.request",), {}, "import of 'urllib.request'"),
+    "logging.config": (("logging.config",), {}, "import of 'logging.config'"),
     "from datetime import sys": (("datetime", None, None, ("sys",)), {}, "cannot import name 'sys' from 'datetime'"),
     "from json import decoder": (("json", None, None, ("decoder",)), {}, "cannot import name 'decoder'"),
     "from string import Formatter": (("string", None, None, ("Formatter",)), {}, "cannot import name 'Formatter'"),
+    "from logging import FileHandler": (("logging", None, None, ("FileHandler",)), {}, "cannot import name 'FileHandler'"),
+    "from zoneinfo import reset_tzpath": (("zoneinfo", None, None, ("reset_tzpath",)), {}, "cannot import name 'reset_tzpath'"),
     "star": (("math", None, None, ("*",)), {}, "cannot import name '*'"),
     "relative": (("helpers", None, None, ("x",), 1), {}, "relative imports are not allowed"),
     "non-str name": ((b"json",), {}, "import of 'bytes' is not allowed"),
     "polyai alone": (("polyai", None, None, ("other",)), {}, "cannot import name 'other' from 'polyai'"),
+    "the stub package at run time": (("toolpool.tool",), {}, "import of 'toolpool.tool' is not allowed"),
 }
 
 
@@ -880,36 +1384,41 @@ def test_policy_view_lacks_names_the_policy_lacks():
 def test_make_globals_names():
     log = FakeLog()
     namespace = make_globals(SPEC, {"log": log, "Conversation": FakeConv})
-    expected = {"__builtins__", "__name__", "__metaclass__", "log", "Conversation", *GUARD_NAMES}
+    expected = {"__builtins__", "__name__", "$context", "log", "Conversation", *GUARD_NAMES.values()}
     assert set(namespace) == expected
+    assert all(not name.isidentifier() for name in GUARD_NAMES.values())  # no tool can spell them
     assert namespace["__name__"] == "tool"
     assert namespace["log"] is log
     assert set(namespace["__builtins__"]) == set(SPEC["builtins"]) | {"__import__"}
     assert namespace["__builtins__"]["print"] is not print
     assert namespace["__builtins__"]["__import__"] is not __import__
+    assert namespace["__builtins__"]["getattr"] is not getattr
+    assert namespace["__builtins__"]["type"] is not type
+    assert namespace["__builtins__"]["__build_class__"] is toolobjects.build_class
+    assert make_globals(SPEC, {"log": log}, module_name="tools.booking")["__name__"] == "tools.booking"
 
 
 def test_every_guard_the_transformer_emits_is_provided():
+    import re
+
     import RestrictedPython.transformer as rp
 
     text = open(rp.__file__).read()
-    import re
-
-    emitted = set(re.findall(r"ast\.Name\(\s*['\"](_[a-z_]+_)['\"]", text))
+    emitted = set(re.findall(r"ast\.Name\(\s*['\"](_[a-z_]+_)['\"]", text)) - {"_print_"}
     assert emitted <= set(GUARD_NAMES)
 
 
 def test_make_globals_without_classes():
     spec = {**SPEC, "builtins": [b for b in SPEC["builtins"] if b != "__build_class__"]}
     namespace = make_globals(spec, {"log": FakeLog()})
-    assert "__metaclass__" not in namespace and "__build_class__" not in namespace["__builtins__"]
+    assert "__build_class__" not in namespace["__builtins__"]
 
 
 def test_make_globals_is_fresh_each_time():
     one = make_globals(SPEC, {"log": FakeLog()})
     two = make_globals(SPEC, {"log": FakeLog()})
     assert one["__builtins__"] is not two["__builtins__"]
-    assert one["_getattr_"] is not two["_getattr_"]
+    assert one[GETATTR] is not two[GETATTR]
     one["__builtins__"]["len"] = None
     assert two["__builtins__"]["len"] is len
 
@@ -919,7 +1428,7 @@ def test_make_globals_is_fresh_each_time():
     [
         {**SPEC, "builtins": SPEC["builtins"] + ["eval"]},
         {**SPEC, "builtins": SPEC["builtins"] + ["__import__"]},
-        {**SPEC, "builtins": SPEC["builtins"] + ["getattr"]},
+        {**SPEC, "builtins": SPEC["builtins"] + ["globals"]},
         {**SPEC, "builtins": SPEC["builtins"] + ["no_such_builtin"]},
         {**SPEC, "modules": {**SPEC["modules"], "os": ["system"]}},
         {**SPEC, "modules": {**SPEC["modules"], "importlib.util": ["find_spec"]}},
@@ -954,43 +1463,56 @@ def test_runtime_errors_point_at_the_customer_line():
 
 ESCAPES = {
     "subclasses walk": ("compile", "def tool(conv):\n    return ().__class__.__bases__[0].__subclasses__()\n"),
+    "subclasses walk by getattr": ("run", "def tool(conv):\n    return getattr(getattr((), '__class__'), '__ba' + 'ses__')\n"),
     "function globals": ("compile", "def tool(conv):\n    return tool.__globals__['__builtins__']\n"),
+    "function globals by getattr": ("run", "def tool(conv):\n    return getattr(tool, '__glob' + 'als__')\n"),
     "generator frame (CVE-2023-37271)": ("compile", "def tool(conv):\n    return (x for x in [1]).gi_frame.f_back.f_globals\n"),
-    "format walk (CVE-2023-41039)": ("compile", "def tool(conv):\n    return '{0.__init__.__globals__}'.format(conv)\n"),
-    "format through the class": ("compile", "def tool(conv):\n    f = str.format\n    return f('{0.__class__}', 1)\n"),
-    "format_map": ("compile", "def tool(conv):\n    return '{x.__class__}'.format_map({'x': 1})\n"),
+    "format walk (CVE-2023-41039)": ("run", "def tool(conv):\n    return '{0.__init__.__globals__}'.format(conv)\n"),
+    "format through the class": ("run", "def tool(conv):\n    f = str.format\n    return f('{0.__init__.__globals__}', tool)\n"),
+    "format_map": ("run", "def tool(conv):\n    return '{x.__init__.__globals__}'.format_map({'x': tool})\n"),
+    "format field without an underscore": ("run", "def tool(conv):\n    return '{0.gi_frame.f_globals}'.format(x for x in [1])\n"),
     "traceback frame": ("compile", "def tool(conv):\n    try:\n        1/0\n    except Exception as e:\n        return e.__traceback__.tb_frame\n"),
-    "AttributeError.obj (CVE-2024-47532)": ("compile", "def tool(conv):\n    try:\n        conv.nope\n    except AttributeError as e:\n        return e.obj\n"),
+    "AttributeError.obj (CVE-2024-47532)": ("run", "def tool(conv):\n    try:\n        conv.nope\n    except AttributeError as e:\n        return e.obj\n"),
     "datetime.sys": ("run", "import datetime\ndef tool(conv):\n    return datetime.sys.modules['os']\n"),
     "json.codecs.builtins": ("run", "import json\ndef tool(conv):\n    return json.codecs.builtins.eval\n"),
     "json.decoder module": ("compile", "from json import decoder\n"),
     "string.Formatter (CVE-2026-76825)": ("run", "import string\ndef tool(conv):\n    return string.Formatter().get_field('0.__class__', [1], {})\n"),
-    "typing origin": ("compile", "import typing\ndef tool(conv):\n    return typing.List.__origin__\n"),
-    "getattr": ("compile", "def tool(conv):\n    return getattr(conv, '_state')\n"),
-    "vars": ("compile", "def tool(conv):\n    return vars(conv)\n"),
+    "typing origin walk": ("compile", "import typing\ndef tool(conv):\n    return typing.List.__origin__.__subclasses__\n"),
+    "getattr of a runtime private": ("run", "def tool(conv):\n    return getattr(conv, '_state')\n"),
+    "vars of a runtime object": ("run", "def tool(conv):\n    return vars(conv)\n"),
     "__import__": ("compile", "def tool(conv):\n    return __import__('os').system\n"),
     "__builtins__": ("compile", "def tool(conv):\n    return __builtins__\n"),
     "exec": ("compile", "def tool(conv):\n    exec('import os')\n"),
     "eval of built text": ("compile", "def tool(conv):\n    return eval(chr(95) * 2 + 'import' + chr(95) * 2)\n"),
     "mro": ("compile", "def tool(conv):\n    return int.mro()[1]\n"),
-    "type with three arguments": ("compile", "def tool(conv):\n    return type('X', (), {})\n"),
-    "metaclass": ("compile", "class M(type):\n    pass\n"),
-    "positional-only guard shadow (GHSA-ffg3-p8fm-mjx2)": ("compile", "def tool(conv, _getattr_=len, /):\n    return conv.state\n"),
-    "global guard": ("compile", "def tool(conv):\n    global _write_\n    _write_ = len\n"),
+    "type with three arguments": ("run", "def tool(conv):\n    return type('X', (), {})\n"),
+    "type of type with three arguments": ("run", "def tool(conv):\n    return type(type(int))('X', (), {})\n"),
+    "metaclass": ("run", "class M(type(int)):\n    pass\ndef tool(conv):\n    pass\n"),
+    "super() to object's internals": ("compile", "class A:\n    def go(self):\n        return super().__getattribute__\ndef tool(conv):\n    return A().go()\n"),
+    "super(RuntimeClass, runtime object).__setattr__": (
+        "run", "def tool(conv):\n    super(type(conv.state), conv.state).__setattr__('_data', {})\n"),
     "try/except* (CVE-2025-22153)": ("compile", "def tool(conv):\n    try:\n        raise ValueError\n    except* ValueError as eg:\n        return eg\n"),
     "print to an object with write": ("run", "class W:\n    def write(self, s):\n        pass\ndef tool(conv):\n    print('x', file=W())\n"),
-    "property setter": ("compile", "def tool(conv):\n    return Conversation.state.fset\n"),
-    "module view __dict__": ("compile", "import json\ndef tool(conv):\n    return json.__dict__\n"),
+    "property getter": ("run", "def tool(conv):\n    return type(conv).variant.fget(conv)\n"),
+    "module view __dict__": ("run", "import json\ndef tool(conv):\n    return json.__dict__\n"),
     "module view replaced member": ("run", "import json\ndef tool(conv):\n    json.loads = len\n"),
-    "copy": ("compile", "import copy\n"),
-    "operator.attrgetter": ("compile", "from operator import attrgetter\n"),
-    "functools.update_wrapper": ("run", "import functools\ndef tool(conv):\n    return functools.update_wrapper\n"),
+    "copy of a runtime object": ("run", "import copy, json\ndef tool(conv):\n    return copy.copy(json)\n"),
+    "attrgetter to a door": ("run", "from operator import attrgetter\ndef tool(conv):\n    return attrgetter('__init__.__globals__')(tool)\n"),
+    "attrgetter to a runtime private": ("run", "from operator import attrgetter\ndef tool(conv):\n    return attrgetter('state._data')(conv)\n"),
+    "methodcaller of a door": ("run", "from operator import methodcaller\ndef tool(conv):\n    return methodcaller('__reduce_ex__', 2)(conv)\n"),
+    "wraps copying __code__": ("run", "import functools\ndef a():\n    pass\ndef tool(conv):\n    return functools.wraps(a, assigned=('__code__',))(tool)\n"),
+    "update_wrapper onto a runtime function": ("run", "import functools, json\ndef tool(conv):\n    functools.update_wrapper(json.dumps, tool)\n"),
+    "total_ordering on a runtime class": ("run", "import functools\ndef tool(conv):\n    functools.total_ordering(type(conv))\n"),
     "re.enum.sys": ("run", "import re\ndef tool(conv):\n    return re.enum.sys\n"),
     "urllib.request": ("run", "import urllib.parse\ndef tool(conv):\n    return urllib.request.urlopen\n"),
-    "match capture of a guard name": ("compile", "def tool(conv):\n    match conv:\n        case _getattr_:\n            return 1\n"),
+    "match value pattern reading a door": ("compile", "def tool(conv):\n    match conv:\n        case tool.__globals__:\n            return 1\n"),
     "async": ("compile", "async def tool(conv):\n    pass\n"),
     "write through a starred target": ("run", "def tool(conv):\n    a, *conv.env = [1, 2]\n"),
     "importing the runtime": ("compile", "import sandbox.inside.guards\n"),
+    "__del__ set after the class is built": ("run", "class A:\n    pass\ndef tool(conv):\n    setattr(A, '__del__', lambda self: None)\n"),
+    "ABCMeta called directly": ("run", "from abc import ABCMeta\ndef tool(conv):\n    return ABCMeta('X', (), {'__del__': lambda s: 1})\n"),
+    "make_dataclass with a hook": ("run", "import dataclasses\ndef tool(conv):\n    return dataclasses.make_dataclass('X', [], namespace={'__del__': len})\n"),
+    "namedtuple with a module": ("run", "import collections\ndef tool(conv):\n    return collections.namedtuple('P', 'x', module='sandbox')\n"),
 }
 
 
@@ -1003,6 +1525,11 @@ def test_escape_is_stopped_by_its_layer(name):
         with pytest.raises(CompileErrors):
             compile_tool(source)
         return
+    namespace, _ = load(source) if "class M(" not in source else (None, None)
+    if namespace is None:
+        with pytest.raises(TypeError):
+            load(source)
+        return
     error, line = failing(source)
-    assert isinstance(error, (AttributeError, TypeError, ImportError))
+    assert isinstance(error, (AttributeError, TypeError, ImportError)), repr(error)
     assert line is not None

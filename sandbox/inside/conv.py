@@ -5,9 +5,9 @@ part of the request, which the supervisor has already validated
 (``sandbox.normalize.validate_conversation``), and from the tenant's secrets.
 The tool holds the object itself, so everything it must not touch (raw dicts, the
 secrets table, recorded effects) lives under underscore names, which RestrictedPython
-refuses at compile time and the runtime getattr guard refuses at run time. Only
-``State`` accepts writes through the guard (``_toolpool_writable``); every other
-class here is read-only.
+the runtime's attribute guard refuses to tool code (private names are readable only on
+what the tool defined). Only ``State`` accepts writes through the guard
+(``register_writable``); every other class here is read-only.
 
 What a tool sees (the platform's documented contract):
 
@@ -65,6 +65,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
+from sandbox.inside.attributes import register_writable
 from sandbox.inside.values import MAX_DEPTH, UnstorableValue, show_key, to_plain, type_name
 from sandbox.inside.voice import voice_effect
 
@@ -122,9 +123,6 @@ def _require_name(what: str, value: Any) -> str:
 class State:
     """``conv.state``: the conversation's variables. See the module docstring."""
 
-    # The runtime's write guard lets tool code assign to objects whose class says this.
-    _toolpool_writable = True
-
     __slots__ = ("_data",)
 
     def __init__(self, data: dict[str, Any]):
@@ -172,12 +170,17 @@ class State:
         return f"State({self._data!r})"
 
     def _store(self, key: Any, value: Any) -> None:
+        if type(key) is not str and isinstance(key, str):
+            key = str.__str__(key)  # a StrEnum member names the variable it spells
         if type(key) is not str:
             raise UnstorableValue("state", f"a variable name must be a str, got {type_name(type(key))}")
         # Checked now so the error points at the assignment; the value's nesting is
         # one level below the state dict, hence the depth.
         to_plain(value, f"state[{show_key(key)}]", max_depth=MAX_DEPTH - 1)
         self._data[key] = value
+
+
+register_writable(State)  # conv.state.x = v: State.__setattr__ validates what it stores
 
 
 class ReadOnlyMapping:

@@ -13,21 +13,35 @@ baseline and unit tests can call it without a process around it.
 
 from __future__ import annotations
 
-import itertools
+import gc
 import json
 import math
 import marshal
 import os
 import resource
 import signal
+import sys
 import types
 from typing import Any
 
 from sandbox import protocol
+from sandbox.inside import attributes, conv as conv_classes, guards, toolobjects, views
 from sandbox.inside.conv import Conversation
-from sandbox.inside.guards import make_globals
+from sandbox.inside.guards import context_of, make_globals, module_name_for
 from sandbox.inside.logs import Log
+from sandbox.inside.modules import toollogging, wrappers
+from sandbox.inside.tracebacks import clean, describe, trimmed_traceback
 from sandbox.inside.values import UnstorableValue, to_plain
+
+# The runtime's own objects are never copied for a tool (copy.copy, deepcopy, and the
+# dataclasses helpers built on them): rebuilding one through __reduce_ex__ would make a
+# platform object behind its constructor.
+wrappers.refuse_copies_of(
+    Conversation, conv_classes.State, conv_classes.Utils, conv_classes.Variant,
+    conv_classes.ReadOnlyMapping, conv_classes.SipHeaders, conv_classes.IntegrationAttributes,
+    conv_classes.Variants, Log, views.ModuleView, toollogging.Logger, guards.CallContext,
+    attributes.ToolType, toolobjects.MetaclassHandle,
+)
 
 # The request frame is written by the trusted supervisor; this cap only guards against
 # a supervisor bug, not against an attacker.
@@ -41,76 +55,6 @@ EXIT_INTERNAL = 4
 
 def _json_size(value: Any) -> int:
     return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
-
-
-MESSAGE_CHARS = 2_000
-SOURCE_LINE_CHARS = 200
-TRACEBACK_FRAMES = 40  # innermost and outermost halves are kept
-REPEATS_SHOWN = 3  # like CPython: identical frames beyond this collapse into one line
-
-
-def _clean(text: str, cap: int) -> str:
-    """Valid UTF-8 (lone surrogates become backslash escapes) and at most ``cap`` chars."""
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    if len(text) > cap:
-        text = text[:cap] + f"... [{len(text) - cap} more characters]"
-    return text
-
-
-def _customer_frames(exc: BaseException, filename: str) -> list[tuple[str, int]]:
-    frames = []
-    tb = exc.__traceback__
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        if code.co_filename == filename:
-            frames.append((code.co_name, tb.tb_lineno))
-        tb = tb.tb_next
-    return frames
-
-
-def _trimmed_traceback(exc: BaseException, filename: str, source: str) -> tuple[str, int | None]:
-    """Format the traceback keeping only frames of the customer's file.
-
-    Repeated frames collapse as CPython collapses them, source lines and the frame count
-    are capped, so a deep recursion over a long line cannot blow up the reply. Returns
-    the text and the line of the innermost customer frame.
-    """
-    lines = source.splitlines()
-    frames = _customer_frames(exc, filename)
-    last_line = frames[-1][1] if frames else None
-    if last_line is None and isinstance(exc, SyntaxError) and exc.lineno:
-        last_line = exc.lineno
-    out = ["Traceback (most recent call last):"]
-    shown: list[tuple[str, int] | int | str] = []  # a frame, a count of collapsed repeats, a note
-    for frame, run in itertools.groupby(frames):
-        count = sum(1 for _ in run)
-        shown.extend([frame] * min(count, REPEATS_SHOWN))
-        if count > REPEATS_SHOWN:
-            shown.append(count - REPEATS_SHOWN)
-    if len(shown) > TRACEBACK_FRAMES:
-        half = TRACEBACK_FRAMES // 2
-        shown = shown[:half] + [f"... {len(shown) - TRACEBACK_FRAMES} frames omitted ..."] + shown[-half:]
-    for item in shown:
-        if isinstance(item, int):
-            out.append(f"  [Previous line repeated {item} more times]")
-        elif isinstance(item, str):
-            out.append(f"  {item}")
-        else:
-            name, lineno = item
-            out.append(f'  File "{filename}", line {lineno}, in {name}')
-            if 0 < lineno <= len(lines):
-                out.append("    " + _clean(lines[lineno - 1].strip(), SOURCE_LINE_CHARS))
-    out.append(_describe(exc))
-    return "\n".join(out), last_line
-
-
-def _describe(exc: BaseException) -> str:
-    name = type(exc).__name__
-    try:
-        text = str(exc)
-    except BaseException:  # a tool-defined __str__ may raise anything
-        text = "<exception message could not be rendered>"
-    return _clean(f"{name}: {text}" if text else name, MESSAGE_CHARS)
 
 
 def _failure(status: str, kind: str, message: str, *, file: str | None = None,
@@ -133,33 +77,77 @@ def _call_tool(fn: types.FunctionType, conv: Conversation, args: Any) -> Any:
     return fn(conv, **args)
 
 
+def _new_namespace(request: dict, log: Log) -> dict[str, Any]:
+    """A tool module's globals: the ``__dict__`` of a real module object registered under the
+    file's module name, so standard library code that looks a class's module up in
+    ``sys.modules`` (dataclasses with ``from __future__ import annotations``) finds it. A
+    name already taken by a real module (a tool file named ``calendar.py``) is left alone."""
+    filename = request["filename"]
+    name = module_name_for(filename)
+    module = types.ModuleType(name)
+    namespace = make_globals(request["policy"], {"log": log, "Conversation": Conversation},
+                             module_name=name, namespace=module.__dict__)
+    if name not in sys.modules:
+        sys.modules[name] = module
+    return namespace
+
+
 def _load_function(code_bytes: bytes, request: dict, log: Log, namespace_cache: dict | None):
     """Execute the module body (or reuse it in reuse mode) and find the function."""
     filename = request["filename"]
     namespace = namespace_cache.get(filename) if namespace_cache is not None else None
     if namespace is None:
-        namespace = make_globals(request["policy"], {"log": log, "Conversation": Conversation})
+        namespace = _new_namespace(request, log)
+        _point_context(namespace, request, log)
+        _KEEP.append(namespace)
         exec(marshal.loads(code_bytes), namespace)  # noqa: S102 - RestrictedPython-compiled code
         if namespace_cache is not None:
             namespace_cache[filename] = namespace
     else:
         namespace["log"] = log
+        _point_context(namespace, request, log)
     fn = namespace.get(request["function"])
     if type(fn) is not types.FunctionType or fn.__code__.co_filename != filename:
         return None
     return fn
 
 
+def _point_context(namespace: dict[str, Any], request: dict, log: Log) -> None:
+    context = context_of(namespace)
+    context.log = log
+    context.filename = request["filename"]
+    context.source = request["source"]
+
+
+# Everything a call's tool code made stays referenced until the process exits (or, in a
+# reused child, until the next call starts with its timers armed): freeing it earlier
+# would let a generator's ``finally`` or a finalizer run tool code in the reply path.
+_KEEP: list[Any] = []
+
+
+def _tool_phase_over() -> None:
+    """From here on no tool code may run in this call: stop the cyclic collector, which
+    could otherwise finalize the tool's objects (generators) while the reply is built."""
+    gc.disable()
+
+
 def run_request(request: dict, code_bytes: bytes, namespace_cache: dict | None = None) -> dict[str, Any]:
-    """Run one call and describe its outcome as plain data. Never raises."""
+    """Run one call and describe its outcome as plain data. Never raises.
+
+    Tool code runs only in the first phase (the module body, the function, and an
+    exception's text, which may come from a tool-defined ``__str__``); the rest converts
+    exact builtin types only."""
     limits = request["limits"]
     filename = request["filename"]
     log = Log(limits)
     reply: dict[str, Any]
+    _KEEP.clear()  # the previous call's objects (a reused child), freed under this call's timers
+    gc.enable()
     try:
         conv = Conversation(
             request["conv"], function=request["function"], secrets=request["secrets"], log=log
         )
+        _KEEP.append(conv)
         fn = _load_function(code_bytes, request, log, namespace_cache)
         if fn is None:
             reply = _failure(
@@ -168,14 +156,20 @@ def run_request(request: dict, code_bytes: bytes, namespace_cache: dict | None =
             )
         else:
             returned = _call_tool(fn, conv, request["args"])
+            _KEEP.append(returned)
+            _tool_phase_over()
             reply = _describe_return(returned, conv, limits)
     except MemoryError:
+        _tool_phase_over()
         reply = _failure("memory_limit", "MemoryLimit",
                          f"the tool exceeded its memory limit of {limits['memory_bytes']} bytes",
                          file=filename)
     except BaseException as exc:  # noqa: BLE001 - every tool exception is a runtime_error result
-        text, line = _trimmed_traceback(exc, filename, request["source"])
-        reply = _failure("runtime_error", _clean(type(exc).__name__, 200), _describe(exc),
+        text, line = trimmed_traceback(exc, filename, request["source"])
+        message = describe(exc)
+        _KEEP.append(exc)
+        _tool_phase_over()
+        reply = _failure("runtime_error", clean(type(exc).__name__, 200), message,
                          file=filename, line=line, traceback=text)
     reply["logs"] = log._export()
     reply["log_overflow"] = log.overflowed

@@ -1,49 +1,41 @@
-"""The globals tool code runs with: RestrictedPython's guards, the tool's builtins, imports.
+"""The globals tool code runs with: the guards, the tool's builtins, the import guard.
 
 Runs in the confined child, beside tool code. ``sandbox/compiler.py`` (supervisor side)
 compiled the tool with RestrictedPython, which rewrote every sensitive operation into a
-call of a guard named in the globals; this module supplies those guards. It trusts the
-policy spec (plain data from the supervisor) and the ``injected`` objects (the runtime's
-own). It trusts nothing a tool passes to a guard. The compile-time checks come first; the
-guards here assume they were broken one day, and repeat every check that can be repeated.
+call of a guard, under names no tool can spell (``sandbox/guardnames.py``); this module
+binds those guards. It trusts the policy spec (plain data from the supervisor) and the
+``injected`` objects (the runtime's own). It trusts nothing a tool passes to a guard.
+The compile-time checks come first; the guards assume they were broken one day and
+repeat every check that can be repeated.
 
-Globals made by ``make_globals(policy_spec, injected)``::
+Globals made by ``make_globals(policy_spec, injected, module_name=...)``::
 
-    __builtins__            only the policy's builtins (print routed to the log) and the
-                            guarded __import__
-    __name__                "tool" (so tool classes get __module__ == "tool")
-    __metaclass__           the class guard (only when the policy allows classes)
-    _getattr_               obj.name           refuses names starting with "_", the forbidden
-                                               names, every attribute of frames, code,
-                                               tracebacks, cells, coroutines and real modules,
-                                               and generators' internals; its errors carry no
-                                               objects (CVE-2024-47532)
-    _getitem_               obj[key]           plain
-    _getiter_               for/comprehension  plain iter()
-    _iter_unpack_sequence_  for a, b in ...    unpacks through _getiter_; no generator frame
-    _unpack_sequence_       a, b = ...         unpacks through _getiter_
-    _write_                 obj.x = / obj[k] = / del ...   dict, list, the collections
-                                               containers, and classes marked
-                                               ``_toolpool_writable = True``; else TypeError
-    _inplacevar_            n += 1             the operator on plain names
-    _apply_                 f(*a, **kw)        plain call
-    _print_                 print(...)         each print() is one log.info record; `printed`
-                                               returns this function's printed text
+    __builtins__    only the policy's builtins: print routed to the log; getattr, setattr,
+                    hasattr, delattr, vars and type guarded (sandbox/inside/attributes.py);
+                    __build_class__ the class guard (sandbox/inside/toolobjects.py);
+                    __import__ the import guard below
+    __name__        the module's name (tools/booking.py -> "tools.booking"), so tool
+                    classes get that __module__ and logging.getLogger(__name__) reads well
+    $getattr        obj.name           the one attribute guard
+    $write          obj.x = / obj[k] = / del ...   attribute writes through the same guard;
+                                       item writes to dict, list, the collections
+                                       containers and the tool's own objects
+    $getitem, $getiter, $iter_unpack, $unpack, $inplace, $apply: plain operations
     + everything in ``injected`` (``log``, ``Conversation``...)
 
 ``policy_spec`` is ``{"modules": {name: [names]}, "builtins": [names], "forbidden": [names]}``.
-``injected`` must contain ``log`` (an object with ``info(message)``): ``print`` writes there,
-looking ``log`` up in the namespace at each call, so a runtime that reuses a namespace and
-swaps ``namespace["log"]`` gets prints in the new log. Injected names may not start with
-``_``, which would shadow a guard.
+``injected`` must contain ``log`` (an object with ``info(message)``): ``print`` writes
+there, looking ``log`` up in the namespace at each call. Injected names must be
+identifiers not starting with ``_``.
 
 The floor: whatever the spec says, the builtins and modules in
 ``sandbox.policy_tables.REFUSED_BUILTINS``/``REFUSED_MODULES`` are refused (``ValueError``
-from ``make_globals``), and the attribute names in ``ALWAYS_FORBIDDEN`` are always refused.
+from ``make_globals``), and the attribute names in ``FORBIDDEN_ATTRIBUTES`` are always
+refused.
 
-Importing this module imports every module of the default policy (``views.preload``): the
-template imports the runtime before it confines its children, and a confined child has no
-filesystem to import from.
+Importing this module imports every module of the default policy and loads the data
+they read lazily (``views.preload``, ``modules.preload``): the template imports the
+runtime before it confines its children, and a confined child has no filesystem.
 """
 
 from __future__ import annotations
@@ -51,60 +43,15 @@ from __future__ import annotations
 import builtins as _real_builtins
 import operator
 import types
-from collections import Counter, OrderedDict, defaultdict, deque
 from typing import Any, Callable, Iterator, Mapping
 
-from sandbox import policy_tables
-from sandbox.inside import views
+from sandbox import guardnames, policy_tables
+from sandbox.inside import modules, toolobjects, views
+from sandbox.inside.attributes import TOOL_TYPE, AttributeGuard, make_builtins
+from sandbox.inside.formatting import Formatter
 
 TOOL_MODULE_NAME = "tool"
-
-ALWAYS_FORBIDDEN: frozenset[str] = frozenset(
-    {
-        # format field syntax walks attributes (CVE-2023-41039)
-        "format", "format_map", "vformat",
-        # interpreter state (CVE-2023-37271)
-        "gi_frame", "gi_code", "gi_yieldfrom", "cr_frame", "cr_code", "cr_await", "cr_origin",
-        "ag_frame", "ag_code", "ag_await", "f_back", "f_builtins", "f_globals", "f_locals",
-        "f_code", "f_trace", "f_generator", "tb_frame", "tb_next", "co_code", "co_consts", "cell_contents",
-        # AttributeError.obj (CVE-2024-47532)
-        "obj",
-        # towards object.__subclasses__
-        "mro",
-        # a property's functions, called directly, skip the write guard or run trusted
-        # code against a tool-chosen object
-        "fget", "fset", "fdel",
-    }
-)
-"""Attribute names refused whatever the policy spec says; a spec can add names, not remove these."""
-
-# Objects whose every attribute is refused: each is a piece of the interpreter's own state.
-# Real modules appear only through a bug (tools get views), so they are refused outright.
-_OPAQUE_TYPES: tuple[type, ...] = (
-    types.ModuleType,
-    types.FrameType,
-    types.CodeType,
-    types.TracebackType,
-    types.CellType,
-    types.CoroutineType,
-    types.AsyncGeneratorType,
-)
-_OPAQUE_KIND = {
-    types.ModuleType: "module",
-    types.FrameType: "frame",
-    types.CodeType: "code",
-    types.TracebackType: "traceback",
-    types.CellType: "cell",
-    types.CoroutineType: "coroutine",
-    types.AsyncGeneratorType: "async generator",
-}
-# A generator's frame and code are its internals; driving it is fine.
-_GENERATOR_ATTRIBUTES = frozenset({"send", "throw", "close"})
-
-# Containers tool code may assign into (exact types: a subclass from elsewhere may have
-# its own reasons to be read-only). The collections ones are dict/list with extras.
-_WRITABLE_TYPES: frozenset[type] = frozenset({dict, list, OrderedDict, defaultdict, Counter, deque})
-_WRITABLE_FLAG = "_toolpool_writable"
+"""``__name__`` of a tool module when the caller names none."""
 
 _INPLACE_OPERATORS: Mapping[str, Callable[[Any, Any], Any]] = types.MappingProxyType(
     {
@@ -125,6 +72,19 @@ _INPLACE_OPERATORS: Mapping[str, Callable[[Any, Any], Any]] = types.MappingProxy
 )
 
 
+class CallContext:
+    """Per tool namespace: its attribute guard, and the current call's log and source.
+    The runtime updates ``log``/``filename``/``source`` for each call of a reused child."""
+
+    __slots__ = ("guard", "log", "filename", "source")
+
+    def __init__(self, guard: AttributeGuard, log: Any, filename: str = "tool.py", source: str = ""):
+        self.guard = guard
+        self.log = log
+        self.filename = filename
+        self.source = source
+
+
 # ---------------------------------------------------------------------------------------
 # Spec checking
 # ---------------------------------------------------------------------------------------
@@ -143,7 +103,7 @@ def _read_spec(policy_spec: Mapping[str, Any]) -> tuple[dict[str, frozenset[str]
     raw_modules = policy_spec.get("modules", {})
     if not isinstance(raw_modules, Mapping):
         raise ValueError("policy spec: modules must be a mapping of module name to names")
-    modules: dict[str, frozenset[str]] = {}
+    modules_: dict[str, frozenset[str]] = {}
     for name, names in raw_modules.items():
         if type(name) is not str or not name:
             raise ValueError("policy spec: module names must be non-empty str")
@@ -151,7 +111,7 @@ def _read_spec(policy_spec: Mapping[str, Any]) -> tuple[dict[str, frozenset[str]
         if name in policy_tables.REFUSED_MODULES or top in policy_tables.REFUSED_MODULES:
             raise ValueError(f"policy spec: module {name!r} can never be allowed: "
                              f"{policy_tables.REFUSED_MODULES.get(name) or policy_tables.REFUSED_MODULES[top]}")
-        modules[name] = frozenset(_str_list(names, f"modules[{name!r}]"))
+        modules_[name] = frozenset(_str_list(names, f"modules[{name!r}]"))
     builtin_names = _str_list(policy_spec.get("builtins", []), "builtins")
     for name in builtin_names:
         if name in policy_tables.REFUSED_BUILTINS:
@@ -159,8 +119,8 @@ def _read_spec(policy_spec: Mapping[str, Any]) -> tuple[dict[str, frozenset[str]
                              f"{policy_tables.REFUSED_BUILTINS[name]}")
         if name != "print" and not hasattr(_real_builtins, name):
             raise ValueError(f"policy spec: {name!r} is not a Python builtin")
-    forbidden = frozenset(_str_list(policy_spec.get("forbidden", []), "forbidden")) | ALWAYS_FORBIDDEN
-    return modules, builtin_names, forbidden
+    forbidden = frozenset(_str_list(policy_spec.get("forbidden", []), "forbidden"))
+    return modules_, builtin_names, forbidden
 
 
 def _check_injected(injected: Mapping[str, Any]) -> None:
@@ -171,51 +131,6 @@ def _check_injected(injected: Mapping[str, Any]) -> None:
             raise ValueError(f"injected global {name!r} must be an identifier not starting with '_'")
     if "log" not in injected:
         raise ValueError("injected must contain 'log' (print() writes to log.info)")
-
-
-# ---------------------------------------------------------------------------------------
-# Attribute reads
-# ---------------------------------------------------------------------------------------
-
-
-def _type_name(obj: Any) -> str:
-    return type.__dict__["__name__"].__get__(type(obj))
-
-
-def _refusal(obj: Any, name: str, forbidden: frozenset[str]) -> str | None:
-    """Why ``obj.name`` is refused, or None if it may be looked up."""
-    if name.startswith("_"):
-        return f"attribute {name!r} is not allowed: names starting with '_' are reserved"
-    if name in forbidden:
-        reason = policy_tables.FORBIDDEN_ATTRIBUTES.get(name)
-        return f"attribute {name!r} is not allowed" + (f" ({reason})" if reason else "")
-    cls = type(obj)
-    for opaque in _OPAQUE_TYPES:
-        if issubclass(cls, opaque):
-            return f"attributes of {_OPAQUE_KIND[opaque]} objects are not available to tools"
-    if issubclass(cls, types.GeneratorType) and name not in _GENERATOR_ATTRIBUTES:
-        return f"attribute {name!r} of a generator is not available to tools"
-    return None
-
-
-def make_getattr(forbidden: frozenset[str]) -> Callable[[Any, str], Any]:
-    """The ``_getattr_`` guard refusing ``forbidden`` names (plus the floor) and opaque objects."""
-    forbidden = frozenset(forbidden) | ALWAYS_FORBIDDEN
-
-    def guarded_getattr(obj: Any, name: str) -> Any:
-        if type(name) is not str:
-            raise TypeError("attribute name must be a str")
-        refusal = _refusal(obj, name, forbidden)
-        if refusal is None:
-            try:
-                return getattr(obj, name)
-            except AttributeError as exc:
-                refusal = str(exc) or f"{_type_name(obj)!r} object has no attribute {name!r}"
-        # Raised outside the except block and made fresh, so the error the tool catches has
-        # no __context__, no .obj and no .name pointing at the object (CVE-2024-47532).
-        raise AttributeError(refusal)
-
-    return guarded_getattr
 
 
 # ---------------------------------------------------------------------------------------
@@ -231,9 +146,9 @@ def guarded_iter(obj: Any) -> Iterator[Any]:
     return iter(obj)
 
 
-def guarded_unpack_sequence(it: Any, spec: Mapping[str, Any], _getiter_: Any = None) -> list[Any]:
+def guarded_unpack_sequence(it: Any, spec: Mapping[str, Any], getiter: Any = None) -> list[Any]:
     """``a, (b, c) = it``: materialise each level through ``iter``. ``spec`` is a compile-time
-    constant made by RestrictedPython; the ``_getiter_`` argument is ignored in favour of ours."""
+    constant made by RestrictedPython; the ``getiter`` argument is ignored in favour of ours."""
     values = list(guarded_iter(it))
     if len(values) < spec["min_len"]:
         return values  # the interpreter raises the usual "not enough values to unpack"
@@ -258,7 +173,7 @@ class _UnpackingIterator:
         return guarded_unpack_sequence(next(self._it), self._spec)
 
 
-def guarded_iter_unpack_sequence(it: Any, spec: Mapping[str, Any], _getiter_: Any = None) -> _UnpackingIterator:
+def guarded_iter_unpack_sequence(it: Any, spec: Mapping[str, Any], getiter: Any = None) -> _UnpackingIterator:
     return _UnpackingIterator(it, spec)
 
 
@@ -274,94 +189,28 @@ def guarded_inplacevar(op: str, target: Any, value: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------
-# Writes
-# ---------------------------------------------------------------------------------------
-
-
-def _writable_class(cls: type) -> bool:
-    # Read the flag from the classes' own dicts along the MRO: no metaclass or
-    # __getattr__ can answer for them.
-    for klass in type.__dict__["__mro__"].__get__(cls):
-        flag = type.__dict__["__dict__"].__get__(klass).get(_WRITABLE_FLAG)
-        if flag is not None:
-            return flag is True
-    return False
-
-
-def guarded_write(obj: Any) -> Any:
-    """The ``_write_`` guard: returns ``obj`` if tool code may assign into it, else raises."""
-    cls = type(obj)
-    if cls in _WRITABLE_TYPES or _writable_class(cls):
-        return obj
-    raise TypeError(f"cannot assign to or delete from {_type_name(obj)!r} objects: they are read-only to tools")
-
-
-# ---------------------------------------------------------------------------------------
-# Classes
-# ---------------------------------------------------------------------------------------
-
-
-def build_tool_class(name: str, bases: tuple[Any, ...], namespace: dict[str, Any], **keywords: Any) -> type:
-    """The ``__metaclass__`` every tool ``class`` statement is compiled to use.
-
-    Refuses class keywords, metaclass tricks (a base that is itself a metaclass, or whose
-    metaclass is not ``type``), then builds a plain class and marks it writable, so the
-    tool's own instances accept ``self.x = ...``. The mark is an underscore name, which tool
-    code can neither set nor clear.
-    """
-    if keywords:
-        raise TypeError(f"class {name}: class keyword arguments are not allowed")
-    for base in bases:
-        if not isinstance(base, type):
-            raise TypeError(f"class {name}: base {base!r} is not a class")
-        if type(base) is not type or issubclass(base, type):
-            raise TypeError(f"class {name}: base {_type_name_of_class(base)!r} has a custom metaclass")
-    cls = type(name, bases, dict(namespace))
-    type.__setattr__(cls, _WRITABLE_FLAG, True)
-    return cls
-
-
-def _type_name_of_class(cls: type) -> str:
-    return type.__dict__["__name__"].__get__(cls)
-
-
-# ---------------------------------------------------------------------------------------
 # print
 # ---------------------------------------------------------------------------------------
 
 
-def make_print(namespace: Mapping[str, Any], getattr_guard: Callable[[Any, str], Any]) -> type:
-    """The ``_print_`` class RestrictedPython instantiates in each function that prints.
+def make_print(namespace: Mapping[str, Any]) -> Callable[..., None]:
+    """``print`` for tools: each call is one ``log.info`` record (the trailing newline
+    dropped). ``file=`` is refused, since print only goes to the log."""
 
-    RestrictedPython compiles ``print(...)`` to ``_print._call_print(...)`` and ``printed``
-    to ``_print()``. Each call becomes one ``log.info`` record (the trailing newline
-    dropped); ``file=`` is refused, since print only goes to the log.
-    """
+    def print(*objects: Any, sep: Any = " ", end: Any = "\n", file: Any = None, flush: Any = False) -> None:  # noqa: A001
+        if file is not None:
+            raise TypeError("print(file=...) is not supported: print writes to the tool's log")
+        sep = " " if sep is None else sep
+        end = "\n" if end is None else end
+        if type(sep) is not str or type(end) is not str:
+            raise TypeError("print(): sep and end must be str")
+        text = sep.join(str(item) for item in objects) + end
+        log = namespace.get("log")
+        if log is None:
+            raise RuntimeError("print() writes to the tool's log, but no 'log' is defined")
+        log.info(text[:-1] if text.endswith("\n") else text)
 
-    class ToolPrint:
-        __slots__ = ("_text",)
-
-        def __init__(self, _getattr_: Any = None):
-            self._text: list[str] = []
-
-        def _call_print(self, *objects: Any, sep: Any = " ", end: Any = "\n", file: Any = None, flush: Any = False) -> None:
-            if file is not None:
-                raise TypeError("print(file=...) is not supported: print writes to the tool's log")
-            sep = " " if sep is None else sep
-            end = "\n" if end is None else end
-            if type(sep) is not str or type(end) is not str:
-                raise TypeError("print(): sep and end must be str")
-            text = sep.join(str(item) for item in objects) + end
-            self._text.append(text)
-            log = namespace.get("log")
-            if log is None:
-                raise RuntimeError("print() writes to the tool's log, but no 'log' is defined")
-            getattr_guard(log, "info")(text[:-1] if text.endswith("\n") else text)
-
-        def __call__(self) -> str:
-            return "".join(self._text)
-
-    return ToolPrint
+    return print
 
 
 # ---------------------------------------------------------------------------------------
@@ -369,7 +218,7 @@ def make_print(namespace: Mapping[str, Any], getattr_guard: Callable[[Any, str],
 # ---------------------------------------------------------------------------------------
 
 
-def make_import(modules: Mapping[str, frozenset[str]]) -> Callable[..., Any]:
+def make_import(modules_: Mapping[str, frozenset[str]], context: CallContext) -> Callable[..., Any]:
     """The guarded ``__import__``: only policy modules, returned as read-only views.
 
     ``import a.b`` returns a view of package ``a`` holding only ``b``; ``from a.b import x``
@@ -377,7 +226,7 @@ def make_import(modules: Mapping[str, frozenset[str]]) -> Callable[..., Any]:
     imports are refused. Views are built on first import and reused for this namespace.
     """
     cache: dict[str, views.ModuleView] = {}
-    allowed = ", ".join(sorted(m for m in modules if m != "__future__"))
+    allowed = ", ".join(sorted(m for m in modules_ if m != "__future__"))
 
     def view_of(name: str) -> views.ModuleView:
         view = cache.get(name)
@@ -385,10 +234,10 @@ def make_import(modules: Mapping[str, frozenset[str]]) -> Callable[..., Any]:
             # Allowed submodules appear as views inside their parent's view, so that
             # `import urllib.parse` binds a `urllib` view holding a `parse` view.
             prefix = name + "."
-            child_names = sorted({m[len(prefix):].split(".")[0] for m in modules if m.startswith(prefix)})
+            child_names = sorted({m[len(prefix):].split(".")[0] for m in modules_ if m.startswith(prefix)})
             children = {child: view_of(prefix + child) for child in child_names}
-            if name in modules:
-                view = views.build_view(name, modules[name], children)
+            if name in modules_:
+                view = views.build_view(name, modules_[name], children, modules.standins(name, context))
             else:
                 view = views.package_view(name, children)
             cache[name] = view
@@ -402,7 +251,7 @@ def make_import(modules: Mapping[str, frozenset[str]]) -> Callable[..., Any]:
         return view
 
     def known(name: str) -> bool:
-        return name in modules or any(m.startswith(name + ".") for m in modules)
+        return name in modules_ or any(m.startswith(name + ".") for m in modules_)
 
     def guarded_import(name: Any, globals: Any = None, locals: Any = None, fromlist: Any = (), level: Any = 0) -> views.ModuleView:
         if type(name) is str and name in policy_tables.RUNTIME_IMPORTS and level == 0:
@@ -413,11 +262,11 @@ def make_import(modules: Mapping[str, frozenset[str]]) -> Callable[..., Any]:
             shown = name if type(name) is str else type(name).__name__
             raise ImportError(f"import of {shown!r} is not allowed (tools may import: {allowed})")
         if fromlist:
-            listed = modules.get(name, frozenset())
+            listed = modules_.get(name, frozenset())
             for item in fromlist:
                 if type(item) is not str:
                     raise ImportError(f"cannot import a non-str name from {name!r}")
-                if item not in listed and f"{name}.{item}" not in modules and not known(f"{name}.{item}"):
+                if item not in listed and f"{name}.{item}" not in modules_ and not known(f"{name}.{item}"):
                     raise ImportError(f"cannot import name {item!r} from {name!r} (not available to tools)")
             view = view_of(name)
             for item in fromlist:
@@ -434,66 +283,75 @@ def make_import(modules: Mapping[str, frozenset[str]]) -> Callable[..., Any]:
 # ---------------------------------------------------------------------------------------
 
 
-def _builtin(name: str, routed_print: Callable[..., None]) -> Any:
-    if name == "print":
-        return routed_print
-    return getattr(_real_builtins, name)
+def module_name_for(filename: str) -> str:
+    """The module name a file has when imported: ``tools/booking.py`` -> ``tools.booking``."""
+    stem = filename[:-3] if filename.endswith(".py") else filename
+    return stem.replace("/", ".")
 
 
-def make_globals(policy_spec: Mapping[str, Any], injected: Mapping[str, Any]) -> dict[str, Any]:
-    """A fresh globals dict for executing one compiled tool module.
+def make_globals(policy_spec: Mapping[str, Any], injected: Mapping[str, Any], *,
+                 module_name: str = TOOL_MODULE_NAME, namespace: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The globals dict for executing one compiled tool module.
 
     The caller passes a policy spec from the supervisor and the runtime's own objects in
-    ``injected`` (must contain ``log``). Raises ``ValueError`` for a malformed spec, a spec
-    that names something on the floor, or a bad injected name; nothing else. Each call
-    makes new guards and a new ``__builtins__`` dict, so two tools never share mutable state
-    through their globals.
+    ``injected`` (must contain ``log``), and may pass the (empty) dict to fill, such as a
+    module's ``__dict__``. Raises ``ValueError`` for a malformed spec, a spec that names
+    something on the floor, or a bad injected name; nothing else. Each call makes new
+    guards and a new ``__builtins__`` dict, so two tools never share mutable state
+    through their globals. The namespace's ``CallContext`` is under ``context_of``.
     """
-    modules, builtin_names, forbidden = _read_spec(policy_spec)
+    modules_, builtin_names, forbidden = _read_spec(policy_spec)
     _check_injected(injected)
 
-    namespace: dict[str, Any] = {}
-    getattr_guard = make_getattr(forbidden)
-    tool_print = make_print(namespace, getattr_guard)
+    namespace = {} if namespace is None else namespace
+    guard = AttributeGuard(forbidden)
+    Formatter(guard)
+    context = CallContext(guard, injected["log"])
+    guarded = make_builtins(guard)
+    routed_print = make_print(namespace)
 
-    def routed_print(*objects: Any, **kwargs: Any) -> None:
-        tool_print()._call_print(*objects, **kwargs)
+    tool_builtins: dict[str, Any] = {}
+    for name in builtin_names:
+        if name == "print":
+            tool_builtins[name] = routed_print
+        elif name in guarded:
+            tool_builtins[name] = guarded[name]
+        elif name == "type":
+            tool_builtins[name] = TOOL_TYPE
+        elif name == "__build_class__":
+            tool_builtins[name] = toolobjects.build_class
+        else:
+            tool_builtins[name] = getattr(_real_builtins, name)
+    tool_builtins["__import__"] = make_import(modules_, context)
 
-    tool_builtins = {name: _builtin(name, routed_print) for name in builtin_names}
-    tool_builtins["__import__"] = make_import(modules)
-
+    names = guardnames.GUARD_NAMES
     namespace.update(
         {
             "__builtins__": tool_builtins,
-            "__name__": TOOL_MODULE_NAME,
-            "_getattr_": getattr_guard,
-            "_getitem_": guarded_getitem,
-            "_getiter_": guarded_iter,
-            "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-            "_unpack_sequence_": guarded_unpack_sequence,
-            "_write_": guarded_write,
-            "_inplacevar_": guarded_inplacevar,
-            "_apply_": guarded_apply,
-            "_print_": tool_print,
+            "__name__": module_name,
+            names["_getattr_"]: guard.get,
+            names["_getitem_"]: guarded_getitem,
+            names["_getiter_"]: guarded_iter,
+            names["_iter_unpack_sequence_"]: guarded_iter_unpack_sequence,
+            names["_unpack_sequence_"]: guarded_unpack_sequence,
+            names["_write_"]: guard.writable,
+            names["_inplacevar_"]: guarded_inplacevar,
+            names["_apply_"]: guarded_apply,
+            _CONTEXT_KEY: context,
         }
     )
-    if "__build_class__" in tool_builtins:
-        namespace["__metaclass__"] = build_tool_class
     namespace.update(injected)
+    toolobjects.register_namespace(namespace)
     return namespace
 
 
-GUARD_NAMES: tuple[str, ...] = (
-    "_getattr_",
-    "_getitem_",
-    "_getiter_",
-    "_iter_unpack_sequence_",
-    "_unpack_sequence_",
-    "_write_",
-    "_inplacevar_",
-    "_apply_",
-    "_print_",
-)
-"""Every guard name RestrictedPython's transformer emits (``__metaclass__`` aside)."""
+_CONTEXT_KEY = "$context"  # unspellable, like the guard names
 
-views.preload(policy_tables.MODULES)
+
+def context_of(namespace: Mapping[str, Any]) -> CallContext:
+    """The ``CallContext`` of a namespace made by ``make_globals``."""
+    return namespace[_CONTEXT_KEY]
+
+
+views.preload(policy_tables.MODULES, skip=modules.VIRTUAL)
+modules.preload()

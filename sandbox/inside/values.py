@@ -5,9 +5,11 @@ values it is handed: a tool can pass subclasses of ``str``/``dict``/``int`` whos
 ``__eq__``, ``__hash__``, ``__iter__`` or ``__str__`` lie, objects whose ``__class__``
 is a property, cycles, and structures built to be expensive to walk.
 
-So ``to_plain`` accepts only *exact* types (``type(v) is dict``, never ``isinstance``),
-reads containers through the C-level methods of those exact types, and never calls a
-method the tool could have defined. Its output is made of fresh ``dict``/``list``
+So ``to_plain`` reads values only through the C-level methods of the plain types: an
+exact ``dict``/``list``/``str``/``int``/``float``/``bool``/``None`` is taken as it is, and
+a subclass of one (a ``StrEnum`` member, a ``Counter``, a ``namedtuple``) becomes its
+plain value, as ``json.dumps`` would store it, read through the base type's own methods
+(``str.__str__``, ``dict.items``...). It never calls a method the tool could have defined. Its output is made of fresh ``dict``/``list``
 objects holding exact ``str``/``int``/``float``/``bool``/``None`` values, so it is safe
 to hand to ``json.dumps``. The walk is bounded: depth, number of values and integer
 size are capped, and a container that contains itself is refused.
@@ -111,6 +113,22 @@ class _Walk:
             return self.real(value)
         if cls is dict or cls is list or cls is tuple:
             return self.container(value, cls, depth)
+        return self.subclass(value, cls, depth)
+
+    def subclass(self, value: Any, cls: type, depth: int) -> Any:
+        """A subclass of a plain type (a ``StrEnum`` or ``IntEnum`` member, a ``Counter``, a
+        ``namedtuple``) is stored as its plain value, as ``json.dumps`` stores it. The value
+        is read through the base type's C-level methods, so no method the tool defined
+        (``__str__``, ``__eq__``, ``__index__``, ``__iter__``...) ever runs."""
+        if issubclass(cls, str):
+            return self.text(str.__str__(value))
+        if issubclass(cls, int):
+            return self.integer(int.__int__(value))
+        if issubclass(cls, float):
+            return self.real(float.__float__(value))
+        for base in (dict, list, tuple):
+            if issubclass(cls, base):
+                return self.container(value, base, depth)
         raise self.refuse(refusal_reason(value))
 
     def text(self, value: str) -> str:
@@ -134,7 +152,9 @@ class _Walk:
             raise self.refuse("infinity cannot be stored; JSON has no infinity")
         return value
 
-    def container(self, value: dict | list | tuple, cls: type, depth: int) -> dict | list:
+    def container(self, value: dict | list | tuple, base: type, depth: int) -> dict | list:
+        """``base`` is the plain type ``value`` is (or derives from): its C-level methods
+        read the contents, never a method of a subclass."""
         if depth >= self.max_depth:
             raise self.refuse(f"the value is nested more than {self.max_depth} levels deep")
         marker = id(value)
@@ -142,28 +162,30 @@ class _Walk:
             raise self.refuse("the value contains itself; only trees of plain data can be stored")
         self.open_containers.add(marker)
         try:
-            if cls is dict:
-                return self.mapping(value, depth + 1)
-            return self.sequence(value, depth + 1)
+            if base is dict:
+                return self.mapping(value, depth + 1)  # type: ignore[arg-type]
+            return self.sequence(base.__iter__(value), depth + 1)  # type: ignore[attr-defined]
         finally:
             self.open_containers.discard(marker)
 
     def mapping(self, value: dict, depth: int) -> dict:
         out: dict[str, Any] = {}
-        # ``value`` is an exact dict, so dict.items runs no tool code; the keys are
-        # checked to be exact str before they are hashed into ``out``.
+        # dict.items is the C-level one, whatever subclass ``value`` is; keys are made
+        # exact str before they are hashed into ``out``.
         for key, item in dict.items(value):
             if type(key) is not str:
-                raise self.refuse(f"a dict key of type {type_name(type(key))} cannot be stored; keys must be str")
+                if not issubclass(type(key), str):
+                    raise self.refuse(f"a dict key of type {type_name(type(key))} cannot be stored; keys must be str")
+                key = str.__str__(key)
             self.segments.append(f"[{show_key(key)}]")
             out[self.text(key)] = self.convert(item, depth)
             self.segments.pop()
         return out
 
-    def sequence(self, value: list | tuple, depth: int) -> list:
+    def sequence(self, items: Any, depth: int) -> list:
         out: list[Any] = []
-        # Exact list/tuple: iteration is the C-level one, no tool-defined __iter__.
-        for index, item in enumerate(value):
+        # ``items`` is the C-level iterator of a list or tuple: no tool-defined __iter__.
+        for index, item in enumerate(items):
             self.segments.append(f"[{index}]")
             out.append(self.convert(item, depth))
             self.segments.pop()
@@ -183,9 +205,6 @@ _ITERATOR_TYPES = (
     type({}.items()),
 )
 
-_PLAIN_BASES = (str, int, float, dict, list, tuple)
-
-
 def refusal_reason(value: Any) -> str:
     """Why ``value`` (not plain data) cannot be stored, with a hint. Runs no tool code.
 
@@ -200,10 +219,6 @@ def refusal_reason(value: Any) -> str:
         return "bytes cannot be stored; decode them to a str"
     if issubclass(cls, _ITERATOR_TYPES):
         return f"a {name} cannot be stored; use list(...)"
-    for base in _PLAIN_BASES:
-        if issubclass(cls, base):
-            base_name = type_name(base)
-            return f"a {base_name} subclass ({name}) cannot be stored; use a plain {base_name}"
     if issubclass(cls, type):
         return "a class cannot be stored"
     if issubclass(cls, types.ModuleType):

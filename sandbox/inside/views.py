@@ -141,20 +141,29 @@ def _module_members(name: str) -> Any:
     return module
 
 
-def build_view(name: str, names: Iterable[str], children: Mapping[str, ModuleView] | None = None) -> ModuleView:
+def build_view(name: str, names: Iterable[str], children: Mapping[str, ModuleView] | None = None,
+               standins: Mapping[str, Any] | None = None) -> ModuleView:
     """A view of module ``name`` exposing ``names``, plus the given views of its submodules.
 
     The caller (the import guard) is responsible for ``name`` being allowed by the policy.
-    Names the module lacks (another Python version) are left out, so importing them fails
-    as ``cannot import name``. Underscore names and members that are modules are never
-    exposed, whatever ``names`` says: a submodule appears only as a view in ``children``.
-    Raises ``ImportError`` if the module cannot be loaded.
+    A name found in ``standins`` (``sandbox/inside/modules``) is served by that object
+    instead of the module's own member. Names the module lacks (another Python version)
+    are left out, so importing them fails as ``cannot import name``. Underscore names and
+    members that are modules are never exposed, whatever ``names`` says: a submodule
+    appears only as a view in ``children``. Raises ``ImportError`` if the module cannot
+    be loaded.
     """
-    source = _module_members(name)
+    standins = standins or {}
+    source: Any = None
     members: dict[str, Any] = {}
     for member in names:
         if type(member) is not str or member.startswith("_"):
             continue
+        if member in standins:
+            members[member] = standins[member]
+            continue
+        if source is None:
+            source = _module_members(name)
         if isinstance(source, types.ModuleType):
             try:
                 value = getattr(source, member)
@@ -185,14 +194,18 @@ def package_view(name: str, children: Mapping[str, ModuleView]) -> ModuleView:
     return ModuleView(_TOKEN, name, children)
 
 
-def preload(module_names: Iterable[str]) -> tuple[str, ...]:
+def preload(module_names: Iterable[str], skip: Iterable[str] = ()) -> tuple[str, ...]:
     """Import the real modules behind ``module_names`` now, while there is a filesystem.
 
-    Virtual modules are skipped except that their loader is tried once. Returns the names
+    Virtual modules are skipped except that their loader is tried once; ``skip`` names
+    modules served entirely by stand-ins, never imported for tools. Returns the names
     that could not be imported (a tool importing one later gets ``ImportError``).
     """
+    skipped = frozenset(skip)
     failed = []
     for name in module_names:
+        if name in skipped:
+            continue
         try:
             _module_members(name)
         except ImportError:

@@ -1,6 +1,7 @@
 # escape: setattr() on a module to replace json.dumps for everyone sharing the process
-# layer: compile
-# expect: compile_error 'setattr' is not allowed
+# layer: guard
+# expect: runtime_error cannot assign to or delete from 'ModuleView' objects
+# moved: was refused at compile time ('setattr' was not a builtin); setattr is now the guarded one, and a module view stays read-only
 import json
 
 

@@ -1,6 +1,7 @@
 # escape: super(Conversation, conv).__setattr__ is object.__setattr__: it writes the read-only conv's private slots (forge its recorded effects)
-# layer: compile
-# expect: compile_error 'super' is not allowed
+# layer: guard
+# expect: runtime_error applies only to the tool's own objects
+# moved: was refused at compile time ('super' was not a builtin); super() is now the real one, and the guard lets its data-model methods act only on the tool's own objects
 def tool(conv):
     proxy = super(Conversation, conv)
     proxy.__setattr__("_recorded", {"variant": "forged"})

@@ -1,6 +1,6 @@
 # escape: a generator's gi_frame.f_globals is the tool's module namespace, where the guards live: replace _write_ to disarm the write guard
 # layer: compile
-# expect: compile_error attribute 'gi_frame' is not allowed
+# expect: compile_error attribute 'gi_frame' is not available to tools
 import json
 
 

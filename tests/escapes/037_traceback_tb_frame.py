@@ -1,6 +1,6 @@
 # escape: except Exception as e: e.__traceback__.tb_frame.f_back reaches the runtime's frames
 # layer: compile
-# expect: compile_error attribute '__traceback__' is not allowed
+# expect: compile_error attribute '__traceback__' is not available to tools
 def tool(conv):
     try:
         1 / 0

@@ -1,6 +1,6 @@
 # escape: walk tb_next from an exception raised inside runtime code (conv) to the runtime's innermost frame and its globals
 # layer: compile
-# expect: compile_error attribute 'tb_next' is not allowed
+# expect: compile_error attribute 'tb_next' is not available to tools
 def tool(conv):
     try:
         conv.set_variant(42)

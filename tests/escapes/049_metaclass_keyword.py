@@ -1,6 +1,7 @@
 # escape: a class statement with a metaclass, whose hooks see and rewrite every class body
-# layer: compile
-# expect: compile_error The keyword argument "metaclass" is not allowed
+# layer: guard
+# expect: runtime_error cannot subclass 'type'
+# moved: the metaclass keyword was refused at compile time; class keywords now reach the class guard, and a metaclass cannot be written: type is not subclassable by tools
 class Meta(type):
     pass
 

@@ -1,6 +1,6 @@
 # escape: subclass a base built by a custom metaclass (typing.Any has _AnyMeta) to get metaclass hooks into a tool class
 # layer: guard
-# expect: runtime_error has a custom metaclass
+# expect: runtime_error which is not available to tools
 import typing
 
 

@@ -1,6 +1,6 @@
 # escape: __class_getitem__ runs tool code on Base[...] with the class object
 # layer: compile
-# expect: compile_error name '__class_getitem__' is not allowed
+# expect: compile_error defining '__class_getitem__' is not allowed
 class Base:
     def __class_getitem__(cls, item):
         return item

@@ -1,6 +1,6 @@
 # escape: CVE-2023-37271, RestrictedPython's published exploit: a generator's gi_frame.f_back.f_back reaches the caller's f_builtins and __import__
 # layer: compile
-# expect: compile_error attribute 'gi_frame' is not allowed
+# expect: compile_error attribute 'gi_frame' is not available to tools
 g = None
 leak = None
 

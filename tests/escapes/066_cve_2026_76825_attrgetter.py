@@ -1,6 +1,7 @@
 # escape: operator.attrgetter/methodcaller re-open the Formatter escape: C-level getattr with a dunder name
-# layer: compile
-# expect: compile_error import of 'operator' is not allowed
+# layer: guard
+# expect: runtime_error attribute '__globals__' is not available to tools
+# moved: operator could not be imported; tools now get operator.attrgetter resolving every dotted step through the attribute guard
 import operator
 
 

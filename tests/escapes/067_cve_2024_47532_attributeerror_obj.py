@@ -1,6 +1,7 @@
 # escape: CVE-2024-47532: a failed lookup on a wrapped module raises AttributeError whose .obj is the real module
-# layer: compile
-# expect: compile_error attribute 'obj' is not allowed
+# layer: guard
+# expect: runtime_error AttributeError.obj is not available to tools
+# moved: every '.obj' was refused at compile time; the guard refuses it on AttributeError instances, and its own errors carry no object
 import string
 
 

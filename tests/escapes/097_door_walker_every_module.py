@@ -58,8 +58,10 @@ def tool(conv):
     opened = []
     for name, door in DOORS:
         try:
-            door()
+            found = door()
         except AttributeError:
             continue
+        if type(found).__name__ == "ModuleView":
+            continue  # collections.abc: a listed submodule, itself a view (not the module)
         opened.append(name)
     return "escaped: " + ", ".join(opened) if opened else "contained"

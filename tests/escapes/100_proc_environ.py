@@ -1,6 +1,6 @@
 # escape: read /proc/1/environ or /proc/self/environ for secrets inherited through the environment
 # layer: compile
-# expect: compile_error 'open' is not allowed
+# expect: compile_error 'open' is not available to tools
 def tool(conv):
     for path in ("/proc/1/environ", "/proc/self/environ"):
         try:

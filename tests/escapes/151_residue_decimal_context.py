@@ -1,14 +1,16 @@
 # escape: lower the process-wide decimal precision so another tenant's money arithmetic rounds wrongly
-# layer: guard
-# expect: runtime_error cannot assign to or delete from 'Context' objects
+# layer: process
+# expect: contained
 # then: contained
 # tenants: A B
+# moved: the decimal context was read-only to tools; the call's own context is now writable (getcontext().prec = 12 is ordinary Python), and the single-use process keeps the change out of every other call
 import decimal
 
 
 def tool(conv):
     decimal.getcontext().prec = 2
-    return "planted"
+    third = str(decimal.Decimal(1) / decimal.Decimal(3))
+    return "contained" if third == "0.33" else "the call's own precision did not apply: " + third
 
 
 def phase2(conv):

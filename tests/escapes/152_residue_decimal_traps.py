@@ -1,14 +1,15 @@
 # escape: switch off the decimal DivisionByZero trap (a dict-like, so maybe writable) for every later call
-# layer: guard
-# expect: runtime_error cannot assign to or delete from 'SignalDict' objects
+# layer: process
+# expect: contained
 # then: contained
 # tenants: A B
+# moved: the decimal traps were read-only to tools; the call's own context is now writable, and the single-use process keeps the change out of every other call
 import decimal
 
 
 def tool(conv):
     decimal.getcontext().traps[decimal.DivisionByZero] = False
-    return "planted"
+    return "contained" if str(decimal.Decimal(1) / decimal.Decimal(0)) == "Infinity" else "the trap did not change"
 
 
 def phase2(conv):

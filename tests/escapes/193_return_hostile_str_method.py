@@ -1,6 +1,7 @@
 # escape: an object whose __str__ runs tool code when the runtime turns it into text
-# layer: compile
-# expect: compile_error name '__str__' is not allowed
+# layer: normalize
+# expect: invalid_return a value of type Hostile cannot be stored
+# moved: defining __str__ was refused at compile time; it is ordinary Python now, and the runtime never calls it on a returned value (had it, the loop would end the call in a timeout)
 class Hostile:
     def __str__(self):
         while True:

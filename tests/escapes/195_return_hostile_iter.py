@@ -1,10 +1,12 @@
 # escape: a list subclass whose __iter__ yields different items each time it is walked
-# layer: compile
-# expect: compile_error name '__iter__' is not allowed
+# layer: normalize
+# expect: contained
+# moved: defining __iter__ was refused at compile time; it is ordinary Python now, and the runtime reads a list subclass through list's own iterator (had it called this one, the loop would end the call in a timeout)
 class Shifty(list):
     def __iter__(self):
-        yield "first walk"
+        while True:
+            pass
 
 
 def tool(conv):
-    return Shifty(["checked"])
+    return {"content": "contained", "listen": {"asr": {"keywords": Shifty(["yes"])}}}

@@ -76,7 +76,7 @@ TOOLS = textwrap.dedent(
 BROKEN = {
     "good.py": "def fine(conv):\n    return 'ok'\n",
     "bad.py": "def broken(conv):\n    return (\n",
-    "worse.py": "def sneaky(conv):\n    return conv.__class__\n",
+    "worse.py": "def sneaky(conv):\n    return conv.__globals__\n",
 }
 
 

@@ -1,0 +1,477 @@
+"""The one attribute guard: ``a.b``, ``getattr``, ``setattr``, ``hasattr``, ``delattr``, ``vars``.
+
+Runs in the confined child, beside tool code. Every spelling of an attribute access a
+tool has ends here: the compiled ``a.b`` (RestrictedPython rewrites it to a guard
+call), the guarded builtins, ``str.format`` fields (``sandbox/inside/formatting.py``),
+``operator.attrgetter`` paths (``sandbox/inside/modules/``). Whatever one spelling
+refuses, every spelling refuses, because they all call ``AttributeGuard.get``/``set``.
+Names are compared as exact ``str`` values: a ``str`` subclass is copied to an exact str
+first, so its ``__eq__``/``__hash__`` never take part.
+
+What it trusts: the policy's door list and the tables in ``sandbox/policy_tables.py``,
+and ``sandbox/inside/toolobjects.py`` for what the tool defined. Nothing about ``obj``.
+
+The decision, for reading ``obj.name``:
+
+1. a door (``FORBIDDEN_ATTRIBUTES``: frames, code, globals, class-graph walks, pickling
+   internals) is refused on every object; so is every attribute of a frame, code object,
+   traceback, cell, coroutine or real module, and a generator's internals;
+2. a public name is read, except a few that are doors only on some objects
+   (``AttributeError.obj``, a property's ``fget``/``fset``/``fdel``, ``register`` on an
+   ABC the tool did not define);
+3. a private name (``_x``, ``_Cls__x``) is read only where the tool defined it: the first
+   class along the MRO whose own namespace holds the name must be a tool class (for a
+   ``super()`` proxy, the first class after its ``__thisclass__``), or, when no class
+   holds it, the object must be a tool instance, class or function. So ``self._attempts``
+   works and ``conv._state``, ``log._records`` or ``Enum._missing_`` of the standard
+   library never do;
+4. a dunder name is read only from the tables: labels (``__name__``, ``__doc__``...) on
+   anything; ``__class__`` on anything but a class (a class's class is a metaclass);
+   ``__dict__`` and friends on the tool's own objects; data-model methods that only
+   compute (``__eq__``, ``__repr__``) on anything; those that build or change an object
+   (``__init__``, ``__setattr__``, ``__new__``) only against the tool's own objects. Read
+   unbound from a class the tool did not define (``object.__setattr__``,
+   ``Exception.__init__``), such a method comes wrapped: its first argument must be a
+   tool object (a tool class for ``__new__``), and ``__setattr__``/``__delattr__`` check
+   the name they write like ``setattr`` does.
+
+Then the value read is screened: a real module, frame or code object is refused however it
+was reached, and ``str.format``/``format_map`` (bound or not) are replaced by the guarded
+formatter, since their field syntax walks attributes outside this guard.
+
+Writes (``a.b = v``, ``setattr``, ``del``) go to the tool's own instances, classes and
+functions, and to the few runtime objects a tool owns for the call (``conv.state``, the
+call's ``decimal`` context); dunder names are never written, and a private name only
+where the tool defined it (or where nothing defines it yet, on the tool's own object).
+Item writes go to ``dict``/``list`` and the ``collections`` containers as before.
+
+Errors are fresh ``AttributeError``/``TypeError`` instances raised outside any
+``except`` block, carrying no object (CVE-2024-47532): the message says what is refused
+and what to do instead.
+"""
+
+from __future__ import annotations
+
+import abc
+import decimal
+import types
+from collections import Counter, OrderedDict, defaultdict, deque
+from typing import Any, Callable
+
+from sandbox import policy_tables
+from sandbox.inside import toolobjects as tools
+
+_TYPE_DICT = type.__dict__["__dict__"]
+_TYPE_NAME = type.__dict__["__name__"]
+_SUPER_THISCLASS = super.__dict__["__thisclass__"]
+_SUPER_SELF = super.__dict__["__self__"]
+_SUPER_SELF_CLASS = super.__dict__["__self_class__"]
+_BUILTIN_METHOD_NAME = types.BuiltinMethodType.__dict__["__name__"]
+_BUILTIN_METHOD_SELF = types.BuiltinMethodType.__dict__["__self__"]
+_METHOD_FUNC = types.MethodType.__dict__["__func__"]
+_METHOD_SELF = types.MethodType.__dict__["__self__"]
+
+_OPAQUE_KIND: dict[type, str] = {
+    types.FrameType: "frame",
+    types.CodeType: "code",
+    types.TracebackType: "traceback",
+    types.CellType: "cell",
+    types.CoroutineType: "coroutine",
+    types.AsyncGeneratorType: "async generator",
+    types.ModuleType: "module",
+}
+# A generator's frame and code are its internals; driving it is fine.
+_GENERATOR_PUBLIC = frozenset({"send", "throw", "close", "gi_running", "gi_suspended"})
+
+# Containers tool code may write items into (exact types: a subclass from elsewhere may
+# have its own reasons to be read-only). The collections ones are dict/list with extras.
+ITEM_WRITABLE: frozenset[type] = frozenset(
+    {dict, list, OrderedDict, defaultdict, Counter, deque, bytearray,
+     type(decimal.Context().traps)}
+)
+
+# Runtime objects a tool owns for its call and may set public attributes of. The
+# conversation's state class registers itself (``register_writable``).
+_ATTRIBUTE_WRITABLE: set[type] = {decimal.Context}
+
+_ABC_REGISTER = abc.ABCMeta.register
+_STR_FORMATTERS = frozenset({"format", "format_map"})
+_STR_FORMAT = str.format
+_STR_FORMAT_MAP = str.format_map
+
+
+def register_writable(cls: type) -> type:
+    """Let tool code set public attributes and items of ``cls`` instances (runtime classes
+    whose own ``__setattr__``/``__setitem__`` validate what they store)."""
+    _ATTRIBUTE_WRITABLE.add(cls)
+    return cls
+
+
+def type_name(cls: type) -> str:
+    return _TYPE_NAME.__get__(cls)
+
+
+def exact_name(name: Any) -> str:
+    """An attribute name as an exact ``str``, never a subclass that could lie."""
+    if type(name) is str:
+        return name
+    if isinstance(name, str):
+        return str.__str__(name)
+    raise TypeError(f"attribute name must be a string, not '{type_name(type(name))}'")
+
+
+def _is_dunder(name: str) -> bool:
+    return len(name) > 4 and name[:2] == "__" and name[-2:] == "__"
+
+
+def _own_names(cls: type) -> Any:
+    return _TYPE_DICT.__get__(cls)
+
+
+def _first_owner(mro: tuple[type, ...], name: str) -> type | None:
+    for klass in mro:
+        if name in _own_names(klass):
+            return klass
+    return None
+
+
+def _is_super(obj: Any) -> bool:
+    return isinstance(obj, super)
+
+
+def _super_owner(proxy: super, name: str) -> tuple[type | None, Any]:
+    """(class that answers ``proxy.name``, the object the proxy is bound to)."""
+    bound = _SUPER_SELF.__get__(proxy)
+    start = _SUPER_THISCLASS.__get__(proxy)
+    self_class = _SUPER_SELF_CLASS.__get__(proxy)
+    if self_class is None:
+        return None, bound
+    mro = tools.mro_of(self_class)
+    for index, klass in enumerate(mro):
+        if klass is start:
+            return _first_owner(mro[index + 1:], name), bound
+    return None, bound
+
+
+def _tool_target(obj: Any) -> bool:
+    """The object a bound data-model method would act on belongs to the tool."""
+    if _is_super(obj):
+        obj = _SUPER_SELF.__get__(obj)
+    return tools.is_tool_object(obj) or type(obj) in ITEM_WRITABLE
+
+
+class _ToolOnly:
+    """An unbound data-model method of a class the tool did not define, usable only
+    against the tool's own objects (``object.__setattr__(self, "x", 1)`` in a frozen
+    dataclass; ``Exception.__init__(self, message)``)."""
+
+    __slots__ = ("_method", "_name", "_guard")
+
+    def __init__(self, method: Any, name: str, guard: AttributeGuard):
+        self._method = method
+        self._name = name
+        self._guard = guard
+
+    def __call__(self, target: Any, *args: Any, **kwargs: Any) -> Any:
+        name = self._name
+        allowed = tools.is_tool_class(target) if name == "__new__" else tools.is_tool_object(target)
+        if not allowed:
+            raise TypeError(f"{name}() of a class the tool did not define applies only to the tool's own objects")
+        if name in ("__setattr__", "__delattr__") and args:
+            refusal = self._guard.write_refusal(target, exact_name(args[0]))
+            if refusal is not None:
+                raise AttributeError(refusal)
+        return self._method(target, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<method {self._name} (tool objects only)>"
+
+
+class AttributeGuard:
+    """The decision for every attribute read and write of tool code. One per tool module
+    namespace; ``forbidden`` is the policy's door list (the floor is always in it)."""
+
+    __slots__ = ("forbidden", "formatter")
+
+    def __init__(self, forbidden: frozenset[str]):
+        self.forbidden = frozenset(forbidden) | frozenset(policy_tables.FORBIDDEN_ATTRIBUTES)
+        self.formatter: Any = None  # set by formatting.Formatter, which needs this guard
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def refusal(self, obj: Any, name: str) -> str | None:
+        """Why reading ``obj.name`` is refused, or None. ``name`` is an exact str."""
+        if name in self.forbidden:
+            reason = policy_tables.FORBIDDEN_ATTRIBUTES.get(name)
+            return f"attribute {name!r} is not available to tools" + (f" ({reason})" if reason else "")
+        cls = type(obj)
+        kind = _OPAQUE_KIND.get(cls)
+        if kind is None and isinstance(obj, types.ModuleType):
+            kind = "module"
+        if kind is not None:
+            return f"attributes of {kind} objects are not available to tools"
+        if cls is types.GeneratorType and name not in _GENERATOR_PUBLIC and name not in policy_tables.DUNDER_PURE_METHODS:
+            return f"attribute {name!r} of a generator is not available to tools"
+        if name[:1] != "_":
+            return self._public_refusal(obj, name)
+        if _is_dunder(name):
+            return self._dunder_refusal(obj, name)
+        return self._private_refusal(obj, name)
+
+    def _public_refusal(self, obj: Any, name: str) -> str | None:
+        if name == "obj" and isinstance(obj, AttributeError):
+            return "AttributeError.obj is not available to tools (it holds the object whose lookup failed)"
+        if name in ("fget", "fset", "fdel") and isinstance(obj, property):
+            return f"property.{name} is not available to tools; use the attribute itself"
+        if name == "register" and isinstance(obj, abc.ABCMeta) and not tools.is_tool_class(obj):
+            return "register() is available only on the tool's own ABCs"
+        return None
+
+    def _dunder_refusal(self, obj: Any, name: str) -> str | None:
+        if name in policy_tables.DUNDER_READABLE or name in policy_tables.DUNDER_PURE_METHODS:
+            return None
+        if name == "__class__":
+            if isinstance(obj, type):
+                return "a class's __class__ is its metaclass, which is not available to tools"
+            return None
+        if name in policy_tables.DUNDER_TOOL_ONLY:
+            if tools.is_tool_object(obj):
+                return None
+            return f"attribute {name!r} is available only on the tool's own classes, instances and functions"
+        if name in policy_tables.DUNDER_MUTATING_METHODS:
+            if isinstance(obj, type) or _tool_target(obj):
+                return None  # unbound reads come wrapped (see get)
+            return (f"{name} of {type_name(type(obj))!r} objects is not available to tools: "
+                    "it applies only to the tool's own objects")
+        return f"attribute {name!r} is not available to tools"
+
+    def _private_refusal(self, obj: Any, name: str) -> str | None:
+        if _is_super(obj):
+            owner, bound = _super_owner(obj, name)
+            if owner is None:
+                allowed = tools.is_tool_object(bound)
+            else:
+                allowed = tools.is_tool_class(owner)
+        elif isinstance(obj, type):
+            owner = _first_owner(tools.mro_of(obj), name)
+            if owner is None:
+                # Names the metaclass answers (EnumType's own helpers) are the runtime's.
+                allowed = tools.is_tool_class(obj) and _first_owner(tools.mro_of(type(obj)), name) is None
+            else:
+                allowed = tools.is_tool_class(owner)
+        else:
+            owner = _first_owner(tools.mro_of(type(obj)), name)
+            if owner is None:
+                allowed = tools.is_tool_instance(obj) or tools.is_tool_function(obj)
+            else:
+                allowed = tools.is_tool_class(owner)
+        if allowed:
+            return None
+        return (f"attribute {name!r} is not available to tools: names starting with '_' are "
+                f"readable only on the tool's own classes and objects, not on {type_name(type(obj))!r} objects")
+
+    def get(self, obj: Any, name: Any) -> Any:
+        """``obj.name`` for tool code, or ``AttributeError`` saying why not."""
+        name = exact_name(name)
+        refusal = self.refusal(obj, name)
+        if refusal is None:
+            try:
+                value = getattr(obj, name)
+            except AttributeError as exc:
+                refusal = _plain_message(exc, obj, name)
+            else:
+                return self._screen(obj, name, value)
+        # Raised outside the except block and made fresh, so the error the tool catches has
+        # no __context__, no .obj and no .name pointing at the object (CVE-2024-47532).
+        raise AttributeError(refusal)
+
+    def _screen(self, obj: Any, name: str, value: Any) -> Any:
+        """The value read, unless it is a door however it was reached."""
+        if name in policy_tables.DUNDER_MUTATING_METHODS and not tools.is_tool_function(value):
+            if isinstance(obj, type) or (_is_super(obj) and name == "__new__"):
+                return _ToolOnly(value, name, self)
+        vtype = type(value)
+        if vtype is types.BuiltinMethodType:
+            if _BUILTIN_METHOD_NAME.__get__(value) in _STR_FORMATTERS:
+                owner = _BUILTIN_METHOD_SELF.__get__(value)
+                if isinstance(owner, str):
+                    return self.formatter.bound(owner, _BUILTIN_METHOD_NAME.__get__(value))
+            return value
+        if vtype is types.MethodDescriptorType:
+            if value is _STR_FORMAT or value is _STR_FORMAT_MAP:
+                return self.formatter.unbound(value.__name__)
+            return value
+        if vtype is types.MethodType:
+            if _METHOD_FUNC.__get__(value) is _ABC_REGISTER and not tools.is_tool_class(_METHOD_SELF.__get__(value)):
+                raise AttributeError("register() is available only on the tool's own ABCs")
+            return value
+        kind = _OPAQUE_KIND.get(vtype)
+        if kind is not None or isinstance(value, types.ModuleType):
+            raise AttributeError(f"{name!r} leads to a {kind or 'module'} object, which is not available to tools")
+        if isinstance(value, type) and issubclass(value, type):
+            raise AttributeError(f"{name!r} is a metaclass, which is not available to tools")
+        return value
+
+    def has(self, obj: Any, name: Any) -> bool:
+        try:
+            self.get(obj, name)
+        except AttributeError:
+            return False
+        return True
+
+    # -- writes --------------------------------------------------------------------------
+
+    def write_refusal(self, obj: Any, name: str) -> str | None:
+        """Why ``obj.name = value`` (or ``del obj.name``) is refused, or None."""
+        if name in self.forbidden or _is_dunder(name):
+            return f"setting {name!r} is not allowed in tools"
+        cls = type(obj)
+        if isinstance(obj, type):
+            own = tools.is_tool_class(obj)
+            mro = tools.mro_of(obj)
+        else:
+            own = tools.is_tool_instance(obj) or tools.is_tool_function(obj)
+            mro = tools.mro_of(cls)
+        if not own and cls not in _ATTRIBUTE_WRITABLE:
+            return f"cannot assign to or delete from {type_name(cls)!r} objects: they are read-only to tools"
+        if name[:1] == "_":
+            owner = _first_owner(mro, name)
+            if not own or (owner is not None and not tools.is_tool_class(owner)):
+                return (f"cannot set {name!r} on {type_name(cls)!r} objects: names starting with '_' "
+                        "belong to the class that defined them")
+        return None
+
+    def set(self, obj: Any, name: Any, value: Any) -> None:
+        name = exact_name(name)
+        refusal = self.write_refusal(obj, name)
+        if refusal is not None:
+            raise AttributeError(refusal)
+        setattr(obj, name, value)
+
+    def delete(self, obj: Any, name: Any) -> None:
+        name = exact_name(name)
+        refusal = self.write_refusal(obj, name)
+        if refusal is not None:
+            raise AttributeError(refusal)
+        delattr(obj, name)
+
+    def writable(self, obj: Any) -> Any:
+        """The ``_write_`` guard: what ``obj.x = v``, ``obj[k] = v`` and ``del`` act on."""
+        cls = type(obj)
+        if cls is dict or cls is list:
+            return obj
+        if cls in ITEM_WRITABLE or cls in _ATTRIBUTE_WRITABLE or tools.is_tool_object(obj):
+            return _Writer(obj, self)
+        raise TypeError(f"cannot assign to or delete from {type_name(cls)!r} objects: they are read-only to tools")
+
+
+def _plain_message(exc: AttributeError, obj: Any, name: str) -> str:
+    try:
+        text = str(exc)
+    except Exception:  # noqa: BLE001 - a tool's exception text may raise anything
+        text = ""
+    return text if type(text) is str and text else f"{type_name(type(obj))!r} object has no attribute {name!r}"
+
+
+class _Writer:
+    """What ``_write_(obj)`` returns for objects other than dict and list: attribute writes
+    go through the guard's name checks; item writes reach containers the guard allowed.
+    Tool code never holds one: it exists for the length of one assignment."""
+
+    __slots__ = ("_target", "_guard")
+
+    def __init__(self, target: Any, guard: AttributeGuard):
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "_guard", guard)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._guard.set(self._target, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._guard.delete(self._target, name)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._target[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self._target[key]
+
+
+# ---------------------------------------------------------------------------------------
+# The guarded builtins
+# ---------------------------------------------------------------------------------------
+
+_MISSING = object()
+
+
+def make_builtins(guard: AttributeGuard) -> dict[str, Callable[..., Any]]:
+    """``getattr``, ``setattr``, ``hasattr``, ``delattr`` and ``vars`` deciding through ``guard``."""
+
+    def getattr_(obj: Any, name: Any, default: Any = _MISSING, /) -> Any:
+        if default is _MISSING:
+            return guard.get(obj, name)
+        try:
+            return guard.get(obj, name)
+        except AttributeError:
+            return default
+
+    def setattr_(obj: Any, name: Any, value: Any, /) -> None:
+        guard.set(obj, name, value)
+
+    def hasattr_(obj: Any, name: Any, /) -> bool:
+        return guard.has(obj, name)
+
+    def delattr_(obj: Any, name: Any, /) -> None:
+        guard.delete(obj, name)
+
+    def vars_(*args: Any) -> Any:
+        if len(args) != 1:
+            raise TypeError("vars() takes one argument in tools: vars(obj) is obj.__dict__")
+        try:
+            return guard.get(args[0], "__dict__")
+        except AttributeError:
+            raise TypeError("vars() argument must be one of the tool's own objects") from None
+
+    for function, name in ((getattr_, "getattr"), (setattr_, "setattr"), (hasattr_, "hasattr"),
+                           (delattr_, "delattr"), (vars_, "vars")):
+        function.__name__ = function.__qualname__ = name
+    return {"getattr": getattr_, "setattr": setattr_, "hasattr": hasattr_, "delattr": delattr_, "vars": vars_}
+
+
+class ToolType:
+    """The tool's ``type``: ``type(x)`` is x's class; there is no three-argument form.
+
+    A class's class is a metaclass, which would build classes around the class guard, so
+    ``type(SomeClass)`` answers this object itself (``type(int) is type`` stays true for
+    tool code), and ``isinstance(x, type)``/``issubclass(c, type)`` work as usual.
+    """
+
+    __slots__ = ()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if len(args) != 1 or kwargs:
+            raise TypeError("type() takes one argument in tools: type(x) is x's class; "
+                            "write a class statement to make a class")
+        cls = type(args[0])
+        if issubclass(cls, type):
+            return self
+        return cls
+
+    def __instancecheck__(self, obj: Any) -> bool:
+        return isinstance(obj, type)
+
+    def __mro_entries__(self, bases: tuple[Any, ...]) -> tuple[type, ...]:
+        raise TypeError("cannot subclass 'type' in tools: metaclasses build classes around the class guard")
+
+    def __subclasscheck__(self, cls: Any) -> bool:
+        return isinstance(cls, type) and issubclass(cls, type)
+
+    def __repr__(self) -> str:
+        return "<class 'type'>"
+
+    @property
+    def __name__(self) -> str:  # noqa: PLW3201 - the label tool code reads
+        return "type"
+
+
+TOOL_TYPE = ToolType()

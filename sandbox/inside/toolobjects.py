@@ -1,0 +1,291 @@
+"""What the tool defined itself: its classes, its modules' namespaces, and how classes are built.
+
+Runs in the confined child, beside tool code. The attribute guard
+(``sandbox/inside/attributes.py``) lets a tool reach private names (``self._attempts``)
+and data-model methods (``super().__init__``) only on objects the tool defined, and keeps
+the runtime's own objects (``conv``, ``log``, module views, the standard library's
+classes) opaque. This module is where "the tool defined it" is decided:
+
+* a **tool class** is one built by a ``class`` statement in tool code (every class
+  statement goes through ``build_class``, the tool's ``__build_class__``), or by a class
+  factory a module view wraps for tools (``collections.namedtuple``,
+  ``typing.NamedTuple``, ``dataclasses.make_dataclass``, ``@dataclass(slots=True)``).
+  The registry is keyed by the class's identity and holds a strong reference, so an id
+  is never reused for another class while the child lives;
+* a **tool function** is a plain function whose globals are a tool module's namespace;
+* a **tool instance** is an instance of a tool class.
+
+Nothing a tool can write changes these answers: the registry and the namespace table
+live in this module, which tools cannot import, and are keyed by identity, not by names
+or flags a tool could set.
+
+``build_class`` refuses what would let a class hook the runtime, whatever spelling built
+it (see ``REFUSED_CLASS_MEMBERS``): a finalizer that would run after the call
+(``__del__``), a hook on every attribute read (``__getattribute__``), hooks on other
+classes' creation (``__init_subclass__``, ``__set_name__``, ``__mro_entries__``,
+``__prepare__``), class-level ``isinstance`` lies (``__instancecheck__``), pickling and
+copying internals (``__reduce__``, ``__reduce_ex__``). It builds the class with the real
+metaclass only when that metaclass is one tools may use (``type``, ``abc.ABCMeta``,
+``enum.EnumType`` and the ``typing`` ones); a base that is itself a metaclass, or a base
+that would proxy lookups into other objects (``super``), is refused.
+"""
+
+from __future__ import annotations
+
+import abc
+import builtins
+import enum
+import types
+import typing
+from typing import Any, Callable, Mapping
+
+_REAL_BUILD_CLASS = builtins.__build_class__
+
+# Reasons shown to the customer; the compiler refuses the same names at compile time
+# (``sandbox/policy_tables.py`` ``REFUSED_METHODS``), this is the run-time twin for
+# classes built by other spellings (a factory's namespace, a setattr on a class).
+REFUSED_CLASS_MEMBERS: Mapping[str, str] = types.MappingProxyType(
+    {
+        "__del__": "a finalizer runs when the runtime frees the object, after the tool's call",
+        "__getattribute__": "it would run on every attribute read, including the runtime's own",
+        "__init_subclass__": "a hook on class creation; use a class decorator instead",
+        "__class_getitem__": "a hook on subscripting the class; use typing.Generic",
+        "__set_name__": "a hook run while other classes are built",
+        "__mro_entries__": "it rewrites the bases of classes built from it",
+        "__prepare__": "it replaces a class body's namespace",
+        "__instancecheck__": "it makes isinstance() lie about objects",
+        "__subclasscheck__": "it makes issubclass() lie about classes",
+        "__subclasshook__": "it makes issubclass() lie about classes",
+        "__reduce__": "pickling internals rebuild objects around their constructors",
+        "__reduce_ex__": "pickling internals rebuild objects around their constructors",
+        "__getstate__": "pickling internals",
+        "__setstate__": "pickling internals",
+        "__getnewargs__": "pickling internals",
+        "__getnewargs_ex__": "pickling internals",
+        "__buffer__": "raw buffers",
+        "__release_buffer__": "raw buffers",
+        "__weakref__": "weak references run callbacks after the call",
+        "__await__": "tools are synchronous",
+        "__aiter__": "tools are synchronous",
+        "__anext__": "tools are synchronous",
+        "__aenter__": "tools are synchronous",
+        "__aexit__": "tools are synchronous",
+    }
+)
+
+# Bases a tool class may not have: each one hands its instances a way around the
+# attribute guard (a super proxy resolves lookups on another object) or is a metaclass.
+_REFUSED_BASES: Mapping[type, str] = types.MappingProxyType(
+    {
+        super: "a super() proxy looks attributes up on another object",
+        type: "metaclasses build classes around the class guard",
+    }
+)
+
+
+class _Registry:
+    """Tool classes and tool namespaces, by identity. One per child process."""
+
+    __slots__ = ("classes", "namespaces")
+
+    def __init__(self) -> None:
+        self.classes: dict[int, type] = {}
+        self.namespaces: dict[int, dict[str, Any]] = {}
+
+
+_REGISTRY = _Registry()
+_FUNCTION_GLOBALS = types.FunctionType.__dict__["__globals__"]
+_TYPE_MRO = type.__dict__["__mro__"]
+
+
+def register_namespace(namespace: dict[str, Any]) -> None:
+    """Mark ``namespace`` as a tool module's globals (its functions are tool functions)."""
+    _REGISTRY.namespaces[id(namespace)] = namespace
+
+
+def register_class(cls: type) -> type:
+    """Mark ``cls`` as defined by the tool. The caller vetted how it was built."""
+    _REGISTRY.classes[id(cls)] = cls
+    return cls
+
+
+def is_tool_class(obj: Any) -> bool:
+    """True for a class the tool defined (never for a runtime or standard library class)."""
+    return _REGISTRY.classes.get(id(obj)) is obj
+
+
+def is_tool_function(obj: Any) -> bool:
+    """True for a plain function defined in a tool module."""
+    if type(obj) is not types.FunctionType:
+        return False
+    namespace = _FUNCTION_GLOBALS.__get__(obj)
+    return _REGISTRY.namespaces.get(id(namespace)) is namespace
+
+
+def is_tool_instance(obj: Any) -> bool:
+    return _REGISTRY.classes.get(id(type(obj))) is type(obj)
+
+
+def is_tool_object(obj: Any) -> bool:
+    """A tool class, an instance of one, or a tool function: what the tool defined."""
+    return is_tool_instance(obj) or is_tool_class(obj) or is_tool_function(obj)
+
+
+def mro_of(cls: type) -> tuple[type, ...]:
+    """``cls.__mro__`` read through the C-level descriptor (no metaclass can answer)."""
+    return _TYPE_MRO.__get__(cls)
+
+
+# ---------------------------------------------------------------------------------------
+# Building classes
+# ---------------------------------------------------------------------------------------
+
+
+def _allowed_metaclasses() -> frozenset[type]:
+    """The metaclasses a tool class may have: the ones ordinary tool code reaches by
+    subclassing ``ABC``, ``Enum``, ``NamedTuple``, ``TypedDict`` and ``Protocol``."""
+    found: set[type] = {type, abc.ABCMeta, enum.EnumType, type(typing.Protocol)}
+    found.add(typing.NamedTupleMeta)  # type: ignore[attr-defined]
+    found.add(typing._TypedDictMeta)  # type: ignore[attr-defined]
+    return frozenset(found)
+
+
+ALLOWED_METACLASSES = _allowed_metaclasses()
+
+
+def _name_of(cls: type) -> str:
+    return type.__dict__["__name__"].__get__(cls)
+
+
+def winning_metaclass(explicit: Any, bases: tuple[Any, ...]) -> type:
+    """The metaclass Python would use (the most derived of ``explicit`` and the bases'
+    metaclasses), refused unless tools may use it. Raises ``TypeError``."""
+    winner = explicit if explicit is not None else type
+    if not isinstance(winner, type) or winner not in ALLOWED_METACLASSES:
+        raise TypeError(f"metaclass {winner!r} is not available to tools")
+    for base in bases:
+        meta = type(base)
+        if issubclass(winner, meta):
+            continue
+        if issubclass(meta, winner):
+            winner = meta
+            continue
+        raise TypeError("metaclass conflict: the bases' metaclasses are unrelated")
+    if winner not in ALLOWED_METACLASSES:
+        raise TypeError(f"a base has the metaclass {_name_of(winner)!r}, which is not available to tools")
+    return winner
+
+
+def check_bases(name: str, bases: tuple[Any, ...]) -> None:
+    for base in bases:
+        if not isinstance(base, type):
+            raise TypeError(f"class {name}: base {base!r} is not a class")
+        for refused, reason in _REFUSED_BASES.items():
+            if issubclass(base, refused):
+                raise TypeError(f"class {name}: cannot subclass {_name_of(base)!r} ({reason})")
+
+
+def check_members(owner: str, names: Any) -> None:
+    """Refuse member names that would hook the runtime. ``names`` are the keys of a class
+    namespace (any mapping: read with ``dict.keys`` semantics by the caller)."""
+    for key in names:
+        if type(key) is not str:
+            raise TypeError(f"class {owner}: member names must be str")
+        reason = REFUSED_CLASS_MEMBERS.get(key)
+        if reason is not None:
+            raise TypeError(f"class {owner}: defining {key!r} is not allowed ({reason})")
+
+
+def check_match_args(owner: str, value: Any) -> None:
+    """``__match_args__`` names attributes that a ``match`` class pattern reads natively,
+    around the attribute guard: only plain public names are allowed."""
+    if type(value) is not tuple:
+        return  # the interpreter itself refuses a non-tuple at match time
+    for item in value:
+        if type(item) is not str or item.startswith("__"):
+            raise TypeError(f"class {owner}: __match_args__ may name only public attributes, not {item!r}")
+
+
+class _ClassGuard:
+    """The metaclass object every tool class statement is built with.
+
+    ``build_class`` passes an instance holding the explicit ``metaclass=`` keyword (or
+    None). Python calls ``__prepare__`` and then the instance itself, exactly as it would
+    call a real metaclass; both find the real winning metaclass first, so an ``Enum``
+    body still gets the namespace ``EnumType`` prepares.
+    """
+
+    __slots__ = ("explicit",)
+
+    def __init__(self, explicit: Any):
+        self.explicit = explicit
+
+    def __prepare__(self, name: str, bases: tuple[Any, ...], **keywords: Any) -> Any:
+        check_bases(name, bases)
+        meta = winning_metaclass(self.explicit, bases)
+        return meta.__prepare__(name, bases, **keywords)
+
+    def __call__(self, name: str, bases: tuple[Any, ...], namespace: Any, **keywords: Any) -> type:
+        check_bases(name, bases)
+        meta = winning_metaclass(self.explicit, bases)
+        keys = list(dict.keys(namespace)) if isinstance(namespace, dict) else list(namespace)
+        check_members(name, keys)
+        if "__match_args__" in keys:
+            check_match_args(name, dict.__getitem__(namespace, "__match_args__"))
+        cls = meta(name, bases, namespace, **keywords)
+        return register_class(cls)
+
+
+class MetaclassHandle:
+    """What a module view exposes in place of a metaclass (``abc.ABCMeta``): usable as
+    ``class X(metaclass=ABCMeta)`` and with ``isinstance``, never called directly, so no
+    class is built around the class guard."""
+
+    __slots__ = ("_meta",)
+
+    def __init__(self, meta: type):
+        object.__setattr__(self, "_meta", meta)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(f"{_name_of(self._meta)}(...) cannot build classes in tools; write a class statement")
+
+    def __instancecheck__(self, obj: Any) -> bool:
+        return isinstance(obj, self._meta)
+
+    def __subclasscheck__(self, cls: Any) -> bool:
+        return issubclass(cls, self._meta)
+
+    def __repr__(self) -> str:
+        return f"<class '{self._meta.__module__}.{_name_of(self._meta)}'>"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("read-only")
+
+
+def _unwrap_metaclass(value: Any) -> Any:
+    if type(value) is MetaclassHandle:
+        return object.__getattribute__(value, "_meta")
+    return value
+
+
+_NO_METACLASS = object()
+
+
+def build_class(func: Callable[..., Any], name: str, *bases: Any, metaclass: Any = _NO_METACLASS, **keywords: Any) -> type:
+    """The tool's ``__build_class__``: every ``class`` statement in tool code runs here.
+
+    The body runs as usual (the real ``__build_class__``); the class itself is made by a
+    ``_ClassGuard``, which vets bases, metaclass and members and registers the result.
+    """
+    explicit = None if metaclass is _NO_METACLASS else _unwrap_metaclass(metaclass)
+    return _REAL_BUILD_CLASS(func, name, *bases, metaclass=_ClassGuard(explicit), **keywords)
+
+
+def factory_class(cls: type, origin: str) -> type:
+    """Register a class a wrapped standard library factory built for the tool
+    (``namedtuple``, ``make_dataclass``...). The factory's own members are the standard
+    library's; what the tool passed in (field names, a namespace) the wrapper checked."""
+    if not isinstance(cls, type) or type(cls) not in ALLOWED_METACLASSES:
+        raise TypeError(f"{origin} built something that is not a plain class")
+    check_match_args(_name_of(cls), type.__dict__["__dict__"].__get__(cls).get("__match_args__"))
+    return register_class(cls)

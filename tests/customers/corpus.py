@@ -299,12 +299,12 @@ def view(result: dict, masks: list[tuple[str, str]], shapes: dict[str, str]) -> 
         "logs": logs,
         "http": http,
     }
-    out = _mask(copy.deepcopy(out), masks)
+    out = copy.deepcopy(out)
     for path, shape in shapes.items():
         _apply_shape(out, path, shape)
         if path.startswith("state."):
             _apply_shape(out, "state_changes.set." + path[len("state."):], shape)
-    return out
+    return _mask(out, masks)
 
 
 _QUOTED = re.compile(r"'[^']*'")

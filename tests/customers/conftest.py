@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from tests.customers.corpus import all_routes, cause
+from tests.customers.corpus import all_routes, cause, generic_problem
 from tests.customers.server import CannedServer
 
 
@@ -44,9 +44,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         for name, value in r.user_properties:
             if name == "compile_problems":
                 for problem in value:
-                    message = re.sub(r"^\S+\.py line \d+: ", "", problem)
-                    message = re.sub(r" \(tools may import: .*\)$", "", message)
-                    problems[message].add(tool)
+                    problems[generic_problem(problem)].add(tool)
     if problems:
         write("every compile problem of the failing tools (tools affected):")
         for message, tools in sorted(problems.items(), key=lambda kv: (-len(kv[1]), kv[0])):

@@ -195,7 +195,7 @@ def run_standin(tool: Path, function: str, conv: dict, args: Any, resolve: dict[
     """The expectation: the tool under plain CPython with the stand-in, in a fresh process."""
     request = {"tool": str(tool), "function": function, "conv": conv, "args": args, "resolve": resolve}
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TZ": "UTC", "LANG": "C.UTF-8",
-           "PYTHONIOENCODING": "utf-8"}
+           "PYTHONIOENCODING": "utf-8", "PYTHONDONTWRITEBYTECODE": "1"}
     proc = subprocess.run([sys.executable, str(STANDIN)], input=json.dumps(request), capture_output=True,
                           text=True, timeout=60, env=env, cwd=str(tool.parent))
     if proc.returncode != 0 or not proc.stdout:
@@ -339,11 +339,29 @@ def _short(value: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+def generic_problem(message: str) -> str:
+    """A compile problem with the tool's own names taken out: private names (``_x``) and
+    name-mangled ones (``__x``) become one group each; dunders (``__init__``) stay, as
+    each one is its own question for the sandbox."""
+    message = re.sub(r"^\S+\.py line \d+: ", "", message)
+    message = re.sub(r" \(tools may import: .*\)$", "", message)
+
+    def name(match: re.Match) -> str:
+        text = match.group(1)
+        if text.startswith("__") and text.endswith("__"):
+            return f"'{text}'"
+        if text.startswith("__"):
+            return "'__*' (name-mangled)"
+        return "'_*' (private)"
+
+    return re.sub(r"'(_[A-Za-z0-9_]+)'", name, message)
+
+
 def cause(reason_line: str) -> str:
     """A reason with the specifics taken out, to group failures by cause."""
     text = re.sub(r" \(line \d+\)$", "", reason_line)
-    if text.startswith("compile: import of") or text.startswith("compile: "):
-        text = re.sub(r" \(tools may import: .*\)$", "", text)
+    if text.startswith("compile: "):
+        return "compile: " + generic_problem(text[len("compile: "):])
     if text.startswith("mismatch in "):
         return text.split(":", 1)[0]
     return text

@@ -65,6 +65,22 @@ class AntibioticPolicy(RefillPolicy):
         return False, "antibiotics are not refilled; a new visit is needed"
 
 
+class FormularyAudit:
+    """``with FormularyAudit(drug) as audit:`` logs the decision, or the error that stopped it."""
+
+    def __init__(self, drug):
+        self.drug = drug
+        self.decision = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        outcome = self.decision if exc_type is None else f"failed with {exc_type.__name__}"
+        log.info(f"audit {self.drug}: {outcome}")
+        return False
+
+
 def request_refill(conv: Conversation, medication: str, rx_number: str = "", days_since_last: int = 30):
     formulary = load_formulary()
     row = formulary.get(medication.strip().lower())
@@ -74,16 +90,19 @@ def request_refill(conv: Conversation, medication: str, rx_number: str = "", day
     match = RX_NUMBER.search(rx_number or "")
     rx = match.group(1) if match else None
     used = (conv.state.refills_used or {}).get(row["name"], 0)
-    allowed, why = policy.decide(used, int(days_since_last))
-    log.info(f"{policy!r} rx={rx} used={used} -> {allowed}: {why}")
-    if not allowed:
-        if getattr(policy, "needs_visit", False):
-            conv.call_handoff(destination="nurse_line", reason="controlled_refill")
-        return f"Tell the caller the {row['name']} refill can't be processed: {why}."
-    resp = requests.post(f"{conv.variant.pharmacy_base}/refills", timeout=4,
-                         json={"rx": rx, "drug": row["name"], "patient": conv.state.patient_id})
-    if not resp.ok:
-        return "Say the pharmacy didn't accept the request and someone will call back."
+    with FormularyAudit(row["name"]) as audit:
+        allowed, why = policy.decide(used, int(days_since_last))
+        audit.decision = "approved" if allowed else "refused"
+        log.info(f"{policy!r} rx={rx} used={used} -> {allowed}: {why}")
+        if not allowed:
+            if getattr(policy, "needs_visit", False):
+                conv.call_handoff(destination="nurse_line", reason="controlled_refill")
+            return f"Tell the caller the {row['name']} refill can't be processed: {why}."
+        resp = requests.post(f"{conv.variant.pharmacy_base}/refills", timeout=4,
+                             json={"rx": rx, "drug": row["name"], "patient": conv.state.patient_id})
+        if not resp.ok:
+            audit.decision = f"pharmacy said {resp.status_code}"
+            return "Say the pharmacy didn't accept the request and someone will call back."
     refills = dict(conv.state.refills_used or {})
     refills[row["name"]] = used + 1
     conv.state.refills_used = refills

@@ -1,19 +1,21 @@
 """Find card transactions by merchant name, as the caller remembers it."""
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import statistics
 import textwrap
 from datetime import date, datetime, timedelta
 from difflib import SequenceMatcher
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 import requests
 
 MATCH_THRESHOLD = 0.6
 
 
+@functools.cache
 def normalise(merchant: str) -> str:
     junk = ("sq *", "tst* ", "pos ", "paypal *")
     text = merchant.lower()
@@ -30,8 +32,10 @@ def similarity(a: str, b: str) -> float:
     return SequenceMatcher(None, a, b).ratio()
 
 
-def parse(rows: Iterable[dict]) -> Iterator[dict]:
+def parse(rows: Iterable[Mapping]) -> Iterator[dict]:
     for row in rows:
+        if not isinstance(row, Mapping):
+            continue
         when = datetime.fromisoformat(row["posted_at"])
         yield {**row, "when": when, "amount": float(row["amount"])}
 

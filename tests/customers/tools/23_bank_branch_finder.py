@@ -54,12 +54,12 @@ def find_branch(conv: Conversation, postcode: str):
     if point is None:
         return f"Say we don't have a branch near {postcode.upper()}; offer the nearest city instead."
     ranked = sorted(BRANCHES[country], key=lambda b: haversine_miles(point, (b.lat, b.lon)))
-    nearest = ranked[0]
+    nearest, *others = ranked
     distance = haversine_miles(point, (nearest.lat, nearest.lon))
     unit, factor = ("miles", 1) if country == "US" else ("km", 1.609344)
     link = "https://maps.example.com/?" + urlencode({"q": nearest.address, "z": 15}, quote_via=quote_plus)
     conv.state.branch = nearest._asdict()
     conv.state.branch_link = link
-    others = ", ".join(b.name for b in ranked[1:3])
+    others = ", ".join(b.name for b in others[:2])
     return (f"The nearest branch is {nearest.name}, {nearest.address}, about {distance * factor:.1f} {unit} away, "
             f"open {nearest.hours}. Other nearby branches: {others}. Offer to text the link.")

@@ -64,6 +64,7 @@ def baggage_quote(conv: Conversation, route_type: str, bags: int, weight: str = 
         total += fee + extra
         lines.append("bag %d: $%s%s" % (n, fee, " + $%s overweight" % extra if extra else ""))
     conv.state.baggage_quote = {"bags": int(bags), "kg": kg, "total": str(total), "fare": fare_class.name.lower()}
+    print("baggage quote:", int(bags), "bags,", kg, "kg,", fare_class.name, "->", total)
     log.info("; ".join(lines))
     if total == 0:
         return "All %d bag%s are free on this fare." % (int(bags), "s" if int(bags) != 1 else "")

@@ -7,6 +7,7 @@ from polyai.voice import PlayHTVoice
 
 HOURS = {"GB": (time(8), time(20)), "US": (time(7), time(21))}
 SUNDAY_HOURS = {"GB": (time(10), time(16)), "US": (time(9), time(18))}
+_CACHE = {}
 
 
 def store_for(conv):
@@ -25,8 +26,10 @@ def store_for(conv):
 
 
 def spoken_number(number, country):
-    parsed = phonenumbers.parse(number, country)
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    if number not in _CACHE:
+        parsed = phonenumbers.parse(number, country)
+        _CACHE[number] = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return _CACHE[number]
 
 
 def start_function(conv: Conversation):

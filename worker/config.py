@@ -360,7 +360,7 @@ def _flatten(document: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 def _derive(values: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
     state = default_state_dir(env)
     values["db_path"] = values["db_path"] or state / "toolpool.db"
-    values["store_url"] = values["store_url"] or f"sqlite:///{Path(values['db_path']).absolute()}"
+    values["store_url"] = values["store_url"] or f"sqlite://{Path(values['db_path']).absolute()}"
     values["token_file"] = values["token_file"] or state / "dev-token"
     values["admission_max_concurrent"] = values["admission_max_concurrent"] or _default_max_concurrent()
     values["admission_tenant_concurrency"] = values["admission_tenant_concurrency"] or max(

@@ -47,7 +47,7 @@ def parse_store_url(url: str) -> tuple[str, str]:
         path = url[len(SQLITE_PREFIX):]
         if not path.startswith("/") or path.strip("/") == "" or "?" in path:
             raise ValueError(f"{url[:200]!r} is not a SQLite URL with an absolute path; {USAGE}")
-        return "sqlite", path
+        return "sqlite", "/" + path.lstrip("/")  # sqlite:////abs (SQLAlchemy's spelling) is the same file
     if url.startswith(POSTGRES_SCHEMES):
         from psycopg.conninfo import conninfo_to_dict
 

@@ -116,9 +116,10 @@ class PostgresStore(Store):
         except SchemaTooNew as exc:
             listener.close()
             raise StoreStartupError("store.url", str(exc)) from None
-        except (psycopg.OperationalError, PoolTimeout) as exc:
+        except (psycopg.Error, PoolTimeout) as exc:
+            # Lost while migrating, or refused by it (a role that may not create tables).
             listener.close()
-            raise StoreStartupError("store.url", f"the database at {self.url} stopped answering while opening: "
+            raise StoreStartupError("store.url", f"the database at {self.url} could not be opened: "
                                                  f"{_first_line(exc)}") from None
         with self._state:
             self._listener, self._pool, self._up = listener, pool, True

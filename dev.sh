@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine: creates .venv, installs toolpool into it, then
 #   ./dev.sh demo   runs the service on its embedded defaults and sends it a real call
-#   ./dev.sh test   runs the whole test suite
+#   ./dev.sh test   runs the whole test suite (installing Debian's postgresql first if initdb is missing)
 # Extra arguments go to the command (pytest for `test`).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -33,6 +33,26 @@ ensure_venv() {
     fi
 }
 
+# The tests start their own PostgreSQL server (tests/pg.py) from Debian's package; install
+# it when initdb is missing and we may (CI runs as root on a fresh Debian machine).
+ensure_postgresql() {
+    if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; then
+        return
+    fi
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+        # Debian starts a cluster of its own; the tests never use it.
+        if command -v pg_lsclusters >/dev/null; then
+            pg_lsclusters -h 2>/dev/null | while read -r version name _; do
+                pg_ctlcluster "$version" "$name" stop 2>/dev/null || true
+            done
+        fi
+    else
+        echo "dev.sh: PostgreSQL's initdb is missing (the store tests need it): apt-get install postgresql" >&2
+        exit 1
+    fi
+}
+
 cmd=${1:-}
 shift || true
 case "$cmd" in
@@ -42,6 +62,7 @@ case "$cmd" in
         ;;
     test)
         ensure_venv
+        ensure_postgresql
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
     *)

@@ -7,8 +7,12 @@
     python -m bench overshoot   --driver pool --n 300
     python -m bench procs       (process creation and IPC alternatives)
     python -m bench report bench/out/bench.json   (rewrite RESULTS.md and the PNG from saved figures)
+    python -m bench --store postgresql://... store   (a cached Execute on PostgreSQL vs SQLite, and the
+                                                      first call of an unseen version; bench/store.py)
 
 ``--target HOST:PORT`` (with ``--token``) drives a running toolpool instead of starting one.
+``--store URL`` gives the servers the bench starts that store (a PostgreSQL database,
+with a fresh secrets key) instead of their own SQLite files.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import sys
 from pathlib import Path
 
 from bench import drivers, loadgen, memory, overshoot, procs, report, workloads
+from bench import store as store_bench
 from bench.suite import Plan, Suite
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"
@@ -33,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="directory for JSON, PNG, logs (bench/out)")
     parser.add_argument("--target", help="a running toolpool server (HOST:PORT) for the grpc driver")
     parser.add_argument("--token", help="bearer token for --target")
+    parser.add_argument("--store", help="store URL for the servers the bench starts (e.g. postgresql://...); "
+                                        "default: each its own SQLite file")
     parser.add_argument("--no-progress", action="store_true", help="no progress display")
     sub = parser.add_subparsers(dest="command")
 
@@ -56,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--burners", type=int, default=1)
     p = sub.add_parser("report", help="rewrite RESULTS.md and the PNG from a saved bench.json")
     p.add_argument("json_file", type=Path)
+    p.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
+    p = sub.add_parser("store", help="a cached Execute on PostgreSQL vs SQLite, and an unseen version's first call")
+    p.add_argument("--rounds", type=int, default=2, help="alternating rounds per store")
+    p.add_argument("--duration", type=float, default=6.0, help="seconds per round")
+    p.add_argument("--concurrency", type=int, default=4)
     p.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
     p = sub.add_parser("procs", help="process creation and IPC alternatives")
     p.add_argument("--n", type=int, default=100)
@@ -98,7 +110,9 @@ def cmd_suite(args: argparse.Namespace, argv: list[str]) -> int:
     png_path = args.out / "bench.png"
     png = report.write_png(doc, png_path)
     results = args.results or (args.out / "RESULTS.md" if args.quick else DEFAULT_RESULTS)
-    results.write_text(report.results_markdown(doc, _display(json_path), _display(png_path) if png else None))
+    kept = store_bench.kept_section(results)  # the store bench's section is its own (bench/store.py)
+    text = report.results_markdown(doc, _display(json_path), _display(png_path) if png else None)
+    results.write_text(text + ("\n" + kept if kept else ""))
     print(f"wrote {json_path}, {png_path if png else '(no PNG: matplotlib missing)'}, {results}")
     for t in doc["targets"]:
         print(f"  {t['status']:>12}  {t['target']}: {t['measured']} (wanted {t['wanted']})")
@@ -113,7 +127,13 @@ def _display(path: Path) -> str:
 
 
 def _one_driver(args: argparse.Namespace) -> drivers.Driver:
-    driver = drivers.make_driver(args.driver, args.out, target=args.target, token=args.token)
+    key = None
+    if args.store:
+        from worker.store.crypto import new_key_text
+
+        key = new_key_text()
+    driver = drivers.make_driver(args.driver, args.out, target=args.target, token=args.token,
+                                 store_url=args.store, secrets_key=key)
     args.out.mkdir(parents=True, exist_ok=True)
     driver.start()
     return driver
@@ -179,6 +199,22 @@ def cmd_report(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def cmd_store(args: argparse.Namespace, argv: list[str]) -> int:
+    if not args.store or not args.store.startswith(("postgresql://", "postgres://")):
+        print("python -m bench store: give --store postgresql://USER@HOST:PORT/DB, an empty database the bench "
+              "may write to", file=sys.stderr)
+        return 2
+    meta = report.metadata(argv, False, None)
+    result = store_bench.run(args.out, args.store, rounds=args.rounds, duration_s=args.duration,
+                             concurrency=args.concurrency)
+    path = store_bench.save(args.out, result, meta)
+    section = store_bench.markdown(result, " ".join(argv).replace(args.store, "URL"), meta.get("commit", "?")[:7])
+    store_bench.write_section(args.results, section)
+    print(section)
+    print(f"wrote {path} and {args.results}")
+    return 0
+
+
 def cmd_procs(args: argparse.Namespace, argv: list[str]) -> int:
     result = procs.run_all(args.n, args.slow_n, args.seconds, args.ipc_n)
     path = _write(args.out, "procs.json", {"schema": report.SCHEMA, "meta": report.metadata(argv, False, None),
@@ -199,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv if argv is None else ["python -m bench", *argv])
     parser = _parser()
     args_list = argv[1:]
-    if not any(a in ("suite", "open-loop", "closed-loop", "step", "overshoot", "procs", "report") for a in args_list) \
+    if not any(a in ("suite", "open-loop", "closed-loop", "step", "overshoot", "procs", "report", "store")
+               for a in args_list) \
             and not any(a in ("-h", "--help") for a in args_list):
         args_list = [a for a in args_list]
         # Top-level options first, then the default command with its options.
@@ -215,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_overshoot(args, argv_shown)
     if args.command == "report":
         return cmd_report(args, argv_shown)
+    if args.command == "store":
+        return cmd_store(args, argv_shown)
     return cmd_procs(args, argv_shown)
 
 
@@ -225,7 +264,7 @@ def _split_top(args: list[str]) -> tuple[list[str], list[str]]:
     while i < len(args):
         a = args[i]
         name = a.split("=", 1)[0]
-        if name in ("--out", "--target", "--token"):
+        if name in ("--out", "--target", "--token", "--store"):
             top.append(a)
             if "=" not in a and i + 1 < len(args):
                 top.append(args[i + 1])

@@ -478,9 +478,14 @@ class GrpcDriver(_GrpcBase):
     name = "grpc"
 
     def __init__(self, out_dir: Path, target: str | None = None, token: str | None = None,
-                 mode: str = "fresh", server_settings: dict[str, dict[str, Any]] | None = None) -> None:
+                 mode: str = "fresh", server_settings: dict[str, dict[str, Any]] | None = None,
+                 store_url: str | None = None, secrets_key: str | None = None) -> None:
         super().__init__()
         self.out_dir = out_dir
+        # A started server's store: its own SQLite file unless ``store_url`` (--store) names
+        # one, e.g. a PostgreSQL database shared with other servers (then ``secrets_key``).
+        self.store_url = store_url
+        self.secrets_key = secrets_key
         self.target = target
         self.token = token or BENCH_TOKEN
         self.mode = mode
@@ -513,9 +518,14 @@ class GrpcDriver(_GrpcBase):
 
         if self.target is None:
             config = self._config()
+            env = {"HOME": str(config.parent)}
+            if self.store_url:
+                env["TOOLPOOL_STORE_URL"] = self.store_url
+                if self.secrets_key:
+                    env["TOOLPOOL_SECRETS_KEY"] = self.secrets_key
             self.server_proc, hello = _start_subprocess(
                 [sys.executable, "-m", "worker.cli", "serve", "--config", str(config)],
-                self.out_dir / f"{self.name}-server.log", env={"HOME": str(config.parent)})
+                self.out_dir / f"{self.name}-server-{config.parent.name}.log", env=env)
             self.target = f"127.0.0.1:{hello['port']}"
         self.channel = grpc.insecure_channel(self.target)
         grpc.channel_ready_future(self.channel).result(timeout=30)
@@ -574,15 +584,19 @@ class GrpcDriver(_GrpcBase):
         return pids
 
     def describe(self) -> dict[str, Any]:
+        from worker.store import redact_url
+
         out: dict[str, Any] = {"name": self.name, "target": self.target, "mode": self.mode,
-                               "started_here": self.server_proc is not None}
+                               "started_here": self.server_proc is not None,
+                               "store": redact_url(self.store_url) if self.store_url else "sqlite (its own file)"}
         if self.server_proc is not None:
             out["config"] = self.config_path.read_text().replace(self.token, "<bench token>")
         return out
 
 
 def make_driver(name: str, out_dir: Path, *, target: str | None = None, token: str | None = None,
-                server_settings: dict | None = None) -> Driver:
+                server_settings: dict | None = None, store_url: str | None = None,
+                secrets_key: str | None = None) -> Driver:
     if name == "floor":
         return FloorDriver()
     if name == "echo":
@@ -593,7 +607,7 @@ def make_driver(name: str, out_dir: Path, *, target: str | None = None, token: s
         return PoolDriver(mode="reuse" if name.endswith("reuse") else "fresh")
     if name in ("grpc", "grpc-reuse"):
         return GrpcDriver(out_dir, target=target, token=token, mode="reuse" if name.endswith("reuse") else "fresh",
-                          server_settings=server_settings)
+                          server_settings=server_settings, store_url=store_url, secrets_key=secrets_key)
     raise SystemExit(f"unknown driver {name!r}; choose from floor, echo, spawn, pool, pool-reuse, grpc, grpc-reuse")
 
 

@@ -43,3 +43,22 @@ SEEDS = Path(__file__).parent / "seeds"
 def seed_source(name: str) -> str:
     """One example of the platform's pages, verbatim, from tests/seeds/."""
     return (SEEDS / name).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One real PostgreSQL server for the session (tests/pg.py), started on first use."""
+    from tests.pg import PostgresServer
+
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture()
+def postgres_url(postgres_server) -> str:
+    """A fresh, empty database on the session's server."""
+    return postgres_server.create_database()

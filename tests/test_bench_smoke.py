@@ -104,3 +104,21 @@ def test_process_creation_and_ipc_alternatives(quick_run):
     for figures in ipc.values():
         assert figures["small"]["same CPU"]["p50_us"] > 0
         assert figures["10KB dict"]["across CPUs"]["p50_us"] > 0
+
+
+def test_the_store_bench_runs_on_a_real_postgresql_and_writes_its_own_section(tmp_path, postgres_url):
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Bench results\n\nthe suite's figures\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--out", str(tmp_path), "--no-progress", "--store", postgres_url, "store",
+         "--rounds", "1", "--duration", "1", "--concurrency", "2", "--results", str(results)],
+        cwd=REPO, capture_output=True, text=True, timeout=240,
+    )
+    assert proc.returncode == 0, f"bench store failed:\n{proc.stdout}\n{proc.stderr}"
+    store = json.loads((tmp_path / "store.json").read_text())["store"]
+    assert store["cached"]["per_call"]["postgresql"]["ok"] > 0 and store["cached"]["per_call"]["sqlite"]["ok"] > 0
+    assert store["unseen"]["first_call_ms"] > 0 and store["unseen"]["store_round_trip_ms"] > 0
+    text = results.read_text()
+    assert text.startswith("# Bench results\n\nthe suite's figures\n")  # the rest of the file is kept
+    assert "## Store: PostgreSQL vs SQLite on the Execute path" in text
+    assert postgres_url not in text  # the URL is shown as URL

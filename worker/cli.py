@@ -2,7 +2,7 @@
 
     toolpool run TOOL.py FUNCTION [--conv conv.json] [--args args.json] [--deadline-ms N]
     toolpool demo
-    toolpool serve | deploy | call | egress      (see worker/cli_service.py)
+    toolpool serve | deploy | call | egress | secret   (see worker/cli_service.py)
 
 ``run`` compiles the tool in this process (compilation runs no tool code) and runs the
 call in a confined child of a private pool, never in this process. It prints the result

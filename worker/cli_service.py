@@ -1,15 +1,25 @@
-"""The service's commands for the ``toolpool`` CLI: ``serve``, ``deploy``, ``call``, ``egress``.
+"""The service's commands for the ``toolpool`` CLI: ``serve``, ``deploy``, ``call``, ``egress``, ``secret``.
 
-    toolpool serve [--port 50051] [--config toolpool.toml] [--insecure-no-confinement]
+    toolpool serve [--port 50051] [--config toolpool.toml] [--store URL] [--insecure-no-confinement]
     toolpool deploy --tenant T [--alias latest] PATH...        (files or directories of *.py)
     toolpool call --tenant T (--version ID | --alias NAME) FUNCTION [--args F] [--conv F]
     toolpool egress set --tenant T (--allow-host [SCHEME://]HOST[:PORT] | --allow-address ADDR[:PORT])... | --off
     toolpool egress get --tenant T
+    toolpool secret rotate-key [--config toolpool.toml] [--store URL]
 
 ``serve`` runs on embedded defaults (127.0.0.1:50051, SQLite under ~/.local/state/toolpool,
 a development token written beside it) unless a config file, TOOLPOOL_* variables or
 flags say otherwise; it prints one JSON line ``{"event": "serving", ...}`` on stdout once
-it listens, and drains on SIGTERM or Ctrl-C.
+it listens, and drains on SIGTERM or Ctrl-C. It exits 2 for a bad configuration (naming
+the setting) and 5 when the store cannot be opened as configured (unreachable database,
+a schema newer than this toolpool, a secrets key that does not open the stored secrets).
+
+``secret rotate-key`` works on the store directly, not through a server: with the new
+master key configured first in ``secrets.key`` (the old ones after it), it re-wraps every
+secret's data key under that primary key, row by row, while replicas keep serving (they
+must hold both keys until it is done). It prints ``{"rotated": N, "already": M,
+"primary_key_id": ID}`` and exits 0; 2 for a bad configuration, 5 when the store cannot be
+opened, 4 when the database fails part way (run it again: rows already done are skipped).
 
 ``deploy`` and ``call`` reach the server at ``--target`` (TOOLPOOL_TARGET, default
 localhost:50051) with ``--token`` (TOOLPOOL_TOKEN, else the development token file).
@@ -36,6 +46,7 @@ from typing import Any
 import grpc
 
 EXIT_RPC = 4
+EXIT_STORE = 5
 _CALLER_MISTAKES = {
     grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND,
     grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED,
@@ -49,6 +60,8 @@ def add_commands(subparsers: Any) -> None:
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 50051; 0 picks a free one)")
     serve.add_argument("--db", dest="db_path", help="SQLite database path")
+    serve.add_argument("--store", dest="store_url", help="store URL: sqlite:///PATH or postgresql://... "
+                                                          "(also TOOLPOOL_STORE_URL)")
     serve.add_argument("--mode", choices=("fresh", "reuse"), help="pool mode (default fresh)")
     serve.add_argument("--max-concurrent", type=int, help="calls running at once")
     serve.add_argument("--insecure-no-confinement", action="store_true", default=None,
@@ -93,6 +106,14 @@ def add_commands(subparsers: Any) -> None:
     _add_client_arguments(egress_get)
     egress_get.set_defaults(handler=cmd_egress_get)
 
+    secret = subparsers.add_parser("secret", help="operate on the stored secrets")
+    secret_commands = secret.add_subparsers(dest="secret_command", required=True)
+    rotate = secret_commands.add_parser(
+        "rotate-key", help="re-wrap every secret under the primary master key (the first of secrets.key)")
+    rotate.add_argument("--config", help="TOML configuration file (also TOOLPOOL_CONFIG)")
+    rotate.add_argument("--store", dest="store_url", help="store URL (also TOOLPOOL_STORE_URL)")
+    rotate.set_defaults(handler=cmd_secret_rotate_key)
+
 
 def _add_client_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tenant", required=True)
@@ -108,9 +129,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from worker.cli import EXIT_BAD_INPUT, EXIT_NO_CONFINEMENT
     from worker.config import ConfigError, load_config
     from worker.server import announce_json, serve_forever
+    from worker.store import StoreStartupError
 
     overrides = {
-        "host": args.host, "port": args.port, "db_path": args.db_path, "pool.mode": args.mode,
+        "host": args.host, "port": args.port, "db_path": args.db_path, "store.url": args.store_url,
+        "pool.mode": args.mode,
         "admission.max_concurrent": args.max_concurrent,
         "pool.insecure_no_confinement": args.insecure_no_confinement, "log_level": args.log_level,
     }
@@ -125,6 +148,37 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ConfinementUnavailable as exc:
         print(f"toolpool serve: {exc}", file=sys.stderr)
         return EXIT_NO_CONFINEMENT
+    except StoreStartupError as exc:
+        print(f"toolpool serve: {exc}", file=sys.stderr)
+        return EXIT_STORE
+
+
+def cmd_secret_rotate_key(args: argparse.Namespace) -> int:
+    from worker.cli import EXIT_BAD_INPUT
+    from worker.config import ConfigError, load_config
+    from worker.store import StorageUnavailable, StoreStartupError, open_store
+
+    try:
+        config = load_config(args.config, overrides={"store.url": args.store_url})
+    except ConfigError as exc:
+        print(f"toolpool secret rotate-key: configuration: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        store = open_store(config)
+    except StoreStartupError as exc:
+        print(f"toolpool secret rotate-key: {exc}", file=sys.stderr)
+        return EXIT_STORE
+    try:
+        rotated, already = store.rotate_key()
+    except StorageUnavailable as exc:
+        print(f"toolpool secret rotate-key: {exc.message}; run it again once the database answers", file=sys.stderr)
+        return EXIT_RPC
+    finally:
+        store.close()
+    output = {"rotated": rotated, "already": already, "primary_key_id": store.keyring.primary.key_id,
+              "store": store.url}
+    sys.stdout.write(json.dumps(output, indent=2) + "\n")
+    return 0
 
 
 def _token(args: argparse.Namespace) -> str:

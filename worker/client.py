@@ -8,19 +8,25 @@
 
 What it does for the caller:
 
-* **Re-upload on a missing version.** A replica that lacks a version answers NOT_FOUND
-  with reason VERSION_NOT_FOUND (or ALIAS_NOT_FOUND). The client remembers every bundle
-  it deployed (and accepts one per call with ``bundle=``), re-sends it with Deploy and
-  calls again. Across replicas the re-sent Deploy and the retried call may land on
-  different replicas, so this repeats (up to ``MAX_RESENDS`` times, within the budget)
-  until the call finds one that has it. Replicas then need no shared database.
+* **Re-upload on a missing version.** A replica that lacks a version or alias answers
+  NOT_FOUND with reason VERSION_NOT_FOUND or ALIAS_NOT_FOUND (replicas on PostgreSQL
+  share one store and rarely do; replicas on their own SQLite files often do). The client
+  remembers every bundle it deployed, by version and by alias (and accepts one per call
+  with ``bundle=``), re-sends it with Deploy and calls again. The re-sent Deploy and the
+  retried call may land on different replicas: with two replicas in strict round-robin
+  order a single Deploy always lands on the replica that already has the bundle, and the
+  call on the one that lacks it. So round ``n`` sends the Deploy ``n`` times in a row,
+  which reaches ``n`` consecutive replicas, and this repeats (up to ``MAX_RESENDS``
+  rounds, within the budget) until the call finds a replica that has it.
 * **Retries only where safe.** Execute is *at most once*: it is retried only when the
   server says the call did not start: RESOURCE_EXHAUSTED (after the server's
   ``retry-after-ms``), UNAVAILABLE with reason DRAINING or POOL_UNAVAILABLE. Any other
   failure of an Execute (a connection that broke mid-call, INTERNAL, a deadline) may
   have run the tool, and is raised with ``may_have_run=True``; the caller decides.
   Deploy, GetVersion, ListVersions and the secret calls are idempotent and are also
-  retried on any UNAVAILABLE.
+  retried on any UNAVAILABLE, except STORAGE_UNAVAILABLE: the database is away, a retry
+  within the caller's budget would not bring it back, and the caller should hear so
+  within the server's bound (2 s) rather than after the client's retries.
 * **Balancing across replicas.** Channels use gRPC's own ``round_robin`` policy with
   client-side health checking (``grpc.health.v1`` Watch on ``toolpool.v1.ToolPool``):
   give a target that resolves to every replica, e.g. the headless Service
@@ -98,6 +104,7 @@ MAX_ATTEMPTS = 5
 MAX_RESENDS = 8
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ToolPool"].full_name
 _NOT_STARTED_UNAVAILABLE = frozenset({"DRAINING", "POOL_UNAVAILABLE"})
+STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"  # refused before running; never retried (see the module docstring)
 _MISSING = frozenset({"VERSION_NOT_FOUND", "ALIAS_NOT_FOUND"})
 # gRPC's load-balancing policies fail a pick with these texts when no replica is
 # connected; such an RPC was never written to any connection (see the module docstring).
@@ -205,6 +212,8 @@ def _retry_delay(error: ToolpoolCallError, attempt: int, *, idempotent: bool) ->
     if error.code is grpc.StatusCode.RESOURCE_EXHAUSTED and error.reason in ("OVERLOADED", "TENANT_LIMIT"):
         hint = (error.retry_after_ms or 0) / 1000
         return max(hint, 0.0) * (1 + random.random() / 4) or backoff
+    if error.code is grpc.StatusCode.UNAVAILABLE and error.reason == STORAGE_UNAVAILABLE:
+        return None
     if error.code is grpc.StatusCode.UNAVAILABLE and (
             idempotent or error.reason in _NOT_STARTED_UNAVAILABLE or _never_sent(error)):
         return backoff
@@ -360,7 +369,8 @@ class ToolpoolClient:
                 files = bundle or self._bundles.find(tenant, version_id, alias)
                 if error.reason not in _MISSING or files is None or resent == MAX_RESENDS:
                     raise
-            self._redeploy(tenant, files, version_id, alias, budget)
+            for _ in range(resent + 1):  # round n reaches n replicas in a row (module docstring)
+                self._redeploy(tenant, files, version_id, alias, budget)
         raise AssertionError("unreachable")
 
     def _redeploy(self, tenant: str, files: Mapping[str, str], version_id: str | None, alias: str | None,
@@ -420,7 +430,8 @@ def _may_have_run(error: ToolpoolCallError) -> bool:
                       grpc.StatusCode.NOT_FOUND, grpc.StatusCode.UNAUTHENTICATED,
                       grpc.StatusCode.PERMISSION_DENIED):
         return False
-    if error.code is grpc.StatusCode.UNAVAILABLE and (error.reason in _NOT_STARTED_UNAVAILABLE or _never_sent(error)):
+    if error.code is grpc.StatusCode.UNAVAILABLE and (
+            error.reason in _NOT_STARTED_UNAVAILABLE or error.reason == STORAGE_UNAVAILABLE or _never_sent(error)):
         return False
     if error.code is grpc.StatusCode.DEADLINE_EXCEEDED and error.reason == "DEADLINE_TOO_SHORT":
         return False
@@ -509,9 +520,10 @@ class AsyncToolpoolClient:
                 if error.reason not in _MISSING or files is None or resent == MAX_RESENDS:
                     raise
             deploy = pb.DeployRequest(tenant=tenant, files=translate.files_to_proto(dict(files)), alias=alias or "")
-            deployment = _deploy_outcome(await self._call(self._stub.Deploy, deploy, budget, idempotent=True))
-            _check_redeployed(deployment, version_id)
-            self._bundles.remember(tenant, deployment.version_id, files, alias)
+            for _ in range(resent + 1):  # round n reaches n replicas in a row (module docstring)
+                deployment = _deploy_outcome(await self._call(self._stub.Deploy, deploy, budget, idempotent=True))
+                _check_redeployed(deployment, version_id)
+                self._bundles.remember(tenant, deployment.version_id, files, alias)
         raise AssertionError("unreachable")
 
     async def set_secret(self, tenant: str, name: str, value: str, *, timeout: float | None = None) -> bool:

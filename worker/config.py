@@ -28,6 +28,13 @@ can open private and link-local addresses (the cloud metadata service at
     token_env = "TOOLPOOL_OPS_TOKEN"
     operator = true
 
+The store (worker/store/) is ``store.url``: ``sqlite:///PATH`` (the default, ``db_path``'s
+file) serves one replica; ``postgresql://USER:PASSWORD@HOST/DB`` serves a fleet, and then
+every replica needs the same secrets master key, from ``secrets.key`` (env
+``TOOLPOOL_SECRETS_KEY``: base64 of 32 bytes, or ``ID:BASE64,...`` with the primary key
+first) or ``secrets.key_file``. With SQLite and neither, a key file is made beside the
+database. The URL's password and the key are never described.
+
 This module trusts its inputs no more than a request: each value is checked, and a bad
 one raises ``ConfigError`` naming the key and where it came from. ``Config.describe()``
 is what the server logs at start-up; it never contains a token.
@@ -154,6 +161,22 @@ def _path_or_none(value: Any) -> Path | None:
     return Path(str(value)).expanduser() if value not in (None, "") else None
 
 
+def _store_url(value: Any) -> str:
+    from worker.store import parse_store_url
+
+    text = _str(value).strip()
+    parse_store_url(text)  # raises ValueError saying what is wrong
+    return text
+
+
+def _key_text(value: Any) -> str:
+    from worker.store.crypto import parse_keys
+
+    text = _str(value)
+    parse_keys(text)  # raises KeyTextError (a ValueError) naming the bad entry; never echoes a key
+    return text
+
+
 def _str(value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"expected a non-empty string, got {value!r}")
@@ -163,7 +186,19 @@ def _str(value: Any) -> str:
 SETTINGS: tuple[Setting, ...] = (
     Setting("host", _str, "127.0.0.1", "address to listen on; 0.0.0.0 or [::] to serve the network"),
     Setting("port", _int(0, 65535), 50051, "0 picks a free port"),
-    Setting("db_path", _path_or_none, None, "SQLite database; default <state dir>/toolpool.db"),
+    Setting("db_path", _path_or_none, None, "SQLite database; default <state dir>/toolpool.db; used when "
+            "store.url is not set"),
+    Setting("store.url", _store_url, None, "sqlite:///PATH (one replica; default sqlite:///<db_path>) or "
+            "postgresql://USER:PASSWORD@HOST:PORT/DB (a fleet)"),
+    Setting("store.pool_size", _int(1, 64), 4, "PostgreSQL: connections per replica"),
+    Setting("store.timeout_ms", _int(100, 60_000), 1500,
+            "PostgreSQL: the longest a query may take or wait for a connection before STORAGE_UNAVAILABLE"),
+    Setting("store.connect_timeout_s", _float(0.0), 30.0,
+            "PostgreSQL: how long start-up waits for the database (retrying) before giving up"),
+    Setting("secrets.key", _key_text, None, "master key(s) sealing secrets: base64 of 32 bytes, or "
+            "ID:BASE64,ID:BASE64 with the primary first; never logged"),
+    Setting("secrets.key_file", _path_or_none, None, "file holding the master key(s) in the same form; "
+            "SQLite default <database dir>/secrets.key, made with mode 0600"),
     Setting("token_file", _path_or_none, None, "where the development token is written; default <state dir>/dev-token"),
     Setting("log_level", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", ""),
     Setting("log_format", _choice("auto", "json", "text"), "auto",
@@ -200,6 +235,12 @@ class Config:
     host: str
     port: int
     db_path: Path
+    store_url: str
+    store_pool_size: int
+    store_timeout_ms: int
+    store_connect_timeout_s: float
+    secrets_key: str | None = field(repr=False)
+    secrets_key_file: Path | None
     token_file: Path
     log_level: str
     log_format: str
@@ -234,9 +275,13 @@ class Config:
     def describe(self) -> dict[str, Any]:
         """The configuration as logged at start-up: every setting, no token."""
         described: dict[str, Any] = {}
+        from worker.store import redact_url
+
         for setting in SETTINGS:
             value = getattr(self, setting.attr)
             described[setting.key] = str(value) if isinstance(value, Path) else value
+        described["store.url"] = redact_url(self.store_url)
+        described["secrets.key"] = "<redacted>" if self.secrets_key else None
         described["clients"] = [c.describe() for c in self.clients]
         described["dev_token_generated"] = self.dev_token_generated
         return described
@@ -315,6 +360,7 @@ def _flatten(document: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 def _derive(values: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
     state = default_state_dir(env)
     values["db_path"] = values["db_path"] or state / "toolpool.db"
+    values["store_url"] = values["store_url"] or f"sqlite://{Path(values['db_path']).absolute()}"
     values["token_file"] = values["token_file"] or state / "dev-token"
     values["admission_max_concurrent"] = values["admission_max_concurrent"] or _default_max_concurrent()
     values["admission_tenant_concurrency"] = values["admission_tenant_concurrency"] or max(
@@ -324,6 +370,11 @@ def _derive(values: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _check(config: Config) -> None:
+    if config.secrets_key and config.secrets_key_file:
+        raise ConfigError("secrets.key and secrets.key_file: give one or the other")
+    if config.store_url.startswith(("postgresql:", "postgres:")) and not (config.secrets_key or config.secrets_key_file):
+        raise ConfigError("secrets.key: a PostgreSQL store needs the secrets master key, the same on every replica: "
+                          "set TOOLPOOL_SECRETS_KEY (make one with: openssl rand -base64 32) or secrets.key_file")
     if config.admission_reserved_for_start >= config.admission_max_concurrent:
         raise ConfigError(
             "admission.reserved_for_start: must leave at least one slot for other tools "

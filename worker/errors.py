@@ -12,7 +12,8 @@ RPC status in one place::
     ├── DeadlineTooShort     DEADLINE_EXCEEDED   no time left to run the call
     ├── Unauthenticated      UNAUTHENTICATED     no or unknown credentials
     ├── PermissionDenied     PERMISSION_DENIED   the client may not act for the tenant, or is no operator
-    └── Unavailable          UNAVAILABLE         draining, or the pool cannot run tools
+    └── Unavailable          UNAVAILABLE         draining, the pool cannot run tools, or the store
+                                                 cannot be reached (worker.store.StorageUnavailable)
 
 A tool's own failure is never a ``ServiceError``: it is a ``sandbox.result.Result`` with
 a status. ``reason`` is one of the ``toolpool.v1.ErrorReason`` names, as text, so this
@@ -75,6 +76,6 @@ class PermissionDenied(ServiceError):
 
 
 class Unavailable(ServiceError):
-    """Reasons: DRAINING (the call did not start) and POOL_UNAVAILABLE."""
+    """Reasons: DRAINING (the call did not start), POOL_UNAVAILABLE, STORAGE_UNAVAILABLE."""
 
     reason = "DRAINING"

@@ -25,6 +25,8 @@ Exported series (all prefixed ``toolpool_``)::
                                                       ready_child_died, acquire_timeouts, ...)
     compile_cache_hits_total, _misses_total, compile_cache_entries, compile_cache_bytes
     bundle_cache_hits_total, _misses_total            the service's (tenant, version) -> bundle cache
+    row_cache_hits_total, _misses_total    counter    Execute's cache of aliases, secrets, egress policies
+    store_up                               gauge      1 while the store's database answers, 0 while it is away
     draining                               gauge      1 once SIGTERM was received
     plus the standard process_* series of the server process (not of its children).
 
@@ -141,6 +143,8 @@ class ReplicaSources:
     admission_stats: Callable[[], Mapping[str, Any]]
     compile_cache: Callable[[], Any]  # sandbox.compiler.compile_cache_info
     bundle_cache: Callable[[], Mapping[str, int]]
+    row_cache: Callable[[], Mapping[str, int]]
+    store_up: Callable[[], bool]
     draining: Callable[[], bool]
 
 
@@ -165,6 +169,9 @@ class ReplicaCollector(Collector):
         yield from self._pool(self._sources.pool_stats())
         yield from self._admission(self._sources.admission_stats())
         yield from self._caches()
+        yield GaugeMetricFamily("toolpool_store_up", "1 while the store's database answers; 0 while it is away "
+                                "(Execute then serves from the replica's caches, writes fail).",
+                                value=1.0 if self._sources.store_up() else 0.0)
         yield GaugeMetricFamily("toolpool_draining", "1 once the replica began draining (SIGTERM).",
                                 value=1.0 if self._sources.draining() else 0.0)
 
@@ -223,6 +230,13 @@ class ReplicaCollector(Collector):
         yield CounterMetricFamily("toolpool_bundle_cache_misses",
                                   "Executes that had to load and compile their bundle.",
                                   value=float(bundles.get("misses", 0)))
+        rows = self._sources.row_cache()
+        yield CounterMetricFamily("toolpool_row_cache_hits",
+                                  "Execute's reads of an alias, secrets or egress policy served from the cache.",
+                                  value=float(rows.get("hits", 0)))
+        yield CounterMetricFamily("toolpool_row_cache_misses",
+                                  "Execute's reads of an alias, secrets or egress policy that went to the store.",
+                                  value=float(rows.get("misses", 0)))
 
 
 class MetricsEndpoint:

@@ -5,7 +5,10 @@ Start-up, in this order:
      gRPC thread exists, as gRPC's multiprocessing example explains (gRPC does not
      survive fork() in a process whose server threads are running); a host that cannot
      confine refuses to serve (ConfinementUnavailable);
-  2. the store (SQLite, WAL), admission, the service;
+  2. the store (``store.url``: SQLite, or PostgreSQL with its pool and listener threads,
+     which start after the fork for the same reason), migrated and its secrets keys
+     checked (a problem is a ``StoreStartupError`` naming the setting); admission; the
+     service;
   3. the gRPC server with ToolPool, grpc.health.v1 (SERVING) and reflection;
   4. the Prometheus endpoint, when ``metrics.enabled`` (worker/metrics.py).
 
@@ -50,7 +53,7 @@ from worker.config import Config
 from worker.metrics import Metrics, MetricsEndpoint, ReplicaSources
 from worker.service import Timing, ToolService
 from worker.servicer import ToolPoolServicer
-from worker.store import Store
+from worker.store import Store, open_store
 
 log = logging.getLogger("toolpool.server")
 
@@ -178,7 +181,9 @@ class ToolpoolServer:
         self.pool = Pool(pool_config(self.config))
         self.pool.start()  # before any gRPC thread: see the module docstring
         try:
-            self.store = Store(self.config.db_path)
+            self.store = open_store(self.config)
+            log.info("store %s (schema migrated, secrets keys checked)", self.store.url,
+                     extra={"event": "store_opened"})
             self.admission = Admission(admission_limits(self.config))
             self.service = ToolService(
                 self.store,
@@ -195,6 +200,8 @@ class ToolpoolServer:
         except BaseException:
             if self._server is not None:
                 self._server.stop(grace=None)
+            if self.store is not None:
+                self.store.close()
             self.pool.close()
             raise
         log.info("serving %s on %s:%d", SERVICE_NAME, self.config.host, self.port,
@@ -209,6 +216,8 @@ class ToolpoolServer:
             admission_stats=self.admission.stats,
             compile_cache=compile_cache_info,
             bundle_cache=self.service.bundle_cache_info,
+            row_cache=self.service.row_cache_info,
+            store_up=self.store.is_up,
             draining=lambda: self.service.draining,
         )
 

@@ -1,8 +1,8 @@
 """The service's domain logic, with no gRPC in it: deploy, execute, versions, secrets, egress.
 
 ``ToolService`` is what the gRPC servicer calls after authentication and translation.
-It owns the order of an Execute: resolve the version (store -> compiled-bundle cache),
-check the function, work out the call's time budget, pass admission, run the call in the
+It owns the order of an Execute: resolve the version (alias cache -> store; compiled-bundle
+cache -> store), check the function, work out the call's time budget, pass admission, run the call in the
 sandbox pool, log one line. It raises ``worker.errors.ServiceError`` for the caller's
 mistakes and the service's state, and lets the sandbox's ``InvalidInput`` and
 ``PoolUnavailable`` through for ``worker/translate.py`` to map; a tool's own failure
@@ -14,11 +14,16 @@ request's ``deadline_ms`` or the tool kind's default; the margin leaves time for
 verdict to travel back, so the caller sees status ``timeout`` rather than its own
 DEADLINE_EXCEEDED. A call is started only if at least ``min_run_ms`` of that remains.
 
+Caches (worker/catalog.py). Only Execute reads through them: aliases, secrets and egress
+policies are cached per tenant until the store reports a change (from any replica), and
+compiled versions by content; so a call whose rows are cached touches no database and
+keeps running while the database is away. The read RPCs read the store itself.
+
 Egress. A call gets its tenant's stored egress policy (None if none is stored: no
 outbound HTTP at all), with the server's own ports added as protected ports
 (``protect_ports``), as ``CallRequest.egress``. Parsed policies are cached by (tenant,
-updated_ms); the store makes updated_ms grow with every change, so a cached policy is
-never stale. Setting a policy is for operator clients; the servicer checks that.
+updated_ms); the store makes updated_ms grow with every change, so a parsed policy is
+never confused with another. Setting a policy is for operator clients; the servicer checks that.
 
 Trust: requests have been authenticated and authorized for their tenant by the caller of
 this class; everything in them is otherwise unchecked until here or the sandbox.
@@ -44,16 +49,18 @@ from sandbox.policy import DEFAULT_POLICY, START_FUNCTION, Policy
 from sandbox.result import Result
 
 from worker.admission import Admission
+from worker.catalog import BundleCache, RowCache
 from worker.errors import DeadlineTooShort, InvalidArgument, NotFound, Unavailable
 from worker.metrics import Metrics
-from worker.store import Store, StoredEgressPolicy, StoredVersion
+from worker.store import ALIAS, EGRESS, SECRETS, Store, StoredEgressPolicy, StoredVersion
 
 log = logging.getLogger("toolpool.service")
 
 TENANT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 ALIAS_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 FILE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}\.py")
-SECRET_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,127}")
+SECRET_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+MAX_SECRET_NAME = 128
 VERSION_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 CALL_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 MAX_FILES = 64
@@ -120,6 +127,14 @@ def check_name(pattern: re.Pattern[str], value: str, field_name: str, what: str)
     return value
 
 
+def check_secret_name(name: str) -> str:
+    """A secret's name, or InvalidArgument naming the field and the limit it breaks."""
+    if len(name) > MAX_SECRET_NAME:
+        raise InvalidArgument("name", f"{len(name)} characters, more than the limit of {MAX_SECRET_NAME} "
+                                      "for a secret's name")
+    return check_name(SECRET_RE, name, "name", "secret name")
+
+
 def check_egress_policy(data: Any, field_name: str = "policy") -> EgressPolicy:
     """An egress policy's plain data (``EgressPolicy.to_dict()``'s fields) as an
     ``EgressPolicy``, or raise InvalidArgument naming the first bad field
@@ -166,38 +181,6 @@ def _egress_field(field_name: str, build: Callable[[], EgressPolicy]) -> EgressP
         raise InvalidArgument(field_name, str(exc)[:300]) from None
 
 
-class BundleCache:
-    """Compiled bundles by (tenant, version_id), least recently used out first."""
-
-    def __init__(self, capacity: int = 256):
-        self._capacity = capacity
-        self._lock = threading.Lock()
-        self._items: collections.OrderedDict[tuple[str, str], Bundle] = collections.OrderedDict()
-        self._hits = 0
-        self._misses = 0
-
-    def get(self, key: tuple[str, str]) -> Bundle | None:
-        with self._lock:
-            bundle = self._items.get(key)
-            if bundle is not None:
-                self._items.move_to_end(key)
-                self._hits += 1
-            else:
-                self._misses += 1
-            return bundle
-
-    def info(self) -> dict[str, int]:
-        with self._lock:
-            return {"hits": self._hits, "misses": self._misses, "entries": len(self._items)}
-
-    def put(self, key: tuple[str, str], bundle: Bundle) -> None:
-        with self._lock:
-            self._items[key] = bundle
-            self._items.move_to_end(key)
-            while len(self._items) > self._capacity:
-                self._items.popitem(last=False)
-
-
 class ToolService:
     def __init__(
         self,
@@ -209,6 +192,7 @@ class ToolService:
         timing: Timing = Timing(),
         clock: Callable[[], float] = time.monotonic,
         metrics: Metrics | None = None,
+        bundle_cache: BundleCache | None = None,
     ):
         self._store = store
         self._pool = pool
@@ -216,7 +200,9 @@ class ToolService:
         self._policy = policy
         self._timing = timing
         self._clock = clock
-        self._bundles = BundleCache()
+        self._bundles = bundle_cache if bundle_cache is not None else BundleCache()
+        self._rows = RowCache()
+        store.subscribe(self._rows.invalidate)
         self._draining = threading.Event()
         self.metrics = metrics if metrics is not None else Metrics()
         self._egress_lock = threading.Lock()
@@ -246,6 +232,9 @@ class ToolService:
 
     def bundle_cache_info(self) -> dict[str, int]:
         return self._bundles.info()
+
+    def row_cache_info(self) -> dict[str, int]:
+        return self._rows.info()
 
     # -- deploy -----------------------------------------------------------------------
 
@@ -292,7 +281,7 @@ class ToolService:
             raise InvalidArgument("function", f"{call.function[:80]!r} is not a function name")
         call_id = call.call_id or uuid.uuid4().hex
         check_name(CALL_ID_RE, call_id, "call_id", "call id")
-        version_id = self._resolve_id(call.tenant, call.target)
+        version_id = self._resolve_id(call.tenant, call.target, cached=True)
         try:
             bundle = self._bundle(call.tenant, version_id)
         except CompileFailure as failure:
@@ -326,7 +315,7 @@ class ToolService:
                 function=call.function,
                 args=call.args,
                 conversation=call.conversation,
-                secrets=self._store.secrets_for_call(call.tenant),
+                secrets=self._secrets_for_call(call.tenant),
                 egress=self._egress_for_call(call.tenant),
                 deadline_ms=max(1, int((finish_by - started) * 1000)),
                 policy=self._policy,
@@ -357,6 +346,7 @@ class ToolService:
         return finish_by
 
     def _bundle(self, tenant: str, version_id: str) -> Bundle:
+        """The compiled version: from the cache, else fetched from the store (one query) and compiled."""
         bundle = self._bundles.get((tenant, version_id))
         if bundle is not None:
             return bundle
@@ -370,10 +360,16 @@ class ToolService:
         self._bundles.put((tenant, version_id), bundle)
         return bundle
 
-    def _resolve_id(self, tenant: str, target: Target) -> str:
+    def _resolve_id(self, tenant: str, target: Target, *, cached: bool = False) -> str:
+        """The version id ``target`` names; through the alias cache only when ``cached`` (Execute)."""
         if target.alias:
             check_name(ALIAS_RE, target.alias, "alias", "alias")
-            version_id = self._store.resolve_alias(tenant, target.alias)
+            alias = target.alias
+            if cached:
+                version_id = self._rows.lookup(ALIAS, tenant, alias, lambda: self._store.resolve_alias(tenant, alias),
+                                               keep=lambda found: found is not None)
+            else:
+                version_id = self._store.resolve_alias(tenant, alias)
             if version_id is None:
                 raise NotFound(
                     f"tenant {tenant!r} has no alias {target.alias!r} on this server; deploy it again",
@@ -405,9 +401,11 @@ class ToolService:
     def set_secret(self, tenant: str, name: str, value: str) -> bool:
         self.check_open()
         check_name(TENANT_RE, tenant, "tenant", "tenant name")
-        check_name(SECRET_RE, name, "name", "secret name")
-        if len(value.encode()) > MAX_SECRET_BYTES:
-            raise InvalidArgument("value", f"more than {MAX_SECRET_BYTES} bytes")
+        check_secret_name(name)
+        size = len(value.encode())
+        if size > MAX_SECRET_BYTES:
+            raise InvalidArgument("value", f"{size} bytes, more than the limit of {MAX_SECRET_BYTES} bytes "
+                                           "for a secret's value")
         created = self._store.set_secret(tenant, name, value)
         log.info("secret set tenant=%s name=%s created=%s", tenant, name, created)  # never the value
         return created
@@ -415,7 +413,7 @@ class ToolService:
     def delete_secret(self, tenant: str, name: str) -> bool:
         self.check_open()
         check_name(TENANT_RE, tenant, "tenant", "tenant name")
-        check_name(SECRET_RE, name, "name", "secret name")
+        check_secret_name(name)
         deleted = self._store.delete_secret(tenant, name)
         log.info("secret deleted tenant=%s name=%s existed=%s", tenant, name, deleted)
         return deleted
@@ -455,9 +453,13 @@ class ToolService:
         check_name(TENANT_RE, tenant, "tenant", "tenant name")
         return self._store.egress_policy(tenant)
 
+    def _secrets_for_call(self, tenant: str) -> dict[str, str]:
+        return self._rows.lookup(SECRETS, tenant, "", lambda: self._store.secrets_for_call(tenant))
+
     def _egress_for_call(self, tenant: str) -> EgressPolicy | None:
-        """The call's EgressPolicy: the tenant's stored one plus the protected ports, or None."""
-        stored = self._store.egress_policy(tenant)
+        """The call's EgressPolicy: the tenant's stored one (cached until it changes) plus the
+        protected ports, or None."""
+        stored = self._rows.lookup(EGRESS, tenant, "", lambda: self._store.egress_policy(tenant))
         if stored is None or stored.policy is None:
             return None
         with self._egress_lock:

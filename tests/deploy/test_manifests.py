@@ -134,10 +134,14 @@ def _load(text: str) -> dict:
     from pathlib import Path
 
     env_names = [e["name"] for e in container()["env"]]
+    from_secrets = {name: "token-from-the-secret" for name in env_names} | {
+        "TOOLPOOL_STORE_URL": "postgresql://toolpool:pw@postgresql:5432/toolpool",
+        "TOOLPOOL_SECRETS_KEY": "a2V5LWZvci10ZXN0cy0wMTIzNDU2Nzg5YWJjZGVmMDE=",
+    }
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "toolpool.toml"
         path.write_text(text)
-        loaded = load_config(path, env={name: "token-from-the-secret" for name in env_names} | {"HOME": directory})
+        loaded = load_config(path, env=from_secrets | {"HOME": directory})
     return {"drain_grace_s": loaded.drain_grace_s, "loaded": loaded}
 
 
@@ -154,6 +158,23 @@ def test_the_configmap_is_a_valid_toolpool_configuration():
     assert annotations["prometheus.io/port"] == str(loaded.metrics_port)
     mounts = {m["mountPath"] for m in container()["volumeMounts"]}
     assert str(loaded.db_path.parent) in mounts  # a writable volume: the root filesystem is read-only
+
+
+def test_the_store_url_and_the_secrets_key_come_from_a_secret():
+    env = {e["name"]: e for e in container()["env"]}
+    for name, key in (("TOOLPOOL_STORE_URL", "url"), ("TOOLPOOL_SECRETS_KEY", "secrets-key")):
+        assert "value" not in env[name], f"{name} must not be written in the manifest"
+        assert env[name]["valueFrom"]["secretKeyRef"] == {"name": "toolpool-store", "key": key}
+    loaded = config()["loaded"]
+    assert loaded.store_url.startswith("postgresql://") and loaded.secrets_key
+    assert loaded.store_pool_size * by_kind("HorizontalPodAutoscaler")["spec"]["maxReplicas"] <= 100  # max_connections
+
+
+def test_the_network_policy_lets_the_pods_reach_postgresql_and_nothing_else_but_dns():
+    egress = by_kind("NetworkPolicy")["spec"]["egress"]
+    ports = sorted((p["port"], p["protocol"]) for rule in egress for p in rule["ports"])
+    assert ports == [(53, "TCP"), (53, "UDP"), (5432, "TCP")]
+    assert all(rule.get("to") for rule in egress)  # never "anywhere"
 
 
 def test_readme_documents_operations():

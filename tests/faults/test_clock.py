@@ -33,7 +33,7 @@ from worker.client import ToolpoolClient
 
 # Every place sandbox/ and worker/ may read the wall clock, and why it is not a deadline.
 WALL_CLOCK_TIMESTAMPS = {
-    ("worker/store.py", "_now_ms"): "created_ms / updated_ms columns: shown to people, never compared",
+    ("worker/store/base.py", "now_ms"): "created_ms / updated_ms columns: shown to people, never compared",
 }
 
 DAY = 86_400.0
@@ -126,7 +126,7 @@ def _patch_our_modules(monkeypatch, clock: JumpingClock) -> list[str]:
 def jumping(monkeypatch):
     clock = JumpingClock((DAY, -DAY, 3 * DAY, -3 * DAY))
     patched = _patch_our_modules(monkeypatch, clock)
-    assert "sandbox.pool" in patched and "worker.service" in patched and "worker.store" in patched, patched
+    assert "sandbox.pool" in patched and "worker.service" in patched and "worker.store.base" in patched, patched
     return clock
 
 

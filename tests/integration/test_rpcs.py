@@ -247,7 +247,15 @@ def test_secret_names_and_sizes_are_checked(running):
     assert error.code() is grpc.StatusCode.INVALID_ARGUMENT and error.details().startswith("name")
     error = rpc_error(running.stub.SetSecret,
                       pb.SetSecretRequest(tenant="acme", name="big", value="x" * (64 * 1024 + 1)), metadata=auth())
-    assert error.code() is grpc.StatusCode.INVALID_ARGUMENT and error.details().startswith("value")
+    assert error.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert error.details() == "value: 65537 bytes, more than the limit of 65536 bytes for a secret's value"
+    for rpc, request in ((running.stub.SetSecret, pb.SetSecretRequest(tenant="acme", name="k" * 129, value="v")),
+                         (running.stub.DeleteSecret, pb.DeleteSecretRequest(tenant="acme", name="k" * 129))):
+        error = rpc_error(rpc, request, metadata=auth())
+        assert error.code() is grpc.StatusCode.INVALID_ARGUMENT
+        assert error.details() == "name: 129 characters, more than the limit of 128 for a secret's name"
+    assert running.stub.SetSecret(pb.SetSecretRequest(tenant="acme", name="k" * 128, value="x" * 64 * 1024),
+                                  metadata=auth()).created  # exactly at both limits
 
 
 # -- health and reflection --------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Three (or more) toolpool replicas as real processes on loopback, and a load driver.
 
-Each replica has its own directory, database and port, like a pod with an emptyDir: no
-shared state. A replica can be killed (SIGKILL), terminated (SIGTERM, drained) and
-started again on the same port, with its database wiped, as a rescheduled pod would be.
+Each replica has its own directory and port, like a pod with an emptyDir, and by default
+its own SQLite database; ``env`` can point every replica at one PostgreSQL database
+instead (``TOOLPOOL_STORE_URL``, ``TOOLPOOL_SECRETS_KEY``), as the Deployment does. A
+replica can be killed (SIGKILL), terminated (SIGTERM, drained) and started again on the
+same port, with its directory's database wiped, as a rescheduled pod would be.
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ def free_port() -> int:
 
 
 class Replica:
-    def __init__(self, directory: Path, port: int, **sections: dict[str, Any]):
+    def __init__(self, directory: Path, port: int, env: dict[str, str] | None = None, **sections: dict[str, Any]):
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
         self.port = port
+        self.env = dict(env or {})
         self.config = write_config(directory, **sections)
         self.process: ServerProcess | None = None
         self.logs: list[Path] = []  # one per run, oldest first
@@ -46,7 +49,7 @@ class Replica:
             for path in self.directory.glob("toolpool.db*"):
                 path.unlink()
         self.process = ServerProcess(self.config, "--port", str(self.port), "--log-level", "DEBUG",
-                                     env={"TOOLPOOL_LOG_FORMAT": "json"})
+                                     env={"TOOLPOOL_LOG_FORMAT": "json", **self.env})
         self.logs.append(self.process.stderr_path)
 
     def sandbox_processes(self) -> list[psutil.Process]:
@@ -80,8 +83,9 @@ class Replica:
         return entries
 
 
-def start_fleet(base: Path, count: int = 3, **sections: dict[str, Any]) -> list[Replica]:
-    replicas = [Replica(base / f"replica{i}", free_port(), **sections) for i in range(count)]
+def start_fleet(base: Path, count: int = 3, env: dict[str, str] | None = None,
+                **sections: dict[str, Any]) -> list[Replica]:
+    replicas = [Replica(base / f"replica{i}", free_port(), env, **sections) for i in range(count)]
     with ThreadPoolExecutor(count) as starting:  # the three start-ups overlap
         list(starting.map(lambda r: r.start(), replicas))
     return replicas

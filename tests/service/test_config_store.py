@@ -1,17 +1,19 @@
-"""Configuration (file < environment < flags, validated, logged without tokens) and the
-SQLite store (WAL, atomic deploys, tenant-keyed rows)."""
+"""Configuration (file < environment < flags, validated, logged without tokens or keys),
+the store settings, and what the SQLite backend adds to the store contract (WAL, a
+private file, a private key file beside it)."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import stat
-import threading
 
 import pytest
 
 from worker.config import ConfigError, hash_token, load_config
-from worker.store import Store
+from worker.store import open_store
+from worker.store.crypto import new_key_text
+
+KEY = new_key_text()
 
 
 def write(tmp_path, text: str):
@@ -84,60 +86,55 @@ def test_without_clients_a_private_development_token_is_made_once(tmp_path):
     assert first.clients[0].allows("any-tenant")
 
 
-# -- store ------------------------------------------------------------------------------
+# -- store settings ---------------------------------------------------------------------
+# The store itself has its own contract suite on both backends: tests/store/.
 
 
-def test_store_is_wal_private_and_survives_reopening(tmp_path):
-    path = tmp_path / "db" / "toolpool.db"
-    store = Store(path)
-    assert store.journal_mode() == "wal"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert store.put_version("acme", "v1", {"a.py": "x = 1\n"}, ("f",), alias="latest")
-    assert store.set_secret("acme", "k", "value")
-    store.close()
-    again = Store(path)
-    assert again.resolve_alias("acme", "latest") == "v1"
-    assert again.get_version("acme", "v1").files == {"a.py": "x = 1\n"}
-    assert again.secrets_for_call("acme") == {"k": "value"}
-    again.close()
+def test_the_store_defaults_to_sqlite_beside_the_state_and_its_url_can_be_given(tmp_path):
+    env = {"HOME": str(tmp_path)}
+    assert load_config(None, env=env).store_url == f"sqlite://{tmp_path}/.local/state/toolpool/toolpool.db"
+    url = "postgresql://toolpool:hunter2-password@db.internal:5432/toolpool"
+    config = load_config(None, env={**env, "TOOLPOOL_STORE_URL": url, "TOOLPOOL_SECRETS_KEY": KEY})
+    assert config.store_url == url
+    described = json.dumps(config.describe())
+    assert "hunter2-password" not in described and KEY.split(":")[1] not in described
+    assert "postgresql://toolpool:***@db.internal:5432/toolpool" in described
+    assert load_config(None, env=env, overrides={"store.url": "sqlite:///x/y.db"}).store_url == "sqlite:///x/y.db"
 
 
-def test_rows_are_keyed_by_tenant(tmp_path):
-    store = Store(tmp_path / "t.db")
-    store.put_version("acme", "v1", {"a.py": ""}, ("f",), alias="latest")
-    store.set_secret("acme", "k", "acme-value")
-    assert store.get_version("globex", "v1") is None
-    assert store.resolve_alias("globex", "latest") is None
-    assert store.secrets_for_call("globex") == {}
-    assert store.list_versions("globex") == [] and store.secret_names("globex") == []
-    assert not store.delete_secret("globex", "k")
-    assert store.secrets_for_call("acme") == {"k": "acme-value"}
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"TOOLPOOL_STORE_URL": "mysql://db/toolpool"}, "store.url: unknown scheme 'mysql'"),
+        ({"TOOLPOOL_STORE_URL": "sqlite://relative.db"}, "store.url: 'sqlite://relative.db' is not a SQLite URL"),
+        ({"TOOLPOOL_STORE_URL": "postgresql://h/db?bogus=1"}, "store.url: not a valid PostgreSQL URL"),
+        ({"TOOLPOOL_STORE_URL": "postgresql://db/toolpool"}, "secrets.key: a PostgreSQL store needs"),
+        ({"TOOLPOOL_SECRETS_KEY": "c2hvcnQ="}, "secrets.key: key 1 is 5 bytes; a key must be base64 of exactly 32"),
+        ({"TOOLPOOL_SECRETS_KEY": "not base64!"}, "secrets.key: key 1 is not base64"),
+        ({"TOOLPOOL_SECRETS_KEY": KEY + "," + KEY}, "secrets.key: two keys share the id"),
+        ({"TOOLPOOL_SECRETS_KEY": KEY, "TOOLPOOL_SECRETS_KEY_FILE": "/k"}, "give one or the other"),
+    ],
+)
+def test_bad_store_settings_are_refused_naming_the_setting(tmp_path, env, message):
+    with pytest.raises(ConfigError) as error:
+        load_config(None, env={"HOME": str(tmp_path), **env})
+    assert message in str(error.value)
+    assert "(from environment" in str(error.value) or "give one" in str(error.value) or "needs" in str(error.value)
 
 
-def test_a_failed_deploy_transaction_leaves_nothing_behind(tmp_path):
-    store = Store(tmp_path / "t.db")
-    store.put_version("acme", "v1", {"a.py": ""}, ("f",), alias="latest")
-    # Make the alias write fail after the version row was inserted in the same transaction.
-    store._db.execute("CREATE TRIGGER no_alias BEFORE UPDATE ON aliases BEGIN SELECT RAISE(ABORT, 'boom'); END")
-    with pytest.raises(sqlite3.IntegrityError):
-        store.put_version("acme", "v2", {"b.py": ""}, ("g",), alias="latest")
-    assert store.get_version("acme", "v2") is None
-    assert store.resolve_alias("acme", "latest") == "v1"
-
-
-def test_concurrent_writers_do_not_lose_rows(tmp_path):
-    store = Store(tmp_path / "t.db")
-
-    def write_many(tenant: str) -> None:
-        for i in range(50):
-            store.put_version(tenant, f"v{i}", {"a.py": str(i)}, ("f",), alias="latest")
-            store.set_secret(tenant, f"k{i}", "v")
-
-    threads = [threading.Thread(target=write_many, args=(f"t{n}",)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for n in range(4):
-        assert len(store.list_versions(f"t{n}")) == 50
-        assert len(store.secret_names(f"t{n}")) == 50
+def test_the_embedded_default_is_wal_private_with_a_private_key_file_beside_it(tmp_path):
+    config = load_config(None, env={"HOME": str(tmp_path)})
+    store = open_store(config)
+    try:
+        assert store.journal_mode() == "wal"
+        store.set_secret("acme", "k", "value")
+    finally:
+        store.close()
+    key_file = config.db_path.parent / "secrets.key"
+    for path in (config.db_path, key_file):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    again = open_store(load_config(None, env={"HOME": str(tmp_path)}))  # the same key file, read back
+    try:
+        assert again.secrets_for_call("acme") == {"k": "value"}
+    finally:
+        again.close()

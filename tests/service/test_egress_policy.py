@@ -1,10 +1,8 @@
-"""Egress policies in the service, without a server: the operator flag, the store's rows,
-the field-naming checks, the wire form and the per-call cache. The end-to-end behaviour
+"""Egress policies in the service, without a server: the operator flag, the field-naming
+checks, the wire form and the per-call cache (the store's rows: tests/store/). The end-to-end behaviour
 is in tests/integration/test_egress_service.py."""
 
 from __future__ import annotations
-
-import sqlite3
 
 import pytest
 
@@ -15,7 +13,8 @@ from worker.auth import Authenticator
 from worker.config import ConfigError, load_config
 from worker.errors import InvalidArgument, PermissionDenied
 from worker.service import ToolService, check_egress_policy
-from worker.store import Store
+from worker.store.crypto import Keyring, new_key_text, parse_keys
+from worker.store.sqlite import SQLiteStore
 
 CLIENTS = (
     '[[clients]]\nname = "ops"\ntoken = "ops-123456"\ntenants = ["*"]\noperator = true\n'
@@ -40,39 +39,6 @@ def test_operator_is_a_client_flag_off_by_default_and_on_for_the_development_tok
     assert dev.operator
     env_client = load_config(None, env={"HOME": str(tmp_path), "TOOLPOOL_TOKEN": "env-123456"}).clients[0]
     assert not env_client.operator
-
-
-def test_the_store_keeps_one_row_per_tenant_with_a_growing_updated_ms(tmp_path):
-    store = Store(tmp_path / "t.db")
-    assert store.egress_policy("acme") is None
-    policy = EgressPolicy().with_host("api.example.com").to_dict()
-    stamps = [store.set_egress_policy("acme", policy), store.set_egress_policy("acme", None),
-              store.set_egress_policy("acme", policy)]
-    assert stamps == sorted(set(stamps))  # strictly growing, even within one millisecond
-    assert store.egress_policy("globex") is None
-    store.set_egress_policy("acme", None)
-    off = store.egress_policy("acme")
-    assert off.policy is None and off.updated_ms > stamps[-1]
-    store.set_egress_policy("acme", policy)
-    store.close()
-    again = Store(tmp_path / "t.db")
-    assert again.egress_policy("acme").policy == policy
-    again.close()
-
-
-def test_a_version_1_database_gains_the_table(tmp_path):
-    path = tmp_path / "old.db"
-    db = sqlite3.connect(path)
-    db.executescript("CREATE TABLE secrets (tenant TEXT, name TEXT, value TEXT, updated_ms INTEGER, "
-                     "PRIMARY KEY (tenant, name)); PRAGMA user_version=1;")
-    db.execute("INSERT INTO secrets VALUES ('acme', 'k', 'v', 1)")
-    db.commit()
-    db.close()
-    store = Store(path)
-    assert store.secrets_for_call("acme") == {"k": "v"}
-    store.set_egress_policy("acme", EgressPolicy().to_dict())
-    assert store.egress_policy("acme").policy == EgressPolicy().to_dict()
-    store.close()
 
 
 @pytest.mark.parametrize(
@@ -114,7 +80,7 @@ def test_the_wire_form_round_trips_to_dict():
 
 
 def test_calls_get_the_stored_policy_with_the_protected_ports_cached_until_it_changes(tmp_path):
-    store = Store(tmp_path / "t.db")
+    store = SQLiteStore(tmp_path / "t.db", Keyring(parse_keys(new_key_text())))
     service = ToolService(store, pool=None, admission=Admission(AdmissionLimits(
         max_concurrent=2, tenant_concurrency=1, reserved_for_start=0, max_queue=1, tenant_max_queue=1)))
     assert service._egress_for_call("acme") is None

@@ -1,26 +1,21 @@
-"""Durable state of one replica: deployed versions, aliases, secrets and egress policies, in SQLite (WAL).
+"""The embedded store: one SQLite file (WAL) beside one replica. ``sqlite:///PATH``.
 
-Tables (``PRAGMA user_version`` = schema version)::
+SQLite serves one replica: its change events reach only the process that wrote, so two
+replicas on two files (or one file) do not see each other's changes; a fleet uses
+PostgreSQL (worker/store/postgres.py). The interface, the sealing of secrets and the
+change events are worker/store/base.py's.
 
-    versions(tenant, version_id, files_json, functions_json, created_ms)   PK (tenant, version_id)
-    aliases(tenant, alias, version_id, updated_ms)                         PK (tenant, alias)
-    secrets(tenant, name, value, updated_ms)                               PK (tenant, name)
-    egress_policies(tenant, policy_json, updated_ms)                       PK tenant
-
-Every query is keyed by tenant: there is no way to read or write another tenant's rows
-through this API. A deploy (version row + alias move) is one transaction, so a version is
-either fully stored with its alias moved, or not at all. Secret values leave this module
-only through ``secrets_for_call``, which the service hands to the sandbox and nowhere else.
-
-The caller is responsible for validating names and sizes (see worker/service.py); this
-module trusts its arguments but not the file: it is created with mode 0600.
+The file is created with mode 0600 and ``secure_delete`` is on, so a replaced or deleted
+row (a secret sealed in place, say) is overwritten, not left in a free page; after
+sealing plaintext rows the WAL is checkpointed and truncated, so no copy of the file
+holds a secret's value.
 
 When the database cannot be written (its disk is full, it is read-only, locked by another
-process, or an I/O error) a write raises ``StorageUnavailable`` (UNAVAILABLE, reason
-STORAGE_UNAVAILABLE) after rolling back: nothing was stored, and reads go on, so tools
-already deployed keep running. A database that cannot be opened for writing at start-up
-(a read-only mount, a full disk) is opened read-only instead when it already holds this
-schema, and every later write first tries to reopen it for writing.
+process, or an I/O error) a write raises ``StorageUnavailable`` after rolling back:
+nothing was stored, and reads go on, so tools already deployed keep running. A database
+that cannot be opened for writing at start-up (a read-only mount, a full disk) is opened
+read-only instead when it already holds this schema, and every later write first tries
+to reopen it for writing.
 """
 
 from __future__ import annotations
@@ -31,17 +26,18 @@ import logging
 import os
 import sqlite3
 import threading
-import time
 import urllib.parse
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, TypeVar
 
-from worker.errors import Unavailable
+from worker.store.base import (
+    ALIAS, EGRESS, SECRETS, Change, SecretRow, StorageUnavailable, Store, StoredEgressPolicy, StoredVersion,
+    now_ms,
+)
+from worker.store.crypto import Keyring, Sealed
+from worker.store.migrations import LATEST, pending
 
 log = logging.getLogger("toolpool.store")
-
-SCHEMA_VERSION = 2  # 2: egress_policies (a version-1 database gains the table when opened)
 
 _T = TypeVar("_T")
 
@@ -56,15 +52,8 @@ _UNWRITABLE = {
     sqlite3.SQLITE_LOCKED: "it is locked",
 }
 
-
 _OS_CAUSES = {errno.EROFS: "it is read-only", errno.ENOSPC: "its disk is full", errno.EDQUOT: "its disk is full",
               errno.EACCES: "it may not be written"}
-
-
-class StorageUnavailable(Unavailable):
-    """The database cannot be written now; nothing was stored. Reads still work."""
-
-    reason = "STORAGE_UNAVAILABLE"
 
 
 def _unwritable_cause(exc: BaseException) -> str | None:
@@ -73,69 +62,22 @@ def _unwritable_cause(exc: BaseException) -> str | None:
         return _UNWRITABLE.get(code & 0xFF)
     return None
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS versions (
-    tenant TEXT NOT NULL,
-    version_id TEXT NOT NULL,
-    files_json TEXT NOT NULL,
-    functions_json TEXT NOT NULL,
-    created_ms INTEGER NOT NULL,
-    PRIMARY KEY (tenant, version_id)
-);
-CREATE TABLE IF NOT EXISTS aliases (
-    tenant TEXT NOT NULL,
-    alias TEXT NOT NULL,
-    version_id TEXT NOT NULL,
-    updated_ms INTEGER NOT NULL,
-    PRIMARY KEY (tenant, alias),
-    FOREIGN KEY (tenant, version_id) REFERENCES versions (tenant, version_id)
-);
-CREATE TABLE IF NOT EXISTS secrets (
-    tenant TEXT NOT NULL,
-    name TEXT NOT NULL,
-    value TEXT NOT NULL,
-    updated_ms INTEGER NOT NULL,
-    PRIMARY KEY (tenant, name)
-);
-CREATE TABLE IF NOT EXISTS egress_policies (
-    tenant TEXT NOT NULL PRIMARY KEY,
-    policy_json TEXT,
-    updated_ms INTEGER NOT NULL
-);
-"""
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
 
 
-@dataclass(frozen=True)
-class StoredEgressPolicy:
-    """A tenant's egress policy as stored: plain data (``EgressPolicy.to_dict()``), or
-    None once switched off; ``updated_ms`` grows with every change of this tenant's row."""
-
-    policy: Mapping[str, Any] | None
-    updated_ms: int
-
-
-@dataclass(frozen=True)
-class StoredVersion:
-    tenant: str
-    version_id: str
-    files: Mapping[str, str]
-    functions: tuple[str, ...]
-    created_ms: int
-    aliases: tuple[str, ...] = ()
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-class Store:
+class SQLiteStore(Store):
     """One SQLite connection shared by the server's threads behind a lock.
 
-    Writes are rare (deploys, secrets); reads on the hot path are one indexed row.
+    Writes are rare (deploys, secrets); reads on the hot path are one indexed row, and
+    the service caches them anyway (worker/catalog.py).
     """
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, keyring: Keyring):
+        super().__init__(keyring)
         self.path = Path(path)
+        self.url = f"sqlite:///{self.path}"
         self._memory = str(path) == ":memory:"
         self._lock = threading.Lock()
         self.read_only = False
@@ -161,6 +103,7 @@ class Store:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
             db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA secure_delete=ON")  # replaced secrets leave no bytes behind
             self._migrate(db)
         except BaseException:
             db.close()
@@ -184,7 +127,7 @@ class Store:
                 continue
             try:
                 (version,) = db.execute("PRAGMA user_version").fetchone()
-                if version == SCHEMA_VERSION:
+                if version == LATEST:
                     return db
             except sqlite3.Error:
                 pass
@@ -192,14 +135,29 @@ class Store:
         raise cause
 
     def _migrate(self, db: sqlite3.Connection) -> None:
+        """Applies the pending migrations in one transaction: SQLite's write lock keeps two
+        processes opening the file together from migrating twice."""
         (version,) = db.execute("PRAGMA user_version").fetchone()
-        if version > SCHEMA_VERSION:
-            raise RuntimeError(
-                f"{self.path}: schema version {version} is newer than this server's {SCHEMA_VERSION}"
-            )
-        if version < SCHEMA_VERSION:  # a database of this version needs no write to open
-            db.executescript(_SCHEMA)
-            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        if not pending(version, str(self.path)):  # a database of this version needs no write to open
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            (version,) = db.execute("PRAGMA user_version").fetchone()  # another process may have done it
+            for migration in pending(version, str(self.path)):
+                for statement in _statements(migration.sqlite):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version={migration.number}")
+                log.info("migrated %s to schema version %d (%s)", self.path, migration.number, migration.name,
+                         extra={"event": "store_migrated", "schema_version": migration.number})
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+    def schema_version(self) -> int:
+        with self._lock:
+            return self._db.execute("PRAGMA user_version").fetchone()[0]
 
     def journal_mode(self) -> str:
         with self._lock:
@@ -233,6 +191,12 @@ class Store:
             log.error("a write to %s failed (%s): nothing was stored", self.path, exc)
             raise self._unavailable(exc) from None
 
+    def _write_and_tell(self, work: Callable[[sqlite3.Connection], _T], change: Change) -> _T:
+        with self._lock:
+            result = self._write(work)
+        self._changed(change)
+        return result
+
     def _reopen_writable(self) -> None:
         try:
             db = self._open_writable()
@@ -258,16 +222,9 @@ class Store:
 
     # -- versions ---------------------------------------------------------------------
 
-    def put_version(
-        self,
-        tenant: str,
-        version_id: str,
-        files: Mapping[str, str],
-        functions: tuple[str, ...],
-        alias: str | None = None,
-    ) -> bool:
-        """Stores the version and moves the alias, in one transaction. True if new."""
-        now = _now_ms()
+    def put_version(self, tenant: str, version_id: str, files: Mapping[str, str], functions: tuple[str, ...],
+                    alias: str | None = None) -> bool:
+        now = now_ms()
 
         def work(db: sqlite3.Connection) -> bool:
             cursor = db.execute(
@@ -282,8 +239,10 @@ class Store:
                 )
             return cursor.rowcount == 1
 
-        with self._lock:
-            return self._write(work)
+        if not alias:
+            with self._lock:
+                return self._write(work)
+        return self._write_and_tell(work, Change(ALIAS, tenant))
 
     def resolve_alias(self, tenant: str, alias: str) -> str | None:
         with self._lock:
@@ -301,21 +260,10 @@ class Store:
             if row is None:
                 return None
             aliases = self._aliases_of(tenant, version_id)
-        return StoredVersion(
-            tenant=tenant,
-            version_id=version_id,
-            files=json.loads(row[0]),
-            functions=tuple(json.loads(row[1])),
-            created_ms=row[2],
-            aliases=aliases,
-        )
+        return StoredVersion(tenant=tenant, version_id=version_id, files=json.loads(row[0]),
+                             functions=tuple(json.loads(row[1])), created_ms=row[2], aliases=aliases)
 
     def list_versions(self, tenant: str) -> list[StoredVersion]:
-        """The tenant's versions, newest first, without their sources' text parsed twice.
-
-        Newest is the last stored (rowid order), not the largest created_ms: that is a
-        wall-clock timestamp, and the wall clock may have been set back in between.
-        """
         with self._lock:
             rows = self._db.execute(
                 "SELECT version_id, files_json, functions_json, created_ms FROM versions "
@@ -324,14 +272,8 @@ class Store:
             ).fetchall()
             aliases = {row[0]: self._aliases_of(tenant, row[0]) for row in rows}
         return [
-            StoredVersion(
-                tenant=tenant,
-                version_id=vid,
-                files=json.loads(files),
-                functions=tuple(json.loads(functions)),
-                created_ms=created,
-                aliases=aliases[vid],
-            )
+            StoredVersion(tenant=tenant, version_id=vid, files=json.loads(files),
+                          functions=tuple(json.loads(functions)), created_ms=created, aliases=aliases[vid])
             for vid, files, functions, created in rows
         ]
 
@@ -343,50 +285,67 @@ class Store:
 
     # -- secrets ----------------------------------------------------------------------
 
-    def set_secret(self, tenant: str, name: str, value: str) -> bool:
-        """Sets or replaces a secret. True if it did not exist."""
+    def _put_secret(self, tenant: str, name: str, sealed: Sealed) -> bool:
         def work(db: sqlite3.Connection) -> bool:
             existed = db.execute("SELECT 1 FROM secrets WHERE tenant = ? AND name = ?", (tenant, name)).fetchone()
             db.execute(
-                "INSERT INTO secrets VALUES (?, ?, ?, ?) ON CONFLICT (tenant, name) "
-                "DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms",
-                (tenant, name, value, _now_ms()),
+                "INSERT INTO secrets VALUES (?, ?, NULL, ?, ?, ?, ?) ON CONFLICT (tenant, name) "
+                "DO UPDATE SET plaintext = NULL, key_id = excluded.key_id, wrapped_key = excluded.wrapped_key, "
+                "ciphertext = excluded.ciphertext, updated_ms = excluded.updated_ms",
+                (tenant, name, sealed.key_id, sealed.wrapped_key, sealed.ciphertext, now_ms()),
             )
             return existed is None
 
-        with self._lock:
-            return self._write(work)
+        return self._write_and_tell(work, Change(SECRETS, tenant))
 
     def delete_secret(self, tenant: str, name: str) -> bool:
         def work(db: sqlite3.Connection) -> bool:
             return db.execute("DELETE FROM secrets WHERE tenant = ? AND name = ?", (tenant, name)).rowcount == 1
 
-        with self._lock:
-            return self._write(work)
+        return self._write_and_tell(work, Change(SECRETS, tenant))
 
     def secret_names(self, tenant: str) -> list[str]:
         with self._lock:
             rows = self._db.execute("SELECT name FROM secrets WHERE tenant = ? ORDER BY name", (tenant,)).fetchall()
         return [r[0] for r in rows]
 
-    def secrets_for_call(self, tenant: str) -> dict[str, str]:
-        """The tenant's secrets, for the sandbox call only. Never log or return the result."""
+    def _secret_rows(self, tenant: str | None) -> list[SecretRow]:
+        query = "SELECT tenant, name, plaintext, key_id, wrapped_key, ciphertext FROM secrets"
         with self._lock:
-            rows = self._db.execute("SELECT name, value FROM secrets WHERE tenant = ?", (tenant,)).fetchall()
-        return dict(rows)
+            if tenant is None:
+                rows = self._db.execute(query).fetchall()
+            else:
+                rows = self._db.execute(query + " WHERE tenant = ?", (tenant,)).fetchall()
+        return [SecretRow(t, n, Sealed(k, bytes(w), bytes(c)) if c is not None else None, p)
+                for t, n, p, k, w, c in rows]
+
+    def _replace_secret_rows(self, rows: list[tuple[SecretRow, Sealed]]) -> int:
+        def work(db: sqlite3.Connection) -> int:
+            done = 0
+            for row, sealed in rows:
+                done += db.execute(
+                    "UPDATE secrets SET plaintext = NULL, key_id = ?, wrapped_key = ?, ciphertext = ? "
+                    "WHERE tenant = ? AND name = ? AND ciphertext IS ? AND plaintext IS ?",
+                    (sealed.key_id, sealed.wrapped_key, sealed.ciphertext, row.tenant, row.name,
+                     row.sealed.ciphertext if row.sealed else None, row.plaintext),
+                ).rowcount
+            return done
+
+        with self._lock:
+            done = self._write(work)
+            if not self._memory:
+                # The old pages (plaintext, for rows sealed in place) leave the WAL and the file.
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return done
 
     # -- egress policies (outbound HTTP) -------------------------------------------------
 
     def set_egress_policy(self, tenant: str, policy: Mapping[str, Any] | None) -> int:
-        """Stores the tenant's egress policy (plain data), or None: no egress. Returns the
-        row's new updated_ms, which is larger than any before it for this tenant even when
-        the wall clock stalls or goes back (a switched-off policy keeps its row for that),
-        so (tenant, updated_ms) names one policy."""
         text = None if policy is None else json.dumps(dict(policy), sort_keys=True)
 
         def work(db: sqlite3.Connection) -> int:
             row = db.execute("SELECT updated_ms FROM egress_policies WHERE tenant = ?", (tenant,)).fetchone()
-            updated = max(_now_ms(), row[0] + 1 if row else 0)
+            updated = max(now_ms(), row[0] + 1 if row else 0)
             db.execute(
                 "INSERT INTO egress_policies VALUES (?, ?, ?) ON CONFLICT (tenant) "
                 "DO UPDATE SET policy_json = excluded.policy_json, updated_ms = excluded.updated_ms",
@@ -394,11 +353,9 @@ class Store:
             )
             return updated
 
-        with self._lock:
-            return self._write(work)
+        return self._write_and_tell(work, Change(EGRESS, tenant))
 
     def egress_policy(self, tenant: str) -> StoredEgressPolicy | None:
-        """The tenant's stored egress policy; None if it was never set."""
         with self._lock:
             row = self._db.execute(
                 "SELECT policy_json, updated_ms FROM egress_policies WHERE tenant = ?", (tenant,)

@@ -30,3 +30,6 @@ GUARD_NAMES: dict[str, str] = {
 
 TEMPORARY_PREFIX = "$tmp"
 """RestrictedPython's temporaries (``_tmp0``...) become ``$tmp0``..."""
+
+AUGMENTED_PREFIX = "$aug"
+"""Temporaries of ``a[f()] += v``: the object and key, evaluated once (``$aug0``...)."""

@@ -591,7 +591,6 @@ FORBIDDEN_ATTRIBUTES: dict[str, str] = {
     "__reduce_ex__": "pickling internals rebuild objects around their constructors",
     "__getstate__": "pickling internals",
     "__setstate__": "pickling internals",
-    "__init_subclass__": "a hook on class creation",
     "__class_getitem__": "a hook on subscripting a class",
     "__set_name__": "a hook run while classes are built",
     "__subclasshook__": "issubclass() internals",
@@ -645,7 +644,7 @@ DUNDER_MUTATING_METHODS: frozenset[str] = frozenset(
         "__setitem__", "__delitem__", "__get__", "__set__", "__delete__", "__copy__",
         "__deepcopy__", "__iadd__", "__isub__", "__imul__", "__imatmul__", "__itruediv__",
         "__ifloordiv__", "__imod__", "__ipow__", "__ilshift__", "__irshift__", "__iand__",
-        "__ixor__", "__ior__", "__dir__",
+        "__ixor__", "__ior__", "__dir__", "__init_subclass__",
     }
 )
 """Data-model methods that build, change or look into their object: on the tool's own
@@ -672,7 +671,6 @@ REFUSED_METHODS: dict[str, str] = {
     "__del__": "a finalizer runs when the runtime frees the object, after the tool's call",
     "__getattribute__": "it would run on every attribute read, including the runtime's own; "
     "define __getattr__ for missing attributes instead",
-    "__init_subclass__": "a hook on class creation; use a class decorator instead",
     "__class_getitem__": "a hook on subscripting the class; subclass typing.Generic instead",
     "__set_name__": "a hook run while other classes are built",
     "__mro_entries__": "it rewrites the bases of classes built from it",

@@ -49,8 +49,9 @@ async syntax                       refused: tools are synchronous
 class keywords                     passed to the class guard, which checks the metaclass
 ================================  =======================================================
 
-``a.b += v`` and ``a[k] += v`` are expanded to ``a.b = a.b + v`` when the target is pure
-(RestrictedPython refuses augmented assignment to attributes and items).
+``a.b += v`` and ``a[k] += v`` are expanded so that the read, the in-place operator and
+the write each go through their guard (RestrictedPython refuses augmented assignment to
+attributes and items); see ``AugmentedAssignmentExpander``.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ import copy
 from types import MappingProxyType
 from typing import Any, Iterator, Mapping
 
-from RestrictedPython.transformer import RestrictingNodeTransformer
+from RestrictedPython.transformer import IOPERATOR_TO_STR, RestrictingNodeTransformer
 
 from sandbox import guardnames, policy_tables
 from sandbox.policy import Policy
@@ -511,29 +512,63 @@ def _pure(node: ast.AST) -> bool:
 
 
 class AugmentedAssignmentExpander(ast.NodeTransformer):
-    """Rewrite ``a.b += v`` and ``a[k] += v`` to ``a.b = a.b + v`` and ``a[k] = a[k] + v``.
+    """Rewrite ``a.b += v`` and ``a[k] += v`` so that both halves go through the guards.
 
     RestrictedPython refuses augmented assignment to attributes and items, yet
-    ``conv.state.attempts += 1`` and ``self._count += 1`` are what customers write. When
-    the target is ``_pure`` the rewrite means the same thing, and both halves then go
-    through the ordinary guards (``$getattr``/``$getitem`` to read, ``$write`` to write).
-    Other targets are left alone, and RestrictedPython refuses them with a message that
-    shows the rewrite.
+    ``conv.state.attempts += 1``, ``self._count += 1`` and ``totals[key(x)] += 1`` are what
+    customers write. ``a[k] += v`` becomes ``a[k] = $inplace("+=", a[k], v)``: the read goes
+    through ``$getitem``/``$getattr``, the write through ``$write``, and ``$inplace`` applies
+    the in-place operator (``list += ...`` extends the same list, as in CPython). A target
+    whose object or key has side effects (``totals[key(x)]``) is evaluated once into
+    temporaries first, as CPython evaluates it once. Only a slice with side effects is left
+    alone (RestrictedPython then refuses it with a message that shows the rewrite).
     """
 
-    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+    def __init__(self) -> None:
+        self._count = 0
+
+    def _temporary(self, value: ast.expr, statements: list[ast.stmt], temps: list[str]) -> ast.expr:
+        if _pure(value):
+            return value
+        name = f"{guardnames.AUGMENTED_PREFIX}{self._count}"
+        self._count += 1
+        statements.append(ast.Assign(targets=[ast.Name(name, ast.Store())], value=value))
+        temps.append(name)
+        return ast.Name(name, ast.Load())
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> Any:
         target = node.target
-        if not isinstance(target, (ast.Attribute, ast.Subscript)) or not _pure(target):
+        statements: list[ast.stmt] = []
+        temps: list[str] = []
+        if isinstance(target, ast.Attribute):
+            owner = self._temporary(target.value, statements, temps)
+            load: ast.expr = ast.Attribute(value=copy.deepcopy(owner), attr=target.attr, ctx=ast.Load())
+            store: ast.expr = ast.Attribute(value=copy.deepcopy(owner), attr=target.attr, ctx=ast.Store())
+        elif isinstance(target, ast.Subscript):
+            key = target.slice
+            if isinstance(key, ast.Slice) and not all(part is None or _pure(part) for part in (key.lower, key.upper, key.step)):
+                return node
+            owner = self._temporary(target.value, statements, temps)
+            if not isinstance(key, ast.Slice):
+                key = self._temporary(key, statements, temps)
+            load = ast.Subscript(value=copy.deepcopy(owner), slice=copy.deepcopy(key), ctx=ast.Load())
+            store = ast.Subscript(value=copy.deepcopy(owner), slice=copy.deepcopy(key), ctx=ast.Store())
+        else:
             return node
-        load = copy.deepcopy(target)
-        for sub in ast.walk(load):
-            if hasattr(sub, "ctx"):
-                sub.ctx = ast.Load()
-        for sub in ast.walk(target):
-            if sub is not target and hasattr(sub, "ctx"):
-                sub.ctx = ast.Load()
-        value = ast.copy_location(ast.BinOp(left=load, op=node.op, right=node.value), node)
-        return ast.copy_location(ast.Assign(targets=[target], value=value), node)
+        for part in (load, store):
+            for sub in ast.walk(part):
+                if sub is not part and hasattr(sub, "ctx"):
+                    sub.ctx = ast.Load()
+        operator = ast.Constant(IOPERATOR_TO_STR[type(node.op)])
+        inplace = ast.Name(guardnames.GUARD_NAMES["_inplacevar_"], ast.Load())
+        value = ast.Call(func=inplace, args=[operator, load, node.value], keywords=[])
+        statements.append(ast.Assign(targets=[store], value=value))
+        if temps:
+            statements.append(ast.Delete(targets=[ast.Name(name, ast.Del()) for name in temps]))
+        for statement in statements:
+            ast.copy_location(statement, node)
+            ast.fix_missing_locations(statement)
+        return statements
 
 
 _GUARD_SPELLINGS = frozenset(guardnames.GUARD_NAMES)

@@ -1,4 +1,5 @@
-"""``conv.state.x += 1`` works: the compiler expands augmented assignment to pure targets."""
+"""``conv.state.x += 1`` and ``totals[key(x)] += 1`` work as in CPython: the compiler expands
+augmented assignment to attributes and items so each half goes through its guard."""
 
 from __future__ import annotations
 
@@ -38,6 +39,38 @@ def test_unset_variable_reads_none_so_adding_fails_with_a_line():
     assert "NoneType" in reply["error"]["message"]
 
 
-def test_impure_target_is_still_refused_with_the_rewrite_shown():
-    with pytest.raises(CompileFailure, match="instead of x.a \\+= 1"):
-        compile_bundle({"tool.py": "def tool(conv):\n    pick(conv).n += 1\n"})
+def test_targets_with_side_effects_are_evaluated_once():
+    source = """
+calls = []
+
+def key(name):
+    calls.append(name)
+    return name
+
+class Box:
+    def __init__(self):
+        self.n = 0
+
+def pick(box):
+    calls.append("pick")
+    return box
+
+def tool(conv):
+    totals = {"a": 1}
+    totals[key("a")] += 5
+    box = Box()
+    pick(box).n += 2
+    rows = [[1], [2]]
+    alias = rows[0]
+    rows[len(calls) - 2] += [9]
+    return {"content": f"{totals} {box.n} {calls} {alias} {rows}"}
+"""
+    reply = run(source, {})
+    assert reply["outcome"] == "returned", reply
+    # as CPython: each target part once; list += extends the same list in place
+    assert reply["return"]["content"] == "{'a': 6} 2 ['a', 'pick'] [1, 9] [[1, 9], [2]]"
+
+
+def test_a_slice_with_side_effects_is_still_refused_with_the_rewrite_shown():
+    with pytest.raises(CompileFailure, match="instead of x\\[k\\] \\+= 1"):
+        compile_bundle({"tool.py": "def tool(conv):\n    x = [1]\n    x[f():] += [1]\n"})

@@ -1053,7 +1053,7 @@ GETATTR_REFUSED = {
     "private of a runtime object": (_RuntimeThing(), "_secret", "readable only on the tool's own"),
     "unknown dunder": (_RuntimeThing(), "__sizeof_not__", "'__sizeof_not__' is not available"),
     "__dict__ of a runtime object": (_RuntimeThing(), "__dict__", "only on the tool's own"),
-    "__dict__ of a class": (int, "__dict__", "only on the tool's own"),
+    "__dict__ of a class": (int, "__dict__", "a class's __dict__ is not available"),
     "__init__ bound to a runtime object": (_RuntimeThing(), "__init__", "applies only to the tool's own objects"),
     "a module reached through an attribute": (types.SimpleNamespace(m=sys), "m", "module object"),
     "a metaclass reached through an attribute": (types.SimpleNamespace(m=type), "m", "metaclass"),

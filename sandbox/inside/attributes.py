@@ -201,6 +201,8 @@ class AttributeGuard:
 
     def refusal(self, obj: Any, name: str) -> str | None:
         """Why reading ``obj.name`` is refused, or None. ``name`` is an exact str."""
+        if name[:1] == "$":
+            return f"attribute {name!r} is not available to tools (names starting with '$' are the runtime's)"
         if name in self.forbidden:
             reason = policy_tables.FORBIDDEN_ATTRIBUTES.get(name)
             return f"attribute {name!r} is not available to tools" + (f" ({reason})" if reason else "")
@@ -235,6 +237,8 @@ class AttributeGuard:
                 return "a class's __class__ is its metaclass, which is not available to tools"
             return None
         if name in policy_tables.DUNDER_TOOL_ONLY:
+            if name == "__dict__" and isinstance(obj, type):
+                return "a class's __dict__ is not available to tools; read its attributes, or vars() of an instance"
             if tools.is_tool_object(obj):
                 return None
             return f"attribute {name!r} is available only on the tool's own classes, instances and functions"
@@ -323,7 +327,7 @@ class AttributeGuard:
 
     def write_refusal(self, obj: Any, name: str) -> str | None:
         """Why ``obj.name = value`` (or ``del obj.name``) is refused, or None."""
-        if name in self.forbidden or _is_dunder(name):
+        if name in self.forbidden or _is_dunder(name) or name[:1] == "$":
             return f"setting {name!r} is not allowed in tools"
         cls = type(obj)
         if isinstance(obj, type):

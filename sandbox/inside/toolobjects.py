@@ -10,21 +10,23 @@ classes) opaque. This module is where "the tool defined it" is decided:
   statement goes through ``build_class``, the tool's ``__build_class__``), or by a class
   factory a module view wraps for tools (``collections.namedtuple``,
   ``typing.NamedTuple``, ``dataclasses.make_dataclass``, ``@dataclass(slots=True)``).
-  The registry is keyed by the class's identity and holds a strong reference, so an id
-  is never reused for another class while the child lives;
+  It carries a mark in its own namespace, under a key no identifier can spell, whose
+  value is an object only this module holds;
 * a **tool function** is a plain function whose globals are a tool module's namespace;
 * a **tool instance** is an instance of a tool class.
 
-Nothing a tool can write changes these answers: the registry and the namespace table
-live in this module, which tools cannot import, and are keyed by identity, not by names
-or flags a tool could set.
+Nothing a tool can write changes these answers for the runtime's objects: runtime classes
+are never writable by tools, so no tool can mark one, and the namespace table lives in
+this module, which tools cannot import, keyed by identity.
 
 ``build_class`` refuses what would let a class hook the runtime, whatever spelling built
 it (see ``REFUSED_CLASS_MEMBERS``): a finalizer that would run after the call
-(``__del__``), a hook on every attribute read (``__getattribute__``), hooks on other
-classes' creation (``__init_subclass__``, ``__set_name__``, ``__mro_entries__``,
-``__prepare__``), class-level ``isinstance`` lies (``__instancecheck__``), pickling and
-copying internals (``__reduce__``, ``__reduce_ex__``). It builds the class with the real
+(``__del__``), a hook on every attribute read (``__getattribute__``), hooks on the
+creation of classes it does not own (``__set_name__``, ``__mro_entries__``,
+``__prepare__``, ``__class_getitem__``), class-level ``isinstance`` lies
+(``__instancecheck__``), pickling internals (``__reduce__``, ``__reduce_ex__``).
+``__init_subclass__`` is allowed: it runs only when the tool itself subclasses its own
+class. It builds the class with the real
 metaclass only when that metaclass is one tools may use (``type``, ``abc.ABCMeta``,
 ``enum.EnumType`` and the ``typing`` ones); a base that is itself a metaclass, or a base
 that would proxy lookups into other objects (``super``), is refused.
@@ -39,38 +41,15 @@ import types
 import typing
 from typing import Any, Callable, Mapping
 
+from sandbox import policy_tables
+
 _REAL_BUILD_CLASS = builtins.__build_class__
 
-# Reasons shown to the customer; the compiler refuses the same names at compile time
-# (``sandbox/policy_tables.py`` ``REFUSED_METHODS``), this is the run-time twin for
-# classes built by other spellings (a factory's namespace, a setattr on a class).
+# The names a class may not define, with why: the compiler refuses them at compile time
+# (the same table); this is the run-time twin for classes built by other spellings (a
+# factory's namespace, a setattr on a class).
 REFUSED_CLASS_MEMBERS: Mapping[str, str] = types.MappingProxyType(
-    {
-        "__del__": "a finalizer runs when the runtime frees the object, after the tool's call",
-        "__getattribute__": "it would run on every attribute read, including the runtime's own",
-        "__init_subclass__": "a hook on class creation; use a class decorator instead",
-        "__class_getitem__": "a hook on subscripting the class; use typing.Generic",
-        "__set_name__": "a hook run while other classes are built",
-        "__mro_entries__": "it rewrites the bases of classes built from it",
-        "__prepare__": "it replaces a class body's namespace",
-        "__instancecheck__": "it makes isinstance() lie about objects",
-        "__subclasscheck__": "it makes issubclass() lie about classes",
-        "__subclasshook__": "it makes issubclass() lie about classes",
-        "__reduce__": "pickling internals rebuild objects around their constructors",
-        "__reduce_ex__": "pickling internals rebuild objects around their constructors",
-        "__getstate__": "pickling internals",
-        "__setstate__": "pickling internals",
-        "__getnewargs__": "pickling internals",
-        "__getnewargs_ex__": "pickling internals",
-        "__buffer__": "raw buffers",
-        "__release_buffer__": "raw buffers",
-        "__weakref__": "weak references run callbacks after the call",
-        "__await__": "tools are synchronous",
-        "__aiter__": "tools are synchronous",
-        "__anext__": "tools are synchronous",
-        "__aenter__": "tools are synchronous",
-        "__aexit__": "tools are synchronous",
-    }
+    {**policy_tables.REFUSED_METHODS, "__weakref__": "weak references run callbacks after the call"}
 )
 
 # Bases a tool class may not have: each one hands its instances a way around the
@@ -83,19 +62,23 @@ _REFUSED_BASES: Mapping[type, str] = types.MappingProxyType(
 )
 
 
-class _Registry:
-    """Tool classes and tool namespaces, by identity. One per child process."""
+_MARK = "$tool class"  # the key in a tool class's own namespace; no identifier spells it
+_TOKEN = object()  # its value, held only by this module
 
-    __slots__ = ("classes", "namespaces")
+
+class _Registry:
+    """Tool namespaces, by identity. One per child process."""
+
+    __slots__ = ("namespaces",)
 
     def __init__(self) -> None:
-        self.classes: dict[int, type] = {}
         self.namespaces: dict[int, dict[str, Any]] = {}
 
 
 _REGISTRY = _Registry()
 _FUNCTION_GLOBALS = types.FunctionType.__dict__["__globals__"]
 _TYPE_MRO = type.__dict__["__mro__"]
+_TYPE_DICT = type.__dict__["__dict__"]
 
 
 def register_namespace(namespace: dict[str, Any]) -> None:
@@ -105,13 +88,19 @@ def register_namespace(namespace: dict[str, Any]) -> None:
 
 def register_class(cls: type) -> type:
     """Mark ``cls`` as defined by the tool. The caller vetted how it was built."""
-    _REGISTRY.classes[id(cls)] = cls
+    type.__setattr__(cls, _MARK, _TOKEN)
     return cls
 
 
 def is_tool_class(obj: Any) -> bool:
-    """True for a class the tool defined (never for a runtime or standard library class)."""
-    return _REGISTRY.classes.get(id(obj)) is obj
+    """True for a class the tool defined (never for a runtime or standard library class).
+
+    The mark lives in the class's own namespace, put there by the class guard before the
+    metaclass runs, so a class is the tool's already while it is being built (an
+    ``Enum``'s members are made, and a parent's ``__init_subclass__`` runs, inside its
+    metaclass). Its value is an object only this module holds; runtime classes are never
+    writable by tools, so no tool can mark one."""
+    return isinstance(obj, type) and _TYPE_DICT.__get__(obj).get(_MARK) is _TOKEN
 
 
 def is_tool_function(obj: Any) -> bool:
@@ -123,7 +112,7 @@ def is_tool_function(obj: Any) -> bool:
 
 
 def is_tool_instance(obj: Any) -> bool:
-    return _REGISTRY.classes.get(id(type(obj))) is type(obj)
+    return _TYPE_DICT.__get__(type(obj)).get(_MARK) is _TOKEN
 
 
 def is_tool_object(obj: Any) -> bool:
@@ -232,8 +221,8 @@ class _ClassGuard:
         check_members(name, keys)
         if "__match_args__" in keys:
             check_match_args(name, dict.__getitem__(namespace, "__match_args__"))
-        cls = meta(name, bases, namespace, **keywords)
-        return register_class(cls)
+        dict.__setitem__(namespace, _MARK, _TOKEN)  # around an Enum body's own __setitem__
+        return meta(name, bases, namespace, **keywords)
 
 
 class MetaclassHandle:

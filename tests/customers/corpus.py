@@ -299,7 +299,9 @@ def view(result: dict, masks: list[tuple[str, str]], shapes: dict[str, str]) -> 
         "logs": logs,
         "http": http,
     }
-    out = copy.deepcopy(out)
+    # A JSON round trip, not a deep copy: a result may share objects between its state and
+    # its state changes, and each place must be shaped on its own.
+    out = json.loads(json.dumps(out))
     for path, shape in shapes.items():
         _apply_shape(out, path, shape)
         if path.startswith("state."):

@@ -34,8 +34,9 @@ What is modelled, and how (each point is the documented contract unless marked *
 * ``log.debug/info/warning/error`` as a global, ``print`` to ``info`` (*choice*: the
   arguments joined by ``sep``, without ``end``), and ``logging``: every record from
   DEBUG up is captured through a handler on the root logger, as ``(level, message)``
-  where the message is ``record.getMessage()`` (*choice*: no traceback is appended for
-  ``logger.exception``; CRITICAL maps to ``error``). The root logger already has that
+  where the message is ``record.getMessage()``, followed for ``logger.exception`` and
+  ``exc_info=True`` by the traceback of the tool's own frames (as the platform shows a
+  traceback: its file by name, no runtime frames); CRITICAL maps to ``error``. The root logger already has that
   handler when the tool is imported, so a tool's ``logging.basicConfig(...)`` is the
   no-op it is in any configured application.
 * ``polyai.voice``: ``CartesiaVoice``, ``PlayHTVoice``, ``RimeVoice``,
@@ -429,10 +430,25 @@ class Log:
         self._write("error", message)
 
 
+def customer_traceback(exc: BaseException, tool_file: str) -> str:
+    """The traceback as the platform shows it: the tool's own frames only, its file by name."""
+    name = Path(tool_file).name
+    lines = ["Traceback (most recent call last):"]
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == tool_file:
+            lines.append(f'  File "{name}", line {frame.lineno}, in {frame.name}')
+            if frame.line:
+                lines.append(f"    {frame.line.strip()}")
+    text = str(exc)
+    lines.append(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
+    return "\n".join(lines)
+
+
 class _CaptureHandler(logging.Handler):
-    def __init__(self, log: Log):
+    def __init__(self, log: Log, tool_file: str):
         super().__init__(level=logging.DEBUG)
         self._log = log
+        self._tool_file = tool_file
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.levelno >= logging.ERROR:
@@ -443,7 +459,10 @@ class _CaptureHandler(logging.Handler):
             level = "info"
         else:
             level = "debug"
-        self._log._write(level, record.getMessage())
+        message = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            message += "\n" + customer_traceback(record.exc_info[1], self._tool_file)
+        self._log._write(level, message)
 
 
 def _make_print(log: Log):
@@ -926,7 +945,7 @@ def run(request: Mapping[str, Any]) -> dict:
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    root.addHandler(_CaptureHandler(log))
+    root.addHandler(_CaptureHandler(log, tool_file))
     root.setLevel(logging.DEBUG)
 
     conv = Conversation(conv_data, function=function)

@@ -9,6 +9,8 @@
     python -m bench report bench/out/bench.json   (rewrite RESULTS.md and the PNG from saved figures)
     python -m bench --store postgresql://... store   (a cached Execute on PostgreSQL vs SQLite, and the
                                                       first call of an unseen version; bench/store.py)
+    python -m bench versions --baseline REV          (compile time, CPU per call and memory against a
+                                                      baseline revision, in one run; bench/versions.py)
 
 ``--target HOST:PORT`` (with ``--token``) drives a running toolpool instead of starting one.
 ``--store URL`` gives the servers the bench starts that store (a PostgreSQL database,
@@ -23,7 +25,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bench import drivers, loadgen, memory, overshoot, procs, report, workloads
+from bench import drivers, loadgen, memory, overshoot, procs, report, versions, workloads
 from bench import store as store_bench
 from bench.suite import Plan, Suite
 
@@ -110,7 +112,7 @@ def cmd_suite(args: argparse.Namespace, argv: list[str]) -> int:
     png_path = args.out / "bench.png"
     png = report.write_png(doc, png_path)
     results = args.results or (args.out / "RESULTS.md" if args.quick else DEFAULT_RESULTS)
-    kept = store_bench.kept_section(results)  # the store bench's section is its own (bench/store.py)
+    kept = report.kept_sections(results)  # the sections of bench/store.py and bench/versions.py are their own
     text = report.results_markdown(doc, _display(json_path), _display(png_path) if png else None)
     results.write_text(text + ("\n" + kept if kept else ""))
     print(f"wrote {json_path}, {png_path if png else '(no PNG: matplotlib missing)'}, {results}")
@@ -209,7 +211,7 @@ def cmd_store(args: argparse.Namespace, argv: list[str]) -> int:
                              concurrency=args.concurrency)
     path = store_bench.save(args.out, result, meta)
     section = store_bench.markdown(result, " ".join(argv).replace(args.store, "URL"), meta.get("commit", "?")[:7])
-    store_bench.write_section(args.results, section)
+    report.write_section(args.results, store_bench.SECTION_NAME, section)
     print(section)
     print(f"wrote {path} and {args.results}")
     return 0
@@ -235,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv if argv is None else ["python -m bench", *argv])
     parser = _parser()
     args_list = argv[1:]
+    if args_list[:1] == ["versions"]:
+        versions.main(args_list[1:])
+        return 0
     if not any(a in ("suite", "open-loop", "closed-loop", "step", "overshoot", "procs", "report", "store")
                for a in args_list) \
             and not any(a in ("-h", "--help") for a in args_list):

@@ -9,6 +9,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import shlex
 import subprocess
 import sys
@@ -390,3 +391,39 @@ NOTES = """\
   the other runs go one driver at a time. "Background cores" is the machine's busy CPU during a
   run minus the run's own (other people's work on the shared VM); "steal" is the hypervisor's.
 """
+
+
+# -- sections of RESULTS.md that other benches own -------------------------------------
+# The suite rewrites RESULTS.md; a bench that reports on its own (python -m bench store,
+# python -m bench versions) writes its figures between these markers, and the suite keeps
+# every such section as it is.
+
+
+def _markers(name: str) -> tuple[str, str]:
+    return f"<!-- bench section: {name} -->", f"<!-- /bench section: {name} -->"
+
+
+def write_section(results: Path, name: str, body: str) -> None:
+    """Put ``body`` into RESULTS.md as section ``name``, in place of the last one or at the end."""
+    start, end = _markers(name)
+    section = f"{start}\n{body.rstrip()}\n{end}\n"
+    text = results.read_text() if results.exists() else ""
+    if start in text and end in text:
+        head, _, rest = text.partition(start)
+        _, _, tail = rest.partition(end + "\n")
+        text = head + section + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    results.write_text(text)
+
+
+def kept_sections(results: Path) -> str:
+    """Every bench-owned section of an existing RESULTS.md ("" if none), for the suite to keep."""
+    text = results.read_text() if results.exists() else ""
+    kept = []
+    for match in re.finditer(r"<!-- bench section: (?P<name>[^>]+?) -->", text):
+        start, end = _markers(match["name"])
+        body = text[match.start():].partition(end)[0]
+        if end in text[match.start():]:
+            kept.append(body + end + "\n")
+    return "\n".join(kept)

@@ -32,8 +32,7 @@ import psutil
 
 from bench import drivers, loadgen, workloads
 
-SECTION_START = "<!-- store bench: python -m bench store (bench/store.py) -->"
-SECTION_END = "<!-- /store bench -->"
+SECTION_NAME = "store"  # python -m bench store (bench/store.py)
 UNSEEN_VERSIONS = 12
 
 
@@ -172,7 +171,6 @@ def markdown(result: dict[str, Any], command: str, commit: str) -> str:
     heartbeats = cached["postgresql_seconds"]  # the listener's SELECT 1, once a second
     ratio = cached["ratio_server_cpu"]
     lines = [
-        SECTION_START,
         "## Store: PostgreSQL vs SQLite on the Execute path",
         "",
         f"`{command}` at {commit}, {result['settings']['rounds']} alternating rounds of "
@@ -201,29 +199,8 @@ def markdown(result: dict[str, Any], command: str, commit: str) -> str:
         + (f"**within** that bound." if unseen["extra_ms"] <= unseen["bound_ms"] else
            f"**{unseen['extra_ms'] - unseen['bound_ms']:.1f} ms over** that bound (the pool's wait, JSON "
            "decoding and the cache's bookkeeping come on top; single calls, timed on a shared 2-core machine)."),
-        SECTION_END,
     ]
     return "\n".join(lines) + "\n"
-
-
-def write_section(results: Path, section: str) -> None:
-    """Puts ``section`` into RESULTS.md in place of the last one, or at its end."""
-    text = results.read_text() if results.exists() else ""
-    if SECTION_START in text and SECTION_END in text:
-        head, _, rest = text.partition(SECTION_START)
-        _, _, tail = rest.partition(SECTION_END + "\n")
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    results.write_text(text)
-
-
-def kept_section(results: Path) -> str:
-    """The store section of an existing RESULTS.md ("" if none), for the suite to keep."""
-    text = results.read_text() if results.exists() else ""
-    if SECTION_START not in text or SECTION_END not in text:
-        return ""
-    return SECTION_START + text.partition(SECTION_START)[2].partition(SECTION_END)[0] + SECTION_END + "\n"
 
 
 def save(out: Path, result: dict[str, Any], meta: dict[str, Any]) -> Path:

@@ -113,7 +113,7 @@ def prepare(request: CallRequest) -> PreparedCall:
         "args": args,
         "conv": conv,
         "secrets": secrets,
-        "policy": request.policy.child_spec,
+        "policy": request.policy.frame_spec,
         "limits": dataclasses.asdict(limits),
         "deadline_ms": deadline_ms,
     }

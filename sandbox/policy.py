@@ -122,5 +122,18 @@ class Policy:
         """A content hash of the compile-relevant parts, used as part of the compile cache key."""
         return self._fingerprint
 
+    @functools.cached_property
+    def frame_spec(self) -> dict[str, Any]:
+        """What a call's frame says of the policy. The child runtime has the default policy
+        prepared before it is forked (``sandbox.inside.guards``), so for it the frame carries
+        only the fingerprint; any other policy travels whole, with its fingerprint."""
+        if self.fingerprint() == _default_fingerprint():
+            return {"fingerprint": self.fingerprint()}
+        return {"fingerprint": self.fingerprint(), **self.child_spec}
+
 
 DEFAULT_POLICY = Policy()
+
+
+def _default_fingerprint() -> str:
+    return DEFAULT_POLICY.fingerprint()

@@ -23,7 +23,10 @@ Globals made by ``make_globals(policy_spec, injected, module_name=...)``::
     $getitem, $getiter, $iter_unpack, $unpack, $inplace, $apply: plain operations
     + everything in ``injected`` (``log``, ``Conversation``...)
 
-``policy_spec`` is ``{"modules": {name: [names]}, "builtins": [names], "forbidden": [names]}``.
+``policy_spec`` is ``{"modules": {name: [names]}, "builtins": [names], "forbidden": [names]}``,
+with an optional ``"fingerprint"``; a spec of the fingerprint alone names a policy this
+process has prepared already (the default one, prepared at import, before the template
+forks: a fresh child then reads no policy at all).
 ``injected`` must contain ``log`` (an object with ``info(message)``): ``print`` writes
 there, looking ``log`` up in the namespace at each call. Injected names must be
 identifiers not starting with ``_``.
@@ -46,6 +49,7 @@ import types
 from typing import Any, Callable, Iterator, Mapping
 
 from sandbox import guardnames, policy_tables
+from sandbox.policy import DEFAULT_POLICY
 from sandbox.inside import modules, toolobjects, views
 from sandbox.inside.attributes import TOOL_TYPE, AttributeGuard, make_builtins
 from sandbox.inside.formatting import Formatter
@@ -289,40 +293,81 @@ def module_name_for(filename: str) -> str:
     return stem.replace("/", ".")
 
 
+class PreparedPolicy:
+    """A policy spec read once: its modules, its builtins' names, and what every namespace
+    under it shares (the attribute guard, which holds no per-namespace state, and the
+    builtins that do not depend on the namespace)."""
+
+    __slots__ = ("modules", "builtin_names", "guard", "shared_builtins")
+
+    def __init__(self, policy_spec: Mapping[str, Any]):
+        self.modules, self.builtin_names, forbidden = _read_spec(policy_spec)
+        self.guard = AttributeGuard(forbidden)
+        Formatter(self.guard)
+        guarded = make_builtins(self.guard)
+        shared: dict[str, Any] = {}
+        for name in self.builtin_names:
+            if name == "print":
+                continue  # each namespace's own: it writes to that namespace's log
+            if name in guarded:
+                shared[name] = guarded[name]
+            elif name == "type":
+                shared[name] = TOOL_TYPE
+            elif name == "__build_class__":
+                shared[name] = toolobjects.build_class
+            else:
+                shared[name] = getattr(_real_builtins, name)
+        self.shared_builtins = shared
+
+
+_PREPARED: dict[str, PreparedPolicy] = {}
+"""Policies read in this process, by fingerprint. The template prepares the default one
+before it forks, so a fresh child reads no policy at all for a default-policy call."""
+
+
+def prepare_policy(policy_spec: Mapping[str, Any]) -> PreparedPolicy:
+    """The ``PreparedPolicy`` for a spec: ``{"fingerprint": fp}`` names one already
+    prepared here (the default policy); a whole spec is read (and kept under its
+    fingerprint, if it has one). Raises ``ValueError`` for a malformed spec or an unknown
+    fingerprint."""
+    if not isinstance(policy_spec, Mapping):
+        raise ValueError("policy spec must be a mapping")
+    fingerprint = policy_spec.get("fingerprint")
+    if fingerprint is not None:
+        prepared = _PREPARED.get(fingerprint) if type(fingerprint) is str else None
+        if prepared is not None:
+            return prepared
+        if "modules" not in policy_spec:
+            raise ValueError(f"policy spec: fingerprint {fingerprint!r} is not known to this runtime")
+    prepared = PreparedPolicy(policy_spec)
+    if type(fingerprint) is str:
+        _PREPARED[fingerprint] = prepared
+    return prepared
+
+
 def make_globals(policy_spec: Mapping[str, Any], injected: Mapping[str, Any], *,
                  module_name: str = TOOL_MODULE_NAME, namespace: dict[str, Any] | None = None) -> dict[str, Any]:
     """The globals dict for executing one compiled tool module.
 
-    The caller passes a policy spec from the supervisor and the runtime's own objects in
-    ``injected`` (must contain ``log``), and may pass the (empty) dict to fill, such as a
-    module's ``__dict__``. Raises ``ValueError`` for a malformed spec, a spec that names
-    something on the floor, or a bad injected name; nothing else. Each call makes new
-    guards and a new ``__builtins__`` dict, so two tools never share mutable state
-    through their globals. The namespace's ``CallContext`` is under ``context_of``.
+    The caller passes a policy spec from the supervisor (or its fingerprint, for a policy
+    prepared here) and the runtime's own objects in ``injected`` (must contain ``log``),
+    and may pass the (empty) dict to fill, such as a module's ``__dict__``. Raises
+    ``ValueError`` for a malformed spec, a spec that names something on the floor, or a
+    bad injected name; nothing else. Each call makes a new ``__builtins__`` dict, a new
+    import guard and new views, so two tools never share mutable state through their
+    globals (the attribute guard they share holds none). The namespace's ``CallContext``
+    is under ``context_of``.
     """
-    modules_, builtin_names, forbidden = _read_spec(policy_spec)
+    prepared = prepare_policy(policy_spec)
     _check_injected(injected)
 
     namespace = {} if namespace is None else namespace
-    guard = AttributeGuard(forbidden)
-    Formatter(guard)
+    guard = prepared.guard
     context = CallContext(guard, injected["log"])
-    guarded = make_builtins(guard)
-    routed_print = make_print(namespace)
-
-    tool_builtins: dict[str, Any] = {}
-    for name in builtin_names:
-        if name == "print":
-            tool_builtins[name] = routed_print
-        elif name in guarded:
-            tool_builtins[name] = guarded[name]
-        elif name == "type":
-            tool_builtins[name] = TOOL_TYPE
-        elif name == "__build_class__":
-            tool_builtins[name] = toolobjects.build_class
-        else:
-            tool_builtins[name] = getattr(_real_builtins, name)
-    tool_builtins["__import__"] = make_import(modules_, context)
+    tool_builtins = dict(prepared.shared_builtins)
+    if "print" in prepared.builtin_names:
+        tool_builtins["print"] = make_print(namespace)
+    tool_builtins["__import__"] = make_import(prepared.modules, context)
 
     names = guardnames.GUARD_NAMES
     namespace.update(
@@ -355,3 +400,4 @@ def context_of(namespace: Mapping[str, Any]) -> CallContext:
 
 views.preload(policy_tables.MODULES, skip=modules.VIRTUAL)
 modules.preload()
+prepare_policy(DEFAULT_POLICY.frame_spec | DEFAULT_POLICY.child_spec)

@@ -56,8 +56,8 @@ from sandbox.errors import CompileFailure, InvalidInput
 from sandbox.policy import DEFAULT_POLICY, Policy
 from sandbox.transformer import (
     AugmentedAssignmentExpander,
+    Survey,
     ToolTransformer,
-    bound_names,
     line_of,
     rename_guard_names,
     tool_written_guard_names,
@@ -312,39 +312,20 @@ def _digest(*parts: str) -> str:
 # ---------------------------------------------------------------------------------------
 
 
-def _too_deep(tree: ast.AST) -> ast.AST | None:
-    """The first node deeper than MAX_AST_DEPTH, found without recursion; None if none."""
-    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_AST_DEPTH:
-            return node
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return None
+def _complexity_problem(survey: Survey) -> str | None:
+    """Why compiling this tree could take seconds, or None.
 
-
-def _too_complex(tree: ast.AST) -> str | None:
-    """Why compiling this tree could take the supervisor seconds, or None.
-
-    Compilation runs in the trusted supervisor, so its cost must be bounded: CPython
-    compiles about 10 us per node, and many nested scopes (lambdas in one function)
-    cost more than linearly. A tool file of 1,000 dense lines stays well under both caps.
+    CPython compiles about 10 us per node, and many nested scopes (lambdas in one
+    function) cost more than linearly. A tool file of 1,000 dense lines stays well under
+    both caps.
     """
-    nodes = scopes = 0
-    for node in ast.walk(tree):
-        nodes += 1
-        if isinstance(node, _SCOPE_NODES):
-            scopes += 1
-    if nodes > MAX_AST_NODES:
-        return f"code is too complex: {nodes} syntax nodes (at most {MAX_AST_NODES}); split it into files"
-    if scopes > MAX_SCOPES:
-        return (f"code is too complex: {scopes} functions, lambdas, classes and comprehensions "
+    if survey.nodes > MAX_AST_NODES:
+        return f"code is too complex: {survey.nodes} syntax nodes (at most {MAX_AST_NODES}); split it into files"
+    if survey.scopes > MAX_SCOPES:
+        return (f"code is too complex: {survey.scopes} functions, lambdas, classes and comprehensions "
                 f"(at most {MAX_SCOPES}); split it into files")
     return None
 
-
-_SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
-                ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
 # ---------------------------------------------------------------------------------------
@@ -392,17 +373,20 @@ def _compile_checked(source: str, filename: str, policy: Policy) -> _Entry:
     except (MemoryError, RecursionError):
         raise _fail(filename, None, f"source is nested too deeply to parse (limit {MAX_AST_DEPTH} levels)") from None
 
-    deep = _too_deep(tree)
+    survey = Survey(tree, MAX_AST_DEPTH)
+    deep = survey.too_deep
     if deep is not None:
         raise _fail(filename, line_of(deep), f"code is nested too deeply (more than {MAX_AST_DEPTH} levels)")
-    complexity = _too_complex(tree)
+    complexity = _complexity_problem(survey)
     if complexity is not None:
         raise _fail(filename, None, complexity)
 
     functions = [(n.name, n.lineno) for n in tree.body if isinstance(n, ast.FunctionDef)]
-    tree = AugmentedAssignmentExpander().visit(tree)
-    tool_written = tool_written_guard_names(tree)
-    transformer = ToolTransformer(policy, bound_names(tree))
+    tool_written = survey.guard_spelled
+    if survey.augmented:
+        tree = AugmentedAssignmentExpander().visit(tree)
+        tool_written = tool_written_guard_names(tree)  # the expansion copies parts of targets
+    transformer = ToolTransformer(policy, survey.bound)
     tree = transformer.visit(tree)
     if transformer.problems:
         problems, omitted = _problems(filename, transformer.problems)

@@ -110,26 +110,59 @@ def mangle(class_name: str | None, name: str) -> str:
     return f"_{stripped}{name}" if stripped else name
 
 
-def bound_names(tree: ast.AST) -> frozenset[str]:
-    """Every name the file binds anywhere (any scope). A builtin name the file binds itself
-    (``input = conv.state.text``) is the tool's own variable, not the builtin."""
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            names.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.arg):
-            names.add(node.arg)
-        elif isinstance(node, ast.alias):
-            names.add(node.asname or node.name.split(".")[0])
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
-            names.add(node.name)
-        elif isinstance(node, ast.MatchMapping) and node.rest:
-            names.add(node.rest)
-    return frozenset(names)
+_SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
+                ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+class Survey:
+    """What one pass over a parsed tree finds, before anything is transformed.
+
+    ``too_deep`` is the first node deeper than ``max_depth`` (or None); ``nodes`` and
+    ``scopes`` count syntax nodes and nested scopes; ``bound`` is every name the file binds
+    anywhere (a builtin name the file binds itself, ``input = conv.state.text``, is the
+    tool's own variable); ``guard_spelled`` are the tool's own Name nodes spelled like a
+    RestrictedPython guard; ``augmented`` says whether an augmented assignment to an
+    attribute or item needs expanding. One iterative walk (no recursion: a deep tree must
+    not blow the stack before it is refused)."""
+
+    __slots__ = ("too_deep", "nodes", "scopes", "bound", "guard_spelled", "augmented")
+
+    def __init__(self, tree: ast.AST, max_depth: int):
+        self.too_deep: ast.AST | None = None
+        self.nodes = self.scopes = 0
+        self.guard_spelled: list[ast.Name] = []
+        self.augmented = False
+        bound: set[str] = set()
+        stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+        while stack:
+            node, depth = stack.pop()
+            if depth > max_depth:
+                self.too_deep = node
+                break
+            self.nodes += 1
+            kind = type(node)
+            if kind is ast.Name:
+                if type(node.ctx) is not ast.Load:
+                    bound.add(node.id)
+                if node.id in _GUARD_SPELLINGS:
+                    self.guard_spelled.append(node)
+            elif kind is ast.arg:
+                bound.add(node.arg)
+            elif kind is ast.alias:
+                bound.add(node.asname or node.name.split(".")[0])
+            elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+                bound.add(node.name)
+            elif kind is ast.ExceptHandler or kind is ast.MatchAs or kind is ast.MatchStar:
+                if node.name:
+                    bound.add(node.name)
+            elif kind is ast.MatchMapping and node.rest:
+                bound.add(node.rest)
+            elif kind is ast.AugAssign and type(node.target) is not ast.Name:
+                self.augmented = True
+            if kind in _SCOPE_NODES:
+                self.scopes += 1
+            stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+        self.bound = frozenset(bound)
 
 
 _RP_MESSAGES: Mapping[str, str] = MappingProxyType(
@@ -578,7 +611,7 @@ def tool_written_guard_names(tree: ast.AST) -> list[ast.Name]:
     """The Name nodes of the tool's own source spelled like a RestrictedPython guard
     (``_getattr_ = 1`` is a tool's own variable). Kept alive by the caller so their ids
     stay unique until ``rename_guard_names`` ran."""
-    return [node for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id in _GUARD_SPELLINGS]
+    return [node for node in ast.walk(tree) if type(node) is ast.Name and node.id in _GUARD_SPELLINGS]
 
 
 def rename_guard_names(tree: ast.AST, tool_written: list[ast.Name]) -> None:
@@ -586,5 +619,5 @@ def rename_guard_names(tree: ast.AST, tool_written: list[ast.Name]) -> None:
     own = {id(node) for node in tool_written}
     names = guardnames.GUARD_NAMES
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id in _GUARD_SPELLINGS and id(node) not in own:
+        if type(node) is ast.Name and node.id in _GUARD_SPELLINGS and id(node) not in own:
             node.id = names[node.id]

@@ -113,6 +113,8 @@ ALLOWED = {
     "class keywords": "from typing import TypedDict\nclass Movie(TypedDict, total=False):\n    name: str\n",
     "metaclass keyword": "from abc import ABCMeta, abstractmethod\nclass Base(metaclass=ABCMeta):\n    @abstractmethod\n    def run(self):\n        ...\n",
     "module dunders": "__all__ = ['tool']\n__version__ = '1.0'\nNAME = __name__\n",
+    "__init_subclass__ registry": "class Base:\n    kinds = {}\n    def __init_subclass__(cls, **kw):\n        super().__init_subclass__(**kw)\n        Base.kinds[cls.__name__] = cls\n",
+    "augmented attribute and item with side effects": "def tool(conv):\n    pick(conv).count += 1\n    totals[key(conv)] += 1\n",
     "ellipsis body": 'def tool(conv):\n    if "booking_time" in conv.state:\n        ...\n',
 }
 
@@ -222,8 +224,6 @@ REFUSED = {
     "__del__": ("class A:\n    def __del__(self):\n        pass\n", 2, "defining '__del__' is not allowed (a finalizer"),
     "__getattribute__ method": ("class A:\n    def __getattribute__(self, n):\n        pass\n", 2,
                                 "defining '__getattribute__' is not allowed"),
-    "__init_subclass__": ("class A:\n    def __init_subclass__(cls):\n        pass\n", 2,
-                          "defining '__init_subclass__' is not allowed"),
     "__class_getitem__": ("class A:\n    def __class_getitem__(cls, i):\n        pass\n", 2,
                           "defining '__class_getitem__' is not allowed"),
     "__reduce__": ("class A:\n    def __reduce__(self):\n        pass\n", 2, "defining '__reduce__' is not allowed"),
@@ -244,9 +244,8 @@ REFUSED = {
     "async def": ("x = 1\nasync def tool(conv):\n    pass\n", 2, "'async def' is not allowed"),
     "await": ("def tool(conv):\n    await conv\n", 2, "'await' is not allowed"),
     "async comprehension": (in_function("x = [i async for i in x]"), 3, "'async for' is not allowed"),
-    # a pure target (conv.state.count += 1) is expanded; see tests/test_augmented.py
-    "augmented attribute": (in_function("conv.variants.get('a').count += 1"), 3, "x.a = x.a + 1"),
-    "augmented item": (in_function("conv.variants.get('a')['count'] += 1"), 3, "x[k] = x[k] + 1"),
+    # augmented assignment is expanded (tests/test_augmented.py); only a slice with side effects is not
+    "augmented slice with side effects": (in_function("x[f():] += [1]"), 3, "x[k] = x[k] + 1"),
     "module-level return": ("x = 1\nreturn x\n", 2, "'return' outside function"),
     "syntax error": ("def tool(conv):\n    x = (1,\n    return x\n", 2, "SyntaxError"),
     "indentation error": ("def tool(conv):\nreturn 1\n", 2, "IndentationError"),

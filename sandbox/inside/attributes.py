@@ -243,6 +243,8 @@ class AttributeGuard:
                 return None
             return f"attribute {name!r} is available only on the tool's own classes, instances and functions"
         if name in policy_tables.DUNDER_MUTATING_METHODS:
+            if name == "__init_subclass__" and not _tool_target(obj):
+                return "__init_subclass__ applies only to the tool's own classes"  # bound to the class: no wrapper
             if isinstance(obj, type) or _tool_target(obj):
                 return None  # unbound reads come wrapped (see get)
             return (f"{name} of {type_name(type(obj))!r} objects is not available to tools: "

@@ -41,17 +41,27 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import hashlib
 import marshal
-import re
 import threading
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from sandbox import policy_tables
+from sandbox.bundles import (  # noqa: F401 - Bundle, CompiledTool and the errors are imported from here too
+    MAX_BUNDLE_FILES,
+    Bundle,
+    CompiledTool,
+    CompileErrors,
+    CompileProblem,
+    assemble,
+    fail as _fail,
+    filename_problem,
+    sorted_problems,
+    source_problem,
+    tool_address,
+)
 from sandbox.errors import CompileFailure, InvalidInput
 from sandbox.policy import DEFAULT_POLICY, Policy
 from sandbox.transformer import (
@@ -72,80 +82,9 @@ recurses about four Python frames per level, and the default recursion limit is 
 MAX_PROBLEMS_PER_FILE = 100
 """Problems reported for one file; the message says how many more there were."""
 
-MAX_BUNDLE_FILES = 256
-"""Files in one bundle."""
-
 CACHE_MAX_ENTRIES = 512
 CACHE_MAX_BYTES = 64 * 1024 * 1024
 """Bounds of the compile cache, counted as source plus code bytes."""
-
-_FILENAME = re.compile(r"(?:[A-Za-z0-9_][A-Za-z0-9_-]{0,63}/){0,7}[A-Za-z0-9_][A-Za-z0-9_-]{0,63}\.py")
-
-# ---------------------------------------------------------------------------------------
-# Results and errors
-# ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CompileProblem:
-    """One reason a file did not compile. ``line`` is 1-based, or None when it has none."""
-
-    file: str | None
-    line: int | None
-    message: str
-
-    def __str__(self) -> str:
-        if self.file is None:
-            return self.message
-        if self.line is None:
-            return f"{self.file}: {self.message}"
-        return f"{self.file} line {self.line}: {self.message}"
-
-
-class CompileErrors(CompileFailure):
-    """A ``CompileFailure`` carrying every problem found (``.errors``), in file and line order."""
-
-    def __init__(self, problems: Sequence[CompileProblem], omitted: int = 0):
-        problems = tuple(problems)
-        if not problems:
-            raise ValueError("CompileErrors needs at least one problem")
-        lines = [str(problem) for problem in problems]
-        if omitted:
-            lines.append(f"... and {omitted} more problems")
-        super().__init__("\n".join(lines), file=problems[0].file, line=problems[0].line)
-        self.errors: tuple[CompileProblem, ...] = problems
-        self.omitted = omitted  # problems found but left out of ``errors``
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.errors, self.omitted))
-
-
-@dataclass(frozen=True)
-class CompiledTool:
-    """One compiled file. ``code`` is ``marshal.dumps`` of the module code object, to be run
-    with ``sandbox.inside.guards.make_globals``; ``sha256`` is the content address of
-    (filename, source, policy fingerprint), also the compile cache key; ``functions``
-    are the file's top-level ``def`` names in order."""
-
-    filename: str
-    source: str
-    code: bytes
-    sha256: str
-    functions: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Bundle:
-    """Several compiled files deployed together. ``functions`` maps each top-level function
-    name to its file (names are unique across the bundle); ``version_id`` is the content
-    address of the sorted (filename, source) pairs and the policy fingerprint."""
-
-    files: Mapping[str, CompiledTool]
-    functions: Mapping[str, str]
-    version_id: str
-
-    def __hash__(self) -> int:
-        return hash(self.version_id)
 
 
 @dataclass(frozen=True)
@@ -241,47 +180,6 @@ def compile_cache_clear() -> None:
     _CACHE.clear()
 
 
-# ---------------------------------------------------------------------------------------
-# Input checks
-# ---------------------------------------------------------------------------------------
-
-
-def _shown(value: str, limit: int = 60) -> str:
-    return repr(value if len(value) <= limit else value[:limit] + "...")
-
-
-def _line_of(source: str, index: int) -> int:
-    """1-based line of ``source[index]``, counting newlines as the tokenizer does."""
-    prefix = source[:index]
-    return prefix.count("\n") + prefix.count("\r") - prefix.count("\r\n") + 1
-
-
-def _filename_problem(filename: Any) -> CompileProblem | None:
-    if type(filename) is not str:
-        return CompileProblem(None, None, f"a filename must be a str, got {type(filename).__name__}")
-    if not _FILENAME.fullmatch(filename):
-        return CompileProblem(
-            None,
-            None,
-            f"invalid filename {_shown(filename)}: use a relative path like 'tools/booking.py' "
-            "(letters, digits, '_' and '-' in each part, at most 8 parts, ending in .py)",
-        )
-    return None
-
-
-def _source_problem(source: str, filename: str, limit: int) -> CompileProblem | None:
-    try:
-        size = len(source.encode("utf-8"))
-    except UnicodeEncodeError as exc:
-        return CompileProblem(filename, _line_of(source, exc.start), "source is not valid Unicode text (lone surrogate)")
-    if size > limit:
-        return CompileProblem(filename, None, f"source is {size} bytes; the limit is {limit} bytes")
-    nul = source.find("\x00")
-    if nul >= 0:
-        return CompileProblem(filename, _line_of(source, nul), "source contains a null byte")
-    return None
-
-
 def _check_policy(policy: Policy) -> None:
     """The floor: a policy may never allow these, whoever built it."""
     if not isinstance(policy, Policy):
@@ -295,16 +193,6 @@ def _check_policy(policy: Policy) -> None:
         reason = policy_tables.REFUSED_BUILTINS.get(name)
         if reason:
             raise InvalidInput(f"policy.builtins[{name!r}]", f"can never be allowed: {reason}")
-
-
-def _digest(*parts: str) -> str:
-    """sha256 over length-prefixed parts, so no two part lists collide."""
-    digest = hashlib.sha256()
-    for part in parts:
-        data = part.encode("utf-8")
-        digest.update(len(data).to_bytes(8, "big"))
-        digest.update(data)
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------------------------------
@@ -343,10 +231,6 @@ def _problems(filename: str, raw: Iterable[tuple[int, int, str]]) -> tuple[list[
         seen.add((line, message))
         ordered.append(CompileProblem(filename, line or None, message))
     return ordered[:MAX_PROBLEMS_PER_FILE], max(0, len(ordered) - MAX_PROBLEMS_PER_FILE)
-
-
-def _fail(filename: str | None, line: int | None, message: str) -> CompileErrors:
-    return CompileErrors([CompileProblem(filename, line, message)])
 
 
 def _syntax_problem(filename: str, exc: SyntaxError) -> CompileErrors:
@@ -409,7 +293,7 @@ def _compile_checked(source: str, filename: str, policy: Policy) -> _Entry:
         filename=filename,
         source=source,
         code=marshal.dumps(code),
-        sha256=_digest("toolpool-compiled-tool-v1", filename, policy.fingerprint(), source),
+        sha256=tool_address(filename, policy.fingerprint(), source),
         functions=tuple(names),
     )
     return _Entry(tool, tuple(lines))
@@ -417,17 +301,17 @@ def _compile_checked(source: str, filename: str, policy: Policy) -> _Entry:
 
 def _compile_entry(source: Any, filename: Any, policy: Policy) -> _Entry:
     _check_policy(policy)
-    problem = _filename_problem(filename)
+    problem = filename_problem(filename)
     if problem is not None:
         raise CompileErrors([problem])
     if not isinstance(source, str):
         raise _fail(filename, None, f"source must be text (str), got {type(source).__name__}")
     source = str.__str__(source)  # an exact str: a subclass could lie about hash or equality
-    problem = _source_problem(source, filename, policy.limits.source_bytes)
+    problem = source_problem(source, filename, policy.limits.source_bytes)
     if problem is not None:
         raise CompileErrors([problem])
 
-    key = _digest("toolpool-compiled-tool-v1", filename, policy.fingerprint(), source)
+    key = tool_address(filename, policy.fingerprint(), source)
     entry = _CACHE.get(key)
     if entry is not None:
         return entry
@@ -455,13 +339,14 @@ def compile_tool(source: str, filename: str = "tool.py", policy: Policy = DEFAUL
     return _compile_entry(source, filename, policy).tool
 
 
-def compile_bundle(files: Mapping[str, str], policy: Policy = DEFAULT_POLICY) -> Bundle:
-    """Compile every file of a bundle, reporting every problem of every file at once.
-
-    ``files`` maps a relative path (``tools/booking.py``) to its source. Top-level function
-    names must be unique across the bundle. Raises one ``CompileErrors`` listing all
-    problems (each with its file and line), or ``InvalidInput`` for a policy on the floor.
-    """
+def compile_files(files: Mapping[str, str], policy: Policy = DEFAULT_POLICY, *,
+                  on_file: Callable[[str], None] | None = None,
+                  ) -> tuple[dict[str, CompiledTool], dict[str, tuple[int, ...]]]:
+    """Compile every file of a bundle: each file's ``CompiledTool`` and the lines of its
+    functions. Raises one ``CompileErrors`` listing every problem of every file (each with
+    its file and line), or ``InvalidInput`` for a policy on the floor. ``on_file(name)`` is
+    told before each file is compiled (the compile worker tells its supervisor, so a
+    compile stopped at a limit names the file)."""
     _check_policy(policy)
     if not isinstance(files, Mapping):
         raise _fail(None, None, f"a bundle must map filenames to sources, got {type(files).__name__}")
@@ -474,41 +359,31 @@ def compile_bundle(files: Mapping[str, str], policy: Policy = DEFAULT_POLICY) ->
     omitted = 0
     entries: dict[str, _Entry] = {}
     for filename, source in files.items():
+        if on_file is not None and type(filename) is str:
+            on_file(filename)
         try:
             entries[filename] = _compile_entry(source, filename, policy)
         except CompileErrors as exc:
             problems.extend(exc.errors)
             omitted += exc.omitted
-
-    owners: dict[str, tuple[str, int]] = {}
-    for filename in sorted(entries):
-        entry = entries[filename]
-        for name, line in zip(entry.tool.functions, entry.function_lines):
-            if name in owners:
-                first_file, first_line = owners[name]
-                problems.append(
-                    CompileProblem(
-                        filename,
-                        line,
-                        f"function {name!r} is also defined in {first_file} line {first_line}; "
-                        "function names must be unique across the bundle",
-                    )
-                )
-            else:
-                owners[name] = (filename, line)
-
     if problems:
-        problems.sort(key=lambda p: (p.file is not None, p.file or "", p.line or 0))
-        raise CompileErrors(problems, omitted=omitted)
+        raise CompileErrors(sorted_problems(problems), omitted=omitted)
+    return ({name: entry.tool for name, entry in entries.items()},
+            {name: entry.function_lines for name, entry in entries.items()})
 
-    names = sorted(entries)
-    version_id = _digest(
-        "toolpool-bundle-v1",
-        policy.fingerprint(),
-        *(part for name in names for part in (name, entries[name].tool.source)),
-    )
-    return Bundle(
-        files=MappingProxyType({name: entries[name].tool for name in names}),
-        functions=MappingProxyType({name: owner for name, (owner, _) in sorted(owners.items())}),
-        version_id=version_id,
-    )
+
+def compile_bundle(files: Mapping[str, str], policy: Policy = DEFAULT_POLICY) -> Bundle:
+    """Compile every file of a bundle in this process, reporting every problem at once.
+
+    ``files`` maps a relative path (``tools/booking.py``) to its source. Top-level function
+    names must be unique across the bundle. Raises one ``CompileErrors`` listing all
+    problems (each with its file and line), or ``InvalidInput`` for a policy on the floor.
+    The service and the CLI compile in a confined worker instead
+    (``sandbox/confined_compile.py``); this is what that worker runs.
+    """
+    tools, lines = compile_files(files, policy)
+    problems: list[CompileProblem] = []
+    bundle = assemble(tools, lines, policy.fingerprint(), problems)
+    if bundle is None:
+        raise CompileErrors(sorted_problems(problems))
+    return bundle

@@ -44,7 +44,13 @@ class Limits:
     file_size_bytes: int = 1024 * 1024
     open_files: int = 32
     # Compile-time input cap.
-    source_bytes: int = 256 * 1024  # parsing is about 2 us per byte in the supervisor
+    source_bytes: int = 256 * 1024  # parsing is about 2 us per byte
+    # The confined compile of one bundle (sandbox/confined_compile.py): the compile worker's
+    # address space, CPU, wall time and the size of the compiled bundle it may answer with.
+    compile_memory_bytes: int = 256 * 1024 * 1024
+    compile_cpu_seconds: int = 2
+    compile_wall_ms: int = 3_000
+    compile_output_bytes: int = 4 * 1024 * 1024
 
     def deadline_for(self, function: str, requested_ms: int | None) -> int:
         """The effective deadline: the caller's, capped by the tool kind's default."""
@@ -121,6 +127,17 @@ class Policy:
     def fingerprint(self) -> str:
         """A content hash of the compile-relevant parts, used as part of the compile cache key."""
         return self._fingerprint
+
+    @classmethod
+    def from_child_spec(cls, spec: Mapping[str, Any], limits: Limits) -> Policy:
+        """The policy a ``child_spec`` describes, as the compile worker rebuilds it. Reasons
+        are the default tables' where they have one (they only word messages)."""
+        modules = {name: ModuleRule(policy_tables.MODULES.get(name, ("allowed by the policy",))[0], frozenset(names))
+                   for name, names in spec["modules"].items()}
+        builtins = {name: policy_tables.BUILTINS.get(name, "allowed by the policy") for name in spec["builtins"]}
+        forbidden = {name: policy_tables.FORBIDDEN_ATTRIBUTES.get(name, "refused by the policy") for name in spec["forbidden"]}
+        return cls(modules=_frozen(modules), builtins=_frozen(builtins), forbidden_attributes=_frozen(forbidden),
+                   limits=limits)
 
     @functools.cached_property
     def frame_spec(self) -> dict[str, Any]:

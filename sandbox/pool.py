@@ -90,8 +90,24 @@ class PoolConfig:
         return self.reuse_max_calls if self.mode == "reuse" else 1
 
     def ceiling_limits(self) -> Limits:
-        """The limits children are confined with. A reused child's CPU budget covers all its calls."""
-        return self.limits.with_(cpu_seconds=self.limits.cpu_seconds * self.max_calls_per_child)
+        """The limits children are confined with: room for a call or a compile, whichever
+        needs more (each lowers its own limits below this at once). A reused child's CPU
+        budget covers all its calls."""
+        limits = self.limits
+        return limits.with_(cpu_seconds=max(limits.cpu_seconds * self.max_calls_per_child, limits.compile_cpu_seconds),
+                            memory_bytes=max(limits.memory_bytes, limits.compile_memory_bytes))
+
+
+@dataclass(frozen=True)
+class WorkOutcome:
+    """How a job other than a call ended (``Pool.work``): ``kind`` is "reply" (``payload``
+    holds the answer, untrusted), "deadline", "overrun" (an answer over the cap),
+    "protocol", or "eof" (the child died: ``death`` is the kernel's report, if it came)."""
+
+    kind: str
+    payload: bytes | None
+    death: verdict.Death | None = None
+    cpu_ms: float = 0.0
 
 
 class _Child:
@@ -625,6 +641,52 @@ class Pool:
             return verdict.failed(prepared, Status.INTERNAL_ERROR, "InternalError",
                                   "the tool's process ended but its exit status was not reported", usage)
         return verdict.from_death(prepared, death, wall_ms, deadline_hit=False, output_overrun=output_overrun)
+
+    # -- jobs other than calls: the confined compile -------------------------------------
+
+    def work(self, frame: bytes, wall_s: float, reply_cap: int,
+             on_request: Callable[[bytes], bytes] | None = None) -> WorkOutcome:
+        """Hand one job other than a tool call (a compile) to a fresh confined child.
+
+        The child gets ``frame``, may ask ``on_request`` questions on the way, and answers
+        with one frame of at most ``reply_cap`` bytes within ``wall_s``; then it exits. It
+        is never reused. The outcome says what happened (the caller decides what it means)
+        and carries the kernel's report of a child that died. Raises PoolUnavailable when
+        no confined child can be had.
+        """
+        if not self._started:
+            raise PoolUnavailable("the pool has not been started")
+        started = time.monotonic()
+        deadline = started + wall_s
+        child = self._acquire(None, min(deadline, started + self.config.acquire_timeout_s))
+        with self._lock:
+            self._in_flight += 1
+        try:
+            return self._work(child, frame, deadline, reply_cap, on_request)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _work(self, child: _Child, frame: bytes, deadline: float, reply_cap: int,
+              on_request: Callable[[bytes], bytes] | None) -> WorkOutcome:
+        child.calls += 1
+        try:
+            child.channel.setblocking(True)
+            child.channel.sendall(protocol.encode_frame(frame))
+            child.channel.setblocking(False)
+            outcome, payload = _await_reply(child.channel, deadline, reply_cap, on_request=on_request)
+        except OSError:
+            outcome, payload = "eof", None
+        if outcome == "reply":
+            cpu_ms, _ = child.kernel_usage()
+            child.close()
+            return WorkOutcome("reply", payload, cpu_ms=cpu_ms)
+        if outcome != "eof":
+            child.kill()
+            self.counters[f"kill_{outcome}"] += 1
+        child.exited.wait(_REPORT_GRACE_S if outcome != "eof" else _DEATH_WAIT_S)
+        child.close()
+        return WorkOutcome(outcome, None, death=child.death)
 
     # -- start-up self-test ------------------------------------------------------------
 

@@ -11,7 +11,7 @@ def tool(conv):
         raw = super(Mine, Mine).__setattr__
         raw(conv.state, "_data", {"forged": "by the tool"})
     except (TypeError, AttributeError) as error:
-        if "tool's own objects" in str(error):
+        if "tool's own objects" in str(error) or "not available to tools" in str(error):
             return "contained"
         return f"refused for another reason: {error}"
     if conv.state.forged == "by the tool":

@@ -69,8 +69,9 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
         # ABCMeta is a handle usable as `metaclass=ABCMeta` and with isinstance, never
         # called to build a class around the class guard; `register` works on the tool's
         # own ABCs only (the guard refuses it on the standard library's)
-        ("ABC", "ABCMeta", "abstractmethod", "abstractclassmethod", "abstractstaticmethod",
-         "abstractproperty"),
+        # left out: abstractclassmethod/abstractstaticmethod/abstractproperty (deprecated since
+        # 3.3, and they mark the callable they are given, which may be the runtime's)
+        ("ABC", "ABCMeta", "abstractmethod"),
     ),
     "base64": (
         "encode/decode tokens and payloads; pure functions on bytes",

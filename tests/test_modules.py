@@ -418,7 +418,7 @@ REFUSED_AT_RUN_TIME = {
         "AttributeError", "readable only on the tool's own classes and objects"),
     "wraps with a custom assigned": (
         "import functools\ndef f():\n    pass\ndef tool(conv):\n    functools.wraps(f, assigned=('__code__',))(tool)\n",
-        "TypeError", "functools.wraps takes only the default assigned= and updated= in tools"),
+        "TypeError", "functools.wraps/update_wrapper take only the default assigned= and updated= in tools"),
     "make_dataclass with a hook member": (
         "import dataclasses\ndef tool(conv):\n    dataclasses.make_dataclass('X', [], namespace={'__del__': print})\n",
         "TypeError", "defining '__del__' is not allowed"),

@@ -55,11 +55,13 @@ from __future__ import annotations
 import abc
 import decimal
 import types
+import typing
 from collections import Counter, OrderedDict, defaultdict, deque
 from typing import Any, Callable
 
 from sandbox import policy_tables
 from sandbox.inside import toolobjects as tools
+from sandbox.inside.toolobjects import TOOL_TYPE, ToolType  # noqa: F401 - the tools' type, imported from here too
 
 _TYPE_DICT = type.__dict__["__dict__"]
 _TYPE_NAME = type.__dict__["__name__"]
@@ -95,6 +97,15 @@ ITEM_WRITABLE: frozenset[type] = frozenset(
 _ATTRIBUTE_WRITABLE: set[type] = {decimal.Context}
 
 _ABC_REGISTER = abc.ABCMeta.register
+# C-level callables, and the descriptors that read their name and the object they are bound to.
+_BUILTIN_CALLABLES = frozenset({types.BuiltinMethodType, types.WrapperDescriptorType, types.MethodWrapperType,
+                                types.MethodDescriptorType, types.ClassMethodDescriptorType})
+_BUILTIN_NAME = {kind: kind.__dict__["__name__"] for kind in _BUILTIN_CALLABLES}
+_BUILTIN_SELF = {kind: kind.__dict__["__self__"] for kind in (types.BuiltinMethodType, types.MethodWrapperType)}
+# Objects that forward attribute reads to another object (list[int] reads from list): the
+# guard decides on that object too.
+_ALIAS_TYPES: tuple[type, ...] = (types.GenericAlias, typing._BaseGenericAlias)  # type: ignore[attr-defined]
+_ALIAS_ORIGIN = types.GenericAlias.__dict__["__origin__"]
 _STR_FORMATTERS = frozenset({"format", "format_map"})
 _STR_FORMAT = str.format
 _STR_FORMAT_MAP = str.format_map
@@ -153,6 +164,17 @@ def _super_owner(proxy: super, name: str) -> tuple[type | None, Any]:
     return None, bound
 
 
+def _bound_to_class(obj: Any) -> bool:
+    """Reading from ``obj`` gives unbound methods: a class, or ``super(C, C)``."""
+    return isinstance(obj, type) or (_is_super(obj) and isinstance(_SUPER_SELF.__get__(obj), type))
+
+
+def _alias_origin(alias: Any) -> Any:
+    if isinstance(alias, types.GenericAlias):
+        return _ALIAS_ORIGIN.__get__(alias)
+    return object.__getattribute__(alias, "__origin__")
+
+
 def _tool_target(obj: Any) -> bool:
     """The object a bound data-model method would act on belongs to the tool."""
     if _is_super(obj):
@@ -187,6 +209,47 @@ class _ToolOnly:
         return f"<method {self._name} (tool objects only)>"
 
 
+class _CheckedWrite:
+    """``obj.__setattr__``/``__delattr__`` of one of the tool's objects (a C slot, bound):
+    the name it writes passes the same checks as ``setattr``."""
+
+    __slots__ = ("_method", "_name", "_target", "_guard")
+
+    def __init__(self, method: Any, name: str, target: Any, guard: AttributeGuard):
+        self._method = method
+        self._name = name
+        self._target = target
+        self._guard = guard
+
+    def __call__(self, name: Any, *args: Any) -> Any:
+        refusal = self._guard.write_refusal(self._target, exact_name(name))
+        if refusal is not None:
+            raise AttributeError(refusal)
+        return self._method(name, *args)
+
+    def __repr__(self) -> str:
+        return f"<method {self._name} (checked)>"
+
+
+class _RegisterToolClasses:
+    """``register`` of one of the tool's ABCs: only the tool's own classes may be
+    registered (an ABC that claims a runtime class would make ``isinstance`` true for the
+    runtime's objects, and ``match`` read their attributes through ``__match_args__``)."""
+
+    __slots__ = ("_abc",)
+
+    def __init__(self, owner: type):
+        self._abc = owner
+
+    def __call__(self, subclass: Any) -> Any:
+        if not tools.is_tool_class(subclass):
+            raise TypeError("register() takes only the tool's own classes")
+        return _ABC_REGISTER(self._abc, subclass)
+
+    def __repr__(self) -> str:
+        return "<bound method register (the tool's classes only)>"
+
+
 class AttributeGuard:
     """The decision for every attribute read and write of tool code. One per tool module
     namespace; ``forbidden`` is the policy's door list (the floor is always in it)."""
@@ -214,6 +277,11 @@ class AttributeGuard:
             return f"attributes of {kind} objects are not available to tools"
         if cls is types.GeneratorType and name not in _GENERATOR_PUBLIC and name not in policy_tables.DUNDER_PURE_METHODS:
             return f"attribute {name!r} of a generator is not available to tools"
+        if cls is super and not tools.is_tool_class(_SUPER_THISCLASS.__get__(obj)):
+            return (f"super({type_name(_SUPER_THISCLASS.__get__(obj))}, ...) is not available to tools: "
+                    "super() works within the tool's own classes")
+        if isinstance(obj, _ALIAS_TYPES) and name[:1] != "_":
+            return self.refusal(_alias_origin(obj), name)  # the alias reads it from its origin
         if name[:1] != "_":
             return self._public_refusal(obj, name)
         if _is_dunder(name):
@@ -292,30 +360,56 @@ class AttributeGuard:
         raise AttributeError(refusal)
 
     def _screen(self, obj: Any, name: str, value: Any) -> Any:
-        """The value read, unless it is a door however it was reached."""
-        if name in policy_tables.DUNDER_MUTATING_METHODS and not tools.is_tool_function(value):
-            if isinstance(obj, type) or (_is_super(obj) and name == "__new__"):
-                return _ToolOnly(value, name, self)
+        """The value read, unless it is a door however it was reached (by whatever name:
+        ``Color._new_member_`` is ``object.__new__``, which EnumType stored there)."""
         vtype = type(value)
-        if vtype is types.BuiltinMethodType:
-            if _BUILTIN_METHOD_NAME.__get__(value) in _STR_FORMATTERS:
-                owner = _BUILTIN_METHOD_SELF.__get__(value)
-                if isinstance(owner, str):
-                    return self.formatter.bound(owner, _BUILTIN_METHOD_NAME.__get__(value))
-            return value
-        if vtype is types.MethodDescriptorType:
-            if value is _STR_FORMAT or value is _STR_FORMAT_MAP:
-                return self.formatter.unbound(value.__name__)
-            return value
+        if vtype in _BUILTIN_CALLABLES:
+            return self._screen_builtin(obj, name, value, vtype)
         if vtype is types.MethodType:
-            if _METHOD_FUNC.__get__(value) is _ABC_REGISTER and not tools.is_tool_class(_METHOD_SELF.__get__(value)):
-                raise AttributeError("register() is available only on the tool's own ABCs")
+            if _METHOD_FUNC.__get__(value) is _ABC_REGISTER:
+                owner = _METHOD_SELF.__get__(value)
+                if not tools.is_tool_class(owner):
+                    raise AttributeError("register() is available only on the tool's own ABCs")
+                return _RegisterToolClasses(owner)
+            if name in policy_tables.DUNDER_MUTATING_METHODS and _bound_to_class(obj) and not tools.is_tool_object(
+                    _METHOD_SELF.__get__(value)):
+                return _ToolOnly(value, name, self)
             return value
+        if name in policy_tables.DUNDER_MUTATING_METHODS and not tools.is_tool_function(value) and _bound_to_class(obj):
+            return _ToolOnly(value, name, self)
         kind = _OPAQUE_KIND.get(vtype)
         if kind is not None or isinstance(value, types.ModuleType):
             raise AttributeError(f"{name!r} leads to a {kind or 'module'} object, which is not available to tools")
         if isinstance(value, type) and issubclass(value, type):
             raise AttributeError(f"{name!r} is a metaclass, which is not available to tools")
+        if name == "__annotations__" and type(value) is dict:
+            return types.MappingProxyType(dict(value))  # read-only: dataclass() builds code from its keys
+        if name == "__wrapped__" and not tools.is_tool_object(value) and not tools.is_tool_object(obj):
+            raise AttributeError("attribute '__wrapped__' is available only where it leads to the tool's own function")
+        return value
+
+    def _screen_builtin(self, obj: Any, name: str, value: Any, vtype: type) -> Any:
+        """A method or function implemented in C: ``str.format`` is replaced by the guarded
+        formatter; a data-model method that builds or changes an object (``object.__new__``,
+        ``object.__setattr__``), unbound or bound to a class, applies only to the tool's own
+        objects, and bound to an object its writes pass the write guard's name checks."""
+        real_name = _BUILTIN_NAME[vtype].__get__(value)
+        if real_name in _STR_FORMATTERS:
+            if vtype is types.MethodDescriptorType and (value is _STR_FORMAT or value is _STR_FORMAT_MAP):
+                return self.formatter.unbound(real_name)
+            if vtype is types.BuiltinMethodType and isinstance(_BUILTIN_METHOD_SELF.__get__(value), str):
+                return self.formatter.bound(_BUILTIN_METHOD_SELF.__get__(value), real_name)
+            return value
+        if real_name not in policy_tables.DUNDER_MUTATING_METHODS:
+            return value
+        bound = _BUILTIN_SELF[vtype].__get__(value) if vtype in _BUILTIN_SELF else None
+        if bound is None or type(bound) is types.ModuleType or (isinstance(bound, type) and not tools.is_tool_class(bound)):
+            return _ToolOnly(value, real_name, self)  # unbound, or object.__new__ & co.
+        if not (tools.is_tool_object(bound) or type(bound) in ITEM_WRITABLE or type(bound) in _ATTRIBUTE_WRITABLE):
+            raise AttributeError(f"{real_name} of {type_name(type(bound))!r} objects is not available to tools: "
+                                 "it applies only to the tool's own objects")
+        if real_name in ("__setattr__", "__delattr__"):
+            return _CheckedWrite(value, real_name, bound, self)
         return value
 
     def has(self, obj: Any, name: Any) -> bool:
@@ -442,42 +536,3 @@ def make_builtins(guard: AttributeGuard) -> dict[str, Callable[..., Any]]:
                            (delattr_, "delattr"), (vars_, "vars")):
         function.__name__ = function.__qualname__ = name
     return {"getattr": getattr_, "setattr": setattr_, "hasattr": hasattr_, "delattr": delattr_, "vars": vars_}
-
-
-class ToolType:
-    """The tool's ``type``: ``type(x)`` is x's class; there is no three-argument form.
-
-    A class's class is a metaclass, which would build classes around the class guard, so
-    ``type(SomeClass)`` answers this object itself (``type(int) is type`` stays true for
-    tool code), and ``isinstance(x, type)``/``issubclass(c, type)`` work as usual.
-    """
-
-    __slots__ = ()
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if len(args) != 1 or kwargs:
-            raise TypeError("type() takes one argument in tools: type(x) is x's class; "
-                            "write a class statement to make a class")
-        cls = type(args[0])
-        if issubclass(cls, type):
-            return self
-        return cls
-
-    def __instancecheck__(self, obj: Any) -> bool:
-        return isinstance(obj, type)
-
-    def __mro_entries__(self, bases: tuple[Any, ...]) -> tuple[type, ...]:
-        raise TypeError("cannot subclass 'type' in tools: metaclasses build classes around the class guard")
-
-    def __subclasscheck__(self, cls: Any) -> bool:
-        return isinstance(cls, type) and issubclass(cls, type)
-
-    def __repr__(self) -> str:
-        return "<class 'type'>"
-
-    @property
-    def __name__(self) -> str:  # noqa: PLW3201 - the label tool code reads
-        return "type"
-
-
-TOOL_TYPE = ToolType()

@@ -31,17 +31,12 @@ from sandbox.inside.guards import context_of, make_globals, module_name_for
 from sandbox.inside.logs import Log
 from sandbox.inside.modules import toollogging, wrappers
 from sandbox.inside.tracebacks import clean, describe, trimmed_traceback
-from sandbox.inside.values import UnstorableValue, to_plain
+from sandbox.inside.values import UnstorableValue, to_plain, type_name
 
 # The runtime's own objects are never copied for a tool (copy.copy, deepcopy, and the
 # dataclasses helpers built on them): rebuilding one through __reduce_ex__ would make a
 # platform object behind its constructor.
-wrappers.refuse_copies_of(
-    Conversation, conv_classes.State, conv_classes.Utils, conv_classes.Variant,
-    conv_classes.ReadOnlyMapping, conv_classes.SipHeaders, conv_classes.IntegrationAttributes,
-    conv_classes.Variants, Log, views.ModuleView, toollogging.Logger, guards.CallContext,
-    attributes.ToolType, toolobjects.MetaclassHandle,
-)
+wrappers.refuse_copies_of_runtime_classes()
 
 # The request frame is written by the trusted supervisor; this cap only guards against
 # a supervisor bug, not against an attacker.
@@ -169,7 +164,7 @@ def run_request(request: dict, code_bytes: bytes, namespace_cache: dict | None =
         message = describe(exc)
         _KEEP.append(exc)
         _tool_phase_over()
-        reply = _failure("runtime_error", clean(type(exc).__name__, 200), message,
+        reply = _failure("runtime_error", clean(type_name(type(exc)), 200), message,
                          file=filename, line=line, traceback=text)
     reply["logs"] = log._export()
     reply["log_overflow"] = log.overflowed

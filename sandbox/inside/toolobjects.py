@@ -120,6 +120,11 @@ def is_tool_object(obj: Any) -> bool:
     return is_tool_instance(obj) or is_tool_class(obj) or is_tool_function(obj)
 
 
+def class_namespace(cls: type) -> Mapping[str, Any]:
+    """A class's own namespace, read through the C-level descriptor."""
+    return _TYPE_DICT.__get__(cls)
+
+
 def mro_of(cls: type) -> tuple[type, ...]:
     """``cls.__mro__`` read through the C-level descriptor (no metaclass can answer)."""
     return _TYPE_MRO.__get__(cls)
@@ -185,14 +190,24 @@ def check_members(owner: str, names: Any) -> None:
             raise TypeError(f"class {owner}: defining {key!r} is not allowed ({reason})")
 
 
-def check_match_args(owner: str, value: Any) -> None:
-    """``__match_args__`` names attributes that a ``match`` class pattern reads natively,
-    around the attribute guard: only plain public names are allowed."""
+_NATIVE_REFUSED = frozenset({"obj", "fget", "fset", "fdel", "register", "format", "format_map"})
+
+
+def check_match_args(cls: type) -> None:
+    """``__match_args__`` names the attributes a ``match`` class pattern reads natively,
+    around the attribute guard, from any object that passes ``isinstance(subject, cls)``.
+    It may never name a door or a name the guard refuses only on some objects; and where
+    ``isinstance`` is structural (a ``Protocol``: any object with the right attributes
+    passes), not a private name either."""
+    value = _TYPE_DICT.__get__(cls).get("__match_args__")
     if type(value) is not tuple:
-        return  # the interpreter itself refuses a non-tuple at match time
+        return  # none, or the interpreter itself refuses a non-tuple at match time
+    structural = isinstance(cls, type(typing.Protocol))
     for item in value:
-        if type(item) is not str or item.startswith("__"):
-            raise TypeError(f"class {owner}: __match_args__ may name only public attributes, not {item!r}")
+        if (type(item) is not str or item.startswith("__") or item in policy_tables.FORBIDDEN_ATTRIBUTES
+                or item in _NATIVE_REFUSED or (structural and item.startswith("_"))):
+            raise TypeError(f"class {_name_of(cls)}: __match_args__ may name only attributes the tool "
+                            f"could read itself, not {item!r}")
 
 
 class _ClassGuard:
@@ -219,10 +234,10 @@ class _ClassGuard:
         meta = winning_metaclass(self.explicit, bases)
         keys = list(dict.keys(namespace)) if isinstance(namespace, dict) else list(namespace)
         check_members(name, keys)
-        if "__match_args__" in keys:
-            check_match_args(name, dict.__getitem__(namespace, "__match_args__"))
         dict.__setitem__(namespace, _MARK, _TOKEN)  # around an Enum body's own __setitem__
-        return meta(name, bases, namespace, **keywords)
+        cls = meta(name, bases, namespace, **keywords)
+        check_match_args(cls)  # the body's, or the one a metaclass wrote (NamedTuple)
+        return cls
 
 
 class MetaclassHandle:
@@ -254,6 +269,21 @@ class MetaclassHandle:
 def _unwrap_metaclass(value: Any) -> Any:
     if type(value) is MetaclassHandle:
         return object.__getattribute__(value, "_meta")
+    if value is TOOL_TYPE:
+        return type  # class X(metaclass=type): the default, spelled out
+    return value
+
+
+def tool_value(value: Any) -> Any:
+    """``value`` as tools may hold it: a metaclass becomes the tools' ``type`` (for
+    ``type`` itself) or a ``MetaclassHandle``; a tuple is mapped item by item. For
+    functions that hand out classes (``typing.get_origin``, ``get_args``)."""
+    if value is type:
+        return TOOL_TYPE
+    if isinstance(value, type) and issubclass(value, type):
+        return MetaclassHandle(value)
+    if type(value) is tuple:
+        return tuple(tool_value(item) for item in value)
     return value
 
 
@@ -276,5 +306,44 @@ def factory_class(cls: type, origin: str) -> type:
     library's; what the tool passed in (field names, a namespace) the wrapper checked."""
     if not isinstance(cls, type) or type(cls) not in ALLOWED_METACLASSES:
         raise TypeError(f"{origin} built something that is not a plain class")
-    check_match_args(_name_of(cls), type.__dict__["__dict__"].__get__(cls).get("__match_args__"))
+    check_match_args(cls)
     return register_class(cls)
+
+
+class ToolType:
+    """The tool's ``type``: ``type(x)`` is x's class; there is no three-argument form.
+
+    A class's class is a metaclass, which would build classes around the class guard, so
+    ``type(SomeClass)`` answers this object itself (``type(int) is type`` stays true for
+    tool code), and ``isinstance(x, type)``/``issubclass(c, type)`` work as usual.
+    """
+
+    __slots__ = ()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if len(args) != 1 or kwargs:
+            raise TypeError("type() takes one argument in tools: type(x) is x's class; "
+                            "write a class statement to make a class")
+        cls = type(args[0])
+        if issubclass(cls, type):
+            return self
+        return cls
+
+    def __instancecheck__(self, obj: Any) -> bool:
+        return isinstance(obj, type)
+
+    def __mro_entries__(self, bases: tuple[Any, ...]) -> tuple[type, ...]:
+        raise TypeError("cannot subclass 'type' in tools: metaclasses build classes around the class guard")
+
+    def __subclasscheck__(self, cls: Any) -> bool:
+        return isinstance(cls, type) and issubclass(cls, type)
+
+    def __repr__(self) -> str:
+        return "<class 'type'>"
+
+    @property
+    def __name__(self) -> str:  # noqa: PLW3201 - the label tool code reads
+        return "type"
+
+
+TOOL_TYPE = ToolType()

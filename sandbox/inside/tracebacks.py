@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import itertools
 
+from sandbox.inside.values import type_name
+
 MESSAGE_CHARS = 2_000
 SOURCE_LINE_CHARS = 200
 TRACEBACK_FRAMES = 40  # innermost and outermost halves are kept
@@ -31,7 +33,7 @@ def describe(exc: BaseException) -> str:
 
     ``str(exc)`` may run a ``__str__`` the tool defined: callers do this while the call
     is still the tool's (its deadline armed), never in the reply path."""
-    name = type(exc).__name__
+    name = type_name(type(exc))  # the C-level name: a metaclass cannot answer for it
     try:
         text = str(exc)
         if type(text) is not str:

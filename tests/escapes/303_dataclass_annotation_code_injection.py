@@ -18,7 +18,7 @@ def tool(conv):
         dataclasses.dataclass(init=False, eq=False)(Booking)
         text = repr(Booking())
     except (TypeError, AttributeError, ValueError) as error:
-        if "annotation" in str(error) or "identifier" in str(error) or "field" in str(error):
+        if "annotation" in str(error) or "identifier" in str(error) or "field" in str(error) or "read-only" in str(error):
             return "contained"
         return f"refused for another reason: {error}"
     return f"escaped: injected code ran in dataclass's generated __repr__: {text[-30:]}"

@@ -9,7 +9,7 @@ def tool(conv):
     try:
         super(type(conv.utils), conv.utils).__init__()
     except AttributeError as error:
-        refused.append("__init__ of 'super' objects is not available" in str(error))
+        refused.append("super(Utils, ...) is not available to tools" in str(error))
     try:
         type(conv.utils).__init__(conv.utils, {"forged": "secret"})
     except TypeError as error:

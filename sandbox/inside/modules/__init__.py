@@ -36,6 +36,9 @@ def standins(module: str, context: Any) -> Mapping[str, Any]:
     if module == "operator":
         return {"attrgetter": wrappers.make_attrgetter(context.guard),
                 "methodcaller": wrappers.make_methodcaller(context.guard)}
+    if module == "functools":
+        singledispatch, singledispatchmethod = wrappers.make_singledispatch(context.guard)
+        return {**_STATIC["functools"], "singledispatch": singledispatch, "singledispatchmethod": singledispatchmethod}
     return _STATIC.get(module, _EMPTY)
 
 
@@ -44,9 +47,12 @@ _STATIC: Mapping[str, Mapping[str, Any]] = MappingProxyType({
                                    "total_ordering": wrappers.total_ordering}),
     "copy": MappingProxyType({"copy": wrappers.copy, "deepcopy": wrappers.deepcopy}),
     "collections": MappingProxyType({"namedtuple": wrappers.namedtuple}),
-    "typing": MappingProxyType({"NamedTuple": wrappers.NamedTuple}),
+    "typing": MappingProxyType({"NamedTuple": wrappers.NamedTuple, "get_origin": wrappers.get_origin,
+                                "get_args": wrappers.get_args, "final": wrappers.final,
+                                "no_type_check": wrappers.no_type_check,
+                                "runtime_checkable": wrappers.runtime_checkable}),
     "dataclasses": MappingProxyType({"dataclass": wrappers.dataclass, "make_dataclass": wrappers.make_dataclass}),
-    "abc": MappingProxyType({"ABCMeta": wrappers.ABC_META}),
+    "abc": MappingProxyType({"ABCMeta": wrappers.ABC_META, "abstractmethod": wrappers.abstractmethod}),
     "zoneinfo": MappingProxyType({"ZoneInfo": zones.ZoneInfo, "available_timezones": zones.available_timezones}),
     "dateutil.tz": MappingProxyType({"gettz": zones.gettz}),
     # the library's own table, read-only: a tool must not rewrite how numbers resolve
@@ -58,7 +64,9 @@ _STATIC: Mapping[str, Mapping[str, Any]] = MappingProxyType({
 
 
 def preload() -> None:
-    """Load what these modules read from disk lazily. Call before confinement."""
+    """Load what these modules read from disk lazily, and make the runtime's own patches.
+    Call before confinement."""
+    wrappers.guard_enum_functional_api()
     zones.preload()
     from phonenumbers.phonemetadata import PhoneMetadata
 

@@ -138,7 +138,7 @@ class Logger:
     __slots__ = ("name", "level", "propagate", "disabled", "_manager", "_handlers")
 
     def __init__(self, name: str, level: Any = NOTSET, *, manager: _Manager | None = None):
-        if manager is None:
+        if type(manager) is not _Manager:
             raise TypeError("use logging.getLogger(name) to get a logger")
         self.name = name
         self.level = _check_level(level)

@@ -975,6 +975,22 @@ def tool(conv):
 """,
         ("mine", 2, (1, 2, 3), "sandbox"),
     ),
+    "metaclass=type spelled out, and a cached function's __wrapped__": (
+        """
+import functools
+
+class Plain(metaclass=type):
+    pass
+
+@functools.lru_cache(maxsize=None)
+def square(n):
+    return n * n
+
+def tool(conv):
+    return Plain.__name__, square.__wrapped__(4), square.__wrapped__.__name__
+""",
+        ("Plain", 16, "square"),
+    ),
     "abstract base classes": (
         """
 from abc import ABC, ABCMeta, abstractmethod

@@ -304,6 +304,8 @@ class AttributeGuard:
             if isinstance(obj, type):
                 return "a class's __class__ is its metaclass, which is not available to tools"
             return None
+        if name == "__wrapped__":
+            return None  # decided by what it leads to (see _screen): the tool's own function
         if name in policy_tables.DUNDER_TOOL_ONLY:
             if name == "__dict__" and isinstance(obj, type):
                 return "a class's __dict__ is not available to tools; read its attributes, or vars() of an instance"

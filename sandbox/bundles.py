@@ -30,6 +30,10 @@ from sandbox.errors import CompileFailure
 MAX_BUNDLE_FILES = 256
 """Files in one bundle."""
 
+HEADER_BYTES = 4
+"""A compile worker's answer starts with its JSON header's length in this many bytes
+(big-endian); see sandbox/compile_worker.py."""
+
 FILENAME = re.compile(r"(?:[A-Za-z0-9_][A-Za-z0-9_-]{0,63}/){0,7}[A-Za-z0-9_][A-Za-z0-9_-]{0,63}\.py")
 """A relative path of at most 8 parts: letters, digits, '_' and '-', ending in .py."""
 

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from sandbox.compiler import Bundle, CompiledTool
+from sandbox.bundles import Bundle, CompiledTool
 from sandbox.egress import EgressPolicy, EgressRecord
 from sandbox.errors import FunctionNotFound, InvalidInput
 from sandbox.normalize import validate_args, validate_conversation

@@ -254,7 +254,7 @@ def _compile_checked(source: str, filename: str, policy: Policy) -> _Entry:
             tree = ast.parse(source, filename=filename, mode="exec")
     except SyntaxError as exc:
         raise _syntax_problem(filename, exc) from None
-    except (MemoryError, RecursionError):
+    except RecursionError:
         raise _fail(filename, None, f"source is nested too deeply to parse (limit {MAX_AST_DEPTH} levels)") from None
 
     survey = Survey(tree, MAX_AST_DEPTH)
@@ -317,9 +317,9 @@ def _compile_entry(source: Any, filename: Any, policy: Policy) -> _Entry:
         return entry
     try:
         entry = _compile_checked(source, filename, policy)
-    except CompileFailure:
-        raise
-    except (MemoryError, RecursionError):
+    except (CompileFailure, MemoryError):
+        raise  # out of memory: the compile worker's own limit, which its supervisor names
+    except RecursionError:
         raise _fail(filename, None, "source is too complex to compile") from None
     except Exception as exc:  # noqa: BLE001 - the compiler is total: report, never crash
         raise _fail(filename, None, f"the compiler could not process this source ({type(exc).__name__})") from None

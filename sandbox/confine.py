@@ -185,6 +185,10 @@ SECCOMP_ALLOW: tuple[Allow, ...] = (
     # (sandbox/inside/entry.py lowers the ceiling to each call's limits).
     Allow("prlimit64", "resource.getrlimit/setrlimit on itself (pid 0) only", (ArgIs(0, 0),)),
     Allow("getrlimit", "resource.getrlimit"),
+    # A compile worker lowers its own priority (sandbox/compile_worker.py). Without
+    # CAP_SYS_NICE, and with RLIMIT_NICE 0, a process can only lower its own.
+    Allow("setpriority", "os.setpriority(PRIO_PROCESS, 0, n): its own niceness, lowering only",
+          (ArgIs(0, 0), ArgIs(1, 0))),
     Allow("setrlimit", "resource.setrlimit on itself (lowering only, see above)"),
     *_each("prctl", "read-only questions the self-test asks: NO_NEW_PRIVS, SECCOMP, "
            "DUMPABLE, CAPBSET_READ", 0,
@@ -322,7 +326,7 @@ SECCOMP_REFUSED: Mapping[str, str] = MappingProxyType({
     "settimeofday": "host clock", "clock_settime": "host clock",
     "clock_adjtime": "host clock", "adjtimex": "host clock",
     "sethostname": "host identity", "setdomainname": "host identity",
-    "vhangup": "terminals", "setpriority": "scheduling of others",
+    "vhangup": "terminals",
     "uname": "kernel version fingerprinting, to pick an exploit; CPython needs it only at start-up",
     "sched_setscheduler": "scheduling", "sched_setattr": "scheduling",
     "sched_setaffinity": "scheduling", "ioprio_set": "scheduling",
@@ -704,6 +708,9 @@ def _restrict_inherited_state() -> None:
     _check(_prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs", "PR_SET_NO_NEW_PRIVS")
     _check(_prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0), "dumpable", "PR_SET_DUMPABLE 0")
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # No process below the template may raise its priority (setpriority is allowed to
+    # lower one's own: a compile worker does), whatever the host's default.
+    resource.setrlimit(resource.RLIMIT_NICE, (0, 0))
     # RLIMIT_CPU must end in SIGXCPU and the per-call ITIMER_PROF in SIGPROF: default
     # action (terminate), not blocked. Set here rather than per child (87 us there, in
     # page faults); the template must leave them so, and the self-test's limits.cpu probe

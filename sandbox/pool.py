@@ -28,7 +28,6 @@ Modes:
 
 from __future__ import annotations
 
-import base64
 import collections
 import dataclasses
 import json
@@ -261,7 +260,6 @@ class Pool:
         theirs.close()
         configure = {
             "op": "configure",
-            "warmup": _warmup_frame(),
             "confinement": dataclasses.asdict(self.config.confinement),
             "limits": dataclasses.asdict(self.config.ceiling_limits()),
         }
@@ -721,16 +719,6 @@ class Pool:
         return probes
 
 
-WARMUP_SOURCE = """\
-import datetime
-def warmup(conv: Conversation, name: str = "x"):
-    conv.state.seen = [conv.state.get("n", 0), conv.variant.site_name, conv.sip_headers.get("X-A")]
-    conv.state.day = datetime.datetime(2024, 1, 1).strftime("%A")
-    log.info(f"warm {name}")
-    return {"utterance": "hi", "listen": {"asr": {"timeout": 1}}}
-"""
-
-
 def _death_cause(death: verdict.Death | None) -> str:
     """A metrics label for how a child that gave no answer ended."""
     if death is None:
@@ -741,21 +729,6 @@ def _death_cause(death: verdict.Death | None) -> str:
         except ValueError:
             return f"signal{death.signal}"
     return "exit" if death.exit_code == 0 else f"exit{death.exit_code}"
-
-
-def _warmup_frame() -> str:
-    """A trivial call every child runs once before it is ready (base64 of a child frame)."""
-    from sandbox.compiler import compile_bundle
-
-    request = call_mod.CallRequest(
-        tenant="toolpool-warmup",
-        bundle=compile_bundle({"warmup.py": WARMUP_SOURCE}),
-        function="warmup",
-        args={"name": "y"},
-        conversation={"state": {"n": 1}, "variants": {"a": {"site_name": "A"}}, "variant": "a",
-                      "sip_headers": {"X-A": "1"}},
-    )
-    return base64.b64encode(call_mod.prepare(request).frame).decode()
 
 
 # Calls the supervisor stopped for a reason of its own: how long to wait for the exit

@@ -18,6 +18,11 @@ import struct
 ANSWER = b"A"
 REQUEST = b"Q"
 
+# Exit codes of a child that could not answer, which the supervisor's verdicts read.
+EXIT_OK = 0
+EXIT_MEMORY = 3  # MemoryError past the point where an answer could be built
+EXIT_INTERNAL = 4
+
 _HEADER = struct.Struct(">I")
 HEADER_SIZE = _HEADER.size
 

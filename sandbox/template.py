@@ -27,7 +27,6 @@ if __name__ == "__main__":
     atfork.forget()  # before random, threading and logging register their at-fork hooks
 
 # Every import below comes after atfork.forget().
-import base64
 import ctypes
 import gc
 import json
@@ -45,6 +44,38 @@ from sandbox.inside import entry  # noqa: F401 - imported before confinement, fo
 from sandbox.policy import Limits
 
 _PR_SET_PDEATHSIG = 1
+
+WARMUP_SOURCE = """\
+import datetime
+def warmup(conv: Conversation, name: str = "x"):
+    conv.state.seen = [conv.state.get("n", 0), conv.variant.site_name, conv.sip_headers.get("X-A")]
+    conv.state.day = datetime.datetime(2024, 1, 1).strftime("%A")
+    log.info(f"warm {name}")
+    return {"utterance": "hi", "listen": {"asr": {"timeout": 1}}}
+"""
+
+
+
+
+def _warmup_frame() -> bytes:
+    """A trivial call every child runs once before it is ready (a child frame).
+
+    Compiled here, from the project's own source, so that the supervisor never imports
+    the compiler: tenants' code is compiled in confined processes (sandbox/confined_compile.py).
+    """
+    from sandbox import call as call_mod
+    from sandbox.compiler import compile_bundle
+
+    request = call_mod.CallRequest(
+        tenant="toolpool-warmup",
+        bundle=compile_bundle({"warmup.py": WARMUP_SOURCE}),
+        function="warmup",
+        args={"name": "y"},
+        conversation={"state": {"n": 1}, "variants": {"a": {"site_name": "A"}}, "variant": "a",
+                      "sip_headers": {"X-A": "1"}},
+    )
+    return call_mod.prepare(request).frame
+
 
 def _send(ctl: socket.socket, message: dict, fds: list[int] | None = None) -> None:
     data = json.dumps(message).encode()
@@ -72,8 +103,9 @@ class Template:
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
         # prepare_template imports confine.DEFAULT_PRELOAD (the modules Python imports
         # lazily on first use) before the filesystem goes away.
+        warmup = _warmup_frame()  # imports the compiler while there is a filesystem
         self.prepared = confine.prepare_template(self.confinement)
-        self.warmup = marshal.loads(base64.b64decode(message["warmup"]))
+        self.warmup = marshal.loads(warmup)
         for _ in range(3):
             self._warm()  # lazily built caches are built once, here, for every child
         gc.collect()

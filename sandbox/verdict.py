@@ -26,6 +26,7 @@ import signal
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox import protocol
 from sandbox.call import PreparedCall
 from sandbox.errors import InvalidReturn
 from sandbox.normalize import normalize_action, normalize_logs, normalize_state, state_changes
@@ -39,7 +40,6 @@ MIN_REDACTED_LENGTH = 4
 _ERROR_TEXT_CHARS = 64 * 1024  # the child caps its own texts far below this
 
 # Exit codes of sandbox/inside/entry.py.
-_EXIT_MEMORY = 3
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,7 @@ def from_death(call: PreparedCall, death: Death, wall_ms: float, deadline_hit: b
     if sig in (signal.SIGPROF, signal.SIGXCPU) or (sig == signal.SIGKILL and death.cpu_ms >= limits.cpu_seconds * 1000):
         return failed(call, Status.CPU_LIMIT, "CpuLimit",
                       f"the tool used more than {limits.cpu_seconds} s of CPU", usage)
-    if death.exit_code == _EXIT_MEMORY or (sig is not None and death.peak_rss_bytes >= limits.memory_bytes * 0.9):
+    if death.exit_code == protocol.EXIT_MEMORY or (sig is not None and death.peak_rss_bytes >= limits.memory_bytes * 0.9):
         return failed(call, Status.MEMORY_LIMIT, "MemoryLimit",
                       f"the tool exceeded its memory limit of {limits.memory_bytes} bytes", usage)
     if sig == signal.SIGXFSZ:

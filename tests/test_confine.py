@@ -202,6 +202,9 @@ SECCOMP_ATTACKS = {
     "fcntl_setown": "return outcome(__import__('fcntl').fcntl, ctx['channel'], 8, os.getpid())",
     "prlimit_other_pid": "return raw(sys_(302, ctx['template_pid'], 7, 0, "
                          "ctypes.addressof(ctypes.create_string_buffer(16))))",
+    # Only its own priority (who 0) may be set: not the template's, nor a process group's.
+    "setpriority_other_pid": "return outcome(os.setpriority, os.PRIO_PROCESS, ctx['template_pid'], 19)",
+    "setpriority_group": "return outcome(os.setpriority, os.PRIO_PGRP, 0, 19)",
 }
 
 
@@ -211,6 +214,21 @@ def test_seccomp_refuses(name):
         pytest.fail("these attacks use x86_64 syscall numbers: port them to this architecture")
     attack = f"def attack(ctx):\n    {SECCOMP_ATTACKS[name]}\n"
     assert result_of(attack) == "EPERM"
+
+
+def test_a_child_may_lower_its_own_priority_and_never_raise_it():
+    # A compile worker lowers its priority (sandbox/compile_worker.py); RLIMIT_NICE 0 and
+    # no CAP_SYS_NICE keep every child from raising it above the calls' (niceness 0).
+    result = result_of("""
+        def attack(ctx):
+            lowered = outcome(os.setpriority, os.PRIO_PROCESS, 0, 10)
+            return {"lower": lowered,
+                    "raise": outcome(os.setpriority, os.PRIO_PROCESS, 0, -5),
+                    "back": outcome(os.setpriority, os.PRIO_PROCESS, 0, 0),
+                    "rlimit_nice": resource.getrlimit(resource.RLIMIT_NICE)}
+    """)
+    # "back" refused shows the lowering took: from 10, niceness 0 would be a raise.
+    assert result == {"lower": "ok", "raise": "EACCES", "back": "EACCES", "rlimit_nice": [0, 0]}
 
 
 def test_seccomp_refuses_sockets_without_the_network_namespace():

@@ -51,6 +51,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from worker.uploads import FIELDS as UPLOAD_FIELDS
+from worker.uploads import TenantLimits, UploadLimits
+
 ENV_PREFIX = "TOOLPOOL_"
 ANY_TENANT = "*"
 
@@ -215,6 +218,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("admission.tenant_max_queue", _int(0), 16, "calls waiting, per tenant"),
     Setting("deadline.margin_ms", _int(0, 10_000), 100, "kept between the tool's deadline and the caller's"),
     Setting("deadline.min_run_ms", _int(1, 10_000), 20, "a call with less time than this left is not started"),
+    Setting("compile.concurrency", _int(1, 64), 1, "confined compiles at once (each in its own worker)"),
+    Setting("compile.tenant_queue", _int(1), 4, "compiles one tenant may have waiting"),
+    Setting("compile.max_queue", _int(1), 32, "compiles waiting, all tenants"),
+    Setting("cache.bytes", _int(1024 * 1024), 128 * 1024 * 1024,
+            "every server-side cache together (compiled bundles, rows, egress policies), in bytes"),
+    Setting("upload.file_bytes", _int(1, 256 * 1024), 256 * 1024, "UTF-8 bytes of one source file"),
+    Setting("upload.bundle_bytes", _int(1), 1024 * 1024, "UTF-8 bytes of one bundle's files"),
+    Setting("upload.files", _int(1, 256), 64, "files in one bundle"),
+    Setting("upload.filename_chars", _int(5, 575), 128, "characters of a file's name, directories included"),
+    Setting("upload.versions", _int(1), 200, "versions kept per tenant; the oldest no alias names are pruned"),
+    Setting("upload.aliases", _int(1), 100, "aliases per tenant"),
+    Setting("upload.secrets", _int(1), 100, "secrets per tenant"),
+    Setting("upload.secret_bytes", _int(1), 64 * 1024, "UTF-8 bytes of one secret's value"),
+    Setting("upload.policy_bytes", _int(64), 64 * 1024, "an egress policy, as compact JSON"),
     Setting("drain.grace_s", _float(0.0), 10.0, "on SIGTERM, how long calls in flight may take to finish"),
     Setting("metrics.enabled", _bool, False, "serve Prometheus metrics over HTTP (worker/metrics.py)"),
     Setting("metrics.host", _str, "127.0.0.1", "metrics address; 0.0.0.0 for a scraper on the network"),
@@ -256,6 +273,19 @@ class Config:
     admission_tenant_max_queue: int
     deadline_margin_ms: int
     deadline_min_run_ms: int
+    compile_concurrency: int
+    compile_tenant_queue: int
+    compile_max_queue: int
+    cache_bytes: int
+    upload_file_bytes: int
+    upload_bundle_bytes: int
+    upload_files: int
+    upload_filename_chars: int
+    upload_versions: int
+    upload_aliases: int
+    upload_secrets: int
+    upload_secret_bytes: int
+    upload_policy_bytes: int
     drain_grace_s: float
     metrics_enabled: bool
     metrics_host: str
@@ -266,7 +296,13 @@ class Config:
     tls_key_file: Path | None
     tls_client_ca_file: Path | None
     clients: tuple[ClientConfig, ...]
+    tenant_limits: tuple[tuple[str, Mapping[str, int]], ...] = ()
     dev_token_generated: bool = False
+
+    def upload_limits(self) -> TenantLimits:
+        """Every tenant's upload caps: the ``upload.*`` settings, then its ``[[tenant_limits]]``."""
+        default = UploadLimits(**{name: getattr(self, f"upload_{name}") for name in UPLOAD_FIELDS})
+        return TenantLimits(default, {tenant: default.with_(changes) for tenant, changes in self.tenant_limits})
 
     @property
     def address(self) -> str:
@@ -283,6 +319,7 @@ class Config:
         described["store.url"] = redact_url(self.store_url)
         described["secrets.key"] = "<redacted>" if self.secrets_key else None
         described["clients"] = [c.describe() for c in self.clients]
+        described["tenant_limits"] = {tenant: dict(changes) for tenant, changes in self.tenant_limits}
         described["dev_token_generated"] = self.dev_token_generated
         return described
 
@@ -304,7 +341,7 @@ def load_config(
 
     raw: dict[str, tuple[Any, str]] = {}
     for key, value in _flatten(document).items():
-        if key == "clients":
+        if key in ("clients", "tenant_limits"):
             continue
         if key not in SETTINGS_BY_KEY:
             raise ConfigError(f"{key}: unknown setting (in {file})")
@@ -332,7 +369,8 @@ def load_config(
     if not clients:
         clients = (_dev_client(values["token_file"]),)
         generated = True
-    config = Config(**values, clients=clients, dev_token_generated=generated)
+    tenant_limits = _load_tenant_limits(document.get("tenant_limits", []), str(file))
+    config = Config(**values, clients=clients, tenant_limits=tenant_limits, dev_token_generated=generated)
     _check(config)
     return config
 
@@ -386,6 +424,33 @@ def _check(config: Config) -> None:
         raise ConfigError("tls.client_ca_file: mTLS needs tls.cert_file and tls.key_file too")
     if any(c.tls_common_name for c in config.clients) and not config.tls_client_ca_file:
         raise ConfigError("clients.tls_common_name: needs tls.client_ca_file (mTLS)")
+    try:
+        config.upload_limits()
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _load_tenant_limits(tables: Any, source: str) -> tuple[tuple[str, Mapping[str, int]], ...]:
+    """``[[tenant_limits]]`` tables: ``tenant = "NAME"`` and any ``upload.*`` setting's last part."""
+    if not isinstance(tables, list):
+        raise ConfigError(f"tenant_limits: expected [[tenant_limits]] tables (in {source})")
+    seen: dict[str, Mapping[str, int]] = {}
+    for index, table in enumerate(tables):
+        where = f"tenant_limits[{index}]"
+        if not isinstance(table, dict) or not isinstance(table.get("tenant"), str) or not table["tenant"]:
+            raise ConfigError(f"{where}: expected a table with tenant = \"NAME\" (in {source})")
+        tenant = table["tenant"]
+        if tenant in seen:
+            raise ConfigError(f"{where}: tenant {tenant!r} has two [[tenant_limits]] tables (in {source})")
+        changes = {key: value for key, value in table.items() if key != "tenant"}
+        unknown = sorted(set(changes) - set(UPLOAD_FIELDS))
+        if unknown:
+            raise ConfigError(f"{where}.{unknown[0]}: unknown limit; known: {', '.join(UPLOAD_FIELDS)} (in {source})")
+        for key, value in changes.items():
+            if type(value) is not int or value < 1:
+                raise ConfigError(f"{where}.{key}: expected a positive integer, got {value!r} (in {source})")
+        seen[tenant] = changes
+    return tuple(seen.items())
 
 
 def _load_clients(tables: Any, env: Mapping[str, str], source: str) -> tuple[ClientConfig, ...]:

@@ -23,9 +23,11 @@ Exported series (all prefixed ``toolpool_``)::
                                                       count_death_<cause> counters, when it has them)
     pool_events_total{event}               counter    the pool's other counters (template_restarts,
                                                       ready_child_died, acquire_timeouts, ...)
-    compile_cache_hits_total, _misses_total, compile_cache_entries, compile_cache_bytes
-    bundle_cache_hits_total, _misses_total            the service's (tenant, version) -> bundle cache
-    row_cache_hits_total, _misses_total    counter    Execute's cache of aliases, secrets, egress policies
+    compile_running, compile_waiting       gauge      confined compiles running / waiting for a slot
+    compiles_total{outcome}                counter    compiled, refused_tenant, refused_full, refused_waited
+    cache_bytes{cache}, cache_max_bytes{cache}, cache_entries{cache}, cache_tenants{cache}
+                                           gauge      each server-side cache (bundles, rows, egress)
+    cache_hits_total{cache}, cache_misses_total{cache}, cache_evictions_total{cache}  counter
     store_up                               gauge      1 while the store's database answers, 0 while it is away
     draining                               gauge      1 once SIGTERM was received
     plus the standard process_* series of the server process (not of its children).
@@ -141,9 +143,8 @@ class ReplicaSources:
 
     pool_stats: Callable[[], Mapping[str, Any]]
     admission_stats: Callable[[], Mapping[str, Any]]
-    compile_cache: Callable[[], Any]  # sandbox.compiler.compile_cache_info
-    bundle_cache: Callable[[], Mapping[str, int]]
-    row_cache: Callable[[], Mapping[str, int]]
+    compiles: Callable[[], Mapping[str, int]]  # worker.compiles.CompileGate.info
+    caches: Callable[[], Mapping[str, Mapping[str, int]]]  # ToolService.cache_info: name -> info
     store_up: Callable[[], bool]
     draining: Callable[[], bool]
 
@@ -168,6 +169,7 @@ class ReplicaCollector(Collector):
     def collect(self) -> Iterable[Any]:
         yield from self._pool(self._sources.pool_stats())
         yield from self._admission(self._sources.admission_stats())
+        yield from self._compiles()
         yield from self._caches()
         yield GaugeMetricFamily("toolpool_store_up", "1 while the store's database answers; 0 while it is away "
                                 "(Execute then serves from the replica's caches, writes fail).",
@@ -213,30 +215,39 @@ class ReplicaCollector(Collector):
             decisions.add_metric((name,), float(stats.get(name, 0)))
         yield decisions
 
+    def _compiles(self) -> Iterable[Any]:
+        stats = self._sources.compiles()
+        yield GaugeMetricFamily("toolpool_compile_running", "Confined compiles running now.",
+                                value=float(stats.get("running", 0)))
+        yield GaugeMetricFamily("toolpool_compile_waiting", "Compiles waiting for a slot.",
+                                value=float(stats.get("waiting", 0)))
+        outcomes = CounterMetricFamily("toolpool_compiles", "Compile requests by outcome.", labels=("outcome",))
+        for name in _COMPILE_OUTCOMES:
+            outcomes.add_metric((name,), float(stats.get(name, 0)))
+        yield outcomes
+
     def _caches(self) -> Iterable[Any]:
-        compiled = self._sources.compile_cache()
-        yield CounterMetricFamily("toolpool_compile_cache_hits", "Compile cache hits (sandbox.compiler).",
-                                  value=float(compiled.hits))
-        yield CounterMetricFamily("toolpool_compile_cache_misses", "Compile cache misses (sandbox.compiler).",
-                                  value=float(compiled.misses))
-        yield GaugeMetricFamily("toolpool_compile_cache_entries", "Entries in the compile cache.",
-                                value=float(compiled.entries))
-        yield GaugeMetricFamily("toolpool_compile_cache_bytes", "Bytes held by the compile cache.",
-                                value=float(compiled.bytes))
-        bundles = self._sources.bundle_cache()
-        yield CounterMetricFamily("toolpool_bundle_cache_hits",
-                                  "Executes that found their compiled bundle in the service's cache.",
-                                  value=float(bundles.get("hits", 0)))
-        yield CounterMetricFamily("toolpool_bundle_cache_misses",
-                                  "Executes that had to load and compile their bundle.",
-                                  value=float(bundles.get("misses", 0)))
-        rows = self._sources.row_cache()
-        yield CounterMetricFamily("toolpool_row_cache_hits",
-                                  "Execute's reads of an alias, secrets or egress policy served from the cache.",
-                                  value=float(rows.get("hits", 0)))
-        yield CounterMetricFamily("toolpool_row_cache_misses",
-                                  "Execute's reads of an alias, secrets or egress policy that went to the store.",
-                                  value=float(rows.get("misses", 0)))
+        families = {
+            key: (GaugeMetricFamily if kind == "gauge" else CounterMetricFamily)(
+                f"toolpool_cache_{name}", help_text, labels=("cache",))
+            for key, name, kind, help_text in _CACHE_SERIES
+        }
+        for cache, info in sorted(self._sources.caches().items()):
+            for key, family in families.items():
+                family.add_metric((cache,), float(info.get(key, 0)))
+        yield from families.values()
+
+
+_COMPILE_OUTCOMES = ("compiled", "refused_tenant", "refused_full", "refused_waited")
+_CACHE_SERIES = (
+    ("bytes", "bytes", "gauge", "Bytes a server-side cache holds (worker/catalog.py's estimate)."),
+    ("max_bytes", "max_bytes", "gauge", "A cache's budget in bytes (its share of cache.bytes)."),
+    ("entries", "entries", "gauge", "Entries in a cache."),
+    ("tenants", "tenants", "gauge", "Tenants with an entry in a cache."),
+    ("hits", "hits", "counter", "Lookups a cache answered."),
+    ("misses", "misses", "counter", "Lookups a cache could not answer."),
+    ("evictions", "evictions", "counter", "Entries evicted to stay within the budget."),
+)
 
 
 class MetricsEndpoint:

@@ -47,6 +47,8 @@ from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
 from worker import observability
 from worker import translate
 from worker.admission import Admission, AdmissionLimits
+from worker.catalog import Budget
+from worker.compiles import CompileLimits
 from worker.errors import InvalidArgument
 from worker.auth import Authenticator
 from worker.config import Config
@@ -191,6 +193,11 @@ class ToolpoolServer:
                 self.admission,
                 timing=Timing(margin_ms=self.config.deadline_margin_ms, min_run_ms=self.config.deadline_min_run_ms),
                 metrics=self.metrics,
+                cache_budget=Budget.of(self.config.cache_bytes),
+                uploads=self.config.upload_limits(),
+                compile_limits=CompileLimits(concurrency=self.config.compile_concurrency,
+                                             per_tenant=self.config.compile_tenant_queue,
+                                             total=self.config.compile_max_queue),
             )
             self.metrics.watch(self._metric_sources())
             self.port = self._start_grpc()
@@ -209,14 +216,11 @@ class ToolpoolServer:
         return self.port
 
     def _metric_sources(self) -> ReplicaSources:
-        from sandbox.compiler import compile_cache_info
-
         return ReplicaSources(
             pool_stats=self.pool.stats,
             admission_stats=self.admission.stats,
-            compile_cache=compile_cache_info,
-            bundle_cache=self.service.bundle_cache_info,
-            row_cache=self.service.row_cache_info,
+            compiles=self.service.compile_info,
+            caches=self.service.cache_info,
             store_up=self.store.is_up,
             draining=lambda: self.service.draining,
         )

@@ -31,7 +31,6 @@ this class; everything in them is otherwise unchecked until here or the sandbox.
 
 from __future__ import annotations
 
-import collections
 import logging
 import re
 import ssl
@@ -41,31 +40,31 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
+from sandbox.bundles import Bundle
 from sandbox.call import CallRequest
-from sandbox.compiler import Bundle, compile_bundle
 from sandbox.egress import EgressPolicy
 from sandbox.errors import CompileFailure
 from sandbox.policy import DEFAULT_POLICY, START_FUNCTION, Policy
 from sandbox.result import Result
 
 from worker.admission import Admission
-from worker.catalog import BundleCache, RowCache
+from worker.catalog import BundleCache, Budget, FairCache, RowCache, estimate_bytes
+from worker.compiles import CompileGate, CompileLimits, gate_for
 from worker.errors import DeadlineTooShort, InvalidArgument, NotFound, Unavailable
 from worker.metrics import Metrics
-from worker.store import ALIAS, EGRESS, SECRETS, Store, StoredEgressPolicy, StoredVersion
+from worker.store import ALIAS, EGRESS, SECRETS, OverQuota, Store, StoredEgressPolicy, StoredVersion
+from worker.uploads import TenantLimits, UploadLimit, check_bundle, check_policy_size, check_secret_value
 
 log = logging.getLogger("toolpool.service")
 
 TENANT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 ALIAS_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-FILE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}\.py")
 SECRET_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 MAX_SECRET_NAME = 128
 VERSION_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 CALL_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
-MAX_FILES = 64
-MAX_SECRET_BYTES = 64 * 1024
-EGRESS_CACHE_ENTRIES = 1024
+EGRESS_ENTRY_BYTES = 16 * 1024
+"""Counted per cached egress policy on top of twice its data: an SSL context, patterns."""
 _EGRESS_LIMITS = ("max_requests", "max_response_bytes", "max_request_bytes", "max_redirects")
 _EGRESS_FIELDS = frozenset({"hosts", "addresses", "ca_pem", *_EGRESS_LIMITS})
 
@@ -192,24 +191,30 @@ class ToolService:
         timing: Timing = Timing(),
         clock: Callable[[], float] = time.monotonic,
         metrics: Metrics | None = None,
-        bundle_cache: BundleCache | None = None,
+        cache_budget: Budget = Budget.of(),
+        uploads: TenantLimits = TenantLimits(),
+        compiles: CompileGate | None = None,
+        compile_limits: CompileLimits = CompileLimits(),
     ):
         self._store = store
         self._pool = pool
+        # Tenant source is compiled only in confined workers of the pool, fairly.
+        self._compiles = compiles if compiles is not None else (gate_for(pool, compile_limits) if pool else None)
         self._admission = admission
         self._policy = policy
         self._timing = timing
         self._clock = clock
-        self._bundles = bundle_cache if bundle_cache is not None else BundleCache()
-        self._rows = RowCache()
+        self._uploads = uploads
+        self._bundles = BundleCache(cache_budget.bundles)
+        self._rows = RowCache(cache_budget.rows)
         store.subscribe(self._rows.invalidate)
         self._draining = threading.Event()
         self.metrics = metrics if metrics is not None else Metrics()
         self._egress_lock = threading.Lock()
         self._protected_ports: frozenset[int] = frozenset()
-        # tenant -> (updated_ms, protected ports, policy), least recently used out first
-        self._egress_cache: collections.OrderedDict[str, tuple[int, frozenset[int], EgressPolicy]] = \
-            collections.OrderedDict()
+        # tenant -> (updated_ms, protected ports, policy); sized by the stored policy's data
+        # plus what the loaded policy adds (its compiled patterns, an SSL context for a CA)
+        self._egress_cache: FairCache[tuple[int, frozenset[int], EgressPolicy]] = FairCache(cache_budget.egress)
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -222,6 +227,8 @@ class ToolService:
         """Refuses new calls and every queued call; calls already running go on."""
         self._draining.set()
         self._admission.close()
+        if self._compiles is not None:
+            self._compiles.close()
 
     def wait_idle(self, timeout: float | None) -> bool:
         return self._admission.wait_idle(timeout)
@@ -230,45 +237,38 @@ class ToolService:
     def draining(self) -> bool:
         return self._draining.is_set()
 
-    def bundle_cache_info(self) -> dict[str, int]:
-        return self._bundles.info()
-
-    def row_cache_info(self) -> dict[str, int]:
-        return self._rows.info()
+    def cache_info(self) -> dict[str, dict[str, int]]:
+        """Each cache's counters and bytes (worker/catalog.py), by cache name."""
+        return {"bundles": self._bundles.info(), "rows": self._rows.info(), "egress": self._egress_cache.info()}
 
     # -- deploy -----------------------------------------------------------------------
 
-    def deploy(self, tenant: str, files: Mapping[str, str], alias: str | None) -> DeployOutcome:
-        """Compiles and stores the bundle and moves the alias, all or nothing."""
+    def deploy(self, tenant: str, files: Mapping[str, str], alias: str | None, *,
+               wait_until: float | None = None) -> DeployOutcome:
+        """Compiles (confined) and stores the bundle and moves the alias, all or nothing.
+        ``wait_until`` (a ``clock()`` value) bounds the wait for a compile slot."""
         check_name(TENANT_RE, tenant, "tenant", "tenant name")
         if alias:
             check_name(ALIAS_RE, alias, "alias", "alias")
-        self._check_files(files)
+        limits = self._uploads.of(tenant)
+        check_bundle(tenant, files, limits, self._policy.limits.source_bytes)
         try:
-            bundle = compile_bundle(dict(files), policy=self._policy)
+            bundle = self._compile(tenant, files, wait_until)
         except CompileFailure as failure:
             log.info("deploy refused tenant=%s files=%d: compile errors", tenant, len(files))
             return DeployOutcome(errors=compile_errors(failure, files))
         functions = tuple(sorted(bundle.functions))
-        created = self._store.put_version(tenant, bundle.version_id, files, functions, alias or None)
+        try:
+            created = self._store.put_version(tenant, bundle.version_id, files, functions, alias or None,
+                                              keep_versions=limits.versions, max_aliases=limits.aliases)
+        except OverQuota as over:
+            raise _over_quota(tenant, over) from None
         self._bundles.put((tenant, bundle.version_id), bundle)
         log.info(
             "deployed tenant=%s version=%s alias=%s created=%s functions=%d",
             tenant, bundle.version_id, alias or "-", created, len(functions),
         )
         return DeployOutcome(version_id=bundle.version_id, functions=functions, created=created)
-
-    def _check_files(self, files: Mapping[str, str]) -> None:
-        if not files:
-            raise InvalidArgument("files", "at least one source file is required")
-        if len(files) > MAX_FILES:
-            raise InvalidArgument("files", f"at most {MAX_FILES} files, got {len(files)}")
-        limit = self._policy.limits.source_bytes
-        for name, source in files.items():
-            check_name(FILE_RE, name, f"files[{name[:80]!r}].name", "file name (a module name ending in .py)")
-            size = len(source.encode())
-            if size > limit:
-                raise InvalidArgument(f"files[{name!r}].source", f"{size} bytes, more than the {limit} allowed")
 
     # -- execute ----------------------------------------------------------------------
 
@@ -282,8 +282,9 @@ class ToolService:
         call_id = call.call_id or uuid.uuid4().hex
         check_name(CALL_ID_RE, call_id, "call_id", "call id")
         version_id = self._resolve_id(call.tenant, call.target, cached=True)
+        finish_by = self._finish_by(call, received_at, rpc_deadline)
         try:
-            bundle = self._bundle(call.tenant, version_id)
+            bundle = self._bundle(call.tenant, version_id, finish_by)
         except CompileFailure as failure:
             # Stored versions compiled when deployed; this happens only if the policy
             # changed since. The tool failed, not the request: a result, not an RPC error.
@@ -297,7 +298,6 @@ class ToolService:
                 f"version {version_id} of tenant {call.tenant!r} has no function {call.function!r}",
                 reason="FUNCTION_NOT_FOUND",
             )
-        finish_by = self._finish_by(call, received_at, rpc_deadline)
         start_by = finish_by - self._timing.min_run_ms / 1000
         if start_by <= self._clock():
             raise DeadlineTooShort(
@@ -345,8 +345,9 @@ class ToolService:
             finish_by = min(finish_by, rpc_deadline - self._timing.margin_ms / 1000)
         return finish_by
 
-    def _bundle(self, tenant: str, version_id: str) -> Bundle:
-        """The compiled version: from the cache, else fetched from the store (one query) and compiled."""
+    def _bundle(self, tenant: str, version_id: str, wait_until: float) -> Bundle:
+        """The compiled version: from the cache, else fetched from the store (one query) and
+        compiled, waiting for a compile slot until ``wait_until`` at most."""
         bundle = self._bundles.get((tenant, version_id))
         if bundle is not None:
             return bundle
@@ -356,9 +357,20 @@ class ToolService:
                 f"tenant {tenant!r} has no version {version_id} on this server; deploy it again",
                 reason="VERSION_NOT_FOUND",
             )
-        bundle = compile_bundle(dict(stored.files), policy=self._policy)
+        bundle = self._compile(tenant, stored.files, wait_until)
         self._bundles.put((tenant, version_id), bundle)
         return bundle
+
+    def _compile(self, tenant: str, files: Mapping[str, str], wait_until: float | None) -> Bundle:
+        """The bundle, compiled in a confined worker once the tenant's turn comes."""
+        if self._compiles is None:
+            raise Unavailable("this service has no sandbox pool to compile in", reason="POOL_UNAVAILABLE")
+        limit = self._policy.limits.compile_wall_ms / 1000
+        wait_until = wait_until if wait_until is not None else self._clock() + limit
+        return self._compiles.compile(tenant, dict(files), self._policy, wait_until=wait_until)
+
+    def compile_info(self) -> dict[str, int]:
+        return self._compiles.info() if self._compiles is not None else {}
 
     def _resolve_id(self, tenant: str, target: Target, *, cached: bool = False) -> str:
         """The version id ``target`` names; through the alias cache only when ``cached`` (Execute)."""
@@ -402,11 +414,12 @@ class ToolService:
         self.check_open()
         check_name(TENANT_RE, tenant, "tenant", "tenant name")
         check_secret_name(name)
-        size = len(value.encode())
-        if size > MAX_SECRET_BYTES:
-            raise InvalidArgument("value", f"{size} bytes, more than the limit of {MAX_SECRET_BYTES} bytes "
-                                           "for a secret's value")
-        created = self._store.set_secret(tenant, name, value)
+        limits = self._uploads.of(tenant)
+        check_secret_value(tenant, value, limits)
+        try:
+            created = self._store.set_secret(tenant, name, value, max_secrets=limits.secrets)
+        except OverQuota as over:
+            raise _over_quota(tenant, over) from None
         log.info("secret set tenant=%s name=%s created=%s", tenant, name, created)  # never the value
         return created
 
@@ -438,6 +451,8 @@ class ToolService:
         The caller has checked that the client is an operator."""
         self.check_open()
         check_name(TENANT_RE, tenant, "tenant", "tenant name")
+        if policy is not None:
+            check_policy_size(tenant, policy, self._uploads.of(tenant))
         data = None if policy is None else check_egress_policy(policy).to_dict()
         updated_ms = self._store.set_egress_policy(tenant, data)
         if data is None:
@@ -464,10 +479,9 @@ class ToolService:
             return None
         with self._egress_lock:
             ports = self._protected_ports
-            cached = self._egress_cache.get(tenant)
-            if cached is not None and cached[:2] == (stored.updated_ms, ports):
-                self._egress_cache.move_to_end(tenant)
-                return cached[2]
+        cached = self._egress_cache.get(tenant, "")
+        if cached is not None and cached[:2] == (stored.updated_ms, ports):
+            return cached[2]
         try:
             policy = EgressPolicy.from_dict(stored.policy)
         except (ValueError, TypeError, ssl.SSLError):
@@ -477,12 +491,17 @@ class ToolService:
             return None
         if ports:
             policy = policy.with_protected_ports(ports)
-        with self._egress_lock:
-            self._egress_cache[tenant] = (stored.updated_ms, ports, policy)
-            self._egress_cache.move_to_end(tenant)
-            while len(self._egress_cache) > EGRESS_CACHE_ENTRIES:
-                self._egress_cache.popitem(last=False)
+        size = EGRESS_ENTRY_BYTES + 2 * estimate_bytes(stored.policy)
+        self._egress_cache.put(tenant, "", (stored.updated_ms, ports, policy), size)
         return policy
+
+
+def _over_quota(tenant: str, over: OverQuota) -> UploadLimit:
+    field = {"versions": "files", "aliases": "alias", "secrets": "name"}.get(over.what, over.what)
+    hint = {"versions": " (aliases name every version the limit keeps: move or delete an alias first)",
+            "aliases": " (delete an alias first)", "secrets": " (delete a secret first)"}.get(over.what, "")
+    return UploadLimit(field, f"tenant {tenant!r} would have {over.count} {over.what}; "
+                              f"upload.{over.what} is {over.limit}{hint}")
 
 
 _ERROR_LINE = re.compile(r"^\s*(?P<file>[^\s:]+\.py):(?P<line>\d+)(?::\d+)?:?\s*(?P<message>.*)$")

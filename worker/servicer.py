@@ -76,7 +76,9 @@ class ToolPoolServicer(pb_grpc.ToolPoolServicer):
         with self._boundary(context, "Deploy") as rpc:
             self._authorize(context, rpc, request.tenant)
             tenant, files, alias = translate.deploy_request(request)
-            return translate.deploy_response(self._service.deploy(tenant, files, alias))
+            remaining = context.time_remaining()
+            wait_until = time.monotonic() + remaining if remaining is not None else None
+            return translate.deploy_response(self._service.deploy(tenant, files, alias, wait_until=wait_until))
 
     def Execute(self, request: pb.ExecuteRequest, context: grpc.ServicerContext) -> pb.ExecuteResponse:
         received_at = time.monotonic()

@@ -10,7 +10,7 @@
 
 Status table (see also the top of proto/toolpool/v1/toolpool.proto)::
 
-    worker.errors.InvalidArgument      INVALID_ARGUMENT    reason INVALID_FIELD + BadRequest
+    worker.errors.InvalidArgument      INVALID_ARGUMENT    reason INVALID_FIELD | UPLOAD_LIMIT + BadRequest
     sandbox.errors.InvalidInput        INVALID_ARGUMENT    reason INVALID_FIELD + BadRequest
     worker.errors.NotFound             NOT_FOUND           VERSION_/ALIAS_/FUNCTION_NOT_FOUND
     worker.errors.Refused              RESOURCE_EXHAUSTED  OVERLOADED | TENANT_LIMIT + retry-after-ms, RetryInfo

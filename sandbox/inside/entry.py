@@ -24,10 +24,11 @@ import sys
 import types
 from typing import Any
 
-from sandbox import protocol
+from sandbox import compile_worker, protocol
 from sandbox.inside import attributes, conv as conv_classes, guards, toolobjects, views
 from sandbox.inside.conv import Conversation
 from sandbox.inside.guards import context_of, make_globals, module_name_for
+from sandbox.inside.limits import lower_rlimit
 from sandbox.inside.logs import Log
 from sandbox.inside.modules import toollogging, wrappers
 from sandbox.inside.tracebacks import clean, describe, trimmed_traceback
@@ -43,9 +44,9 @@ wrappers.refuse_copies_of_runtime_classes()
 REQUEST_CAP = 64 * 1024 * 1024
 
 # Exit codes the supervisor's verdict logic understands (see sandbox/verdict.py).
-EXIT_OK = 0
-EXIT_MEMORY = 3
-EXIT_INTERNAL = 4
+EXIT_OK = protocol.EXIT_OK
+EXIT_MEMORY = protocol.EXIT_MEMORY
+EXIT_INTERNAL = protocol.EXIT_INTERNAL
 
 
 def _json_size(value: Any) -> int:
@@ -189,15 +190,6 @@ def _describe_return(returned: Any, conv: Conversation, limits: dict) -> dict[st
     return {"outcome": "returned", "return": plain_return, "state": state, "effects": conv._effects()}
 
 
-def _lower_rlimit(which: int, soft: int, hard: int) -> None:
-    """Lower a limit, never above the ceiling the child was confined with."""
-    _, ceiling = resource.getrlimit(which)
-    if ceiling != resource.RLIM_INFINITY:
-        hard = min(hard, ceiling)
-        soft = min(soft, hard)
-    resource.setrlimit(which, (soft, hard))
-
-
 def _apply_call_limits(limits: dict, max_calls: int) -> None:
     """Lower the ceiling rlimits the child was confined with to this call's values.
 
@@ -205,7 +197,7 @@ def _apply_call_limits(limits: dict, max_calls: int) -> None:
     limits of its first call (same tenant, same tool) and a CPU budget for all its calls.
     """
     mem = limits["memory_bytes"]
-    _lower_rlimit(resource.RLIMIT_AS, mem, mem)
+    lower_rlimit(resource.RLIMIT_AS, mem, mem)
     used = resource.getrusage(resource.RUSAGE_SELF)
     # The precise per-call limit is the ITIMER_PROF armed with each call's deadline; this
     # whole-second rlimit is the backstop, so it rounds the CPU already spent up, never
@@ -215,7 +207,7 @@ def _apply_call_limits(limits: dict, max_calls: int) -> None:
     if ceiling != resource.RLIM_INFINITY:
         soft = min(soft, ceiling - 1)
     # Soft below hard so that an overrun is a distinct SIGXCPU before the SIGKILL.
-    _lower_rlimit(resource.RLIMIT_CPU, soft, soft + 1)
+    lower_rlimit(resource.RLIMIT_CPU, soft, soft + 1)
 
 
 def _encode_reply(reply: dict) -> bytes:
@@ -249,6 +241,21 @@ def ask_supervisor(request: dict[str, Any]) -> dict[str, Any]:
     return json.loads(frame)
 
 
+def _announce_file(filename: str) -> None:
+    ask_supervisor({"op": "compiling", "file": filename})
+
+
+def _compile(request: dict[str, Any], channel_fd: int) -> None:
+    """Serve one compile (``sandbox/compile_worker.py``) and answer with its frame."""
+    try:
+        payload = compile_worker.compile_request(request, _announce_file)
+    except MemoryError:
+        os._exit(EXIT_MEMORY)
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.setitimer(signal.ITIMER_PROF, 0)
+    protocol.write_frame(channel_fd, protocol.ANSWER + payload)
+
+
 def serve(channel_fd: int, *, max_calls: int = 1) -> None:
     """Serve up to ``max_calls`` requests on the channel, then exit the process.
 
@@ -269,6 +276,9 @@ def serve(channel_fd: int, *, max_calls: int = 1) -> None:
             from sandbox.inside.probes import run_probes  # pre-imported by the template
 
             protocol.write_frame(channel_fd, protocol.ANSWER + json.dumps({"probes": run_probes()}).encode())
+            break
+        if request.get("op") == "compile":
+            _compile(request, channel_fd)
             break
         if calls == 0:
             _apply_call_limits(request["limits"], max_calls)

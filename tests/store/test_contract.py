@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from worker.store import ALIAS, EGRESS, SECRETS, Change, StoreStartupError
+from worker.store import ALIAS, EGRESS, SECRETS, Change, OverQuota, StoreStartupError
 from worker.store.crypto import new_key_text
 from worker.store.migrations import LATEST, MIGRATIONS
 
@@ -44,6 +44,43 @@ def test_versions_are_listed_last_stored_first_with_their_aliases(store):
     listed = store.list_versions("acme")
     assert [v.version_id for v in listed] == ["v2", "v1", "v3"]
     assert [v.aliases for v in listed] == [(), ("stable",), ()]
+
+
+def test_versions_past_the_limit_prune_the_oldest_that_no_alias_names(store):
+    store.put_version("acme", "v1", {"a.py": "1"}, ("f",), alias="stable", keep_versions=3)
+    for n in range(2, 7):
+        store.put_version("acme", f"v{n}", {"a.py": str(n)}, ("f",), keep_versions=3)
+    store.put_version("globex", "g1", {"a.py": "g"}, ("f",), keep_versions=1)
+    # v1 stays (an alias names it), then the last stored: v6, v5; v2..v4 were pruned, oldest first.
+    assert [v.version_id for v in store.list_versions("acme")] == ["v6", "v5", "v1"]
+    assert store.get_version("acme", "v2") is None
+    assert [v.version_id for v in store.list_versions("globex")] == ["g1"]  # another tenant's untouched
+
+
+def test_a_deploy_is_refused_when_aliases_name_every_version_past_the_limit(store):
+    store.put_version("acme", "v1", {"a.py": "1"}, ("f",), alias="a", keep_versions=2)
+    store.put_version("acme", "v2", {"a.py": "2"}, ("f",), alias="b", keep_versions=2)
+    with pytest.raises(OverQuota) as refused:
+        store.put_version("acme", "v3", {"a.py": "3"}, ("f",), alias="c", keep_versions=2)
+    assert (refused.value.what, refused.value.count, refused.value.limit) == ("versions", 3, 2)
+    assert store.get_version("acme", "v3") is None and store.resolve_alias("acme", "c") is None  # nothing stored
+    store.put_version("acme", "v3", {"a.py": "3"}, ("f",), alias="a", keep_versions=2)  # moving "a" frees v1
+    assert [v.version_id for v in store.list_versions("acme")] == ["v3", "v2"]
+
+
+def test_aliases_and_secrets_past_their_limits_are_refused_and_nothing_is_stored(store):
+    store.put_version("acme", "v1", {"a.py": "1"}, ("f",), alias="a", max_aliases=1)
+    store.put_version("acme", "v1", {"a.py": "1"}, ("f",), alias="a", max_aliases=1)  # moving one is fine
+    with pytest.raises(OverQuota) as refused:
+        store.put_version("acme", "v2", {"a.py": "2"}, ("f",), alias="b", max_aliases=1)
+    assert refused.value.what == "aliases" and store.get_version("acme", "v2") is None
+    store.set_secret("acme", "k1", "v", max_secrets=2)
+    store.set_secret("acme", "k2", "v", max_secrets=2)
+    store.set_secret("acme", "k2", "replaced", max_secrets=2)  # replacing one is fine
+    with pytest.raises(OverQuota) as refused:
+        store.set_secret("acme", "k3", "v", max_secrets=2)
+    assert (refused.value.what, refused.value.count) == ("secrets", 3)
+    assert store.secret_names("acme") == ["k1", "k2"]
 
 
 def test_rows_are_keyed_by_tenant(store):

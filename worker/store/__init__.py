@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from worker.store.base import (
-    ALIAS, EGRESS, SECRETS, Change, StorageUnavailable, Store, StoredEgressPolicy, StoredVersion,
+    ALIAS, EGRESS, SECRETS, Change, OverQuota, StorageUnavailable, Store, StoredEgressPolicy, StoredVersion,
     StoreStartupError,
 )
 from worker.store.crypto import Keyring, KeyTextError, parse_keys, read_or_create_key_file
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from worker.config import Config
 
 __all__ = [
-    "ALIAS", "EGRESS", "SECRETS", "Change", "StorageUnavailable", "Store", "StoredEgressPolicy", "StoredVersion",
+    "ALIAS", "EGRESS", "SECRETS", "Change", "OverQuota", "StorageUnavailable", "Store", "StoredEgressPolicy", "StoredVersion",
     "StoreStartupError", "open_store", "redact_url", "keyring_for", "parse_store_url", "default_key_file",
 ]
 

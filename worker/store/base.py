@@ -62,6 +62,15 @@ class StoreStartupError(Exception):
         self.setting = setting
 
 
+class OverQuota(Exception):
+    """A write would take the tenant past one of its caps (``what``: versions, aliases,
+    secrets); nothing was stored."""
+
+    def __init__(self, what: str, count: int, limit: int):
+        super().__init__(f"the tenant would have {count} {what}, more than its limit of {limit}")
+        self.what, self.count, self.limit = what, count, limit
+
+
 @dataclass(frozen=True)
 class Change:
     """A committed change of a tenant's mutable rows; kind None: anything may have changed."""
@@ -142,8 +151,14 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def put_version(self, tenant: str, version_id: str, files: Mapping[str, str], functions: tuple[str, ...],
-                    alias: str | None = None) -> bool:
-        """Stores the version and moves the alias, in one transaction. True if the version is new."""
+                    alias: str | None = None, *, keep_versions: int | None = None,
+                    max_aliases: int | None = None) -> bool:
+        """Stores the version and moves the alias, in one transaction. True if the version is new.
+
+        With ``keep_versions``, the tenant's oldest versions that no alias names are pruned
+        so that at most that many remain; ``OverQuota("versions")`` when aliases name too
+        many to prune, ``OverQuota("aliases")`` when a new alias would pass ``max_aliases``.
+        Either leaves the store as it was."""
 
     @abc.abstractmethod
     def resolve_alias(self, tenant: str, alias: str) -> str | None: ...
@@ -170,12 +185,13 @@ class Store(abc.ABC):
 
     # -- secrets ------------------------------------------------------------------------------
 
-    def set_secret(self, tenant: str, name: str, value: str) -> bool:
-        """Seals and stores the secret, replacing any. True if it did not exist."""
-        return self._put_secret(tenant, name, self.keyring.seal(tenant, name, value))
+    def set_secret(self, tenant: str, name: str, value: str, *, max_secrets: int | None = None) -> bool:
+        """Seals and stores the secret, replacing any. True if it did not exist.
+        ``OverQuota("secrets")`` when a new one would pass ``max_secrets``."""
+        return self._put_secret(tenant, name, self.keyring.seal(tenant, name, value), max_secrets)
 
     @abc.abstractmethod
-    def _put_secret(self, tenant: str, name: str, sealed: Sealed) -> bool: ...
+    def _put_secret(self, tenant: str, name: str, sealed: Sealed, max_secrets: int | None) -> bool: ...
 
     @abc.abstractmethod
     def delete_secret(self, tenant: str, name: str) -> bool: ...

@@ -47,7 +47,7 @@ from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from worker.store import redact_url
 from worker.store.base import (
-    ALIAS, CHANGE_KINDS, EGRESS, SECRETS, Change, SecretRow, StorageUnavailable, Store, StoredEgressPolicy,
+    ALIAS, CHANGE_KINDS, EGRESS, SECRETS, Change, OverQuota, SecretRow, StorageUnavailable, Store, StoredEgressPolicy,
     StoredVersion, StoreStartupError, now_ms,
 )
 from worker.store.crypto import Keyring, Sealed
@@ -288,7 +288,8 @@ class PostgresStore(Store):
     # -- versions ---------------------------------------------------------------------------
 
     def put_version(self, tenant: str, version_id: str, files: Mapping[str, str], functions: tuple[str, ...],
-                    alias: str | None = None) -> bool:
+                    alias: str | None = None, *, keep_versions: int | None = None,
+                    max_aliases: int | None = None) -> bool:
         now = now_ms()
 
         def work(conn: psycopg.Connection) -> bool:
@@ -301,6 +302,12 @@ class PostgresStore(Store):
                     "INSERT INTO aliases VALUES (%s, %s, %s, %s) ON CONFLICT (tenant, alias) "
                     "DO UPDATE SET version_id = excluded.version_id, updated_ms = excluded.updated_ms",
                     (tenant, alias, version_id, now))
+                if max_aliases is not None:
+                    (count,) = conn.execute("SELECT count(*) FROM aliases WHERE tenant = %s", (tenant,)).fetchone()
+                    if count > max_aliases:
+                        raise OverQuota("aliases", count, max_aliases)
+            if keep_versions is not None:
+                _prune_versions(conn, tenant, version_id, keep_versions)
             return cursor.rowcount == 1
 
         return self._run(work, write=True, change=Change(ALIAS, tenant) if alias else None)
@@ -330,8 +337,14 @@ class PostgresStore(Store):
 
     # -- secrets ----------------------------------------------------------------------------
 
-    def _put_secret(self, tenant: str, name: str, sealed: Sealed) -> bool:
+    def _put_secret(self, tenant: str, name: str, sealed: Sealed, max_secrets: int | None) -> bool:
         def work(conn: psycopg.Connection) -> bool:
+            if max_secrets is not None:
+                (count, existed) = conn.execute(
+                    "SELECT count(*), count(*) FILTER (WHERE name = %s) FROM secrets WHERE tenant = %s",
+                    (name, tenant)).fetchone()
+                if not existed and count >= max_secrets:
+                    raise OverQuota("secrets", count + 1, max_secrets)
             (inserted,) = conn.execute(
                 "INSERT INTO secrets (tenant, name, plaintext, key_id, wrapped_key, ciphertext, updated_ms) "
                 "VALUES (%s, %s, NULL, %s, %s, %s, %s) ON CONFLICT (tenant, name) DO UPDATE SET plaintext = NULL, "
@@ -391,3 +404,21 @@ class PostgresStore(Store):
         if row is None:
             return None
         return StoredEgressPolicy(policy=None if row[0] is None else json.loads(row[0]), updated_ms=row[1])
+
+
+def _prune_versions(conn: psycopg.Connection, tenant: str, keep_id: str, keep: int) -> None:
+    """Deletes the tenant's oldest versions that no alias names, so that at most ``keep``
+    remain, aliased ones included (``keep_id``, the one just stored, is never pruned);
+    OverQuota if aliases name too many for that."""
+    aliased = "SELECT version_id FROM aliases WHERE tenant = %s"
+    (named,) = conn.execute("SELECT count(DISTINCT version_id) FROM aliases WHERE tenant = %s", (tenant,)).fetchone()
+    pruned = conn.execute(
+        f"DELETE FROM versions WHERE tenant = %s AND version_id != %s AND version_id NOT IN ({aliased}) "
+        f"AND seq NOT IN (SELECT seq FROM versions WHERE tenant = %s AND version_id NOT IN ({aliased}) "
+        f"ORDER BY seq DESC LIMIT %s)",
+        (tenant, keep_id, tenant, tenant, tenant, max(keep - named, 0))).rowcount
+    (count,) = conn.execute("SELECT count(*) FROM versions WHERE tenant = %s", (tenant,)).fetchone()
+    if count > keep:
+        raise OverQuota("versions", count, keep)
+    if pruned:
+        log.info("pruned %d versions of tenant %s (keeping %d)", pruned, tenant, keep)

@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, TypeVar
 
 from worker.store.base import (
-    ALIAS, EGRESS, SECRETS, Change, SecretRow, StorageUnavailable, Store, StoredEgressPolicy, StoredVersion,
-    now_ms,
+    ALIAS, EGRESS, SECRETS, Change, OverQuota, SecretRow, StorageUnavailable, Store, StoredEgressPolicy,
+    StoredVersion, now_ms,
 )
 from worker.store.crypto import Keyring, Sealed
 from worker.store.migrations import LATEST, pending
@@ -223,7 +223,8 @@ class SQLiteStore(Store):
     # -- versions ---------------------------------------------------------------------
 
     def put_version(self, tenant: str, version_id: str, files: Mapping[str, str], functions: tuple[str, ...],
-                    alias: str | None = None) -> bool:
+                    alias: str | None = None, *, keep_versions: int | None = None,
+                    max_aliases: int | None = None) -> bool:
         now = now_ms()
 
         def work(db: sqlite3.Connection) -> bool:
@@ -237,6 +238,12 @@ class SQLiteStore(Store):
                     "DO UPDATE SET version_id = excluded.version_id, updated_ms = excluded.updated_ms",
                     (tenant, alias, version_id, now),
                 )
+                if max_aliases is not None:
+                    (count,) = db.execute("SELECT count(*) FROM aliases WHERE tenant = ?", (tenant,)).fetchone()
+                    if count > max_aliases:
+                        raise OverQuota("aliases", count, max_aliases)
+            if keep_versions is not None:
+                _prune_versions(db, tenant, version_id, keep_versions)
             return cursor.rowcount == 1
 
         if not alias:
@@ -285,9 +292,13 @@ class SQLiteStore(Store):
 
     # -- secrets ----------------------------------------------------------------------
 
-    def _put_secret(self, tenant: str, name: str, sealed: Sealed) -> bool:
+    def _put_secret(self, tenant: str, name: str, sealed: Sealed, max_secrets: int | None) -> bool:
         def work(db: sqlite3.Connection) -> bool:
             existed = db.execute("SELECT 1 FROM secrets WHERE tenant = ? AND name = ?", (tenant, name)).fetchone()
+            if existed is None and max_secrets is not None:
+                (count,) = db.execute("SELECT count(*) FROM secrets WHERE tenant = ?", (tenant,)).fetchone()
+                if count >= max_secrets:
+                    raise OverQuota("secrets", count + 1, max_secrets)
             db.execute(
                 "INSERT INTO secrets VALUES (?, ?, NULL, ?, ?, ?, ?) ON CONFLICT (tenant, name) "
                 "DO UPDATE SET plaintext = NULL, key_id = excluded.key_id, wrapped_key = excluded.wrapped_key, "
@@ -363,3 +374,21 @@ class SQLiteStore(Store):
         if row is None:
             return None
         return StoredEgressPolicy(policy=None if row[0] is None else json.loads(row[0]), updated_ms=row[1])
+
+
+def _prune_versions(db: sqlite3.Connection, tenant: str, keep_id: str, keep: int) -> None:
+    """Deletes the tenant's oldest versions that no alias names, so that at most ``keep``
+    remain, aliased ones included (``keep_id``, the one just stored, is never pruned);
+    OverQuota if aliases name too many for that."""
+    aliased = "SELECT version_id FROM aliases WHERE tenant = ?"
+    (named,) = db.execute("SELECT count(DISTINCT version_id) FROM aliases WHERE tenant = ?", (tenant,)).fetchone()
+    pruned = db.execute(
+        f"DELETE FROM versions WHERE tenant = ? AND version_id != ? AND version_id NOT IN ({aliased}) "
+        f"AND rowid NOT IN (SELECT rowid FROM versions WHERE tenant = ? AND version_id NOT IN ({aliased}) "
+        f"ORDER BY rowid DESC LIMIT ?)",
+        (tenant, keep_id, tenant, tenant, tenant, max(keep - named, 0))).rowcount
+    (count,) = db.execute("SELECT count(*) FROM versions WHERE tenant = ?", (tenant,)).fetchone()
+    if count > keep:
+        raise OverQuota("versions", count, keep)
+    if pruned:
+        log.info("pruned %d versions of tenant %s (keeping %d)", pruned, tenant, keep)

@@ -24,6 +24,7 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INTERNAL_FAILURE: _ClassVar[ErrorReason]
     OPERATOR_ONLY: _ClassVar[ErrorReason]
     STORAGE_UNAVAILABLE: _ClassVar[ErrorReason]
+    UPLOAD_LIMIT: _ClassVar[ErrorReason]
 
 class Status(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -53,6 +54,7 @@ TENANT_NOT_ALLOWED: ErrorReason
 INTERNAL_FAILURE: ErrorReason
 OPERATOR_ONLY: ErrorReason
 STORAGE_UNAVAILABLE: ErrorReason
+UPLOAD_LIMIT: ErrorReason
 STATUS_UNSPECIFIED: Status
 OK: Status
 COMPILE_ERROR: Status

@@ -1,0 +1,81 @@
+"""The compile worker: a confined child compiling one bundle for its supervisor.
+
+Runs in a child of the template, confined like every child (no network, an empty root,
+seccomp, an unprivileged uid), with the compile's own limits on top: its address space
+(``compile_memory_bytes``), its CPU (``compile_cpu_seconds``, an ``ITIMER_PROF`` with the
+``RLIMIT_CPU`` backstop above it) and its wall time (``compile_wall_ms``, its own
+``ITIMER_REAL``; the supervisor kills it at the same deadline). It lowers its own
+scheduling priority, so that on a busy host the calls of every tenant go first.
+
+It is handed source to parse, and nothing it answers is trusted: the supervisor reads the
+answer under caps (``sandbox/confined_compile.py``), keeps the marshaled code as opaque
+bytes and never unmarshals it. Before each file it tells the supervisor which file it
+starts (a REQUEST frame), so a compile stopped at a limit names the file.
+
+The answer is one frame: a 4-byte length, a JSON header, then each file's code bytes::
+
+    {"ok": true, "files": [{"filename": "t.py", "functions": ["f"], "lines": [3], "size": 812}]}
+    {"ok": false, "problems": [{"file": "t.py", "line": 2, "message": "..."}], "omitted": 0}
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import resource
+import signal
+from typing import Any, Callable
+
+from sandbox.bundles import HEADER_BYTES, CompileErrors
+from sandbox.compiler import compile_files
+from sandbox.inside.limits import lower_rlimit
+from sandbox.policy import DEFAULT_POLICY, Limits, Policy
+
+NICENESS = 10
+"""How much a compile worker lowers its priority (CFS weight 110 against a call's 1024)."""
+
+
+def _policy(spec: dict[str, Any], limits: Limits) -> Policy:
+    if spec.get("fingerprint") == DEFAULT_POLICY.fingerprint() and "modules" not in spec:
+        return DEFAULT_POLICY.with_limits(source_bytes=limits.source_bytes)
+    return Policy.from_child_spec(spec, limits)
+
+
+def apply_limits(limits: Limits) -> None:
+    """The compile's limits, below the ceiling the child was confined with (never above).
+
+    Memory is ``RLIMIT_AS``; CPU the ``ITIMER_PROF`` budget with the ``RLIMIT_CPU``
+    backstop a second above it (soft below hard, as for calls); wall time the worker's
+    own ``ITIMER_REAL``. All three end the process by their default actions."""
+    lower_rlimit(resource.RLIMIT_AS, limits.compile_memory_bytes, limits.compile_memory_bytes)
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    backstop = math.ceil(used.ru_utime + used.ru_stime) + limits.compile_cpu_seconds + 1
+    lower_rlimit(resource.RLIMIT_CPU, backstop, backstop + 1)
+    signal.setitimer(signal.ITIMER_REAL, max(limits.compile_wall_ms, 1) / 1000.0)
+    signal.setitimer(signal.ITIMER_PROF, limits.compile_cpu_seconds)
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, NICENESS)
+    except OSError:
+        pass  # a host that refuses it still compiles, at the calls' priority
+
+
+def encode(header: dict[str, Any], blobs: list[bytes] = ()) -> bytes:  # type: ignore[assignment]
+    data = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode()
+    return len(data).to_bytes(HEADER_BYTES, "big") + data + b"".join(blobs)
+
+
+def compile_request(request: dict[str, Any], announce: Callable[[str], None]) -> bytes:
+    """Compile the request's bundle and encode the answer. ``request`` comes from the
+    supervisor: ``{"op": "compile", "files": {name: source}, "policy": spec, "limits": {...}}``."""
+    limits = Limits(**request["limits"])
+    apply_limits(limits)
+    policy = _policy(request["policy"], limits)
+    try:
+        tools, lines = compile_files(request["files"], policy, on_file=announce)
+    except CompileErrors as exc:
+        problems = [{"file": p.file, "line": p.line, "message": p.message} for p in exc.errors]
+        return encode({"ok": False, "problems": problems, "omitted": exc.omitted})
+    files = [{"filename": name, "functions": list(tool.functions), "lines": list(lines[name]), "size": len(tool.code)}
+             for name, tool in tools.items()]
+    return encode({"ok": True, "files": files}, [tool.code for tool in tools.values()])

@@ -63,6 +63,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import psutil
 
+from sandbox.egress_reads import BoundedResponse, ReadLimit, ResponseBudget
+
 log = logging.getLogger("toolpool.egress")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -532,12 +534,13 @@ class _Wait:
     """The limits of one hop's socket waits: the absolute request deadline, and the
     tool's ``timeout`` for each wait (None: only the deadline)."""
 
-    __slots__ = ("until", "per_wait", "deadline_bound")
+    __slots__ = ("until", "per_wait", "deadline_bound", "budget")
 
-    def __init__(self, until: float, per_wait: float | None):
+    def __init__(self, until: float, per_wait: float | None, budget: ResponseBudget | None = None):
         self.until = until
         self.per_wait = per_wait
         self.deadline_bound = False
+        self.budget = budget  # the call's response bytes, counted as they are received
 
     def arm(self, sock: socket.socket) -> None:
         remaining = self.until - time.monotonic()
@@ -549,17 +552,29 @@ class _Wait:
 
 
 class _Armed:
-    """Arms the socket's ``_Wait`` before every send and receive."""
+    """Arms the socket's ``_Wait`` before every send and receive, and counts what is
+    received against the call's response budget (never asking for more than it allows)."""
 
     wait: _Wait
 
-    def recv(self, *args: Any) -> bytes:
+    def recv(self, size: int, *args: Any) -> bytes:
         self.wait.arm(self)
-        return super().recv(*args)
+        budget = self.wait.budget
+        if budget is None:
+            return super().recv(size, *args)  # type: ignore[misc]
+        data: bytes = super().recv(budget.allowance(size), *args)  # type: ignore[misc]
+        budget.took(len(data))
+        return data
 
-    def recv_into(self, *args: Any) -> int:
+    def recv_into(self, buffer: Any, nbytes: int | None = None, *args: Any) -> int:
         self.wait.arm(self)
-        return super().recv_into(*args)
+        budget = self.wait.budget
+        wanted = nbytes or memoryview(buffer).nbytes
+        if budget is None:
+            return super().recv_into(buffer, wanted, *args)  # type: ignore[misc]
+        size: int = super().recv_into(buffer, budget.allowance(wanted), *args)  # type: ignore[misc]
+        budget.took(size)
+        return size
 
     def send(self, *args: Any) -> int:
         self.wait.arm(self)
@@ -600,8 +615,11 @@ class _PinnedConnection(http.client.HTTPConnection):
 
     http.client writes the Host header from ``host``, and TLS uses ``host`` for SNI and
     for the certificate check; only ``connect`` is ours, and it never resolves a name, so
-    no later lookup can swap the address that was checked.
+    no later lookup can swap the address that was checked. Responses are read within the
+    bounds of sandbox/egress_reads.py.
     """
+
+    response_class = BoundedResponse
 
     def __init__(self, host: str, port: int, scheme: str, address: IPAddress, wait: _Wait,
                  connect_timeout: float | None, tls: ssl.SSLContext | None):
@@ -831,11 +849,18 @@ def _system_resolver(host: str, port: int) -> list[str]:
     return [info[4][0] for info in infos]
 
 
+MAX_ADDRESSES = 32
+"""Addresses one lookup may answer with (each is checked against the policy)."""
+MAX_LOOKUP_S = 5.0
+"""The longest one lookup may take, within the call's deadline."""
+
+
 def resolve(policy: EgressPolicy, target: _Target, until: float) -> list[IPAddress]:
-    """Every address of the target's host, found once, within the deadline.
+    """Every address of the target's host, found once, within the deadline and
+    ``MAX_LOOKUP_S``, at most ``MAX_ADDRESSES`` of them.
 
     A resolver cannot be interrupted, so it runs in a daemon thread that is abandoned
-    (it ends on its own, at the resolver's timeout) when the deadline comes first.
+    (it ends on its own, at the resolver's timeout) when the time is up first.
     """
     if target.literal is not None:
         return [target.literal]
@@ -858,19 +883,29 @@ def resolve(policy: EgressPolicy, target: _Target, until: float) -> list[IPAddre
     except BaseException:
         _LOOKUPS_IN_FLIGHT.release()
         raise
-    thread.join(max(until - time.monotonic(), 0.0))
+    started = time.monotonic()
+    thread.join(max(min(until, started + MAX_LOOKUP_S) - started, 0.0))
     if thread.is_alive():
-        raise EgressError("connect_timeout", f"resolving {target.host} did not finish before the call's deadline")
+        if until <= started + MAX_LOOKUP_S:
+            raise EgressError("connect_timeout", f"resolving {target.host} did not finish before the call's deadline")
+        raise EgressError("connect_timeout", f"resolving {target.host} took more than {MAX_LOOKUP_S:g} s")
     if "error" in outcome:
         raise EgressError("connection", f"cannot resolve {target.host}: {outcome['error']}")
+    answers = outcome.get("addresses") or ()
+    if len(answers) > 4 * MAX_ADDRESSES:  # before parsing: getaddrinfo repeats each per socket type
+        raise EgressError("connection", f"{target.host} resolves to {len(answers)} answers; at most "
+                                        f"{MAX_ADDRESSES} addresses are accepted")
     addresses: list[IPAddress] = []
-    for text in outcome.get("addresses") or ():
+    for text in answers:
         try:
             address = ipaddress.ip_address(str(text).split("%")[0])
         except ValueError:
             raise EgressError("connection", f"the resolver gave {target.host} an invalid address") from None
         if address not in addresses:
             addresses.append(address)
+    if len(addresses) > MAX_ADDRESSES:
+        raise EgressError("connection", f"{target.host} resolves to {len(addresses)} addresses; at most "
+                                        f"{MAX_ADDRESSES} are accepted")
     if not addresses:
         raise EgressError("connection", f"{target.host} has no address")
     return addresses
@@ -910,6 +945,7 @@ class _Fetch:
         self.until = until
         self.secrets = [s for s in secrets if len(s) >= 4]
         self.redact = redact
+        self.budget = ResponseBudget(policy.max_response_bytes, record.response_bytes)
 
     def run(self, ask: _Ask) -> tuple[_Hop, list[_Hop]]:
         method, target, headers, body = ask.method, ask.target, list(ask.headers), ask.body
@@ -958,6 +994,8 @@ class _Fetch:
             self.note(method, target, exc.kind, started, exc.message)
             exc.noted = True
             raise
+        finally:
+            self.record.response_bytes = self.budget.used
         hop.elapsed_ms = (time.monotonic() - started) * 1000.0
         self.note(method, target, str(hop.status), started)
         return hop
@@ -970,7 +1008,7 @@ class _Fetch:
         addresses = resolve(self.policy, target, self.until)
         check_addresses(self.policy, target, addresses, url_rule)
         tls = _tls_context(self.policy.ca_pem) if target.scheme == "https" else None
-        wait = _Wait(self.until, ask.read_timeout)
+        wait = _Wait(self.until, ask.read_timeout, self.budget)
         connection = self.connect(target, addresses, wait, ask.connect_timeout, tls)
         try:
             return self.converse(connection, wait, method, target, headers, body, ask.follow_redirects)
@@ -1012,13 +1050,16 @@ class _Fetch:
             connection.endheaders(body)
             response = connection.getresponse()
             received = [(name, value) for name, value in response.getheaders()]
-            self.count(sum(len(n) + len(v) + 4 for n, v in received), target)
             hop = _Hop(target, response.status, response.reason or "", received)
             if not (follow and response.status in REDIRECT_STATUSES and _header(received, "location")):
                 hop.body = self.read_body(response, target)
             return hop
         except TimeoutError:
             raise self.timed_out("read_timeout", f"reading from {target.host}", wait, wait.per_wait) from None
+        except ReadLimit as exc:
+            if exc.over_cap:
+                raise self.too_large(target, str(exc)) from None
+            raise EgressError("too_large", f"the response from {target.host} {exc}") from None
         except (http.client.HTTPException, ValueError) as exc:
             raise EgressError("connection", f"{target.host} broke HTTP: {type(exc).__name__}: {exc}"[:_LOG_DETAIL_CHARS]) from None
         except ssl.SSLError as exc:
@@ -1027,27 +1068,21 @@ class _Fetch:
             raise EgressError("connection", f"the connection to {target.host} failed: {exc.strerror or exc}") from None
 
     def read_body(self, response: http.client.HTTPResponse, target: _Target) -> bytes:
-        budget = self.policy.max_response_bytes - self.record.response_bytes
-        if response.length is not None and response.length > budget:
+        """The body; every byte was counted by the socket as it came (``ResponseBudget``)."""
+        left = self.budget.cap - self.budget.used
+        if response.length is not None and response.length > left:
             raise self.too_large(target, f"announces {response.length} bytes")
         chunks = []
         while True:
-            chunk = response.read1(min(_READ_CHUNK, budget + 1))
+            chunk = response.read1(_READ_CHUNK)
             if not chunk:
                 return b"".join(chunks)
-            self.count(len(chunk), target)
-            budget -= len(chunk)
             chunks.append(chunk)
-
-    def count(self, size: int, target: _Target) -> None:
-        self.record.response_bytes += size
-        if self.record.response_bytes > self.policy.max_response_bytes:
-            raise self.too_large(target, "goes past it")
 
     def too_large(self, target: _Target, what: str) -> EgressError:
         return EgressError("too_large", f"the response from {target.host} {what}: the call's cap is "
                                         f"{self.policy.max_response_bytes} response bytes "
-                                        f"({self.record.response_bytes} used)")
+                                        f"({self.budget.used} used)")
 
     def timed_out(self, kind: str, doing: str, wait: _Wait, tool_timeout: float | None) -> EgressError:
         if wait.deadline_bound or tool_timeout is None:

@@ -73,8 +73,16 @@ def test_calls_latency_kills_caches_and_refusals(replica):
     assert value(after, "toolpool_pool_ready_children") >= 0
     assert value(after, "toolpool_pool_in_flight") == 0
     assert value(after, "toolpool_admission_queued") == 0
-    assert ("toolpool_compile_cache_hits_total", ()) in after
-    assert delta("toolpool_bundle_cache_hits_total") >= 4
+    assert delta("toolpool_compiles_total", outcome="compiled") == 0  # both compiled when deployed
+    assert value(after, "toolpool_compiles_total", outcome="compiled") == 2
+    assert value(after, "toolpool_compile_running") == 0 and value(after, "toolpool_compile_waiting") == 0
+    assert delta("toolpool_cache_hits_total", cache="bundles") >= 4
+    for cache in ("bundles", "rows", "egress"):
+        assert 0 <= value(after, "toolpool_cache_bytes", cache=cache) <= value(after, "toolpool_cache_max_bytes",
+                                                                               cache=cache)
+    assert value(after, "toolpool_cache_bytes", cache="bundles") > 0
+    assert sum(value(after, "toolpool_cache_max_bytes", cache=c) for c in ("bundles", "rows", "egress")) == \
+        server.config.cache_bytes
     assert value(after, "toolpool_draining") == 0
     assert value(after, "process_open_fds") > 0
 

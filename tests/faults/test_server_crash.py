@@ -104,7 +104,8 @@ def check_database(db_path: Path) -> None:
 
 
 def test_a_server_killed_mid_deploy_and_mid_call_restarts_with_everything_it_acknowledged(tmp_path):
-    config = support.write_fault_config(tmp_path, pool={"ready_children": 2})
+    # Every acknowledged version must survive: keep more than the test deploys (none pruned).
+    config = support.write_fault_config(tmp_path, pool={"ready_children": 2}, upload={"versions": 100_000})
     ledger = Ledger()
     base_version = ""
     for round_ in range(2):

@@ -248,7 +248,8 @@ def test_secret_names_and_sizes_are_checked(running):
     error = rpc_error(running.stub.SetSecret,
                       pb.SetSecretRequest(tenant="acme", name="big", value="x" * (64 * 1024 + 1)), metadata=auth())
     assert error.code() is grpc.StatusCode.INVALID_ARGUMENT
-    assert error.details() == "value: 65537 bytes, more than the limit of 65536 bytes for a secret's value"
+    assert error.details() == "value: 65537 bytes; upload.secret_bytes is 65536 for tenant 'acme'"
+    assert reason(error) == "UPLOAD_LIMIT"
     for rpc, request in ((running.stub.SetSecret, pb.SetSecretRequest(tenant="acme", name="k" * 129, value="v")),
                          (running.stub.DeleteSecret, pb.DeleteSecretRequest(tenant="acme", name="k" * 129))):
         error = rpc_error(rpc, request, metadata=auth())

@@ -228,5 +228,16 @@ def checked_files(files: Any, source_limit: int) -> dict[str, str]:
     return checked
 
 
+def size_text(n: int) -> str:
+    """``256 MiB`` for whole mebibytes, else ``1234 bytes``."""
+    return f"{n // (1024 * 1024)} MiB" if n % (1024 * 1024) == 0 else f"{n} bytes"
+
+
+def output_too_large(cap: int, size: int | None = None) -> str:
+    """The problem of a compiled bundle over ``compile_output_bytes``."""
+    reached = f" ({size} bytes of code with this file)" if size is not None else ""
+    return f"the compiled bundle is larger than {size_text(cap)}{reached}; split the code or make it smaller"
+
+
 def sorted_problems(problems: Iterable[CompileProblem]) -> list[CompileProblem]:
     return sorted(problems, key=lambda p: (p.file is not None, p.file or "", p.line or 0))

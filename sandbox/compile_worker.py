@@ -20,6 +20,7 @@ The answer is one frame: a 4-byte length, a JSON header, then each file's code b
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -38,7 +39,7 @@ NICENESS = 10
 
 def _policy(spec: dict[str, Any], limits: Limits) -> Policy:
     if spec.get("fingerprint") == DEFAULT_POLICY.fingerprint() and "modules" not in spec:
-        return DEFAULT_POLICY.with_limits(source_bytes=limits.source_bytes)
+        return dataclasses.replace(DEFAULT_POLICY, limits=limits)
     return Policy.from_child_spec(spec, limits)
 
 

@@ -58,6 +58,7 @@ from sandbox.bundles import (  # noqa: F401 - Bundle, CompiledTool and the error
     assemble,
     fail as _fail,
     filename_problem,
+    output_too_large,
     sorted_problems,
     source_problem,
     tool_address,
@@ -358,14 +359,20 @@ def compile_files(files: Mapping[str, str], policy: Policy = DEFAULT_POLICY, *,
     problems: list[CompileProblem] = []
     omitted = 0
     entries: dict[str, _Entry] = {}
+    output, cap = 0, policy.limits.compile_output_bytes
     for filename, source in files.items():
         if on_file is not None and type(filename) is str:
             on_file(filename)
         try:
-            entries[filename] = _compile_entry(source, filename, policy)
+            entry = entries[filename] = _compile_entry(source, filename, policy)
         except CompileErrors as exc:
             problems.extend(exc.errors)
             omitted += exc.omitted
+            continue
+        output += len(entry.tool.code)
+        if output > cap:  # the rest is not compiled: the bundle is refused whatever it holds
+            problems.append(CompileProblem(filename, None, output_too_large(cap, output)))
+            break
     if problems:
         raise CompileErrors(sorted_problems(problems), omitted=omitted)
     return ({name: entry.tool for name, entry in entries.items()},

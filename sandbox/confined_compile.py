@@ -63,10 +63,6 @@ class _Progress:
         return b'{"ok": false, "error": "the supervisor offers only \\"compiling\\" to a compile worker"}'
 
 
-def _mib(n: int) -> str:
-    return f"{n // (1024 * 1024)} MiB" if n % (1024 * 1024) == 0 else f"{n} bytes"
-
-
 def _stopped(outcome: WorkOutcome, limits: Limits, filename: str | None) -> CompileErrors:
     """The compile error for a worker that did not answer: which limit it hit."""
     death = outcome.death
@@ -74,11 +70,11 @@ def _stopped(outcome: WorkOutcome, limits: Limits, filename: str | None) -> Comp
     if outcome.kind == "deadline" or sig == signal.SIGALRM:
         what = f"compiling took more than {limits.compile_wall_ms / 1000:g} s"
     elif outcome.kind == "overrun":
-        what = f"the compiled bundle is larger than {_mib(limits.compile_output_bytes)}"
+        what = bundles.output_too_large(limits.compile_output_bytes)
     elif sig in (signal.SIGPROF, signal.SIGXCPU, signal.SIGKILL):  # SIGKILL: RLIMIT_CPU's hard limit
         what = f"compiling needed more than {limits.compile_cpu_seconds} s of CPU"
     elif death is not None and death.exit_code == protocol.EXIT_MEMORY:
-        what = f"compiling needed more than {_mib(limits.compile_memory_bytes)}"
+        what = f"compiling needed more than {bundles.size_text(limits.compile_memory_bytes)}"
     else:
         what = "the compile worker stopped without an answer" + (f" (signal {sig})" if sig else "")
     return bundles.fail(filename, None, what)
@@ -115,7 +111,7 @@ def _problems(header: dict[str, Any], files: Mapping[str, str]) -> CompileErrors
 
 
 def _tools(header: dict[str, Any], body: memoryview, files: Mapping[str, str], fingerprint: str,
-           ) -> tuple[dict[str, CompiledTool], dict[str, tuple[int, ...]]]:
+           output_cap: int) -> tuple[dict[str, CompiledTool], dict[str, tuple[int, ...]]]:
     raw = header.get("files")
     if type(raw) is not list or len(raw) != len(files):
         raise ValueError("files")
@@ -137,6 +133,8 @@ def _tools(header: dict[str, Any], body: memoryview, files: Mapping[str, str], f
             raise ValueError("a file's lines")
         if type(size) is not int or size < 1 or offset + size > len(body):
             raise ValueError("a file's size")
+        if offset + size > output_cap:
+            raise CompileErrors([CompileProblem(name, None, bundles.output_too_large(output_cap, offset + size))])
         code = bytes(body[offset:offset + size])
         offset += size
         tools[name] = CompiledTool(filename=name, source=files[name], code=code,
@@ -148,7 +146,7 @@ def _tools(header: dict[str, Any], body: memoryview, files: Mapping[str, str], f
     return tools, lines
 
 
-def read_answer(payload: bytes, files: Mapping[str, str], fingerprint: str) -> Bundle:
+def read_answer(payload: bytes, files: Mapping[str, str], fingerprint: str, output_cap: int) -> Bundle:
     """The bundle a worker's answer describes, or ``CompileErrors``. The answer is hostile:
     every field is checked and anything malformed is a compile error saying so."""
     if len(payload) < HEADER_BYTES:
@@ -162,7 +160,7 @@ def read_answer(payload: bytes, files: Mapping[str, str], fingerprint: str) -> B
             raise ValueError("header")
         if not header["ok"]:
             raise _problems(header, files)
-        tools, lines = _tools(header, memoryview(payload)[HEADER_BYTES + size:], files, fingerprint)
+        tools, lines = _tools(header, memoryview(payload)[HEADER_BYTES + size:], files, fingerprint, output_cap)
     except (ValueError, RecursionError, UnicodeDecodeError) as exc:
         raise _bad_answer(str(exc)[:100]) from None
     problems: list[CompileProblem] = []
@@ -197,7 +195,7 @@ class ConfinedCompiler:
                                   on_request=progress.answer)
         if outcome.kind != "reply" or outcome.payload is None:
             raise _stopped(outcome, limits, progress.current)
-        return read_answer(outcome.payload, checked, policy.fingerprint())
+        return read_answer(outcome.payload, checked, policy.fingerprint(), limits.compile_output_bytes)
 
 
 __all__ = ["ConfinedCompiler", "PoolUnavailable", "read_answer"]

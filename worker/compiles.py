@@ -4,9 +4,10 @@ Every compile the service does (a Deploy, the first call of a version this repli
 not compiled yet) goes through ``CompileGate.compile``: it waits its turn, then runs in a
 confined compile worker (``sandbox.confined_compile``), never in this process.
 
-Fairness. Each tenant has its own queue, and a free slot goes to the tenants in turn
-(round robin), never by arrival order: one tenant's flood of deploys waits behind
-itself, while another tenant's deploy or first call goes at the next free slot.
+Fairness. Each tenant has its own queue, and a free slot goes to the waiting tenant
+served least recently (round robin), never by arrival order: one tenant's flood of
+deploys waits behind itself, while another tenant's deploy or first call goes at the
+next free slot.
 At most ``concurrency`` compiles run at once (default 1: the other cores stay with the
 calls; a compile worker also runs at a lower scheduling priority than calls).
 
@@ -31,6 +32,10 @@ from sandbox.policy import Policy
 from worker.errors import Refused, Unavailable
 
 
+_SERVED_KEPT = 4096
+"""Tenants whose last turn the gate remembers; older ones count as never served."""
+
+
 @dataclass(frozen=True)
 class CompileLimits:
     concurrency: int = 1
@@ -52,8 +57,10 @@ class CompileGate:
         self._limits = limits
         self._clock = clock
         self._cond = threading.Condition()
-        self._queues: dict[str, collections.deque[object]] = {}
-        self._turns: collections.deque[str] = collections.deque()  # tenants with a waiter, in turn order
+        self._queues: dict[str, collections.deque[int]] = {}  # tenant -> its waiting tickets, in order
+        self._served: dict[str, int] = {}  # tenant -> the number of its last turn (recent tenants only)
+        self._tickets = 0
+        self._turns = 0
         self._running = 0
         self._waiting = 0
         self._closed = False
@@ -64,13 +71,12 @@ class CompileGate:
         """Compile ``files`` for ``tenant`` once its turn comes, before ``wait_until``
         (a ``clock()`` value). Raises what ``ConfinedCompiler.compile`` raises, ``Refused``
         when the queue is full or the turn would come too late, ``Unavailable`` once closed."""
-        ticket = self._enter(tenant, wait_until)
+        self._enter(tenant, wait_until)
         started = self._clock()
         try:
             return self._compiler.compile(files, policy)
         finally:
             self._leave(self._clock() - started)
-            del ticket
 
     def close(self) -> None:
         with self._cond:
@@ -87,7 +93,7 @@ class CompileGate:
         typical = sorted(self._recent_s)[len(self._recent_s) // 2] if self._recent_s else 0.05
         return int(1000 * typical * (self._waiting + 1) / self._limits.concurrency) + 1
 
-    def _enter(self, tenant: str, wait_until: float) -> object:
+    def _enter(self, tenant: str, wait_until: float) -> int:
         limits = self._limits
         with self._cond:
             if self._closed:
@@ -100,10 +106,9 @@ class CompileGate:
             if self._waiting >= limits.total:
                 self.counters["refused_full"] += 1
                 raise Refused("the compile queue is full; nothing was compiled", retry_after_ms=self._retry_ms())
-            ticket = object()
+            self._tickets += 1
+            ticket = self._tickets
             queue.append(ticket)
-            if tenant not in self._turns:
-                self._turns.append(tenant)
             self._waiting += 1
             try:
                 while not self._my_turn(tenant, ticket):
@@ -117,27 +122,30 @@ class CompileGate:
                 self._forget(tenant, ticket)
                 raise
             self._forget(tenant, ticket)
-            if tenant in self._turns:  # it had its turn: to the back of the line
-                self._turns.remove(tenant)
-                self._turns.append(tenant)
+            self._turns += 1
+            self._served[tenant] = self._turns  # it had its turn: behind every tenant waiting since
+            if len(self._served) > _SERVED_KEPT:
+                for old in sorted(self._served, key=self._served.__getitem__)[:len(self._served) // 2]:
+                    del self._served[old]  # forgotten tenants count as never served: first in line
             self._running += 1
             self.counters["compiled"] += 1
             return ticket
 
-    def _my_turn(self, tenant: str, ticket: object) -> bool:
-        if self._running >= self._limits.concurrency or not self._turns or self._turns[0] != tenant:
+    def _my_turn(self, tenant: str, ticket: int) -> bool:
+        if self._running >= self._limits.concurrency or self._queues[tenant][0] != ticket:
             return False
-        return self._queues[tenant][0] is ticket
+        # The waiting tenant served least recently; among equals, the one waiting longest.
+        served = self._served.get
+        first = min(self._queues, key=lambda t: (served(t, 0), self._queues[t][0]))
+        return first == tenant
 
-    def _forget(self, tenant: str, ticket: object) -> None:
+    def _forget(self, tenant: str, ticket: int) -> None:
         queue = self._queues.get(tenant)
         if queue is not None and ticket in queue:
             queue.remove(ticket)
             self._waiting -= 1
             if not queue:
                 del self._queues[tenant]
-                if tenant in self._turns:
-                    self._turns.remove(tenant)
         self._cond.notify_all()
 
     def _leave(self, elapsed_s: float) -> None:

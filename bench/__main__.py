@@ -11,6 +11,8 @@
                                                       first call of an unseen version; bench/store.py)
     python -m bench versions --baseline REV          (compile time, CPU per call and memory against a
                                                       baseline revision, in one run; bench/versions.py)
+    python -m bench hostile-compile                  (another tenant's greeting during a compile-bomb
+                                                      flood; confined vs in-process compile; bench/hostile.py)
 
 ``--target HOST:PORT`` (with ``--token``) drives a running toolpool instead of starting one.
 ``--store URL`` gives the servers the bench starts that store (a PostgreSQL database,
@@ -25,7 +27,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bench import drivers, loadgen, memory, overshoot, procs, report, versions, workloads
+from bench import drivers, hostile, loadgen, memory, overshoot, procs, report, versions, workloads
 from bench import store as store_bench
 from bench.suite import Plan, Suite
 
@@ -70,6 +72,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=int, default=2, help="alternating rounds per store")
     p.add_argument("--duration", type=float, default=6.0, help="seconds per round")
     p.add_argument("--concurrency", type=int, default=4)
+    p.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
+    p = sub.add_parser("hostile-compile", help="another tenant's greeting during a compile-bomb flood, and "
+                                               "the confined compile against the in-process one")
+    p.add_argument("--rounds", type=int, default=3, help="alternating rounds (alone, flood)")
+    p.add_argument("--duration", type=float, default=8.0, help="seconds per phase")
+    p.add_argument("--rate", type=float, default=20.0, help="tenant B's start_function calls per second")
+    p.add_argument("--flood", type=int, default=4, help="threads of tenant A deploying bombs")
+    p.add_argument("--compiles", type=int, default=40, help="deploys of the 5 KB bundle per round, each server")
+    p.add_argument("--baseline", default=hostile.BASELINE, help="the revision whose server compiled in-process")
     p.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
     p = sub.add_parser("procs", help="process creation and IPC alternatives")
     p.add_argument("--n", type=int, default=100)
@@ -240,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     if args_list[:1] == ["versions"]:
         versions.main(args_list[1:])
         return 0
-    if not any(a in ("suite", "open-loop", "closed-loop", "step", "overshoot", "procs", "report", "store")
+    if not any(a in ("suite", "open-loop", "closed-loop", "step", "overshoot", "procs", "report", "store",
+                     "hostile-compile")
                for a in args_list) \
             and not any(a in ("-h", "--help") for a in args_list):
         args_list = [a for a in args_list]
@@ -259,6 +271,11 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_report(args, argv_shown)
     if args.command == "store":
         return cmd_store(args, argv_shown)
+    if args.command == "hostile-compile":
+        result = hostile.run(args.out, args.results, rounds=args.rounds, duration_s=args.duration, rate=args.rate,
+                             width=args.flood, compiles=args.compiles, baseline=args.baseline)
+        print(hostile.render(result))
+        return 0
     return cmd_procs(args, argv_shown)
 
 

@@ -479,9 +479,10 @@ class GrpcDriver(_GrpcBase):
 
     def __init__(self, out_dir: Path, target: str | None = None, token: str | None = None,
                  mode: str = "fresh", server_settings: dict[str, dict[str, Any]] | None = None,
-                 store_url: str | None = None, secrets_key: str | None = None) -> None:
+                 store_url: str | None = None, secrets_key: str | None = None, tree: Path | None = None) -> None:
         super().__init__()
         self.out_dir = out_dir
+        self.tree = tree  # another revision's checkout (bench/trees.py) to serve from; None: this one
         # A started server's store: its own SQLite file unless ``store_url`` (--store) names
         # one, e.g. a PostgreSQL database shared with other servers (then ``secrets_key``).
         self.store_url = store_url
@@ -523,9 +524,14 @@ class GrpcDriver(_GrpcBase):
                 env["TOOLPOOL_STORE_URL"] = self.store_url
                 if self.secrets_key:
                     env["TOOLPOOL_SECRETS_KEY"] = self.secrets_key
+            if self.tree is not None:
+                from bench import trees
+
+                command = trees.server_command(self.tree, config.parent, config)
+            else:
+                command = [sys.executable, "-m", "worker.cli", "serve", "--config", str(config)]
             self.server_proc, hello = _start_subprocess(
-                [sys.executable, "-m", "worker.cli", "serve", "--config", str(config)],
-                self.out_dir / f"{self.name}-server-{config.parent.name}.log", env=env)
+                command, self.out_dir / f"{self.name}-server-{config.parent.name}.log", env=env)
             self.target = f"127.0.0.1:{hello['port']}"
         self.channel = grpc.insecure_channel(self.target)
         grpc.channel_ready_future(self.channel).result(timeout=30)

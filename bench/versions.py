@@ -31,7 +31,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench import report
+from bench import report, trees
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_START = ROOT / "tests" / "seeds" / "002_start_function.py"
@@ -152,27 +152,13 @@ def _run_probe(tree: Path, mode: str, arg: str, count: int) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _baseline_tree(revision: str, where: Path) -> Path:
-    tree = where / "baseline"
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), revision],
-                   check=True, capture_output=True)
-    return tree
-
-
-def _remove_tree(tree: Path) -> None:
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True)
-
-
 def measure(baseline: str, rounds: int, compiles: int, calls: int) -> dict[str, Any]:
-    revision = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", baseline], check=True,
-                              capture_output=True, text=True).stdout.strip()
-    current = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], check=True,
-                             capture_output=True, text=True).stdout.strip()
+    revision, current = trees.short_revision(baseline), trees.short_revision("HEAD")
     samples: dict[str, dict[str, list[float]]] = {"baseline": {}, "this": {}}
     with tempfile.TemporaryDirectory(prefix="toolpool-bench-") as tmp:
         tool = Path(tmp) / "tool500.py"
         tool.write_text(five_hundred_line_tool())
-        tree = _baseline_tree(revision, Path(tmp))
+        tree = trees.baseline_tree(revision, Path(tmp))
         try:
             for _ in range(rounds):
                 for label, root in (("baseline", tree), ("this", ROOT)):
@@ -182,7 +168,7 @@ def measure(baseline: str, rounds: int, compiles: int, calls: int) -> dict[str, 
                         if value is not None:
                             samples[label].setdefault(key, []).append(value)
         finally:
-            _remove_tree(tree)
+            trees.remove_tree(tree)
     medians = {label: {key: statistics.median(values) for key, values in figures.items()}
                for label, figures in samples.items()}
     ratios = {key: medians["this"][key] / medians["baseline"][key]

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import marshal
 import signal
-import threading
 from dataclasses import asdict
 from typing import Any, Mapping
 
@@ -43,24 +42,25 @@ MAX_PROBLEMS = 1_000
 
 
 class _Progress:
-    """Which file the worker said it started; a stopped compile names it."""
+    """Which file the worker said it started; a stopped compile names it. A worker may
+    name each file it was sent once: any other note is a protocol violation."""
 
     def __init__(self, files: Mapping[str, str]):
         self._files = files
+        self._named: set[str] = set()
         self.current: str | None = None
-        self._lock = threading.Lock()
 
-    def answer(self, body: bytes) -> bytes:
+    def note(self, body: bytes) -> bool:
         try:
-            request = json.loads(body) if len(body) <= 4096 else None
+            note = json.loads(body) if len(body) <= 4096 else None
         except (ValueError, RecursionError):
-            request = None
-        filename = request.get("file") if type(request) is dict and request.get("op") == "compiling" else None
-        if type(filename) is str and filename in self._files:
-            with self._lock:
-                self.current = filename
-            return b'{"ok": true}'
-        return b'{"ok": false, "error": "the supervisor offers only \\"compiling\\" to a compile worker"}'
+            return False
+        filename = note.get("file") if type(note) is dict and note.get("op") == "compiling" else None
+        if type(filename) is not str or filename not in self._files or filename in self._named:
+            return False
+        self._named.add(filename)
+        self.current = filename
+        return True
 
 
 def _stopped(outcome: WorkOutcome, limits: Limits, filename: str | None) -> CompileErrors:
@@ -192,7 +192,7 @@ class ConfinedCompiler:
         progress = _Progress(checked)
         outcome = self._pool.work(frame, limits.compile_wall_ms / 1000.0,
                                   limits.compile_output_bytes + MAX_HEADER_BYTES + HEADER_BYTES,
-                                  on_request=progress.answer)
+                                  on_note=progress.note)
         if outcome.kind != "reply" or outcome.payload is None:
             raise _stopped(outcome, limits, progress.current)
         return read_answer(outcome.payload, checked, policy.fingerprint(), limits.compile_output_bytes)

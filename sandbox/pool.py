@@ -75,6 +75,10 @@ class PoolConfig:
     confinement: ConfinementConfig = field(default_factory=ConfinementConfig)
     acquire_timeout_s: float = 5.0
     python: str = sys.executable
+    # Children kept ready for compiles (``Pool.work``), each warmed by a small compile so
+    # that a deploy's compile does not take the compiler's first-use page faults. 0: a
+    # compile takes a call's ready child.
+    compile_workers: int = 1
 
     def __post_init__(self) -> None:
         if self.mode not in ("fresh", "reuse"):
@@ -83,6 +87,8 @@ class PoolConfig:
             raise ValueError("ready_children must be at least 1")
         if self.reuse_max_calls < 1:
             raise ValueError("reuse_max_calls must be at least 1")
+        if self.compile_workers < 0:
+            raise ValueError("compile_workers must be at least 0")
 
     @property
     def max_calls_per_child(self) -> int:
@@ -174,6 +180,8 @@ class Pool:
         self.config = config or PoolConfig()
         self._lock = threading.Condition()
         self._ready: collections.deque[_Child] = collections.deque()
+        self._compile_ready: collections.deque[_Child] = collections.deque()  # warmed for compiles
+        self._compile_spawning = 0
         self._idle: dict[tuple, list[_Child]] = {}
         self._children: dict[int, _Child] = {}
         self._spawning = 0
@@ -283,7 +291,9 @@ class Pool:
             self._ctl = ours
             self._template = proc
             self._spawning = 0
+            self._compile_spawning = 0
             self._top_up()
+            self._top_up_compiles()
         return ours, proc
 
     def close(self) -> None:
@@ -294,6 +304,7 @@ class Pool:
             self._closed = True
             children = list(self._children.values())
             self._ready.clear()
+            self._compile_ready.clear()
             self._idle.clear()
             self._lock.notify_all()
         for child in children:
@@ -325,6 +336,7 @@ class Pool:
             return {
                 "mode": self.config.mode,
                 "ready_children": len(self._ready),
+                "ready_compile_workers": len(self._compile_ready),
                 "idle_reuse_children": sum(len(v) for v in self._idle.values()),
                 "spawning": self._spawning,
                 "in_flight": self._in_flight,
@@ -341,7 +353,7 @@ class Pool:
     def busy_child_pids(self) -> list[int]:
         """Children running a call right now (neither ready nor idle)."""
         with self._lock:
-            waiting = {c.pid for c in self._ready}
+            waiting = {c.pid for c in self._ready} | {c.pid for c in self._compile_ready}
             waiting.update(c.pid for idle in self._idle.values() for c in idle)
             return [pid for pid in self._children if pid not in waiting]
 
@@ -361,46 +373,61 @@ class Pool:
             elif message["op"] == "exit":
                 self._on_exit(message)
             elif message["op"] == "spawn_failed":
-                with self._lock:  # the next acquire asks again
-                    self._spawning = max(self._spawning - int(message["count"]), 0)
+                with self._lock:  # the next acquire (or compile) asks again
+                    if message.get("purpose") == "compile":
+                        self._compile_spawning = max(self._compile_spawning - int(message["count"]), 0)
+                    else:
+                        self._spawning = max(self._spawning - int(message["count"]), 0)
                     self.counters["spawn_failed"] += 1
             else:
                 for fd in fds:
                     os.close(fd)
 
     def _on_child(self, message: dict, fds: list[int], generation: int) -> None:
+        for_compiles = message.get("purpose") == "compile"
         if len(fds) != 2:
             # The kernel could not install the descriptors here (EMFILE: MSG_CTRUNC). The
             # child sees EOF on its channel and exits; a later acquire asks for another.
             for fd in fds:
                 os.close(fd)
             with self._lock:
-                self._spawning = max(self._spawning - 1, 0)
+                self._spawned(for_compiles)
                 self.counters["spawn_lost"] += 1
             return
         channel = socket.socket(fileno=fds[0])
         channel.setblocking(False)
         child = _Child(message["pid"], message["uid"], channel, fds[1], generation)
         with self._lock:
-            self._spawning = max(self._spawning - 1, 0)
+            self._spawned(for_compiles)
             if self._closed:
                 child.kill()
                 child.close()
                 return
             self._children[child.pid] = child
-            self._ready.append(child)
+            (self._compile_ready if for_compiles else self._ready).append(child)
             self._lock.notify_all()
+
+    def _spawned(self, for_compiles: bool) -> None:
+        """One child asked of the template came (or was lost). Holds the lock."""
+        if for_compiles:
+            self._compile_spawning = max(self._compile_spawning - 1, 0)
+        else:
+            self._spawning = max(self._spawning - 1, 0)
 
     def _on_exit(self, message: dict) -> None:
         with self._lock:
             child = self._children.pop(message["pid"], None)
             if child is None:
                 return
-            waiting = child in self._ready
-            if waiting:
+            waiting = child in self._ready or child in self._compile_ready
+            if child in self._ready:
                 self._ready.remove(child)
                 self.counters["ready_child_died"] += 1
                 self._top_up()
+            elif child in self._compile_ready:
+                self._compile_ready.remove(child)
+                self.counters["ready_child_died"] += 1
+                self._top_up_compiles()
         child.death = verdict.Death(
             signal=message.get("signal"),
             exit_code=message.get("code"),
@@ -419,12 +446,14 @@ class Pool:
             proc.kill()
         with self._lock:
             orphans = [c for c in self._children.values() if c.generation == generation]
-            unused = [c for c in self._ready if c.generation == generation]
+            unused = [c for c in (*self._ready, *self._compile_ready) if c.generation == generation]
             unused += [c for idle in self._idle.values() for c in idle if c.generation == generation]
             for child in orphans:
                 self._children.pop(child.pid, None)
                 if child in self._ready:
                     self._ready.remove(child)
+                if child in self._compile_ready:
+                    self._compile_ready.remove(child)
             for key in list(self._idle):
                 self._idle[key] = [c for c in self._idle[key] if c.generation != generation]
             closed = self._closed
@@ -471,6 +500,29 @@ class Pool:
             self._ctl.send(json.dumps(message).encode())
         except OSError:
             self._spawning -= want
+
+    def _top_up_compiles(self) -> None:
+        """Ask for children warmed for compiles until ready + spawning reaches the target.
+        Holds the lock."""
+        want = self.config.compile_workers - len(self._compile_ready) - self._compile_spawning
+        if want <= 0 or self._closed or self._ctl is None:
+            return
+        self._compile_spawning += want
+        message = {"op": "spawn", "count": want, "max_calls": 1, "warm": True, "purpose": "compile"}
+        try:
+            self._ctl.send(json.dumps(message).encode())
+        except OSError:
+            self._compile_spawning -= want
+
+    def _acquire_for_work(self, wait_until: float) -> _Child:
+        """A child warmed for compiles if one is ready, else any ready child."""
+        with self._lock:
+            if self._compile_ready and not self._closed:
+                child = self._compile_ready.popleft()
+                self._top_up_compiles()
+                return child
+            self._top_up_compiles()
+        return self._acquire(None, wait_until)
 
     def _acquire(self, key: tuple | None, wait_until: float) -> _Child:
         with self._lock:
@@ -643,10 +695,11 @@ class Pool:
     # -- jobs other than calls: the confined compile -------------------------------------
 
     def work(self, frame: bytes, wall_s: float, reply_cap: int,
-             on_request: Callable[[bytes], bytes] | None = None) -> WorkOutcome:
+             on_note: Callable[[bytes], bool] | None = None) -> WorkOutcome:
         """Hand one job other than a tool call (a compile) to a fresh confined child.
 
-        The child gets ``frame``, may ask ``on_request`` questions on the way, and answers
+        The child gets ``frame``, may send notes on the way (``on_note`` returns False for
+        one it should not have sent: that ends the job as a protocol violation), and answers
         with one frame of at most ``reply_cap`` bytes within ``wall_s``; then it exits. It
         is never reused. The outcome says what happened (the caller decides what it means)
         and carries the kernel's report of a child that died. Raises PoolUnavailable when
@@ -656,23 +709,23 @@ class Pool:
             raise PoolUnavailable("the pool has not been started")
         started = time.monotonic()
         deadline = started + wall_s
-        child = self._acquire(None, min(deadline, started + self.config.acquire_timeout_s))
+        child = self._acquire_for_work(min(deadline, started + self.config.acquire_timeout_s))
         with self._lock:
             self._in_flight += 1
         try:
-            return self._work(child, frame, deadline, reply_cap, on_request)
+            return self._work(child, frame, deadline, reply_cap, on_note)
         finally:
             with self._lock:
                 self._in_flight -= 1
 
     def _work(self, child: _Child, frame: bytes, deadline: float, reply_cap: int,
-              on_request: Callable[[bytes], bytes] | None) -> WorkOutcome:
+              on_note: Callable[[bytes], bool] | None) -> WorkOutcome:
         child.calls += 1
         try:
             child.channel.setblocking(True)
             child.channel.sendall(protocol.encode_frame(frame))
             child.channel.setblocking(False)
-            outcome, payload = _await_reply(child.channel, deadline, reply_cap, on_request=on_request)
+            outcome, payload = _await_reply(child.channel, deadline, reply_cap, on_note=on_note)
         except OSError:
             outcome, payload = "eof", None
         if outcome == "reply":
@@ -743,11 +796,12 @@ _REUSABLE = frozenset({Status.OK, Status.RUNTIME_ERROR, Status.INVALID_RETURN, S
 
 def _await_reply(channel: socket.socket, deadline: float, cap: int,
                  on_request: Callable[[bytes], bytes] | None = None,
-                 cancelled: threading.Event | None = None) -> tuple[str, bytes | None]:
+                 cancelled: threading.Event | None = None,
+                 on_note: Callable[[bytes], bool] | None = None) -> tuple[str, bytes | None]:
     """Wait for the child's answer frame until the deadline.
 
     A REQUEST frame on the way is handed to ``on_request`` and its response written
-    back; the wait goes on. Returns ("reply", payload), ("eof", None), ("deadline", None),
+    back, a NOTE frame to ``on_note``; the wait goes on. Returns ("reply", payload), ("eof", None), ("deadline", None),
     ("overrun", None) for a frame over ``cap``, or ("protocol", None) for a frame of
     an unknown kind or a request nobody serves.
     """
@@ -785,6 +839,10 @@ def _await_reply(channel: socket.socket, deadline: float, cap: int,
             del buf[:end]
             if kind == protocol.ANSWER:
                 return "reply", body
+            if kind == protocol.NOTE and on_note is not None:
+                if not on_note(body):
+                    return "protocol", None
+                continue
             if kind != protocol.REQUEST or on_request is None:
                 return "protocol", None
             try:

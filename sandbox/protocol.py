@@ -6,7 +6,8 @@ the answer to a child's request (trusted data). The child -> supervisor directio
 carries one kind byte and JSON, never anything the supervisor would unmarshal or
 unpickle: ``ANSWER`` ends the call with its outcome; ``REQUEST`` asks the supervisor for
 a service during the call (outbound HTTP), and the child then blocks until the
-supervisor writes the response frame. ``read_frame`` enforces a size cap so a child
+supervisor writes the response frame; ``NOTE`` tells the supervisor something and
+expects no response (a compile worker names the file it starts). ``read_frame`` enforces a size cap so a child
 cannot make the supervisor buffer an unbounded frame.
 """
 
@@ -17,6 +18,7 @@ import struct
 
 ANSWER = b"A"
 REQUEST = b"Q"
+NOTE = b"N"
 
 # Exit codes of a child that could not answer, which the supervisor's verdicts read.
 EXIT_OK = 0

@@ -51,6 +51,28 @@ def test_unknown_kind_and_unserved_request_are_protocol_violations():
     assert _await_reply(ours, time.monotonic() + 5, 1000) == ("protocol", None)
 
 
+def test_notes_are_handed_over_without_an_answer_and_a_refused_note_ends_the_wait():
+    from sandbox.confined_compile import _Progress
+
+    ours, theirs = pair()
+    progress = _Progress({"a.py": "", "b.py": ""})
+    for name in ("a.py", "b.py"):
+        theirs.sendall(protocol.encode_frame(protocol.NOTE + json.dumps({"op": "compiling", "file": name}).encode()))
+    theirs.sendall(protocol.encode_frame(protocol.ANSWER + b"done"))
+    assert _await_reply(ours, time.monotonic() + 5, 1000, on_note=progress.note) == ("reply", b"done")
+    assert progress.current == "b.py"
+    for hostile in ({"op": "compiling", "file": "a.py"},  # named twice: a flood of notes stops here
+                    {"op": "compiling", "file": "unsent.py"}, {"op": "other"}, [1]):
+        ours, theirs = pair()
+        progress = _Progress({"a.py": ""})
+        progress.note(json.dumps({"op": "compiling", "file": "a.py"}).encode())
+        theirs.sendall(protocol.encode_frame(protocol.NOTE + json.dumps(hostile).encode()))
+        assert _await_reply(ours, time.monotonic() + 5, 1000, on_note=progress.note) == ("protocol", None)
+    ours, theirs = pair()  # a call's child has nothing to note
+    theirs.sendall(protocol.encode_frame(protocol.NOTE + b"{}"))
+    assert _await_reply(ours, time.monotonic() + 5, 1000) == ("protocol", None)
+
+
 def test_oversized_frame_and_eof_and_deadline():
     ours, theirs = pair()
     theirs.sendall((10_000).to_bytes(4, "big"))

@@ -242,7 +242,9 @@ def ask_supervisor(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _announce_file(filename: str) -> None:
-    ask_supervisor({"op": "compiling", "file": filename})
+    """Tells the supervisor which file the compile starts (a NOTE: no answer awaited)."""
+    note = {"op": "compiling", "file": filename}
+    protocol.write_frame(_channel[0], protocol.NOTE + json.dumps(note, ensure_ascii=False).encode())
 
 
 def _compile(request: dict[str, Any], channel_fd: int) -> None:

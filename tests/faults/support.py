@@ -37,6 +37,7 @@ from typing import Any, Iterator
 import grpc
 import psutil
 
+from sandbox.pool import PoolConfig
 from tests.integration.harness import ORCH_TOKEN, REPO, auth, config_text
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
@@ -356,11 +357,15 @@ def template_of(server_pid: int) -> psutil.Process | None:
     return None
 
 
+COMPILE_WORKERS = PoolConfig().compile_workers
+
+
 def wait_for_rest(server_pid: int, ready_children: int, timeout: float = 20.0) -> list[psutil.Process]:
     """Waits until the server's process tree is at rest and returns the template's children.
 
     At rest: one template, no other child of the server (not even a zombie), at most
-    ``ready_children`` children of the template (the ready ones; none left over from a
+    ``ready_children`` children of the template, plus the children kept for compiles
+    (the ready ones; none left over from a
     call, none exited and unreaped) and no grandchild; the same set twice in a row. Raises AssertionError with
     the tree when that does not happen in time: a leaked process.
     """
@@ -383,7 +388,7 @@ def _rest_snapshot(server_pid: int, ready_children: int) -> set[int] | None:
         if template is None or len(direct) != 1:
             return None
         children = template.children()
-        if len(children) > ready_children or any(c.children() for c in children):
+        if len(children) > ready_children + COMPILE_WORKERS or any(c.children() for c in children):
             return None
         if any(c.status() == psutil.STATUS_ZOMBIE for c in children):
             return None  # an exited child the template has not reaped (yet, or ever)

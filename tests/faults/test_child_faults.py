@@ -45,14 +45,15 @@ def in_background(fn) -> tuple[threading.Thread, list]:
 
 
 def assert_pool_at_rest(live: Live, timeout: float = 20.0) -> None:
-    """No call in flight and no process beyond the template's ready children."""
+    """No call in flight and no process beyond the template's ready children (and compile workers)."""
     deadline = time.monotonic() + timeout
     while True:
         stats = live.server.pool.stats()
         try:
             template = psutil.Process(stats["template_pid"])
             children = [c for c in template.children() if c.status() != psutil.STATUS_ZOMBIE]
-            if stats["in_flight"] == 0 and len(children) <= READY and not any(c.children() for c in children):
+            if stats["in_flight"] == 0 and len(children) <= READY + support.COMPILE_WORKERS \
+                    and not any(c.children() for c in children):
                 return
         except psutil.Error:  # a child exiting as we look: look again
             children = []

@@ -1,6 +1,8 @@
-"""A small Python client for toolpool, sync (``ToolpoolClient``) and asyncio (``AsyncToolpoolClient``).
+"""toolpool's Python client, sync (``toolpool.Client``) and asyncio (``toolpool.AsyncClient``).
 
-    with ToolpoolClient("localhost:50051", token) as client:
+    import toolpool
+
+    with toolpool.Client("localhost:50051", token) as client:
         version = client.deploy("acme", {"tools.py": source}, alias="latest").version_id
         result = client.execute("acme", "start_function", version_id=version,
                                 conversation={"state": {}}, timeout=2.0)
@@ -50,7 +52,7 @@ What it does for the caller:
     with REFUSED_STREAM, is retried by gRPC itself, transparently, before we see it.)
 
   Anything else after the request went out, typically UNAVAILABLE "Socket closed" when
-  the replica running it died, raises ``ToolpoolCallError`` with ``may_have_run=True``:
+  the replica running it died, raises ``CallError`` with ``may_have_run=True``:
   the replica may have been running the tool or may not have started it yet, and
   nothing survives to say which; the caller decides (re-send only a tool that is safe
   to repeat). The Python API exposes no structured "was it sent" flag, so the pick
@@ -70,8 +72,15 @@ is ``EgressPolicy.to_dict()``'s plain data, or a subset of its fields, or an
 ``EgressPolicy``; None switches outbound HTTP off) and ``get_egress_policy(tenant)``
 return the policy as the server stores it (every field filled in), or None.
 
-Errors are ``ToolpoolCallError`` with the gRPC code, the server's reason and retry hint.
+Errors are ``CallError`` with the gRPC code, the server's reason and retry hint;
+``CallError.never_sent`` tells "no replica could be reached" (nothing listens at the
+target, or it is not a toolpool server) from a failure after the request went out.
 A tool's failure is not an error: it is the returned ``Result``'s status.
+
+What it loads and trusts: grpc, the generated stubs (``worker/_proto``, a package that
+imports nothing else of the service) and ``toolpool``'s own modules; never the sandbox,
+the service or its store (``tests/toolpool/test_light_client.py`` checks
+``sys.modules``). It trusts the server's answers as far as their proto types.
 """
 
 from __future__ import annotations
@@ -86,11 +95,11 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import grpc
 
-from sandbox.result import Result
-from worker import translate
+from toolpool import _wire
+from toolpool._trace import outgoing_trace_metadata
+from toolpool.result import Result
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
-from worker.observability import outgoing_trace_metadata
 
 if TYPE_CHECKING:
     from sandbox.egress import EgressPolicy
@@ -150,7 +159,7 @@ def replicas_target(addresses: Sequence[str]) -> str:
     return f"{scheme}:" + ",".join(addresses)
 
 
-class ToolpoolCallError(Exception):
+class CallError(Exception):
     """An RPC failed. ``reason`` is the server's toolpool-reason (None if it sent none)."""
 
     def __init__(self, code: grpc.StatusCode, message: str, *, reason: str | None = None,
@@ -161,6 +170,11 @@ class ToolpoolCallError(Exception):
         self.reason = reason
         self.retry_after_ms = retry_after_ms
         self.may_have_run = may_have_run
+
+    @property
+    def never_sent(self) -> bool:
+        """gRPC reached no replica at all (see ``_never_sent``): nothing listens at the target."""
+        return _never_sent(self)
 
 
 class CompileFailed(Exception):
@@ -185,12 +199,12 @@ class Executed:
     call_id: str
 
 
-def _call_error(error: grpc.RpcError, *, may_have_run: bool) -> ToolpoolCallError:
+def _call_error(error: grpc.RpcError, *, may_have_run: bool) -> CallError:
     code = error.code() if callable(getattr(error, "code", None)) else grpc.StatusCode.UNKNOWN
     details = error.details() if callable(getattr(error, "details", None)) else str(error)
-    return ToolpoolCallError(
-        code, details or "", reason=translate.error_reason(error),
-        retry_after_ms=translate.retry_after_ms(error), may_have_run=may_have_run,
+    return CallError(
+        code, details or "", reason=_wire.error_reason(error),
+        retry_after_ms=_wire.retry_after_ms(error), may_have_run=may_have_run,
     )
 
 
@@ -204,7 +218,7 @@ class _Budget:
         return self.deadline - time.monotonic()
 
 
-def _retry_delay(error: ToolpoolCallError, attempt: int, *, idempotent: bool) -> float | None:
+def _retry_delay(error: CallError, attempt: int, *, idempotent: bool) -> float | None:
     """Seconds to wait before trying again, or None when a retry is not safe or useful."""
     if attempt >= MAX_ATTEMPTS:
         return None
@@ -220,7 +234,7 @@ def _retry_delay(error: ToolpoolCallError, attempt: int, *, idempotent: bool) ->
     return None
 
 
-def _never_sent(error: ToolpoolCallError) -> bool:
+def _never_sent(error: CallError) -> bool:
     """gRPC failed the pick: no replica was connected, the request was never written."""
     return (error.code is grpc.StatusCode.UNAVAILABLE and error.reason is None
             and error.message.startswith(_PICK_FAILURES))
@@ -284,20 +298,20 @@ def _egress_request(tenant: str, policy: Mapping[str, Any] | EgressPolicy | None
     request = pb.SetEgressPolicyRequest(tenant=tenant)
     if policy is not None:
         data = policy if isinstance(policy, Mapping) else policy.to_dict()  # an EgressPolicy
-        request.policy.CopyFrom(translate.egress_policy_to_proto(data))
+        request.policy.CopyFrom(_wire.egress_policy_to_proto(data))
     return request
 
 
 def _egress_policy(response: pb.SetEgressPolicyResponse | pb.GetEgressPolicyResponse) -> dict[str, Any] | None:
-    return translate.egress_policy_from_proto(response.policy) if response.HasField("policy") else None
+    return _wire.egress_policy_from_proto(response.policy) if response.HasField("policy") else None
 
 
 def _executed(response: pb.ExecuteResponse) -> Executed:
-    return Executed(result=translate.result_from_proto(response.result), version_id=response.version_id,
+    return Executed(result=_wire.result_from_proto(response.result), version_id=response.version_id,
                     call_id=response.call_id)
 
 
-class ToolpoolClient:
+class Client:
     """Blocking client. Thread-safe; share one per process and target."""
 
     def __init__(self, target: str, token: str, *, credentials: grpc.ChannelCredentials | None = None,
@@ -313,7 +327,7 @@ class ToolpoolClient:
     def close(self) -> None:
         self._channel.close()
 
-    def __enter__(self) -> ToolpoolClient:
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -326,7 +340,7 @@ class ToolpoolClient:
             remaining = budget.remaining()
             if remaining <= 0:
                 # Only attempts that did not start are ever retried, so nothing ran.
-                raise ToolpoolCallError(grpc.StatusCode.DEADLINE_EXCEEDED, "client deadline passed before the call")
+                raise CallError(grpc.StatusCode.DEADLINE_EXCEEDED, "client deadline passed before the call")
             try:
                 return method(request, timeout=remaining, metadata=self._metadata + outgoing_trace_metadata())
             except grpc.RpcError as rpc_error:
@@ -341,7 +355,7 @@ class ToolpoolClient:
     def deploy(self, tenant: str, files: Mapping[str, str], *, alias: str | None = None,
                timeout: float | None = None) -> Deployment:
         """Deploys the bundle; raises CompileFailed with per-file, per-line errors."""
-        request = pb.DeployRequest(tenant=tenant, files=translate.files_to_proto(dict(files)), alias=alias or "")
+        request = pb.DeployRequest(tenant=tenant, files=_wire.files_to_proto(dict(files)), alias=alias or "")
         response = self._call(self._stub.Deploy, request, _Budget(timeout or self._default_timeout), idempotent=True)
         deployment = _deploy_outcome(response)
         self._bundles.remember(tenant, deployment.version_id, files, alias)
@@ -365,7 +379,7 @@ class ToolpoolClient:
         for resent in range(MAX_RESENDS + 1):
             try:
                 return _executed(self._call(self._stub.Execute, request, budget, idempotent=False))
-            except ToolpoolCallError as error:
+            except CallError as error:
                 files = bundle or self._bundles.find(tenant, version_id, alias)
                 if error.reason not in _MISSING or files is None or resent == MAX_RESENDS:
                     raise
@@ -375,7 +389,7 @@ class ToolpoolClient:
 
     def _redeploy(self, tenant: str, files: Mapping[str, str], version_id: str | None, alias: str | None,
                   budget: _Budget) -> None:
-        request = pb.DeployRequest(tenant=tenant, files=translate.files_to_proto(dict(files)), alias=alias or "")
+        request = pb.DeployRequest(tenant=tenant, files=_wire.files_to_proto(dict(files)), alias=alias or "")
         deployment = _deploy_outcome(self._call(self._stub.Deploy, request, budget, idempotent=True))
         _check_redeployed(deployment, version_id)
         self._bundles.remember(tenant, deployment.version_id, files, alias)
@@ -424,7 +438,7 @@ class ToolpoolClient:
                                idempotent=True).versions)
 
 
-def _may_have_run(error: ToolpoolCallError) -> bool:
+def _may_have_run(error: CallError) -> bool:
     """Whether a failed Execute may have run the tool: only a server's explicit 'did not start' says no."""
     if error.code in (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.INVALID_ARGUMENT,
                       grpc.StatusCode.NOT_FOUND, grpc.StatusCode.UNAUTHENTICATED,
@@ -440,14 +454,14 @@ def _may_have_run(error: ToolpoolCallError) -> bool:
 
 def _check_redeployed(deployment: Deployment, version_id: str | None) -> None:
     if version_id is not None and deployment.version_id != version_id:
-        raise ToolpoolCallError(
+        raise CallError(
             grpc.StatusCode.FAILED_PRECONDITION,
             f"re-deploying the remembered bundle gave version {deployment.version_id}, not {version_id}",
         )
 
 
-class AsyncToolpoolClient:
-    """The asyncio client: the same methods as ToolpoolClient, as coroutines."""
+class AsyncClient:
+    """The asyncio client: the same methods as Client, as coroutines."""
 
     def __init__(self, target: str, token: str, *, credentials: grpc.ChannelCredentials | None = None,
                  options: Sequence[tuple[str, Any]] = (), default_timeout_s: float = DEFAULT_TIMEOUT_S):
@@ -462,7 +476,7 @@ class AsyncToolpoolClient:
     async def close(self) -> None:
         await self._channel.close()
 
-    async def __aenter__(self) -> AsyncToolpoolClient:
+    async def __aenter__(self) -> AsyncClient:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
@@ -475,7 +489,7 @@ class AsyncToolpoolClient:
             remaining = budget.remaining()
             if remaining <= 0:
                 # Only attempts that did not start are ever retried, so nothing ran.
-                raise ToolpoolCallError(grpc.StatusCode.DEADLINE_EXCEEDED, "client deadline passed before the call")
+                raise CallError(grpc.StatusCode.DEADLINE_EXCEEDED, "client deadline passed before the call")
             try:
                 return await method(request, timeout=remaining,
                                     metadata=self._metadata + outgoing_trace_metadata())
@@ -490,7 +504,7 @@ class AsyncToolpoolClient:
 
     async def deploy(self, tenant: str, files: Mapping[str, str], *, alias: str | None = None,
                      timeout: float | None = None) -> Deployment:
-        request = pb.DeployRequest(tenant=tenant, files=translate.files_to_proto(dict(files)), alias=alias or "")
+        request = pb.DeployRequest(tenant=tenant, files=_wire.files_to_proto(dict(files)), alias=alias or "")
         response = await self._call(self._stub.Deploy, request, _Budget(timeout or self._default_timeout),
                                     idempotent=True)
         deployment = _deploy_outcome(response)
@@ -515,11 +529,11 @@ class AsyncToolpoolClient:
         for resent in range(MAX_RESENDS + 1):
             try:
                 return _executed(await self._call(self._stub.Execute, request, budget, idempotent=False))
-            except ToolpoolCallError as error:
+            except CallError as error:
                 files = bundle or self._bundles.find(tenant, version_id, alias)
                 if error.reason not in _MISSING or files is None or resent == MAX_RESENDS:
                     raise
-            deploy = pb.DeployRequest(tenant=tenant, files=translate.files_to_proto(dict(files)), alias=alias or "")
+            deploy = pb.DeployRequest(tenant=tenant, files=_wire.files_to_proto(dict(files)), alias=alias or "")
             for _ in range(resent + 1):  # round n reaches n replicas in a row (module docstring)
                 deployment = _deploy_outcome(await self._call(self._stub.Deploy, deploy, budget, idempotent=True))
                 _check_redeployed(deployment, version_id)

@@ -1,4 +1,5 @@
-"""The one compile the command line and ``toolpool.testing`` perform: ``compile_files``.
+"""The one compile the command line and ``toolpool.testing`` perform: ``compile_files``,
+and how they read a bundle's files from disk: ``read_tool_files``.
 
 ``toolpool run``, ``toolpool check`` and ``toolpool.testing.run_tool`` compile through
 this function and nothing else, so that they compile exactly as the service does and so
@@ -13,12 +14,61 @@ file and line.
 
 from __future__ import annotations
 
-from typing import Mapping
+from pathlib import Path
+from typing import Mapping, Sequence
 
 from sandbox.compiler import Bundle, CompileErrors, CompileProblem, compile_bundle
 from sandbox.policy import DEFAULT_POLICY, Policy
 
-__all__ = ["Bundle", "CompileErrors", "CompileProblem", "compile_files"]
+__all__ = ["Bundle", "CompileErrors", "CompileProblem", "ToolFilesError", "compile_files", "missing_function",
+           "read_tool_files"]
+
+
+class ToolFilesError(ValueError):
+    """A bundle's files cannot be read as given; the message names the path and what to do."""
+
+
+def read_tool_files(paths: Sequence[str | Path]) -> dict[str, Path]:
+    """Bundle name -> path for each file, and each ``*.py`` file of each directory, as
+    ``toolpool deploy`` sends them (by file name). Raises ``ToolFilesError``."""
+    found: dict[str, Path] = {}
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            members = sorted(path.glob("*.py"))
+            if not members:
+                raise ToolFilesError(f"{given}: no *.py files in this directory")
+        elif path.exists():
+            members = [path]
+        else:
+            raise ToolFilesError(f"{given}: no such file or directory")
+        for member in members:
+            if member.name in found:
+                raise ToolFilesError(f"{member}: a file named {member.name} is already in the bundle "
+                                     f"({found[member.name]}); file names must be unique")
+            found[member.name] = member
+    return found
+
+
+def read_sources(files: Mapping[str, Path]) -> dict[str, str]:
+    """Bundle name -> source text. Raises ``ToolFilesError`` naming an unreadable file."""
+    sources: dict[str, str] = {}
+    for name, path in files.items():
+        try:
+            sources[name] = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ToolFilesError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        except OSError as exc:
+            raise ToolFilesError(f"{path}: {exc.strerror or exc}") from None
+    return sources
+
+
+def missing_function(bundle: Bundle, function: str, where: str) -> str | None:
+    """None when ``bundle`` defines ``function``; else a message naming what it does define."""
+    if function in bundle.functions:
+        return None
+    defined = ", ".join(sorted(bundle.functions)) or "no top-level functions"
+    return f"{where} has no function {function!r}; it defines: {defined}"
 
 
 def compile_files(files: Mapping[str, str], policy: Policy = DEFAULT_POLICY) -> Bundle:

@@ -217,6 +217,7 @@ class ToolpoolServer:
     def start(self) -> int:
         from sandbox.pool import Pool
 
+        check_can_listen(self.config.host, self.config.port)  # before anything starts or is logged
         log.info("configuration: %s", json.dumps(self.config.describe(), sort_keys=True))
         if self.config.dev_token_generated:
             log.warning(
@@ -225,7 +226,6 @@ class ToolpoolServer:
             )
         if self.config.pool_insecure_no_confinement:
             log.warning("INSECURE: pool.insecure_no_confinement is set; tools run unconfined (development only)")
-        check_can_listen(self.config.host, self.config.port)
         self.pool = Pool(pool_config(self.config))
         self.pool.start()  # before any gRPC thread: see the module docstring
         try:

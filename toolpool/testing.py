@@ -54,6 +54,7 @@ from sandbox.errors import CompileFailure
 from sandbox.egress import EgressPolicy
 from sandbox.pool import Pool, PoolConfig
 from toolpool.result import ErrorInfo, Result, Status, Usage
+from worker.pools import start_pool
 from worker.compiling import compile_files, missing_function, read_sources, read_tool_files
 
 TENANT = "test"
@@ -260,7 +261,7 @@ class Sandbox:
 
     def start(self) -> Sandbox:
         if not self._started:
-            self._pool.start()
+            start_pool(self._pool)  # its template out of the terminal's Ctrl-C (worker/pools.py)
             self._started = True
         return self
 

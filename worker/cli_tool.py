@@ -26,6 +26,7 @@ import click
 from worker.cli_common import command, egress_options, json_option, pool_options
 from worker.cli_errors import EXIT_OK, EXIT_TOOL_FAILED, BadInput, NoConfinement
 from worker.cli_inputs import egress_from_flags, load_conversation, load_json_file, secrets_from
+from worker.pools import start_pool
 from worker.cli_output import print_json, print_lines, print_result, problem_lines, style, wants_json
 
 STARTER = Path(__file__).resolve().parent / "starter"
@@ -231,14 +232,17 @@ def run(tool: str, function: str, conv: str | None, args_file: str | None, secre
         raise BadInput(f"{tool}: no such file")
     config = PoolConfig(mode=mode or "fresh", ready_children=1,
                         confinement=ConfinementConfig(enabled=not insecure_no_confinement))
+    pool = Pool(config)
     try:
-        with Pool(config) as pool:
-            if watch:
-                return _watch(pool, inputs, egress, as_json)
-            return _show(run_once(pool, inputs, egress), inputs, as_json)
+        start_pool(pool)
+        if watch:
+            return _watch(pool, inputs, egress, as_json)
+        return _show(run_once(pool, inputs, egress), inputs, as_json)
     except ConfinementUnavailable as exc:
         raise NoConfinement(f"{exc}; run on a host with user namespaces and seccomp (see the README's "
                             "'What a production host must provide')") from None
+    finally:
+        pool.close()
 
 
 # -- check ---------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ from worker.errors import InvalidArgument
 from worker.auth import Authenticator
 from worker.config import Config
 from worker.metrics import Metrics, MetricsEndpoint, ReplicaSources
+from worker.pools import start_pool
 from worker.service import Timing, ToolService
 from worker.servicer import ToolPoolServicer
 from worker.store import Store, open_store
@@ -227,7 +228,7 @@ class ToolpoolServer:
         if self.config.pool_insecure_no_confinement:
             log.warning("INSECURE: pool.insecure_no_confinement is set; tools run unconfined (development only)")
         self.pool = Pool(pool_config(self.config))
-        self.pool.start()  # before any gRPC thread: see the module docstring
+        start_pool(self.pool)  # before any gRPC thread (module docstring); its template out of Ctrl-C (worker/pools.py)
         try:
             self.store = open_store(self.config)
             log.info("store %s (schema migrated, secrets keys checked)", self.store.url,

@@ -149,7 +149,18 @@ def run_once(pool: Any, inputs: RunInputs, egress: Any) -> Any:
     try:
         return pool.execute(request)
     except InvalidInput as exc:
-        raise BadInput(f"{exc}; check --conv and --args") from None
+        raise BadInput(f"{_input_named(exc.field, inputs)}{exc}") from None
+
+
+def _input_named(field: str, inputs: RunInputs) -> str:
+    """Which of the user's files or flags a malformed field came from, as a message prefix."""
+    if field.startswith(("conv", "conversation")) and inputs.conv:
+        return f"--conv {inputs.conv}: "
+    if field.startswith("args") and inputs.args:
+        return f"--args {inputs.args}: "
+    if field.startswith("secrets"):
+        return "--secret/--secrets-file: "
+    return ""
 
 
 def _show(result: Any, inputs: RunInputs, as_json: bool, *, compact: bool = False) -> int:

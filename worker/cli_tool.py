@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import json
+import logging
 import shutil
 import sys
 import time
@@ -223,11 +224,13 @@ def _watch(pool: Any, inputs: RunInputs, egress: Any, as_json: bool) -> int:
               help="The caller's deadline; capped at 1000 ms for start_function, 5000 ms otherwise.")
 @egress_options
 @click.option("--watch", is_flag=True, help="Run again whenever FILE or an input file is saved, until Ctrl-C.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Also log the sandbox's start-up (the confinement self-test) on stderr.")
 @json_option
 @pool_options
 def run(tool: str, function: str, conv: str | None, args_file: str | None, secret_flags: tuple[str, ...],
         secrets_file: str | None, deadline_ms: int | None, allow_host: tuple[str, ...],
-        allow_address: tuple[str, ...], watch: bool, as_json: bool, mode: str | None,
+        allow_address: tuple[str, ...], watch: bool, verbose: bool, as_json: bool, mode: str | None,
         insecure_no_confinement: bool | None) -> int:
     """Run FUNCTION of the tool in FILE once, in a confined child process, and print the
     result: a summary on a terminal, the result JSON on a pipe or with --json. Exit 0 when
@@ -237,6 +240,8 @@ def run(tool: str, function: str, conv: str | None, args_file: str | None, secre
     from sandbox.errors import ConfinementUnavailable
     from sandbox.pool import Pool, PoolConfig
 
+    if verbose:
+        logging.getLogger().setLevel(logging.INFO)
     inputs = RunInputs(tool, function, conv, args_file, secrets_file, secret_flags, deadline_ms)
     egress = egress_from_flags(allow_host, allow_address)
     if not Path(tool).is_file():

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine: creates .venv, installs toolpool into it, then
-#   ./dev.sh demo   runs the service on its embedded defaults and sends it a real call
+#   ./dev.sh demo   runs the service on its embedded defaults and sends it a real call; its state (the
+#                   database, secrets key and development token) goes in .state/ inside this checkout,
+#                   so two checkouts never share a database or a token
 #   ./dev.sh test   runs the whole test suite (installing Debian's postgresql first if initdb is missing)
 # Extra arguments go to the command (pytest for `test`).
 set -euo pipefail
@@ -58,7 +60,7 @@ shift || true
 case "$cmd" in
     demo)
         ensure_venv
-        exec "$VENV/bin/toolpool" demo "$@"
+        exec "$VENV/bin/toolpool" demo --state-dir "$PWD/.state" "$@"
         ;;
     test)
         ensure_venv

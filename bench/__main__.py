@@ -13,6 +13,8 @@
                                                       baseline revision, in one run; bench/versions.py)
     python -m bench hostile-compile                  (another tenant's greeting during a compile-bomb
                                                       flood; confined vs in-process compile; bench/hostile.py)
+    python -m bench import-time [--rounds N]         (import toolpool beside import grpc + the stubs;
+                                                      bench/import_time.py)
 
 ``--target HOST:PORT`` (with ``--token``) drives a running toolpool instead of starting one.
 ``--store URL`` gives the servers the bench starts that store (a PostgreSQL database,
@@ -251,6 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     if args_list[:1] == ["versions"]:
         versions.main(args_list[1:])
         return 0
+    if args_list[:1] == ["import-time"]:
+        from bench import import_time
+
+        return import_time.run(args_list[1:])
     if not any(a in ("suite", "open-loop", "closed-loop", "step", "overshoot", "procs", "report", "store",
                      "hostile-compile")
                for a in args_list) \

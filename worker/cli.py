@@ -1,156 +1,148 @@
-"""The ``toolpool`` command line.
+"""The ``toolpool`` command line: one program for a tool's author and for an operator.
 
-    toolpool run TOOL.py FUNCTION [--conv conv.json] [--args args.json] [--deadline-ms N]
-    toolpool demo
-    toolpool serve | deploy | call | egress | secret   (see worker/cli_service.py)
+    toolpool init DIR                      a starter tool, its inputs, tests and editor settings
+    toolpool run FILE FUNCTION             one call in a confined child, here       (worker/cli_tool.py)
+    toolpool check FILE...                 compile without running, as Deploy does
+    toolpool serve | deploy | call | versions | aliases | secret | egress   (worker/cli_service.py)
+    toolpool demo                          the service and a scripted orchestrator  (worker/demo.py)
+    toolpool completion bash|zsh           shell completion
 
-``run`` compiles the tool in this process (compilation runs no tool code) and runs the
-call in a confined child of a private pool, never in this process. It prints the result
-JSON on stdout and exits 0 when the status is ``ok``, 1 for any other status, 2 for bad
-input (naming the file, line or field) and 3 when the host cannot confine a child.
+Built on click (commands, help, environment-variable options, completion). This module
+is the one place that turns failures into what the user sees: ``main`` runs a command
+and prints every ``CliError`` (``worker/cli_errors.py``), every usage mistake click
+finds and any interruption as ONE line on stderr, ``toolpool COMMAND: what happened;
+what to do``, and exits with the documented code. Results and listings go to stdout
+(``worker/cli_output.py``: a summary on a terminal, JSON on a pipe or with ``--json``).
+
+It runs no tool code itself: ``run`` compiles here (compiling runs no tool code) and
+runs the call in a confined child of a private pool.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import sys
-from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_TOOL_FAILED, EXIT_BAD_INPUT, EXIT_NO_CONFINEMENT = 0, 1, 2, 3
+import click
+
+from worker.cli_common import ToolpoolCommand
+from worker.cli_errors import (  # noqa: F401 - the exit codes are part of this module's interface
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_NO_CONFINEMENT,
+    EXIT_OK,
+    EXIT_TOOL_FAILED,
+    CliError,
+    UsageError,
+    one_line,
+)
+
+SECTIONS = (
+    ("Writing tools", ("init", "run", "check")),
+    ("Running the service", ("serve", "deploy", "call", "versions", "aliases", "secret", "egress", "demo")),
+    ("Shell", ("completion",)),
+)
 
 
-class UsageError(Exception):
-    """Bad command-line input; the message names the file, line or field."""
+class ToolpoolGroup(click.Group):
+    """The top-level group: commands listed by section, in the order a newcomer uses them."""
+
+    command_class = ToolpoolCommand
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        ordered = [name for _, names in SECTIONS for name in names if name in self.commands]
+        return ordered + sorted(set(self.commands) - set(ordered))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        width = formatter.width - 6 - max(len(name) for name in self.commands)
+        for title, names in SECTIONS:
+            rows = [(name, self.commands[name].get_short_help_str(width)) for name in names if name in self.commands]
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
 
 
-def load_json_file(path: str | None, what: str, default: Any) -> Any:
-    if path is None:
-        return default
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{what} {path}: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{what} {path}: not UTF-8 ({exc.reason})") from exc
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{what} {path}: line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+def _version() -> str:
+    import toolpool
+
+    return toolpool.__version__
 
 
-def add_pool_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--mode", choices=("fresh", "reuse"), default="fresh",
-                        help="fresh: a new process per call (default); reuse: warm per tenant+version")
-    parser.add_argument("--insecure-no-confinement", action="store_true",
-                        help="DEVELOPMENT ONLY: run children without namespaces/seccomp/uid drop")
+@click.group(cls=ToolpoolGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(_version(), "--version", "-V", prog_name="toolpool", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Run tenants' Python tools in confined processes: write and test a tool here, then
+    deploy it to the service and call it.
+
+    Start with `toolpool init hello`, then `toolpool run hello/tool.py start_function
+    --conv hello/conv.json`. Every command has --help. Exit codes: 0 ok, 1 the tool's
+    status was not ok (or its code was refused), 2 bad input, 3 this host cannot confine
+    a child, 4 the service refused or could not be reached, 5 the store cannot be opened.
+    """
 
 
-def pool_config(args: argparse.Namespace, **overrides: Any):
-    from sandbox.confine import ConfinementConfig
-    from sandbox.pool import PoolConfig
+def _register_commands() -> None:
+    from worker import cli_service, cli_tool, demo
 
-    confinement = ConfinementConfig(enabled=not args.insecure_no_confinement)
-    return PoolConfig(mode=args.mode, confinement=confinement, **overrides)
-
-
-def print_result(result) -> int:
-    sys.stdout.write(result.to_json(indent=2) + "\n")
-    return EXIT_OK if result.ok else EXIT_TOOL_FAILED
+    for command in (*cli_tool.COMMANDS, *cli_service.COMMANDS, demo.demo):
+        cli.add_command(command)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from sandbox.call import CallRequest
-    from sandbox.compiler import compile_bundle
-    from sandbox.errors import CompileFailure, ConfinementUnavailable, InvalidInput
-    from sandbox.pool import Pool
-    from sandbox.result import Result
-
-    try:
-        source = Path(args.tool).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"tool {args.tool}: {exc}") from exc
-    conversation = load_json_file(args.conv, "conv", {})
-    if not isinstance(conversation, dict):
-        raise UsageError(f"conv {args.conv}: must be a JSON object")
-    call_args = load_json_file(args.args, "args", {})
-    # Outbound HTTP (issue 8): the egress policy for this run, from --allow-host/--allow-address.
-    from sandbox.egress import policy_from_flags
-
-    try:
-        egress = policy_from_flags(args.allow_host or [], args.allow_address or [])
-    except ValueError as exc:
-        raise UsageError(f"egress: {exc}") from exc
-    try:
-        bundle = compile_bundle({Path(args.tool).name: source})
-    except CompileFailure as exc:
-        return print_result(Result(status=exc.status, error=exc.to_error_info()))
-    request = CallRequest(
-        tenant="local",
-        bundle=bundle,
-        function=args.function,
-        args=call_args,
-        conversation=conversation,
-        deadline_ms=args.deadline_ms,
-        egress=egress,
-    )
-    try:
-        with Pool(pool_config(args, ready_children=1)) as pool:
-            result = pool.execute(request)
-    except InvalidInput as exc:
-        raise UsageError(f"invalid input: {exc}") from exc
-    except ConfinementUnavailable as exc:
-        print(f"toolpool: {exc}", file=sys.stderr)
-        return EXIT_NO_CONFINEMENT
-    return print_result(result)
+_register_commands()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="toolpool", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+def _command_path(exc: BaseException, args: list[str]) -> str:
+    """The command an error came from: set by ``ToolpoolCommand`` or by click, else the
+    deepest command ``args`` name (click leaves some parse errors without a context)."""
+    path = getattr(exc, "command_path", None)
+    if path:
+        return path
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None and ctx.parent is not None:
+        return ctx.command_path
+    names, group = ["toolpool"], cli
+    for arg in args:
+        found = group.commands.get(arg) if isinstance(group, click.Group) else None
+        if found is None:
+            break
+        names.append(arg)
+        group = found
+    return " ".join(names)
 
-    run = sub.add_parser("run", help="run one tool function in a confined child and print the result")
-    run.add_argument("tool", help="the tool's Python source file")
-    run.add_argument("function", help="the function to call, e.g. start_function")
-    run.add_argument("--conv", help="conv.json: state, env, channel_type, caller_number, callee_number, "
-                                    "sip_headers, integration_attributes, variants, variant, secrets")
-    run.add_argument("--args", help="args.json: a JSON object (keyword arguments) or array (positional)")
-    run.add_argument("--deadline-ms", type=int, default=None,
-                     help="the caller's deadline, capped at 1000 ms for start_function, 5000 ms otherwise")
-    # Outbound HTTP (issue 8): without either flag the tool has no egress at all.
-    run.add_argument("--allow-host", action="append", metavar="[SCHEME://]HOST[:PORT]",
-                     help="let the tool's requests reach HOST (repeatable): api.example.com or *.example.com; "
-                          "https on its default port unless a scheme (http://) or port is given")
-    run.add_argument("--allow-address", action="append", metavar="ADDRESS[/PREFIX][:PORT]",
-                     help="name a loopback, private or link-local address explicitly (repeatable), "
-                          "for local testing: 127.0.0.1:8080, [::1]:8080, 10.0.0.0/8")
-    add_pool_arguments(run)
-    run.set_defaults(handler=cmd_run)
 
-    from worker import cli_service, demo
-
-    demo.add_command(sub)
-    cli_service.add_commands(sub)
-    return parser
+def _report(prefix: str, message: str) -> None:
+    click.echo(f"{prefix}: {one_line(message)}", err=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Runs one command; returns its exit code. Never lets a traceback reach the user for
+    an error the command line knows (see the module docstring)."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    args = sys.argv[1:] if argv is None else argv
     try:
-        return args.handler(args)
-    except UsageError as exc:
-        print(f"toolpool: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        outcome: Any = cli.main(args=args, prog_name="toolpool", standalone_mode=False)
+    except CliError as error:
+        _report(_command_path(error, args), str(error))
+        return error.exit_code
+    except click.exceptions.NoArgsIsHelpError as error:  # a group without its subcommand: show its help
+        click.echo(error.ctx.get_help())
+        return error.exit_code
+    except click.UsageError as error:
+        command = _command_path(error, args)
+        _report(command, f"{error.format_message()} (see `{command} --help`)")
+        return error.exit_code
+    except click.ClickException as error:
+        _report(_command_path(error, args), error.format_message())
+        return error.exit_code
+    except (click.Abort, KeyboardInterrupt):
+        _report("toolpool", "interrupted")
+        return EXIT_INTERRUPTED
+    return outcome if isinstance(outcome, int) else EXIT_OK
 
 
 if __name__ == "__main__":
-    # Run the importable module, not this __main__ copy: the service commands import
-    # worker.cli, and two copies of it would hold two different UsageError classes.
+    # Run the importable module, not this __main__ copy, so that one set of classes exists.
     from worker.cli import main as _main
 
     sys.exit(_main())

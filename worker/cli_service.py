@@ -1,297 +1,481 @@
-"""The service's commands for the ``toolpool`` CLI: ``serve``, ``deploy``, ``call``, ``egress``, ``secret``.
+"""The operator's commands: ``serve``, ``deploy``, ``call``, ``versions``, ``aliases``,
+``secret set|delete|list|rotate-key`` and ``egress set|get``.
 
-    toolpool serve [--port 50051] [--config toolpool.toml] [--store URL] [--insecure-no-confinement]
-    toolpool deploy --tenant T [--alias latest] PATH...        (files or directories of *.py)
-    toolpool call --tenant T (--version ID | --alias NAME) FUNCTION [--args F] [--conv F]
-    toolpool egress set --tenant T (--allow-host [SCHEME://]HOST[:PORT] | --allow-address ADDR[:PORT])... | --off
-    toolpool egress get --tenant T
-    toolpool secret rotate-key [--config toolpool.toml] [--store URL]
+``serve`` runs on embedded defaults (127.0.0.1:50051; SQLite, its secrets key and a
+development token in the state directory: ``--state-dir``, else TOOLPOOL_STATE_DIR, else
+$XDG_STATE_HOME/toolpool, else ~/.local/state/toolpool) unless a config file,
+TOOLPOOL_* variables or flags say otherwise. Once it listens it prints one line on
+stdout: for a person, where it serves and where the token is; on a pipe, the JSON
+``{"event": "serving", "host": ..., "port": ...}``. It drains on SIGTERM or Ctrl-C. Exit
+2 for a bad configuration or an address it cannot listen on (a busy port is named
+within a second, before the sandbox starts), 3 when the host cannot confine, 5 when the
+store cannot be opened as configured.
 
-``serve`` runs on embedded defaults (127.0.0.1:50051, SQLite under ~/.local/state/toolpool,
-a development token written beside it) unless a config file, TOOLPOOL_* variables or
-flags say otherwise; it prints one JSON line ``{"event": "serving", ...}`` on stdout once
-it listens, and drains on SIGTERM or Ctrl-C. It exits 2 for a bad configuration (naming
-the setting) and 5 when the store cannot be opened as configured (unreachable database,
-a schema newer than this toolpool, a secrets key that does not open the stored secrets).
+The other commands are clients (``toolpool.Client``) of the server at ``--target``
+(TOOLPOOL_TARGET, default localhost:50051) with ``--token`` / ``--token-file`` /
+TOOLPOOL_TOKEN, else a local server's development token. They print a summary on a
+terminal and JSON on a pipe or with ``--json``. ``call`` exits as ``run`` does: 0 when
+the status is ok, 1 for another status. Every command exits 2 for the caller's mistakes
+(a bad flag or file; INVALID_ARGUMENT, NOT_FOUND, UNAUTHENTICATED, PERMISSION_DENIED from
+the server) and 4 when the server could not be reached or refused or failed the request
+otherwise, each with one line saying what to do.
 
-``secret rotate-key`` works on the store directly, not through a server: with the new
-master key configured first in ``secrets.key`` (the old ones after it), it re-wraps every
-secret's data key under that primary key, row by row, while replicas keep serving (they
-must hold both keys until it is done). It prints ``{"rotated": N, "already": M,
-"primary_key_id": ID}`` and exits 0; 2 for a bad configuration, 5 when the store cannot be
-opened, 4 when the database fails part way (run it again: rows already done are skipped).
+``secret set`` takes the value as an argument only for scripts: left out, it is read
+from stdin, or from a prompt that does not echo, so that it never sits in shell history.
+``secret rotate-key`` works on the store directly, not through a server (README, "The
+store"): 0, 2 for a bad configuration, 5 when the store cannot be opened, 4 when the
+database fails part way (run it again: rows already done are skipped).
 
-``deploy`` and ``call`` reach the server at ``--target`` (TOOLPOOL_TARGET, default
-localhost:50051) with ``--token`` (TOOLPOOL_TOKEN, else the development token file).
-``call`` prints the same result JSON as ``toolpool run`` and exits 0 iff its status is
-``ok``, 1 for any other status; 2 for bad input (including INVALID_ARGUMENT, NOT_FOUND,
-UNAUTHENTICATED, PERMISSION_DENIED), 4 when the service refused or failed the call.
-
-``egress set`` replaces the tenant's egress policy with the one its flags describe (the
-flags of ``toolpool run``, sandbox/egress.py ``policy_from_flags``), or switches outbound
-HTTP off with ``--off``; it needs an operator token. ``egress get`` prints the policy.
-Both print ``{"tenant": T, "policy": ...}`` JSON, the policy as the server stores it
-(null: no egress); exit codes as for ``deploy``.
+Trusts the server's answers as far as the client does; the user's flags and files are
+checked in ``worker/cli_inputs.py``.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
+import getpass
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
+import click
 import grpc
 
-EXIT_RPC = 4
-EXIT_STORE = 5
+from worker.cli_common import ToolpoolSubgroup, client_options, command, egress_options, json_option, pool_options
+from worker.cli_errors import (
+    EXIT_OK,
+    EXIT_TOOL_FAILED,
+    BadInput,
+    CliError,
+    NoConfinement,
+    ServiceFailed,
+    StoreFailed,
+)
+from worker.cli_inputs import egress_from_flags, load_conversation, load_json_file, resolve_token
+from worker.cli_output import (
+    iso_utc,
+    local_time,
+    print_json,
+    print_lines,
+    print_result,
+    problem_lines,
+    style,
+    table,
+    wants_json,
+)
+
 _CALLER_MISTAKES = {
     grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND,
     grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED,
 }
 
 
-def add_commands(subparsers: Any) -> None:
-    """Registers serve, deploy and call on the toolpool CLI's subparsers."""
-    serve = subparsers.add_parser("serve", help="run the gRPC service")
-    serve.add_argument("--config", help="TOML configuration file (also TOOLPOOL_CONFIG)")
-    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default 50051; 0 picks a free one)")
-    serve.add_argument("--db", dest="db_path", help="SQLite database path")
-    serve.add_argument("--store", dest="store_url", help="store URL: sqlite:///PATH or postgresql://... "
-                                                          "(also TOOLPOOL_STORE_URL)")
-    serve.add_argument("--mode", choices=("fresh", "reuse"), help="pool mode (default fresh)")
-    serve.add_argument("--max-concurrent", type=int, help="calls running at once")
-    serve.add_argument("--insecure-no-confinement", action="store_true", default=None,
-                       help="DEVELOPMENT ONLY: run children without namespaces/seccomp/uid drop")
-    serve.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
-    serve.set_defaults(handler=cmd_serve)
-
-    deploy = subparsers.add_parser("deploy", help="deploy tool files to a running service")
-    _add_client_arguments(deploy)
-    deploy.add_argument("paths", nargs="+", help="tool files, or directories whose *.py files are deployed")
-    deploy.add_argument("--alias", help="alias to point at the new version, e.g. latest")
-    deploy.set_defaults(handler=cmd_deploy)
-
-    call = subparsers.add_parser("call", help="call a deployed tool function; prints the result JSON")
-    _add_client_arguments(call)
-    call.add_argument("function", help="the function to call, e.g. start_function")
-    which = call.add_mutually_exclusive_group(required=True)
-    which.add_argument("--version", dest="version_id", help="version id from deploy")
-    which.add_argument("--alias", help="alias, e.g. latest")
-    call.add_argument("--args", help="args.json: a JSON object (keyword arguments) or array (positional)")
-    call.add_argument("--conv", help="conv.json: state, env, channel_type, caller_number, ...")
-    call.add_argument("--deadline-ms", type=int, default=None, help="the call's budget on the server")
-    call.add_argument("--timeout", type=float, default=None, help="the whole call's budget in seconds")
-    call.add_argument("--bundle", nargs="*", default=None,
-                      help="tool files to re-send if the server lacks the version")
-    call.set_defaults(handler=cmd_call)
-
-    egress = subparsers.add_parser("egress", help="set or show a tenant's outbound HTTP policy")
-    egress_commands = egress.add_subparsers(dest="egress_command", required=True)
-    egress_set = egress_commands.add_parser(
-        "set", help="replace the tenant's egress policy (operator token needed)")
-    _add_client_arguments(egress_set)
-    egress_set.add_argument("--allow-host", action="append", default=[], metavar="[SCHEME://]HOST[:PORT]",
-                            help="let the tenant's tools reach HOST (repeatable): api.example.com or "
-                                 "*.example.com; https on its default port unless a scheme or port is given")
-    egress_set.add_argument("--allow-address", action="append", default=[], metavar="ADDRESS[/PREFIX][:PORT]",
-                            help="name a loopback, private or link-local address or network explicitly "
-                                 "(repeatable): 10.0.0.5:8080, [::1]:8080, 10.1.0.0/16")
-    egress_set.add_argument("--off", action="store_true", help="no outbound HTTP at all for this tenant")
-    egress_set.set_defaults(handler=cmd_egress_set)
-    egress_get = egress_commands.add_parser("get", help="print the tenant's egress policy")
-    _add_client_arguments(egress_get)
-    egress_get.set_defaults(handler=cmd_egress_get)
-
-    secret = subparsers.add_parser("secret", help="operate on the stored secrets")
-    secret_commands = secret.add_subparsers(dest="secret_command", required=True)
-    rotate = secret_commands.add_parser(
-        "rotate-key", help="re-wrap every secret under the primary master key (the first of secrets.key)")
-    rotate.add_argument("--config", help="TOML configuration file (also TOOLPOOL_CONFIG)")
-    rotate.add_argument("--store", dest="store_url", help="store URL (also TOOLPOOL_STORE_URL)")
-    rotate.set_defaults(handler=cmd_secret_rotate_key)
+# -- talking to a server ---------------------------------------------------------------------
 
 
-def _add_client_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--tenant", required=True)
-    parser.add_argument("--target", default=os.environ.get("TOOLPOOL_TARGET", "localhost:50051"))
-    parser.add_argument("--token", default=None, help="bearer token (default TOOLPOOL_TOKEN, else the dev token file)")
-    parser.add_argument("--token-file", default=None, help="file holding the bearer token")
+def _hint(error: Any, tenant: str) -> str:
+    """What to do about a refusal, by its reason (or code when the server sent none)."""
+    hints = {
+        "ALIAS_NOT_FOUND": f"`toolpool aliases --tenant {tenant}` lists the aliases there are",
+        "VERSION_NOT_FOUND": f"`toolpool versions --tenant {tenant}` lists the versions there are",
+        "UNAUTHENTICATED_CLIENT": "use a token this server knows: TOOLPOOL_TOKEN, --token-file, or a local "
+                                  "server's development token",
+        "TENANT_NOT_ALLOWED": f"use a token whose client may act for tenant {tenant!r}",
+        "OPERATOR_ONLY": "use an operator client's token (operator = true in its [[clients]] table)",
+        "STORAGE_UNAVAILABLE": "the server's database is away; try again when it is back",
+        "DRAINING": "the server is shutting down; try another replica or again shortly",
+    }
+    if error.reason in hints:
+        return hints[error.reason]
+    if error.code is grpc.StatusCode.DEADLINE_EXCEEDED:
+        return "the server did not answer in time; give more with --timeout"
+    return ""
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    import logging
+def _failure(error: Any, target: str, tenant: str) -> CliError:
+    """A client's ``CallError`` as one line (and its exit code)."""
+    if error.never_sent:
+        return ServiceFailed(f"no server at {target}: is `toolpool serve` running there? Use --target "
+                             "(or TOOLPOOL_TARGET)")
+    reason = f" [{error.reason}]" if error.reason else ""
+    hint = _hint(error, tenant)
+    message = f"{error.code.name}{reason}: {error.message}" + (f"; {hint}" if hint else "")
+    return BadInput(message) if error.code in _CALLER_MISTAKES else ServiceFailed(message)
 
+
+class _Server:
+    """A client for one command: opens the channel, turns every CallError into one line."""
+
+    def __init__(self, target: str, tenant: str, token: str | None, token_file: str | None):
+        from toolpool import Client
+
+        self.target, self.tenant = target, tenant
+        self.client = Client(target, resolve_token(token, token_file))
+
+    def __enter__(self) -> Any:
+        return self.client
+
+    def __exit__(self, kind: Any, error: BaseException | None, _tb: Any) -> None:
+        from toolpool import CallError
+
+        self.client.close()
+        if isinstance(error, CallError):
+            raise _failure(error, self.target, self.tenant) from None
+
+
+# -- serve -------------------------------------------------------------------------------------
+
+
+def _announce(config: Any) -> Any:
+    from worker.server import announce_json
+
+    def announce(port: int) -> None:
+        if not sys.stdout.isatty():
+            return announce_json(port, config.host)
+        token = "" if not config.dev_token_generated else f"; development token in {config.token_file}"
+        click.echo(f"toolpool serving on {config.host}:{port}: state in {config.state_dir}{token}; Ctrl-C to stop")
+    return announce
+
+
+@command("serve", short_help="Run the gRPC service (embedded defaults: 127.0.0.1:50051, SQLite).")
+@click.option("--config", "config_file", metavar="FILE", envvar="TOOLPOOL_CONFIG", show_envvar=True,
+              help="TOML configuration file.")
+@click.option("--host", help="Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port (default 50051; 0 picks a free one).")
+@click.option("--state-dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Where the embedded defaults keep the database, secrets key and development token "
+                   "(also TOOLPOOL_STATE_DIR; default $XDG_STATE_HOME/toolpool, else ~/.local/state/toolpool).")
+@click.option("--db", "db_path", metavar="FILE", help="SQLite database path (default STATE_DIR/toolpool.db).")
+@click.option("--store", "store_url", metavar="URL",
+              help="Store URL: sqlite:///PATH or postgresql://... (also TOOLPOOL_STORE_URL).")
+@click.option("--max-concurrent", type=click.IntRange(min=0), help="Calls running at once.")
+@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+@pool_options
+def serve(config_file: str | None, host: str | None, port: int | None, state_dir: str | None, db_path: str | None,
+          store_url: str | None, max_concurrent: int | None, log_level: str | None, mode: str | None,
+          insecure_no_confinement: bool | None) -> int:
+    """Run the gRPC service toolpool.v1.ToolPool until SIGTERM or Ctrl-C, then drain.
+    Settings come from --config, TOOLPOOL_* variables and these flags, later winning."""
     from sandbox.errors import ConfinementUnavailable
-    from worker.cli import EXIT_BAD_INPUT, EXIT_NO_CONFINEMENT
     from worker.config import ConfigError, load_config
-    from worker.server import announce_json, serve_forever
+    from worker.server import ListenError, serve_forever
     from worker.store import StoreStartupError
 
     overrides = {
-        "host": args.host, "port": args.port, "db_path": args.db_path, "store.url": args.store_url,
-        "pool.mode": args.mode,
-        "admission.max_concurrent": args.max_concurrent,
-        "pool.insecure_no_confinement": args.insecure_no_confinement, "log_level": args.log_level,
+        "host": host, "port": port, "state_dir": state_dir, "db_path": db_path, "store.url": store_url,
+        "pool.mode": mode, "admission.max_concurrent": max_concurrent,
+        "pool.insecure_no_confinement": insecure_no_confinement, "log_level": log_level,
     }
     try:
-        config = load_config(args.config, overrides=overrides)
+        config = load_config(config_file, overrides=overrides)
     except ConfigError as exc:
-        print(f"toolpool serve: configuration: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    logging.getLogger().setLevel(config.log_level)
+        raise BadInput(f"configuration: {exc}") from None
     try:
-        return serve_forever(config, announce=lambda port: announce_json(port, config.host))
+        return serve_forever(config, announce=_announce(config))
+    except ListenError as exc:
+        raise BadInput(str(exc)) from None
     except ConfinementUnavailable as exc:
-        print(f"toolpool serve: {exc}", file=sys.stderr)
-        return EXIT_NO_CONFINEMENT
+        raise NoConfinement(str(exc)) from None
     except StoreStartupError as exc:
-        print(f"toolpool serve: {exc}", file=sys.stderr)
-        return EXIT_STORE
+        raise StoreFailed(str(exc)) from None
 
 
-def cmd_secret_rotate_key(args: argparse.Namespace) -> int:
-    from worker.cli import EXIT_BAD_INPUT
+# -- deploy and call ---------------------------------------------------------------------------
+
+
+def _read_bundle(paths: tuple[str, ...]) -> tuple[dict[str, str], dict[str, Path]]:
+    from worker.compiling import ToolFilesError, read_sources, read_tool_files
+
+    try:
+        files = read_tool_files(paths)
+        return read_sources(files), files
+    except ToolFilesError as exc:
+        raise BadInput(str(exc)) from None
+
+
+@command("deploy", short_help="Deploy tool files to the service, optionally under an alias.")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--alias", help="Point this alias at the new version, e.g. live.")
+@client_options
+@json_option
+def deploy(paths: tuple[str, ...], alias: str | None, tenant: str, target: str, token: str | None,
+           token_file: str | None, as_json: bool) -> int:
+    """Deploy PATH... (tool files, or directories of *.py) as one version. The version id
+    is the content address of the files: the same files deploy to the same id. Exit 1
+    when the compiler refuses them, with every refusal."""
+    from toolpool import CompileFailed
+
+    sources, files = _read_bundle(paths)
+    with _Server(target, tenant, token, token_file) as client:
+        try:
+            deployment = client.deploy(tenant, sources, alias=alias)
+        except CompileFailed as failed:
+            return _print_refusals(failed.errors, files, as_json)
+    output = {"version_id": deployment.version_id, "functions": list(deployment.functions),
+              "created": deployment.created, "alias": alias}
+    if wants_json(as_json):
+        print_json(output)
+    else:
+        new = "new version" if deployment.created else "version (already deployed)"
+        aliased = f"; alias {alias} points at it" if alias else ""
+        print_lines([f"{style('deployed', 'green', bold=True)} {new} {deployment.version_id[:12]} for tenant "
+                     f"{tenant}: {', '.join(deployment.functions)}{aliased}"])
+    return EXIT_OK
+
+
+def _print_refusals(errors: list[tuple[str, int, str]], files: dict[str, Path], as_json: bool) -> int:
+    if wants_json(as_json):
+        print_json({"compile_errors": [{"file": f, "line": line, "message": m} for f, line, m in errors]})
+    else:
+        print_lines(problem_lines((str(files[f]) if f in files else f, line or None, m) for f, line, m in errors))
+    return EXIT_TOOL_FAILED
+
+
+@command("call", short_help="Call a deployed tool function and print the result, as `run` does.")
+@click.argument("function", metavar="FUNCTION")
+@click.option("--version", "version_id", metavar="ID", help="The version id deploy printed.")
+@click.option("--alias", help="An alias, e.g. live.")
+@click.option("--conv", metavar="FILE",
+              help="conv.json, as for `run`; its \"secrets\" are left out: the server uses the tenant's own "
+                   "(`toolpool secret set`).")
+@click.option("--args", "args_file", metavar="FILE", help="args.json: a JSON object or array.")
+@click.option("--deadline-ms", type=click.IntRange(min=0), default=None, help="The call's budget on the server.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=None, help="The whole call's budget in seconds.")
+@click.option("--bundle", multiple=True, metavar="FILE", help="Tool files to re-send if a replica lacks the version.")
+@client_options
+@json_option
+def call(function: str, version_id: str | None, alias: str | None, conv: str | None, args_file: str | None,
+         deadline_ms: int | None, timeout: float | None, bundle: tuple[str, ...], tenant: str, target: str,
+         token: str | None, token_file: str | None, as_json: bool) -> int:
+    """Call FUNCTION of a deployed version (--version ID or --alias NAME) and print the
+    result: a summary on a terminal, JSON on a pipe or with --json. Exit 0 when the status
+    is ok, 1 for any other status."""
+    if (version_id is None) == (alias is None):
+        raise BadInput("give exactly one of --version ID and --alias NAME")
+    conversation = load_conversation(conv)
+    if conversation.pop("secrets", None) is not None:
+        click.echo(f"toolpool call: note: the \"secrets\" of {conv} are for `toolpool run`; on the server the tool "
+                   f"gets tenant {tenant}'s secrets (`toolpool secret list --tenant {tenant}`)", err=True)
+    call_args = load_json_file(args_file, "--args", {})
+    files = _read_bundle(bundle)[0] if bundle else None
+    with _Server(target, tenant, token, token_file) as client:
+        result = client.execute(tenant, function, version_id=version_id, alias=alias, args=call_args,
+                                conversation=conversation, deadline_ms=deadline_ms, timeout=timeout, bundle=files)
+    print_result(result.to_dict(), f"{tenant} {alias or version_id[:12]} {function}", as_json)
+    return EXIT_OK if result.ok else EXIT_TOOL_FAILED
+
+
+# -- versions and aliases ----------------------------------------------------------------------
+
+
+def _versions(target: str, tenant: str, token: str | None, token_file: str | None) -> list[Any]:
+    with _Server(target, tenant, token, token_file) as client:
+        return client.list_versions(tenant)
+
+
+def _nothing_deployed(tenant: str) -> list[str]:
+    return [f"tenant {tenant} has nothing deployed yet: `toolpool deploy --tenant {tenant} --alias live tool.py`"]
+
+
+@command("versions", short_help="List a tenant's versions: id, created, functions, aliases.")
+@client_options
+@json_option
+def versions(tenant: str, target: str, token: str | None, token_file: str | None, as_json: bool) -> int:
+    """List the versions TENANT has deployed, newest first: id, when it was first
+    deployed, its functions and the aliases that point at it."""
+    found = _versions(target, tenant, token, token_file)
+    if wants_json(as_json):
+        print_json({"tenant": tenant, "versions": [
+            {"version_id": v.version_id, "created": iso_utc(v.created_unix_ms), "created_unix_ms": v.created_unix_ms,
+             "functions": list(v.functions), "files": list(v.file_names), "aliases": list(v.aliases)}
+            for v in found]})
+    elif not found:
+        print_lines(_nothing_deployed(tenant))
+    else:
+        print_lines(table(("VERSION", "CREATED", "FUNCTIONS", "ALIASES"), [
+            (v.version_id[:12], local_time(v.created_unix_ms), ", ".join(v.functions), ", ".join(v.aliases) or "-")
+            for v in found]))
+    return EXIT_OK
+
+
+@command("aliases", short_help="List a tenant's aliases and the version each points at.")
+@client_options
+@json_option
+def aliases(tenant: str, target: str, token: str | None, token_file: str | None, as_json: bool) -> int:
+    """List TENANT's aliases: the version each points at, when that version was first
+    deployed, and its functions."""
+    rows = sorted((alias, v) for v in _versions(target, tenant, token, token_file) for alias in v.aliases)
+    if wants_json(as_json):
+        print_json({"tenant": tenant, "aliases": [
+            {"alias": alias, "version_id": v.version_id, "created": iso_utc(v.created_unix_ms),
+             "functions": list(v.functions)} for alias, v in rows]})
+    elif not rows:
+        print_lines(_nothing_deployed(tenant))
+    else:
+        print_lines(table(("ALIAS", "VERSION", "CREATED", "FUNCTIONS"), [
+            (alias, v.version_id[:12], local_time(v.created_unix_ms), ", ".join(v.functions)) for alias, v in rows]))
+    return EXIT_OK
+
+
+# -- secrets ----------------------------------------------------------------------------------------
+
+
+@click.group("secret", cls=ToolpoolSubgroup, short_help="Set, delete or list a tenant's secrets; rotate the key.")
+def secret() -> None:
+    """A tenant's secrets, for conv.utils.get_secret: write-only, never read back."""
+
+
+def _secret_value(name: str, value: str | None) -> str:
+    """VALUE as given, else stdin (one trailing newline dropped), else a prompt that does not echo."""
+    if value is None and sys.stdin.isatty():
+        value = getpass.getpass(f"value of secret {name} (not shown): ")
+    elif value is None:
+        value = sys.stdin.read()
+        value = value[:-1] if value.endswith("\n") else value
+        value = value[:-1] if value.endswith("\r") else value
+    if not value:
+        raise BadInput(f"secret {name}: the value is empty; give it on stdin or at the prompt")
+    return value
+
+
+@secret.command("set", short_help="Set a secret; VALUE from stdin or a prompt unless given.")
+@click.argument("name")
+@click.argument("value", required=False)
+@client_options
+@json_option
+def secret_set(name: str, value: str | None, tenant: str, target: str, token: str | None, token_file: str | None,
+               as_json: bool) -> int:
+    """Set secret NAME of the tenant. Leave VALUE out and it is read from stdin
+    (`printf %s "$KEY" | toolpool secret set ...`), or asked for without echo on a
+    terminal, so that it never sits in shell history; VALUE as an argument is for scripts."""
+    secret_value = _secret_value(name, value)
+    with _Server(target, tenant, token, token_file) as client:
+        created = client.set_secret(tenant, name, secret_value)
+    if wants_json(as_json):
+        print_json({"tenant": tenant, "name": name, "created": created})
+    else:
+        print_lines([f"secret {name} {'set' if created else 'replaced'} for tenant {tenant}"])
+    return EXIT_OK
+
+
+@secret.command("delete", short_help="Delete a secret.")
+@click.argument("name")
+@client_options
+@json_option
+def secret_delete(name: str, tenant: str, target: str, token: str | None, token_file: str | None,
+                  as_json: bool) -> int:
+    """Delete secret NAME of the tenant (exit 0 also when there was none)."""
+    with _Server(target, tenant, token, token_file) as client:
+        deleted = client.delete_secret(tenant, name)
+    if wants_json(as_json):
+        print_json({"tenant": tenant, "name": name, "deleted": deleted})
+    else:
+        print_lines([f"secret {name} deleted for tenant {tenant}" if deleted
+                     else f"tenant {tenant} has no secret {name}: nothing to delete"])
+    return EXIT_OK
+
+
+@secret.command("list", short_help="List the names of a tenant's secrets (never their values).")
+@client_options
+@json_option
+def secret_list(tenant: str, target: str, token: str | None, token_file: str | None, as_json: bool) -> int:
+    """List the names of the tenant's secrets. Values are never returned by any command."""
+    with _Server(target, tenant, token, token_file) as client:
+        names = client.list_secret_names(tenant)
+    if wants_json(as_json):
+        print_json({"tenant": tenant, "names": names})
+    else:
+        print_lines(names or [f"tenant {tenant} has no secrets: `toolpool secret set --tenant {tenant} NAME`"])
+    return EXIT_OK
+
+
+@secret.command("rotate-key", short_help="Re-wrap every secret under the primary master key (on the store).")
+@click.option("--config", "config_file", metavar="FILE", envvar="TOOLPOOL_CONFIG", show_envvar=True,
+              help="TOML configuration file.")
+@click.option("--store", "store_url", metavar="URL", help="Store URL (also TOOLPOOL_STORE_URL).")
+def secret_rotate_key(config_file: str | None, store_url: str | None) -> int:
+    """With the new master key configured first in secrets.key (the old ones after it),
+    re-wrap every secret's data key under it, row by row, while replicas keep serving.
+    Prints {"rotated": N, "already": M, "primary_key_id": ID}."""
     from worker.config import ConfigError, load_config
     from worker.store import StorageUnavailable, StoreStartupError, open_store
 
     try:
-        config = load_config(args.config, overrides={"store.url": args.store_url})
+        config = load_config(config_file, overrides={"store.url": store_url})
     except ConfigError as exc:
-        print(f"toolpool secret rotate-key: configuration: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        raise BadInput(f"configuration: {exc}") from None
     try:
         store = open_store(config)
     except StoreStartupError as exc:
-        print(f"toolpool secret rotate-key: {exc}", file=sys.stderr)
-        return EXIT_STORE
+        raise StoreFailed(str(exc)) from None
     try:
         rotated, already = store.rotate_key()
     except StorageUnavailable as exc:
-        print(f"toolpool secret rotate-key: {exc.message}; run it again once the database answers", file=sys.stderr)
-        return EXIT_RPC
+        raise ServiceFailed(f"{exc.message}; run it again once the database answers") from None
     finally:
         store.close()
-    output = {"rotated": rotated, "already": already, "primary_key_id": store.keyring.primary.key_id,
-              "store": store.url}
-    sys.stdout.write(json.dumps(output, indent=2) + "\n")
-    return 0
+    print_json({"rotated": rotated, "already": already, "primary_key_id": store.keyring.primary.key_id,
+                "store": store.url})
+    return EXIT_OK
 
 
-def _token(args: argparse.Namespace) -> str:
-    from worker.cli import UsageError
-    from worker.config import default_state_dir, read_token_file
-
-    if args.token:
-        return args.token
-    if os.environ.get("TOOLPOOL_TOKEN"):
-        return os.environ["TOOLPOOL_TOKEN"]
-    path = Path(args.token_file) if args.token_file else default_state_dir() / "dev-token"
-    token = read_token_file(path)
-    if token is None:
-        raise UsageError(f"no token: give --token, set TOOLPOOL_TOKEN, or start `toolpool serve` to create {path}")
-    return token
+# -- egress ---------------------------------------------------------------------------------------
 
 
-def read_tool_files(paths: list[str]) -> dict[str, str]:
-    """name -> source for each file, and each *.py file of each directory. Raises UsageError."""
-    from worker.cli import UsageError
-
-    files: dict[str, str] = {}
-    for given in paths:
-        path = Path(given)
-        members = sorted(path.glob("*.py")) if path.is_dir() else [path]
-        if path.is_dir() and not members:
-            raise UsageError(f"{given}: no *.py files in this directory")
-        for member in members:
-            if member.name in files:
-                raise UsageError(f"{member}: a file named {member.name} is already in the bundle")
-            try:
-                files[member.name] = member.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise UsageError(f"{member}: {exc}") from exc
-    return files
+@click.group("egress", cls=ToolpoolSubgroup, short_help="Set or show a tenant's outbound HTTP policy.")
+def egress() -> None:
+    """A tenant's outbound HTTP policy: which hosts and addresses its tools' requests may reach."""
 
 
-def _rpc_failure(command: str, error: Any) -> int:
-    from worker.cli import EXIT_BAD_INPUT
-
-    reason = f" [{error.reason}]" if error.reason else ""
-    print(f"toolpool {command}: {error.code.name}{reason}: {error.message}", file=sys.stderr)
-    return EXIT_BAD_INPUT if error.code in _CALLER_MISTAKES else EXIT_RPC
-
-
-def cmd_deploy(args: argparse.Namespace) -> int:
-    from worker.cli import EXIT_TOOL_FAILED
-    from worker.client import CompileFailed, ToolpoolCallError, ToolpoolClient
-
-    files = read_tool_files(args.paths)
-    with ToolpoolClient(args.target, _token(args)) as client:
-        try:
-            deployment = client.deploy(args.tenant, files, alias=args.alias)
-        except CompileFailed as failed:
-            errors = [{"file": f, "line": line, "message": m} for f, line, m in failed.errors]
-            sys.stdout.write(json.dumps({"compile_errors": errors}, indent=2) + "\n")
-            return EXIT_TOOL_FAILED
-        except ToolpoolCallError as error:
-            return _rpc_failure("deploy", error)
-    output = {"version_id": deployment.version_id, "functions": list(deployment.functions),
-              "created": deployment.created, "alias": args.alias}
-    sys.stdout.write(json.dumps(output, indent=2) + "\n")
-    return 0
+def _policy_lines(tenant: str, policy: dict[str, Any] | None) -> Iterator[str]:
+    if policy is None:
+        yield f"tenant {tenant}: no outbound HTTP (every request is refused)"
+        return
+    yield f"tenant {tenant} may reach:"
+    for rule in policy.get("hosts") or []:
+        ports = ",".join(map(str, rule.get("ports") or [])) or "default port"
+        yield f"  host     {'/'.join(rule.get('schemes') or ['https'])}://{rule['pattern']} ({ports})"
+    for rule in policy.get("addresses") or []:
+        ports = ",".join(map(str, rule.get("ports") or [])) or "any port"
+        yield f"  address  {rule['network']} ({ports})"
+    limits = ", ".join(f"{k} {policy[k]}" for k in ("max_requests", "max_response_bytes", "max_request_bytes",
+                                                    "max_redirects") if k in policy)
+    if limits:
+        yield f"  per call {limits}"
 
 
-def cmd_call(args: argparse.Namespace) -> int:
-    from worker.cli import UsageError, load_json_file, print_result
-    from worker.client import ToolpoolCallError, ToolpoolClient
-
-    conversation = load_json_file(args.conv, "conv", {})
-    if not isinstance(conversation, dict):
-        raise UsageError(f"conv {args.conv}: must be a JSON object")
-    call_args = load_json_file(args.args, "args", {})
-    bundle = read_tool_files(args.bundle) if args.bundle else None
-    with ToolpoolClient(args.target, _token(args)) as client:
-        try:
-            result = client.execute(
-                args.tenant, args.function, version_id=args.version_id, alias=args.alias, args=call_args,
-                conversation=conversation, deadline_ms=args.deadline_ms, timeout=args.timeout, bundle=bundle,
-            )
-        except ToolpoolCallError as error:
-            return _rpc_failure("call", error)
-    return print_result(result)
+def _print_policy(tenant: str, policy: dict[str, Any] | None, as_json: bool) -> int:
+    if wants_json(as_json):
+        print_json({"tenant": tenant, "policy": policy})
+    else:
+        print_lines(_policy_lines(tenant, policy))
+    return EXIT_OK
 
 
-def cmd_egress_set(args: argparse.Namespace) -> int:
-    from sandbox.egress import policy_from_flags
-    from worker.cli import UsageError
-    from worker.client import ToolpoolCallError, ToolpoolClient
-
-    if args.off == bool(args.allow_host or args.allow_address):
-        raise UsageError("egress set: give --allow-host/--allow-address, or --off for no egress")
-    try:
-        policy = policy_from_flags(args.allow_host, args.allow_address)
-    except ValueError as exc:
-        raise UsageError(f"egress: {exc}") from exc
-    with ToolpoolClient(args.target, _token(args)) as client:
-        try:
-            return _print_egress(args.tenant, client.set_egress_policy(args.tenant, policy))
-        except ToolpoolCallError as error:
-            return _rpc_failure("egress set", error)
-
-
-def cmd_egress_get(args: argparse.Namespace) -> int:
-    from worker.client import ToolpoolCallError, ToolpoolClient
-
-    with ToolpoolClient(args.target, _token(args)) as client:
-        try:
-            return _print_egress(args.tenant, client.get_egress_policy(args.tenant))
-        except ToolpoolCallError as error:
-            return _rpc_failure("egress get", error)
+@egress.command("set", short_help="Replace a tenant's egress policy (operator token needed).")
+@egress_options
+@click.option("--off", is_flag=True, help="No outbound HTTP at all for this tenant.")
+@client_options
+@json_option
+def egress_set(allow_host: tuple[str, ...], allow_address: tuple[str, ...], off: bool, tenant: str, target: str,
+               token: str | None, token_file: str | None, as_json: bool) -> int:
+    """Replace the tenant's egress policy with the one the flags describe, or switch
+    outbound HTTP off with --off. Needs an operator client's token."""
+    if off == bool(allow_host or allow_address):
+        raise BadInput("give --allow-host/--allow-address, or --off for no egress")
+    policy = egress_from_flags(allow_host, allow_address)
+    with _Server(target, tenant, token, token_file) as client:
+        stored = client.set_egress_policy(tenant, policy)
+    return _print_policy(tenant, stored, as_json)
 
 
-def _print_egress(tenant: str, policy: dict[str, Any] | None) -> int:
-    sys.stdout.write(json.dumps({"tenant": tenant, "policy": policy}, indent=2) + "\n")
-    return 0
+@egress.command("get", short_help="Show a tenant's egress policy.")
+@client_options
+@json_option
+def egress_get(tenant: str, target: str, token: str | None, token_file: str | None, as_json: bool) -> int:
+    """Show the tenant's egress policy as the server stores it."""
+    with _Server(target, tenant, token, token_file) as client:
+        policy = client.get_egress_policy(tenant)
+    return _print_policy(tenant, policy, as_json)
+
+
+COMMANDS = (serve, deploy, call, versions, aliases, secret, egress)

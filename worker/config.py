@@ -70,6 +70,15 @@ def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "toolpool"
 
 
+def state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where the embedded defaults keep their files: TOOLPOOL_STATE_DIR when set (``./dev.sh
+    demo`` sets it inside the checkout), else ``default_state_dir``. The server's own
+    rule is the same with ``state_dir`` from a file or flag first (``load_config``)."""
+    env = os.environ if env is None else env
+    explicit = env.get(ENV_PREFIX + "STATE_DIR")
+    return Path(explicit) if explicit else default_state_dir(env)
+
+
 def _default_max_concurrent() -> int:
     return max(4, 2 * (os.cpu_count() or 1))
 
@@ -187,6 +196,8 @@ def _str(value: Any) -> str:
 
 
 SETTINGS: tuple[Setting, ...] = (
+    Setting("state_dir", _path_or_none, None, "where the embedded defaults keep the database, secrets key and "
+            "development token; default $XDG_STATE_HOME/toolpool, else ~/.local/state/toolpool"),
     Setting("host", _str, "127.0.0.1", "address to listen on; 0.0.0.0 or [::] to serve the network"),
     Setting("port", _int(0, 65535), 50051, "0 picks a free port"),
     Setting("db_path", _path_or_none, None, "SQLite database; default <state dir>/toolpool.db; used when "
@@ -249,6 +260,7 @@ SETTINGS_BY_KEY = {s.key: s for s in SETTINGS}
 
 @dataclass(frozen=True)
 class Config:
+    state_dir: Path
     host: str
     port: int
     db_path: Path
@@ -396,7 +408,7 @@ def _flatten(document: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _derive(values: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
-    state = default_state_dir(env)
+    state = values["state_dir"] = values["state_dir"] or default_state_dir(env)
     values["db_path"] = values["db_path"] or state / "toolpool.db"
     values["store_url"] = values["store_url"] or f"sqlite://{Path(values['db_path']).absolute()}"
     values["token_file"] = values["token_file"] or state / "dev-token"

@@ -1,7 +1,9 @@
 """``toolpool demo``: start the service on its embedded defaults and send it real calls.
 
 It starts a server exactly as ``toolpool serve`` does (port 50051, SQLite under the
-state directory, a development token), then acts as an orchestrator would: it sets a
+state directory, a development token; ``./dev.sh demo`` gives it ``--state-dir .state``
+inside the checkout, so two checkouts never share a database or a token), then acts as
+an orchestrator would: it sets a
 tenant secret, deploys a ``start_function`` written as the platform's pages show, runs
 it for a caller, and runs two tools that fail (a runaway loop killed at its deadline, and code
 the policy refuses at deploy time). It keeps serving afterwards, so ``toolpool call``
@@ -11,12 +13,14 @@ the demo.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
-import sys
 from typing import Any
+
+import click
+
+from worker.cli_common import command
 
 TENANT = "demo"
 
@@ -80,10 +84,10 @@ def show(title: str, value: Any) -> None:
 
 def run_demo(target: str, token: str) -> bool:
     """Act as an orchestrator against the server at ``target``. True when every step behaved."""
-    from worker.client import CompileFailed, ToolpoolClient
+    from toolpool import Client, CompileFailed
 
     ok = True
-    with ToolpoolClient(target, token) as client:
+    with Client(target, token) as client:
         client.set_secret(TENANT, "crm_api_key", "sk-demo-0123456789")
         say("== set secret crm_api_key for tenant 'demo' (write-only: it can never be read back)")
         deployment = client.deploy(TENANT, {"start.py": START_TOOL, "availability.py": RUNAWAY_TOOL},
@@ -113,49 +117,54 @@ def run_demo(target: str, token: str) -> bool:
     return ok
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+@command("demo", short_help="Start the service on its embedded defaults and send it real calls.")
+@click.option("--config", "config_file", metavar="FILE", envvar="TOOLPOOL_CONFIG", show_envvar=True,
+              help="TOML configuration file.")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default 50051; 0 picks a free one).")
+@click.option("--state-dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Where the database, secrets key and development token go (also TOOLPOOL_STATE_DIR).")
+@click.option("--once", is_flag=True, help="Stop after the demo instead of serving on.")
+@click.option("--insecure-no-confinement", is_flag=True,
+              help="DEVELOPMENT ONLY: run children without namespaces, seccomp or uid drop.")
+def demo(config_file: str | None, port: int | None, state_dir: str | None, once: bool,
+         insecure_no_confinement: bool) -> int:
+    """Start the service as `toolpool serve` does, then act as an orchestrator: set a
+    secret, deploy a start_function, call it, and show a runaway tool and a hostile one
+    being stopped. Keeps serving afterwards (for `toolpool call`) unless --once."""
     from sandbox.errors import ConfinementUnavailable
-    from worker.cli import EXIT_BAD_INPUT, EXIT_NO_CONFINEMENT, EXIT_OK, EXIT_TOOL_FAILED
+    from toolpool import CallError
+    from worker.cli_errors import EXIT_OK, EXIT_TOOL_FAILED, BadInput, NoConfinement
     from worker.config import ConfigError, load_config, read_token_file
-    from worker.client import ToolpoolCallError
-    from worker.server import serve_forever
+    from worker.server import ListenError, serve_forever
 
-    overrides = {"port": args.port, "pool.insecure_no_confinement": args.insecure_no_confinement or None}
+    overrides = {"port": port, "state_dir": state_dir,
+                 "pool.insecure_no_confinement": insecure_no_confinement or None}
     try:
-        config = load_config(args.config, overrides=overrides)
+        config = load_config(config_file, overrides=overrides)
     except ConfigError as exc:
-        print(f"toolpool demo: configuration: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        raise BadInput(f"configuration: {exc}") from None
     outcome = {"ok": False}
 
-    def after_start(port: int) -> None:
-        target = f"{config.host}:{port}"
-        say(f"== toolpool is serving on {target} (fresh confined process per call)")
+    def after_start(bound: int) -> None:
+        target = f"{config.host}:{bound}"
+        say(f"== toolpool is serving on {target} (fresh confined process per call); state in {config.state_dir}")
         token = os.environ.get("TOOLPOOL_TOKEN") or read_token_file(config.token_file)
         try:
             outcome["ok"] = run_demo(target, token)
-        except ToolpoolCallError as exc:
-            print(f"toolpool demo: the service refused a demo call: {exc}", file=sys.stderr)
-        if args.once:
+        except CallError as exc:
+            click.echo(f"toolpool demo: the service refused a demo call: {exc}", err=True)
+        if once:
             os.kill(os.getpid(), signal.SIGTERM)  # serve_forever drains and returns
         else:
             say(f"\n== still serving on {target}; try:\n"
-                f"   .venv/bin/toolpool call --target {target} --tenant {TENANT} --alias latest start_function\n"
+                f"   TOOLPOOL_STATE_DIR={config.state_dir} .venv/bin/toolpool call --target {target} "
+                f"--tenant {TENANT} --alias latest start_function\n"
                 "   Ctrl-C to stop")
 
     try:
         serve_forever(config, announce=after_start)
+    except ListenError as exc:
+        raise BadInput(str(exc)) from None
     except ConfinementUnavailable as exc:
-        print(f"toolpool demo: {exc}", file=sys.stderr)
-        return EXIT_NO_CONFINEMENT
+        raise NoConfinement(str(exc)) from None
     return EXIT_OK if outcome["ok"] else EXIT_TOOL_FAILED
-
-
-def add_command(subparsers: Any) -> None:
-    demo = subparsers.add_parser("demo", help="start the service on its embedded defaults and send it real calls")
-    demo.add_argument("--config", help="TOML configuration file (also TOOLPOOL_CONFIG)")
-    demo.add_argument("--port", type=int, default=None, help="port (default 50051; 0 picks a free one)")
-    demo.add_argument("--once", action="store_true", help="stop after the demo instead of serving on")
-    demo.add_argument("--insecure-no-confinement", action="store_true",
-                      help="DEVELOPMENT ONLY: run children without namespaces/seccomp/uid drop")
-    demo.set_defaults(handler=cmd_demo)

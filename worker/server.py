@@ -1,6 +1,9 @@
 """The gRPC server: start-up order, health, reflection, and graceful shutdown.
 
 Start-up, in this order:
+  0. a probe of the listening address (``check_can_listen``), so that a busy port or an
+     address this host does not have is a ``ListenError`` within a second, naming what
+     to change, rather than a gRPC failure after the pool and the store have started;
   1. the sandbox pool (its template process and the confinement self-test): before any
      gRPC thread exists, as gRPC's multiprocessing example explains (gRPC does not
      survive fork() in a process whose server threads are running); a host that cannot
@@ -30,9 +33,11 @@ also sets up the process's logging (JSON lines, see worker/observability.py). An
 from __future__ import annotations
 
 import ctypes
+import errno
 import json
 import logging
 import signal
+import socket
 import sys
 import threading
 import time
@@ -54,6 +59,7 @@ from worker.errors import InvalidArgument
 from worker.auth import Authenticator
 from worker.config import Config
 from worker.metrics import Metrics, MetricsEndpoint, ReplicaSources
+from worker.pools import start_pool
 from worker.service import Timing, ToolService
 from worker.servicer import ToolPoolServicer
 from worker.store import Store, open_store
@@ -152,6 +158,48 @@ def _refusing_undecodable(behavior: Callable[..., Any], request_type: Any) -> Ca
     return handle
 
 
+class ListenError(OSError):
+    """The server cannot listen where it is configured to. The message says what to change."""
+
+
+class PortInUse(ListenError):
+    """Something already listens on the configured port."""
+
+
+def check_can_listen(host: str, port: int) -> None:
+    """Raise ``ListenError`` now if ``host:port`` cannot be bound (port 0 always can).
+
+    Binds a throwaway socket the way gRPC will (SO_REUSEADDR, no SO_REUSEPORT: see
+    ``_start_grpc``) to every address ``host`` names, and closes it. A race with another
+    process between this probe and the real bind is still reported by ``_start_grpc``.
+    """
+    if port == 0:
+        return
+    try:
+        addresses = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ListenError(f"cannot listen on {host}: {exc.strerror}; use --host with an address of this "
+                          "machine (127.0.0.1, or 0.0.0.0 for every interface)") from None
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                raise _listen_error(host, port, exc) from None
+
+
+def _listen_error(host: str, port: int, exc: OSError) -> ListenError:
+    if exc.errno == errno.EADDRINUSE:
+        return PortInUse(f"port {port} is in use: is another `toolpool serve` running? Use --port")
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return ListenError(f"cannot listen on {host}: it is not an address of this machine; use --host "
+                           "(127.0.0.1, or 0.0.0.0 for every interface)")
+    if exc.errno == errno.EACCES:
+        return ListenError(f"port {port} needs privileges this process does not have; use --port 1024 or above")
+    return ListenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; use --host or --port")
+
+
 class ToolpoolServer:
     """One replica. ``start()`` returns the bound port; ``stop()`` drains and cleans up."""
 
@@ -173,6 +221,7 @@ class ToolpoolServer:
     def start(self) -> int:
         from sandbox.pool import Pool
 
+        check_can_listen(self.config.host, self.config.port)  # before anything starts or is logged
         log.info("configuration: %s", json.dumps(self.config.describe(), sort_keys=True))
         if self.config.dev_token_generated:
             log.warning(
@@ -182,7 +231,7 @@ class ToolpoolServer:
         if self.config.pool_insecure_no_confinement:
             log.warning("INSECURE: pool.insecure_no_confinement is set; tools run unconfined (development only)")
         self.pool = Pool(pool_config(self.config))
-        self.pool.start()  # before any gRPC thread: see the module docstring
+        start_pool(self.pool)  # before any gRPC thread (module docstring); its template out of Ctrl-C (worker/pools.py)
         try:
             self.store = open_store(self.config)
             log.info("store %s (schema migrated, secrets keys checked)", self.store.url,
@@ -270,12 +319,16 @@ class ToolpoolServer:
             server,
         )
         address = config.address
-        if config.tls_cert_file:
-            port = server.add_secure_port(address, _server_credentials(config))
-        else:
-            port = server.add_insecure_port(address)
+        try:
+            if config.tls_cert_file:
+                port = server.add_secure_port(address, _server_credentials(config))
+            else:
+                port = server.add_insecure_port(address)
+        except RuntimeError:  # grpc >= 1.50 raises "Failed to bind to address ..."
+            port = 0
         if port == 0:
-            raise OSError(f"cannot listen on {address}")
+            check_can_listen(config.host, config.port)  # names the cause when it can
+            raise ListenError(f"cannot listen on {address}; use --host or --port")
         # Tools' outbound HTTP never reaches the service's own ports unless a rule lists
         # the port: set before the first call can arrive. A metrics port of 0 is known
         # only once bound, and added then (start).

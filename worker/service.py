@@ -295,7 +295,8 @@ class ToolService:
             return Executed(result=result, version_id=version_id, call_id=call_id)
         if call.function not in bundle.functions:
             raise NotFound(
-                f"version {version_id} of tenant {call.tenant!r} has no function {call.function!r}",
+                f"version {version_id} of tenant {call.tenant!r} has no function {call.function!r}; "
+                f"it defines: {', '.join(sorted(bundle.functions))}",
                 reason="FUNCTION_NOT_FOUND",
             )
         start_by = finish_by - self._timing.min_run_ms / 1000

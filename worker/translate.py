@@ -4,9 +4,12 @@
   fields are parsed here, and a malformed one raises ``InvalidArgument`` naming the
   request field ("conversation_json.state: ...");
 * domain values  -> proto responses    (``deploy_response``, ``result_to_proto``, ...);
-* proto Result   -> ``sandbox.result.Result`` for the client (``result_from_proto``);
-* exceptions     -> RPC status          (``rpc_status``), the table below, and back on the
-  client side (``error_reason``, ``retry_after_ms``).
+* exceptions     -> RPC status          (``rpc_status``), the table below.
+
+The client's directions (a wire Result to ``toolpool.Result``, the reason and retry hint
+of a failed RPC, files and egress policies to proto) live in ``toolpool/_wire.py``, so a
+client loads neither the service nor the sandbox; the ones the service shares are
+imported from there, so each conversion is written once.
 
 Status table (see also the top of proto/toolpool/v1/toolpool.proto)::
 
@@ -34,7 +37,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
@@ -42,8 +45,18 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from sandbox.errors import ConfinementUnavailable, InvalidInput, PoolUnavailable
 from sandbox.normalize import validate_args, validate_conversation
-from sandbox.result import ErrorInfo, Result, Status, Usage
+from sandbox.result import Result
 
+from toolpool._wire import (  # noqa: F401 - shared with the client, re-exported for the service's callers
+    REASON_KEY,
+    RETRY_AFTER_KEY,
+    egress_policy_from_proto,
+    egress_policy_to_proto,
+    error_reason,
+    files_to_proto,
+    result_from_proto,
+    retry_after_ms,
+)
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 from worker.errors import (
     DeadlineTooShort,
@@ -58,8 +71,6 @@ from worker.errors import (
 from worker.service import DeployOutcome, ExecuteCall, Executed, Target
 from worker.store import StoredEgressPolicy, StoredVersion
 
-REASON_KEY = "toolpool-reason"
-RETRY_AFTER_KEY = "retry-after-ms"
 DOMAIN = "toolpool.v1"
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
@@ -106,50 +117,6 @@ def execute_call(request: pb.ExecuteRequest) -> ExecuteCall:
         deadline_ms=request.deadline_ms,
         call_id=request.call_id,
     )
-
-
-_EGRESS_LIMITS = ("max_requests", "max_response_bytes", "max_request_bytes", "max_redirects")
-
-
-def egress_policy_from_proto(message: pb.EgressPolicy) -> dict[str, Any]:
-    """The wire EgressPolicy as the plain data of ``EgressPolicy.to_dict()``: empty
-    ports are None, empty schemes None (https), unset caps left out (the defaults),
-    an empty ca_pem None. Checked by the service, not here."""
-    data: dict[str, Any] = {
-        "hosts": [{"pattern": rule.pattern, "ports": list(rule.ports) or None, "schemes": list(rule.schemes) or None}
-                  for rule in message.hosts],
-        "addresses": [{"network": rule.network, "ports": list(rule.ports) or None} for rule in message.addresses],
-        "ca_pem": message.ca_pem or None,
-    }
-    for name in _EGRESS_LIMITS:
-        if message.HasField(name):
-            data[name] = getattr(message, name)
-    return data
-
-
-def egress_policy_to_proto(data: Mapping[str, Any]) -> pb.EgressPolicy:
-    """Plain data (``EgressPolicy.to_dict()``, or a subset of its fields) as the wire
-    EgressPolicy. Raises ValueError naming an unknown field; values are checked by the
-    server."""
-    unknown = sorted(set(data) - {"hosts", "addresses", "ca_pem", *_EGRESS_LIMITS})
-    if unknown:
-        raise ValueError(f"egress policy: unknown fields {unknown}")
-    message = pb.EgressPolicy(ca_pem=data.get("ca_pem") or "")
-    for index, rule in enumerate(data.get("hosts") or ()):
-        extra = sorted(set(rule) - {"pattern", "ports", "schemes"})
-        if extra:
-            raise ValueError(f"egress policy: hosts[{index}]: unknown fields {extra}")
-        message.hosts.add(pattern=rule.get("pattern") or "", ports=rule.get("ports") or (),
-                          schemes=rule.get("schemes") or ())
-    for index, rule in enumerate(data.get("addresses") or ()):
-        extra = sorted(set(rule) - {"network", "ports"})
-        if extra:
-            raise ValueError(f"egress policy: addresses[{index}]: unknown fields {extra}")
-        message.addresses.add(network=rule.get("network") or "", ports=rule.get("ports") or ())
-    for name in _EGRESS_LIMITS:
-        if data.get(name) is not None:
-            setattr(message, name, data[name])
-    return message
 
 
 def egress_policy_request(request: pb.SetEgressPolicyRequest) -> dict[str, Any] | None:
@@ -263,60 +230,6 @@ def get_version_response(stored: StoredVersion, include_sources: bool) -> pb.Get
     if include_sources:
         response.files.extend(pb.SourceFile(name=n, source=s) for n, s in sorted(stored.files.items()))
     return response
-
-
-# -- the client's side ------------------------------------------------------------------
-
-
-def result_from_proto(message: pb.Result) -> Result:
-    """The wire Result as the runtime's Result (what ``toolpool run`` prints)."""
-    status_name = pb.Status.Name(message.status)
-    error = None
-    if message.HasField("error"):
-        e = message.error
-        error = ErrorInfo(
-            kind=e.kind, message=e.message, file=e.file or None, line=e.line or None, traceback=e.traceback or None
-        )
-    return Result(
-        status=Status[status_name] if status_name in Status.__members__ else Status.INTERNAL_ERROR,
-        action=json.loads(message.action_json or "{}"),
-        state=json.loads(message.state_json or "{}"),
-        state_changes=json.loads(message.state_changes_json or '{"set": {}, "deleted": []}'),
-        logs=[{"level": r.level, "message": r.message} for r in message.logs],
-        error=error,
-        usage=Usage(wall_ms=message.usage.wall_ms, cpu_ms=message.usage.cpu_ms,
-                    peak_rss_bytes=message.usage.peak_rss_bytes, http_requests=message.usage.http_requests,
-                    http_bytes=message.usage.http_bytes),
-    )
-
-
-def files_to_proto(files: dict[str, str]) -> list[pb.SourceFile]:
-    return [pb.SourceFile(name=name, source=source) for name, source in sorted(files.items())]
-
-
-def _metadata_value(metadata: Iterable[tuple[str, Any]] | None, key: str) -> str | None:
-    for k, v in metadata or ():
-        if k == key:
-            return v.decode() if isinstance(v, bytes) else v
-    return None
-
-
-def error_reason(error: grpc.RpcError) -> str | None:
-    """The toolpool-reason of a failed call, if the server sent one."""
-    return _metadata_value(_trailing(error), REASON_KEY)
-
-
-def retry_after_ms(error: grpc.RpcError) -> int | None:
-    value = _metadata_value(_trailing(error), RETRY_AFTER_KEY)
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _trailing(error: grpc.RpcError) -> Sequence[tuple[str, Any]] | None:
-    trailing = getattr(error, "trailing_metadata", None)
-    return trailing() if callable(trailing) else None
 
 
 # -- errors -> RPC status ----------------------------------------------------------------

@@ -44,7 +44,7 @@ def test_the_cli_confines_and_kills_with_only_the_deployments_capabilities(tmp_p
     tool = tmp_path / "tool.py"
     tool.write_text(TOOL)
     caps = container_capabilities()
-    ok = run_cli(caps, tool, "start_function")
+    ok = run_cli(caps, tool, "start_function", "--verbose")  # --verbose: the sandbox's start-up log lines
     assert ok.returncode == 0, ok.stderr[-3000:]
     assert json.loads(ok.stdout)["status"] == "ok"
     assert "self-test passed" in ok.stderr

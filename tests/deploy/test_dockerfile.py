@@ -56,8 +56,10 @@ def test_installs_the_project_and_libseccomp():
     runs = " ".join(args for kw, args in instructions() if kw == "RUN")
     assert "libseccomp2" in runs and "pip install ." in runs
     copied = [args.split()[0] for kw, args in instructions() if kw == "COPY"]
-    assert "sandbox" in copied and "worker" in copied
-    for source in ("pyproject.toml", "README.md", "sandbox", "worker"):
+    packages = ("sandbox", "worker", "toolpool")  # every package pyproject installs
+    assert all(package in copied for package in packages)
+    assert all(f'"{package}*"' in (REPO / "pyproject.toml").read_text() for package in packages)
+    for source in ("pyproject.toml", "README.md", *packages):
         assert (REPO / source).exists()
     assert not any(kw == "COPY" and args.split()[0] in (".", "./") for kw, args in instructions())
 

@@ -189,6 +189,8 @@ def test_not_found_says_which_thing_is_missing(running, version, target, functio
     assert reason(error) == expected
     info = [d for d in rich_details(error) if isinstance(d, error_details_pb2.ErrorInfo)]
     assert info[0].reason == expected and info[0].domain == "toolpool.v1"
+    if expected == "FUNCTION_NOT_FOUND":  # the message lists what the version does define
+        assert "; it defines: " in error.details() and "add" in error.details().rpartition("it defines: ")[2]
 
 
 # -- versions -------------------------------------------------------------------------------

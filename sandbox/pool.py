@@ -129,6 +129,7 @@ class _Child:
         self.last_used = time.monotonic()
         self.exited = threading.Event()
         self.death: verdict.Death | None = None
+        self.dropped = False  # found dead while ready: closed when its exit report comes
         # kill() and close() may race (a deadline vs. pool shutdown); a closed pidfd's
         # number could be reused by another child's pidfd, so both hold this lock.
         self._fd_lock = threading.Lock()
@@ -153,6 +154,16 @@ class _Child:
                     raise ConfinementUnavailable(
                         "capabilities", "the server cannot signal its confined children (CAP_KILL)") from exc
                 log.critical("cannot kill child %d: the server lacks CAP_KILL", self.pid)
+
+    def has_exited(self) -> bool:
+        """True once the process has ended, whether or not the template's report came: a
+        pidfd polls readable from the moment its process exits (a few microseconds)."""
+        with self._fd_lock:
+            if self.pidfd < 0:
+                return True
+            poller = select.poll()
+            poller.register(self.pidfd, select.POLLIN)
+            return bool(poller.poll(0))
 
     def close(self) -> None:
         with self._fd_lock:
@@ -419,7 +430,7 @@ class Pool:
             child = self._children.pop(message["pid"], None)
             if child is None:
                 return
-            waiting = child in self._ready or child in self._compile_ready
+            waiting = child in self._ready or child in self._compile_ready or child.dropped
             if child in self._ready:
                 self._ready.remove(child)
                 self.counters["ready_child_died"] += 1
@@ -448,6 +459,7 @@ class Pool:
             orphans = [c for c in self._children.values() if c.generation == generation]
             unused = [c for c in (*self._ready, *self._compile_ready) if c.generation == generation]
             unused += [c for idle in self._idle.values() for c in idle if c.generation == generation]
+            unused += [c for c in orphans if c.dropped]
             for child in orphans:
                 self._children.pop(child.pid, None)
                 if child in self._ready:
@@ -517,10 +529,13 @@ class Pool:
     def _acquire_for_work(self, wait_until: float) -> _Child:
         """A child warmed for compiles if one is ready, else any ready child."""
         with self._lock:
-            if self._compile_ready and not self._closed:
+            while self._compile_ready and not self._closed:
                 child = self._compile_ready.popleft()
                 self._top_up_compiles()
-                return child
+                if not child.has_exited():
+                    return child
+                child.dropped = True
+                self.counters["ready_child_died"] += 1
             self._top_up_compiles()
         return self._acquire(None, wait_until)
 
@@ -535,6 +550,10 @@ class Pool:
                         return child
                 if self._ready:
                     child = self._ready.popleft()
+                    if child.has_exited():  # killed while ready; its exit report is on the way
+                        child.dropped = True
+                        self.counters["ready_child_died"] += 1
+                        continue
                     self._top_up(urgent=False)
                     return child
                 self._waiters += 1

@@ -259,6 +259,37 @@ def test_killed_child_mid_call_gets_a_verdict(pool):
     assert "SIGKILL" in r.error.message
 
 
+def test_a_ready_child_killed_before_its_exit_is_reported_is_never_handed_out():
+    """Children killed while ready (an OOM killer, an operator): the next call takes a live
+    one even while the template's exit reports cannot come (the template is stopped
+    here, so the dead children stay unreported), and no descriptor leaks."""
+    with Pool(PoolConfig(ready_children=3)) as pool:
+        deadline = time.monotonic() + 10
+        while pool.stats()["ready_children"] < 3:
+            assert time.monotonic() < deadline, pool.stats()
+            time.sleep(0.01)
+        fds = len(os.listdir("/proc/self/fd"))
+        template = psutil.Process(pool.stats()["template_pid"])
+        template.suspend()
+        resumer = threading.Timer(0.5, template.resume)
+        try:
+            victims = [psutil.Process(pid) for pid in pool.child_pids()]
+            for victim in victims:
+                victim.kill()
+            psutil.wait_procs(victims, timeout=0.2)  # zombies: dead, unreaped, unreported
+            resumer.start()
+            result = run_source(pool, "def tool(conv):\n    return 'alive'\n")
+        finally:
+            resumer.cancel()
+            template.resume()
+        assert (result.status, result.action) == (Status.OK, {"content": "alive"}), result.error
+        assert pool.stats()["count_ready_child_died"] >= 3
+        deadline = time.monotonic() + 10
+        while len(os.listdir("/proc/self/fd")) > fds + 2:  # the new children's channels and pidfds
+            assert time.monotonic() < deadline, "descriptors of dead children were never closed"
+            time.sleep(0.05)
+
+
 def test_pool_close_leaves_no_process_behind():
     p = Pool(PoolConfig(ready_children=3))
     p.start()

@@ -176,8 +176,10 @@ class ConfinedCompiler:
     def __init__(self, pool: Pool):
         self._pool = pool
 
-    def compile(self, files: Mapping[str, str], policy: Policy = DEFAULT_POLICY) -> Bundle:
-        """Compile ``files`` under ``policy`` in a confined worker.
+    def compile(self, files: Mapping[str, str], policy: Policy = DEFAULT_POLICY, *,
+                tenant: str | None = None) -> Bundle:
+        """Compile ``files`` under ``policy`` in a confined worker, in ``tenant``'s CPU group
+        when one is named (``Pool.work``).
 
         Raises ``CompileErrors`` for every problem of the bundle, a limit the compile went
         past included (naming the file), ``InvalidInput`` for a policy on the floor, and
@@ -192,7 +194,7 @@ class ConfinedCompiler:
         progress = _Progress(checked)
         outcome = self._pool.work(frame, limits.compile_wall_ms / 1000.0,
                                   limits.compile_output_bytes + MAX_HEADER_BYTES + HEADER_BYTES,
-                                  on_note=progress.note)
+                                  on_note=progress.note, tenant=tenant)
         if outcome.kind != "reply" or outcome.payload is None:
             raise _stopped(outcome, limits, progress.current)
         return read_answer(outcome.payload, checked, policy.fingerprint(), limits.compile_output_bytes)

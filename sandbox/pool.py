@@ -47,6 +47,7 @@ from typing import Any, Callable
 
 from sandbox import call as call_mod
 from sandbox import egress, protocol, verdict
+from sandbox.cgroups import CgroupConfig, TenantGroups
 from sandbox.confine import ConfinementConfig, check_probe_results
 from sandbox.errors import (
     ConfinementUnavailable,
@@ -79,6 +80,8 @@ class PoolConfig:
     # that a deploy's compile does not take the compiler's first-use page faults. 0: a
     # compile takes a call's ready child.
     compile_workers: int = 1
+    # A cgroup per tenant with a CPU weight (sandbox/cgroups.py): off unless enabled.
+    cgroups: CgroupConfig = field(default_factory=CgroupConfig)
 
     def __post_init__(self) -> None:
         if self.mode not in ("fresh", "reuse"):
@@ -130,6 +133,7 @@ class _Child:
         self.exited = threading.Event()
         self.death: verdict.Death | None = None
         self.dropped = False  # found dead while ready: closed when its exit report comes
+        self.tenant: str | None = None  # whose CPU group it is in (sandbox/cgroups.py)
         # kill() and close() may race (a deadline vs. pool shutdown); a closed pidfd's
         # number could be reused by another child's pidfd, so both hold this lock.
         self._fd_lock = threading.Lock()
@@ -206,6 +210,7 @@ class Pool:
         self._generation = 0
         self._in_flight = 0
         self.counters: collections.Counter[str] = collections.Counter()
+        self.cgroups = TenantGroups(self.config.cgroups)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -213,6 +218,7 @@ class Pool:
         """Start the template and prove the confinement holds. Raises ConfinementUnavailable."""
         if self._started:
             return
+        self.cgroups.open()  # says once whether tenants get CPU weights here; never fails the start
         first: queue.Queue[BaseException | None] = queue.Queue(maxsize=1)
         self._manager = threading.Thread(target=self._manage, args=(first,),
                                          name="toolpool-pool-manager", daemon=True)
@@ -220,6 +226,7 @@ class Pool:
         error = first.get()
         if error is not None:
             self._manager.join()
+            self.cgroups.close()
             raise error
         self._started = True
         try:
@@ -334,6 +341,7 @@ class Pool:
             template.wait()
         for child in children:
             child.close()
+        self.cgroups.close()  # the children are gone: their groups are empty
 
     def __enter__(self) -> Pool:
         self.start()
@@ -355,6 +363,7 @@ class Pool:
                 "template_pid": self._template.pid if self._template else None,
                 "template_generation": self._generation,
                 **{f"count_{k}": v for k, v in self.counters.items()},
+                **self.cgroups.stats(),
             }
 
     def child_pids(self) -> list[int]:
@@ -448,6 +457,7 @@ class Pool:
         child.exited.set()
         if waiting:
             child.close()  # no call holds it, so nobody else would close its pidfd
+        self.cgroups.sweep()  # a group may have emptied: idle ones go
 
     def _on_template_lost(self, ctl: socket.socket, proc: subprocess.Popen, generation: int) -> None:
         """The template died or was closed. Its children die with it (PDEATHSIG)."""
@@ -613,6 +623,7 @@ class Pool:
         deadline = started + prepared.deadline_ms / 1000.0
         child = self._acquire(key, min(deadline, started + self.config.acquire_timeout_s))
         child.key = key
+        self._join_tenant_group(child, request.tenant)
         with self._lock:
             self._in_flight += 1
         try:
@@ -622,6 +633,12 @@ class Pool:
                 self._in_flight -= 1
         self.counters[f"status_{result.status.value}"] += 1
         return result
+
+    def _join_tenant_group(self, child: _Child, tenant: str) -> None:
+        """Charge the child's CPU to its tenant's cgroup (sandbox/cgroups.py) before it gets
+        its frame; a reused child is there already. Where groups are off, nothing happens."""
+        if child.tenant != tenant and self.cgroups.join(child.pid, tenant):
+            child.tenant = tenant
 
     def _run(self, child: _Child, prepared: call_mod.PreparedCall, deadline: float,
              started: float, cancelled: threading.Event | None = None) -> Result:
@@ -714,21 +731,24 @@ class Pool:
     # -- jobs other than calls: the confined compile -------------------------------------
 
     def work(self, frame: bytes, wall_s: float, reply_cap: int,
-             on_note: Callable[[bytes], bool] | None = None) -> WorkOutcome:
+             on_note: Callable[[bytes], bool] | None = None, tenant: str | None = None) -> WorkOutcome:
         """Hand one job other than a tool call (a compile) to a fresh confined child.
 
         The child gets ``frame``, may send notes on the way (``on_note`` returns False for
         one it should not have sent: that ends the job as a protocol violation), and answers
         with one frame of at most ``reply_cap`` bytes within ``wall_s``; then it exits. It
         is never reused. The outcome says what happened (the caller decides what it means)
-        and carries the kernel's report of a child that died. Raises PoolUnavailable when
-        no confined child can be had.
+        and carries the kernel's report of a child that died. With ``tenant`` the child
+        runs in that tenant's CPU group. Raises PoolUnavailable when no confined child can
+        be had.
         """
         if not self._started:
             raise PoolUnavailable("the pool has not been started")
         started = time.monotonic()
         deadline = started + wall_s
         child = self._acquire_for_work(min(deadline, started + self.config.acquire_timeout_s))
+        if tenant is not None:
+            self._join_tenant_group(child, tenant)
         with self._lock:
             self._in_flight += 1
         try:

@@ -74,7 +74,7 @@ class CompileGate:
         self._enter(tenant, wait_until)
         started = self._clock()
         try:
-            return self._compiler.compile(files, policy)
+            return self._compiler.compile(files, policy, tenant=tenant)  # its CPU is the tenant's
         finally:
             self._leave(self._clock() - started)
 

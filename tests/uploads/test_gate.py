@@ -21,7 +21,7 @@ class HeldCompiler:
         self.release = threading.Semaphore(0)
         self.lock = threading.Lock()
 
-    def compile(self, files, policy):
+    def compile(self, files, policy, tenant=None):
         with self.lock:
             self.started.append(files["name"])
         assert self.release.acquire(timeout=10)

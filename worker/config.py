@@ -28,6 +28,10 @@ can open private and link-local addresses (the cloud metadata service at
     token_env = "TOOLPOOL_OPS_TOKEN"
     operator = true
 
+Per-tenant overrides: ``[[tenant_limits]]`` tables (upload caps, worker/uploads.py) and
+``[[tenant_cpu]]`` tables (``tenant = "acme"``, ``weight = 400``, ``max_percent = 150``: the
+``cgroups.default_*`` settings for one tenant's CPU group, sandbox/cgroups.py).
+
 The store (worker/store/) is ``store.url``: ``sqlite:///PATH`` (the default, ``db_path``'s
 file) serves one replica; ``postgresql://USER:PASSWORD@HOST/DB`` serves a fleet, and then
 every replica needs the same secrets master key, from ``secrets.key`` (env
@@ -50,6 +54,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
+
+from sandbox.cgroups import CgroupConfig, TenantCpu
 
 from worker.uploads import FIELDS as UPLOAD_FIELDS
 from worker.uploads import TenantLimits, UploadLimits
@@ -232,6 +238,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("compile.concurrency", _int(1, 64), 1, "confined compiles at once (each in its own worker)"),
     Setting("compile.tenant_queue", _int(1), 4, "compiles one tenant may have waiting"),
     Setting("compile.max_queue", _int(1), 32, "compiles waiting, all tenants"),
+    Setting("cgroups.enabled", _bool, True, "a cgroup per tenant with a CPU weight (sandbox/cgroups.py); off, "
+            "logged once, where the host allows none"),
+    Setting("cgroups.root", _path_or_none, None, "the cgroup toolpool makes its groups in; default its own (cpu)"),
+    Setting("cgroups.default_weight", _int(1, 10_000), 100, "cpu.weight scale: 100 an even share (v1 cpu.shares 1024)"),
+    Setting("cgroups.default_max_percent", _int(0, 100_000), 0, "each tenant's CPU cap, percent of one CPU; 0 = none"),
+    Setting("cgroups.max_groups", _int(1), 256, "tenant groups at once; the least recently used empty one goes"),
+    Setting("cgroups.idle_s", _float(0.0), 60.0, "an empty tenant group unused this long is removed"),
     Setting("cache.bytes", _int(1024 * 1024), 128 * 1024 * 1024,
             "every server-side cache together (compiled bundles, rows, egress policies), in bytes"),
     Setting("upload.file_bytes", _int(1, 256 * 1024), 256 * 1024, "UTF-8 bytes of one source file"),
@@ -288,6 +301,12 @@ class Config:
     compile_concurrency: int
     compile_tenant_queue: int
     compile_max_queue: int
+    cgroups_enabled: bool
+    cgroups_root: Path | None
+    cgroups_default_weight: int
+    cgroups_default_max_percent: int
+    cgroups_max_groups: int
+    cgroups_idle_s: float
     cache_bytes: int
     upload_file_bytes: int
     upload_bundle_bytes: int
@@ -309,12 +328,21 @@ class Config:
     tls_client_ca_file: Path | None
     clients: tuple[ClientConfig, ...]
     tenant_limits: tuple[tuple[str, Mapping[str, int]], ...] = ()
+    tenant_cpu: tuple[tuple[str, Mapping[str, int]], ...] = ()
     dev_token_generated: bool = False
 
     def upload_limits(self) -> TenantLimits:
         """Every tenant's upload caps: the ``upload.*`` settings, then its ``[[tenant_limits]]``."""
         default = UploadLimits(**{name: getattr(self, f"upload_{name}") for name in UPLOAD_FIELDS})
         return TenantLimits(default, {tenant: default.with_(changes) for tenant, changes in self.tenant_limits})
+
+    def cgroup_config(self) -> CgroupConfig:
+        """Per-tenant CPU groups: the ``cgroups.*`` settings, then each ``[[tenant_cpu]]``."""
+        default = TenantCpu(self.cgroups_default_weight, self.cgroups_default_max_percent)
+        tenants = {t: dataclasses.replace(default, **changes) for t, changes in self.tenant_cpu}
+        return CgroupConfig(enabled=self.cgroups_enabled, root=str(self.cgroups_root) if self.cgroups_root else None,
+                            default=default, tenants=tenants, max_groups=self.cgroups_max_groups,
+                            idle_seconds=self.cgroups_idle_s)
 
     @property
     def address(self) -> str:
@@ -332,6 +360,7 @@ class Config:
         described["secrets.key"] = "<redacted>" if self.secrets_key else None
         described["clients"] = [c.describe() for c in self.clients]
         described["tenant_limits"] = {tenant: dict(changes) for tenant, changes in self.tenant_limits}
+        described["tenant_cpu"] = {tenant: dict(changes) for tenant, changes in self.tenant_cpu}
         described["dev_token_generated"] = self.dev_token_generated
         return described
 
@@ -353,7 +382,7 @@ def load_config(
 
     raw: dict[str, tuple[Any, str]] = {}
     for key, value in _flatten(document).items():
-        if key in ("clients", "tenant_limits"):
+        if key in ("clients", "tenant_limits", "tenant_cpu"):
             continue
         if key not in SETTINGS_BY_KEY:
             raise ConfigError(f"{key}: unknown setting (in {file})")
@@ -381,8 +410,11 @@ def load_config(
     if not clients:
         clients = (_dev_client(values["token_file"]),)
         generated = True
-    tenant_limits = _load_tenant_limits(document.get("tenant_limits", []), str(file))
-    config = Config(**values, clients=clients, tenant_limits=tenant_limits, dev_token_generated=generated)
+    tenant_limits = _load_tenant_tables(document.get("tenant_limits", []), "tenant_limits",
+                                        dict.fromkeys(UPLOAD_FIELDS, (1, None)), str(file))
+    tenant_cpu = _load_tenant_tables(document.get("tenant_cpu", []), "tenant_cpu", TENANT_CPU_FIELDS, str(file))
+    config = Config(**values, clients=clients, tenant_limits=tenant_limits, tenant_cpu=tenant_cpu,
+                    dev_token_generated=generated)
     _check(config)
     return config
 
@@ -414,8 +446,7 @@ def _derive(values: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
     values["token_file"] = values["token_file"] or state / "dev-token"
     values["admission_max_concurrent"] = values["admission_max_concurrent"] or _default_max_concurrent()
     values["admission_tenant_concurrency"] = values["admission_tenant_concurrency"] or max(
-        1, values["admission_max_concurrent"] // 2
-    )
+        1, values["admission_max_concurrent"] // 2)
     return values
 
 
@@ -426,10 +457,8 @@ def _check(config: Config) -> None:
         raise ConfigError("secrets.key: a PostgreSQL store needs the secrets master key, the same on every replica: "
                           "set TOOLPOOL_SECRETS_KEY (make one with: openssl rand -base64 32) or secrets.key_file")
     if config.admission_reserved_for_start >= config.admission_max_concurrent:
-        raise ConfigError(
-            "admission.reserved_for_start: must leave at least one slot for other tools "
-            f"({config.admission_reserved_for_start} >= {config.admission_max_concurrent})"
-        )
+        raise ConfigError("admission.reserved_for_start: must leave at least one slot for other tools "
+                          f"({config.admission_reserved_for_start} >= {config.admission_max_concurrent})")
     if bool(config.tls_cert_file) != bool(config.tls_key_file):
         raise ConfigError("tls.cert_file and tls.key_file: give both or neither")
     if config.tls_client_ca_file and not config.tls_cert_file:
@@ -438,29 +467,38 @@ def _check(config: Config) -> None:
         raise ConfigError("clients.tls_common_name: needs tls.client_ca_file (mTLS)")
     try:
         config.upload_limits()
+        config.cgroup_config()
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
 
 
-def _load_tenant_limits(tables: Any, source: str) -> tuple[tuple[str, Mapping[str, int]], ...]:
-    """``[[tenant_limits]]`` tables: ``tenant = "NAME"`` and any ``upload.*`` setting's last part."""
+TENANT_CPU_FIELDS = {"weight": (1, 10_000), "max_percent": (0, 100_000)}  # [[tenant_cpu]] keys and their ranges
+
+
+def _load_tenant_tables(tables: Any, name: str, fields: Mapping[str, tuple[int, int | None]],
+                        source: str) -> tuple[tuple[str, Mapping[str, int]], ...]:
+    """``[[NAME]]`` tables of one tenant's overrides: ``tenant = "NAME"`` and integer ``fields``
+    (each in its range): ``[[tenant_limits]]`` takes any ``upload.*`` setting's last part,
+    ``[[tenant_cpu]]`` a ``weight`` and a ``max_percent``."""
     if not isinstance(tables, list):
-        raise ConfigError(f"tenant_limits: expected [[tenant_limits]] tables (in {source})")
+        raise ConfigError(f"{name}: expected [[{name}]] tables (in {source})")
     seen: dict[str, Mapping[str, int]] = {}
     for index, table in enumerate(tables):
-        where = f"tenant_limits[{index}]"
+        where = f"{name}[{index}]"
         if not isinstance(table, dict) or not isinstance(table.get("tenant"), str) or not table["tenant"]:
             raise ConfigError(f"{where}: expected a table with tenant = \"NAME\" (in {source})")
         tenant = table["tenant"]
         if tenant in seen:
-            raise ConfigError(f"{where}: tenant {tenant!r} has two [[tenant_limits]] tables (in {source})")
+            raise ConfigError(f"{where}: tenant {tenant!r} has two [[{name}]] tables (in {source})")
         changes = {key: value for key, value in table.items() if key != "tenant"}
-        unknown = sorted(set(changes) - set(UPLOAD_FIELDS))
+        unknown = sorted(set(changes) - set(fields))
         if unknown:
-            raise ConfigError(f"{where}.{unknown[0]}: unknown limit; known: {', '.join(UPLOAD_FIELDS)} (in {source})")
+            raise ConfigError(f"{where}.{unknown[0]}: unknown limit; known: {', '.join(fields)} (in {source})")
         for key, value in changes.items():
-            if type(value) is not int or value < 1:
-                raise ConfigError(f"{where}.{key}: expected a positive integer, got {value!r} (in {source})")
+            low, high = fields[key]
+            if type(value) is not int or value < low or (high is not None and value > high):
+                wanted = "a positive integer" if high is None else f"an integer in [{low}, {high}]"
+                raise ConfigError(f"{where}.{key}: expected {wanted}, got {value!r} (in {source})")
         seen[tenant] = changes
     return tuple(seen.items())
 

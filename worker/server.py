@@ -82,6 +82,7 @@ def pool_config(config: Config) -> Any:
         ready_children=config.pool_ready_children,
         reuse_max_calls=config.pool_reuse_max_calls,
         confinement=ConfinementConfig(enabled=not config.pool_insecure_no_confinement),
+        cgroups=config.cgroup_config(),
     )
 
 

@@ -13,6 +13,8 @@
                                                       baseline revision, in one run; bench/versions.py)
     python -m bench hostile-compile                  (another tenant's greeting during a compile-bomb
                                                       flood; confined vs in-process compile; bench/hostile.py)
+    python -m bench noisy [--rounds 5] [--duration 10]  (tenant B's greeting while tenant A spins, per-tenant
+                                                      CPU groups on vs off, pool and grpc; bench/noisy.py)
     python -m bench import-time [--rounds N]         (import toolpool beside import grpc + the stubs;
                                                       bench/import_time.py)
 
@@ -29,7 +31,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bench import drivers, hostile, loadgen, memory, overshoot, procs, report, versions, workloads
+from bench import drivers, hostile, loadgen, memory, noisy, overshoot, procs, report, versions, workloads
 from bench import store as store_bench
 from bench.suite import Plan, Suite
 
@@ -83,6 +85,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--flood", type=int, default=4, help="threads of tenant A deploying bombs")
     p.add_argument("--compiles", type=int, default=40, help="deploys of the 5 KB bundle per round, each server")
     p.add_argument("--baseline", default=hostile.BASELINE, help="the revision whose server compiled in-process")
+    p.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
+    p = sub.add_parser("noisy", help="tenant B's greeting while tenant A spins: per-tenant CPU groups on vs off")
+    p.add_argument("--drivers", default="pool,grpc", help="pool, grpc or both (default)")
+    p.add_argument("--rounds", type=int, default=5, help="rounds, each measuring on and off in alternating order")
+    p.add_argument("--duration", type=float, default=10.0, help="seconds of B alone, and of B with A, per round")
+    p.add_argument("--rate", type=float, default=50.0, help="tenant B's start_function calls per second")
+    p.add_argument("--flood", type=int, default=noisy.default_flood(), help="tenant A's closed-loop callers "
+                   "(default: A's slots in the service, half of max(4, 2 x CPUs))")
+    p.add_argument("--flood-workload", default="spin_a", choices=("spin_a", "noisy_a"))
     p.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
     p = sub.add_parser("procs", help="process creation and IPC alternatives")
     p.add_argument("--n", type=int, default=100)
@@ -258,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return import_time.run(args_list[1:])
     if not any(a in ("suite", "open-loop", "closed-loop", "step", "overshoot", "procs", "report", "store",
-                     "hostile-compile")
+                     "hostile-compile", "noisy")
                for a in args_list) \
             and not any(a in ("-h", "--help") for a in args_list):
         args_list = [a for a in args_list]
@@ -281,6 +292,12 @@ def main(argv: list[str] | None = None) -> int:
         result = hostile.run(args.out, args.results, rounds=args.rounds, duration_s=args.duration, rate=args.rate,
                              width=args.flood, compiles=args.compiles, baseline=args.baseline)
         print(hostile.render(result))
+        return 0
+    if args.command == "noisy":
+        result = noisy.run(args.out, args.results, kinds=args.drivers.split(","), rounds=args.rounds,
+                           duration_s=args.duration, rate=args.rate, flood=args.flood,
+                           flood_workload=args.flood_workload)
+        print(noisy.render(result))
         return 0
     return cmd_procs(args, argv_shown)
 

@@ -189,19 +189,22 @@ class PoolDriver(Driver):
 
     name = "pool"
 
-    def __init__(self, mode: str = "fresh", ready_children: int = 4) -> None:
+    def __init__(self, mode: str = "fresh", ready_children: int = 4, cgroups: bool = True) -> None:
         super().__init__()
         self.mode = mode
         self.ready_children = ready_children
+        self.cgroups = cgroups  # per-tenant CPU groups, as the service has them by default
         if mode != "fresh":
             self.name = f"pool-{mode}"
 
     def start(self) -> None:
+        from sandbox.cgroups import CgroupConfig
         from sandbox.pool import Pool, PoolConfig
 
         super().start()
         self._prep = Prepared()
-        self.pool = Pool(PoolConfig(mode=self.mode, ready_children=self.ready_children))
+        self.pool = Pool(PoolConfig(mode=self.mode, ready_children=self.ready_children,
+                                    cgroups=CgroupConfig(enabled=self.cgroups)))
         self.pool.start()
 
     def close(self) -> None:
@@ -231,7 +234,7 @@ class PoolDriver(Driver):
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "mode": self.mode, "ready_children": self.ready_children,
-                "where": "library: Pool.execute in the bench process"}
+                "cgroups": self.pool.stats()["cgroups"], "where": "library: Pool.execute in the bench process"}
 
 
 # -- 3. spawn-per-call ---------------------------------------------------------------------

@@ -8,7 +8,6 @@ and is what tests/test_bench_smoke.py runs.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from bench import drivers, loadgen, memory, overshoot, procs, workloads
 from bench.loadgen import Progress
+from bench.noisy import measure
 
 
 @dataclass
@@ -183,24 +183,9 @@ class Suite:
     def noisy_neighbour(self, driver: drivers.Driver) -> dict[str, Any]:
         """B's start_function latency alone, then while A floods with slow and hostile tools."""
         p = self.plan
-        quiet = loadgen.open_loop(driver, workloads.workload("start_function_b"), rate=p.noisy_rate,
-                                  duration_s=p.noisy_s, run_id=f"{driver.name}/noisy/B-quiet",
-                                  workload="start_function", progress=self.progress, seed=7)
-        flood: dict[str, Any] = {}
-
-        def run_a() -> None:
-            run = loadgen.closed_loop(driver, workloads.workload("noisy_a"), concurrency=p.noisy_concurrency,
-                                      duration_s=p.noisy_s + 1.5, run_id=f"{driver.name}/noisy/A-flood",
-                                      workload="noisy_a", progress=Progress(False))
-            flood["run"] = run.summary(cdf=False)
-
-        a = threading.Thread(target=run_a, name="bench-noisy-a")
-        a.start()
-        time.sleep(1.0)  # A's flood reaches its steady state first
-        noisy = loadgen.open_loop(driver, workloads.workload("start_function_b"), rate=p.noisy_rate,
-                                  duration_s=p.noisy_s, run_id=f"{driver.name}/noisy/B-with-A",
-                                  workload="start_function", progress=self.progress, seed=7)
-        a.join()
+        quiet, noisy, flood = measure(driver, flood_workload="noisy_a", flood=p.noisy_concurrency,
+                                      rate=p.noisy_rate, duration_s=p.noisy_s, seed=7,
+                                      prefix=f"{driver.name}/noisy", progress=self.progress)
         q, n = quiet.summary(), noisy.summary()
         self.runs.extend([q, n])
         ratio = None
@@ -209,7 +194,7 @@ class Suite:
         return {"driver": driver.name, "b_rate": p.noisy_rate, "a_concurrency": p.noisy_concurrency,
                 "quiet_run": q["id"], "noisy_run": n["id"], "b_quiet_latency_ms": q["latency_ms"],
                 "b_noisy_latency_ms": n["latency_ms"], "b_noisy_verdicts": n["verdicts"],
-                "p99_ratio": ratio, "a_flood": flood.get("run")}
+                "p99_ratio": ratio, "a_flood": flood or None}
 
     # -- everything ---------------------------------------------------------------------------
 

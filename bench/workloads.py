@@ -123,6 +123,9 @@ def _noisy(rng: random.Random) -> Call:
     return Call("slow", tenant=TENANT_A, args={"ms": 300}, deadline_ms=2_000, kind="a_slow_300ms")
 
 
+SPIN_A = Call("spin", tenant=TENANT_A, deadline_ms=500, kind="a_spin_500ms")
+
+
 WORKLOADS: dict[str, Callable[[random.Random], Call]] = {
     "trivial": _constant(TRIVIAL),
     "start_function": _constant(START),
@@ -131,6 +134,7 @@ WORKLOADS: dict[str, Callable[[random.Random], Call]] = {
     "mix": _mix,
     "spin_100ms": _single(SPIN_100MS),
     "noisy_a": _noisy,
+    "spin_a": _single(SPIN_A),  # tenant A's slots full of tools that spin to their deadline (bench noisy)
     "start_function_b": _single(START),  # tenant B alone: the noisy-neighbour measurement
 }
 

@@ -348,9 +348,13 @@ REFUSED_AT_COMPILE = {
     "logging.StreamHandler": ("from logging import StreamHandler\n", "'StreamHandler' cannot be imported"),
     "logging.config": ("import logging.config\n", "import of 'logging.config' is not allowed"),
     "logging.Formatter": ("from logging import Formatter\n", "'Formatter' cannot be imported from 'logging'"),
-    "typing.get_type_hints": ("from typing import get_type_hints\n", "'get_type_hints' cannot be imported"),
+    "typing.get_type_hints": ("from typing import get_type_hints\n",
+                              "'get_type_hints' cannot be imported from 'typing' (not available to tools: it "
+                              "evaluates string annotations as code"),
     "typing.ForwardRef": ("from typing import ForwardRef\n", "'ForwardRef' cannot be imported"),
-    "contextlib.redirect_stdout": ("from contextlib import redirect_stdout\n", "'redirect_stdout' cannot be imported"),
+    "contextlib.redirect_stdout": ("from contextlib import redirect_stdout\n",
+                                   "'redirect_stdout' cannot be imported from 'contextlib' (not available to tools: "
+                                   "it swaps the process's real stdout; print() already writes to the call's log)"),
     "contextlib.chdir": ("from contextlib import chdir\n", "'chdir' cannot be imported"),
     "io.open": ("from io import open\n", "'open' cannot be imported from 'io'"),
     "io.FileIO": ("from io import FileIO\n", "'FileIO' cannot be imported from 'io'"),
@@ -431,6 +435,16 @@ REFUSED_AT_RUN_TIME = {
     "register on a standard ABC": (
         "from collections.abc import Mapping\nclass Fake:\n    pass\ndef tool(conv):\n    Mapping.register(Fake)\n",
         "AttributeError", "register() is available only on the tool's own ABCs"),
+    "a member left out, read from the view": (
+        "import contextlib\ndef tool(conv):\n    contextlib.redirect_stdout\n",
+        "AttributeError", "module 'contextlib' has no attribute 'redirect_stdout' available to tools: it swaps the "
+        "process's real stdout; print() already writes to the call's log"),
+    "hashlib.new, read from the view": (
+        "import hashlib\ndef tool(conv):\n    hashlib.new('sha256')\n",
+        "AttributeError", "call the constructor by name: hashlib.sha256(data)"),
+    "typing.get_type_hints, read from the view": (
+        "import typing\ndef tool(conv):\n    typing.get_type_hints(tool)\n",
+        "AttributeError", "read annotations with fn.__annotations__"),
     "a mutable module table": (
         "import phonenumbers\ndef tool(conv):\n    phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1] = ('XX',)\n",
         "TypeError", "cannot assign to or delete from 'mappingproxy' objects: they are read-only to tools"),

@@ -365,6 +365,8 @@ class AttributeGuard:
         """The value read, unless it is a door however it was reached (by whatever name:
         ``Color._new_member_`` is ``object.__new__``, which EnumType stored there)."""
         vtype = type(value)
+        if name == "__wrapped__" and not tools.is_tool_object(value) and not tools.is_tool_object(obj):
+            raise AttributeError("attribute '__wrapped__' is available only where it leads to the tool's own function")
         if vtype in _BUILTIN_CALLABLES:
             return self._screen_builtin(obj, name, value, vtype)
         if vtype is types.MethodType:
@@ -386,8 +388,6 @@ class AttributeGuard:
             raise AttributeError(f"{name!r} is a metaclass, which is not available to tools")
         if name == "__annotations__" and type(value) is dict:
             return types.MappingProxyType(dict(value))  # read-only: dataclass() builds code from its keys
-        if name == "__wrapped__" and not tools.is_tool_object(value) and not tools.is_tool_object(obj):
-            raise AttributeError("attribute '__wrapped__' is available only where it leads to the tool's own function")
         return value
 
     def _screen_builtin(self, obj: Any, name: str, value: Any, vtype: type) -> Any:

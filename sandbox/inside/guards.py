@@ -241,7 +241,8 @@ def make_import(modules_: Mapping[str, frozenset[str]], context: CallContext) ->
             child_names = sorted({m[len(prefix):].split(".")[0] for m in modules_ if m.startswith(prefix)})
             children = {child: view_of(prefix + child) for child in child_names}
             if name in modules_:
-                view = views.build_view(name, modules_[name], children, modules.standins(name, context))
+                view = views.build_view(name, modules_[name], children, modules.standins(name, context),
+                                        policy_tables.LEFT_OUT.get(name))
             else:
                 view = views.package_view(name, children)
             cache[name] = view
@@ -271,7 +272,9 @@ def make_import(modules_: Mapping[str, frozenset[str]], context: CallContext) ->
                 if type(item) is not str:
                     raise ImportError(f"cannot import a non-str name from {name!r}")
                 if item not in listed and f"{name}.{item}" not in modules_ and not known(f"{name}.{item}"):
-                    raise ImportError(f"cannot import name {item!r} from {name!r} (not available to tools)")
+                    reason = policy_tables.LEFT_OUT.get(name, {}).get(item)
+                    raise ImportError(f"cannot import name {item!r} from {name!r} (not available to tools"
+                                      + (f": {reason})" if reason else ")"))
             view = view_of(name)
             for item in fromlist:
                 if item not in views.view_names(view):

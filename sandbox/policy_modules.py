@@ -223,9 +223,9 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "logging": (
         "toolpool's own logging module: records go into the call's logs at every level "
-        "(sandbox/inside/modules/logging.py)",
+        "(sandbox/inside/modules/toollogging.py)",
         (
-            "getLogger", "Logger", "LoggerAdapter", "NullHandler", "basicConfig",
+            "getLogger", "Logger", "LoggerAdapter", "NullHandler", "StreamHandler", "Formatter", "basicConfig",
             "getLevelName", "disable", "debug", "info", "warning", "warn", "error",
             "exception", "critical", "fatal", "log", "CRITICAL", "FATAL", "ERROR",
             "WARNING", "WARN", "INFO", "DEBUG", "NOTSET",

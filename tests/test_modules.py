@@ -345,9 +345,9 @@ REFUSED_AT_COMPILE = {
     "zoneinfo.TZPATH": ("from zoneinfo import TZPATH\n", "'TZPATH' cannot be imported from 'zoneinfo'"),
     "dateutil.tz.tzfile": ("from dateutil.tz import tzfile\n", "'tzfile' cannot be imported from 'dateutil.tz'"),
     "logging.FileHandler": ("from logging import FileHandler\n", "'FileHandler' cannot be imported from 'logging'"),
-    "logging.StreamHandler": ("from logging import StreamHandler\n", "'StreamHandler' cannot be imported"),
+    "logging.Handler": ("from logging import Handler\n", "'Handler' cannot be imported from 'logging'"),
     "logging.config": ("import logging.config\n", "import of 'logging.config' is not allowed"),
-    "logging.Formatter": ("from logging import Formatter\n", "'Formatter' cannot be imported from 'logging'"),
+    "logging.handlers": ("import logging.handlers\n", "import of 'logging.handlers' is not allowed"),
     "typing.get_type_hints": ("from typing import get_type_hints\n",
                               "'get_type_hints' cannot be imported from 'typing' (not available to tools: it "
                               "evaluates string annotations as code"),

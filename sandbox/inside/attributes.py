@@ -56,7 +56,7 @@ import abc
 import decimal
 import types
 import typing
-from collections import Counter, OrderedDict, defaultdict, deque
+from collections import Counter, OrderedDict, UserString, defaultdict, deque
 from typing import Any, Callable
 
 from sandbox import policy_tables
@@ -109,6 +109,31 @@ _ALIAS_ORIGIN = types.GenericAlias.__dict__["__origin__"]
 _STR_FORMATTERS = frozenset({"format", "format_map"})
 _STR_FORMAT = str.format
 _STR_FORMAT_MAP = str.format_map
+# Library methods that call str.format on data of their own object: str method -> the function.
+_FORMAT_FORWARDERS = {"format": UserString.format, "format_map": UserString.format_map}
+
+
+class _ReadOnly:
+    """Runtime objects of a class tools may write (a ``decimal.Context``) that are read-only
+    all the same, by identity, with the message a tool gets: id -> (object, message)."""
+
+    __slots__ = ("objects",)
+
+    def __init__(self) -> None:
+        self.objects: dict[int, tuple[Any, str]] = {}
+
+    def refusal(self, obj: Any) -> str | None:
+        entry = self.objects.get(id(obj))
+        return entry[1] if entry is not None and entry[0] is obj else None
+
+
+_READ_ONLY = _ReadOnly()
+
+
+def register_read_only(obj: Any, message: str) -> None:
+    """Refuse attribute and item writes to ``obj`` with ``message`` (the runtime keeps it
+    alive: it is one of the objects module views hand out)."""
+    _READ_ONLY.objects[id(obj)] = (obj, message)
 
 
 def register_writable(cls: type) -> type:
@@ -325,6 +350,8 @@ class AttributeGuard:
         if _is_super(obj):
             owner, bound = _super_owner(obj, name)
             if owner is None:
+                if tools.is_tool_instance(bound):
+                    return _instance_state_refusal(bound, name)
                 allowed = tools.is_tool_object(bound)
             else:
                 allowed = tools.is_tool_class(owner)
@@ -338,7 +365,9 @@ class AttributeGuard:
         else:
             owner = _first_owner(tools.mro_of(type(obj)), name)
             if owner is None:
-                allowed = tools.is_tool_instance(obj) or tools.is_tool_function(obj)
+                if tools.is_tool_instance(obj):
+                    return _instance_state_refusal(obj, name)
+                allowed = tools.is_tool_function(obj)
             else:
                 allowed = tools.is_tool_class(owner)
         if allowed:
@@ -369,6 +398,10 @@ class AttributeGuard:
             raise AttributeError("attribute '__wrapped__' is available only where it leads to the tool's own function")
         if vtype in _BUILTIN_CALLABLES:
             return self._screen_builtin(obj, name, value, vtype)
+        if vtype is types.MethodType or vtype is types.FunctionType:
+            forwarded = self._screen_forwarder(value, vtype)
+            if forwarded is not None:
+                return forwarded
         if vtype is types.MethodType:
             if _METHOD_FUNC.__get__(value) is _ABC_REGISTER:
                 owner = _METHOD_SELF.__get__(value)
@@ -389,6 +422,20 @@ class AttributeGuard:
         if name == "__annotations__" and type(value) is dict:
             return types.MappingProxyType(dict(value))  # read-only: dataclass() builds code from its keys
         return value
+
+    def _screen_forwarder(self, value: Any, vtype: type) -> Any:
+        """``UserString.format``/``format_map`` (bound or not, by any name they were read
+        under) as the guarded formatter's ``through_data``; None for anything else."""
+        if vtype is types.MethodType:
+            func = _METHOD_FUNC.__get__(value)
+            for method, forwarder in _FORMAT_FORWARDERS.items():
+                if func is forwarder:
+                    return self.formatter.through_data(method, _METHOD_SELF.__get__(value))
+        elif vtype is types.FunctionType:
+            for method, forwarder in _FORMAT_FORWARDERS.items():
+                if value is forwarder:
+                    return self.formatter.through_data(method)
+        return None
 
     def _screen_builtin(self, obj: Any, name: str, value: Any, vtype: type) -> Any:
         """A method or function implemented in C: ``str.format`` is replaced by the guarded
@@ -436,11 +483,16 @@ class AttributeGuard:
             mro = tools.mro_of(cls)
         if not own and cls not in _ATTRIBUTE_WRITABLE:
             return f"cannot assign to or delete from {type_name(cls)!r} objects: they are read-only to tools"
+        read_only = _READ_ONLY.refusal(obj)
+        if read_only is not None:
+            return read_only
         if name[:1] == "_":
             owner = _first_owner(mro, name)
             if not own or (owner is not None and not tools.is_tool_class(owner)):
                 return (f"cannot set {name!r} on {type_name(cls)!r} objects: names starting with '_' "
                         "belong to the class that defined them")
+            if owner is None and not isinstance(obj, type) and tools.is_tool_instance(obj):
+                return _instance_state_refusal(obj, name)
         return None
 
     def set(self, obj: Any, name: Any, value: Any) -> None:
@@ -463,8 +515,23 @@ class AttributeGuard:
         if cls is dict or cls is list:
             return obj
         if cls in ITEM_WRITABLE or cls in _ATTRIBUTE_WRITABLE or tools.is_tool_object(obj):
+            read_only = _READ_ONLY.refusal(obj)
+            if read_only is not None:
+                raise TypeError(read_only)
             return _Writer(obj, self)
         raise TypeError(f"cannot assign to or delete from {type_name(cls)!r} objects: they are read-only to tools")
+
+
+def _instance_state_refusal(obj: Any, name: str) -> str | None:
+    """A private name in a tool instance's own ``__dict__`` that no class defines: the
+    tool's, unless a base the tool did not define may keep its own state there."""
+    cls = type(obj)
+    owner = tools.instance_state_owner(cls)
+    if owner is None or tools.is_mangled_for(cls, name):
+        return None
+    return (f"attribute {name!r} of {type_name(cls)!r} objects is not available to tools: {type_name(owner)!r}, "
+            "a base class the tool did not define, keeps its own state in these objects under names starting "
+            "with '_'; name your own attributes without a leading '_', or with two (self.__name)")
 
 
 def _plain_message(exc: AttributeError, obj: Any, name: str) -> str:

@@ -15,6 +15,15 @@ classes) opaque. This module is where "the tool defined it" is decided:
 * a **tool function** is a plain function whose globals are a tool module's namespace;
 * a **tool instance** is an instance of a tool class.
 
+A private name found in no class's namespace, only in a tool instance's ``__dict__``, is
+the tool's unless a base class the tool did not define may keep its own state there
+(``instance_state_owner``): a library's ``__init__`` can store a shared object under a
+private name in what is now the tool's instance (``AsYouTypeFormatter`` stores the
+shared phonenumbers metadata, escape 424). Bases that cannot are the interpreter's own
+types, classes that declare ``__slots__`` (the ABCs, ``Generic``, ``Protocol``), classes
+with no Python code, and the standard library's classes made for subclassing whose
+instance state is the tool's own (``Enum``'s members, ``UserDict``...).
+
 Nothing a tool can write changes these answers for the runtime's objects: runtime classes
 are never writable by tools, so no tool can mark one, and the namespace table lives in
 this module, which tools cannot import, keyed by identity.
@@ -36,6 +45,7 @@ from __future__ import annotations
 
 import abc
 import builtins
+import collections
 import enum
 import types
 import typing
@@ -118,6 +128,65 @@ def is_tool_instance(obj: Any) -> bool:
 def is_tool_object(obj: Any) -> bool:
     """A tool class, an instance of one, or a tool function: what the tool defined."""
     return is_tool_instance(obj) or is_tool_class(obj) or is_tool_function(obj)
+
+
+# Standard library classes made for subclassing whose private instance state is the
+# tool's own: an enum member's _value_/_name_ (set by EnumType, documented API), and the
+# collections classes that keep only public state (data, maps).
+_OWN_STATE_BASES = frozenset({
+    enum.Enum, enum.ReprEnum, enum.IntEnum, enum.StrEnum, enum.Flag, enum.IntFlag,
+    collections.UserDict, collections.UserList, collections.UserString, collections.ChainMap, collections.Counter,
+})
+_PYTHON_CODE = (types.FunctionType, classmethod, staticmethod, property)
+
+
+class _StateOwners:
+    """Per class: the first base, not the tool's, that may keep state in its instances'
+    ``__dict__`` (or None). Classes live as long as the child, so this is never pruned."""
+
+    __slots__ = ("by_class",)
+
+    def __init__(self) -> None:
+        self.by_class: dict[type, type | None] = {}
+
+
+_STATE_OWNERS = _StateOwners()
+
+
+def _may_keep_state(cls: type) -> bool:
+    """A class the tool did not define whose code may store private names in an instance."""
+    namespace = _TYPE_DICT.__get__(cls)
+    if cls in _OWN_STATE_BASES or "__slots__" in namespace:
+        return False
+    return any(isinstance(value, _PYTHON_CODE) for value in namespace.values())
+
+
+def instance_state_owner(cls: type) -> type | None:
+    """The first class in ``cls``'s MRO, not defined by the tool, that may keep private
+    state of its own in an instance's ``__dict__``; None when every private name there
+    is the tool's (see the module docstring)."""
+    try:
+        return _STATE_OWNERS.by_class[cls]
+    except KeyError:
+        pass
+    owner = None
+    for klass in mro_of(cls):
+        if not is_tool_class(klass) and _may_keep_state(klass):
+            owner = klass
+            break
+    _STATE_OWNERS.by_class[cls] = owner
+    return owner
+
+
+def is_mangled_for(cls: type, name: str) -> bool:
+    """``name`` is a private name mangled for one of the tool's classes in ``cls``'s MRO
+    (``self.__token`` in class ``Client`` is ``_Client__token``)."""
+    for klass in mro_of(cls):
+        if is_tool_class(klass):
+            stem = _name_of(klass).lstrip("_")
+            if stem and name.startswith(f"_{stem}__"):
+                return True
+    return False
 
 
 def class_namespace(cls: type) -> Mapping[str, Any]:

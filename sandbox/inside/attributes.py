@@ -2,8 +2,9 @@
 
 Runs in the confined child, beside tool code. Every spelling of an attribute access a
 tool has ends here: the compiled ``a.b`` (RestrictedPython rewrites it to a guard
-call), the guarded builtins, ``str.format`` fields (``sandbox/inside/formatting.py``),
-``operator.attrgetter`` paths (``sandbox/inside/modules/``). Whatever one spelling
+call), the guarded builtins (``make_builtins`` in ``guards.py``), ``str.format``
+fields (``sandbox/inside/formatting.py``), ``operator.attrgetter`` paths
+(``sandbox/inside/modules/``). Whatever one spelling
 refuses, every spelling refuses, because they all call ``AttributeGuard.get``/``set``.
 Names are compared as exact ``str`` values: a ``str`` subclass is copied to an exact str
 first, so its ``__eq__``/``__hash__`` never take part.
@@ -22,9 +23,12 @@ The decision, for reading ``obj.name``:
 3. a private name (``_x``, ``_Cls__x``) is read only where the tool defined it: the first
    class along the MRO whose own namespace holds the name must be a tool class (for a
    ``super()`` proxy, the first class after its ``__thisclass__``), or, when no class
-   holds it, the object must be a tool instance, class or function. So ``self._attempts``
-   works and ``conv._state``, ``log._records`` or ``Enum._missing_`` of the standard
-   library never do;
+   holds it, the object must be a tool instance, class or function, and for an instance
+   no base the tool did not define may keep its own state in it (``toolobjects``:
+   ``class F(phonenumbers.AsYouTypeFormatter)`` holds the library's private state, so
+   its unclaimed private names and its ``__dict__`` are not the tool's; names mangled
+   for a tool class are). So ``self._attempts`` works and ``conv._state``,
+   ``log._records`` or ``Enum._missing_`` of the standard library never do;
 4. a dunder name is read only from the tables: labels (``__name__``, ``__doc__``...) on
    anything; ``__class__`` on anything but a class (a class's class is a metaclass);
    ``__dict__`` and friends on the tool's own objects; data-model methods that only
@@ -36,14 +40,18 @@ The decision, for reading ``obj.name``:
    the name they write like ``setattr`` does.
 
 Then the value read is screened: a real module, frame or code object is refused however it
-was reached, and ``str.format``/``format_map`` (bound or not) are replaced by the guarded
-formatter, since their field syntax walks attributes outside this guard.
+was reached; ``str.format``/``format_map`` (bound or not), and ``UserString``'s, which
+call them, are replaced by the guarded formatter, since their field syntax walks
+attributes outside this guard; a class's ``__annotations__`` and
+``__dataclass_fields__`` come as read-only copies (dataclasses writes code from them).
 
 Writes (``a.b = v``, ``setattr``, ``del``) go to the tool's own instances, classes and
 functions, and to the few runtime objects a tool owns for the call (``conv.state``, the
-call's ``decimal`` context); dunder names are never written, and a private name only
+call's ``decimal`` contexts); dunder names are never written, and a private name only
 where the tool defined it (or where nothing defines it yet, on the tool's own object).
-Item writes go to ``dict``/``list`` and the ``collections`` containers as before.
+Item writes go to ``dict``/``list`` and the ``collections`` containers as before. Objects
+registered read-only (``register_read_only``: the decimal templates tools get) refuse
+both, whatever their class.
 
 Errors are fresh ``AttributeError``/``TypeError`` instances raised outside any
 ``except`` block, carrying no object (CVE-2024-47532): the message says what is refused
@@ -106,6 +114,7 @@ _BUILTIN_SELF = {kind: kind.__dict__["__self__"] for kind in (types.BuiltinMetho
 # guard decides on that object too.
 _ALIAS_TYPES: tuple[type, ...] = (types.GenericAlias, typing._BaseGenericAlias)  # type: ignore[attr-defined]
 _ALIAS_ORIGIN = types.GenericAlias.__dict__["__origin__"]
+_READ_ONLY_COPIES = frozenset({"__annotations__", "__dataclass_fields__"})
 _STR_FORMATTERS = frozenset({"format", "format_map"})
 _STR_FORMAT = str.format
 _STR_FORMAT_MAP = str.format_map
@@ -334,6 +343,12 @@ class AttributeGuard:
         if name in policy_tables.DUNDER_TOOL_ONLY:
             if name == "__dict__" and isinstance(obj, type):
                 return "a class's __dict__ is not available to tools; read its attributes, or vars() of an instance"
+            if name == "__dict__" and tools.is_tool_instance(obj):
+                keeper = tools.instance_state_owner(type(obj))
+                if keeper is not None:
+                    return (f"the __dict__ of {type_name(type(obj))!r} objects is not available to tools: "
+                            f"{type_name(keeper)!r}, a base class the tool did not define, keeps its own state "
+                            "there; read your attributes by name")
             if tools.is_tool_object(obj):
                 return None
             return f"attribute {name!r} is available only on the tool's own classes, instances and functions"
@@ -419,8 +434,9 @@ class AttributeGuard:
             raise AttributeError(f"{name!r} leads to a {kind or 'module'} object, which is not available to tools")
         if isinstance(value, type) and issubclass(value, type):
             raise AttributeError(f"{name!r} is a metaclass, which is not available to tools")
-        if name == "__annotations__" and type(value) is dict:
-            return types.MappingProxyType(dict(value))  # read-only: dataclass() builds code from its keys
+        if name in _READ_ONLY_COPIES and type(value) is dict:
+            # read-only: dataclasses builds code from these (a base's fields are a subclass's)
+            return types.MappingProxyType(dict(value))
         return value
 
     def _screen_forwarder(self, value: Any, vtype: type) -> Any:
@@ -564,44 +580,3 @@ class _Writer:
 
     def __delitem__(self, key: Any) -> None:
         del self._target[key]
-
-
-# ---------------------------------------------------------------------------------------
-# The guarded builtins
-# ---------------------------------------------------------------------------------------
-
-_MISSING = object()
-
-
-def make_builtins(guard: AttributeGuard) -> dict[str, Callable[..., Any]]:
-    """``getattr``, ``setattr``, ``hasattr``, ``delattr`` and ``vars`` deciding through ``guard``."""
-
-    def getattr_(obj: Any, name: Any, default: Any = _MISSING, /) -> Any:
-        if default is _MISSING:
-            return guard.get(obj, name)
-        try:
-            return guard.get(obj, name)
-        except AttributeError:
-            return default
-
-    def setattr_(obj: Any, name: Any, value: Any, /) -> None:
-        guard.set(obj, name, value)
-
-    def hasattr_(obj: Any, name: Any, /) -> bool:
-        return guard.has(obj, name)
-
-    def delattr_(obj: Any, name: Any, /) -> None:
-        guard.delete(obj, name)
-
-    def vars_(*args: Any) -> Any:
-        if len(args) != 1:
-            raise TypeError("vars() takes one argument in tools: vars(obj) is obj.__dict__")
-        try:
-            return guard.get(args[0], "__dict__")
-        except AttributeError:
-            raise TypeError("vars() argument must be one of the tool's own objects") from None
-
-    for function, name in ((getattr_, "getattr"), (setattr_, "setattr"), (hasattr_, "hasattr"),
-                           (delattr_, "delattr"), (vars_, "vars")):
-        function.__name__ = function.__qualname__ = name
-    return {"getattr": getattr_, "setattr": setattr_, "hasattr": hasattr_, "delattr": delattr_, "vars": vars_}

@@ -267,16 +267,37 @@ def check_match_args(cls: type) -> None:
     around the attribute guard, from any object that passes ``isinstance(subject, cls)``.
     It may never name a door or a name the guard refuses only on some objects; and where
     ``isinstance`` is structural (a ``Protocol``: any object with the right attributes
-    passes), not a private name either."""
+    passes), not a private name either.
+
+    A private name is read from instances of ``cls`` and of its subclasses, so every
+    ``__match_args__`` along the MRO is checked again against ``cls`` itself (a subclass
+    that adds a library base): the name must be the tool's on ``cls`` as the guard decides
+    it (defined by a tool class, or kept in the instance with no base that may keep state
+    of its own there)."""
     value = _TYPE_DICT.__get__(cls).get("__match_args__")
-    if type(value) is not tuple:
-        return  # none, or the interpreter itself refuses a non-tuple at match time
-    structural = isinstance(cls, type(typing.Protocol))
-    for item in value:
-        if (type(item) is not str or item.startswith("__") or item in policy_tables.FORBIDDEN_ATTRIBUTES
-                or item in _NATIVE_REFUSED or (structural and item.startswith("_"))):
-            raise TypeError(f"class {_name_of(cls)}: __match_args__ may name only attributes the tool "
-                            f"could read itself, not {item!r}")
+    if type(value) is tuple:
+        structural = isinstance(cls, type(typing.Protocol))
+        for item in value:
+            if (type(item) is not str or item.startswith("__") or item in policy_tables.FORBIDDEN_ATTRIBUTES
+                    or item in _NATIVE_REFUSED or (structural and item.startswith("_"))):
+                raise TypeError(f"class {_name_of(cls)}: __match_args__ may name only attributes the tool "
+                                f"could read itself, not {item!r}")
+    for klass in mro_of(cls):
+        inherited = _TYPE_DICT.__get__(klass).get("__match_args__")
+        if type(inherited) is not tuple or not is_tool_class(klass):
+            continue
+        for item in inherited:
+            if type(item) is str and item[:1] == "_" and not _private_is_tools(cls, item):
+                raise TypeError(f"class {_name_of(cls)}: __match_args__ of {_name_of(klass)} names {item!r}, which "
+                                "is not the tool's on this class (a base the tool did not define uses it)")
+
+
+def _private_is_tools(cls: type, name: str) -> bool:
+    """The guard's answer for a private ``name`` read on an instance of ``cls``."""
+    for klass in mro_of(cls):
+        if name in _TYPE_DICT.__get__(klass):
+            return is_tool_class(klass)
+    return instance_state_owner(cls) is None or is_mangled_for(cls, name)
 
 
 class _ClassGuard:

@@ -47,6 +47,7 @@ import abc
 import builtins
 import collections
 import enum
+import json
 import types
 import typing
 from typing import Any, Callable, Mapping
@@ -132,11 +133,13 @@ def is_tool_object(obj: Any) -> bool:
 
 # Standard library classes made for subclassing whose private instance state is the
 # tool's own: an enum member's _value_/_name_ (set by EnumType, documented API), and the
-# collections classes that keep only public state (data, maps).
-_OWN_STATE_BASES = frozenset({
+# collections classes and json's error that keep only public state (data, maps, msg).
+# The runtime's own such classes register themselves (``keeps_public_state``).
+_OWN_STATE_BASES: set[type] = {
     enum.Enum, enum.ReprEnum, enum.IntEnum, enum.StrEnum, enum.Flag, enum.IntFlag,
     collections.UserDict, collections.UserList, collections.UserString, collections.ChainMap, collections.Counter,
-})
+    json.JSONDecodeError,
+}
 _PYTHON_CODE = (types.FunctionType, classmethod, staticmethod, property)
 
 
@@ -151,6 +154,14 @@ class _StateOwners:
 
 
 _STATE_OWNERS = _StateOwners()
+
+
+def keeps_public_state(cls: type) -> type:
+    """Mark a runtime class tools may subclass whose code keeps no private state in its
+    instances (``requests.RequestException`` keeps ``response`` and ``request``), so that
+    a tool subclass's private names stay the tool's. Call before tools run."""
+    _OWN_STATE_BASES.add(cls)
+    return cls
 
 
 def _may_keep_state(cls: type) -> bool:

@@ -21,8 +21,10 @@ millisecond on first use in a fresh child (``warm``).
 
 from __future__ import annotations
 
+import contextlib
+import re
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import phonenumbers as _phonenumbers
 
@@ -103,6 +105,34 @@ def _warm_phonenumbers() -> None:
     from phonenumbers import re_util
 
     re_util.enable_pattern_cache()
+    with _re_cache_kept(lambda key: key[1] in re_util._COMPILED_PATTERNS):
+        _warm_phonenumber_patterns()
+
+
+@contextlib.contextmanager
+def _re_cache_kept(is_elsewhere: Callable[[Any], bool]) -> Iterator[None]:
+    """Keep the ``re`` module's own cache (512 patterns, oldest dropped first) as it was
+    while phonenumbers compiles its 1,700 patterns, which it keeps in a cache of its own:
+    otherwise they would push out every pattern compiled before them (dateutil's, the
+    tools' own libraries'), to be compiled again in each child. Patterns compiled on the
+    way that live nowhere else are kept while there is room."""
+    cache, limit = getattr(re, "_cache", None), getattr(re, "_MAXCACHE", None)
+    if type(cache) is not dict or type(limit) is not int:
+        yield  # another Python's re: nothing to keep
+        return
+    before = dict(cache)
+    re._MAXCACHE = 1 << 30  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        re._MAXCACHE = limit  # type: ignore[attr-defined]
+        added = [(key, value) for key, value in cache.items() if key not in before and not is_elsewhere(key)]
+        cache.clear()
+        cache.update(before)
+        cache.update(added[:max(limit - len(before), 0)])
+
+
+def _warm_phonenumber_patterns() -> None:
     number_types = (_phonenumbers.PhoneNumberType.FIXED_LINE, _phonenumbers.PhoneNumberType.MOBILE)
     for region in sorted(_phonenumbers.SUPPORTED_REGIONS):
         for number_type in number_types:

@@ -1,9 +1,15 @@
-# escape: the shared metadata a library __init__ stored in a tool subclass's instance, read through vars(), __dict__, or a match class pattern whose __match_args__ names it
+# escape: the shared metadata a library __init__ stored in a tool subclass's instance, read through vars(), __dict__, a copy made by functools.update_wrapper, or a match class pattern whose __match_args__ names it
 # layer: guard
 # expect: contained
 # The sequels of 424: every other spelling of that private read must refuse too (a match class
 # pattern reads __match_args__ natively, around the guard, from any instance of a subclass).
+import functools
+
 import phonenumbers
+
+
+class Spy:
+    pass
 
 
 class Formatter(phonenumbers.AsYouTypeFormatter):
@@ -18,10 +24,13 @@ def tool(conv):
     refused = []
     for name, attempt in (("vars", lambda: vars(Formatter("GB"))["_current_metadata"]),
                           ("__dict__", lambda: Formatter("GB").__dict__["_current_metadata"]),
-                          ("getattr", lambda: getattr(Formatter("GB"), "_current_metadata"))):
+                          ("getattr", lambda: getattr(Formatter("GB"), "_current_metadata")),
+                          ("update_wrapper", lambda: vars(functools.update_wrapper(Spy(), Formatter("GB")))["_current_metadata"])):
         try:
             attempt()
-        except (AttributeError, TypeError) as exc:
+        except (AttributeError, TypeError, KeyError) as exc:
+            if name == "update_wrapper" and type(exc) is KeyError:
+                continue  # only the labels were copied
             if "tool" not in str(exc):
                 return "%s refused for another reason: %s" % (name, exc)
             refused.append(name)

@@ -133,7 +133,7 @@ class _Handler:
         self.level = _check_level(level)
 
     def setFormatter(self, fmt: Any) -> None:  # noqa: N802
-        if fmt is not None and type(fmt) is not Formatter:
+        if fmt is not None and not isinstance(fmt, Formatter):
             raise TypeError("setFormatter() takes a logging.Formatter")
         self.formatter = fmt
 

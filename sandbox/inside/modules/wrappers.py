@@ -116,7 +116,8 @@ def update_wrapper(wrapper: Any, wrapped: Any, assigned: Any = functools.WRAPPER
                    updated: Any = functools.WRAPPER_UPDATES) -> Any:
     """``functools.update_wrapper`` onto the tool's own function or object. From the tool's
     own ``wrapped`` everything is copied, as the standard library does; from anything
-    else (a standard library function) only its labels, never its ``__dict__`` or its
+    else (a standard library function, an instance whose ``__dict__`` holds a library
+    base's state) only its labels, never its ``__dict__`` or its
     ``__annotations__``, which tools cannot read on it either. A class, or what stands for
     one (the tools' ``type``, a metaclass handle), is refused: its ``__dict__`` is its
     namespace, and the wrapper's would become a readable copy of it."""
@@ -124,7 +125,7 @@ def update_wrapper(wrapper: Any, wrapped: Any, assigned: Any = functools.WRAPPER
     _check_wrapper(wrapper)
     if isinstance(wrapped, type) or type(wrapped) in (tools.ToolType, tools.MetaclassHandle):
         raise TypeError("functools.wraps/update_wrapper cannot wrap a class in tools; wrap a function")
-    if tools.is_tool_object(wrapped):
+    if tools.is_tool_object(wrapped) and not _keeps_library_state(wrapped):
         return functools.update_wrapper(wrapper, wrapped)
     for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
         value = getattr(wrapped, attr, None)
@@ -132,6 +133,12 @@ def update_wrapper(wrapper: Any, wrapped: Any, assigned: Any = functools.WRAPPER
             setattr(wrapper, attr, value)
     wrapper.__wrapped__ = wrapped
     return wrapper
+
+
+def _keeps_library_state(obj: Any) -> bool:
+    """A tool instance whose ``__dict__`` also holds a library base's private state (see
+    ``toolobjects.instance_state_owner``): copying it would hand that state to the wrapper."""
+    return tools.is_tool_instance(obj) and tools.instance_state_owner(type(obj)) is not None
 
 
 def wraps(wrapped: Any, assigned: Any = functools.WRAPPER_ASSIGNMENTS,

@@ -65,7 +65,7 @@ import decimal
 import types
 import typing
 from collections import Counter, OrderedDict, UserString, defaultdict, deque
-from typing import Any, Callable
+from typing import Any
 
 from sandbox import policy_tables
 from sandbox.inside import toolobjects as tools

@@ -105,7 +105,7 @@ def _warm_phonenumbers() -> None:
     from phonenumbers import re_util
 
     re_util.enable_pattern_cache()
-    with _re_cache_kept(lambda key: key[1] in re_util._COMPILED_PATTERNS):
+    with _re_cache_kept(lambda key: key[1] in re_util._COMPILED_PATTERNS):  # type: ignore[attr-defined]
         _warm_phonenumber_patterns()
 
 

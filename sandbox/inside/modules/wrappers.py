@@ -281,7 +281,7 @@ def no_type_check(target: Any) -> Any:
         for value in list(tools.class_namespace(target).values()):
             inner = value.__func__ if isinstance(value, (classmethod, staticmethod)) else value
             if tools.is_tool_function(inner):
-                inner.__no_type_check__ = True
+                inner.__no_type_check__ = True  # type: ignore[union-attr]
             elif tools.is_tool_class(inner) and inner.__qualname__ == f"{target.__qualname__}.{inner.__name__}":
                 no_type_check(inner)
     if tools.is_tool_object(target):

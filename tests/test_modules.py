@@ -703,3 +703,20 @@ def test_view_doors_are_refused_at_run_time(pool, name):
     assert result.status is Status.RUNTIME_ERROR, result
     assert result.error.kind == kind, result.error
     assert words in result.error.message, result.error.message
+
+
+def test_importing_the_runtime_leaves_copy_working_for_the_supervisor():
+    """The template makes the child's process-wide patches (``entry.prepare_process``); a
+    process that only imports the runtime (a supervisor's tests, the bench) keeps
+    ``copy.deepcopy`` of its own objects."""
+    import subprocess
+    import sys
+
+    code = ("import copy, sandbox.inside.entry\n"
+            "from sandbox.result import Result, Status\n"
+            "assert copy.deepcopy(Result(status=Status.OK)).status is Status.OK\n"
+            "sandbox.inside.entry.prepare_process()\n"
+            "try:\n    copy.deepcopy(Status.OK)\nexcept TypeError as e:\n    print(e)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Status objects belong to the runtime and cannot be copied" in done.stdout

@@ -1,9 +1,6 @@
 # escape: descriptor objects hold the functions they wrap: property.fget, classmethod.__func__, staticmethod.__wrapped__ (names spelled at run time, past the compiler)
 # layer: guard
 # expect: contained
-# moved: staticmethod(f).__wrapped__ is decided by where it leads (f48845f): it gives back the object the
-# tool wrapped, which the tool already holds, so it is allowed; it still never reaches a runtime function
-# the tool did not hand in.
 def tool(conv):
     refused = []
     prop = type(conv).utils
@@ -12,7 +9,7 @@ def tool(conv):
             getattr(target, name)
         except AttributeError as error:
             refused.append(str(error))
-    if (len(refused) == 2 and "property.fget is not available" in refused[0]
-            and "a method's function" in refused[1] and getattr(staticmethod(len), "__wrap" + "ped__") is len):
+    if (len(refused) == 3 and "property.fget is not available" in refused[0]
+            and "a method's function" in refused[1] and "tool's own" in refused[2]):
         return "contained"
     return f"escaped: {refused}"

@@ -169,6 +169,7 @@ class FloorDriver(Driver):
         super().start()
         self._prep = Prepared()
         self._cache: dict[tuple, tuple[bytes, str]] = {}
+        self._prepared_process = False
 
     def supports(self, call: Call) -> bool:
         return call.function in workloads.SAFE_FUNCTIONS
@@ -176,6 +177,11 @@ class FloorDriver(Driver):
     def call(self, call: Call) -> str:
         from sandbox.inside.entry import run_request
 
+        if not self._prepared_process:  # the template's process-wide patches, once
+            from sandbox.inside.entry import prepare_process
+
+            prepare_process()
+            self._prepared_process = True
         prepared = self._prep.prepared(call)
         code, request_json = marshal.loads(prepared.frame)
         return reply_status(run_request(json.loads(request_json), code))

@@ -32,7 +32,9 @@ def main():
     _limit(resource.RLIMIT_NOFILE, limits["open_files"])
     # Soft below hard: an overrun is a distinct SIGXCPU before the kernel's SIGKILL.
     _limit(resource.RLIMIT_CPU, limits["cpu_seconds"], limits["cpu_seconds"] + 1)
-    from sandbox.inside.entry import run_request  # the runtime, imported before the limit on memory
+    from sandbox.inside.entry import prepare_process, run_request  # the runtime, before the limit on memory
+
+    prepare_process()
 
     _limit(resource.RLIMIT_AS, limits["memory_bytes"])
     signal.signal(signal.SIGALRM, signal.SIG_DFL)

@@ -257,6 +257,14 @@ def _compile_checked(source: str, filename: str, policy: Policy) -> _Entry:
         raise _syntax_problem(filename, exc) from None
     except RecursionError:
         raise _fail(filename, None, f"source is nested too deeply to parse (limit {MAX_AST_DEPTH} levels)") from None
+    except MemoryError as exc:
+        # CPython's parser raises MemoryError() when its own stack overflows (`x = ------1`,
+        # `not not ... x`): nesting. Real exhaustion cannot come from parsing a source of at
+        # most 256 KiB under the compile's 256 MiB (the AST costs a few hundred bytes a
+        # token); a MemoryError with a message is not the parser's, and propagates.
+        if exc.args:
+            raise
+        raise _fail(filename, None, f"source is nested too deeply to parse (limit {MAX_AST_DEPTH} levels)") from None
 
     survey = Survey(tree, MAX_AST_DEPTH)
     deep = survey.too_deep

@@ -104,6 +104,7 @@ class Template:
         # prepare_template imports confine.DEFAULT_PRELOAD (the modules Python imports
         # lazily on first use) before the filesystem goes away.
         warmup = _warmup_frame()  # imports the compiler while there is a filesystem
+        entry.prepare_process()  # once every runtime module is imported
         self.prepared = confine.prepare_template(self.confinement)
         self.warmup = marshal.loads(warmup)
         for _ in range(3):

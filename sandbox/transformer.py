@@ -457,7 +457,9 @@ class ToolTransformer(RestrictingNodeTransformer):
                     continue
                 if module != _FUTURE and self._module_known(submodule):
                     continue
-                self.refuse(node, f"{alias.name!r} cannot be imported from {module!r} (not available to tools)")
+                reason = policy_tables.LEFT_OUT.get(module, {}).get(alias.name)
+                self.refuse(node, f"{alias.name!r} cannot be imported from {module!r} (not available to tools"
+                            + (f": {reason})" if reason else ")"))
         return self.node_contents_visit(node)
 
     # -- match ---------------------------------------------------------------------------

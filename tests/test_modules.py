@@ -274,6 +274,208 @@ def tool(conv):
             Counter("aab").most_common(1), dict(ChainMap({"a": 1}, {"b": 2})), list(deque([1, 2], maxlen=1)),
             isinstance({}, Mapping), isinstance(3, Integral))
 """,
+    "singledispatch with postponed annotations": """
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+@dataclass
+class Booking:
+    ref: str
+
+@functools.singledispatch
+def describe(value) -> str:
+    return "thing"
+
+@describe.register
+def _(value: int) -> str:
+    return f"number {value}"
+
+@describe.register
+def _(value: str | None) -> str:
+    return f"text {value!r}"
+
+@describe.register
+def _(value: Booking) -> str:
+    return f"booking {value.ref}"
+
+class Formatter:
+    @functools.singledispatchmethod
+    def show(self, value):
+        return "?"
+
+    @show.register
+    def _(self, value: float):
+        return f"{value:.1f}"
+
+def tool(conv):
+    return ([describe(x) for x in (1, "a", None, Booking("B7"), 2.5)], Formatter().show(2.25), Formatter().show([]))
+""",
+    "deepcopy with the tool's own __deepcopy__": """
+import copy
+import calendar
+
+class Node:
+    def __init__(self, name, children=(), tags=None):
+        self.name = name
+        self.children = list(children)
+        self.tags = tags
+
+    def __deepcopy__(self, memo):
+        twin = Node.__new__(Node)
+        for key, value in self.__dict__.items():
+            setattr(twin, key, copy.deepcopy(value, memo))
+        return twin
+
+def tool(conv):
+    shared = ["vip"]
+    tree = Node("root", [Node("a", tags=shared), Node("b", [Node("c", tags=shared)])])
+    twin = copy.deepcopy({"tree": tree, "months": calendar.month_name, "nums": [1, [2, 3]]})
+    copied = twin["tree"]
+    return (copied is not tree, copied.children[0].tags is copied.children[1].children[0].tags,
+            copied.children[0].tags is not shared, twin["months"][1], twin["nums"])
+""",
+    "recurrences with a TZID and a customised date parser": """
+from datetime import datetime
+from dateutil import parser, tz
+from dateutil.rrule import rrulestr
+
+class Words(parser.parserinfo):
+    JUMP = parser.parserinfo.JUMP + ["at", "by"]
+    MONTHS = [("Jan", "Janvier"), ("Feb", "Fevrier")] + list(parser.parserinfo.MONTHS[2:])
+
+def tool(conv):
+    rule = rrulestr("DTSTART;TZID=Europe/London:20260301T090000\\nRRULE:FREQ=WEEKLY;COUNT=3")
+    when = [d.isoformat() for d in rule]
+    said = parser.parse("3 Fevrier 2026 at 10am", parserinfo=Words())
+    plain = parser.parse("5 March 2026", parser.parserinfo())
+    return when, rule[0].tzinfo is tz.gettz("Europe/London"), said.isoformat(), plain.month, len(Words.JUMP)
+""",
+    "logging set up as scripts do": """
+import logging
+
+handler = logging.StreamHandler()
+handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+handler.setLevel(logging.INFO)
+logger = logging.getLogger("booking")
+logger.addHandler(handler)
+logger.setLevel(logging.INFO)
+logging.basicConfig(level=logging.INFO, handlers=[logging.StreamHandler()], format="%(message)s")
+
+def tool(conv):
+    logger.info("booked %s", "Ann")
+    return logger.name, logger.level, len(logger.handlers) >= 1
+""",
+    "private state on subclasses of the standard library's bases": """
+from collections import UserDict
+from collections.abc import Mapping
+from enum import Enum
+
+class Cart(UserDict):
+    def __init__(self):
+        super().__init__()
+        self._total = 0
+
+    def add(self, sku, price):
+        self[sku] = price
+        self._total += price
+        return self._total
+
+class Registry(Mapping):
+    def __init__(self, items):
+        self._items = dict(items)
+
+    def __getitem__(self, key):
+        return self._items[key]
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __len__(self):
+        return len(self._items)
+
+class Size(Enum):
+    SMALL = ("S", 1)
+    LARGE = ("L", 3)
+
+    def __init__(self, code, weight):
+        self._code = code
+        self.weight = weight
+
+class BookingError(Exception):
+    def __init__(self, ref):
+        super().__init__(f"booking {ref} failed")
+        self._ref = ref
+
+class Client:
+    def __init__(self, token):
+        self.__token = token
+
+    def masked(self):
+        return self.__token[:2] + "**"
+
+def tool(conv):
+    cart = Cart()
+    cart.add("A", 3)
+    try:
+        raise BookingError("B1")
+    except BookingError as error:
+        failed = error._ref
+    return (cart.add("B", 4), dict(Registry({"a": 1})), Size.LARGE._code, Size.SMALL._value_, failed,
+            Client("secret").masked())
+""",
+    "re flags, UserString and decimal templates": """
+import re
+from collections import UserString
+from decimal import Decimal, BasicContext, ExtendedContext, DefaultContext, localcontext, setcontext, getcontext
+
+class Tag(UserString):
+    pass
+
+def tool(conv):
+    pattern = re.compile(r"^book (\\w+)$", re.IGNORECASE | re.MULTILINE)
+    found = pattern.findall("Book table\\nbook room")
+    flags = re.sub(r"a", "b", "AAa", 0, re.I), re.split(r",", "a,b", 1, 0), re.search("x", "X", 2) is not None
+    text = Tag("{0} for {party}").format("Ann", party=2), UserString("{x}").format_map({"x": 1})
+    with localcontext(ExtendedContext) as ctx:
+        third = str(Decimal(1) / Decimal(3))
+    setcontext(BasicContext)
+    basic = getcontext().prec
+    getcontext().prec = 12
+    setcontext(DefaultContext)
+    return found, flags, text, third, basic, getcontext().prec, BasicContext.prec, DefaultContext.prec
+""",
+    "functools and typing decorators on the tool's own code": """
+import functools
+import typing
+
+@functools.lru_cache(maxsize=None)
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+@typing.final
+class Money:
+    @typing.final
+    def cents(self):
+        return 1
+
+@typing.no_type_check
+class Loose:
+    def f(self, x: "not a type"):
+        return x
+
+@typing.dataclass_transform()
+def model(cls):
+    return cls
+
+@model
+class Order:
+    pass
+
+def tool(conv):
+    return fib(20), fib.__wrapped__.__name__, fib.__wrapped__(10), Money().cents(), Loose().f(2), Order.__name__
+""",
 }
 
 
@@ -345,12 +547,16 @@ REFUSED_AT_COMPILE = {
     "zoneinfo.TZPATH": ("from zoneinfo import TZPATH\n", "'TZPATH' cannot be imported from 'zoneinfo'"),
     "dateutil.tz.tzfile": ("from dateutil.tz import tzfile\n", "'tzfile' cannot be imported from 'dateutil.tz'"),
     "logging.FileHandler": ("from logging import FileHandler\n", "'FileHandler' cannot be imported from 'logging'"),
-    "logging.StreamHandler": ("from logging import StreamHandler\n", "'StreamHandler' cannot be imported"),
+    "logging.Handler": ("from logging import Handler\n", "'Handler' cannot be imported from 'logging'"),
     "logging.config": ("import logging.config\n", "import of 'logging.config' is not allowed"),
-    "logging.Formatter": ("from logging import Formatter\n", "'Formatter' cannot be imported from 'logging'"),
-    "typing.get_type_hints": ("from typing import get_type_hints\n", "'get_type_hints' cannot be imported"),
+    "logging.handlers": ("import logging.handlers\n", "import of 'logging.handlers' is not allowed"),
+    "typing.get_type_hints": ("from typing import get_type_hints\n",
+                              "'get_type_hints' cannot be imported from 'typing' (not available to tools: it "
+                              "evaluates string annotations as code"),
     "typing.ForwardRef": ("from typing import ForwardRef\n", "'ForwardRef' cannot be imported"),
-    "contextlib.redirect_stdout": ("from contextlib import redirect_stdout\n", "'redirect_stdout' cannot be imported"),
+    "contextlib.redirect_stdout": ("from contextlib import redirect_stdout\n",
+                                   "'redirect_stdout' cannot be imported from 'contextlib' (not available to tools: "
+                                   "it swaps the process's real stdout; print() already writes to the call's log)"),
     "contextlib.chdir": ("from contextlib import chdir\n", "'chdir' cannot be imported"),
     "io.open": ("from io import open\n", "'open' cannot be imported from 'io'"),
     "io.FileIO": ("from io import FileIO\n", "'FileIO' cannot be imported from 'io'"),
@@ -431,6 +637,55 @@ REFUSED_AT_RUN_TIME = {
     "register on a standard ABC": (
         "from collections.abc import Mapping\nclass Fake:\n    pass\ndef tool(conv):\n    Mapping.register(Fake)\n",
         "AttributeError", "register() is available only on the tool's own ABCs"),
+    "a member left out, read from the view": (
+        "import contextlib\ndef tool(conv):\n    contextlib.redirect_stdout\n",
+        "AttributeError", "module 'contextlib' has no attribute 'redirect_stdout' available to tools: it swaps the "
+        "process's real stdout; print() already writes to the call's log"),
+    "hashlib.new, read from the view": (
+        "import hashlib\ndef tool(conv):\n    hashlib.new('sha256')\n",
+        "AttributeError", "call the constructor by name: hashlib.sha256(data)"),
+    "typing.get_type_hints, read from the view": (
+        "import typing\ndef tool(conv):\n    typing.get_type_hints(tool)\n",
+        "AttributeError", "read annotations with fn.__annotations__"),
+    "re.DEBUG": (
+        "import re\ndef tool(conv):\n    re.compile('a', 128)\n",
+        "ValueError", "re.DEBUG is not available to tools: it prints the compiled pattern to the process's stdout"),
+    "the class of a gettz zone, called with a path": (
+        "from dateutil import tz\ndef tool(conv):\n    type(tz.gettz('Europe/London'))('/etc/localtime')\n",
+        "TypeError", "dateutil.tz.tzfile is not available to tools: it reads a file by path; use dateutil.tz.gettz(name)"),
+    "update_wrapper from a class": (
+        "import functools\nclass W:\n    pass\ndef tool(conv):\n    functools.update_wrapper(W(), type)\n",
+        "TypeError", "functools.wraps/update_wrapper cannot wrap a class in tools; wrap a function"),
+    "decimal.DefaultContext written": (
+        "import decimal\ndef tool(conv):\n    decimal.DefaultContext.prec = 3\n",
+        "TypeError", "decimal.DefaultContext is read-only in tools (every new context in the process is made "
+        "from the templates); set the call's own context instead: decimal.getcontext().prec = 12"),
+    "decimal.ExtendedContext's traps written": (
+        "import decimal\ndef tool(conv):\n    decimal.ExtendedContext.traps[decimal.Inexact] = True\n",
+        "TypeError", "decimal.ExtendedContext is read-only in tools"),
+    "a library base's private state on a tool subclass": (
+        "import phonenumbers\nclass F(phonenumbers.AsYouTypeFormatter):\n    pass\n"
+        "def tool(conv):\n    return F('GB')._current_metadata\n",
+        "AttributeError", "'AsYouTypeFormatter', a base class the tool did not define, keeps its own state in these "
+        "objects under names starting with '_'; name your own attributes without a leading '_', or with two"),
+    "a StreamHandler given a stream": (
+        "import io, logging\ndef tool(conv):\n    logging.StreamHandler(io.StringIO())\n",
+        "TypeError", "logging.StreamHandler(stream) is not available to tools: there are no streams"),
+    "deepcopy with a memo the tool made": (
+        "import copy\ndef tool(conv):\n    copy.deepcopy([1], {})\n",
+        "TypeError", "deepcopy(x, memo): memo must be the one your __deepcopy__(self, memo) was given"),
+    "singledispatch annotation that is an expression": (
+        "import functools\n@functools.singledispatch\ndef f(x):\n    pass\n"
+        "def g(x: 'int if True else str'):\n    pass\ndef tool(conv):\n    f.register(g)\n",
+        "TypeError", "in tools a string annotation must name a class (such as 'int' or 'models.Booking')"),
+    "singledispatch reading a runtime function's annotations": (
+        "import functools, json\n@functools.singledispatch\ndef f(x):\n    pass\n"
+        "def tool(conv):\n    f.register(json.dumps)\n",
+        "TypeError", "register() reads the annotations of the tool's own functions only"),
+    "make_dataclass with a Field subclass": (
+        "import dataclasses\nclass F(dataclasses.Field):\n    pass\ndef tool(conv):\n"
+        "    dataclasses.make_dataclass('X', [('a', int, F(1, dataclasses.MISSING, True, True, None, True, None, False))])\n",
+        "TypeError", "a field's third item must come from dataclasses.field(...)"),
     "a mutable module table": (
         "import phonenumbers\ndef tool(conv):\n    phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1] = ('XX',)\n",
         "TypeError", "cannot assign to or delete from 'mappingproxy' objects: they are read-only to tools"),
@@ -448,3 +703,20 @@ def test_view_doors_are_refused_at_run_time(pool, name):
     assert result.status is Status.RUNTIME_ERROR, result
     assert result.error.kind == kind, result.error
     assert words in result.error.message, result.error.message
+
+
+def test_importing_the_runtime_leaves_copy_working_for_the_supervisor():
+    """The template makes the child's process-wide patches (``entry.prepare_process``); a
+    process that only imports the runtime (a supervisor's tests, the bench) keeps
+    ``copy.deepcopy`` of its own objects."""
+    import subprocess
+    import sys
+
+    code = ("import copy, sandbox.inside.entry\n"
+            "from sandbox.result import Result, Status\n"
+            "assert copy.deepcopy(Result(status=Status.OK)).status is Status.OK\n"
+            "sandbox.inside.entry.prepare_process()\n"
+            "try:\n    copy.deepcopy(Status.OK)\nexcept TypeError as e:\n    print(e)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Status objects belong to the runtime and cannot be copied" in done.stdout

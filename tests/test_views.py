@@ -168,6 +168,19 @@ def test_every_listed_member_exists(module):
     assert view_names(view) == tuple(sorted((*names, *children))), "policy_tables lists names this Python lacks"
 
 
+@pytest.mark.parametrize("module", sorted(policy_tables.LEFT_OUT))
+def test_left_out_members_are_out_and_say_why(module):
+    assert module in policy_tables.MODULES, f"LEFT_OUT names {module!r}, which tools cannot import"
+    listed = set(policy_tables.MODULES[module][1])
+    for member, reason in policy_tables.LEFT_OUT[module].items():
+        assert member not in listed, f"{module}.{member} is both allowed and left out"
+        assert type(reason) is str and reason and reason[-1] != ".", f"{module}.{member}: one clause, no full stop"
+        if module in SPEC["modules"] and "." not in member:
+            with pytest.raises(AttributeError) as info:
+                getattr(tool_view(module), member)
+            assert str(info.value).endswith(f"available to tools: {reason}")
+
+
 @pytest.mark.parametrize(
     "module", sorted(m for m in policy_tables.MODULES if m not in views.VIRTUAL_MODULES and m not in modules.VIRTUAL))
 def test_no_module_attribute_of_the_real_module_is_reachable(module):

@@ -2,8 +2,9 @@
 
 Runs in the confined child, beside tool code. Every spelling of an attribute access a
 tool has ends here: the compiled ``a.b`` (RestrictedPython rewrites it to a guard
-call), the guarded builtins, ``str.format`` fields (``sandbox/inside/formatting.py``),
-``operator.attrgetter`` paths (``sandbox/inside/modules/``). Whatever one spelling
+call), the guarded builtins (``make_builtins`` in ``guards.py``), ``str.format``
+fields (``sandbox/inside/formatting.py``), ``operator.attrgetter`` paths
+(``sandbox/inside/modules/``). Whatever one spelling
 refuses, every spelling refuses, because they all call ``AttributeGuard.get``/``set``.
 Names are compared as exact ``str`` values: a ``str`` subclass is copied to an exact str
 first, so its ``__eq__``/``__hash__`` never take part.
@@ -22,9 +23,12 @@ The decision, for reading ``obj.name``:
 3. a private name (``_x``, ``_Cls__x``) is read only where the tool defined it: the first
    class along the MRO whose own namespace holds the name must be a tool class (for a
    ``super()`` proxy, the first class after its ``__thisclass__``), or, when no class
-   holds it, the object must be a tool instance, class or function. So ``self._attempts``
-   works and ``conv._state``, ``log._records`` or ``Enum._missing_`` of the standard
-   library never do;
+   holds it, the object must be a tool instance, class or function, and for an instance
+   no base the tool did not define may keep its own state in it (``toolobjects``:
+   ``class F(phonenumbers.AsYouTypeFormatter)`` holds the library's private state, so
+   its unclaimed private names and its ``__dict__`` are not the tool's; names mangled
+   for a tool class are). So ``self._attempts`` works and ``conv._state``,
+   ``log._records`` or ``Enum._missing_`` of the standard library never do;
 4. a dunder name is read only from the tables: labels (``__name__``, ``__doc__``...) on
    anything; ``__class__`` on anything but a class (a class's class is a metaclass);
    ``__dict__`` and friends on the tool's own objects; data-model methods that only
@@ -36,14 +40,18 @@ The decision, for reading ``obj.name``:
    the name they write like ``setattr`` does.
 
 Then the value read is screened: a real module, frame or code object is refused however it
-was reached, and ``str.format``/``format_map`` (bound or not) are replaced by the guarded
-formatter, since their field syntax walks attributes outside this guard.
+was reached; ``str.format``/``format_map`` (bound or not), and ``UserString``'s, which
+call them, are replaced by the guarded formatter, since their field syntax walks
+attributes outside this guard; a class's ``__annotations__`` and
+``__dataclass_fields__`` come as read-only copies (dataclasses writes code from them).
 
 Writes (``a.b = v``, ``setattr``, ``del``) go to the tool's own instances, classes and
 functions, and to the few runtime objects a tool owns for the call (``conv.state``, the
-call's ``decimal`` context); dunder names are never written, and a private name only
+call's ``decimal`` contexts); dunder names are never written, and a private name only
 where the tool defined it (or where nothing defines it yet, on the tool's own object).
-Item writes go to ``dict``/``list`` and the ``collections`` containers as before.
+Item writes go to ``dict``/``list`` and the ``collections`` containers as before. Objects
+registered read-only (``register_read_only``: the decimal templates tools get) refuse
+both, whatever their class.
 
 Errors are fresh ``AttributeError``/``TypeError`` instances raised outside any
 ``except`` block, carrying no object (CVE-2024-47532): the message says what is refused
@@ -56,8 +64,8 @@ import abc
 import decimal
 import types
 import typing
-from collections import Counter, OrderedDict, defaultdict, deque
-from typing import Any, Callable
+from collections import Counter, OrderedDict, UserString, defaultdict, deque
+from typing import Any
 
 from sandbox import policy_tables
 from sandbox.inside import toolobjects as tools
@@ -106,9 +114,35 @@ _BUILTIN_SELF = {kind: kind.__dict__["__self__"] for kind in (types.BuiltinMetho
 # guard decides on that object too.
 _ALIAS_TYPES: tuple[type, ...] = (types.GenericAlias, typing._BaseGenericAlias)  # type: ignore[attr-defined]
 _ALIAS_ORIGIN = types.GenericAlias.__dict__["__origin__"]
+_READ_ONLY_COPIES = frozenset({"__annotations__", "__dataclass_fields__"})
 _STR_FORMATTERS = frozenset({"format", "format_map"})
 _STR_FORMAT = str.format
 _STR_FORMAT_MAP = str.format_map
+# Library methods that call str.format on data of their own object: str method -> the function.
+_FORMAT_FORWARDERS = {"format": UserString.format, "format_map": UserString.format_map}
+
+
+class _ReadOnly:
+    """Runtime objects of a class tools may write (a ``decimal.Context``) that are read-only
+    all the same, by identity, with the message a tool gets: id -> (object, message)."""
+
+    __slots__ = ("objects",)
+
+    def __init__(self) -> None:
+        self.objects: dict[int, tuple[Any, str]] = {}
+
+    def refusal(self, obj: Any) -> str | None:
+        entry = self.objects.get(id(obj))
+        return entry[1] if entry is not None and entry[0] is obj else None
+
+
+_READ_ONLY = _ReadOnly()
+
+
+def register_read_only(obj: Any, message: str) -> None:
+    """Refuse attribute and item writes to ``obj`` with ``message`` (the runtime keeps it
+    alive: it is one of the objects module views hand out)."""
+    _READ_ONLY.objects[id(obj)] = (obj, message)
 
 
 def register_writable(cls: type) -> type:
@@ -309,6 +343,12 @@ class AttributeGuard:
         if name in policy_tables.DUNDER_TOOL_ONLY:
             if name == "__dict__" and isinstance(obj, type):
                 return "a class's __dict__ is not available to tools; read its attributes, or vars() of an instance"
+            if name == "__dict__" and tools.is_tool_instance(obj):
+                keeper = tools.instance_state_owner(type(obj))
+                if keeper is not None:
+                    return (f"the __dict__ of {type_name(type(obj))!r} objects is not available to tools: "
+                            f"{type_name(keeper)!r}, a base class the tool did not define, keeps its own state "
+                            "there; read your attributes by name")
             if tools.is_tool_object(obj):
                 return None
             return f"attribute {name!r} is available only on the tool's own classes, instances and functions"
@@ -325,6 +365,8 @@ class AttributeGuard:
         if _is_super(obj):
             owner, bound = _super_owner(obj, name)
             if owner is None:
+                if tools.is_tool_instance(bound):
+                    return _instance_state_refusal(bound, name)
                 allowed = tools.is_tool_object(bound)
             else:
                 allowed = tools.is_tool_class(owner)
@@ -338,7 +380,9 @@ class AttributeGuard:
         else:
             owner = _first_owner(tools.mro_of(type(obj)), name)
             if owner is None:
-                allowed = tools.is_tool_instance(obj) or tools.is_tool_function(obj)
+                if tools.is_tool_instance(obj):
+                    return _instance_state_refusal(obj, name)
+                allowed = tools.is_tool_function(obj)
             else:
                 allowed = tools.is_tool_class(owner)
         if allowed:
@@ -365,8 +409,14 @@ class AttributeGuard:
         """The value read, unless it is a door however it was reached (by whatever name:
         ``Color._new_member_`` is ``object.__new__``, which EnumType stored there)."""
         vtype = type(value)
+        if name == "__wrapped__" and not tools.is_tool_object(value) and not tools.is_tool_object(obj):
+            raise AttributeError("attribute '__wrapped__' is available only where it leads to the tool's own function")
         if vtype in _BUILTIN_CALLABLES:
             return self._screen_builtin(obj, name, value, vtype)
+        if vtype is types.MethodType or vtype is types.FunctionType:
+            forwarded = self._screen_forwarder(value, vtype)
+            if forwarded is not None:
+                return forwarded
         if vtype is types.MethodType:
             if _METHOD_FUNC.__get__(value) is _ABC_REGISTER:
                 owner = _METHOD_SELF.__get__(value)
@@ -384,11 +434,24 @@ class AttributeGuard:
             raise AttributeError(f"{name!r} leads to a {kind or 'module'} object, which is not available to tools")
         if isinstance(value, type) and issubclass(value, type):
             raise AttributeError(f"{name!r} is a metaclass, which is not available to tools")
-        if name == "__annotations__" and type(value) is dict:
-            return types.MappingProxyType(dict(value))  # read-only: dataclass() builds code from its keys
-        if name == "__wrapped__" and not tools.is_tool_object(value) and not tools.is_tool_object(obj):
-            raise AttributeError("attribute '__wrapped__' is available only where it leads to the tool's own function")
+        if name in _READ_ONLY_COPIES and type(value) is dict:
+            # read-only: dataclasses builds code from these (a base's fields are a subclass's)
+            return types.MappingProxyType(dict(value))
         return value
+
+    def _screen_forwarder(self, value: Any, vtype: type) -> Any:
+        """``UserString.format``/``format_map`` (bound or not, by any name they were read
+        under) as the guarded formatter's ``through_data``; None for anything else."""
+        if vtype is types.MethodType:
+            func = _METHOD_FUNC.__get__(value)
+            for method, forwarder in _FORMAT_FORWARDERS.items():
+                if func is forwarder:
+                    return self.formatter.through_data(method, _METHOD_SELF.__get__(value))
+        elif vtype is types.FunctionType:
+            for method, forwarder in _FORMAT_FORWARDERS.items():
+                if value is forwarder:
+                    return self.formatter.through_data(method)
+        return None
 
     def _screen_builtin(self, obj: Any, name: str, value: Any, vtype: type) -> Any:
         """A method or function implemented in C: ``str.format`` is replaced by the guarded
@@ -436,11 +499,16 @@ class AttributeGuard:
             mro = tools.mro_of(cls)
         if not own and cls not in _ATTRIBUTE_WRITABLE:
             return f"cannot assign to or delete from {type_name(cls)!r} objects: they are read-only to tools"
+        read_only = _READ_ONLY.refusal(obj)
+        if read_only is not None:
+            return read_only
         if name[:1] == "_":
             owner = _first_owner(mro, name)
             if not own or (owner is not None and not tools.is_tool_class(owner)):
                 return (f"cannot set {name!r} on {type_name(cls)!r} objects: names starting with '_' "
                         "belong to the class that defined them")
+            if owner is None and not isinstance(obj, type) and tools.is_tool_instance(obj):
+                return _instance_state_refusal(obj, name)
         return None
 
     def set(self, obj: Any, name: Any, value: Any) -> None:
@@ -463,8 +531,23 @@ class AttributeGuard:
         if cls is dict or cls is list:
             return obj
         if cls in ITEM_WRITABLE or cls in _ATTRIBUTE_WRITABLE or tools.is_tool_object(obj):
+            read_only = _READ_ONLY.refusal(obj)
+            if read_only is not None:
+                raise TypeError(read_only)
             return _Writer(obj, self)
         raise TypeError(f"cannot assign to or delete from {type_name(cls)!r} objects: they are read-only to tools")
+
+
+def _instance_state_refusal(obj: Any, name: str) -> str | None:
+    """A private name in a tool instance's own ``__dict__`` that no class defines: the
+    tool's, unless a base the tool did not define may keep its own state there."""
+    cls = type(obj)
+    owner = tools.instance_state_owner(cls)
+    if owner is None or tools.is_mangled_for(cls, name):
+        return None
+    return (f"attribute {name!r} of {type_name(cls)!r} objects is not available to tools: {type_name(owner)!r}, "
+            "a base class the tool did not define, keeps its own state in these objects under names starting "
+            "with '_'; name your own attributes without a leading '_', or with two (self.__name)")
 
 
 def _plain_message(exc: AttributeError, obj: Any, name: str) -> str:
@@ -497,44 +580,3 @@ class _Writer:
 
     def __delitem__(self, key: Any) -> None:
         del self._target[key]
-
-
-# ---------------------------------------------------------------------------------------
-# The guarded builtins
-# ---------------------------------------------------------------------------------------
-
-_MISSING = object()
-
-
-def make_builtins(guard: AttributeGuard) -> dict[str, Callable[..., Any]]:
-    """``getattr``, ``setattr``, ``hasattr``, ``delattr`` and ``vars`` deciding through ``guard``."""
-
-    def getattr_(obj: Any, name: Any, default: Any = _MISSING, /) -> Any:
-        if default is _MISSING:
-            return guard.get(obj, name)
-        try:
-            return guard.get(obj, name)
-        except AttributeError:
-            return default
-
-    def setattr_(obj: Any, name: Any, value: Any, /) -> None:
-        guard.set(obj, name, value)
-
-    def hasattr_(obj: Any, name: Any, /) -> bool:
-        return guard.has(obj, name)
-
-    def delattr_(obj: Any, name: Any, /) -> None:
-        guard.delete(obj, name)
-
-    def vars_(*args: Any) -> Any:
-        if len(args) != 1:
-            raise TypeError("vars() takes one argument in tools: vars(obj) is obj.__dict__")
-        try:
-            return guard.get(args[0], "__dict__")
-        except AttributeError:
-            raise TypeError("vars() argument must be one of the tool's own objects") from None
-
-    for function, name in ((getattr_, "getattr"), (setattr_, "setattr"), (hasattr_, "hasattr"),
-                           (delattr_, "delattr"), (vars_, "vars")):
-        function.__name__ = function.__qualname__ = name
-    return {"getattr": getattr_, "setattr": setattr_, "hasattr": hasattr_, "delattr": delattr_, "vars": vars_}

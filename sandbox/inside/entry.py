@@ -30,14 +30,10 @@ from sandbox.inside.conv import Conversation
 from sandbox.inside.guards import context_of, make_globals, module_name_for
 from sandbox.inside.limits import lower_rlimit
 from sandbox.inside.logs import Log
-from sandbox.inside.modules import toollogging, wrappers
+from sandbox.inside.modules import copying, toollogging
 from sandbox.inside.tracebacks import clean, describe, trimmed_traceback
 from sandbox.inside.values import UnstorableValue, to_plain, type_name
 
-# The runtime's own objects are never copied for a tool (copy.copy, deepcopy, and the
-# dataclasses helpers built on them): rebuilding one through __reduce_ex__ would make a
-# platform object behind its constructor.
-wrappers.refuse_copies_of_runtime_classes()
 
 # The request frame is written by the trusted supervisor; this cap only guards against
 # a supervisor bug, not against an attacker.
@@ -47,6 +43,16 @@ REQUEST_CAP = 64 * 1024 * 1024
 EXIT_OK = protocol.EXIT_OK
 EXIT_MEMORY = protocol.EXIT_MEMORY
 EXIT_INTERNAL = protocol.EXIT_INTERNAL
+
+
+def prepare_process() -> None:
+    """The patches this process needs before it runs tool code: made once by the template
+    (and by a process that serves calls itself, like the bench's floor), never on import,
+    so that a supervisor importing this module for its tests keeps the standard library as
+    it is. The runtime's own objects are never copied for a tool (copy.copy, deepcopy, and
+    the dataclasses helpers built on them): rebuilding one through __reduce_ex__ would make
+    a platform object behind its constructor."""
+    copying.refuse_copies_of_runtime_classes()
 
 
 def _json_size(value: Any) -> int:

@@ -7,6 +7,11 @@ CVE-2026-76825). So the attribute guard (``sandbox/inside/attributes.py``) never
 tool the real method: reading ``"...".format``, ``str.format`` or ``str.format_map`` by any
 spelling yields one of the functions below instead.
 
+The same goes for library methods that call ``str.format`` on data of theirs:
+``collections.UserString.format``/``format_map`` (``self.data.format(...)``, escape 418)
+are replaced, by whatever spelling they are read, with ``through_data``, which reads the
+object's ``data`` and its ``format`` through the guard.
+
 They parse the template with the interpreter's own parser (``_string.formatter_parser``,
 the one ``str.format`` uses) and resolve each field step (``.attr`` through the attribute
 guard, ``[key]`` as an item), including fields nested inside a format spec. So whatever
@@ -58,6 +63,25 @@ class Formatter:
         def format_map(template: Any, mapping: Any, /) -> str:
             return render(_template(template), (), mapping)
         return format_map
+
+    def through_data(self, method: str, owner: Any = None) -> Any:
+        """``UserString.format``/``format_map``, which call ``self.data.format``: bound to
+        ``owner``, or unbound (the object comes first) when ``owner`` is None."""
+        guard = self._guard
+
+        def forward(target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            return guard.get(guard.get(target, "data"), method)(*args, **kwargs)
+
+        if owner is None:
+            def unbound(target: Any, /, *args: Any, **kwargs: Any) -> Any:
+                return forward(target, args, kwargs)
+            unbound.__name__ = unbound.__qualname__ = method
+            return unbound
+
+        def bound(*args: Any, **kwargs: Any) -> Any:
+            return forward(owner, args, kwargs)
+        bound.__name__ = bound.__qualname__ = method
+        return bound
 
     # -- rendering -----------------------------------------------------------------------
 

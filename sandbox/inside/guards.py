@@ -51,7 +51,7 @@ from typing import Any, Callable, Iterator, Mapping
 from sandbox import guardnames, policy_tables
 from sandbox.policy import DEFAULT_POLICY
 from sandbox.inside import modules, toolobjects, views
-from sandbox.inside.attributes import TOOL_TYPE, AttributeGuard, make_builtins
+from sandbox.inside.attributes import TOOL_TYPE, AttributeGuard
 from sandbox.inside.formatting import Formatter
 
 TOOL_MODULE_NAME = "tool"
@@ -193,6 +193,51 @@ def guarded_inplacevar(op: str, target: Any, value: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------
+# The guarded builtins: getattr, setattr, hasattr, delattr, vars
+# ---------------------------------------------------------------------------------------
+
+_MISSING = object()
+
+
+def make_builtins(guard: AttributeGuard) -> dict[str, Callable[..., Any]]:
+    """``getattr``, ``setattr``, ``hasattr``, ``delattr`` and ``vars`` deciding through ``guard``."""
+
+    def getattr_(obj: Any, name: Any, default: Any = _MISSING, /) -> Any:
+        if default is _MISSING:
+            return guard.get(obj, name)
+        try:
+            return guard.get(obj, name)
+        except AttributeError:
+            return default
+
+    def setattr_(obj: Any, name: Any, value: Any, /) -> None:
+        guard.set(obj, name, value)
+
+    def hasattr_(obj: Any, name: Any, /) -> bool:
+        return guard.has(obj, name)
+
+    def delattr_(obj: Any, name: Any, /) -> None:
+        guard.delete(obj, name)
+
+    def vars_(*args: Any) -> Any:
+        if len(args) != 1:
+            raise TypeError("vars() takes one argument in tools: vars(obj) is obj.__dict__")
+        if toolobjects.is_tool_instance(args[0]):
+            refusal = guard.refusal(args[0], "__dict__")
+            if refusal is not None:
+                raise TypeError(f"vars(): {refusal}")
+        try:
+            return guard.get(args[0], "__dict__")
+        except AttributeError:
+            raise TypeError("vars() argument must be one of the tool's own objects") from None
+
+    for function, name in ((getattr_, "getattr"), (setattr_, "setattr"), (hasattr_, "hasattr"),
+                           (delattr_, "delattr"), (vars_, "vars")):
+        function.__name__ = function.__qualname__ = name
+    return {"getattr": getattr_, "setattr": setattr_, "hasattr": hasattr_, "delattr": delattr_, "vars": vars_}
+
+
+# ---------------------------------------------------------------------------------------
 # print
 # ---------------------------------------------------------------------------------------
 
@@ -241,7 +286,8 @@ def make_import(modules_: Mapping[str, frozenset[str]], context: CallContext) ->
             child_names = sorted({m[len(prefix):].split(".")[0] for m in modules_ if m.startswith(prefix)})
             children = {child: view_of(prefix + child) for child in child_names}
             if name in modules_:
-                view = views.build_view(name, modules_[name], children, modules.standins(name, context))
+                view = views.build_view(name, modules_[name], children, modules.standins(name, context),
+                                        policy_tables.LEFT_OUT.get(name))
             else:
                 view = views.package_view(name, children)
             cache[name] = view
@@ -271,7 +317,9 @@ def make_import(modules_: Mapping[str, frozenset[str]], context: CallContext) ->
                 if type(item) is not str:
                     raise ImportError(f"cannot import a non-str name from {name!r}")
                 if item not in listed and f"{name}.{item}" not in modules_ and not known(f"{name}.{item}"):
-                    raise ImportError(f"cannot import name {item!r} from {name!r} (not available to tools)")
+                    reason = policy_tables.LEFT_OUT.get(name, {}).get(item)
+                    raise ImportError(f"cannot import name {item!r} from {name!r} (not available to tools"
+                                      + (f": {reason})" if reason else ")"))
             view = view_of(name)
             for item in fromlist:
                 if item not in views.view_names(view):

@@ -59,6 +59,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from sandbox.inside.conv import ReadOnlyMapping
+from sandbox.inside.toolobjects import keeps_public_state
 from sandbox.inside.values import UnstorableValue, to_plain, type_name
 
 MAX_BODY_BYTES = 512 * 1024
@@ -81,6 +82,7 @@ _UNSUPPORTED = {
 # ---------------------------------------------------------------------------------------
 
 
+@keeps_public_state  # a tool's own exception classes derive from these
 class RequestException(OSError):
     """Something went wrong with a request. ``response`` is the Response, if there was one."""
 

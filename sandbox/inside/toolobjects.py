@@ -15,6 +15,15 @@ classes) opaque. This module is where "the tool defined it" is decided:
 * a **tool function** is a plain function whose globals are a tool module's namespace;
 * a **tool instance** is an instance of a tool class.
 
+A private name found in no class's namespace, only in a tool instance's ``__dict__``, is
+the tool's unless a base class the tool did not define may keep its own state there
+(``instance_state_owner``): a library's ``__init__`` can store a shared object under a
+private name in what is now the tool's instance (``AsYouTypeFormatter`` stores the
+shared phonenumbers metadata, escape 424). Bases that cannot are the interpreter's own
+types, classes that declare ``__slots__`` (the ABCs, ``Generic``, ``Protocol``), classes
+with no Python code, and the standard library's classes made for subclassing whose
+instance state is the tool's own (``Enum``'s members, ``UserDict``...).
+
 Nothing a tool can write changes these answers for the runtime's objects: runtime classes
 are never writable by tools, so no tool can mark one, and the namespace table lives in
 this module, which tools cannot import, keyed by identity.
@@ -36,7 +45,9 @@ from __future__ import annotations
 
 import abc
 import builtins
+import collections
 import enum
+import json
 import types
 import typing
 from typing import Any, Callable, Mapping
@@ -120,6 +131,75 @@ def is_tool_object(obj: Any) -> bool:
     return is_tool_instance(obj) or is_tool_class(obj) or is_tool_function(obj)
 
 
+# Standard library classes made for subclassing whose private instance state is the
+# tool's own: an enum member's _value_/_name_ (set by EnumType, documented API), and the
+# collections classes and json's error that keep only public state (data, maps, msg).
+# The runtime's own such classes register themselves (``keeps_public_state``).
+_OWN_STATE_BASES: set[type] = {
+    enum.Enum, enum.ReprEnum, enum.IntEnum, enum.StrEnum, enum.Flag, enum.IntFlag,
+    collections.UserDict, collections.UserList, collections.UserString, collections.ChainMap, collections.Counter,
+    json.JSONDecodeError,
+}
+_PYTHON_CODE = (types.FunctionType, classmethod, staticmethod, property)
+
+
+class _StateOwners:
+    """Per class: the first base, not the tool's, that may keep state in its instances'
+    ``__dict__`` (or None). Classes live as long as the child, so this is never pruned."""
+
+    __slots__ = ("by_class",)
+
+    def __init__(self) -> None:
+        self.by_class: dict[type, type | None] = {}
+
+
+_STATE_OWNERS = _StateOwners()
+
+
+def keeps_public_state(cls: type) -> type:
+    """Mark a runtime class tools may subclass whose code keeps no private state in its
+    instances (``requests.RequestException`` keeps ``response`` and ``request``), so that
+    a tool subclass's private names stay the tool's. Call before tools run."""
+    _OWN_STATE_BASES.add(cls)
+    return cls
+
+
+def _may_keep_state(cls: type) -> bool:
+    """A class the tool did not define whose code may store private names in an instance."""
+    namespace = _TYPE_DICT.__get__(cls)
+    if cls in _OWN_STATE_BASES or "__slots__" in namespace:
+        return False
+    return any(isinstance(value, _PYTHON_CODE) for value in namespace.values())
+
+
+def instance_state_owner(cls: type) -> type | None:
+    """The first class in ``cls``'s MRO, not defined by the tool, that may keep private
+    state of its own in an instance's ``__dict__``; None when every private name there
+    is the tool's (see the module docstring)."""
+    try:
+        return _STATE_OWNERS.by_class[cls]
+    except KeyError:
+        pass
+    owner = None
+    for klass in mro_of(cls):
+        if not is_tool_class(klass) and _may_keep_state(klass):
+            owner = klass
+            break
+    _STATE_OWNERS.by_class[cls] = owner
+    return owner
+
+
+def is_mangled_for(cls: type, name: str) -> bool:
+    """``name`` is a private name mangled for one of the tool's classes in ``cls``'s MRO
+    (``self.__token`` in class ``Client`` is ``_Client__token``)."""
+    for klass in mro_of(cls):
+        if is_tool_class(klass):
+            stem = _name_of(klass).lstrip("_")
+            if stem and name.startswith(f"_{stem}__"):
+                return True
+    return False
+
+
 def class_namespace(cls: type) -> Mapping[str, Any]:
     """A class's own namespace, read through the C-level descriptor."""
     return _TYPE_DICT.__get__(cls)
@@ -198,16 +278,37 @@ def check_match_args(cls: type) -> None:
     around the attribute guard, from any object that passes ``isinstance(subject, cls)``.
     It may never name a door or a name the guard refuses only on some objects; and where
     ``isinstance`` is structural (a ``Protocol``: any object with the right attributes
-    passes), not a private name either."""
+    passes), not a private name either.
+
+    A private name is read from instances of ``cls`` and of its subclasses, so every
+    ``__match_args__`` along the MRO is checked again against ``cls`` itself (a subclass
+    that adds a library base): the name must be the tool's on ``cls`` as the guard decides
+    it (defined by a tool class, or kept in the instance with no base that may keep state
+    of its own there)."""
     value = _TYPE_DICT.__get__(cls).get("__match_args__")
-    if type(value) is not tuple:
-        return  # none, or the interpreter itself refuses a non-tuple at match time
-    structural = isinstance(cls, type(typing.Protocol))
-    for item in value:
-        if (type(item) is not str or item.startswith("__") or item in policy_tables.FORBIDDEN_ATTRIBUTES
-                or item in _NATIVE_REFUSED or (structural and item.startswith("_"))):
-            raise TypeError(f"class {_name_of(cls)}: __match_args__ may name only attributes the tool "
-                            f"could read itself, not {item!r}")
+    if type(value) is tuple:
+        structural = isinstance(cls, type(typing.Protocol))
+        for item in value:
+            if (type(item) is not str or item.startswith("__") or item in policy_tables.FORBIDDEN_ATTRIBUTES
+                    or item in _NATIVE_REFUSED or (structural and item.startswith("_"))):
+                raise TypeError(f"class {_name_of(cls)}: __match_args__ may name only attributes the tool "
+                                f"could read itself, not {item!r}")
+    for klass in mro_of(cls):
+        inherited = _TYPE_DICT.__get__(klass).get("__match_args__")
+        if type(inherited) is not tuple or not is_tool_class(klass):
+            continue
+        for item in inherited:
+            if type(item) is str and item[:1] == "_" and not _private_is_tools(cls, item):
+                raise TypeError(f"class {_name_of(cls)}: __match_args__ of {_name_of(klass)} names {item!r}, which "
+                                "is not the tool's on this class (a base the tool did not define uses it)")
+
+
+def _private_is_tools(cls: type, name: str) -> bool:
+    """The guard's answer for a private ``name`` read on an instance of ``cls``."""
+    for klass in mro_of(cls):
+        if name in _TYPE_DICT.__get__(klass):
+            return is_tool_class(klass)
+    return instance_state_owner(cls) is None or is_mangled_for(cls, name)
 
 
 class _ClassGuard:

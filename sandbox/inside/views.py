@@ -12,7 +12,8 @@ itself, so such names are not there to find. A ``ModuleView``:
 
 * answers only its allowed names (plus ``__name__`` and ``__class__`` for the interpreter's
   own use); anything else is ``AttributeError: module 'json' has no attribute 'codecs'
-  available to tools``;
+  available to tools``, followed by why and what to use instead for the members the policy
+  leaves out on purpose (``LEFT_OUT`` in ``sandbox/policy_modules.py``);
 * has no ``__dict__`` (``__slots__``), refuses attribute assignment and deletion, cannot be
   subclassed, and is made only by ``build_view``/``package_view`` (a private token guards
   the constructor);
@@ -85,13 +86,14 @@ VIRTUAL_MODULES: Mapping[str, Callable[[], Mapping[str, Any]]] = MappingProxyTyp
 class ModuleView:
     """A frozen, read-only stand-in for a module, holding only the allowed members."""
 
-    __slots__ = ("_view_name", "_view_members")
+    __slots__ = ("_view_name", "_view_members", "_view_left_out")
 
-    def __init__(self, token: object, name: str, members: Mapping[str, Any]):
+    def __init__(self, token: object, name: str, members: Mapping[str, Any], left_out: Mapping[str, str] | None = None):
         if token is not _TOKEN:
             raise TypeError("module views are made by the import guard")
         object.__setattr__(self, "_view_name", name)
         object.__setattr__(self, "_view_members", MappingProxyType(dict(members)))
+        object.__setattr__(self, "_view_left_out", MappingProxyType(dict(left_out or {})))
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         raise TypeError("module views cannot be subclassed")
@@ -107,7 +109,9 @@ class ModuleView:
         if attr == "__class__":
             return ModuleView
         name = object.__getattribute__(self, "_view_name")
-        raise AttributeError(f"module {name!r} has no attribute {str(attr)!r} available to tools")
+        reason = object.__getattribute__(self, "_view_left_out").get(attr) if type(attr) is str else None
+        raise AttributeError(f"module {name!r} has no attribute {str(attr)!r} available to tools"
+                             + (f": {reason}" if reason else ""))
 
     def __setattr__(self, attr: str, value: Any) -> None:
         raise AttributeError(f"module {self.__name__!r} is read-only")
@@ -142,7 +146,7 @@ def _module_members(name: str) -> Any:
 
 
 def build_view(name: str, names: Iterable[str], children: Mapping[str, ModuleView] | None = None,
-               standins: Mapping[str, Any] | None = None) -> ModuleView:
+               standins: Mapping[str, Any] | None = None, left_out: Mapping[str, str] | None = None) -> ModuleView:
     """A view of module ``name`` exposing ``names``, plus the given views of its submodules.
 
     The caller (the import guard) is responsible for ``name`` being allowed by the policy.
@@ -151,7 +155,8 @@ def build_view(name: str, names: Iterable[str], children: Mapping[str, ModuleVie
     are left out, so importing them fails as ``cannot import name``. Underscore names and
     members that are modules are never exposed, whatever ``names`` says: a submodule
     appears only as a view in ``children``. Raises ``ImportError`` if the module cannot
-    be loaded.
+    be loaded. ``left_out`` maps members the policy leaves out on purpose to the reason a
+    tool reading one is given.
     """
     standins = standins or {}
     source: Any = None
@@ -180,7 +185,7 @@ def build_view(name: str, names: Iterable[str], children: Mapping[str, ModuleVie
         if type(child) is not ModuleView:
             raise TypeError("a submodule is exposed only as a module view")
         members[child_name] = child
-    return ModuleView(_TOKEN, name, members)
+    return ModuleView(_TOKEN, name, members, {k: v for k, v in (left_out or {}).items() if k not in members})
 
 
 def package_view(name: str, children: Mapping[str, ModuleView]) -> ModuleView:

@@ -1,6 +1,9 @@
 # escape: super(ZoneInfo, ZoneInfo).from_file(stream) parses TZif bytes the tool made into a zone past the refusing override
-# layer: views
-# expect: runtime_error from_file is not available to tools
+# layer: guard
+# expect: runtime_error super(ZoneInfo, ...) is not available to tools
+# moved: was 'from_file is not available to tools' from the stand-in's override; the attribute guard now
+# refuses super() bound to a class the tool did not define before any member is looked up, so no
+# super() proxy reaches past a stand-in to the standard classmethods it overrides
 # LIVE today: the override is skipped by super(); zoneinfo's C parser reads the tool's bytes.
 import io
 from datetime import datetime

@@ -1,6 +1,9 @@
 # escape: logging's doors: FileHandler/StreamHandler, logging.root and its manager, a custom handler object, the logger's private manager
 # layer: views
 # expect: contained
+# moved: StreamHandler and Formatter were refused as names; they are toolpool's own no-ops now, so
+# copied setup code (StreamHandler(), setFormatter(Formatter(...)), addHandler) runs. The doors they
+# stood for stay shut: a StreamHandler given a stream is refused, and neither writes or formats anything
 import logging
 
 
@@ -12,7 +15,7 @@ class Sink:
 
 
 def tool(conv):
-    for name in ("FileHandler", "StreamHandler", "Formatter", "root", "Manager", "handlers", "config",
+    for name in ("FileHandler", "Handler", "root", "Manager", "handlers", "config",
                  "setLoggerClass", "getLogRecordFactory", "setLogRecordFactory", "makeLogRecord"):
         try:
             getattr(logging, name)
@@ -22,6 +25,17 @@ def tool(conv):
             continue
         return "escaped: logging.%s is reachable" % name
     logger = logging.getLogger("booking")
+    try:
+        logging.StreamHandler(Sink())
+    except TypeError as exc:
+        if "not available to tools" not in str(exc):
+            return "StreamHandler(stream) refused for another reason: %s" % exc
+    else:
+        return "escaped: a StreamHandler took a stream"
+    handler = logging.StreamHandler()
+    for name in ("stream", "emit", "handle", "format", "formatter"):
+        if name != "formatter" and hasattr(handler, name):
+            return "escaped: a handler has %s" % name
     for name in ("manager", "_manager", "_handlers"):
         if hasattr(logger, name):
             return "escaped: logger.%s is readable" % name

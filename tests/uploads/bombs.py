@@ -9,6 +9,11 @@ that the sources are made when needed and the shapes are easy to read.
 from __future__ import annotations
 
 
+# What a flooded bomb's answer may name: a limit of the compile (wall time too, on a busy machine),
+# or its nesting.
+LIMITS = ("needed more than 256 MiB", "larger than 4 MiB", "took more than", "of CPU", "nested too deeply")
+
+
 def nested_finally(levels: int) -> str:
     """try/finally nested in finally blocks: CPython emits each finally body twice (normal
     and exceptional exit), so the code doubles per level: 2**levels copies from ~150 bytes
@@ -36,7 +41,9 @@ BOMBS: dict[str, tuple[dict[str, str], str | None]] = {
     # Nesting: the parser's own limits, and ours before the transform.
     "nested_parentheses": ({"t.py": "x = " + "(" * 5000 + "1" + ")" * 5000 + "\n"}, "t.py line 1: SyntaxError"),
     "nested_lists": ({"t.py": "x = " + "[" * 3000 + "]" * 3000 + "\n"}, "t.py line 1: SyntaxError"),
-    "nested_lambdas": ({"t.py": "x = " + "lambda: " * 5000 + "1\n"}, "t.py: compiling needed more than 256 MiB"),
+    "nested_lambdas": ({"t.py": "x = " + "lambda: " * 5000 + "1\n"}, "t.py: source is nested too deeply to parse"),
+    "nested_unary": ({"t.py": "x = " + "-" * 100_000 + "1\n"}, "t.py: source is nested too deeply to parse"),
+    "nested_not": ({"t.py": "x = " + "not " * 50_000 + "1\n"}, "t.py: source is nested too deeply to parse"),
     "nested_lambdas_200": ({"t.py": "x = " + "lambda: " * 200 + "1\n"}, "t.py line 1: code is nested too deeply"),
     "nested_defs": ({"t.py": "".join("    " * i + f"def f{i}():\n" for i in range(99)) + "    " * 99 + "pass\n"},
                     "t.py line 100: code is nested too deeply"),

@@ -28,8 +28,12 @@ supervisor's redaction as ``log.info``:
 * ``exception()`` and ``exc_info=True`` append the traceback of the customer's own frames
   (``sandbox/inside/tracebacks.py``); ``extra``, ``stack_info`` and ``stacklevel`` are
   accepted and have no effect, as there is no formatter;
-* ``addHandler`` accepts ``NullHandler`` (the library idiom) and refuses anything else
-  with a message: there are no handlers that write files or streams.
+* handler setup copied from scripts runs and does nothing, since every record already
+  reaches the call's logs: ``StreamHandler()``, ``Formatter(fmt)``,
+  ``handler.setFormatter``/``setLevel``, ``logger.addHandler(handler)``,
+  ``basicConfig(handlers=[...])``; so does ``NullHandler`` (the library idiom). Handlers
+  the tool defines, and a ``StreamHandler`` given a stream, are refused with a message:
+  there are no handlers that write files or streams.
 
 Loggers live in the tool module's namespace context (one per namespace), so a reused
 child's loggers write to the current call's log.
@@ -53,12 +57,11 @@ NOTSET = 0
 
 _NAMES = {CRITICAL: "CRITICAL", ERROR: "ERROR", WARNING: "WARNING", INFO: "INFO", DEBUG: "DEBUG", NOTSET: "NOTSET"}
 _BY_NAME = {name: level for level, name in _NAMES.items()} | {"WARN": WARNING, "FATAL": CRITICAL}
-_BASIC_CONFIG_KEYS = frozenset({"level", "format", "datefmt", "style", "force", "encoding", "errors"})
+_BASIC_CONFIG_KEYS = frozenset({"level", "format", "datefmt", "style", "force", "encoding", "errors", "handlers"})
 _REFUSED_BASIC_CONFIG = MappingProxyType({
     "filename": "there are no files; records go to the call's logs",
     "filemode": "there are no files; records go to the call's logs",
     "stream": "there are no streams; records go to the call's logs",
-    "handlers": "handlers that write files or streams are not available; records go to the call's logs",
 })
 
 
@@ -93,16 +96,80 @@ def getLevelName(level: Any) -> Any:  # noqa: N802 - the standard library's name
     return f"Level {level}"
 
 
-class NullHandler:
-    """Accepted by ``addHandler`` (libraries add one); it does nothing."""
+_STYLES = ("%", "{", "$")
 
-    __slots__ = ("level",)
+
+class Formatter:
+    """``logging.Formatter(fmt)``, accepted for ``handler.setFormatter``; records are never
+    formatted with it (the call's logs keep the message itself, as ``log.info`` does)."""
+
+    __slots__ = ("fmt", "datefmt", "style")
+
+    def __init__(self, fmt: Any = None, datefmt: Any = None, style: Any = "%", validate: Any = True, *,
+                 defaults: Any = None):
+        if style not in _STYLES:
+            raise ValueError(f"Style must be one of: {','.join(_STYLES)}")
+        for value, what in ((fmt, "fmt"), (datefmt, "datefmt")):
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"Formatter {what} must be a str")
+        self.fmt = fmt
+        self.datefmt = datefmt
+        self.style = style
+
+    def __repr__(self) -> str:
+        return f"<Formatter {self.fmt!r} (records go to the call's logs unformatted)>"
+
+
+class _Handler:
+    """What handler setup code calls on a handler; none of it changes where records go."""
+
+    __slots__ = ("level", "formatter")
 
     def __init__(self, level: Any = NOTSET):
         self.level = _check_level(level)
+        self.formatter: Formatter | None = None
 
     def setLevel(self, level: Any) -> None:  # noqa: N802
         self.level = _check_level(level)
+
+    def setFormatter(self, fmt: Any) -> None:  # noqa: N802
+        if fmt is not None and not isinstance(fmt, Formatter):
+            raise TypeError("setFormatter() takes a logging.Formatter")
+        self.formatter = fmt
+
+    def addFilter(self, filter: Any) -> None:  # noqa: N802, A002 - the standard library's names
+        pass
+
+    def removeFilter(self, filter: Any) -> None:  # noqa: N802, A002
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class NullHandler(_Handler):
+    """Accepted by ``addHandler`` (libraries add one); it does nothing."""
+
+    __slots__ = ()
+
+
+class StreamHandler(_Handler):
+    """``logging.StreamHandler()`` as copied setup code writes it (to stderr by default):
+    accepted by ``addHandler``; the records it would print already go to the call's logs."""
+
+    __slots__ = ()
+
+    def __init__(self, stream: Any = None):
+        if stream is not None:
+            raise TypeError("logging.StreamHandler(stream) is not available to tools: there are no streams; "
+                            "every record already goes to the call's logs (StreamHandler() is accepted)")
+        super().__init__()
+
+
+_HANDLERS = (NullHandler, StreamHandler)
 
 
 class _Manager:
@@ -145,7 +212,7 @@ class Logger:
         self.propagate = True
         self.disabled = False
         self._manager = manager
-        self._handlers: list[NullHandler] = []
+        self._handlers: list[_Handler] = []
 
     def __repr__(self) -> str:
         return f"<Logger {self.name} ({getLevelName(self.getEffectiveLevel())})>"
@@ -155,7 +222,7 @@ class Logger:
         return self._manager.parent_of(self.name)
 
     @property
-    def handlers(self) -> list[NullHandler]:
+    def handlers(self) -> list[_Handler]:
         return list(self._handlers)
 
     def setLevel(self, level: Any) -> None:  # noqa: N802
@@ -182,9 +249,7 @@ class Logger:
         return self._manager.get(name)
 
     def addHandler(self, handler: Any) -> None:  # noqa: N802
-        if type(handler) is not NullHandler:
-            raise TypeError("logging handlers that write files or streams are not available to tools; "
-                            "every record already goes to the call's logs")
+        _check_handler(handler)
         if handler not in self._handlers:
             self._handlers.append(handler)
 
@@ -232,6 +297,13 @@ class Logger:
 
 
 register_writable(Logger)  # logger.propagate = False, logger.level = ... are the tool's own
+
+
+def _check_handler(handler: Any) -> None:
+    if type(handler) not in _HANDLERS:
+        raise TypeError("logging handlers that write files or streams are not available to tools; "
+                        "every record already goes to the call's logs (StreamHandler() and NullHandler() are "
+                        "accepted and do nothing)")
 
 
 def _render(msg: Any, args: tuple[Any, ...]) -> str:
@@ -321,6 +393,8 @@ def module_members(sink: Callable[[], Any]) -> Mapping[str, Any]:
                 raise ValueError(f"Unrecognised argument(s): {key}")
         if "level" in kwargs:
             _check_level(kwargs["level"])  # validated as the standard library does; never narrows
+        for handler in kwargs.get("handlers") or ():
+            _check_handler(handler)
 
     def disable(level: Any = CRITICAL) -> None:
         manager.disabled_up_to = _check_level(level)
@@ -338,7 +412,8 @@ def module_members(sink: Callable[[], Any]) -> Mapping[str, Any]:
 
     return MappingProxyType({
         "getLogger": getLogger, "Logger": Logger, "LoggerAdapter": LoggerAdapter,
-        "NullHandler": NullHandler, "basicConfig": basicConfig, "getLevelName": getLevelName,
+        "NullHandler": NullHandler, "StreamHandler": StreamHandler, "Formatter": Formatter,
+        "basicConfig": basicConfig, "getLevelName": getLevelName,
         "disable": disable, "debug": module_level(DEBUG), "info": module_level(INFO),
         "warning": module_level(WARNING), "warn": module_level(WARNING),
         "error": module_level(ERROR), "exception": exception,

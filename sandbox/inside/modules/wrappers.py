@@ -2,45 +2,42 @@
 
 Runs in the confined child. Each function here replaces one member of a module view
 (``sandbox/inside/views.py`` asks ``sandbox/inside/modules/__init__.py`` for them) because
-the real one evaluates a string, resolves a dotted path, writes attributes of any object,
-copies a function's internals, or builds a class the class guard never saw:
+the real one evaluates a string, resolves a dotted path, writes attributes of any object
+or copies a function's internals. (``copying.py`` serves ``copy``; ``factories.py`` the
+class factories: namedtuple, NamedTuple, dataclasses.)
 
-=========================================  ==============================================
-``operator.attrgetter("a.b")``             each step through the attribute guard
-``operator.methodcaller(name, ...)``       the method read through the attribute guard
-``functools.wraps``/``update_wrapper``     only the default ``assigned``/``updated``
-                                           (custom ones copy ``__code__`` and friends),
-                                           onto a tool function or object only
-``functools.total_ordering``               a tool class only (it sets its methods)
-``copy.copy``/``deepcopy``                 never a runtime object (``conv``, ``log``,
-                                           views): __reduce_ex__ would rebuild them behind
-                                           their constructors
-``collections.namedtuple``,                the class built is the tool's (registered, so
-``typing.NamedTuple``                      ``_asdict``/``_replace`` work), members checked
-``dataclasses.dataclass``                  a ``slots=True`` class is rebuilt by dataclasses:
-                                           the new class is registered in its place
-``dataclasses.make_dataclass``             identifier field names, no hook members,
-                                           registered like a class statement
-``abc.ABCMeta``                            a handle for ``metaclass=ABCMeta``; never called
-=========================================  ==============================================
+==========================================  =============================================
+``operator.attrgetter("a.b")``              each step through the attribute guard
+``operator.methodcaller(name, ...)``        the method read through the attribute guard
+``functools.wraps``/``update_wrapper``      only the default ``assigned``/``updated``
+                                            (custom ones copy ``__code__`` and friends),
+                                            onto a tool function or object only; never
+                                            from a class (its namespace would be copied)
+``functools.total_ordering``                a tool class only (it sets its methods)
+``functools.singledispatch``,               ``register`` reads a string annotation as a
+``singledispatchmethod``                    dotted name, never evaluates it
+``typing.final``, ``no_type_check``,        mark only the tool's own functions and classes
+``dataclass_transform``, ``abc.abstractmethod``
+``typing.get_origin``/``get_args``          metaclasses come back as the tools' ``type``
+``abc.ABCMeta``                             a handle for ``metaclass=ABCMeta``; never called
+``re.compile``, ``search``, ``sub``...      the ``DEBUG`` flag is refused (it prints the
+                                            pattern to the process's stdout)
+==========================================  =============================================
 """
 
 from __future__ import annotations
 
 import abc
-import collections
-import copy as _copy
-import dataclasses
-import enum
 import functools
-import keyword
 import re
-import sys
+import types
 import typing
 from typing import Any, Callable
 
+from sandbox import policy_tables
 from sandbox.inside import toolobjects as tools
 from sandbox.inside.attributes import AttributeGuard, exact_name
+from sandbox.inside.modules.copying import refuse_copies_of
 
 # ---------------------------------------------------------------------------------------
 # operator
@@ -119,23 +116,29 @@ def update_wrapper(wrapper: Any, wrapped: Any, assigned: Any = functools.WRAPPER
                    updated: Any = functools.WRAPPER_UPDATES) -> Any:
     """``functools.update_wrapper`` onto the tool's own function or object. From the tool's
     own ``wrapped`` everything is copied, as the standard library does; from anything
-    else (a standard library function) only its labels and a copy of its annotations,
-    never its ``__dict__`` (a class's namespace would come with it)."""
+    else (a standard library function, an instance whose ``__dict__`` holds a library
+    base's state) only its labels, never its ``__dict__`` or its
+    ``__annotations__``, which tools cannot read on it either. A class, or what stands for
+    one (the tools' ``type``, a metaclass handle), is refused: its ``__dict__`` is its
+    namespace, and the wrapper's would become a readable copy of it."""
     _check_assigned(assigned, updated)
     _check_wrapper(wrapper)
-    if isinstance(wrapped, type):
+    if isinstance(wrapped, type) or type(wrapped) in (tools.ToolType, tools.MetaclassHandle):
         raise TypeError("functools.wraps/update_wrapper cannot wrap a class in tools; wrap a function")
-    if tools.is_tool_object(wrapped):
+    if tools.is_tool_object(wrapped) and not _keeps_library_state(wrapped):
         return functools.update_wrapper(wrapper, wrapped)
     for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
         value = getattr(wrapped, attr, None)
-        if value is None or isinstance(value, str):
+        if value is None or type(value) is str:
             setattr(wrapper, attr, value)
-    annotations = getattr(wrapped, "__annotations__", None)
-    if type(annotations) is dict:
-        wrapper.__annotations__ = dict(annotations)
     wrapper.__wrapped__ = wrapped
     return wrapper
+
+
+def _keeps_library_state(obj: Any) -> bool:
+    """A tool instance whose ``__dict__`` also holds a library base's private state (see
+    ``toolobjects.instance_state_owner``): copying it would hand that state to the wrapper."""
+    return tools.is_tool_instance(obj) and tools.instance_state_owner(type(obj)) is not None
 
 
 def wraps(wrapped: Any, assigned: Any = functools.WRAPPER_ASSIGNMENTS,
@@ -154,150 +157,6 @@ def total_ordering(cls: Any) -> Any:
     return functools.total_ordering(cls)
 
 
-# ---------------------------------------------------------------------------------------
-# copy
-# ---------------------------------------------------------------------------------------
-
-
-class _RuntimeObjects:
-    """Classes whose instances belong to the runtime: copying them is refused."""
-
-    __slots__ = ("classes",)
-
-    def __init__(self) -> None:
-        self.classes: set[type] = set()
-
-
-RUNTIME_CLASSES = _RuntimeObjects()
-
-
-def refuse_copies_of(*classes: type) -> None:
-    """Make ``copy``/``deepcopy`` refuse instances of these runtime classes (exact types;
-    the copy module dispatches on the exact type first)."""
-    for cls in classes:
-        RUNTIME_CLASSES.classes.add(cls)
-        _copy._copy_dispatch[cls] = _refuse_copy  # type: ignore[attr-defined]
-        _copy._deepcopy_dispatch[cls] = _refuse_deepcopy  # type: ignore[attr-defined]
-
-
-def _refusal(obj: Any) -> TypeError:
-    name = type.__dict__["__name__"].__get__(type(obj))
-    return TypeError(f"{name} objects belong to the runtime and cannot be copied; copy the values you need "
-                     "(dict(conv.state) copies the state's variables)")
-
-
-def _refuse_copy(obj: Any) -> Any:
-    raise _refusal(obj)
-
-
-def _refuse_deepcopy(obj: Any, memo: Any) -> Any:
-    raise _refusal(obj)
-
-
-def copy(x: Any) -> Any:
-    if type(x) in RUNTIME_CLASSES.classes:
-        raise _refusal(x)
-    return _copy.copy(x)
-
-
-def deepcopy(x: Any, memo: Any = None) -> Any:
-    """``copy.deepcopy``, without a memo from the tool: the memo holds every copy made on
-    the way, which a tool must not get to see (a ``__deepcopy__`` hook of the tool's own
-    gets the memo of its own copy, with the tool's data in it)."""
-    if memo is not None:
-        raise TypeError("deepcopy(memo=...) is not available to tools; call deepcopy(x)")
-    return _copy.deepcopy(x)
-
-
-def refuse_copies_of_runtime_classes() -> None:
-    """Register a refusal for every class the runtime's own modules define (``sandbox.*``),
-    so that ``copy``/``deepcopy`` and the helpers built on them (``dataclasses.asdict``)
-    never rebuild one of the runtime's objects through ``__reduce_ex__`` (behind its
-    constructor, with its private state in the copy's memo). Call once all of the runtime
-    is imported; classes the runtime makes later register themselves."""
-    for name, module in list(sys.modules.items()):
-        if module is None or not (name == "sandbox" or name.startswith("sandbox.")):
-            continue
-        for value in list(vars(module).values()):
-            if isinstance(value, type) and value.__module__ == name:
-                refuse_copies_of(value)
-
-
-# ---------------------------------------------------------------------------------------
-# Class factories
-# ---------------------------------------------------------------------------------------
-
-
-def namedtuple(typename: Any, field_names: Any, *, rename: bool = False, defaults: Any = None,
-               module: Any = None) -> type:
-    if module is not None:
-        raise TypeError("namedtuple(module=...) is not available to tools")
-    cls = collections.namedtuple(typename, field_names, rename=rename, defaults=defaults)
-    return tools.factory_class(cls, "namedtuple")
-
-
-_REAL_NAMED_TUPLE = typing.NamedTuple
-
-
-def NamedTuple(typename: Any, fields: Any = None, /, **kwargs: Any) -> type:  # noqa: N802 - typing's name
-    cls = _REAL_NAMED_TUPLE(typename, fields, **kwargs) if fields is not None else _REAL_NAMED_TUPLE(typename, **kwargs)
-    return tools.factory_class(cls, "NamedTuple")
-
-
-def _named_tuple_bases(bases: tuple[Any, ...]) -> tuple[type, ...]:
-    # `class P(NamedTuple)`: the same base typing's own NamedTuple gives (its hook asserts
-    # that typing.NamedTuple itself is among the bases, so it cannot be reused here)
-    return (typing._NamedTuple,)  # type: ignore[attr-defined]
-
-
-NamedTuple.__mro_entries__ = _named_tuple_bases  # type: ignore[attr-defined]
-
-
-def _check_field_names(cls: type) -> None:
-    """dataclasses writes each field name into source code it exec()s: only identifiers."""
-    annotations = tools.class_namespace(cls).get("__annotations__", {})
-    for name in annotations:
-        if type(name) is not str or not name.isidentifier() or keyword.iskeyword(name) or name.startswith("__"):
-            raise TypeError(f"dataclass {cls.__name__}: field names must be identifiers not starting with '__', "
-                            f"got annotation {name!r}")
-
-
-def dataclass(cls: Any = None, /, **options: Any) -> Any:
-    """``dataclasses.dataclass`` for the tool's own classes; a class it rebuilds
-    (``slots=True``) stays the tool's, and the ``__match_args__`` it writes is checked."""
-
-    def wrap(target: Any) -> Any:
-        if not tools.is_tool_class(target):
-            raise TypeError("dataclasses.dataclass applies only to the tool's own classes")
-        _check_field_names(target)
-        result = dataclasses.dataclass(**options)(target)
-        if result is not target:
-            tools.factory_class(result, "dataclass")
-        else:
-            tools.check_match_args(result)
-        return result
-
-    if cls is None:
-        return wrap
-    return wrap(cls)
-
-
-def make_dataclass(cls_name: Any, fields: Any, *, bases: Any = (), namespace: Any = None, **options: Any) -> type:
-    names = []
-    for item in fields:
-        name = item if isinstance(item, str) else item[0]
-        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name) or name.startswith("__"):
-            raise TypeError(f"make_dataclass: field names must be identifiers not starting with '__', got {name!r}")
-        names.append(name)
-    if namespace is not None:
-        tools.check_members(str(cls_name), list(namespace))
-    tools.check_bases(str(cls_name), tuple(bases))
-    if "module" in options:
-        raise TypeError("make_dataclass(module=...) is not available to tools")
-    cls = dataclasses.make_dataclass(cls_name, fields, bases=tuple(bases), namespace=namespace, **options)
-    return tools.factory_class(cls, "make_dataclass")
-
-
 ABC_META = tools.MetaclassHandle(abc.ABCMeta)
 
 
@@ -306,35 +165,47 @@ ABC_META = tools.MetaclassHandle(abc.ABCMeta)
 # ---------------------------------------------------------------------------------------
 
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+_UNION_TYPES = (typing._GenericAlias, types.UnionType)  # type: ignore[attr-defined]
 
 
-def _annotation_class(func: Any, guard: AttributeGuard) -> Any:
+def _annotation_class(implementation: Any, guard: AttributeGuard) -> Any:
     """The class a ``@f.register`` implementation's first parameter is annotated with.
 
     The standard library reads it with ``typing.get_type_hints``, which evaluates a string
     annotation (every annotation, under ``from __future__ import annotations``) as code,
-    outside the sandbox's compiler. Here a string annotation must be a dotted name, or
-    names joined by ``|``; each is looked up in the function's module and its builtins,
-    and each further step through the attribute guard. Nothing is evaluated."""
-    annotations = getattr(func, "__annotations__", None) or {}
+    outside the sandbox's compiler. Here only the tool's own functions are read, and a
+    string annotation must be a dotted name (``"int"``, ``"models.Booking"``), or such
+    names joined by ``|``: the first part is looked up in the function's module, then its
+    builtins, each further step through the attribute guard. Nothing is evaluated."""
+    func = implementation
+    if isinstance(func, (classmethod, staticmethod)):
+        func = func.__func__
+    if not tools.is_tool_function(func):
+        raise TypeError("register() reads the annotations of the tool's own functions only; "
+                        "pass the class: @f.register(SomeClass)")
+    annotations = func.__annotations__
     params = [name for name in annotations if name != "return"]
     if not params:
-        raise TypeError(f"Invalid first argument to `register()`: {func!r}. Use either `@register(some_class)` "
-                        "or plain `@register` on an annotated function.")
+        raise TypeError(f"Invalid first argument to `register()`: {implementation!r}. Use either "
+                        "`@register(some_class)` or plain `@register` on an annotated function.")
     annotation = annotations[params[0]]
     if not isinstance(annotation, str):
         return annotation
-    namespace = getattr(func, "__globals__", {})
+    text = str.__str__(annotation)
+    namespace = func.__globals__
     classes = []
-    for part in annotation.split("|"):
+    for part in text.split("|"):
         part = part.strip()
         if not _DOTTED.fullmatch(part):
-            raise TypeError(f"register(): the annotation {annotation!r} is not a class name; "
-                            "annotate with a class, or pass it: @f.register(SomeClass)")
+            raise TypeError(f"register(): in tools a string annotation must name a class (such as 'int' or "
+                            f"'models.Booking'), not {text!r}; annotate with a class, or pass it: "
+                            "@f.register(SomeClass)")
         first, *rest = part.split(".")
-        if first in namespace:
+        if part == "None":
+            value: Any = type(None)
+        elif first in namespace:
             value = namespace[first]
-        elif first in namespace.get("__builtins__", {}):
+        elif first in namespace["__builtins__"]:
             value = namespace["__builtins__"][first]
         else:
             raise NameError(f"name {first!r} is not defined")
@@ -356,7 +227,7 @@ def make_singledispatch(guard: AttributeGuard) -> tuple[Callable[[Any], Any], ty
         real_register = dispatcher.register
 
         def register(cls: Any, func: Any = None) -> Any:
-            if func is None and not isinstance(cls, type) and not isinstance(cls, typing._GenericAlias | type(int | str)):  # type: ignore[attr-defined]
+            if func is None and not isinstance(cls, type) and not isinstance(cls, _UNION_TYPES):
                 implementation = cls
                 return real_register(_annotation_class(implementation, guard), implementation)
             return real_register(cls, func)
@@ -403,8 +274,30 @@ def final(target: Any) -> Any:
 
 
 def no_type_check(target: Any) -> Any:
-    """``typing.no_type_check``, marking only the tool's own functions and classes."""
-    return typing.no_type_check(target) if tools.is_tool_object(target) else target
+    """``typing.no_type_check``, marking only the tool's own functions and classes: for a
+    class, the functions and nested classes defined in its own body (the standard library
+    walks every attribute, inherited ones too, and marks what looks defined there)."""
+    if tools.is_tool_class(target):
+        for value in list(tools.class_namespace(target).values()):
+            inner = value.__func__ if isinstance(value, (classmethod, staticmethod)) else value
+            if tools.is_tool_function(inner):
+                inner.__no_type_check__ = True  # type: ignore[union-attr]
+            elif tools.is_tool_class(inner) and inner.__qualname__ == f"{target.__qualname__}.{inner.__name__}":
+                no_type_check(inner)
+    if tools.is_tool_object(target):
+        target.__no_type_check__ = True
+    return target
+
+
+def dataclass_transform(**kwargs: Any) -> Callable[[Any], Any]:
+    """``typing.dataclass_transform``: its decorator marks only the tool's own functions
+    and classes; anything else is returned untouched."""
+    decorator = typing.dataclass_transform(**kwargs)
+
+    def decorate(target: Any) -> Any:
+        return decorator(target) if tools.is_tool_object(target) else target
+
+    return decorate
 
 
 def runtime_checkable(cls: Any) -> Any:
@@ -414,43 +307,66 @@ def runtime_checkable(cls: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------
-# Enum's functional API: Enum("Color", "RED GREEN")
+# re: every function that takes flags
 # ---------------------------------------------------------------------------------------
 
 
-def _member_names(names: Any) -> list[Any]:
-    if isinstance(names, str):
-        return names.replace(",", " ").split()
-    if isinstance(names, typing.Mapping):
-        return list(names)
-    if names is None:
-        return []
-    return [item if isinstance(item, str) else item[0] for item in names]
+def _flags(flags: Any) -> int:
+    """The flags as the int ``re`` will use; ``re.DEBUG`` is refused."""
+    if isinstance(flags, re.RegexFlag):
+        value = int(flags.value)
+    elif isinstance(flags, int):
+        value = int.__int__(flags)  # the value itself, whatever a subclass says of it
+    else:
+        raise TypeError(f"re flags must be an int such as re.IGNORECASE | re.MULTILINE, not {type(flags).__name__!r}")
+    if value & re.DEBUG:
+        raise ValueError(f"re.DEBUG is not available to tools: {policy_tables.LEFT_OUT['re']['DEBUG']}")
+    return value
 
 
-def guard_enum_functional_api() -> None:
-    """Make ``Enum("Color", names)`` build a class a class statement could: member names
-    that are plain names (a ``__del__`` or ``__set_name__`` "member" would be a method on
-    the class), a mixin ``type=`` that is the tool's or a plain value type; and mark the
-    class as the tool's, so ``Color.RED._value_`` reads as on a class statement's enum.
+def re_compile(pattern: Any, flags: Any = 0) -> Any:
+    return re.compile(pattern, _flags(flags))
 
-    The check wraps ``EnumType._create_`` in this process's ``enum`` module: the child
-    runtime's own patch, made once before tools run."""
-    original = enum.EnumType.__dict__["_create_"]
-    if getattr(original, "_toolpool_guarded", False):
-        return
 
-    def _create_(cls: Any, class_name: Any, names: Any, *, module: Any = None, qualname: Any = None,
-                 type: Any = None, start: Any = 1, boundary: Any = None) -> Any:  # noqa: A002 - enum's name
-        for name in _member_names(names):
-            if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
-                raise ValueError(f"enum member name {name!r} is not allowed: member names must be identifiers "
-                                 "not starting with '_'")
-        if type is not None and not tools.is_tool_class(type) and type not in (int, str, float, bytes):
-            raise TypeError("an enum's type= mixin must be the tool's own class, int, str, float or bytes")
-        created = original(cls, class_name, names, module=module, qualname=qualname, type=type,
-                           start=start, boundary=boundary)
-        return tools.factory_class(created, "Enum")
+def re_search(pattern: Any, string: Any, flags: Any = 0) -> Any:
+    return re.search(pattern, string, _flags(flags))
 
-    _create_._toolpool_guarded = True  # type: ignore[attr-defined]
-    type.__setattr__(enum.EnumType, "_create_", _create_)
+
+def re_match(pattern: Any, string: Any, flags: Any = 0) -> Any:
+    return re.match(pattern, string, _flags(flags))
+
+
+def re_fullmatch(pattern: Any, string: Any, flags: Any = 0) -> Any:
+    return re.fullmatch(pattern, string, _flags(flags))
+
+
+def re_split(pattern: Any, string: Any, maxsplit: Any = 0, flags: Any = 0) -> Any:
+    return re.split(pattern, string, maxsplit, _flags(flags))
+
+
+def re_findall(pattern: Any, string: Any, flags: Any = 0) -> Any:
+    return re.findall(pattern, string, _flags(flags))
+
+
+def re_finditer(pattern: Any, string: Any, flags: Any = 0) -> Any:
+    return re.finditer(pattern, string, _flags(flags))
+
+
+def re_sub(pattern: Any, repl: Any, string: Any, count: Any = 0, flags: Any = 0) -> Any:
+    return re.sub(pattern, repl, string, count, _flags(flags))
+
+
+def re_subn(pattern: Any, repl: Any, string: Any, count: Any = 0, flags: Any = 0) -> Any:
+    return re.subn(pattern, repl, string, count, _flags(flags))
+
+
+def _named(function: Callable[..., Any], name: str) -> Callable[..., Any]:
+    function.__name__ = function.__qualname__ = name
+    function.__module__ = "re"
+    return function
+
+
+RE_FUNCTIONS = {name: _named(function, name) for name, function in (
+    ("compile", re_compile), ("search", re_search), ("match", re_match), ("fullmatch", re_fullmatch),
+    ("split", re_split), ("findall", re_findall), ("finditer", re_finditer), ("sub", re_sub), ("subn", re_subn))}
+"""The ``re`` functions that take flags, as tools get them."""

@@ -17,9 +17,14 @@ What a tool gets:
   and ``clear_cache`` are refused (a file object; a cache shared by every zone), and the
   class cannot be subclassed (a subclass would have its own cache, loaded from disk);
 * ``available_timezones()`` is the set of keys in the bundled database;
-* ``dateutil.tz.gettz(name)`` builds dateutil's own ``tzfile`` from the same bundled
-  bytes on first use (a fraction of a millisecond) and caches it; POSIX TZ strings
-  (``"EST5EDT"``) and ``UTC``/``GMT`` behave as in dateutil; an unknown name is ``None``.
+* ``dateutil.tz.gettz(name)`` builds a dateutil ``tzfile`` from the same bundled bytes on
+  first use (a fraction of a millisecond) and caches it; POSIX TZ strings (``"EST5EDT"``)
+  and ``UTC``/``GMT`` behave as in dateutil; an unknown name is ``None``. The zone's class
+  is a ``tzfile`` whose constructor refuses to be called (``type(zone)("/tmp")`` would
+  open a path), since ``type(x)`` hands a tool the class of anything it holds. The
+  template makes this ``gettz`` dateutil's own too (``dateutil.tz.gettz``), so library code
+  that resolves a zone by name (``rrulestr``'s ``TZID=``) uses the bundled database and
+  never a path.
 """
 
 from __future__ import annotations
@@ -93,8 +98,9 @@ def _bundled_keys() -> frozenset[str]:
     return frozenset(line.strip() for line in listing.splitlines() if line.strip())
 
 
-def preload() -> None:
-    """Load every zone of the tzdata package. Call before confinement (the template)."""
+def preload(warm: tuple[str, ...] = ()) -> None:
+    """Load every zone of the tzdata package, and build the dateutil zones named in
+    ``warm``. Call before confinement (the template)."""
     if _DB.keys:
         return
     zoneinfo.reset_tzpath(to=[])  # the bundled database only, never the host's files
@@ -104,6 +110,12 @@ def preload() -> None:
     for key in sorted(keys):
         _DB.raw[key] = root.joinpath(*key.split("/")).read_bytes()
         _DB.zones[key] = ZoneInfo(key)
+    from dateutil import tz as dateutil_tz
+
+    dateutil_tz.gettz = gettz  # what dateutil's own code (rrulestr's TZID=) resolves zones with
+    dateutil_tz.tz.gettz = gettz
+    for name in warm:
+        gettz(name)
 
 
 # ---------------------------------------------------------------------------------------
@@ -125,7 +137,7 @@ def gettz(name: Any = None) -> Any:
         return cached
     raw = _DB.raw.get(name)
     if raw is not None:
-        zone = dateutil_tz.tzfile(io.BytesIO(raw), filename=name)
+        zone = _bundled_tzfile(name, raw)
     elif any(ch.isdigit() for ch in name):
         try:
             zone = dateutil_tz.tzstr(name)
@@ -138,4 +150,51 @@ def gettz(name: Any = None) -> Any:
     else:
         return None
     _DB.dateutil_zones[name] = zone
+    return zone
+
+
+class _Classes:
+    """dateutil's tzfile and the tools' subclass of it, made on first use (dateutil is
+    imported lazily, like the real gettz)."""
+
+    __slots__ = ("tzfile",)
+
+    def __init__(self) -> None:
+        self.tzfile: Any = None
+
+
+_CLASSES = _Classes()
+
+
+def _tzfile_class() -> Any:
+    if _CLASSES.tzfile is None:
+        from dateutil import tz as dateutil_tz
+
+        from sandbox.policy_tables import LEFT_OUT
+
+        refusal = f"dateutil.tz.tzfile is not available to tools: {LEFT_OUT['dateutil.tz']['tzfile']}"
+
+        class tzfile(dateutil_tz.tzfile):  # noqa: N801 - dateutil's name, shown by repr()
+            """A zone of the bundled database. Its constructor is refused: a tool gets this
+            class from ``type(zone)``, and dateutil's ``tzfile(path)`` opens a file."""
+
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                raise TypeError(refusal)
+
+            def __init_subclass__(cls, **kwargs: Any) -> None:
+                raise TypeError("dateutil's tzfile cannot be subclassed in tools; use dateutil.tz.gettz(name)")
+
+        tzfile.__module__ = "dateutil.tz"
+        _CLASSES.tzfile = tzfile
+    return _CLASSES.tzfile
+
+
+def _bundled_tzfile(name: str, raw: bytes) -> Any:
+    """A dateutil ``tzfile`` of the bundled bytes of zone ``name``, built around the
+    refusing constructor of its class."""
+    from dateutil import tz as dateutil_tz
+
+    cls = _tzfile_class()
+    zone = cls.__new__(cls)
+    dateutil_tz.tzfile.__init__(zone, io.BytesIO(raw), filename=name, key=name)
     return zone

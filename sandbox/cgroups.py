@@ -8,8 +8,13 @@ frame is sent, so the tool's first instruction already runs under the tenant's w
 
 Layout, under ``root`` (by default this process's own cgroup of the cpu controller)::
 
-    <root>/toolpool-<pid>-<n>/                  one per pool, removed at close
+    <root>/toolpool-<pid>-<n>/                  one per pool, removed at close; weight: default x CPUs
         tenant-<slug>-<sha256 prefix>/          one per tenant: cpu.shares | cpu.weight (+ quota)
+
+The pool's group weighs one default weight per CPU the pool may use: what its children
+weigh together without groups when they keep every CPU busy, so turning groups on does
+not shrink the pool's share of the machine against the host's other work (the server's
+own threads, other services); within it, tenants share by their weights.
 
 A tenant's name becomes ``[a-z0-9_-]`` characters and a 64-bit hash of the whole name, so
 no name reaches outside the parent (``..``, ``/``, NUL) and two names never share a group.
@@ -243,6 +248,9 @@ class TenantGroups:
             parent = os.path.join(base, f"toolpool-{os.getpid()}-{next(_serial)}")
             os.mkdir(parent, 0o755)
             self.parent, self._version = parent, version
+            pool_cpu = TenantCpu(weight=min(10_000, self.config.default.weight * len(os.sched_getaffinity(0))))
+            for name, value in (pool_cpu.v2_files() if version == "v2" else pool_cpu.v1_files()).items():
+                _write(os.path.join(parent, name), value)
             if version == "v2":
                 _write(os.path.join(parent, "cgroup.subtree_control"), "+cpu")
             probe = self._make("\0probe")  # every file a tenant's group needs, written once

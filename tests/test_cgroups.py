@@ -181,13 +181,16 @@ def test_the_groups_are_set_up_with_the_configured_weights(pool):
     run_and_reap(pool, "heavy")
     light, heavy = Path(pool.cgroups.path_of("light")), Path(pool.cgroups.path_of("heavy"))
     assert light.parent == heavy.parent == Path(pool.cgroups.parent)
+    cpus = len(os.sched_getaffinity(0))
     if pool.stats()["cgroups"] == "v1":
+        assert (light.parent / "cpu.shares").read_text().strip() == str(512 * cpus)  # the pool: default x CPUs
         assert (light / "cpu.shares").read_text().strip() == "512"
         assert (light / "cpu.cfs_quota_us").read_text().strip() == "-1"
         assert (heavy / "cpu.shares").read_text().strip() == "4096"
         assert (heavy / "cpu.cfs_quota_us").read_text().strip() == "150000"
         assert (heavy / "cpu.cfs_period_us").read_text().strip() == "100000"
     else:
+        assert (light.parent / "cpu.weight").read_text().strip() == str(50 * cpus)
         assert (light / "cpu.weight").read_text().strip() == "50"
         assert (heavy / "cpu.weight").read_text().strip() == "400"
         assert (heavy / "cpu.max").read_text().split() == ["150000", "100000"]

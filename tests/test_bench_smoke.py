@@ -122,3 +122,22 @@ def test_the_store_bench_runs_on_a_real_postgresql_and_writes_its_own_section(tm
     assert text.startswith("# Bench results\n\nthe suite's figures\n")  # the rest of the file is kept
     assert "## Store: PostgreSQL vs SQLite on the Execute path" in text
     assert postgres_url not in text  # the URL is shown as URL
+
+
+def test_noisy_compares_cpu_groups_on_and_off(tmp_path):
+    """``python -m bench noisy`` measures both drivers with per-tenant CPU groups on and off
+    and writes its section; on this host (root, cgroup v1) "on" must really be on."""
+    results = tmp_path / "RESULTS.md"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--out", str(tmp_path), "--no-progress", "noisy", "--rounds", "2",
+         "--duration", "0.5", "--rate", "20", "--results", str(results)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, f"bench noisy failed:\n{proc.stdout}\n{proc.stderr}"
+    figures = json.loads((tmp_path / "noisy.json").read_text())["figures"]
+    assert set(figures) == {"pool/on", "pool/off", "grpc/on", "grpc/off"}
+    for key, f in figures.items():
+        assert f["cgroups"] in ("v1", "v2") if key.endswith("/on") else f["cgroups"].startswith("off"), (key, f)
+        assert len(f["round_ratios"]) == 2 and f["median_ratio"] is not None, (key, f)
+        assert f["a_verdicts"].get("timeout"), (key, f)  # A's tools really spun to their deadline
+    assert "## Noisy neighbour: tenant B's greeting while tenant A spins" in results.read_text()

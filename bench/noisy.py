@@ -73,7 +73,7 @@ def cgroup_status(driver: drivers.Driver) -> str:
     server, its parent group (toolpool-<server pid>-N) must exist."""
     if isinstance(driver, drivers.PoolDriver):
         return driver.pool.stats()["cgroups"]
-    from sandbox.cgroups import Unavailable, locate
+    from sandbox.cgroup_host import Unavailable, locate
 
     try:
         version, base = locate(None)

@@ -1,44 +1,28 @@
 """A CPU share per tenant, enforced by the kernel: one cgroup per tenant, under one parent.
 
-Runs in the supervisor (``sandbox/pool.py``), never in a child. It trusts its
-configuration and the kernel's files; it reads nothing a child wrote. A child cannot
-move itself: its root holds no ``/sys`` and no ``/proc`` (``sandbox/confine.py``), and the
-supervisor writes the pid of a ready child into its tenant's group *before* the call's
-frame is sent, so the tool's first instruction already runs under the tenant's weight.
+Runs in the supervisor (``sandbox/pool.py``), never in a child; trusts its configuration
+and the kernel's files, nothing a child wrote. The supervisor writes a ready child's pid
+into its tenant's group *before* the call's frame is sent; the child could not move
+itself (its root has no ``/sys`` and no ``/proc``). Layout, under ``root`` (default: this
+process's own cgroup of the cpu controller)::
 
-Layout, under ``root`` (by default this process's own cgroup of the cpu controller)::
+    <root>/toolpool-<pid>-<n>/            one per pool, removed at close; weight: default x CPUs
+        tenant-<slug>-<sha256 prefix>/    one per tenant: cpu.shares | cpu.weight (+ a quota)
 
-    <root>/toolpool-<pid>-<n>/                  one per pool, removed at close; weight: default x CPUs
-        tenant-<slug>-<sha256 prefix>/          one per tenant: cpu.shares | cpu.weight (+ quota)
+The pool's group weighs what its children would without groups when they keep every CPU
+busy, so turning groups on does not shrink its share against the host's other work; in
+it, tenants share by weight. A tenant's name becomes ``[a-z0-9_-]`` and a 64-bit hash of
+the whole name: no name leaves the parent (``..``, ``/``, NUL), no two share a group.
+Weights are on v2's ``cpu.weight`` scale (100 an even share; v1 ``cpu.shares`` = weight x
+10.24); ``max_percent`` caps a tenant at that share of one CPU (``cpu.max`` /
+``cpu.cfs_quota_us``). Empty groups idle ``idle_seconds`` go; making group
+``max_groups + 1`` removes the least recently used empty one.
 
-The pool's group weighs one default weight per CPU the pool may use: what its children
-weigh together without groups when they keep every CPU busy, so turning groups on does
-not shrink the pool's share of the machine against the host's other work (the server's
-own threads, other services); within it, tenants share by their weights.
-
-A tenant's name becomes ``[a-z0-9_-]`` characters and a 64-bit hash of the whole name, so
-no name reaches outside the parent (``..``, ``/``, NUL) and two names never share a group.
-
-Weights are on cgroup v2's ``cpu.weight`` scale (1-10000, 100 an even share); under v1
-``cpu.shares`` is the weight x 10.24 (100 -> 1024). ``max_percent`` (0: none) caps a
-tenant at that percentage of one CPU per 100 ms period (``cpu.max`` /
-``cpu.cfs_quota_us``). Groups a tenant no longer uses are removed once empty and idle
-``idle_seconds``, and at most ``max_groups`` exist: making one more removes the least
-recently used empty group first. Under v2 the parent's parent must have ``+cpu`` in its
-``cgroup.subtree_control``; when processes sit in it (the "no internal processes" rule)
-they are moved to a leaf ``toolpool-supervisor`` first (delegation, README).
-
-Moving a process between cgroups takes the kernel's global ``cgroup_threadgroup_rwsem`` for
-writing. Unless a cgroup hierarchy is mounted with ``favordynmods``, a writer after a quiet
-spell first waits out an RCU grace period (measured on the 2-vCPU VM: 10-20 ms, on the
-call's critical path), while a writer within a grace period of the last one does not.
-Without ``favordynmods``, a thread of the pool's (``_WarmKeeper``) therefore re-writes its
-own thread id into the cgroup it is already in every 8 ms for a few seconds after each
-join: nothing moves, each write costs about 30 us, and a join then costs 30-60 us.
+Finding the hierarchy, preparing it and keeping moves cheap is ``sandbox/cgroup_host.py``.
 
 Where the host allows none of this (not root, a read-only or missing hierarchy, no cpu
-controller) ``open`` says so in ``status`` (``"off: <reason>"``), logs it once, and every
-``join`` is a no-op: calls run as before, scheduled by the kernel per process.
+controller), ``open`` says why in ``status`` ("off: <reason>"), logs it once, and every
+``join`` is a no-op: the kernel schedules per process, as without groups.
 """
 
 from __future__ import annotations
@@ -55,16 +39,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from sandbox import cgroup_host as host
+from sandbox.cgroup_host import Unavailable
+
 log = logging.getLogger("toolpool.cgroups")
 
 PERIOD_US = 100_000
-SUPERVISOR_LEAF = "toolpool-supervisor"
-_PARENT_RE = re.compile(r"toolpool-(\d+)-(\d+)")
 _UNSAFE = re.compile(r"[^a-z0-9_-]+")
-_serial = itertools.count()
+_serial = itertools.count()  # parent groups of this process's pools: toolpool-<pid>-<n>
 _CLOSE_WAIT_S = 2.0  # children killed at close may take a moment to leave their groups
-_WARM_INTERVAL_S = 0.008  # well within an RCU grace period (writers 20 ms apart already wait at times)
-_WARM_WINDOW_S = 5.0  # after the last join; then the keeper sleeps until the next one
 
 
 @dataclass(frozen=True)
@@ -128,83 +111,6 @@ def group_name(tenant: str) -> str:
     return f"tenant-{slug}-{digest}" if slug else f"tenant-{digest}"
 
 
-class Unavailable(Exception):
-    """Why this host gives toolpool no CPU groups (becomes ``status``: "off: <reason>")."""
-
-
-# -- finding the hierarchy -------------------------------------------------------------------
-
-
-def _unescape(path: str) -> str:
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), path)
-
-
-def own_cgroup_dirs(mountinfo: str, proc_cgroup: str) -> tuple[str | None, str | None]:
-    """This process's cgroup directory under cgroup v2 and under a v1 hierarchy with the cpu
-    controller, from the texts of /proc/self/mountinfo and /proc/self/cgroup."""
-    paths: dict[str, str] = {}
-    for line in proc_cgroup.splitlines():
-        parts = line.split(":", 2)
-        if len(parts) == 3:
-            key = "v2" if parts[0] == "0" and parts[1] == "" else ("v1" if "cpu" in parts[1].split(",") else "")
-            if key:
-                paths[key] = parts[2]
-    found: dict[str, str] = {}
-    for line in mountinfo.splitlines():
-        fields = line.split()
-        if " - " not in line or len(fields) < 5:
-            continue
-        fstype, _source, options = line.split(" - ", 1)[1].split()[:3]
-        key = "v2" if fstype == "cgroup2" else ("v1" if fstype == "cgroup" and "cpu" in options.split(",") else "")
-        if not key or key not in paths or key in found:
-            continue
-        mount_root, mount_point, path = _unescape(fields[3]), _unescape(fields[4]), paths[key]
-        if mount_root != "/" and (path == mount_root or path.startswith(mount_root + "/")):
-            path = path[len(mount_root):]
-        elif mount_root != "/":
-            path = "/"  # our cgroup is outside this mount's view: use what it shows
-        found[key] = os.path.normpath(mount_point + "/" + path.lstrip("/"))
-    return found.get("v2"), found.get("v1")
-
-
-def favors_dynamic_changes(mountinfo: str) -> bool:
-    """Whether a cgroup hierarchy is mounted with ``favordynmods`` (the kernel's option for
-    cheap migrations; it acts for every hierarchy at once)."""
-    return any(" - cgroup" in line and "favordynmods" in line.split(" - ", 1)[1].split()[2].split(",")
-               for line in mountinfo.splitlines() if " - " in line and len(line.split(" - ", 1)[1].split()) > 2)
-
-
-def _read(path: str) -> str:
-    with open(path) as f:
-        return f.read()
-
-
-def locate(root: str | None) -> tuple[str, str]:
-    """("v1" | "v2", directory) toolpool may make its group in. Raises Unavailable."""
-    if root is not None:
-        if not os.path.isdir(root):
-            raise Unavailable(f"{root}: no such directory")
-        if os.path.exists(os.path.join(root, "cgroup.controllers")):
-            if "cpu" not in _read(os.path.join(root, "cgroup.controllers")).split():
-                raise Unavailable(f"{root}: the cpu controller is not delegated to this cgroup (v2)")
-            return "v2", root
-        if os.path.exists(os.path.join(root, "cpu.shares")):
-            return "v1", root
-        raise Unavailable(f"{root} is not a cgroup of the cpu controller (no cpu.shares, no cgroup.controllers)")
-    try:
-        v2, v1 = own_cgroup_dirs(_read("/proc/self/mountinfo"), _read("/proc/self/cgroup"))
-    except OSError as exc:
-        raise Unavailable(f"cannot read /proc/self: {exc.strerror}") from None
-    if v2 is not None and os.path.exists(f"{v2}/cgroup.controllers") and \
-            "cpu" in _read(f"{v2}/cgroup.controllers").split():
-        return "v2", v2
-    if v1 is not None and os.path.isdir(v1):
-        return "v1", v1
-    if v2 is not None:
-        raise Unavailable(f"cgroup v2 at {v2} has no cpu controller delegated, and no v1 cpu hierarchy is mounted")
-    raise Unavailable("no cgroup hierarchy with the cpu controller is mounted")
-
-
 # -- the groups ---------------------------------------------------------------------------------
 
 
@@ -228,7 +134,7 @@ class TenantGroups:
         self._groups: collections.OrderedDict[str, _Group] = collections.OrderedDict()  # least recent first
         self._warned = False
         self._next_sweep = 0.0
-        self._keeper: _WarmKeeper | None = None
+        self._keeper: host.WarmKeeper | None = None
         self.migrations = ""  # "favordynmods", "kept warm", or why neither
         self.counters: collections.Counter[str] = collections.Counter()
 
@@ -241,20 +147,19 @@ class TenantGroups:
             return self.status
         parent = None
         try:
-            version, base = locate(self.config.root)
-            _remove_stale(base)
+            version, base = host.locate(self.config.root)
+            host.remove_stale(base)
             if version == "v2":
-                _enable_cpu_below(base)
+                host.enable_cpu_below(base)
             parent = os.path.join(base, f"toolpool-{os.getpid()}-{next(_serial)}")
             os.mkdir(parent, 0o755)
             self.parent, self._version = parent, version
             pool_cpu = TenantCpu(weight=min(10_000, self.config.default.weight * len(os.sched_getaffinity(0))))
             for name, value in (pool_cpu.v2_files() if version == "v2" else pool_cpu.v1_files()).items():
-                _write(os.path.join(parent, name), value)
+                host.write(os.path.join(parent, name), value)
             if version == "v2":
-                _write(os.path.join(parent, "cgroup.subtree_control"), "+cpu")
-            probe = self._make("\0probe")  # every file a tenant's group needs, written once
-            self._remove_group(probe)
+                host.write(os.path.join(parent, "cgroup.subtree_control"), "+cpu")
+            self._remove_group(self._make("\0probe"))  # every file a tenant's group needs, written once
             self._keep_migrations_cheap(version)
         except (Unavailable, OSError) as exc:
             reason = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) and exc.filename else str(exc)
@@ -271,16 +176,16 @@ class TenantGroups:
         return self.status
 
     def _keep_migrations_cheap(self, version: str) -> None:
-        mountinfo = _read("/proc/self/mountinfo")
-        if favors_dynamic_changes(mountinfo):
+        mountinfo = host.read("/proc/self/mountinfo")
+        if host.favors_dynamic_changes(mountinfo):
             self.migrations = "favordynmods"
             return
-        v2, v1 = own_cgroup_dirs(mountinfo, _read("/proc/thread-self/cgroup"))
+        v2, v1 = host.own_cgroup_dirs(mountinfo, host.read("/proc/thread-self/cgroup"))
         own = v2 if version == "v2" else v1
         if own is None:
             self.migrations = "slow: this thread's cgroup is not visible (mount with favordynmods)"
             return
-        self._keeper = _WarmKeeper(os.path.join(own, "cgroup.threads" if version == "v2" else "tasks"))
+        self._keeper = host.WarmKeeper(os.path.join(own, "cgroup.threads" if version == "v2" else "tasks"))
         self.migrations = "kept warm"
 
     def close(self) -> None:
@@ -296,15 +201,15 @@ class TenantGroups:
         give_up = time.monotonic() + _CLOSE_WAIT_S
         for group in groups:
             os.close(group.procs_fd)
-            while not _rmdir(group.path) and time.monotonic() < give_up:
+            while not host.rmdir(group.path) and time.monotonic() < give_up:
                 time.sleep(0.01)  # EBUSY: a killed child not reaped yet
-        if not _rmdir(parent):
+        if not host.rmdir(parent):
             log.warning("could not remove the cgroup %s at close: a process is still in it", parent)
 
     def stats(self) -> dict[str, object]:
-        with self._lock:
-            return {"cgroups": self.status, "cgroup_tenants": len(self._groups), "cgroup_migrations": self.migrations,
-                    **{f"count_cgroup_{k}": v for k, v in self.counters.items()}}
+        """A snapshot without the lock (Pool.stats holds the pool's own lock meanwhile)."""
+        return {"cgroups": self.status, "cgroup_tenants": len(self._groups), "cgroup_migrations": self.migrations,
+                **{f"count_cgroup_{k}": v for k, v in list(self.counters.items())}}
 
     def path_of(self, tenant: str) -> str | None:
         """The directory of ``tenant``'s group while it exists."""
@@ -325,7 +230,10 @@ class TenantGroups:
                 group = self._groups.get(tenant)
                 try:
                     if group is None:
-                        group = self._groups[tenant] = self._make(tenant)
+                        group = self._make(tenant)
+                        if group is None:
+                            break  # max_groups groups, each with a running child
+                        self._groups[tenant] = group
                     self._groups.move_to_end(tenant)
                     group.last_used = time.monotonic()
                     if self._keeper is not None:
@@ -335,11 +243,9 @@ class TenantGroups:
                     return True
                 except ProcessLookupError:
                     return False  # it died while ready: the call sees its EOF
-                except _Full:
-                    break
                 except OSError as exc:
                     if group is not None and exc.errno in (errno.ENODEV, errno.ENOENT) and attempt == 1:
-                        self._forget(tenant)  # removed beneath us: make it again
+                        self._remove_group(self._groups.pop(tenant))  # removed beneath us: make it again
                         continue
                     self._warn_once(f"cannot put a child in the cgroup of tenant {tenant!r}: {exc}")
                     break
@@ -348,13 +254,14 @@ class TenantGroups:
 
     def sweep(self) -> None:
         """Remove the groups idle for ``idle_seconds`` that are empty (rmdir refuses the
-        others). Cheap to call often: at most once a second unless idle_seconds is shorter."""
+        others). Cheap to call often: at most once a second unless idle_seconds is shorter,
+        and skipped while a join holds the lock."""
         if self.parent is None:
             return
         now = time.monotonic()
-        with self._lock:
-            if now < self._next_sweep:
-                return
+        if now < self._next_sweep or not self._lock.acquire(blocking=False):
+            return  # the pool's manager thread calls this: never wait behind a join
+        try:
             self._next_sweep = now + min(1.0, self.config.idle_seconds)
             for tenant, group in list(self._groups.items()):
                 if now - group.last_used < self.config.idle_seconds:
@@ -362,17 +269,19 @@ class TenantGroups:
                 if self._remove_group(group):
                     del self._groups[tenant]
                     self.counters["removed_idle"] += 1
+        finally:
+            self._lock.release()
 
     # -- with the lock held --------------------------------------------------------------
 
-    def _make(self, tenant: str) -> _Group:
+    def _make(self, tenant: str) -> _Group | None:
         if len(self._groups) >= self.config.max_groups and not self._evict_one():
-            raise _Full
+            return None
         cpu = self.config.cpu_of(tenant)
         path = os.path.join(self.parent, group_name(tenant))
         os.makedirs(path, 0o755, exist_ok=True)  # left by a half-made attempt: finish it
         for name, value in (cpu.v2_files() if self._version == "v2" else cpu.v1_files()).items():
-            _write(os.path.join(path, name), value)
+            host.write(os.path.join(path, name), value)
         return _Group(path, os.open(os.path.join(path, "cgroup.procs"), os.O_WRONLY | os.O_CLOEXEC))
 
     def _evict_one(self) -> bool:
@@ -387,15 +296,10 @@ class TenantGroups:
         return False
 
     def _remove_group(self, group: _Group) -> bool:
-        if not _rmdir(group.path):
+        if not host.rmdir(group.path):
             return False
         os.close(group.procs_fd)
         return True
-
-    def _forget(self, tenant: str) -> None:
-        group = self._groups.pop(tenant)
-        os.close(group.procs_fd)
-        _rmdir(group.path)
 
     def _warn_once(self, message: str) -> None:
         if not self._warned:
@@ -409,136 +313,4 @@ class TenantGroups:
         self._groups.clear()
         self.parent = None
         if parent is not None:
-            _remove_tree(parent)
-
-
-class _WarmKeeper:
-    """Re-writes its own thread id into its own cgroup every ``_WARM_INTERVAL_S`` for
-    ``_WARM_WINDOW_S`` after the last ``wake``, so that the kernel's threadgroup rwsem stays
-    in the state where a migration does not wait for an RCU grace period (module docstring).
-    Nothing moves. Stops for good, logging once, if the write ever fails."""
-
-    def __init__(self, threads_file: str):
-        self._file = threads_file
-        self._last_wake = 0.0
-        self._wakeup = threading.Event()
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="toolpool-cgroup-warm", daemon=True)
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._last_wake = time.monotonic()
-        if not self._wakeup.is_set():
-            self._wakeup.set()
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self._wakeup.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        tid = str(threading.get_native_id()).encode()
-        try:
-            fd = os.open(self._file, os.O_WRONLY | os.O_CLOEXEC)
-        except OSError as exc:
-            log.warning("cannot keep cgroup migrations cheap (%s): each call may wait ~10 ms to join its tenant's "
-                        "group; mount a cgroup hierarchy with favordynmods", exc)
-            return
-        try:
-            while self._wakeup.wait() and not self._stopped.is_set():
-                if time.monotonic() - self._last_wake > _WARM_WINDOW_S:
-                    self._wakeup.clear()  # asleep until the next join (a wake() racing this sets it again)
-                    if time.monotonic() - self._last_wake <= _WARM_WINDOW_S:
-                        self._wakeup.set()
-                    continue
-                os.write(fd, tid)
-                self._stopped.wait(_WARM_INTERVAL_S)
-        except OSError as exc:
-            log.warning("stopped keeping cgroup migrations cheap (%s); mount a cgroup hierarchy with favordynmods",
-                        exc)
-        finally:
-            os.close(fd)
-
-
-class _Full(Exception):
-    """max_groups groups exist and each has a running child."""
-
-
-# -- file system verbs ----------------------------------------------------------------------------
-
-
-def _write(path: str, value: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
-    try:
-        os.write(fd, value.encode())
-    finally:
-        os.close(fd)
-
-
-def _rmdir(path: str) -> bool:
-    """True once ``path`` is gone; False while a process (or a child group) is in it."""
-    try:
-        os.rmdir(path)
-    except FileNotFoundError:
-        return True
-    except OSError as exc:
-        if exc.errno in (errno.EBUSY, errno.ENOTEMPTY):
-            return False
-        raise
-    return True
-
-
-def _remove_stale(base: str) -> None:
-    """Empty groups left by toolpool processes that died without closing their pool."""
-    try:
-        names = os.listdir(base)
-    except OSError:
-        return
-    for name in names:
-        match = _PARENT_RE.fullmatch(name)
-        if match is None or _alive(int(match.group(1))):
-            continue
-        _remove_tree(os.path.join(base, name))
-
-
-def _remove_tree(parent: str) -> None:
-    """rmdir ``parent``'s groups, then ``parent``; what still holds a process stays."""
-    try:
-        for entry in os.scandir(parent):
-            if entry.is_dir(follow_symlinks=False):
-                _rmdir(entry.path)
-        _rmdir(parent)
-    except OSError:
-        pass  # best effort: a group still in use, or a read-only hierarchy
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # alive, as another user
-    return True
-
-
-def _enable_cpu_below(base: str) -> None:
-    """cgroup v2: give ``base``'s children the cpu controller. A cgroup with processes in it
-    cannot (EBUSY, "no internal processes"), so they move to a leaf of their own first."""
-    control = os.path.join(base, "cgroup.subtree_control")
-    if "cpu" in _read(control).split():
-        return
-    try:
-        _write(control, "+cpu")
-        return
-    except OSError as exc:
-        if exc.errno != errno.EBUSY:
-            raise
-    leaf = os.path.join(base, SUPERVISOR_LEAF)
-    os.makedirs(leaf, 0o755, exist_ok=True)
-    for pid in _read(os.path.join(base, "cgroup.procs")).split():
-        try:
-            _write(os.path.join(leaf, "cgroup.procs"), pid)
-        except ProcessLookupError:
-            pass
-    _write(control, "+cpu")
+            host.remove_tree(parent)

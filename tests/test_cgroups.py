@@ -23,7 +23,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.cgroups import CgroupConfig, TenantCpu, TenantGroups, group_name, own_cgroup_dirs
+from sandbox.cgroup_host import favors_dynamic_changes, own_cgroup_dirs
+from sandbox.cgroups import CgroupConfig, TenantCpu, TenantGroups, group_name
 from sandbox.confined_compile import ConfinedCompiler
 from sandbox.policy import DEFAULT_POLICY
 from sandbox.pool import Pool, PoolConfig
@@ -171,6 +172,19 @@ def test_the_hierarchies_are_found_from_proc():
         "/sys/fs/cgroup/system.slice/toolpool.service", None)
     assert own_cgroup_dirs(CONTAINER_V1, "3:cpu,cpuacct:/docker/abc/sub\n") == (None, "/sys/fs/cgroup/cpu,cpuacct/sub")
     assert own_cgroup_dirs("36 35 0:5 / /proc rw - proc proc rw\n", "0::/\n") == (None, None)
+
+
+def test_favordynmods_is_read_from_any_cgroup_mount():
+    assert not favors_dynamic_changes(HYBRID_MOUNTINFO) and not favors_dynamic_changes(V2_MOUNTINFO)
+    assert favors_dynamic_changes(V2_MOUNTINFO.replace("nsdelegate", "nsdelegate,favordynmods"))
+    assert not favors_dynamic_changes("36 35 0:5 / /x rw - tmpfs favordynmods rw\n")  # not a cgroup mount
+
+
+def test_moves_are_kept_cheap(pool):
+    """favordynmods, or the keeper thread (sandbox/cgroup_host.py): never slow by default."""
+    assert pool.stats()["cgroup_migrations"] in ("favordynmods", "kept warm"), pool.stats()
+    if pool.stats()["cgroup_migrations"] == "kept warm":
+        assert any(t.name == "toolpool-cgroup-warm" for t in threading.enumerate())
 
 
 # -- the groups of a real pool -----------------------------------------------------------------
@@ -361,7 +375,8 @@ READ_ONLY_SCRIPT = textwrap.dedent("""
     handler.emit = lambda record: records.append((record.levelname, record.getMessage()))
     logging.getLogger("toolpool.cgroups").addHandler(handler)
     logging.getLogger("toolpool.cgroups").setLevel(logging.INFO)
-    from sandbox.cgroups import CgroupConfig, locate
+    from sandbox.cgroup_host import locate
+    from sandbox.cgroups import CgroupConfig
     from sandbox.pool import Pool, PoolConfig
     from tests.conftest import run_source
     mount = tempfile.mkdtemp()

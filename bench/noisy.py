@@ -88,6 +88,17 @@ def _make(kind: str, out: Path, cgroups: bool) -> drivers.Driver:
     return drivers.GrpcDriver(out, server_settings={"cgroups": {"enabled": cgroups}})
 
 
+def _start(driver: drivers.Driver) -> None:
+    """``driver.start()``; a server it started is stopped again if the start fails half-way."""
+    try:
+        driver.start()
+    except BaseException:
+        server = getattr(driver, "server_proc", None)
+        if server is not None:
+            drivers._stop_subprocess(server)
+        raise
+
+
 def _ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 3) if a is not None and b else None
 
@@ -106,7 +117,7 @@ def run(out: Path, results: Path, *, kinds: list[str], rounds: int, duration_s: 
         for kind in kinds:
             for on in (True, False):
                 driver = _make(kind, out, on)
-                driver.start()
+                _start(driver)
                 started[(kind, on)] = driver
                 samples[(kind, on)] = {"quiet": [], "noisy": [], "flood": [], "background": []}
                 loadgen.closed_loop(driver, workloads.workload("start_function_b"), concurrency=2, duration_s=1.0,

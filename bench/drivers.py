@@ -5,6 +5,7 @@
     spawn     a fresh ``python -I`` process per call with rlimits (edX codejail, Piston)
     pool      toolpool at the library level: sandbox.pool.Pool.execute in the bench process
     grpc      toolpool over gRPC: worker.cli serve in a subprocess (port 0), or --target
+    codejail  edX codejail 4.1.0's safe_exec per call (bench/codejail_driver.py)
 
 Every driver has ``start()``, ``close()``, ``supports(call)`` and ``submit(call, done)``,
 which returns at once and later calls ``done(verdict)`` from some other thread. A
@@ -620,10 +621,14 @@ def make_driver(name: str, out_dir: Path, *, target: str | None = None, token: s
     if name in ("grpc", "grpc-reuse"):
         return GrpcDriver(out_dir, target=target, token=token, mode="reuse" if name.endswith("reuse") else "fresh",
                           server_settings=server_settings, store_url=store_url, secrets_key=secrets_key)
-    raise SystemExit(f"unknown driver {name!r}; choose from floor, echo, spawn, pool, pool-reuse, grpc, grpc-reuse")
+    if name == "codejail":
+        from bench.codejail_driver import CodejailDriver
+
+        return CodejailDriver(out_dir)
+    raise SystemExit(f"unknown driver {name!r}; choose from {', '.join(DRIVER_NAMES)}")
 
 
-DRIVER_NAMES = ("floor", "echo", "spawn", "pool", "pool-reuse", "grpc", "grpc-reuse")
+DRIVER_NAMES = ("floor", "echo", "spawn", "pool", "pool-reuse", "grpc", "grpc-reuse", "codejail")
 
 
 def as_dict(obj: Any) -> Any:

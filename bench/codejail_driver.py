@@ -129,7 +129,7 @@ WANT = ["result", "state", "variant"]
 def tool_code(function: str) -> str:
     """The shim, the file of the bench's tools that defines ``function`` (verbatim), the call."""
     for source in workloads.tool_files().values():
-        if re.search(rf"^def {re.escape(function)}\(", source, re.M):
+        if re.search(rf"^def {re.escape(function)}\(", source, re.MULTILINE):
             return SHIM + source.rstrip("\n") + "\n" + CALL
     raise KeyError(function)
 

@@ -9,6 +9,7 @@ and answers one JSON line on stdout. It imports nothing of toolpool's: the calle
 
     python -I bench/codejail_host.py --sandbox-python ENV/bin/python --user sandbox [--cpu 2 ...]
     python -I bench/codejail_host.py --self-check ...   (what bench/codejail_setup.sh runs)
+    python -I bench/codejail_host.py --cost 50 ...      (where one call's CPU goes, sequential calls)
 
 Before it serves, it runs a probe through the same path and checks the jail: the sandbox
 uid (not root), each rlimit as set, /etc/shadow unreadable. A jail that is not what
@@ -22,6 +23,8 @@ import argparse
 import json
 import pwd
 import re
+import resource
+import subprocess
 import sys
 import time
 
@@ -110,6 +113,39 @@ def self_check(args: argparse.Namespace) -> dict:
     return {**found, "problems": problems}
 
 
+def _cpu_s() -> tuple[float, float]:
+    own, reaped = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, reaped.ru_utime + reaped.ru_stime
+
+
+def cost(args: argparse.Namespace, n: int) -> dict:
+    """CPU ms per call (this process / what it reaped) and wall ms of safe_exec and of its parts,
+    each run ``n`` times in a row (after one unmeasured run)."""
+    sudo = ["sudo", "-u", args.user]
+    quiet = {"env": {}, "cwd": "/tmp", "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    steps = {
+        "safe_exec('x = 1')": lambda: safe_exec.safe_exec("x = 1", {}),
+        "sudo -u sandbox python -E -B -c pass": lambda: subprocess.run([*sudo, args.sandbox_python, "-E", "-B", "-c",
+                                                                        "pass"], **quiet),
+        "python -E -B -c pass (no sudo)": lambda: subprocess.run([args.sandbox_python, "-E", "-B", "-c", "pass"],
+                                                                 **quiet),
+        "python -E -B -c 'import json, six' (no sudo)": lambda: subprocess.run(
+            [args.sandbox_python, "-E", "-B", "-c", "import json, six"], **quiet),
+        "sudo -u sandbox find /tmp -maxdepth 0 (the cleanup)": lambda: subprocess.run(
+            [*sudo, "/usr/bin/find", "/tmp", "-maxdepth", "0"], **quiet),
+    }
+    out = {}
+    for label, step in steps.items():
+        step()
+        (own0, reaped0), started = _cpu_s(), time.perf_counter()
+        for _ in range(n):
+            step()
+        (own1, reaped1), wall = _cpu_s(), time.perf_counter() - started
+        out[label] = {"cpu_ms_self": round(1000 * (own1 - own0) / n, 2),
+                      "cpu_ms_reaped": round(1000 * (reaped1 - reaped0) / n, 2), "wall_ms": round(1000 * wall / n, 2)}
+    return out
+
+
 def serve() -> None:
     for line in sys.stdin:
         try:
@@ -130,6 +166,7 @@ def main() -> int:
     parser.add_argument("--nproc", type=int, default=15, help="processes of the sandbox user (codejail's default)")
     parser.add_argument("--realtime", type=float, default=5.0, help="wall-clock seconds when a call gives none")
     parser.add_argument("--self-check", action="store_true", help="check the jail, print the findings, exit")
+    parser.add_argument("--cost", type=int, metavar="N", help="time safe_exec and its parts N times each, exit")
     args = parser.parse_args()
     configure(args)
     try:
@@ -140,7 +177,9 @@ def main() -> int:
         print(json.dumps({"error": "; ".join(check["problems"]), "check": check}), flush=True)
         return 1
     print(json.dumps({"ready": True, "check": check}), flush=True)
-    if args.self_check:
+    if args.cost:
+        print(json.dumps(cost(args, args.cost), indent=1))
+    if args.self_check or args.cost:
         return 0
     serve()
     return 0

@@ -166,7 +166,11 @@ class _Worker:
         with log_path.open("ab") as log:
             self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, cwd="/",
                                          env={"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"})
-        hello = self._read()
+        try:
+            hello = self._read()
+        except (RuntimeError, ValueError):
+            self.close()
+            raise
         if not hello.get("ready"):
             self.close()
             raise CodejailUnavailable(f"codejail worker {index}: the jail is not as codejail's README describes: "
@@ -300,5 +304,8 @@ class CodejailDriver(Driver):
                 "workers": self.workers, "caller_python": str(CALLER_PYTHON), "sandbox_python": str(SANDBOX_PYTHON),
                 "user": SANDBOX_USER, "limits": self.limits, "limits_realtime": "the call's budget (1 s start_function)",
                 "jail": {k: check.get(k) for k in ("uid", "rlimits", "shadow", "apparmor", "python")},
-                "apparmor": "none: not available on this kernel" if check.get("apparmor") in ("none", "unconfined")
-                else check.get("apparmor")}
+                "apparmor": _APPARMOR.get(check.get("apparmor"), check.get("apparmor"))}
+
+
+_APPARMOR = {"none": "none: not available on this kernel",
+             "unconfined": "unconfined: the kernel has AppArmor, but no profile is loaded for the sandbox python"}

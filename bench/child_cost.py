@@ -66,8 +66,7 @@ def _child(template, prepared, frame: bytes, w: int, warm: bool) -> None:
     if warm:
         template._warm()  # what sandbox.template does after confining, before the child is ready
     marks.append(("warm-up call", *_mark()))
-    code, request_json = marshal.loads(frame)
-    request = json.loads(request_json)
+    code, request = marshal.loads(frame)
     marks.append(("decode request", *_mark()))
     entry._apply_call_limits(request["limits"], 1)
     marks.append(("call rlimits", *_mark()))
@@ -78,7 +77,7 @@ def _child(template, prepared, frame: bytes, w: int, warm: bool) -> None:
     marks.append(("encode reply", *_mark()))
     out = [(name, marks[i][1] - marks[i - 1][1], marks[i][2] - marks[i - 1][2]) for i, (name, *_r) in
            enumerate(marks) if i]
-    os.write(w, json.dumps({"phases": out, "reply_bytes": len(payload)}).encode())
+    os.write(w, json.dumps({"phases": out, "reply_bytes": sum(map(len, payload))}).encode())
     os._exit(0)
 
 

@@ -170,7 +170,8 @@ def from_reply(call: PreparedCall, payload: bytes, usage: Usage) -> Result:
 
 def _from_return(call: PreparedCall, reply: dict, usage: Usage, logs: list, redact: Redactor) -> Result:
     try:
-        state_after = normalize_state(reply.get("state"))
+        # Checked where it lies: json.loads above made it, and nothing else holds it.
+        state_after = normalize_state(reply.get("state"), owned=True)
     except InvalidReturn as exc:
         return failed(call, Status.RUNTIME_ERROR, "StateValueError", redact(str(exc)) or "", usage, logs)
     effects = reply.get("effects") if type(reply.get("effects")) is dict else {}

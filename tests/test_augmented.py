@@ -3,7 +3,6 @@ augmented assignment to attributes and items so each half goes through its guard
 
 from __future__ import annotations
 
-import json
 import marshal
 
 import pytest
@@ -18,7 +17,7 @@ def run(source: str, state: dict) -> dict:
     call = prepare(CallRequest(tenant="t", bundle=compile_bundle({"tool.py": source}), function="tool",
                                conversation={"state": state}))
     code, request = marshal.loads(call.frame)
-    return run_request(json.loads(request), code)
+    return run_request(request, code)
 
 
 def test_attribute_and_item_targets_on_state():

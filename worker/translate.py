@@ -104,8 +104,10 @@ def execute_call(request: pb.ExecuteRequest) -> ExecuteCall:
     if "secrets" in conversation:
         raise InvalidArgument("conversation_json.secrets", "secrets are set with SetSecret, never per call")
     try:
-        validate_conversation(conversation)
-        validate_args(args)
+        # Checked here, before admission, so that a bad field costs no slot; the pool takes
+        # the ValidatedConversation as it is (sandbox.call.prepare) instead of checking again.
+        conversation = validate_conversation(conversation)
+        args = validate_args(args)
     except InvalidInput as exc:
         raise invalid_argument(exc) from None
     return ExecuteCall(

@@ -325,7 +325,8 @@ class Conversation:
     of the tool being called (it decides whether ``integration_attributes`` is
     readable); ``secrets`` the tenant's secrets by name. ``log`` is the call's ``Log``;
     it is accepted so the runtime wires one object graph, and ``conv`` writes nothing to
-    it today.
+    it today. ``copy_state=False`` hands ``conv_data["state"]`` over to the tool as it is
+    (plain data the caller owns and will not read again) instead of copying it.
     """
 
     __slots__ = (
@@ -350,9 +351,13 @@ class Conversation:
         function: str,
         secrets: Mapping[str, str],
         log: Log | None = None,
+        copy_state: bool = True,
     ):
-        # A private deep copy: the tool's mutations never reach the request it came from.
-        self._state = State(to_plain(conv_data.get("state") or {}, "state"))
+        state = conv_data.get("state") or {}
+        # A private deep copy, so that the tool's mutations never reach the request it came
+        # from; unless the caller hands the state over (``copy_state=False``: the runtime's
+        # request, decoded for this call alone, which nothing reads after the tool).
+        self._state = State(to_plain(state, "state") if copy_state else state)
         self._env = conv_data.get("env")
         self._channel_type = conv_data.get("channel_type")
         self._caller_number = conv_data.get("caller_number")

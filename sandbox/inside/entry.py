@@ -49,8 +49,24 @@ EXIT_MEMORY = protocol.EXIT_MEMORY
 EXIT_INTERNAL = protocol.EXIT_INTERNAL
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode())
+
+
 def _json_size(value: Any) -> int:
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+    return _utf8_size(_dumps(value))
+
+
+class _EncodedState(dict):
+    """The exported state, with the JSON text its size was measured on: ``_encode_reply``
+    puts that text in the reply instead of encoding the state a second time. Still a
+    plain dict for whoever reads the reply as data (the floor, tests)."""
+
+    __slots__ = ("json",)
 
 
 def _failure(status: str, kind: str, message: str, *, file: str | None = None,
@@ -130,6 +146,9 @@ def _tool_phase_over() -> None:
 def run_request(request: dict, code_bytes: bytes, namespace_cache: dict | None = None) -> dict[str, Any]:
     """Run one call and describe its outcome as plain data. Never raises.
 
+    ``request`` is the call's own, freshly decoded request: the tool's ``conv.state`` is
+    built on it in place.
+
     Tool code runs only in the first phase (the module body, the function, and an
     exception's text, which may come from a tool-defined ``__str__``); the rest converts
     exact builtin types only."""
@@ -140,8 +159,11 @@ def run_request(request: dict, code_bytes: bytes, namespace_cache: dict | None =
     _KEEP.clear()  # the previous call's objects (a reused child), freed under this call's timers
     gc.enable()
     try:
+        # The request was decoded for this call alone (its caller's json.loads) and nothing
+        # reads its state after the tool: the tool gets that state itself, not a copy.
         conv = Conversation(
-            request["conv"], function=request["function"], secrets=request["secrets"], log=log
+            request["conv"], function=request["function"], secrets=request["secrets"], log=log,
+            copy_state=False,
         )
         _KEEP.append(conv)
         fn = _load_function(code_bytes, request, log, namespace_cache)
@@ -184,7 +206,9 @@ def _describe_return(returned: Any, conv: Conversation, limits: dict) -> dict[st
     if _json_size(plain_return) > limits["return_bytes"]:
         return _failure("output_limit", "OutputLimit",
                         f"the return value exceeds {limits['return_bytes']} bytes")
-    if _json_size(state) > limits["state_bytes"]:
+    state = _EncodedState(state)
+    state.json = _dumps(state)
+    if _utf8_size(state.json) > limits["state_bytes"]:
         return _failure("output_limit", "OutputLimit",
                         f"the state exceeds {limits['state_bytes']} bytes")
     return {"outcome": "returned", "return": plain_return, "state": state, "effects": conv._effects()}
@@ -210,12 +234,19 @@ def _apply_call_limits(limits: dict, max_calls: int) -> None:
     lower_rlimit(resource.RLIMIT_CPU, soft, soft + 1)
 
 
-def _encode_reply(reply: dict) -> bytes:
+def _encode_reply(reply: dict) -> list[bytes]:
+    """The reply's JSON, as pieces to be written one after the other (never joined: a
+    state's JSON is encoded once and copied once, into bytes)."""
     try:
-        return json.dumps(reply, ensure_ascii=False, separators=(",", ":")).encode()
+        state = reply.get("state")
+        if type(state) is _EncodedState:
+            rest = _dumps({key: value for key, value in reply.items() if key != "state"})
+            # rest is a JSON object, "{...}": the state goes in before its closing brace.
+            return [rest[:-1].encode(), b',"state":', state.json.encode(), b"}"]
+        return [_dumps(reply).encode()]
     except (TypeError, ValueError, RecursionError):
         # to_plain guarantees plain data; reaching this is a runtime bug, said so plainly.
-        return json.dumps(_failure("internal_error", "InternalError", "reply could not be encoded")).encode()
+        return [json.dumps(_failure("internal_error", "InternalError", "reply could not be encoded")).encode()]
 
 
 _channel: list[int] = []  # the channel fd while serving; read by ask_supervisor
@@ -255,7 +286,7 @@ def _compile(request: dict[str, Any], channel_fd: int) -> None:
         os._exit(EXIT_MEMORY)
     signal.setitimer(signal.ITIMER_REAL, 0)
     signal.setitimer(signal.ITIMER_PROF, 0)
-    protocol.write_frame(channel_fd, protocol.ANSWER + payload)
+    protocol.write_frame(channel_fd, protocol.ANSWER, payload)
 
 
 def serve(channel_fd: int, *, max_calls: int = 1) -> None:
@@ -272,8 +303,8 @@ def serve(channel_fd: int, *, max_calls: int = 1) -> None:
         frame = protocol.read_frame(channel_fd, REQUEST_CAP)
         if frame is None:
             break
-        code_bytes, request_json = marshal.loads(frame)
-        request = json.loads(request_json)
+        code_bytes, request = marshal.loads(frame)  # decoded afresh: this call owns it
+        del frame  # its pages go back to the allocator before the tool's own allocations
         if request.get("op") == "selftest":
             from sandbox.inside.probes import run_probes  # pre-imported by the template
 
@@ -302,7 +333,7 @@ def serve(channel_fd: int, *, max_calls: int = 1) -> None:
             os._exit(EXIT_MEMORY)
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.setitimer(signal.ITIMER_PROF, 0)
-        protocol.write_frame(channel_fd, protocol.ANSWER + payload)
+        protocol.write_frame(channel_fd, protocol.ANSWER, *payload)
         calls += 1
     # Wait for the supervisor to close its end (it reads /proc usage first).
     while protocol.read_frame(channel_fd, REQUEST_CAP) is not None:

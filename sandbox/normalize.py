@@ -501,8 +501,8 @@ CONVERSATION_KEYS = (
 
 
 class ValidatedConversation(dict):
-    """What ``validate_conversation`` returns: the caller's conversation checked, copied,
-    with every key filled. ``sandbox.call.prepare`` takes one as it is rather than walk it
+    """What ``validate_conversation`` returns: the caller's conversation checked (and
+    copied, or owned by the caller alone), with every key filled. ``sandbox.call.prepare`` takes one as it is rather than walk it
     a second time: the service checks each request at its boundary (worker/translate.py,
     so that a bad field is refused before the call is admitted) and hands this very value
     to the pool. Only ``validate_conversation`` makes one; the supervisor never changes one
@@ -511,8 +511,10 @@ class ValidatedConversation(dict):
     __slots__ = ()
 
 
-def validate_conversation(data: Any) -> ValidatedConversation:
+def validate_conversation(data: Any, *, owned: bool = False) -> ValidatedConversation:
     """The caller's conv.json-style input, validated, copied and with every key filled.
+    ``owned``: ``data`` was just parsed from JSON by the caller, who alone holds it, so
+    its plain data (state, attributes, variant columns) is checked where it lies, not copied.
 
     Absent (or ``None``) keys default to: ``state``, ``sip_headers``,
     ``integration_attributes``, ``variants``, ``secrets`` -> ``{}``; ``env``,
@@ -522,27 +524,27 @@ def validate_conversation(data: Any) -> ValidatedConversation:
     Raises ``InvalidInput`` naming the field; secret values never appear in messages.
     """
     try:
-        return _conversation(data)
+        return _conversation(data, check_plain if owned else plain_copy)
     except _Bad as bad:
         raise InvalidInput(bad.field, bad.message) from None
 
 
-def _conversation(data: Any) -> ValidatedConversation:
+def _conversation(data: Any, plain: Callable[[Any, str], Any]) -> ValidatedConversation:
     given = {} if data is None else _object(data, "conv")
     for key in given:
         if key not in CONVERSATION_KEYS:
             shown = key if type(key) is str else _kind(key)
             raise _Bad(_join("conv", shown), f"unknown key; conv takes: {_quoted(CONVERSATION_KEYS)}")
     out: dict[str, Any] = {
-        "state": plain_copy(_object(_given(given, "state"), "conv.state"), "conv.state"),
+        "state": plain(_object(_given(given, "state"), "conv.state"), "conv.state"),
     }
     for key in _TEXT_OR_NONE:
         value = given.get(key)
         out[key] = None if value is None else _text(value, f"conv.{key}")
     out["sip_headers"] = _sip_headers(_given(given, "sip_headers"), "conv.sip_headers")
     attributes = _object(_given(given, "integration_attributes"), "conv.integration_attributes")
-    out["integration_attributes"] = plain_copy(attributes, "conv.integration_attributes")
-    out["variants"] = _variants(_given(given, "variants"), "conv.variants")
+    out["integration_attributes"] = plain(attributes, "conv.integration_attributes")
+    out["variants"] = _variants(_given(given, "variants"), "conv.variants", plain)
     variant = given.get("variant")
     out["variant"] = None if variant is None else _variant_name(variant, "conv.variant", out["variants"])
     out["secrets"] = _secrets(_given(given, "secrets"), "conv.secrets")
@@ -555,7 +557,7 @@ def _given(data: dict[str, Any], key: str) -> Any:
     return {} if value is None else value
 
 
-def _variants(value: Any, field: str) -> dict[str, dict[str, Any]]:
+def _variants(value: Any, field: str, plain: Callable[[Any, str], Any]) -> dict[str, dict[str, Any]]:
     variants = _object(value, field)
     out: dict[str, dict[str, Any]] = {}
     for name, columns in variants.items():
@@ -563,7 +565,7 @@ def _variants(value: Any, field: str) -> dict[str, dict[str, Any]]:
         if not name:
             raise _Bad(field, "a variant name must not be empty")
         here = _join(field, name)
-        out[name] = plain_copy(_object(columns, here), here)
+        out[name] = plain(_object(columns, here), here)
     return out
 
 

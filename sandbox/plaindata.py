@@ -190,6 +190,43 @@ def same(a: Any, b: Any) -> bool:
     return a == b  # str, int, bool, None
 
 
+def apply_changes(before: Mapping[str, Any], assigned: Any, deleted: Any,
+                  order: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The state after a call and its ``state_changes``, from the checked state ``before``
+    and what a child says it did: ``assigned`` (variable -> new value), ``deleted`` (names
+    of variables of ``before``) and, when the order moved, ``order`` (every variable).
+
+    The child is not trusted: ``assigned`` is checked as plain data where it lies (it must
+    be owned by the caller, freshly parsed), the names must make sense (a deleted variable
+    was there, and is not also assigned; an order names each variable once), and anything
+    else raises ``NotPlain``. Whatever the child claims, the result is ``before`` with the
+    child's checked changes applied, and the changes reported are exactly those between
+    ``before`` and that state: a variable assigned its old value is not reported. The work
+    is a copy of ``before``'s top level, in C, plus the size of what changed."""
+    check_plain(_dict(assigned, "state"), "state")
+    if type(deleted) is not list or len(set(deleted)) != len(deleted) or not all(
+            type(name) is str and name in before and name not in assigned for name in deleted):
+        raise NotPlain("state", "the deleted variables are not a list of distinct variables it had")
+    after = dict(before)
+    for name in deleted:
+        del after[name]
+    after.update(assigned)
+    if order is not None:
+        if type(order) is not list or len(order) != len(after) or not all(type(n) is str for n in order) \
+                or set(order) != after.keys():
+            raise NotPlain("state", "the order does not name each variable once")
+        after = {name: after[name] for name in order}
+    changed = {name: value for name, value in assigned.items()
+               if name not in before or not same(before[name], value)}
+    return after, {"set": changed, "deleted": sorted(deleted)}
+
+
+def _dict(value: Any, field: str) -> dict:
+    if type(value) is not dict:
+        raise NotPlain(field, f"must be a dict, got {kind(value)}")
+    return value
+
+
 def state_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
     """``{"set": {key: new value}, "deleted": [key, ...]}`` taking ``before`` to ``after``.
 

@@ -17,6 +17,7 @@ already been validated by the supervisor (see ``sandbox/normalize.py``).
 from __future__ import annotations
 
 import enum
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,6 +91,13 @@ class Result:
     @property
     def ok(self) -> bool:
         return self.status is Status.OK
+
+    @functools.cached_property
+    def state_json(self) -> str:
+        """``state`` as compact JSON, the wire's form, encoded on first use and kept: the
+        supervisor measures the state against its cap on it, and the service sends it. The
+        state must not change afterwards (nothing changes a Result's state)."""
+        return json.dumps(self.state, ensure_ascii=False, separators=(",", ":"))
 
     def to_dict(self) -> dict[str, Any]:
         return {

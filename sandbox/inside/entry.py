@@ -49,24 +49,8 @@ EXIT_MEMORY = protocol.EXIT_MEMORY
 EXIT_INTERNAL = protocol.EXIT_INTERNAL
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _utf8_size(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode())
-
-
 def _json_size(value: Any) -> int:
-    return _utf8_size(_dumps(value))
-
-
-class _EncodedState(dict):
-    """The exported state, with the JSON text its size was measured on: ``_encode_reply``
-    puts that text in the reply instead of encoding the state a second time. Still a
-    plain dict for whoever reads the reply as data (the floor, tests)."""
-
-    __slots__ = ("json",)
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
 
 
 def _failure(status: str, kind: str, message: str, *, file: str | None = None,
@@ -200,18 +184,22 @@ def _describe_return(returned: Any, conv: Conversation, limits: dict) -> dict[st
     except UnstorableValue as exc:
         return _failure("invalid_return", "InvalidReturn", str(exc))
     try:
-        state = conv._export_state()
+        changes = conv._export_changes()
     except UnstorableValue as exc:
         return _failure("runtime_error", "StateValueError", str(exc))
     if _json_size(plain_return) > limits["return_bytes"]:
         return _failure("output_limit", "OutputLimit",
                         f"the return value exceeds {limits['return_bytes']} bytes")
-    state = _EncodedState(state)
-    state.json = _dumps(state)
-    if _utf8_size(state.json) > limits["state_bytes"]:
+    # Only what changed travels: the supervisor applies it to the state it sent, which it
+    # holds, and checks the whole state against the cap. What changed alone can be over.
+    if _json_size(changes["set"]) > limits["state_bytes"]:
         return _failure("output_limit", "OutputLimit",
                         f"the state exceeds {limits['state_bytes']} bytes")
-    return {"outcome": "returned", "return": plain_return, "state": state, "effects": conv._effects()}
+    reply = {"outcome": "returned", "return": plain_return, "state_set": changes["set"],
+             "state_deleted": changes["deleted"], "effects": conv._effects()}
+    if "order" in changes:
+        reply["state_order"] = changes["order"]
+    return reply
 
 
 def _apply_call_limits(limits: dict, max_calls: int) -> None:
@@ -234,19 +222,12 @@ def _apply_call_limits(limits: dict, max_calls: int) -> None:
     lower_rlimit(resource.RLIMIT_CPU, soft, soft + 1)
 
 
-def _encode_reply(reply: dict) -> list[bytes]:
-    """The reply's JSON, as pieces to be written one after the other (never joined: a
-    state's JSON is encoded once and copied once, into bytes)."""
+def _encode_reply(reply: dict) -> bytes:
     try:
-        state = reply.get("state")
-        if type(state) is _EncodedState:
-            rest = _dumps({key: value for key, value in reply.items() if key != "state"})
-            # rest is a JSON object, "{...}": the state goes in before its closing brace.
-            return [rest[:-1].encode(), b',"state":', state.json.encode(), b"}"]
-        return [_dumps(reply).encode()]
+        return json.dumps(reply, ensure_ascii=False, separators=(",", ":")).encode()
     except (TypeError, ValueError, RecursionError):
         # to_plain guarantees plain data; reaching this is a runtime bug, said so plainly.
-        return [json.dumps(_failure("internal_error", "InternalError", "reply could not be encoded")).encode()]
+        return json.dumps(_failure("internal_error", "InternalError", "reply could not be encoded")).encode()
 
 
 _channel: list[int] = []  # the channel fd while serving; read by ask_supervisor
@@ -333,7 +314,7 @@ def serve(channel_fd: int, *, max_calls: int = 1) -> None:
             os._exit(EXIT_MEMORY)
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.setitimer(signal.ITIMER_PROF, 0)
-        protocol.write_frame(channel_fd, protocol.ANSWER, *payload)
+        protocol.write_frame(channel_fd, protocol.ANSWER, payload)
         calls += 1
     # Wait for the supervisor to close its end (it reads /proc usage first).
     while protocol.read_frame(channel_fd, REQUEST_CAP) is not None:

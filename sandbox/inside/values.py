@@ -67,6 +67,37 @@ def to_plain(value: Any, path: str, *, max_depth: int = MAX_DEPTH, max_values: i
     return _Walk(path, max_depth, max_values).convert(value, 0)
 
 
+_ABSENT = object()
+
+
+def same_plain(value: Any, plain: Any) -> bool:
+    """Whether the tool's ``value`` is still exactly ``plain`` (plain data the runtime
+    holds, e.g. the request's state): the same exact types at every level, equal values,
+    ``0.0`` not ``-0.0``, dict key order aside. ``value`` is read only through C-level
+    methods of exact builtin types, each type checked before the value is used, so no
+    method the tool defined runs (a ``str`` subclass key is never hashed); the walk
+    follows ``plain``, so it ends within ``plain``'s size whatever ``value`` holds (cycles
+    included)."""
+    cls = type(plain)
+    if type(value) is not cls:
+        return False
+    if cls is dict:
+        if len(value) != len(plain):
+            return False
+        for key, item in value.items():
+            if type(key) is not str:
+                return False
+            expected = plain.get(key, _ABSENT)
+            if expected is _ABSENT or not same_plain(item, expected):
+                return False
+        return True
+    if cls is list:
+        return len(value) == len(plain) and all(map(same_plain, value, plain))
+    if cls is float:
+        return value == plain and (value != 0.0 or math.copysign(1.0, value) == math.copysign(1.0, plain))
+    return value == plain  # exact str, int, bool or None
+
+
 def type_name(cls: type) -> str:
     """The C-level name of ``cls``, shortened; never runs tool code."""
     name = _RAW_TYPE_NAME.__get__(cls, type)

@@ -106,13 +106,18 @@ def _open(driver: drivers.Driver, call: workloads.Call, rate: float, duration_s:
                             workload=call.label, progress=loadgen.Progress(False))
     s = run.summary(cdf=False)
     ok = s["verdicts"].get("ok", 0)
-    ok_latencies = sorted(run.latencies(verdict="ok"))
     return {"sent": s["sent"], "completed": s["completed"], "ok": ok, "verdicts": s["verdicts"],
             "ok_per_s": round(ok / s["elapsed_s"], 2) if s["elapsed_s"] else None,
             "p50_ms": s["latency_ms"].get("p50"), "p99_ms": s["latency_ms"].get("p99"),
-            "ok_p99_ms": round(ok_latencies[min(len(ok_latencies) - 1, int(len(ok_latencies) * 0.99))], 3)
-            if ok_latencies else None,
-            "deadline_misses": s["deadline_misses"], "cpu_ms_per_call": s["cpu_ms_per_call"]["total"]}
+            "ok_p50_ms": _percentile(run.latencies(verdict="ok"), 0.5),
+            "ok_p99_ms": _percentile(run.latencies(verdict="ok"), 0.99),
+            "deadline_misses": s["deadline_misses"], "cpu_ms_per_call": s["cpu_ms_per_call"]["total"],
+            "background_cores": s["background"]["others_busy_cores"]}
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(len(values) * q))], 3) if values else None
 
 
 def fit(points: list[tuple[float, float]]) -> dict[str, float] | None:
@@ -196,6 +201,17 @@ def summarize(cpu: dict, opened: dict, sizes: list[int], state_bytes: dict[int, 
         line = fit(points)
         zero, target = rows.get(0, {}).get("server_cpu_ms"), rows.get(TARGET_KIB * KIB, {}).get("server_cpu_ms")
         difference = target - zero if zero is not None and target is not None else None
+        cpus = len(os.sched_getaffinity(0))
+        for size, o in opened.get(name, {}).items():
+            # What the machine could answer at this size: the CPUs other people's work left
+            # it during the run, over the CPU of a call, the load generator's included (it
+            # shares them); the open loop's ok answers against that, or the offered rate
+            # when lower. A collapse is far below 1.
+            total = rows.get(size, {}).get("total_cpu_ms")
+            free = max(cpus - (o.get("background_cores") or 0.0), 0.5)
+            o["capacity_per_s"] = round(free * 1000 / total, 1) if total else None
+            served = min(plan["rate"], o["capacity_per_s"]) if o["capacity_per_s"] else None
+            o["ok_vs_capacity"] = round(o["ok_per_s"] / served, 3) if served and o["ok_per_s"] is not None else None
         by_driver[name] = {"sizes": rows, "fit": line, "difference_100k_ms": difference,
                            "open_loop": opened.get(name, {})}
     return {"plan": plan, "sizes": sizes, "state_json_bytes": state_bytes, "drivers": by_driver,
@@ -230,18 +246,24 @@ def markdown(result: dict[str, Any], command: str, commit: str) -> str:
         lines += ["", f"Target: 100 KiB of state costs at most {TARGET_MS:g} ms of CPU more than none, end to end "
                       f"over gRPC: **{met}** ({difference:+.2f} ms)."]
     if any(d["open_loop"] for d in result["drivers"].values()):
-        lines += ["", f"Open loop at {plan['rate']:g} calls/s for {plan['open_s']:g} s per driver and size "
-                      "(latency from the intended send time; ok p99 is over the calls answered ok):", "",
-                  "| driver | size | ok/s | p50 | p99 | ok p99 | verdicts | CPU ms/call (with client) |",
-                  "|---|---|---|---|---|---|---|---|"]
+        lines += ["", f"Open loop at {plan['rate']:g} calls/s for {plan['open_s']:g} s per driver and size, latency "
+                      "from the intended send time. Capacity is what the machine could answer at that size (the "
+                      "CPUs other work left it during the run over the closed loops' CPU per call, the load "
+                      "generator's included); ok/s against "
+                      "the lower of it and the offered rate says whether the service still answers what it "
+                      "can (about 1) or collapses (far below):", "",
+                  "| driver | size | ok/s | capacity/s | ok ÷ min(offered, capacity) | ok p50 | ok p99 | p99, all "
+                  "answers | verdicts | background cores |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for name, d in result["drivers"].items():
             for size in sizes:
                 o = d["open_loop"].get(size)
                 if o is None:
                     continue
                 verdicts = ", ".join(f"{k} {v}" for k, v in sorted(o["verdicts"].items()))
-                lines.append(f"| {name} | {size_label(size)} | {_f(o['ok_per_s'], 1)} | {_f(o['p50_ms'])} | "
-                             f"{_f(o['p99_ms'])} | {_f(o['ok_p99_ms'])} | {verdicts} | {_f(o['cpu_ms_per_call'])} |")
+                lines.append(f"| {name} | {size_label(size)} | {_f(o['ok_per_s'], 1)} | {_f(o.get('capacity_per_s'), 1)} "
+                             f"| {_f(o.get('ok_vs_capacity'))} | {_f(o.get('ok_p50_ms'))} | {_f(o['ok_p99_ms'])} | "
+                             f"{_f(o['p99_ms'])} | {verdicts} | {_f(o.get('background_cores'))} |")
     return "\n".join(lines) + "\n"
 
 

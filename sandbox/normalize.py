@@ -72,7 +72,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping
 
 from sandbox.errors import InvalidInput, InvalidReturn
-from sandbox.plaindata import (  # noqa: F401 - canonical, state_changes: this module's API since before
+from sandbox.plaindata import (  # noqa: F401 - MAX_*, canonical, state_changes: this module's API since before
     MAX_DEPTH,
     MAX_INT_BITS,
     NotPlain as _Bad,  # a failed check; the public functions re-raise it as InvalidInput or InvalidReturn

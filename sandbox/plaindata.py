@@ -190,6 +190,11 @@ def same(a: Any, b: Any) -> bool:
     return a == b  # str, int, bool, None
 
 
+def dumps(value: Any) -> str:
+    """Checked plain data as compact JSON: the form the wire carries (``Result.state_json``)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def apply_changes(before: Mapping[str, Any], assigned: Any, deleted: Any,
                   order: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """The state after a call and its ``state_changes``, from the checked state ``before``

@@ -819,19 +819,14 @@ def _await_reply(channel: socket.socket, deadline: float, cap: int,
     """Wait for the child's answer frame until the deadline.
 
     A REQUEST frame on the way is handed to ``on_request`` and its response written
-    back, a NOTE frame to ``on_note``; the wait goes on. Returns ("reply", payload) (a
-    bytearray, the child's untrusted answer), ("eof", None), ("deadline", None),
+    back, a NOTE frame to ``on_note``; the wait goes on. Returns ("reply", payload), ("eof", None), ("deadline", None),
     ("overrun", None) for a frame over ``cap``, or ("protocol", None) for a frame of
     an unknown kind or a request nobody serves.
     """
     poller = select.poll()
     poller.register(channel.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
-    # Each frame is read into a buffer of its own announced size (a header's worth, then the
-    # body): no chunk is allocated at a guess and none is copied to be joined, which for a
-    # 1 MiB state cost several megabytes of fresh pages per call.
-    header = bytearray(protocol.HEADER_SIZE)
-    body: bytearray | None = None
-    got = 0
+    # Header, then body, each read into a buffer of its size: no chunks to join (issue 18).
+    header, body, got = bytearray(protocol.HEADER_SIZE), None, 0
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -859,13 +854,12 @@ def _await_reply(channel: socket.socket, deadline: float, cap: int,
             length = int.from_bytes(header, "big")
             if length > cap:
                 return "overrun", None
-            if length:
-                body = bytearray(length)
-                continue
-            body = bytearray()  # an empty frame has no kind: a protocol violation below
-        kind = bytes(body[:1])
-        del body[:1]  # O(1) for a bytearray: the payload stays where it was read
-        payload, body = body, None
+            if not length:
+                return "protocol", None  # a frame without even a kind
+            body = bytearray(length)
+            continue
+        kind, payload, body = bytes(body[:1]), body, None
+        del payload[:1]  # O(1) for a bytearray: the payload stays where it was read
         if kind == protocol.ANSWER:
             return "reply", payload
         if kind == protocol.NOTE and on_note is not None:

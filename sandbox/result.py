@@ -94,10 +94,15 @@ class Result:
 
     @functools.cached_property
     def state_json(self) -> str:
-        """``state`` as compact JSON, the wire's form, encoded on first use and kept: the
-        supervisor measures the state against its cap on it, and the service sends it. The
-        state must not change afterwards (nothing changes a Result's state)."""
+        """``state`` as compact JSON, the wire's form, encoded on first use and kept (the
+        state must not change afterwards; nothing changes a Result's state)."""
         return json.dumps(self.state, ensure_ascii=False, separators=(",", ":"))
+
+    def with_state_json(self, text: str) -> Result:
+        """This Result, given ``state_json`` by a caller that has encoded the state already
+        (the supervisor, measuring it against its cap), so that it is not encoded again."""
+        self.__dict__["state_json"] = text  # where cached_property keeps its value
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         return {

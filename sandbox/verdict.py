@@ -183,6 +183,13 @@ def _from_return(call: PreparedCall, reply: dict, usage: Usage, logs: list, reda
                                                        reply.get("state_deleted"), reply.get("state_order"))
     except plaindata.NotPlain as exc:
         return failed(call, Status.RUNTIME_ERROR, "StateValueError", redact(str(exc)) or "", usage, logs)
+    # The cap is on the whole state, which only the supervisor holds (the child sees what
+    # changed), checked before the action as the child checked it before: the same verdict.
+    # Its JSON, measured here, stays with the Result for the wire: encoded once.
+    state_json = plaindata.dumps(state_after)
+    cap = call.request.policy.limits.state_bytes
+    if (len(state_json) if state_json.isascii() else len(state_json.encode())) > cap:
+        return failed(call, Status.OUTPUT_LIMIT, "OutputLimit", f"the state exceeds {cap} bytes", usage, logs)
     effects = reply.get("effects") if type(reply.get("effects")) is dict else {}
     try:
         action = normalize_action(reply.get("return"), effects, call.conv.get("variants") or {})
@@ -191,19 +198,9 @@ def _from_return(call: PreparedCall, reply: dict, usage: Usage, logs: list, reda
         error = ErrorInfo(kind=error.kind, message=redact(error.message) or "",
                           file=call.tool.filename, line=None, traceback=None)
         return failed(call, Status.INVALID_RETURN, "", "", usage, logs, error)
-    all_logs, all_usage = _with_egress(call, logs, usage)
-    result = Result(status=Status.OK, action=action, state=state_after, state_changes=changes, logs=all_logs,
-                    error=None, usage=all_usage)
-    # The cap is on the whole state, which only the supervisor holds. Its JSON, measured
-    # here, stays with the Result for the wire (worker/translate.py): encoded once.
-    cap = call.request.policy.limits.state_bytes
-    if _utf8_size(result.state_json) > cap:
-        return failed(call, Status.OUTPUT_LIMIT, "OutputLimit", f"the state exceeds {cap} bytes", usage, logs)
-    return result
-
-
-def _utf8_size(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode())
+    logs, usage = _with_egress(call, logs, usage)
+    return Result(status=Status.OK, action=action, state=state_after, state_changes=changes, logs=logs,
+                  error=None, usage=usage).with_state_json(state_json)
 
 
 def from_death(call: PreparedCall, death: Death, wall_ms: float, deadline_hit: bool,

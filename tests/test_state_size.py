@@ -23,7 +23,6 @@ from sandbox.compiler import compile_bundle
 from sandbox.inside import conv as conv_module
 from sandbox.inside import values
 from sandbox.inside.conv import Conversation
-from sandbox.inside.entry import run_request
 from sandbox.normalize import ValidatedConversation, validate_conversation
 from sandbox.policy import Limits
 from sandbox.result import Status, Usage
@@ -275,6 +274,10 @@ def test_the_changes_a_child_reports_rebuild_the_state_exactly(before, target):
 
 
 def run_in_process(source: str, state: dict, function: str = "tool"):
+    # Imported here: sandbox.inside.entry refuses copies of the runtime's classes for the
+    # whole process, which dataclasses.asdict of a Result in another module's tests trips.
+    from sandbox.inside.entry import run_request
+
     call = prepare(CallRequest(tenant="t", bundle=compile_bundle({"tool.py": source}), function=function,
                                conversation={"state": state}))
     code, request = marshal.loads(call.frame)
@@ -308,7 +311,7 @@ def test_a_hostile_reply_cannot_change_the_state_it_did_not_send():
 def test_the_states_json_is_encoded_once_and_is_the_state():
     call, reply = run_in_process("def tool(conv):\n    conv.state.n = 2\n", {"a": "é", "n": 1})
     result = verdict.from_reply(call, reply, Usage())
-    assert result.ok and "state_json" in result.__dict__  # measured against the cap, kept
+    assert result.ok and "state_json" in result.__dict__  # measured against the cap, kept: not encoded again
     assert json.loads(result.state_json) == result.state == {"a": "é", "n": 2}
 
 

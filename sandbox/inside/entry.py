@@ -143,8 +143,8 @@ def run_request(request: dict, code_bytes: bytes, namespace_cache: dict | None =
     _KEEP.clear()  # the previous call's objects (a reused child), freed under this call's timers
     gc.enable()
     try:
-        # The request was decoded for this call alone (its caller's json.loads) and nothing
-        # reads its state after the tool: the tool gets that state itself, not a copy.
+        # The request was decoded for this call alone (marshal.loads of its frame) and
+        # nothing reads its state after the tool: the tool gets that state, not a copy.
         conv = Conversation(
             request["conv"], function=request["function"], secrets=request["secrets"], log=log,
             copy_state=False,

@@ -229,7 +229,9 @@ def markdown(result: dict[str, Any], command: str, commit: str) -> str:
              f"{plan['rounds']} rotating rounds of {plan['duration_s']:g} s closed loops of {plan['concurrency']} "
              f"callers per driver and size, medians over rounds; {result['cpus']} CPUs, a shared VM.", "",
              "Server CPU per call (ms): `grpc` is the server's whole tree (server, template, children); `pool` is "
-             "`Pool.execute` in the bench process (supervisor and load generator) plus the template's tree.", "",
+             "`Pool.execute` in the bench process (supervisor and load generator) plus the template's tree"
+             + (f"; `grpc@{plan['baseline']}` is the server of that revision (`--baseline`), in the same rounds"
+                if plan.get("baseline") else "") + ".", "",
              "| driver | " + " | ".join(f"{size_label(s)} ({result['state_json_bytes'][s]:,} B)" for s in sizes)
              + " | intercept | slope per KiB | R² | 100 KiB − 0 |",
              "|---" * (len(sizes) + 5) + "|"]

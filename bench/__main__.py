@@ -17,6 +17,8 @@
                                                       bench/codejail_bench.py, after bench/codejail_setup.sh)
     python -m bench import-time [--rounds N]         (import toolpool beside import grpc + the stubs;
                                                       bench/import_time.py)
+    python -m bench state-sweep [--baseline REV]     (CPU per call against the state's size, 0 to 1 MiB,
+                                                      over gRPC and the pool; bench/state_sweep.py)
 
 ``--target HOST:PORT`` (with ``--token``) drives a running toolpool instead of starting one.
 ``--store URL`` gives the servers the bench starts that store (a PostgreSQL database,
@@ -277,6 +279,12 @@ def main(argv: list[str] | None = None) -> int:
         from bench import import_time
 
         return import_time.run(args_list[1:])
+    top, rest = _split_top(args_list)
+    if rest[:1] == ["state-sweep"]:
+        from bench import state_sweep
+
+        out = Path(top[top.index("--out") + 1]) if "--out" in top else DEFAULT_OUT
+        return state_sweep.main(rest[1:], out, DEFAULT_RESULTS)
     if not any(a in COMMANDS and not (i and args_list[i - 1] in ("--drivers", "--driver"))
                for i, a in enumerate(args_list)) \
             and not any(a in ("-h", "--help") for a in args_list):

@@ -184,8 +184,8 @@ class FloorDriver(Driver):
             prepare_process()
             self._prepared_process = True
         prepared = self._prep.prepared(call)
-        code, request_json = marshal.loads(prepared.frame)
-        return reply_status(run_request(json.loads(request_json), code))
+        code, request = marshal.loads(prepared.frame)
+        return reply_status(run_request(request, code))
 
 
 # -- 4. toolpool, library level ------------------------------------------------------------
@@ -411,8 +411,8 @@ def response_size(prep: Prepared, call: Call) -> int:
     prepared = prep.prepared(call)
     usage = Usage(wall_ms=1.234, cpu_ms=1.234, peak_rss_bytes=16_000_000)
     if call.function in workloads.SAFE_FUNCTIONS:
-        code, request_json = marshal.loads(prepared.frame)
-        reply = run_request(json.loads(request_json), code)
+        code, request = marshal.loads(prepared.frame)
+        reply = run_request(request, code)
         result = verdict.from_reply(prepared, json.dumps(reply).encode(), usage)
     else:
         result = Result(status=Status.TIMEOUT, state=dict(call.conversation.get("state") or {}), usage=usage,

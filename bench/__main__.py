@@ -15,8 +15,12 @@
                                                       flood; confined vs in-process compile; bench/hostile.py)
     python -m bench noisy [--rounds 5] [--duration 10]  (tenant B's greeting while tenant A spins, per-tenant
                                                       CPU groups on vs off, pool and grpc; bench/noisy.py)
+    python -m bench codejail [--rounds 5] [--duration 10]   (toolpool over gRPC vs edX codejail, side by side;
+                                                      bench/codejail_bench.py, after bench/codejail_setup.sh)
     python -m bench import-time [--rounds N]         (import toolpool beside import grpc + the stubs;
                                                       bench/import_time.py)
+    python -m bench state-sweep [--baseline REV]     (CPU per call against the state's size, 0 to 1 MiB,
+                                                      over gRPC and the pool; bench/state_sweep.py)
 
 ``--target HOST:PORT`` (with ``--token``) drives a running toolpool instead of starting one.
 ``--store URL`` gives the servers the bench starts that store (a PostgreSQL database,
@@ -37,7 +41,9 @@ from bench.suite import Plan, Suite
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-FULL_DRIVERS = "floor,echo,pool,grpc,pool-reuse,grpc-reuse,spawn"
+COMMANDS = ("suite", "open-loop", "closed-loop", "step", "overshoot", "procs", "report", "store", "hostile-compile",
+            "codejail", "noisy")
+FULL_DRIVERS = "floor,echo,pool,grpc,pool-reuse,grpc-reuse,spawn,codejail"
 QUICK_DRIVERS = "floor,echo,pool,grpc,spawn"
 
 
@@ -95,6 +101,13 @@ def _parser() -> argparse.ArgumentParser:
                    "(default: A's slots in the service, half of max(4, 2 x CPUs))")
     p.add_argument("--flood-workload", default="spin_a", choices=("spin_a", "noisy_a"))
     p.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
+    p = sub.add_parser("codejail", help="toolpool over gRPC vs edX codejail, closed loop, alternating rounds")
+    p.add_argument("--rounds", type=int, default=5, help="rounds per driver, alternating which goes first")
+    p.add_argument("--duration", type=float, default=10.0, help="seconds per round and driver")
+    p.add_argument("--concurrency", type=int, default=4, help="closed-loop callers (and codejail workers)")
+    p.add_argument("--quick", action="store_true", help="2 short rounds (the smoke test)")
+    p.add_argument("--results", type=Path,
+                   help="where to write its section (default bench/RESULTS.md; in --quick mode OUT/RESULTS.md)")
     p = sub.add_parser("procs", help="process creation and IPC alternatives")
     p.add_argument("--n", type=int, default=100)
     p.add_argument("--slow-n", type=int, default=20)
@@ -124,13 +137,22 @@ def cmd_suite(args: argparse.Namespace, argv: list[str]) -> int:
     names = (args.drivers or (QUICK_DRIVERS if args.quick else FULL_DRIVERS)).split(",")
     if not drivers.service_available() and args.target is None:
         names = [n for n in names if not n.startswith("grpc")]
+    skipped = {}
+    if "codejail" in names:
+        from bench import codejail_driver
+
+        problems = codejail_driver.setup_problems()
+        if problems:  # a baseline this machine lacks: said in RESULTS.md, not a failure
+            names.remove("codejail")
+            skipped["codejail"] = f"setup missing ({'; '.join(problems)}): {codejail_driver.SETUP_HINT}"
+            print(f"python -m bench: skipping codejail: {skipped['codejail']}", file=sys.stderr)
     args.out.mkdir(parents=True, exist_ok=True)
     meta = report.metadata(argv, args.quick, plan)
     meta["drivers_requested"] = names
     suite = Suite(plan, args.out, names, target=args.target, token=args.token,
                   progress=loadgen.Progress(not args.no_progress), with_procs=not args.no_procs,
                   with_child_cost=args.child_cost)
-    doc = report.build(meta, suite.run())
+    doc = report.build(meta, {**suite.run(), "skipped": skipped})
     json_path = args.out / "bench.json"
     report.write_json(doc, json_path)
     png_path = args.out / "bench.png"
@@ -268,9 +290,14 @@ def main(argv: list[str] | None = None) -> int:
         from bench import import_time
 
         return import_time.run(args_list[1:])
-    if not any(a in ("suite", "open-loop", "closed-loop", "step", "overshoot", "procs", "report", "store",
-                     "hostile-compile", "noisy")
-               for a in args_list) \
+    top, rest = _split_top(args_list)
+    if rest[:1] == ["state-sweep"]:
+        from bench import state_sweep
+
+        out = Path(top[top.index("--out") + 1]) if "--out" in top else DEFAULT_OUT
+        return state_sweep.main(rest[1:], out, DEFAULT_RESULTS)
+    if not any(a in COMMANDS and not (i and args_list[i - 1] in ("--drivers", "--driver"))
+               for i, a in enumerate(args_list)) \
             and not any(a in ("-h", "--help") for a in args_list):
         args_list = [a for a in args_list]
         # Top-level options first, then the default command with its options.
@@ -288,6 +315,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_report(args, argv_shown)
     if args.command == "store":
         return cmd_store(args, argv_shown)
+    if args.command == "codejail":
+        from bench import codejail_bench
+
+        return codejail_bench.main(args, argv_shown, DEFAULT_RESULTS)
     if args.command == "hostile-compile":
         result = hostile.run(args.out, args.results, rounds=args.rounds, duration_s=args.duration, rate=args.rate,
                              width=args.flood, compiles=args.compiles, baseline=args.baseline)

@@ -66,8 +66,7 @@ def _child(template, prepared, frame: bytes, w: int, warm: bool) -> None:
     if warm:
         template._warm()  # what sandbox.template does after confining, before the child is ready
     marks.append(("warm-up call", *_mark()))
-    code, request_json = marshal.loads(frame)
-    request = json.loads(request_json)
+    code, request = marshal.loads(frame)
     marks.append(("decode request", *_mark()))
     entry._apply_call_limits(request["limits"], 1)
     marks.append(("call rlimits", *_mark()))

@@ -2,9 +2,10 @@
 
     floor     sandbox.inside.entry.run_request called in the bench process (no isolation)
     echo      a bare gRPC echo server (bench/echo_server.py) with the same message sizes
-    spawn     a fresh ``python -I`` process per call with rlimits (edX codejail, Piston)
+    spawn     a fresh ``python -I`` process per call with rlimits (bench/spawn_driver.py)
     pool      toolpool at the library level: sandbox.pool.Pool.execute in the bench process
     grpc      toolpool over gRPC: worker.cli serve in a subprocess (port 0), or --target
+    codejail  edX codejail 4.1.0's safe_exec per call (bench/codejail_driver.py)
 
 Every driver has ``start()``, ``close()``, ``supports(call)`` and ``submit(call, done)``,
 which returns at once and later calls ``done(verdict)`` from some other thread. A
@@ -183,8 +184,8 @@ class FloorDriver(Driver):
             prepare_process()
             self._prepared_process = True
         prepared = self._prep.prepared(call)
-        code, request_json = marshal.loads(prepared.frame)
-        return reply_status(run_request(json.loads(request_json), code))
+        code, request = marshal.loads(prepared.frame)
+        return reply_status(run_request(request, code))
 
 
 # -- 4. toolpool, library level ------------------------------------------------------------
@@ -241,53 +242,6 @@ class PoolDriver(Driver):
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "mode": self.mode, "ready_children": self.ready_children,
                 "cgroups": self.pool.stats()["cgroups"], "where": "library: Pool.execute in the bench process"}
-
-
-# -- 3. spawn-per-call ---------------------------------------------------------------------
-
-
-class SpawnDriver(Driver):
-    """A fresh ``python -I bench/spawn_child.py`` per call, rlimits set by the child first.
-
-    The child receives the same frame a pool child does (the marshaled RestrictedPython
-    code and the request), so it runs the same tool through the same runtime. The parent
-    enforces the deadline with communicate(timeout) and SIGKILL, like codejail.
-    """
-
-    name = "spawn"
-    threads = 32
-    CHILD = str(Path(__file__).resolve().parent / "spawn_child.py")
-
-    def start(self) -> None:
-        super().start()
-        self._prep = Prepared()
-
-    def call(self, call: Call) -> str:
-        prepared = self._prep.prepared(call)
-        proc = subprocess.Popen(
-            [sys.executable, "-I", self.CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, env={}, cwd="/", close_fds=True,
-        )
-        try:
-            out, _ = proc.communicate(prepared.frame, timeout=prepared.deadline_ms / 1000.0)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            return "timeout"
-        if proc.returncode == 3:
-            return "memory_limit"
-        if proc.returncode != 0 or not out:
-            return "internal_error" if proc.returncode >= 0 else "killed"
-        return reply_status(json.loads(out))
-
-    def outside_cpu_s(self) -> float:
-        # The children are reaped by this process: their CPU is our children_* times.
-        t = psutil.Process().cpu_times()
-        return t.children_user + t.children_system
-
-    def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "child": f"{sys.executable} -I bench/spawn_child.py",
-                "limits": "RLIMIT_AS, RLIMIT_CPU (soft<hard), RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CORE=0"}
 
 
 # -- gRPC drivers ---------------------------------------------------------------------------
@@ -460,8 +414,8 @@ def response_size(prep: Prepared, call: Call) -> int:
     prepared = prep.prepared(call)
     usage = Usage(wall_ms=1.234, cpu_ms=1.234, peak_rss_bytes=16_000_000)
     if call.function in workloads.SAFE_FUNCTIONS:
-        code, request_json = marshal.loads(prepared.frame)
-        reply = run_request(json.loads(request_json), code)
+        code, request = marshal.loads(prepared.frame)
+        reply = run_request(request, code)
         result = verdict.from_reply(prepared, json.dumps(reply).encode(), usage)
     else:
         result = Result(status=Status.TIMEOUT, state=dict(call.conversation.get("state") or {}), usage=usage,
@@ -617,16 +571,22 @@ def make_driver(name: str, out_dir: Path, *, target: str | None = None, token: s
     if name == "echo":
         return EchoDriver(out_dir)
     if name == "spawn":
+        from bench.spawn_driver import SpawnDriver
+
         return SpawnDriver()
     if name in ("pool", "pool-reuse"):
         return PoolDriver(mode="reuse" if name.endswith("reuse") else "fresh")
     if name in ("grpc", "grpc-reuse"):
         return GrpcDriver(out_dir, target=target, token=token, mode="reuse" if name.endswith("reuse") else "fresh",
                           server_settings=server_settings, store_url=store_url, secrets_key=secrets_key)
-    raise SystemExit(f"unknown driver {name!r}; choose from floor, echo, spawn, pool, pool-reuse, grpc, grpc-reuse")
+    if name == "codejail":
+        from bench.codejail_driver import CodejailDriver
+
+        return CodejailDriver(out_dir)
+    raise SystemExit(f"unknown driver {name!r}; choose from {', '.join(DRIVER_NAMES)}")
 
 
-DRIVER_NAMES = ("floor", "echo", "spawn", "pool", "pool-reuse", "grpc", "grpc-reuse")
+DRIVER_NAMES = ("floor", "echo", "spawn", "pool", "pool-reuse", "grpc", "grpc-reuse", "codejail")
 
 
 def as_dict(obj: Any) -> Any:

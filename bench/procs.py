@@ -59,8 +59,8 @@ def _trivial_frame() -> bytes:
 
 
 def _run_frame(frame: bytes) -> bytes:
-    code, request_json = marshal.loads(frame)
-    reply = entry.run_request(json.loads(request_json), code)
+    code, request = marshal.loads(frame)
+    reply = entry.run_request(request, code)
     return json.dumps(reply).encode()
 
 

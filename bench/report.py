@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA = "toolpool-bench/1"
+SLOW = ("spawn", "codejail")  # a new interpreter per call: their own rate and concurrency (bench/suite.py)
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -109,14 +110,16 @@ def comparisons(doc: dict) -> dict[str, Any]:
                 "cpu_ms_per_call": run["cpu_ms_per_call"]["total"],
             }
     concurrency = plan.get("concurrency")
-    spawn_closed = _run(doc, f"spawn/trivial/closed@{plan.get('spawn_concurrency')}")
-    spawn_open = _run(doc, f"spawn/trivial/open@{plan.get('spawn_rate', 0):g}")
+    # The baselines that start an interpreter per call run at their own rate and concurrency.
+    slow_closed = {d: _run(doc, f"{d}/trivial/closed@{plan.get('spawn_concurrency')}") for d in SLOW}
+    slow_open = {d: _run(doc, f"{d}/trivial/open@{plan.get('spawn_rate', 0):g}") for d in SLOW}
+    spawn_closed, spawn_open, jail_closed = slow_closed["spawn"], slow_open["spawn"], slow_closed["codejail"]
     echo_closed = _run(doc, f"echo/trivial/closed@{concurrency}")
-    for driver in ("floor", "echo", "spawn", "pool", "grpc", "pool-reuse", "grpc-reuse"):
-        run = spawn_closed if driver == "spawn" else _run(doc, f"{driver}/trivial/closed@{concurrency}")
+    for driver in ("floor", "echo", "spawn", "codejail", "pool", "grpc", "pool-reuse", "grpc-reuse"):
+        run = slow_closed[driver] if driver in SLOW else _run(doc, f"{driver}/trivial/closed@{concurrency}")
         if run is None:
             continue
-        open_run = spawn_open if driver == "spawn" else _run(doc, f"{driver}/trivial/open@{rate:g}")
+        open_run = slow_open[driver] if driver in SLOW else _run(doc, f"{driver}/trivial/open@{rate:g}")
         out["saturation"][driver] = {
             "throughput": run["throughput"],
             "concurrency": run["concurrency"],
@@ -124,6 +127,7 @@ def comparisons(doc: dict) -> dict[str, Any]:
             "cpu_ms_per_call": run["cpu_ms_per_call"]["total"],
             "ratio_to_echo": _ratio(run["throughput"], echo_closed and echo_closed["throughput"]),
             "ratio_to_spawn": _ratio(run["throughput"], spawn_closed and spawn_closed["throughput"]),
+            "ratio_to_codejail": _ratio(run["throughput"], jail_closed and jail_closed["throughput"]),
             "spawn_p50_over_this_p50": _ratio(_lat(spawn_open, "p50"), _lat(open_run, "p50")),
             "background_cores": run.get("background", {}).get("others_busy_cores"),
         }
@@ -156,6 +160,12 @@ def targets(doc: dict) -> list[dict[str, Any]]:
     out.append(_target("saturation vs transport", ">= 0.4 x echo", r, None if r is None else r >= 0.4, basis))
     r = sat.get("ratio_to_spawn")
     out.append(_target("throughput vs spawn-per-call", ">= 10 x spawn", r, None if r is None else r >= 10, basis))
+    r = sat.get("ratio_to_codejail")
+    skipped = (doc.get("skipped") or {}).get("codejail")
+    out.append(_target("throughput vs edX codejail", ">= 10 x codejail", r, None if r is None else r >= 10,
+                       f"codejail not run: {skipped}" if skipped else
+                       f"{basis} vs codejail's {plan.get('spawn_concurrency')} callers (`python -m bench codejail` "
+                       "compares start_function at equal concurrency)"))
     for driver, o in doc["overshoot"].items():
         v = o["overshoot_ms"]["p99"]
         out.append(_target(f"kill overshoot p99 ({driver})", "< 5 ms, other core busy", v,
@@ -205,7 +215,7 @@ def write_png(doc: dict, path: Path) -> bool:
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.2))
     for run in doc["runs"]:
         if run["workload"] == "trivial" and run["mode"] == "open" and run.get("cdf") and (
-                run["offered_rate"] == rate or run["driver"] == "spawn"):
+                run["offered_rate"] == rate or run["driver"] in SLOW):
             xs = [max(v, 1e-3) for v, _ in run["cdf"]]
             ys = [f for _, f in run["cdf"]]
             ax1.step(xs, ys, where="post", label=f"{run['driver']} ({run['offered_rate']:g}/s)")
@@ -289,12 +299,13 @@ def results_markdown(doc: dict, json_name: str, png_name: str | None) -> str:
                      f"{_fmt(r['cpu_ms_per_call']['total'])} | {_fmt(bg.get('others_busy_cores'))} "
                      f"({_fmt(bg.get('steal_cores'))}) |")
     lines += ["", "## Closed-loop saturation (trivial tool)", "",
-              "| driver | callers | calls/s | p50 | p99 | CPU ms/call | × echo | × spawn | background cores |",
-              "|---|---|---|---|---|---|---|---|---|"]
+              "| driver | callers | calls/s | p50 | p99 | CPU ms/call | × echo | × spawn | × codejail | background cores |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for name, s in doc["comparisons"]["saturation"].items():
         lines.append(f"| {name} | {s['concurrency']} | {_fmt(s['throughput'])} | {_fmt(s['p50_ms'])} | "
                      f"{_fmt(s['p99_ms'])} | {_fmt(s['cpu_ms_per_call'])} | {_fmt(s['ratio_to_echo'])} | "
-                     f"{_fmt(s['ratio_to_spawn'])} | {_fmt(s.get('background_cores'))} |")
+                     f"{_fmt(s['ratio_to_spawn'])} | {_fmt(s.get('ratio_to_codejail'))} | "
+                     f"{_fmt(s.get('background_cores'))} |")
     lines += ["", f"## Overhead at {meta['plan']['rate']:g} calls/s (ms)", "",
               "| driver/workload | p50 | p99 | p50 − floor | p99 − floor | p50 − echo | p99 − echo | CPU ms/call |",
               "|---|---|---|---|---|---|---|---|"]
@@ -367,6 +378,8 @@ def results_markdown(doc: dict, json_name: str, png_name: str | None) -> str:
                          f"{_fmt(v['child_minor_faults'])} | " + " | ".join(cells) + " |")
     if doc["errors"]:
         lines += ["", "## Errors", ""] + [f"- {k}: {v}" for k, v in doc["errors"].items()]
+    if doc.get("skipped"):
+        lines += ["", "## Skipped", ""] + [f"- {k}: {v}" for k, v in doc["skipped"].items()]
     lines += ["", "## Notes", "", NOTES]
     return "\n".join(lines) + "\n"
 
@@ -378,8 +391,10 @@ CHILD_PHASES = ("after fork (at-fork hooks)", "confine_child", "warm-up call", "
 NOTES = """\
 - `floor` runs `sandbox.inside.entry.run_request` in the bench process; `echo` is a bare gRPC server
   (bench/echo_server.py) sending toolpool-sized messages; `spawn` is a fresh `python -I` per call
-  with rlimits; `pool` is `Pool.execute` in the bench process; `grpc` is `python -m worker.cli serve`
-  started by the bench (shipped defaults, bench token). `*-reuse` is the same with `pool.mode = reuse`.
+  with rlimits; `codejail` is edX codejail 4.1.0's `safe_exec` per call as its README sets it up
+  (sudo to a sandbox user, rlimits; no AppArmor on this kernel; bench/codejail_driver.py); `pool`
+  is `Pool.execute` in the bench process; `grpc` is `python -m worker.cli serve` started by the bench
+  (shipped defaults, bench token). `*-reuse` is the same with `pool.mode = reuse`.
 - Open-loop latency counts from each call's intended (Poisson) send time, so queueing caused by a
   slow service is included, not hidden (coordinated omission).
 - CPU ms/call adds the bench process (load generator, and for floor/pool the supervisor too) and the

@@ -24,8 +24,7 @@ def _limit(which, soft, hard=None):
 
 def main():
     frame = sys.stdin.buffer.read()
-    code, request_json = marshal.loads(frame)
-    request = json.loads(request_json)
+    code, request = marshal.loads(frame)
     limits = request["limits"]
     _limit(resource.RLIMIT_CORE, 0)
     _limit(resource.RLIMIT_FSIZE, limits["file_size_bytes"])

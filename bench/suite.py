@@ -18,6 +18,11 @@ from bench.loadgen import Progress
 from bench.noisy import measure
 
 
+# Baselines that start a new interpreter per call: they cannot take the target's rate, so the
+# headline runs them at spawn_rate and spawn_concurrency, and the other figures skip them.
+SLOW_DRIVERS = ("spawn", "codejail")
+
+
 @dataclass
 class Plan:
     quick: bool
@@ -27,7 +32,7 @@ class Plan:
     rate: float = 200.0            # the target's open-loop rate
     mix_rate: float = 100.0
     concurrency: int = 8
-    spawn_rate: float = 10.0       # spawn-per-call cannot take 200/s: its own latency run
+    spawn_rate: float = 10.0       # spawn-per-call and codejail cannot take 200/s: their own latency run
     spawn_concurrency: int = 4
     step_rates: list[float] = field(default_factory=lambda: [100, 200, 400, 600, 800, 1000, 1300, 1600, 2000, 2500])
     step_s: float = 4.0
@@ -106,7 +111,7 @@ class Suite:
             order = names[r % len(names):] + names[:r % len(names)]
             for name in order:
                 driver = started[name]
-                if name == "spawn":
+                if name in SLOW_DRIVERS:
                     experiments = [("trivial", "open", p.spawn_rate), ("trivial", "closed", p.spawn_concurrency)]
                 else:
                     experiments = [("trivial", "open", p.rate), ("start_function", "open", p.rate),
@@ -139,7 +144,7 @@ class Suite:
 
     def extras(self, name: str, driver: drivers.Driver) -> None:
         p = self.plan
-        if name == "spawn" or name.endswith("reuse"):
+        if name in SLOW_DRIVERS or name.endswith("reuse"):
             return
         # The step first, on a settled service: the heavy runs below can leave a backlog
         # (queued calls, children being replaced) that would skew its first steps.

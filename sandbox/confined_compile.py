@@ -190,7 +190,7 @@ class ConfinedCompiler:
         limits = policy.limits
         checked = bundles.checked_files(files, limits.source_bytes)
         request = {"op": "compile", "files": checked, "policy": policy.frame_spec, "limits": asdict(limits)}
-        frame = marshal.dumps((b"", json.dumps(request, ensure_ascii=False)))
+        frame = marshal.dumps((b"", request))
         progress = _Progress(checked)
         outcome = self._pool.work(frame, limits.compile_wall_ms / 1000.0,
                                   limits.compile_output_bytes + MAX_HEADER_BYTES + HEADER_BYTES,

@@ -13,6 +13,9 @@ tool object. Two directions:
   dotted field such as ``listen.dtmf.num_digits``; a bad effect is named after the
   ``conv`` method that records it (``set_variant``, ``set_voice.speed``, ``call_handoff.reason``).
 
+Plain JSON data (a state, integration attributes, variant columns, arguments) is
+checked, copied and compared by ``sandbox.plaindata``, in time linear in its size.
+
 Everything is exact-typed: ``True`` is not a number and ``1`` is not a bool. Numbers are
 ``int`` or ``float`` (finite); counts are ``int``. Strings must be valid UTF-8 (no lone
 surrogates), and strings bound for SIP (handoff routes, header names and values) may not
@@ -64,18 +67,27 @@ The action holds only the keys present, in the order of ``sandbox.result.ACTION_
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping
 
 from sandbox.errors import InvalidInput, InvalidReturn
+from sandbox.plaindata import (  # noqa: F401 - MAX_*, canonical, state_changes: this module's API since before
+    MAX_DEPTH,
+    MAX_INT_BITS,
+    NotPlain as _Bad,  # a failed check; the public functions re-raise it as InvalidInput or InvalidReturn
+    canonical,
+    check_plain,
+    finite as _finite,
+    join as _join,
+    key as _key,
+    kind as _kind,
+    plain_copy,
+    state_changes,
+    utf8 as _utf8,
+)
 from sandbox.result import ACTION_KEYS, LOG_LEVELS
 
-MAX_DEPTH = 64  # containers below the root; the same cap as sandbox/inside/values.py
-MAX_INT_BITS = 14_000  # past ~14284 bits CPython refuses int<->str, so JSON would break
-_KEY_SHOWN_CHARS = 40
 _SIP_TOKEN = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")  # RFC 3261 "token", the header-name syntax
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DTMF_KEYS = frozenset("0123456789*#")
@@ -83,77 +95,8 @@ _DTMF_KEYS = frozenset("0123456789*#")
 Validator = Callable[[Any, str], Any]
 
 
-class _Bad(Exception):
-    """A validation failure inside this module; the public functions re-raise it as
-    ``InvalidInput`` or ``InvalidReturn``, the one place each direction is translated."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-# -- paths and type names --------------------------------------------------------------
-
-
-def _join(field: str, key: str) -> str:
-    if len(key) > _KEY_SHOWN_CHARS:
-        key = key[:_KEY_SHOWN_CHARS] + "..."
-    return f"{field}.{key}" if field else key
-
-
-def _kind(value: Any) -> str:
-    return "None" if value is None else type(value).__name__
-
-
 def _quoted(names: Iterable[str]) -> str:
     return ", ".join(names)
-
-
-# -- plain JSON data -------------------------------------------------------------------
-
-
-def _plain(value: Any, field: str, depth: int = 0) -> Any:
-    """A fresh copy of ``value`` if it is plain JSON data within the caps, else ``_Bad``."""
-    cls = type(value)
-    if value is None or cls is bool:
-        return value
-    if cls is str:
-        return _utf8(value, field)
-    if cls is int:
-        if value.bit_length() > MAX_INT_BITS:
-            raise _Bad(field, f"int too large (more than {MAX_INT_BITS} bits)")
-        return value
-    if cls is float:
-        return _finite(value, field)
-    if cls is dict or cls is list:
-        if depth >= MAX_DEPTH:
-            raise _Bad(field, f"nested more than {MAX_DEPTH} levels deep")
-        if cls is list:
-            return [_plain(item, f"{field}[{i}]", depth + 1) for i, item in enumerate(value)]
-        return {_key(key, field): _plain(item, _join(field, key), depth + 1) for key, item in value.items()}
-    raise _Bad(field, f"must be plain JSON data, got {_kind(value)}")
-
-
-def _key(key: Any, field: str) -> str:
-    if type(key) is not str:
-        raise _Bad(field, f"keys must be str, got {_kind(key)}")
-    return _utf8(key, field)
-
-
-def _utf8(text: str, field: str) -> str:
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise _Bad(field, "not valid UTF-8 (contains a lone surrogate)") from None
-    return text
-
-
-def _finite(value: float, field: str) -> float:
-    if not math.isfinite(value):
-        raise _Bad(field, "must be a finite number")
-    return value
 
 
 def _object(value: Any, field: str) -> dict:
@@ -511,10 +454,14 @@ def normalize_action(returned: Any, effects: Any, variants: Mapping[str, Any]) -
     return _combine(action, recorded)
 
 
-def normalize_state(state: Any) -> dict[str, Any]:
-    """A validated copy of the state the child exported; ``InvalidReturn`` names a bad value."""
+def normalize_state(state: Any, *, owned: bool = False) -> dict[str, Any]:
+    """The state the child exported, validated; ``InvalidReturn`` names a bad value.
+
+    A copy, unless ``owned``: the caller parsed ``state`` from the reply itself and nobody
+    else holds it (``sandbox.verdict``), so the checked value is returned as it is."""
     try:
-        return _plain(_object(state, "state"), "state")
+        state = _object(state, "state")
+        return check_plain(state, "state") if owned else plain_copy(state, "state")
     except _Bad as bad:
         raise InvalidReturn(bad.field, bad.message) from None
 
@@ -536,27 +483,6 @@ def _log_record(record: Any, field: str) -> dict[str, str]:
     return {"level": _choice(*LOG_LEVELS)(level, f"{field}[0]"), "message": _text(message, f"{field}[1]")}
 
 
-# -- state changes ---------------------------------------------------------------------
-
-
-def canonical(value: Any) -> str:
-    """A text form of plain data in which equal means the same JSON: ``1``, ``1.0`` and
-    ``True`` all differ, while dict key order does not matter."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def state_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"set": {key: new value}, "deleted": [key, ...]}`` taking ``before`` to ``after``.
-
-    Both must already be validated plain data. A key counts as set when it is new or its
-    value differs by ``canonical``; ``deleted`` is sorted."""
-    changed = {
-        key: value for key, value in after.items() if key not in before or canonical(before[key]) != canonical(value)
-    }
-    deleted = sorted(key for key in before if key not in after)
-    return {"set": changed, "deleted": deleted}
-
-
 # -- what the caller sends ---------------------------------------------------------------
 
 _TEXT_OR_NONE = ("env", "channel_type", "caller_number", "callee_number")
@@ -574,8 +500,21 @@ CONVERSATION_KEYS = (
 )
 
 
-def validate_conversation(data: Any) -> dict[str, Any]:
+class ValidatedConversation(dict):
+    """What ``validate_conversation`` returns: the caller's conversation checked (and
+    copied, or owned by the caller alone), with every key filled. ``sandbox.call.prepare`` takes one as it is rather than walk it
+    a second time: the service checks each request at its boundary (worker/translate.py,
+    so that a bad field is refused before the call is admitted) and hands this very value
+    to the pool. Only ``validate_conversation`` makes one; the supervisor never changes one
+    (``prepare`` copies its top level before taking the secrets out)."""
+
+    __slots__ = ()
+
+
+def validate_conversation(data: Any, *, owned: bool = False) -> ValidatedConversation:
     """The caller's conv.json-style input, validated, copied and with every key filled.
+    ``owned``: ``data`` was just parsed from JSON by the caller, who alone holds it, so
+    its plain data (state, attributes, variant columns) is checked where it lies, not copied.
 
     Absent (or ``None``) keys default to: ``state``, ``sip_headers``,
     ``integration_attributes``, ``variants``, ``secrets`` -> ``{}``; ``env``,
@@ -585,31 +524,31 @@ def validate_conversation(data: Any) -> dict[str, Any]:
     Raises ``InvalidInput`` naming the field; secret values never appear in messages.
     """
     try:
-        return _conversation(data)
+        return _conversation(data, check_plain if owned else plain_copy)
     except _Bad as bad:
         raise InvalidInput(bad.field, bad.message) from None
 
 
-def _conversation(data: Any) -> dict[str, Any]:
+def _conversation(data: Any, plain: Callable[[Any, str], Any]) -> ValidatedConversation:
     given = {} if data is None else _object(data, "conv")
     for key in given:
         if key not in CONVERSATION_KEYS:
             shown = key if type(key) is str else _kind(key)
             raise _Bad(_join("conv", shown), f"unknown key; conv takes: {_quoted(CONVERSATION_KEYS)}")
     out: dict[str, Any] = {
-        "state": _plain(_object(_given(given, "state"), "conv.state"), "conv.state"),
+        "state": plain(_object(_given(given, "state"), "conv.state"), "conv.state"),
     }
     for key in _TEXT_OR_NONE:
         value = given.get(key)
         out[key] = None if value is None else _text(value, f"conv.{key}")
     out["sip_headers"] = _sip_headers(_given(given, "sip_headers"), "conv.sip_headers")
     attributes = _object(_given(given, "integration_attributes"), "conv.integration_attributes")
-    out["integration_attributes"] = _plain(attributes, "conv.integration_attributes")
-    out["variants"] = _variants(_given(given, "variants"), "conv.variants")
+    out["integration_attributes"] = plain(attributes, "conv.integration_attributes")
+    out["variants"] = _variants(_given(given, "variants"), "conv.variants", plain)
     variant = given.get("variant")
     out["variant"] = None if variant is None else _variant_name(variant, "conv.variant", out["variants"])
     out["secrets"] = _secrets(_given(given, "secrets"), "conv.secrets")
-    return out
+    return ValidatedConversation(out)
 
 
 def _given(data: dict[str, Any], key: str) -> Any:
@@ -618,7 +557,7 @@ def _given(data: dict[str, Any], key: str) -> Any:
     return {} if value is None else value
 
 
-def _variants(value: Any, field: str) -> dict[str, dict[str, Any]]:
+def _variants(value: Any, field: str, plain: Callable[[Any, str], Any]) -> dict[str, dict[str, Any]]:
     variants = _object(value, field)
     out: dict[str, dict[str, Any]] = {}
     for name, columns in variants.items():
@@ -626,7 +565,7 @@ def _variants(value: Any, field: str) -> dict[str, dict[str, Any]]:
         if not name:
             raise _Bad(field, "a variant name must not be empty")
         here = _join(field, name)
-        out[name] = _plain(_object(columns, here), here)
+        out[name] = plain(_object(columns, here), here)
     return out
 
 
@@ -650,6 +589,6 @@ def validate_args(args: Any) -> dict[str, Any] | list[Any]:
             return {}
         if type(args) is not dict and type(args) is not list:
             raise _Bad("args", f"must be a JSON object or array, got {_kind(args)}")
-        return _plain(args, "args")
+        return plain_copy(args, "args")
     except _Bad as bad:
         raise InvalidInput(bad.field, bad.message) from None

@@ -646,7 +646,7 @@ class Pool:
         sent_at = time.monotonic()
         try:
             child.channel.setblocking(True)
-            child.channel.sendall(protocol.encode_frame(prepared.frame))
+            protocol.send_frame(child.channel, prepared.frame)
             child.channel.setblocking(False)
         except OSError:
             return self._after_death(child, prepared, started)
@@ -770,7 +770,7 @@ class Pool:
         if outcome == "reply":
             cpu_ms, _ = child.kernel_usage()
             child.close()
-            return WorkOutcome("reply", payload, cpu_ms=cpu_ms)
+            return WorkOutcome("reply", bytes(payload), cpu_ms=cpu_ms)
         if outcome != "eof":
             child.kill()
             self.counters[f"kill_{outcome}"] += 1
@@ -792,8 +792,7 @@ class Pool:
             return {}
         started = time.monotonic()
         child = self._acquire(None, started + 30)
-        request = json.dumps({"op": "selftest", "deadline_ms": _SELFTEST_DEADLINE_MS})
-        frame = marshal.dumps((b"", request))
+        frame = marshal.dumps((b"", {"op": "selftest", "deadline_ms": _SELFTEST_DEADLINE_MS}))
         try:
             child.channel.setblocking(True)
             child.channel.sendall(protocol.encode_frame(frame))
@@ -836,7 +835,7 @@ _REUSABLE = frozenset({Status.OK, Status.RUNTIME_ERROR, Status.INVALID_RETURN, S
 def _await_reply(channel: socket.socket, deadline: float, cap: int,
                  on_request: Callable[[bytes], bytes] | None = None,
                  cancelled: threading.Event | None = None,
-                 on_note: Callable[[bytes], bool] | None = None) -> tuple[str, bytes | None]:
+                 on_note: Callable[[bytes], bool] | None = None) -> tuple[str, bytearray | None]:
     """Wait for the child's answer frame until the deadline.
 
     A REQUEST frame on the way is handed to ``on_request`` and its response written
@@ -846,7 +845,8 @@ def _await_reply(channel: socket.socket, deadline: float, cap: int,
     """
     poller = select.poll()
     poller.register(channel.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
-    buf = bytearray()
+    # Header, then body, each read into a buffer of its size: no chunks to join (issue 18).
+    header, body, got = bytearray(protocol.HEADER_SIZE), None, 0
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -857,38 +857,42 @@ def _await_reply(channel: socket.socket, deadline: float, cap: int,
             remaining = min(remaining, _CANCEL_POLL_S)
         if not poller.poll(max(remaining * 1000.0, 0.0)):
             continue
+        target = header if body is None else body
         try:
-            chunk = channel.recv(1 << 20)
+            count = channel.recv_into(memoryview(target)[got:])
         except BlockingIOError:
             continue
         except OSError:
             return "eof", None
-        if not chunk:
+        if not count:
             return "eof", None
-        buf += chunk
-        while len(buf) >= protocol.HEADER_SIZE:
-            length = int.from_bytes(buf[: protocol.HEADER_SIZE], "big")
+        got += count
+        if got < len(target):
+            continue
+        got = 0
+        if body is None:
+            length = int.from_bytes(header, "big")
             if length > cap:
                 return "overrun", None
-            end = protocol.HEADER_SIZE + length
-            if len(buf) < end:
-                break
-            kind = bytes(buf[protocol.HEADER_SIZE:protocol.HEADER_SIZE + 1])
-            body = bytes(buf[protocol.HEADER_SIZE + 1:end])
-            del buf[:end]
-            if kind == protocol.ANSWER:
-                return "reply", body
-            if kind == protocol.NOTE and on_note is not None:
-                if not on_note(body):
-                    return "protocol", None
-                continue
-            if kind != protocol.REQUEST or on_request is None:
+            if not length:
+                return "protocol", None  # a frame without even a kind
+            body = bytearray(length)
+            continue
+        kind, payload, body = bytes(body[:1]), body, None
+        del payload[:1]  # O(1) for a bytearray: the payload stays where it was read
+        if kind == protocol.ANSWER:
+            return "reply", payload
+        if kind == protocol.NOTE and on_note is not None:
+            if not on_note(bytes(payload)):
                 return "protocol", None
-            try:
-                channel.setblocking(True)
-                channel.settimeout(max(deadline - time.monotonic(), 0.001))
-                channel.sendall(protocol.encode_frame(on_request(body)))
-            except OSError:
-                return "eof", None
-            finally:
-                channel.setblocking(False)
+            continue
+        if kind != protocol.REQUEST or on_request is None:
+            return "protocol", None
+        try:
+            channel.setblocking(True)
+            channel.settimeout(max(deadline - time.monotonic(), 0.001))
+            channel.sendall(protocol.encode_frame(on_request(bytes(payload))))
+        except OSError:
+            return "eof", None
+        finally:
+            channel.setblocking(False)

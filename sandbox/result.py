@@ -17,6 +17,7 @@ already been validated by the supervisor (see ``sandbox/normalize.py``).
 from __future__ import annotations
 
 import enum
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,6 +91,18 @@ class Result:
     @property
     def ok(self) -> bool:
         return self.status is Status.OK
+
+    @functools.cached_property
+    def state_json(self) -> str:
+        """``state`` as compact JSON, the wire's form, encoded on first use and kept (the
+        state must not change afterwards; nothing changes a Result's state)."""
+        return json.dumps(self.state, ensure_ascii=False, separators=(",", ":"))
+
+    def with_state_json(self, text: str) -> Result:
+        """This Result, given ``state_json`` by a caller that has encoded the state already
+        (the supervisor, measuring it against its cap), so that it is not encoded again."""
+        self.__dict__["state_json"] = text  # where cached_property keeps its value
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         return {

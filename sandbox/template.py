@@ -106,7 +106,7 @@ class Template:
         warmup = _warmup_frame()  # imports the compiler while there is a filesystem
         entry.prepare_process()  # once every runtime module is imported
         self.prepared = confine.prepare_template(self.confinement)
-        self.warmup = marshal.loads(warmup)
+        self.warmup = warmup
         for _ in range(3):
             self._warm()  # lazily built caches are built once, here, for every child
         gc.collect()
@@ -137,8 +137,8 @@ class Template:
             os.close(pidfd)
 
     def _warm(self) -> None:
-        code, request_json = self.warmup
-        entry.run_request(json.loads(request_json), code)
+        code, request = marshal.loads(self.warmup)  # afresh each time: run_request owns it
+        entry.run_request(request, code)
 
     def _become_child(self, channel_fd: int, uid: int, max_calls: int, warm: bool, purpose: str) -> None:
         """Runs in the forked child; never returns.

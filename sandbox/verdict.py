@@ -5,6 +5,13 @@ kernel's exit status and usage figures. Trusts nothing in the child's reply: it 
 parsed from capped JSON bytes and every value is validated (``sandbox.normalize``)
 before it reaches a Result.
 
+State: the child reports what the tool changed (variables set, deleted, and their order
+if it moved), not the whole state; the state after the call is the state this call sent,
+which the supervisor holds, with those changes checked and applied
+(``sandbox.plaindata.apply_changes``), and the whole of it is checked against the state's
+cap here. So what the child sends, and what is done with it, grows with what the tool
+changed, not with the size of the state.
+
 State semantics on failure: a call commits all of its state changes or none. When the
 status is not ``ok`` the result carries the input state unchanged and empty
 ``state_changes``, whether the tool raised, returned something invalid or was killed.
@@ -26,10 +33,10 @@ import signal
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox import protocol
+from sandbox import plaindata, protocol
 from sandbox.call import PreparedCall
 from sandbox.errors import InvalidReturn
-from sandbox.normalize import normalize_action, normalize_logs, normalize_state, state_changes
+from sandbox.normalize import normalize_action, normalize_logs
 from sandbox.result import ErrorInfo, Result, Status, Usage
 
 REDACTED = "[REDACTED]"
@@ -170,9 +177,19 @@ def from_reply(call: PreparedCall, payload: bytes, usage: Usage) -> Result:
 
 def _from_return(call: PreparedCall, reply: dict, usage: Usage, logs: list, redact: Redactor) -> Result:
     try:
-        state_after = normalize_state(reply.get("state"))
-    except InvalidReturn as exc:
+        # The child sends what it changed; the state is the one this call sent it (trusted)
+        # with those changes, checked where they lie (json.loads above made them).
+        state_after, changes = plaindata.apply_changes(call.state_before, reply.get("state_set"),
+                                                       reply.get("state_deleted"), reply.get("state_order"))
+    except plaindata.NotPlain as exc:
         return failed(call, Status.RUNTIME_ERROR, "StateValueError", redact(str(exc)) or "", usage, logs)
+    # The cap is on the whole state, which only the supervisor holds (the child sees what
+    # changed), checked before the action as the child checked it before: the same verdict.
+    # Its JSON, measured here, stays with the Result for the wire: encoded once.
+    state_json = plaindata.dumps(state_after)
+    cap = call.request.policy.limits.state_bytes
+    if (len(state_json) if state_json.isascii() else len(state_json.encode())) > cap:
+        return failed(call, Status.OUTPUT_LIMIT, "OutputLimit", f"the state exceeds {cap} bytes", usage, logs)
     effects = reply.get("effects") if type(reply.get("effects")) is dict else {}
     try:
         action = normalize_action(reply.get("return"), effects, call.conv.get("variants") or {})
@@ -182,15 +199,8 @@ def _from_return(call: PreparedCall, reply: dict, usage: Usage, logs: list, reda
                           file=call.tool.filename, line=None, traceback=None)
         return failed(call, Status.INVALID_RETURN, "", "", usage, logs, error)
     logs, usage = _with_egress(call, logs, usage)
-    return Result(
-        status=Status.OK,
-        action=action,
-        state=state_after,
-        state_changes=state_changes(call.state_before, state_after),
-        logs=logs,
-        error=None,
-        usage=usage,
-    )
+    return Result(status=Status.OK, action=action, state=state_after, state_changes=changes, logs=logs,
+                  error=None, usage=usage).with_state_json(state_json)
 
 
 def from_death(call: PreparedCall, death: Death, wall_ms: float, deadline_hit: bool,

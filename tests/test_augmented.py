@@ -3,7 +3,6 @@ augmented assignment to attributes and items so each half goes through its guard
 
 from __future__ import annotations
 
-import json
 import marshal
 
 import pytest
@@ -12,13 +11,20 @@ from sandbox.call import CallRequest, prepare
 from sandbox.compiler import compile_bundle
 from sandbox.errors import CompileFailure
 from sandbox.inside.entry import run_request
+from sandbox.plaindata import apply_changes
 
 
 def run(source: str, state: dict) -> dict:
+    """The child's reply, with ``state``: the state after the call, as the supervisor
+    rebuilds it from the changes the child reports."""
     call = prepare(CallRequest(tenant="t", bundle=compile_bundle({"tool.py": source}), function="tool",
                                conversation={"state": state}))
     code, request = marshal.loads(call.frame)
-    return run_request(json.loads(request), code)
+    reply = run_request(request, code)
+    if reply["outcome"] == "returned":
+        reply["state"], _ = apply_changes(call.state_before, reply["state_set"], reply["state_deleted"],
+                                          reply.get("state_order"))
+    return reply
 
 
 def test_attribute_and_item_targets_on_state():

@@ -8,6 +8,7 @@ targets are judged in bench/RESULTS.md by a full run.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -141,3 +142,59 @@ def test_noisy_compares_cpu_groups_on_and_off(tmp_path):
         assert len(f["round_ratios"]) == 2 and f["median_ratio"] is not None, (key, f)
         assert f["a_verdicts"].get("timeout"), (key, f)  # A's tools really spun to their deadline
     assert "## Noisy neighbour: tenant B's greeting while tenant A spins" in results.read_text()
+# -- the edX codejail baseline (bench/codejail_driver.py) ------------------------------------------
+
+
+def test_the_tool_reaches_codejail_as_source_and_globals_and_comes_back_as_toolpool_leaves_it():
+    """The adaptation alone, with plain exec (no codejail, sudo or sandbox user needed): the seed's
+    start_function, verbatim, sets the state and variant a toolpool call would, read back from the globals."""
+    from bench import codejail_driver, workloads
+
+    code = codejail_driver.tool_code("start_function")
+    assert workloads.SEED_START.read_text().rstrip("\n") in code
+    globals_dict = json.loads(json.dumps(codejail_driver.tool_globals(workloads.START)))  # JSON in, as codejail
+    exec(compile(code, "<jailed>", "exec"), globals_dict)
+    out = {k: globals_dict[k] for k in codejail_driver.WANT}
+    assert out["result"] == "" and out["variant"] == "london"
+    assert out["state"]["phone_number"] == "+15551230000" and out["state"]["is_voice"] is True
+    assert out["state"]["shared_id"] == "SH-42" and out["state"]["current_weekday"]
+    assert codejail_driver.verdict({"globals": out}) == "ok"
+    assert codejail_driver.verdict({"failed": {"status": -9, "memory_error": False}}) == "timeout"
+    assert codejail_driver.verdict({"failed": {"status": 1, "memory_error": True}}) == "memory_limit"
+
+
+def test_the_codejail_bench_says_what_is_missing_and_how_to_set_it_up(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--out", str(tmp_path), "codejail", "--quick"],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "TOOLPOOL_CODEJAIL_HOME": str(tmp_path / "absent")},
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "no codejail caller environment" in proc.stderr
+    assert proc.stderr.splitlines()[-1].startswith("hint: run bench/codejail_setup.sh")
+    assert "Traceback" not in proc.stderr
+
+
+def test_the_codejail_bench_runs_both_sides_and_writes_its_own_section(tmp_path):
+    from bench import codejail_driver
+
+    problems = codejail_driver.setup_problems()
+    if problems:  # a bench baseline, not a security test: absent unless bench/codejail_setup.sh ran here
+        pytest.skip(f"codejail's setup is absent ({'; '.join(problems)}); bench/codejail_setup.sh makes it")
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Bench results\n\nthe suite's figures\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--out", str(tmp_path), "--no-progress", "codejail", "--quick",
+         "--results", str(results)],
+        cwd=REPO, capture_output=True, text=True, timeout=240,
+    )
+    assert proc.returncode == 0, f"bench codejail failed:\n{proc.stdout}\n{proc.stderr}"
+    doc = json.loads((tmp_path / "codejail.json").read_text())["codejail"]
+    for name in ("grpc", "codejail"):
+        assert doc["medians"][name]["ok_per_s"] > 0 and doc["medians"][name]["cpu_ms_per_call"] > 0, name
+        assert all(set(r["verdicts"]) == {"ok"} for r in doc["rounds"][name]), doc["rounds"][name]
+    assert doc["ratio"] > 0 and isinstance(doc["target"]["met"], bool)
+    assert doc["drivers"]["codejail"]["jail"]["uid"] != 0
+    text = results.read_text()
+    assert text.startswith("# Bench results\n\nthe suite's figures\n")  # the rest of the file is kept
+    assert "## toolpool vs edX codejail" in text

@@ -157,6 +157,19 @@ class Admission:
             "the call could not start before its deadline; it did not run", retry_after_ms=retry_ms
         )
 
+    def refuse_if_hopeless(self, tenant: str, *, is_start: bool, start_by: float) -> None:
+        """Raises Refused (Unavailable when draining) if ``admit`` would refuse this call at
+        once now, and does nothing else: the call still goes through ``admit``. For a
+        caller with costly work to do before ``admit`` (parsing a large request), so that
+        a call that cannot start costs none of it."""
+        with self._lock:
+            if self._closed:
+                self._counters["refused_draining"] += 1
+                raise Unavailable("server is draining; the call did not start", reason="DRAINING")
+            state = self._tenants.get(tenant) or _Tenant()  # a tenant not seen is not recorded
+            if not self._can_start(state, is_start):
+                self._refuse_if_hopeless(state, tenant, is_start, start_by)
+
     def close(self) -> None:
         """Refuses every waiting call and every new one (draining). Running calls go on."""
         with self._lock:

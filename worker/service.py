@@ -282,7 +282,7 @@ class ToolService:
         call_id = call.call_id or uuid.uuid4().hex
         check_name(CALL_ID_RE, call_id, "call_id", "call id")
         version_id = self._resolve_id(call.tenant, call.target, cached=True)
-        finish_by = self._finish_by(call, received_at, rpc_deadline)
+        finish_by = self._finish_by(call.function, call.deadline_ms, received_at, rpc_deadline)
         try:
             bundle = self._bundle(call.tenant, version_id, finish_by)
         except CompileFailure as failure:
@@ -339,8 +339,19 @@ class ToolService:
         )
         return Executed(result=result, version_id=version_id, call_id=call_id)
 
-    def _finish_by(self, call: ExecuteCall, received_at: float, rpc_deadline: float | None) -> float:
-        budget_ms = self._policy.limits.deadline_for(call.function, call.deadline_ms or None)
+    def refuse_early(self, tenant: str, function: str, deadline_ms: int, *, received_at: float,
+                     rpc_deadline: float | None) -> None:
+        """Raises ``Refused`` now for a call that admission would refuse at once (no free
+        slot, and a full queue or a wait past its start-by time), before its request is
+        parsed: under overload a refusal must cost next to nothing, whatever the size of
+        the conversation it carries, or refusing large requests would take the CPU that
+        running the admitted ones needs. It takes nothing; ``execute`` admits as ever."""
+        finish_by = self._finish_by(function, deadline_ms, received_at, rpc_deadline)
+        self._admission.refuse_if_hopeless(tenant, is_start=function == START_FUNCTION,
+                                           start_by=finish_by - self._timing.min_run_ms / 1000)
+
+    def _finish_by(self, function: str, deadline_ms: int, received_at: float, rpc_deadline: float | None) -> float:
+        budget_ms = self._policy.limits.deadline_for(function, deadline_ms or None)
         finish_by = received_at + budget_ms / 1000
         if rpc_deadline is not None:
             finish_by = min(finish_by, rpc_deadline - self._timing.margin_ms / 1000)

@@ -2,7 +2,8 @@
 
 Each RPC takes the same steps: refuse if draining, authenticate the bearer token, check
 and authorize the tenant the request names, parse the request (``worker/translate.py``),
-call ``ToolService``, build the response. SetEgressPolicy also needs an operator client
+call ``ToolService``, build the response. Execute asks admission first whether the call
+would be refused at once, so that refusing a call never costs parsing its conversation. SetEgressPolicy also needs an operator client
 (``Authenticator.require_operator``). Any exception becomes an RPC status in
 ``_boundary`` through ``translate.rpc_status``; a bug is logged with an incident id and
 answered INTERNAL, and never takes the server down.
@@ -91,6 +92,9 @@ class ToolPoolServicer(pb_grpc.ToolPoolServicer):
             if CALL_ID_RE.fullmatch(call_id):
                 observability.annotate(call_id=call_id)
             self._authorize(context, rpc, request.tenant)
+            # Before the request's JSON is parsed: a call admission refuses costs nothing more.
+            self._service.refuse_early(request.tenant, request.function, request.deadline_ms,
+                                       received_at=received_at, rpc_deadline=rpc_deadline)
             call = dataclasses.replace(translate.execute_call(request), call_id=call_id)
             gone = threading.Event()  # set when the RPC ends: before the reply only if the caller went away
             context.add_callback(gone.set)

@@ -104,8 +104,10 @@ def execute_call(request: pb.ExecuteRequest) -> ExecuteCall:
     if "secrets" in conversation:
         raise InvalidArgument("conversation_json.secrets", "secrets are set with SetSecret, never per call")
     try:
-        validate_conversation(conversation)
-        validate_args(args)
+        # Checked here, before admission, so that a bad field costs no slot; the pool takes
+        # the ValidatedConversation as it is (sandbox.call.prepare) instead of checking again.
+        conversation = validate_conversation(conversation, owned=True)  # parse_json's: ours alone
+        args = validate_args(args)
     except InvalidInput as exc:
         raise invalid_argument(exc) from None
     return ExecuteCall(
@@ -178,7 +180,7 @@ def result_to_proto(result: Result) -> pb.Result:
     message = pb.Result(
         status=pb.Status.Value(result.status.name),
         action_json=_dumps(result.action),
-        state_json=_dumps(result.state),
+        state_json=result.state_json,  # encoded once, when the supervisor measured the state
         state_changes_json=_dumps(result.state_changes),
         logs=[pb.LogRecord(level=r["level"], message=r["message"]) for r in result.logs],
         usage=pb.Usage(

@@ -58,21 +58,23 @@ What a tool sees (the platform's documented contract):
     The tenant secret ``name``; a missing one raises ``SecretNotFound`` (a ``KeyError``).
 
 For the runtime (underscore names, out of the tool's reach): ``conv._export_state()``,
-``conv._effects()`` and ``conv._secrets_used()``.
+``conv._export_changes()``, ``conv._effects()`` and ``conv._secrets_used()``.
 """
 
 from __future__ import annotations
 
+import marshal
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from sandbox.inside.attributes import register_writable
-from sandbox.inside.values import MAX_DEPTH, UnstorableValue, show_key, to_plain, type_name
+from sandbox.inside.values import MAX_DEPTH, UnstorableValue, same_plain, show_key, to_plain, type_name
 from sandbox.inside.voice import voice_effect
 
 if TYPE_CHECKING:
     from sandbox.inside.logs import Log
 
 START_FUNCTION = "start_function"  # the same name as sandbox.policy.START_FUNCTION
+_UNSET = object()
 _KNOWN_NAMES_SHOWN = 20
 
 __all__ = [
@@ -325,7 +327,8 @@ class Conversation:
     of the tool being called (it decides whether ``integration_attributes`` is
     readable); ``secrets`` the tenant's secrets by name. ``log`` is the call's ``Log``;
     it is accepted so the runtime wires one object graph, and ``conv`` writes nothing to
-    it today.
+    it today. ``copy_state=False`` hands ``conv_data["state"]`` over to the tool as it is
+    (plain data the caller owns and will not read again) instead of copying it.
     """
 
     __slots__ = (
@@ -341,6 +344,7 @@ class Conversation:
         "_utils",
         "_log",
         "_recorded",
+        "_original",
     )
 
     def __init__(
@@ -350,9 +354,22 @@ class Conversation:
         function: str,
         secrets: Mapping[str, str],
         log: Log | None = None,
+        copy_state: bool = True,
     ):
-        # A private deep copy: the tool's mutations never reach the request it came from.
-        self._state = State(to_plain(conv_data.get("state") or {}, "state"))
+        state = conv_data.get("state") or {}
+        # A private deep copy, so that the tool's mutations never reach the request it came
+        # from; unless the caller hands the state over (``copy_state=False``: the runtime's
+        # request, decoded for this call alone, which nothing reads after the tool).
+        if copy_state:
+            state = to_plain(state, "state")
+        self._state = State(state)
+        # What the state was, for _export_changes: each variable's object (an untouched str
+        # or number is still that very object), but for a container, which the tool may
+        # change in place, a copy of it. Plain data from the request: marshal copies in C.
+        self._original = dict(state)
+        containers = {key: value for key, value in state.items() if type(value) is dict or type(value) is list}
+        if containers:
+            self._original.update(marshal.loads(marshal.dumps(containers)))
         self._env = conv_data.get("env")
         self._channel_type = conv_data.get("channel_type")
         self._caller_number = conv_data.get("caller_number")
@@ -441,6 +458,29 @@ class Conversation:
     def _export_state(self) -> dict[str, Any]:
         """The state as plain data; ``UnstorableValue`` names the first bad value."""
         return to_plain(self._state._data, "state")
+
+    def _export_changes(self) -> dict[str, Any]:
+        """What the tool did to the state, as plain data: ``set`` (the variables it assigned
+        or changed, in the state's order), ``deleted`` and, only when the state's order is
+        not the original order less the deletions plus the new variables, ``order`` (every
+        variable). ``UnstorableValue`` names the first bad value, as ``_export_state`` would:
+        an unchanged variable is the request's plain data, so it cannot be one.
+
+        The work is one identity check per untouched variable, a comparison with its copy
+        per container, and a conversion of what changed: not an export of the whole state."""
+        live, original = self._state._data, self._original
+        # State keeps exact str keys (State._store). A variable still holding the very
+        # object the request held is an untouched str, number or None; a container never is
+        # (the original is a copy), so it is compared with that copy.
+        maybe = {key: value for key, value in live.items() if original.get(key, _UNSET) is not value}
+        changed = {key: value for key, value in maybe.items()
+                   if key not in original or not same_plain(value, original[key])}
+        out: dict[str, Any] = {"set": to_plain(changed, "state"), "deleted": sorted(original.keys() - live.keys())}
+        kept = [key for key in original if key in live] if out["deleted"] else list(original)
+        order = list(live)
+        if order[:len(kept)] != kept:
+            out["order"] = order  # a variable deleted and set again: it moved to the end
+        return out
 
     def _effects(self) -> dict[str, Any]:
         """Recorded effects, a fresh plain dict with keys among variant, voice, handoff."""

@@ -136,6 +136,9 @@ def _tool_phase_over() -> None:
 def run_request(request: dict, code_bytes: bytes, namespace_cache: dict | None = None) -> dict[str, Any]:
     """Run one call and describe its outcome as plain data. Never raises.
 
+    ``request`` is the call's own, freshly decoded request: the tool's ``conv.state`` is
+    built on it in place.
+
     Tool code runs only in the first phase (the module body, the function, and an
     exception's text, which may come from a tool-defined ``__str__``); the rest converts
     exact builtin types only."""
@@ -146,8 +149,11 @@ def run_request(request: dict, code_bytes: bytes, namespace_cache: dict | None =
     _KEEP.clear()  # the previous call's objects (a reused child), freed under this call's timers
     gc.enable()
     try:
+        # The request was decoded for this call alone (marshal.loads of its frame) and
+        # nothing reads its state after the tool: the tool gets that state, not a copy.
         conv = Conversation(
-            request["conv"], function=request["function"], secrets=request["secrets"], log=log
+            request["conv"], function=request["function"], secrets=request["secrets"], log=log,
+            copy_state=False,
         )
         _KEEP.append(conv)
         fn = _load_function(code_bytes, request, log, namespace_cache)
@@ -184,16 +190,22 @@ def _describe_return(returned: Any, conv: Conversation, limits: dict) -> dict[st
     except UnstorableValue as exc:
         return _failure("invalid_return", "InvalidReturn", str(exc))
     try:
-        state = conv._export_state()
+        changes = conv._export_changes()
     except UnstorableValue as exc:
         return _failure("runtime_error", "StateValueError", str(exc))
     if _json_size(plain_return) > limits["return_bytes"]:
         return _failure("output_limit", "OutputLimit",
                         f"the return value exceeds {limits['return_bytes']} bytes")
-    if _json_size(state) > limits["state_bytes"]:
+    # Only what changed travels: the supervisor applies it to the state it sent, which it
+    # holds, and checks the whole state against the cap. What changed alone can be over.
+    if _json_size(changes["set"]) > limits["state_bytes"]:
         return _failure("output_limit", "OutputLimit",
                         f"the state exceeds {limits['state_bytes']} bytes")
-    return {"outcome": "returned", "return": plain_return, "state": state, "effects": conv._effects()}
+    reply = {"outcome": "returned", "return": plain_return, "state_set": changes["set"],
+             "state_deleted": changes["deleted"], "effects": conv._effects()}
+    if "order" in changes:
+        reply["state_order"] = changes["order"]
+    return reply
 
 
 def _apply_call_limits(limits: dict, max_calls: int) -> None:
@@ -261,7 +273,7 @@ def _compile(request: dict[str, Any], channel_fd: int) -> None:
         os._exit(EXIT_MEMORY)
     signal.setitimer(signal.ITIMER_REAL, 0)
     signal.setitimer(signal.ITIMER_PROF, 0)
-    protocol.write_frame(channel_fd, protocol.ANSWER + payload)
+    protocol.write_frame(channel_fd, protocol.ANSWER, payload)
 
 
 def serve(channel_fd: int, *, max_calls: int = 1) -> None:
@@ -278,8 +290,8 @@ def serve(channel_fd: int, *, max_calls: int = 1) -> None:
         frame = protocol.read_frame(channel_fd, REQUEST_CAP)
         if frame is None:
             break
-        code_bytes, request_json = marshal.loads(frame)
-        request = json.loads(request_json)
+        code_bytes, request = marshal.loads(frame)  # decoded afresh: this call owns it
+        del frame  # its pages go back to the allocator before the tool's own allocations
         if request.get("op") == "selftest":
             from sandbox.inside.probes import run_probes  # pre-imported by the template
 
@@ -308,7 +320,7 @@ def serve(channel_fd: int, *, max_calls: int = 1) -> None:
             os._exit(EXIT_MEMORY)
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.setitimer(signal.ITIMER_PROF, 0)
-        protocol.write_frame(channel_fd, protocol.ANSWER + payload)
+        protocol.write_frame(channel_fd, protocol.ANSWER, payload)
         calls += 1
     # Wait for the supervisor to close its end (it reads /proc usage first).
     while protocol.read_frame(channel_fd, REQUEST_CAP) is not None:

@@ -67,6 +67,37 @@ def to_plain(value: Any, path: str, *, max_depth: int = MAX_DEPTH, max_values: i
     return _Walk(path, max_depth, max_values).convert(value, 0)
 
 
+_ABSENT = object()
+
+
+def same_plain(value: Any, plain: Any) -> bool:
+    """Whether the tool's ``value`` is still exactly ``plain`` (plain data the runtime
+    holds, e.g. the request's state): the same exact types at every level, equal values,
+    ``0.0`` not ``-0.0``, dict key order aside. ``value`` is read only through C-level
+    methods of exact builtin types, each type checked before the value is used, so no
+    method the tool defined runs (a ``str`` subclass key is never hashed); the walk
+    follows ``plain``, so it ends within ``plain``'s size whatever ``value`` holds (cycles
+    included)."""
+    cls = type(plain)
+    if type(value) is not cls:
+        return False
+    if cls is dict:
+        if len(value) != len(plain):
+            return False
+        for key, item in value.items():
+            if type(key) is not str:
+                return False
+            expected = plain.get(key, _ABSENT)
+            if expected is _ABSENT or not same_plain(item, expected):
+                return False
+        return True
+    if cls is list:
+        return len(value) == len(plain) and all(map(same_plain, value, plain))
+    if cls is float:
+        return value == plain and (value != 0.0 or math.copysign(1.0, value) == math.copysign(1.0, plain))
+    return value == plain  # exact str, int, bool or None
+
+
 def type_name(cls: type) -> str:
     """The C-level name of ``cls``, shortened; never runs tool code."""
     name = _RAW_TYPE_NAME.__get__(cls, type)
@@ -89,19 +120,24 @@ class _Walk:
         self.root = root
         self.max_depth = max_depth
         self.values_left = max_values
-        # Segments such as "['a']" and "[2]", pushed and popped around each child, so a
-        # path string is only built when something is refused.
-        self.segments: list[str] = []
+        # The key (an exact str) or index of each container on the way down to the current
+        # value, pushed and popped around each child; shown as "['a']" and "[2]" only when
+        # something is refused, so a walk that refuses nothing formats nothing.
+        self.segments: list[str | int] = []
         # ids of the containers between the root and the current value: a cycle check.
         self.open_containers: set[int] = set()
 
     def refuse(self, reason: str) -> UnstorableValue:
-        return UnstorableValue(self.root + "".join(self.segments), reason)
+        path = "".join(f"[{show_key(s)}]" if type(s) is str else f"[{s}]" for s in self.segments)
+        return UnstorableValue(self.root + path, reason)
 
-    def convert(self, value: Any, depth: int) -> Any:
+    def count(self) -> None:
         self.values_left -= 1
         if self.values_left < 0:
             raise self.refuse("the value is too large to store (too many items)")
+
+    def convert(self, value: Any, depth: int) -> Any:
+        self.count()
         cls = type(value)
         if value is None or cls is bool:
             return value
@@ -177,8 +213,15 @@ class _Walk:
                 if not issubclass(type(key), str):
                     raise self.refuse(f"a dict key of type {type_name(type(key))} cannot be stored; keys must be str")
                 key = str.__str__(key)
-            self.segments.append(f"[{show_key(key)}]")
-            out[self.text(key)] = self.convert(item, depth)
+            self.segments.append(key)
+            key = self.text(key)
+            # An exact ASCII str, the most common value, is taken here: what convert would
+            # do, without the calls (a 100 KiB state is walked twice per call).
+            if type(item) is str and item.isascii():
+                self.count()
+                out[key] = item
+            else:
+                out[key] = self.convert(item, depth)
             self.segments.pop()
         return out
 
@@ -186,8 +229,12 @@ class _Walk:
         out: list[Any] = []
         # ``items`` is the C-level iterator of a list or tuple: no tool-defined __iter__.
         for index, item in enumerate(items):
-            self.segments.append(f"[{index}]")
-            out.append(self.convert(item, depth))
+            self.segments.append(index)
+            if type(item) is str and item.isascii():
+                self.count()
+                out.append(item)
+            else:
+                out.append(self.convert(item, depth))
             self.segments.pop()
         return out
 

@@ -131,3 +131,32 @@ def test_a_call_that_cannot_start_in_time_is_refused_at_once(crowded):
         t.join(10)
     assert caught.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
     assert elapsed < 0.3  # an answer before the caller's deadline, not a timeout in a queue
+
+
+def test_a_refused_calls_conversation_is_never_parsed(crowded, monkeypatch):
+    """Refusing must cost next to nothing whatever the call carries (issue 18): a 1 MiB
+    conversation refused under load is not parsed, checked or copied."""
+    from worker import translate
+
+    server, stub, versions = crowded
+    parsed: list[int] = []
+    parse_json = translate.parse_json
+    monkeypatch.setattr(translate, "parse_json",
+                        lambda text, field, **kw: parsed.append(len(text)) or parse_json(text, field, **kw))
+    holders = [threading.Thread(target=execute, args=(stub, "acme", "slow"),
+                                kwargs={"version_id": versions["acme"], "args": {"ms": 800}, "timeout": 5})
+               for _ in range(ADMISSION["tenant_concurrency"] + ADMISSION["tenant_max_queue"])]
+    for t in holders:
+        t.start()
+    deadline = time.monotonic() + 5
+    while server.admission.stats()["queued"] < ADMISSION["tenant_max_queue"]:
+        assert time.monotonic() < deadline, server.admission.stats()
+        time.sleep(0.01)
+    big = {"state": {f"v{i}": "x" * 100 for i in range(9000)}}
+    with pytest.raises(grpc.RpcError) as caught:
+        execute(stub, "acme", "start_function", version_id=versions["acme"], conversation=big, timeout=5)
+    for t in holders:
+        t.join(10)
+    assert caught.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert reason(caught.value) == "TENANT_LIMIT"
+    assert max(parsed) < 1000, "the refused call's conversation was parsed"

@@ -241,3 +241,24 @@ def test_invariants_hold_under_random_concurrent_load():
     assert outcomes["ran"] > 0
     stats = admission.stats()
     assert stats["running"] == 0 and stats["queued"] == 0 and stats["tenants"] == {}
+
+
+def test_refuse_if_hopeless_refuses_what_admit_would_and_takes_nothing():
+    admission = Admission(limits(max_concurrent=2, tenant_concurrency=2, reserved_for_start=0, max_queue=1,
+                                 tenant_max_queue=1))
+    admission.refuse_if_hopeless("a", is_start=False, start_by=later(1))  # a slot is free
+    holders = [admission.admit("a", is_start=False, start_by=later(2)) for _ in range(2)]
+    admission.refuse_if_hopeless("b", is_start=False, start_by=later(1))  # no slot, but room in the queue
+    queued = Waiting(admission, "a")
+    wait_queued(admission, 1)
+    with pytest.raises(Refused) as refused:
+        admission.refuse_if_hopeless("b", is_start=False, start_by=later(5))
+    assert refused.value.retry_after_ms >= 1
+    stats = admission.stats()
+    assert stats["queued"] == 1 and stats["running"] == 2 and set(stats["tenants"]) == {"a"}
+    admission.close()
+    with pytest.raises(Unavailable):
+        admission.refuse_if_hopeless("b", is_start=False, start_by=later(5))
+    assert isinstance(queued.join().error, Unavailable)
+    for h in holders:
+        h.release()

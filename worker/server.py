@@ -24,6 +24,9 @@ Shutdown (``stop``, e.g. on SIGTERM), in this order:
      verdict, never silence) and its template stops: no process is orphaned;
   5. the gRPC server stops, letting the last responses go out; the store closes; the
      metrics endpoint closes last, so a scrape during the drain still sees it.
+A stop that runs ``STOP_SLACK_S`` past the grace writes every thread's stack to stderr
+and exits 1 (``serve_forever``): a hang in shutdown is a bug to be seen, not a pod stuck
+until the kubelet's SIGKILL.
 
 Signal handlers only set an event; the main loop does the work (``serve_forever``), which
 also sets up the process's logging (JSON lines, see worker/observability.py). An embedded
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import faulthandler
 import json
 import logging
 import signal
@@ -392,6 +396,8 @@ def _server_credentials(config: Config) -> grpc.ServerCredentials:
     )
 
 
+STOP_SLACK_S = 20.0  # past the drain grace: closing the pool, the listener and the store
+
 _M_MMAP_THRESHOLD = -3
 _M_ARENA_MAX = -8
 
@@ -435,7 +441,11 @@ def serve_forever(config: Config, *, announce: Callable[[int], None] | None = No
             pass
         log.info("stop requested")
     finally:
+        # A shutdown that outlives its grace by STOP_SLACK_S is a bug: the thread stacks go
+        # to stderr (the log) and the process exits 1, rather than hang until SIGKILL.
+        faulthandler.dump_traceback_later(config.drain_grace_s + STOP_SLACK_S, exit=True)
         server.stop()
+        faulthandler.cancel_dump_traceback_later()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0

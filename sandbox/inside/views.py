@@ -122,6 +122,14 @@ class ModuleView:
     def __reduce_ex__(self, protocol: Any) -> Any:
         raise TypeError("module views cannot be copied or pickled")
 
+    # copy.copy and copy.deepcopy look these up on the class, past __getattribute__: a
+    # module cannot be copied, in CPython (TypeError) as here.
+    def __copy__(self) -> Any:
+        raise TypeError(f"cannot copy module {self.__name__!r}")
+
+    def __deepcopy__(self, memo: Any) -> Any:
+        raise TypeError(f"cannot copy module {self.__name__!r}")
+
     def __repr__(self) -> str:
         return f"<module {self.__name__!r} (tool view)>"
 

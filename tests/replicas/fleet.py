@@ -68,10 +68,14 @@ class Replica:
         return self.process.wait(timeout)
 
     def stop(self) -> None:
+        """SIGTERM and a clean exit: a drain that fails or hangs (the server's watchdog then
+        writes every thread's stack to its log and exits 1) fails the test with that log."""
+        code = 0
         if self.process is not None and self.process.proc.poll() is None:
-            self.terminate()
+            code = self.terminate()
         if self.process is not None:
             self.process.kill()
+            assert code == 0, f"replica {self.directory.name} exited {code} on SIGTERM:\n{self.process.stderr()[-20000:]}"
 
     def log_entries(self, run: int | None = None) -> list[dict[str, Any]]:
         paths = self.logs if run is None else [self.logs[run]]

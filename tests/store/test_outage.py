@@ -122,18 +122,28 @@ def test_cached_calls_run_and_writes_fail_fast_while_the_database_is_stopped(dat
 
 def test_a_change_made_while_the_replica_was_away_is_seen_after_it_reconnects(database, replica):
     target = f"127.0.0.1:{replica.port}"
+
+    def secret_length() -> int:
+        return client.execute("acme", "secret_length", alias="latest", args={"name": "api_key"}).state["length"]
+
+    def served_from_cache() -> bool:
+        hits = replica.service.cache_info()["rows"].get("hits", 0)
+        return secret_length() == 6 and replica.service.cache_info()["rows"].get("hits", 0) >= hits + 2
+
     with ToolpoolClient(target, ORCH_TOKEN) as client:
         client.deploy("acme", {"tools.py": TOOLS}, alias="latest")
         client.set_secret("acme", "api_key", "before")
-        assert client.execute("acme", "secret_length", alias="latest", args={"name": "api_key"}).state["length"] == 6
-        # The replica loses its connections; another writer changes the secret meanwhile
-        # (here, straight in the database: its notification reaches nobody).
+        # The alias and the secret are cached once the set_secret's own notification is in.
+        wait_for(served_from_cache, 5, "the alias and the secret to be served from the cache")
+        # Another writer changes the secret, straight in the database: its notification
+        # reaches nobody, so this replica goes on with what it cached.
         with psycopg.connect(database.url(), autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE application_name = 'toolpool' AND pid <> pg_backend_pid()")
             sealed = replica.store.keyring.seal("acme", "api_key", "after-the-outage")
             admin.execute("UPDATE secrets SET key_id = %s, wrapped_key = %s, ciphertext = %s",
                           (sealed.key_id, sealed.wrapped_key, sealed.ciphertext))
-        wait_for(lambda: client.execute("acme", "secret_length", alias="latest",
-                                        args={"name": "api_key"}).state["length"] == len("after-the-outage"),
-                 5, "the replica to drop its cached secrets after reconnecting")
+            assert secret_length() == 6
+            # The replica loses its connections, reconnects, and drops its cached rows.
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE application_name = 'toolpool' AND pid <> pg_backend_pid()")
+        wait_for(lambda: secret_length() == len("after-the-outage"), 5,
+                 "the replica to drop its cached secrets after reconnecting")

@@ -12,7 +12,7 @@ Connections:
   waits at most that long for a connection; TCP keepalives and ``tcp_user_timeout`` end a
   connection whose peer vanished. So a query fails with ``StorageUnavailable`` within
   about ``store.timeout_ms`` (plus one retry on a fresh connection when the first turned
-  out to be dead), never hangs.
+  out to be dead, waiting within that time for a reconnect under way), never hangs.
 * **one listener connection**, which LISTENs on ``toolpool_changes`` and is the
   replica's view of the database's health. Every write NOTIFYs in its own transaction
   (delivered at commit) which kind of row of which tenant changed; the listener hands
@@ -254,7 +254,7 @@ class PostgresStore(Store):
         """
         deadline = time.monotonic() + self._timeout_s
         for attempt in (1, 2):
-            pool = self._pool
+            pool = self._pool if attempt == 1 else self._pool_within(deadline)
             if pool is None:
                 raise self._unavailable(write, "it is unreachable")
             used: list[psycopg.Connection] = []
@@ -278,6 +278,13 @@ class PostgresStore(Store):
                 self._changed(change)  # this replica at once; the others by NOTIFY
             return result
         raise AssertionError("unreachable")
+
+    def _pool_within(self, deadline: float) -> ConnectionPool | None:
+        """After a dead connection: the pool, waiting until ``deadline`` for the reconnect
+        that the listener, which lost its connection too, has under way."""
+        while (pool := self._pool) is None and time.monotonic() < deadline and not self._closed.is_set():
+            time.sleep(0.01)
+        return pool
 
     @staticmethod
     def _unavailable(write: bool, cause: str) -> StorageUnavailable:

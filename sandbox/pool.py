@@ -274,7 +274,10 @@ class Pool:
         cmd = [self.config.python, "-I", "-m", "sandbox.template", str(theirs.fileno())]
         # An empty environment: nothing of the server's reaches /proc/self/environ.
         # subprocess forks with vfork/exec in C, never running Python in the child, so
-        # it is safe beside the gRPC server's threads.
+        # it is safe beside the gRPC server's threads. Its own session: a terminal's Ctrl-C
+        # (SIGINT to the foreground process group) reaches the supervisor alone, which then
+        # closes the pool in order, instead of killing the template under a spawn in flight.
+        # The template still dies with this process (PR_SET_PDEATHSIG).
         proc = subprocess.Popen(
             cmd,
             env={},
@@ -282,6 +285,7 @@ class Pool:
             stdin=subprocess.DEVNULL,
             pass_fds=(theirs.fileno(),),
             close_fds=True,
+            start_new_session=True,
         )
         theirs.close()
         configure = {

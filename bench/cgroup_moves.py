@@ -2,7 +2,7 @@
 
 A diagnostic outside the suite (root, a writable v1 or v2 cpu hierarchy). A sleeping
 process is moved between two groups ``--n`` times, ``--gap-ms`` apart (calls arrive
-apart, too), without and with ``sandbox.cgroup_host.WarmKeeper``; prints p50/p90/max of
+apart, too), without and with ``sandbox.supervisor.cgroup_host.WarmKeeper``; prints p50/p90/max of
 one ``write`` to ``cgroup.procs``. Without ``favordynmods`` on any cgroup mount, a move
 after a quiet spell waits out an RCU grace period; the keeper is what keeps it away.
 """
@@ -15,7 +15,7 @@ import signal
 import time
 
 from bench import stats
-from sandbox import cgroup_host as host
+from sandbox.supervisor import cgroup_host as host
 
 
 def _moves(pid: int, fds: list[int], n: int, gap_s: float) -> dict[str, float | int | None]:

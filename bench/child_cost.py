@@ -21,7 +21,7 @@ the phases) happens after the answer.
 
 from __future__ import annotations
 
-from sandbox import atfork
+from sandbox.template import atfork
 
 if __name__ == "__main__":
     atfork.forget()  # as sandbox.template does, before anything registers a hook
@@ -56,10 +56,10 @@ def _mark() -> tuple[float, int]:
 
 def _child(template, prepared, frame: bytes, w: int, warm: bool) -> None:
     from sandbox import confine
-    from sandbox.inside import entry
+    from sandbox.child import entry
 
     # The child's rusage starts at zero: its first mark is what fork's return and the
-    # at-fork hooks cost it (the real template keeps the stdlib's hooks out: sandbox/atfork.py).
+    # at-fork hooks cost it (the real template keeps the stdlib's hooks out: sandbox/template/atfork.py).
     marks = [("fork", 0.0, 0), ("after fork (at-fork hooks)", *_mark())]
     confine.confine_child(prepared, uid=prepared.config.child_uid(1), keep_fds=[w], limits=template.limits)
     marks.append(("confine_child", *_mark()))
@@ -128,9 +128,9 @@ def main() -> None:
     import dataclasses
     import socket
 
-    from sandbox import template as template_mod
-    from sandbox.call import CallRequest, prepare
-    from sandbox.compiler import compile_bundle
+    from sandbox.template import forkserver as template_mod
+    from sandbox.supervisor.call import CallRequest, prepare
+    from sandbox.compile.compiler import compile_bundle
     from sandbox.confine import ConfinementConfig
     from sandbox.policy import Limits
 

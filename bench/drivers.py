@@ -1,9 +1,9 @@
 """Drivers: one way each of running a ``Call``, behind one small interface.
 
-    floor     sandbox.inside.entry.run_request called in the bench process (no isolation)
+    floor     sandbox.child.entry.run_request called in the bench process (no isolation)
     echo      a bare gRPC echo server (bench/echo_server.py) with the same message sizes
     spawn     a fresh ``python -I`` process per call with rlimits (bench/spawn_driver.py)
-    pool      toolpool at the library level: sandbox.pool.Pool.execute in the bench process
+    pool      toolpool at the library level: sandbox.supervisor.pool.Pool.execute in the bench process
     grpc      toolpool over gRPC: worker.cli serve in a subprocess (port 0), or --target
     codejail  edX codejail 4.1.0's safe_exec per call (bench/codejail_driver.py)
 
@@ -123,21 +123,21 @@ class Prepared:
     """Compiles the bench bundle once and builds each distinct call's child frame once."""
 
     def __init__(self) -> None:
-        from sandbox.compiler import compile_bundle
+        from sandbox.compile.compiler import compile_bundle
 
         self.bundle = compile_bundle(workloads.tool_files())
         self._frames: dict[tuple, Any] = {}
         self._lock = threading.Lock()
 
     def request(self, call: Call) -> Any:
-        from sandbox.call import CallRequest
+        from sandbox.supervisor.call import CallRequest
 
         return CallRequest(tenant=call.tenant, bundle=self.bundle, function=call.function,
                            args=call.args, conversation=call.conversation, deadline_ms=call.deadline_ms)
 
     def prepared(self, call: Call) -> Any:
-        """sandbox.call.prepare() of the call, cached by (tenant, label)."""
-        from sandbox.call import prepare
+        """sandbox.supervisor.call.prepare() of the call, cached by (tenant, label)."""
+        from sandbox.supervisor.call import prepare
 
         key = (call.tenant, call.label)
         with self._lock:
@@ -176,10 +176,10 @@ class FloorDriver(Driver):
         return call.function in workloads.SAFE_FUNCTIONS
 
     def call(self, call: Call) -> str:
-        from sandbox.inside.entry import run_request
+        from sandbox.child.entry import run_request
 
         if not self._prepared_process:  # the template's process-wide patches, once
-            from sandbox.inside.entry import prepare_process
+            from sandbox.child.entry import prepare_process
 
             prepare_process()
             self._prepared_process = True
@@ -192,7 +192,7 @@ class FloorDriver(Driver):
 
 
 class PoolDriver(Driver):
-    """sandbox.pool.Pool.execute in the bench process (the supervisor shares our GIL)."""
+    """sandbox.supervisor.pool.Pool.execute in the bench process (the supervisor shares our GIL)."""
 
     name = "pool"
 
@@ -205,8 +205,8 @@ class PoolDriver(Driver):
             self.name = f"pool-{mode}"
 
     def start(self) -> None:
-        from sandbox.cgroups import CgroupConfig
-        from sandbox.pool import Pool, PoolConfig
+        from sandbox.supervisor.cgroups import CgroupConfig
+        from sandbox.supervisor.pool import Pool, PoolConfig
 
         super().start()
         self._prep = Prepared()
@@ -405,8 +405,8 @@ def execute_request(call: Call, version_id: str) -> Any:
 
 def response_size(prep: Prepared, call: Call) -> int:
     """Bytes of the ExecuteResponse toolpool sends for this call (computed on the floor)."""
-    from sandbox import verdict
-    from sandbox.inside.entry import run_request
+    from sandbox.supervisor import verdict
+    from sandbox.child.entry import run_request
     from sandbox.result import ErrorInfo, Result, Status, Usage
     from worker import translate
     from worker._proto.toolpool.v1 import toolpool_pb2 as pb

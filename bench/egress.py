@@ -32,9 +32,9 @@ import time
 from pathlib import Path
 
 from sandbox import egress
-from sandbox.call import CallRequest
-from sandbox.compiler import compile_bundle
-from sandbox.pool import Pool, PoolConfig
+from sandbox.supervisor.call import CallRequest
+from sandbox.compile.compiler import compile_bundle
+from sandbox.supervisor.pool import Pool, PoolConfig
 
 PER_CALL = 100  # requests per tool call (the egress policy's cap is raised to this)
 

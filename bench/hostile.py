@@ -159,9 +159,9 @@ def measure_deploy(out: Path, rounds: int, compiles: int, baseline: str) -> dict
     """Deploy RPCs of the 5 KB bundle on this tree's server (confined compile) and on the
     baseline revision's (the compile in the server process), alternating; and the compile
     alone both ways in this tree, for where the difference comes from."""
-    from sandbox.compiler import compile_bundle, compile_cache_clear
-    from sandbox.confined_compile import ConfinedCompiler
-    from sandbox.pool import Pool, PoolConfig
+    from sandbox.compile.compiler import compile_bundle, compile_cache_clear
+    from sandbox.supervisor.confined_compile import ConfinedCompiler
+    from sandbox.supervisor.pool import Pool, PoolConfig
     from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 
     files = five_kb_bundle()

@@ -12,7 +12,7 @@ with a CPU burner on the other core, timing (from the call's own deadline):
 
 The pool today waits for ``exit_message`` (the template's wait4 rusage) before it returns.
 ``dead`` is the earliest moment the verdict could be given. This wraps private methods of
-sandbox.pool (``_Child.kill``, ``Pool._on_exit``): a diagnostic, not part of the suite; if
+sandbox.supervisor.pool (``_Child.kill``, ``Pool._on_exit``): a diagnostic, not part of the suite; if
 the pool's internals change it says so and stops.
 """
 
@@ -35,12 +35,12 @@ def main() -> None:
     parser.add_argument("--deadline-ms", type=int, default=100)
     args = parser.parse_args()
 
-    from sandbox import pool as pool_mod
-    from sandbox.call import CallRequest
-    from sandbox.compiler import compile_bundle
+    from sandbox.supervisor import pool as pool_mod
+    from sandbox.supervisor.call import CallRequest
+    from sandbox.compile.compiler import compile_bundle
 
     if not (hasattr(pool_mod._Child, "kill") and hasattr(pool_mod.Pool, "_on_exit")):
-        raise SystemExit("sandbox.pool no longer has _Child.kill / Pool._on_exit: update bench/kill_path.py")
+        raise SystemExit("sandbox.supervisor.pool no longer has _Child.kill / Pool._on_exit: update bench/kill_path.py")
     marks: dict[int, dict[str, float]] = {}
     lock = threading.Lock()
     original_kill, original_on_exit = pool_mod._Child.kill, pool_mod.Pool._on_exit

@@ -5,7 +5,7 @@
 Target (issue 18): B's ``start_function`` p99 at most 1.5x its quiet p99 while tenant A
 fills its slots with tools that spin until their deadline, through the pool and over gRPC.
 
-Each driver runs twice, side by side: with a CPU group per tenant (``sandbox/cgroups.py``,
+Each driver runs twice, side by side: with a CPU group per tenant (``sandbox/supervisor/cgroups.py``,
 the service's default) and without. A round measures each of the two in turn, the order
 alternating from round to round (on, off; off, on; ...), so load that other work puts on
 the shared machine falls on both alike. In a round, per instance: B's ``start_function``
@@ -73,7 +73,7 @@ def cgroup_status(driver: drivers.Driver) -> str:
     server, its parent group (toolpool-<server pid>-N) must exist."""
     if isinstance(driver, drivers.PoolDriver):
         return driver.pool.stats()["cgroups"]
-    from sandbox.cgroup_host import Unavailable, locate
+    from sandbox.supervisor.cgroup_host import Unavailable, locate
 
     try:
         version, base = locate(None)

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.procs [--n 100] [--seconds 3] [--json FILE]
 
 Run as its own process so that every alternative forks from a parent of the same size
-(one that imported the child runtime, ``sandbox.inside.entry``, and nothing heavy: the
+(one that imported the child runtime, ``sandbox.child.entry``, and nothing heavy: the
 size of a template, not of a gRPC server).
 
 Creation: for each method, a new process receives one request frame (the trivial tool,
@@ -42,15 +42,15 @@ import time
 from typing import Any, Callable
 
 from sandbox import protocol
-from sandbox.inside import entry
+from sandbox.child import entry
 
 _pc = time.perf_counter
 FRAME: bytes = b""  # set in main(); inherited by forked children, sent to the others
 
 
 def _trivial_frame() -> bytes:
-    from sandbox.call import CallRequest, prepare
-    from sandbox.compiler import compile_bundle
+    from sandbox.supervisor.call import CallRequest, prepare
+    from sandbox.compile.compiler import compile_bundle
 
     from bench import workloads
 
@@ -104,7 +104,7 @@ def _subprocess_cycle() -> tuple[float, float]:
 
 def _template_extras() -> dict[str, Any]:
     """Whatever else the pool's configure message carries (the warm-up call, since baa7659)."""
-    from sandbox import pool
+    from sandbox.supervisor import pool
 
     warmup = getattr(pool, "_warmup_frame", None)
     return {"warmup": warmup()} if warmup is not None else {}
@@ -234,7 +234,7 @@ def creation_forkserver_preloaded(n: int, seconds: float) -> dict[str, Any]:
     import multiprocessing
 
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["sandbox.inside.entry", "bench.procs"])
+    ctx.set_forkserver_preload(["sandbox.child.entry", "bench.procs"])
     return _measure(lambda: _mp_cycle(ctx), n, seconds, parallel=True)
 
 

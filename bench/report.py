@@ -389,7 +389,7 @@ CHILD_PHASES = ("after fork (at-fork hooks)", "confine_child", "warm-up call", "
                 "run_request", "encode reply")
 
 NOTES = """\
-- `floor` runs `sandbox.inside.entry.run_request` in the bench process; `echo` is a bare gRPC server
+- `floor` runs `sandbox.child.entry.run_request` in the bench process; `echo` is a bare gRPC server
   (bench/echo_server.py) sending toolpool-sized messages; `spawn` is a fresh `python -I` per call
   with rlimits; `codejail` is edX codejail 4.1.0's `safe_exec` per call as its README sets it up
   (sudo to a sandbox user, rlimits; no AppArmor on this kernel; bench/codejail_driver.py); `pool`

@@ -4,7 +4,7 @@ How edX codejail and Piston-style runners work: a fresh interpreter per call, li
 rlimits. This child first lowers its own rlimits (before it reads any tenant code: the
 same effect as codejail's preexec_fn, without a preexec_fn in the threaded bench), arms
 its own deadline timer, then reads the frame a pool child would get on stdin (marshaled
-RestrictedPython code and request JSON), runs it with sandbox.inside.entry.run_request
+RestrictedPython code and request JSON), runs it with sandbox.child.entry.run_request
 (the same runtime as toolpool's children) and writes the reply JSON on stdout.
 
 It has no namespaces, seccomp or uid drop: it is a cheaper-than-real baseline.
@@ -31,7 +31,7 @@ def main():
     _limit(resource.RLIMIT_NOFILE, limits["open_files"])
     # Soft below hard: an overrun is a distinct SIGXCPU before the kernel's SIGKILL.
     _limit(resource.RLIMIT_CPU, limits["cpu_seconds"], limits["cpu_seconds"] + 1)
-    from sandbox.inside.entry import prepare_process, run_request  # the runtime, before the limit on memory
+    from sandbox.child.entry import prepare_process, run_request  # the runtime, before the limit on memory
 
     prepare_process()
 

@@ -112,7 +112,7 @@ def measure_unseen(out: Path, url: str, key: str) -> dict[str, Any]:
     import grpc
     import psycopg
 
-    from sandbox.compiler import compile_bundle
+    from sandbox.compile.compiler import compile_bundle
     from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 
     deployer = drivers.GrpcDriver(out, store_url=url, secrets_key=key)

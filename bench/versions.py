@@ -45,7 +45,7 @@ import psutil
 
 mode, arg = sys.argv[1], sys.argv[2]
 if mode == "compile":
-    from sandbox.compiler import compile_bundle, compile_cache_clear
+    from sandbox.compile.compiler import compile_bundle, compile_cache_clear
     source, n = open(arg).read(), int(sys.argv[3])
     compile_bundle({"tool.py": source})  # imports and first-use costs out of the figures
     times = []
@@ -57,9 +57,9 @@ if mode == "compile":
     times.sort()
     print(json.dumps({"p50_ms": statistics.median(times), "p99_ms": times[min(len(times) - 1, int(len(times) * 0.99))]}))
 else:
-    from sandbox.call import CallRequest
-    from sandbox.compiler import compile_bundle
-    from sandbox.pool import Pool, PoolConfig
+    from sandbox.supervisor.call import CallRequest
+    from sandbox.compile.compiler import compile_bundle
+    from sandbox.supervisor.pool import Pool, PoolConfig
 
     bundle = compile_bundle({"start_function.py": open(arg).read()})
     conv = {"state": {"from_": "+15551230000", "to": "+441234567890", "call_sid": "CA1"}, "env": "live",

@@ -1,8 +1,8 @@
 """Compiled bundles as values: what a compile produces, how it is addressed, what input it takes.
 
-Imported on both sides of the compile: by the compile worker (``sandbox/compiler.py``,
+Imported on both sides of the compile: by the compile worker (``sandbox/compile/compiler.py``,
 which parses and transforms tool source inside a confined child) and by the supervisor
-(``sandbox/confined_compile.py``, which never parses tenant source). Nothing here parses
+(``sandbox/supervisor/confined_compile.py``, which never parses tenant source). Nothing here parses
 Python: the input checks are on bytes and names, and the content addresses are hashes.
 
 * ``CompileProblem``/``CompileErrors``: every reason a bundle did not compile, each naming
@@ -32,7 +32,7 @@ MAX_BUNDLE_FILES = 256
 
 HEADER_BYTES = 4
 """A compile worker's answer starts with its JSON header's length in this many bytes
-(big-endian); see sandbox/compile_worker.py."""
+(big-endian); see sandbox/compile/worker.py."""
 
 FILENAME = re.compile(r"(?:[A-Za-z0-9_][A-Za-z0-9_-]{0,63}/){0,7}[A-Za-z0-9_][A-Za-z0-9_-]{0,63}\.py")
 """A relative path of at most 8 parts: letters, digits, '_' and '-', ending in .py."""
@@ -79,7 +79,7 @@ def fail(filename: str | None, line: int | None, message: str) -> CompileErrors:
 @dataclass(frozen=True)
 class CompiledTool:
     """One compiled file. ``code`` is ``marshal.dumps`` of the module code object, to be run
-    with ``sandbox.inside.guards.make_globals``; ``sha256`` is the content address of
+    with ``sandbox.child.guards.make_globals``; ``sha256`` is the content address of
     (filename, source, policy fingerprint), also the compile cache key; ``functions``
     are the file's top-level ``def`` names in order."""
 

@@ -2,7 +2,7 @@
 
 Trusted code. It runs in two places, never in the supervisor:
 
-* ``prepare_template(config)`` runs ONCE in the template process (``sandbox/template.py``),
+* ``prepare_template(config)`` runs ONCE in the template process (``sandbox/template/forkserver.py``),
   after the template imported the child runtime and before it forks any child. It does
   the work that children inherit through ``fork()``:
 
@@ -38,7 +38,7 @@ and an honest tool that tries, say, a thread gets an exception naming its line. 
 exception is a call through a foreign ABI (i386 ``int 0x80``, x32): never CPython's,
 always an exploit, it kills the process (SIGSYS).
 
-``check_probe_results`` judges the start-up self-test (``sandbox/inside/probes.py``).
+``check_probe_results`` judges the start-up self-test (``sandbox/child/probes.py``).
 
 Test-only switches on ``ConfinementConfig`` (``test_only_*``) disable ONE layer so a test
 can show that each remaining layer stops its attack on its own; production never sets
@@ -182,10 +182,10 @@ SECCOMP_ALLOW: tuple[Allow, ...] = (
     Allow("getrandom", "os.urandom, random seeding, hash randomisation"),
     # Its own rlimits, never another process's. Raising above the hard limit needs
     # CAP_SYS_RESOURCE, which the child lacks, so this can only keep or lower them
-    # (sandbox/inside/entry.py lowers the ceiling to each call's limits).
+    # (sandbox/child/entry.py lowers the ceiling to each call's limits).
     Allow("prlimit64", "resource.getrlimit/setrlimit on itself (pid 0) only", (ArgIs(0, 0),)),
     Allow("getrlimit", "resource.getrlimit"),
-    # A compile worker lowers its own priority (sandbox/compile_worker.py). Without
+    # A compile worker lowers its own priority (sandbox/compile/worker.py). Without
     # CAP_SYS_NICE, and with RLIMIT_NICE 0, a process can only lower its own.
     Allow("setpriority", "os.setpriority(PRIO_PROCESS, 0, n): its own niceness, lowering only",
           (ArgIs(0, 0), ArgIs(1, 0))),
@@ -349,7 +349,7 @@ DEFAULT_PRELOAD: tuple[str, ...] = (
     "encodings.utf_32", "encodings.cp1252", "encodings.unicode_escape",
     "encodings.raw_unicode_escape", "encodings.idna", "encodings.punycode",
     "encodings.base64_codec", "encodings.hex_codec", "unicodedata", "stringprep",
-    "sandbox.inside.probes",
+    "sandbox.child.probes",
 )
 
 # --------------------------------------------------------------------------------------
@@ -912,7 +912,7 @@ def _load_seccomp(fprog_address: int) -> None:
 # The start-up self-test's verdict.
 # --------------------------------------------------------------------------------------
 
-# What sandbox/inside/probes.py must report; the supervisor owns this list, not the child.
+# What sandbox/child/probes.py must report; the supervisor owns this list, not the child.
 SELF_TEST_PROBES: tuple[str, ...] = (
     "fs.etc_passwd", "fs.proc_listing", "fs.proc1_environ", "fs.project_files",
     "fs.root_listing", "fs.root_write",

@@ -4,7 +4,7 @@ Runs in the trusted supervisor (the server or the CLI), in the thread that runs 
 while the child waits for the answer. Trusts the ``EgressPolicy`` (the service builds it
 from the tenant's stored policy plus its own ports; the CLI from its flags) and the
 resolver it names. Trusts nothing in a child's request: every field is checked again
-here, whatever ``sandbox/inside/http.py`` checked before sending it.
+here, whatever ``sandbox/child/http.py`` checked before sending it.
 
 One request (``serve``), with the error kind each step can end in:
 
@@ -24,7 +24,7 @@ One request (``serve``), with the error kind each step can end in:
 
 The error tree: every failure is one ``EgressError`` whose ``kind`` is one of ``KINDS``;
 ``serve`` turns it into the answer ``{"ok": false, "kind", "error"}`` in one place, and the
-child maps the kind to its ``requests`` exception in one table (``sandbox/inside/http.py``).
+child maps the kind to its ``requests`` exception in one table (``sandbox/child/http.py``).
 
 Deadline: each socket operation (connect, TLS handshake, every send and every receive)
 waits at most until the request deadline, the call's deadline less a reserve (a tenth of

@@ -1,10 +1,10 @@
 """The names compiled tool code calls its guards by. DATA ONLY; shared by both sides.
 
-``sandbox/compiler.py`` (supervisor) compiles every attribute read, item read, loop,
+``sandbox/compile/compiler.py`` (supervisor) compiles every attribute read, item read, loop,
 unpacking, write, in-place operation and star-call of tool code into a call of a guard.
 RestrictedPython emits those calls under names such as ``_getattr_``; the compiler then
 renames each name *it* emitted (never one the tool wrote) to the name below.
-``sandbox/inside/guards.py`` (child) binds the guards under the same names.
+``sandbox/child/guards.py`` (child) binds the guards under the same names.
 
 No tool can spell these names: ``$`` is not an identifier character in any normalization,
 so no assignment, parameter, import alias, ``global``, ``except ... as``, ``match``

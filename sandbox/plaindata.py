@@ -5,7 +5,7 @@ caller's dicts and lists), never a tool object. *Plain JSON data* is an exact ``
 (``str`` keys), ``list``, ``str`` (valid UTF-8: no lone surrogate), ``int`` (at most
 ``MAX_INT_BITS`` bits), finite ``float``, ``bool`` or ``None``, with containers nested at
 most ``MAX_DEPTH`` deep. Everything refused raises ``NotPlain(field, message)`` naming the
-first bad value with a dotted path (``state.a[1].b``); ``sandbox.normalize`` raises the
+first bad value with a dotted path (``state.a[1].b``); ``sandbox.supervisor.normalize`` raises the
 same type for its other checks and translates it at its public functions.
 
 Why a module of its own: a conversation's state (up to ``Limits.state_bytes``, 1 MiB)
@@ -26,7 +26,7 @@ import marshal
 import math
 from typing import Any, Iterable, Mapping
 
-MAX_DEPTH = 64  # containers below the root; the same cap as sandbox/inside/values.py
+MAX_DEPTH = 64  # containers below the root; the same cap as sandbox/child/values.py
 MAX_INT_BITS = 14_000  # past ~14284 bits CPython refuses int<->str, so JSON would break
 _KEY_SHOWN_CHARS = 40
 _MISSING = object()

@@ -45,7 +45,7 @@ class Limits:
     open_files: int = 32
     # Compile-time input cap.
     source_bytes: int = 256 * 1024  # parsing is about 2 us per byte
-    # The confined compile of one bundle (sandbox/confined_compile.py): the compile worker's
+    # The confined compile of one bundle (sandbox/supervisor/confined_compile.py): the compile worker's
     # address space, CPU, wall time and the size of the compiled bundle it may answer with.
     compile_memory_bytes: int = 256 * 1024 * 1024
     compile_cpu_seconds: int = 2
@@ -142,7 +142,7 @@ class Policy:
     @functools.cached_property
     def frame_spec(self) -> dict[str, Any]:
         """What a call's frame says of the policy. The child runtime has the default policy
-        prepared before it is forked (``sandbox.inside.guards``), so for it the frame carries
+        prepared before it is forked (``sandbox.child.guards``), so for it the frame carries
         only the fingerprint; any other policy travels whole, with its fingerprint."""
         if self.fingerprint() == _default_fingerprint():
             return {"fingerprint": self.fingerprint()}

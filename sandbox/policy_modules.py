@@ -223,7 +223,7 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "logging": (
         "toolpool's own logging module: records go into the call's logs at every level "
-        "(sandbox/inside/modules/toollogging.py)",
+        "(sandbox/child/modules/toollogging.py)",
         (
             "getLogger", "Logger", "LoggerAdapter", "NullHandler", "StreamHandler", "Formatter", "basicConfig",
             "getLevelName", "disable", "debug", "info", "warning", "warn", "error",
@@ -279,7 +279,7 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "polyai.voice": (
-        "the platform's TTS voice classes for conv.set_voice (sandbox/inside/voice.py)",
+        "the platform's TTS voice classes for conv.set_voice (sandbox/child/voice.py)",
         ("CartesiaVoice", "ElevenLabsVoice", "PlayHTVoice", "RimeVoice"),
     ),
     "random": (
@@ -301,7 +301,7 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "requests": (
         "outbound HTTP (issue 8): toolpool's own requests-compatible module "
-        "(sandbox/inside/http.py); each request travels to the supervisor, which enforces the "
+        "(sandbox/child/http.py); each request travels to the supervisor, which enforces the "
         "tenant's egress policy (sandbox/egress.py). The real requests and sockets stay out of reach",
         ("request", "get", "head", "post", "put", "patch", "delete", "Response", *_REQUESTS_EXCEPTIONS),
     ),

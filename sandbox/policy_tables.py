@@ -1,8 +1,8 @@
 """The default policy tables: what a tool may import, call and look up. DATA ONLY.
 
 Read by ``sandbox/policy.py`` (supervisor), which freezes them into ``DEFAULT_POLICY``,
-by ``sandbox/compiler.py`` for the compile-time checks, and by the child's guards
-(``sandbox/inside/attributes.py``, ``guards.py``, ``toolobjects.py``), which enforce the
+by ``sandbox/compile/compiler.py`` for the compile-time checks, and by the child's guards
+(``sandbox/child/attributes.py``, ``guards.py``, ``toolobjects.py``), which enforce the
 ``REFUSED_*`` and attribute tables as a floor that no policy can lower. Every entry
 carries its reason, and every refusal tells the customer what to do instead. Deny by
 default: a module, module member, builtin, dunder name or syntax form that is not named
@@ -20,9 +20,9 @@ How the tables are enforced (so a reviewer knows which layer answers for each):
 ``MODULES``
     The compiler refuses ``import``/``from`` of anything else at compile time. In the
     child the guarded ``__import__`` returns a read-only *view*
-    (``sandbox/inside/views.py``) holding only the listed names, never the real module,
+    (``sandbox/child/views.py``) holding only the listed names, never the real module,
     so ``datetime.sys`` or ``json.codecs`` are simply absent. Some listed names are
-    served by guarded stand-ins (``sandbox/inside/modules/``): ``operator.attrgetter``
+    served by guarded stand-ins (``sandbox/child/modules/``): ``operator.attrgetter``
     resolves each step through the attribute guard, ``functools.wraps`` refuses custom
     ``assigned``, ``logging`` is toolpool's own module writing into the call's logs,
     ``zoneinfo`` serves the tzdata database the template loaded.

@@ -11,7 +11,7 @@ One call gives one ``Result``. Its JSON form (``Result.to_dict``) is the contrac
     usage          {wall_ms, cpu_ms, peak_rss_bytes, http_requests, http_bytes}
 
 This module holds plain data only and trusts nothing: every value in a Result has
-already been validated by the supervisor (see ``sandbox/normalize.py``).
+already been validated by the supervisor (see ``sandbox/supervisor/normalize.py``).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Starts a confined pool of the ``sandbox`` this interpreter imports, prints the t
 resident memory (``/proc/PID/status``), then runs CALLS (default 15) calls of one tool,
 each in a fresh child, that times the first use of phonenumbers, dateutil and zoneinfo
 operations with ``time.perf_counter``, and prints the median of each. A measurement for
-people, not a test: no figure here is asserted anywhere (``sandbox/inside/modules``
+people, not a test: no figure here is asserted anywhere (``sandbox/child/modules``
 ``preload`` says what the template warms, and why).
 """
 
@@ -17,9 +17,9 @@ import statistics
 import sys
 import time
 
-from sandbox.call import CallRequest
-from sandbox.compiler import compile_bundle
-from sandbox.pool import Pool, PoolConfig
+from sandbox.supervisor.call import CallRequest
+from sandbox.compile.compiler import compile_bundle
+from sandbox.supervisor.pool import Pool, PoolConfig
 
 TOOL = '''
 import time

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.call import CallRequest
-from sandbox.compiler import compile_bundle
-from sandbox.pool import Pool, PoolConfig
+from sandbox.supervisor.call import CallRequest
+from sandbox.compile.compiler import compile_bundle
+from sandbox.supervisor.pool import Pool, PoolConfig
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""sandbox/atfork.py: the template's children run none of the stdlib's at-fork hooks."""
+"""sandbox/template/atfork.py: the template's children run none of the stdlib's at-fork hooks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 _FORGET_THEN_IMPORT = """
 import os
-from sandbox import atfork
+from sandbox.template import atfork
 atfork.forget()
 import logging, random, threading
 pid = os.fork()
@@ -29,6 +29,6 @@ def test_hooks_registered_after_forget_are_recorded_not_run():
 
 
 def test_forget_refuses_once_a_registrant_is_imported():
-    out = _run("import random\nfrom sandbox import atfork\natfork.forget()\n")
+    out = _run("import random\nfrom sandbox.template import atfork\natfork.forget()\n")
     assert out.returncode != 0
     assert "atfork.forget() must run before random is imported" in out.stderr, out.stderr

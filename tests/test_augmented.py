@@ -7,10 +7,10 @@ import marshal
 
 import pytest
 
-from sandbox.call import CallRequest, prepare
-from sandbox.compiler import compile_bundle
+from sandbox.supervisor.call import CallRequest, prepare
+from sandbox.compile.compiler import compile_bundle
 from sandbox.errors import CompileFailure
-from sandbox.inside.entry import run_request
+from sandbox.child.entry import run_request
 from sandbox.plaindata import apply_changes
 
 

@@ -1,4 +1,4 @@
-"""A CPU share per tenant (sandbox/cgroups.py): real groups on this host's cgroup hierarchy.
+"""A CPU share per tenant (sandbox/supervisor/cgroups.py): real groups on this host's cgroup hierarchy.
 
 These tests never skip. This machine has cgroup v1's cpu hierarchy and runs them as root,
 so a pool that cannot set its groups up FAILS here, with the reason it gave. The fallback
@@ -23,11 +23,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.cgroup_host import favors_dynamic_changes, own_cgroup_dirs
-from sandbox.cgroups import CgroupConfig, TenantCpu, TenantGroups, group_name
-from sandbox.confined_compile import ConfinedCompiler
+from sandbox.supervisor.cgroup_host import favors_dynamic_changes, own_cgroup_dirs
+from sandbox.supervisor.cgroups import CgroupConfig, TenantCpu, TenantGroups, group_name
+from sandbox.supervisor.confined_compile import ConfinedCompiler
 from sandbox.policy import DEFAULT_POLICY
-from sandbox.pool import Pool, PoolConfig
+from sandbox.supervisor.pool import Pool, PoolConfig
 from sandbox.result import Status
 from tests.conftest import run_source
 from tests.test_confine import NO_SECCOMP, result_of
@@ -181,7 +181,7 @@ def test_favordynmods_is_read_from_any_cgroup_mount():
 
 
 def test_moves_are_kept_cheap(pool):
-    """favordynmods, or the keeper thread (sandbox/cgroup_host.py): never slow by default."""
+    """favordynmods, or the keeper thread (sandbox/supervisor/cgroup_host.py): never slow by default."""
     assert pool.stats()["cgroup_migrations"] in ("favordynmods", "kept warm"), pool.stats()
     if pool.stats()["cgroup_migrations"] == "kept warm":
         assert any(t.name == "toolpool-cgroup-warm" for t in threading.enumerate())
@@ -375,9 +375,9 @@ READ_ONLY_SCRIPT = textwrap.dedent("""
     handler.emit = lambda record: records.append((record.levelname, record.getMessage()))
     logging.getLogger("toolpool.cgroups").addHandler(handler)
     logging.getLogger("toolpool.cgroups").setLevel(logging.INFO)
-    from sandbox.cgroup_host import locate
-    from sandbox.cgroups import CgroupConfig
-    from sandbox.pool import Pool, PoolConfig
+    from sandbox.supervisor.cgroup_host import locate
+    from sandbox.supervisor.cgroups import CgroupConfig
+    from sandbox.supervisor.pool import Pool, PoolConfig
     from tests.conftest import run_source
     mount = tempfile.mkdtemp()
     _, hierarchy = locate(None)

@@ -1,4 +1,4 @@
-"""sandbox.compiler: what compiles, what is refused with which file and line, the cache,
+"""sandbox.compile.compiler: what compiles, what is refused with which file and line, the cache,
 bundles, and the compiler's totality (any input gives a CompiledTool or a CompileFailure).
 
 Security tests here never skip. Seed examples live in test_guards.py, which compiles AND
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sandbox.compiler import (
+from sandbox.compile.compiler import (
     MAX_AST_DEPTH,
     Bundle,
     CompiledTool,
@@ -434,7 +434,7 @@ def test_policy_with_a_module_allows_it():
     compile_tool("import array\n", policy=DEFAULT_POLICY.with_module("array", "test", {"array"}))
 
 
-@pytest.mark.parametrize("module", ["os", "sys", "os.path", "importlib.util", "pickle", "sandbox.inside.guards"])
+@pytest.mark.parametrize("module", ["os", "sys", "os.path", "importlib.util", "pickle", "sandbox.child.guards"])
 def test_policy_can_never_allow_floor_modules(module):
     with pytest.raises(InvalidInput):
         compile_tool("x = 1\n", policy=DEFAULT_POLICY.with_module(module, "no", {"x"}))

@@ -217,7 +217,7 @@ def test_seccomp_refuses(name):
 
 
 def test_a_child_may_lower_its_own_priority_and_never_raise_it():
-    # A compile worker lowers its priority (sandbox/compile_worker.py); RLIMIT_NICE 0 and
+    # A compile worker lowers its priority (sandbox/compile/worker.py); RLIMIT_NICE 0 and
     # no CAP_SYS_NICE keep every child from raising it above the calls' (niceness 0).
     result = result_of("""
         def attack(ctx):
@@ -563,7 +563,7 @@ def test_child_dies_with_its_template():
 # ---------------------------------------------------------------------------------------
 
 PROBES = """
-from sandbox.inside.probes import run_probes
+from sandbox.child.probes import run_probes
 def attack(ctx):
     return run_probes(keep_fds=[ctx["channel"]], tmp_bytes=ctx["tmp_bytes"],
                       extra_paths=[%r, "/root", "/work"])
@@ -588,7 +588,7 @@ def test_probes_are_harmless_when_nothing_confines_them():
     """The supervisor runs the self-test in --insecure-no-confinement mode too, as root on
     the host: an allowed probe must leave no mount, no file and no lost process behind."""
     report = confined("""
-        from sandbox.inside.probes import run_probes
+        from sandbox.child.probes import run_probes
         def snapshot():
             with open("/proc/self/mountinfo") as f:
                 mounts = sorted(line.split()[4] for line in f)

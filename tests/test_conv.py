@@ -22,7 +22,7 @@ from RestrictedPython import compile_restricted, safe_builtins
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence, safer_getattr
 
-from sandbox.inside.conv import (
+from sandbox.child.conv import (
     Conversation,
     SecretNotFound,
     State,
@@ -30,16 +30,16 @@ from sandbox.inside.conv import (
     UnstorableValue,
     Variant,
 )
-from sandbox.inside.logs import Log
-from sandbox.inside.values import to_plain
-from sandbox.inside.voice import (
+from sandbox.child.logs import Log
+from sandbox.child.values import to_plain
+from sandbox.child.voice import (
     VOICE_MODULE_NAMES,
     CartesiaVoice,
     ElevenLabsVoice,
     PlayHTVoice,
     RimeVoice,
 )
-from sandbox.normalize import canonical, normalize_action, validate_conversation
+from sandbox.supervisor.normalize import canonical, normalize_action, validate_conversation
 
 VARIANTS = {
     "london": {"site_name": "London Bridge", "callee": "+441234567890"},
@@ -300,7 +300,7 @@ def test_variable_names_must_be_str():
 
 
 def test_state_class_is_registered_writable_for_the_guard():
-    from sandbox.inside import attributes
+    from sandbox.child import attributes
 
     assert State in attributes._ATTRIBUTE_WRITABLE
     for cls in (Conversation, Variant, Log, CartesiaVoice):

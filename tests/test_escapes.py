@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.compiler import compile_bundle
+from sandbox.compile.compiler import compile_bundle
 from sandbox.errors import CompileFailure
 from sandbox.result import Status
 from tests.conftest import run_source

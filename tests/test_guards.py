@@ -1,6 +1,6 @@
-"""sandbox.inside.guards: tool code compiled by sandbox.compiler, run in-process with the
+"""sandbox.child.guards: tool code compiled by sandbox.compile.compiler, run in-process with the
 globals from make_globals. Every code example of the platform's pages runs here against a
-stand-in ``conv`` (the real one belongs to sandbox/inside/conv.py and is exercised end to
+stand-in ``conv`` (the real one belongs to sandbox/child/conv.py and is exercised end to
 end by tests/test_seeds.py); hostile code is refused with a clear message naming the
 customer's line.
 
@@ -22,10 +22,10 @@ import pytest
 from tests.conftest import seed_source
 
 from sandbox import policy_tables
-from sandbox.compiler import compile_tool
+from sandbox.compile.compiler import compile_tool
 from sandbox.guardnames import GUARD_NAMES
-from sandbox.inside import attributes, entry, guards, toolobjects, views  # noqa: F401 - entry registers the runtime's classes
-from sandbox.inside.guards import make_globals
+from sandbox.child import attributes, entry, guards, toolobjects, views  # noqa: F401 - entry registers the runtime's classes
+from sandbox.child.guards import make_globals
 from sandbox.policy import DEFAULT_POLICY
 
 # ---------------------------------------------------------------------------------------
@@ -88,7 +88,7 @@ class FakeState:
         return key in self._data
 
 
-attributes.register_writable(FakeState)  # as sandbox/inside/conv.py registers State
+attributes.register_writable(FakeState)  # as sandbox/child/conv.py registers State
 
 
 class FakeVariant:
@@ -147,7 +147,7 @@ WRITE = GUARD_NAMES["_write_"]
 
 def load(source, injected=None, spec=SPEC, filename="tool.py"):
     """Compile ``source`` and execute the module, registered in sys.modules under its name as
-    the child's runtime registers it (sandbox/inside/entry.py); returns (namespace, log)."""
+    the child's runtime registers it (sandbox/child/entry.py); returns (namespace, log)."""
     log = FakeLog()
     module = types.ModuleType("tool")
     namespace = make_globals(spec, {"log": log, "Conversation": FakeConv, **(injected or {})}, namespace=module.__dict__)
@@ -174,15 +174,15 @@ def failing(source, function="tool", conv=None):
 
 @pytest.fixture(autouse=True)
 def voice_module(monkeypatch):
-    """polyai.voice comes from sandbox/inside/voice.py; stand in if it is not written yet."""
-    if importlib.util.find_spec("sandbox.inside.voice") is None:
+    """polyai.voice comes from sandbox/child/voice.py; stand in if it is not written yet."""
+    if importlib.util.find_spec("sandbox.child.voice") is None:
         class CartesiaVoice:
             def __init__(self, *, provider_voice_id):
                 self.provider_voice_id = provider_voice_id
 
-        fake = types.ModuleType("sandbox.inside.voice")
+        fake = types.ModuleType("sandbox.child.voice")
         fake.VOICE_MODULE_NAMES = {"CartesiaVoice": CartesiaVoice}
-        monkeypatch.setitem(sys.modules, "sandbox.inside.voice", fake)
+        monkeypatch.setitem(sys.modules, "sandbox.child.voice", fake)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1448,7 +1448,7 @@ def test_make_globals_is_fresh_each_time():
         {**SPEC, "builtins": SPEC["builtins"] + ["no_such_builtin"]},
         {**SPEC, "modules": {**SPEC["modules"], "os": ["system"]}},
         {**SPEC, "modules": {**SPEC["modules"], "importlib.util": ["find_spec"]}},
-        {**SPEC, "modules": {**SPEC["modules"], "sandbox.inside.guards": ["make_globals"]}},
+        {**SPEC, "modules": {**SPEC["modules"], "sandbox.child.guards": ["make_globals"]}},
         {**SPEC, "modules": "json"},
         {**SPEC, "builtins": "len"},
         {**SPEC, "forbidden": [1]},
@@ -1474,7 +1474,7 @@ def test_runtime_errors_point_at_the_customer_line():
 
 # ---------------------------------------------------------------------------------------
 # the escape corpus: classic sandbox escapes, each with the layer that must stop it
-# ("compile": sandbox.compiler refuses it; "run": a guard or a view refuses it)
+# ("compile": sandbox.compile.compiler refuses it; "run": a guard or a view refuses it)
 # ---------------------------------------------------------------------------------------
 
 ESCAPES = {
@@ -1524,7 +1524,7 @@ ESCAPES = {
     "match value pattern reading a door": ("compile", "def tool(conv):\n    match conv:\n        case tool.__globals__:\n            return 1\n"),
     "async": ("compile", "async def tool(conv):\n    pass\n"),
     "write through a starred target": ("run", "def tool(conv):\n    a, *conv.env = [1, 2]\n"),
-    "importing the runtime": ("compile", "import sandbox.inside.guards\n"),
+    "importing the runtime": ("compile", "import sandbox.child.guards\n"),
     "__del__ set after the class is built": ("run", "class A:\n    pass\ndef tool(conv):\n    setattr(A, '__del__', lambda self: None)\n"),
     "ABCMeta called directly": ("run", "from abc import ABCMeta\ndef tool(conv):\n    return ABCMeta('X', (), {'__del__': lambda s: 1})\n"),
     "make_dataclass with a hook": ("run", "import dataclasses\ndef tool(conv):\n    return dataclasses.make_dataclass('X', [], namespace={'__del__': len})\n"),
@@ -1535,7 +1535,7 @@ ESCAPES = {
 @pytest.mark.parametrize("name", sorted(ESCAPES))
 def test_escape_is_stopped_by_its_layer(name):
     layer, source = ESCAPES[name]
-    from sandbox.compiler import CompileErrors
+    from sandbox.compile.compiler import CompileErrors
 
     if layer == "compile":
         with pytest.raises(CompileErrors):

@@ -17,7 +17,7 @@ import types
 
 import pytest
 
-from sandbox.compiler import compile_bundle
+from sandbox.compile.compiler import compile_bundle
 from sandbox.errors import CompileFailure
 from sandbox.result import Status
 from tests.conftest import run_source
@@ -712,10 +712,10 @@ def test_importing_the_runtime_leaves_copy_working_for_the_supervisor():
     import subprocess
     import sys
 
-    code = ("import copy, sandbox.inside.entry\n"
+    code = ("import copy, sandbox.child.entry\n"
             "from sandbox.result import Result, Status\n"
             "assert copy.deepcopy(Result(status=Status.OK)).status is Status.OK\n"
-            "sandbox.inside.entry.prepare_process()\n"
+            "sandbox.child.entry.prepare_process()\n"
             "try:\n    copy.deepcopy(Status.OK)\nexcept TypeError as e:\n    print(e)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

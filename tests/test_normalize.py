@@ -1,4 +1,4 @@
-"""sandbox.normalize: the supervisor's validation of caller input and of the child's reply."""
+"""sandbox.supervisor.normalize: the supervisor's validation of caller input and of the child's reply."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sandbox.errors import InvalidInput, InvalidReturn
-from sandbox.inside.voice import parameter_table
-from sandbox.normalize import (
+from sandbox.child.voice import parameter_table
+from sandbox.supervisor.normalize import (
     VOICE_PARAMETERS,
     canonical,
     normalize_action,

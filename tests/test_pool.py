@@ -10,7 +10,7 @@ import time
 import psutil
 import pytest
 
-from sandbox.pool import Pool, PoolConfig
+from sandbox.supervisor.pool import Pool, PoolConfig
 from sandbox.policy import DEFAULT_POLICY
 from sandbox.result import Status
 from tests.conftest import run_source
@@ -171,7 +171,7 @@ def test_every_call_gets_a_new_process(pool):
 
 
 def test_every_child_has_its_own_random_stream(pool):
-    # The template keeps the stdlib's at-fork hooks out (sandbox/atfork.py), random's
+    # The template keeps the stdlib's at-fork hooks out (sandbox/template/atfork.py), random's
     # reseed among them, and reseeds each child itself: no tenant can replay the
     # template's generator state to predict another call's random numbers.
     source = "import random\ndef tool(conv):\n    return str(random.getrandbits(64))\n"

@@ -8,7 +8,7 @@ import threading
 import time
 
 from sandbox import protocol
-from sandbox.pool import _await_reply
+from sandbox.supervisor.pool import _await_reply
 
 
 def pair():
@@ -52,7 +52,7 @@ def test_unknown_kind_and_unserved_request_are_protocol_violations():
 
 
 def test_notes_are_handed_over_without_an_answer_and_a_refused_note_ends_the_wait():
-    from sandbox.confined_compile import _Progress
+    from sandbox.supervisor.confined_compile import _Progress
 
     ours, theirs = pair()
     progress = _Progress({"a.py": "", "b.py": ""})
@@ -86,8 +86,8 @@ def test_oversized_frame_and_eof_and_deadline():
 
 
 def test_the_pool_refuses_a_service_it_does_not_offer(pool):
-    from sandbox.call import CallRequest, prepare
-    from sandbox.compiler import compile_bundle
+    from sandbox.supervisor.call import CallRequest, prepare
+    from sandbox.compile.compiler import compile_bundle
 
     call = prepare(CallRequest(tenant="t", bundle=compile_bundle({"tool.py": "def tool(conv):\n    return 1\n"}),
                                function="tool"))

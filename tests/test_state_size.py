@@ -17,13 +17,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sandbox import plaindata, verdict
-from sandbox.call import CallRequest, prepare
-from sandbox.compiler import compile_bundle
-from sandbox.inside import conv as conv_module
-from sandbox.inside import values
-from sandbox.inside.conv import Conversation
-from sandbox.normalize import ValidatedConversation, validate_conversation
+from sandbox import plaindata
+from sandbox.supervisor import verdict
+from sandbox.supervisor.call import CallRequest, prepare
+from sandbox.compile.compiler import compile_bundle
+from sandbox.child import conv as conv_module
+from sandbox.child import values
+from sandbox.child.conv import Conversation
+from sandbox.supervisor.normalize import ValidatedConversation, validate_conversation
 from sandbox.policy import Limits
 from sandbox.result import Status, Usage
 from tests.conftest import run_source
@@ -274,9 +275,9 @@ def test_the_changes_a_child_reports_rebuild_the_state_exactly(before, target):
 
 
 def run_in_process(source: str, state: dict, function: str = "tool"):
-    # Imported here: sandbox.inside.entry refuses copies of the runtime's classes for the
+    # Imported here: sandbox.child.entry refuses copies of the runtime's classes for the
     # whole process, which dataclasses.asdict of a Result in another module's tests trips.
-    from sandbox.inside.entry import run_request
+    from sandbox.child.entry import run_request
 
     call = prepare(CallRequest(tenant="t", bundle=compile_bundle({"tool.py": source}), function=function,
                                conversation={"state": state}))

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sandbox.inside.values import MAX_DEPTH, MAX_INT_BITS, UnstorableValue, to_plain
-from sandbox.normalize import canonical
+from sandbox.child.values import MAX_DEPTH, MAX_INT_BITS, UnstorableValue, to_plain
+from sandbox.supervisor.normalize import canonical
 
 # -- what is accepted --------------------------------------------------------------------
 

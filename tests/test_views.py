@@ -1,4 +1,4 @@
-"""sandbox.inside.views: module views hold only the allowed members, are read-only, and no
+"""sandbox.child.views: module views hold only the allowed members, are read-only, and no
 path of attribute reads a tool can make from anything it is given (module members, their
 classes' instances, the builtins) reaches a module, frame, code object or dangerous builtin.
 
@@ -34,9 +34,9 @@ import pytest
 
 from sandbox import policy_tables
 from sandbox.guardnames import GUARD_NAMES
-from sandbox.inside import modules, views
-from sandbox.inside.guards import make_globals
-from sandbox.inside.views import ModuleView, build_view, package_view, preload, view_names
+from sandbox.child import modules, views
+from sandbox.child.guards import make_globals
+from sandbox.child.views import ModuleView, build_view, package_view, preload, view_names
 from sandbox.policy import DEFAULT_POLICY
 
 
@@ -137,14 +137,14 @@ def test_package_view_holds_only_views():
 
 
 def test_polyai_voice_is_virtual():
-    voice = pytest.importorskip("sandbox.inside.voice")  # the voice engineer's module
+    voice = pytest.importorskip("sandbox.child.voice")  # the voice engineer's module
     view = build_view("polyai.voice", ["CartesiaVoice", "NoSuchVoice"])
     assert view.CartesiaVoice is voice.VOICE_MODULE_NAMES["CartesiaVoice"]
     assert view_names(view) == ("CartesiaVoice",)
 
 
 def test_polyai_voice_without_the_voice_module(monkeypatch):
-    monkeypatch.setitem(sys.modules, "sandbox.inside.voice", None)  # import now fails
+    monkeypatch.setitem(sys.modules, "sandbox.child.voice", None)  # import now fails
     with pytest.raises(ImportError) as info:
         build_view("polyai.voice", ["CartesiaVoice"])
     assert "polyai.voice is not available" in str(info.value)
@@ -278,7 +278,7 @@ def _instances(importer):
         json.loads("{")
     except json.JSONDecodeError as exc:
         decode_error = exc
-    voice = pytest.importorskip("sandbox.inside.voice")
+    voice = pytest.importorskip("sandbox.child.voice")
     return {
         "datetime.now()": datetime.datetime.now(),
         "date.today()": datetime.date.today(),

@@ -16,7 +16,7 @@
 
 ``run_tool(path_or_source, function, conv=, args=, secrets=, http=, deadline_ms=)`` compiles
 with the service's own compile (``worker/compiling.py``) and runs the call in a confined
-child of a private ``sandbox.pool.Pool``, exactly as ``toolpool run`` does, and returns a
+child of a private ``sandbox.supervisor.pool.Pool``, exactly as ``toolpool run`` does, and returns a
 ``toolpool.Result``. A tool's failure is that result's status, never an exception; a
 host that cannot confine raises ``sandbox.errors.ConfinementUnavailable``. ``Sandbox``
 keeps one pool for many calls; the pytest plugin (``toolpool.pytest_plugin``, installed
@@ -49,10 +49,10 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Union
 
 from sandbox import result as sandbox_result
-from sandbox.call import CallRequest
+from sandbox.supervisor.call import CallRequest
 from sandbox.errors import CompileFailure
 from sandbox.egress import EgressPolicy
-from sandbox.pool import Pool, PoolConfig
+from sandbox.supervisor.pool import Pool, PoolConfig
 from toolpool.result import ErrorInfo, Result, Status, Usage
 from worker.pools import start_pool
 from worker.compiling import compile_files, missing_function, read_sources, read_tool_files

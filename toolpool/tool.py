@@ -17,7 +17,7 @@ A tool imports these only for its editor, under ``if TYPE_CHECKING:``::
 The sandbox compiles that block and never runs it (``from __future__ import annotations``
 keeps the annotations from being evaluated too), so the same file deploys unchanged: at
 run time ``conv``, ``log`` and ``Conversation`` are the runtime's own objects
-(``sandbox/inside/conv.py``, ``logs.py``, ``voice.py``), which these types describe.
+(``sandbox/child/conv.py``, ``logs.py``, ``voice.py``), which these types describe.
 The voice classes come from ``polyai.voice`` at run time; for the editor, import them
 from here under ``TYPE_CHECKING`` and from ``polyai.voice`` in an ``else:`` branch.
 

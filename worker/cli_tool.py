@@ -131,7 +131,7 @@ def _compile_one(path: str, pool: Any) -> Any:
 
 def run_once(pool: Any, inputs: RunInputs, egress: Any) -> Any:
     """One call of ``inputs`` on ``pool``; returns the sandbox's Result. Raises BadInput."""
-    from sandbox.call import CallRequest
+    from sandbox.supervisor.call import CallRequest
     from sandbox.errors import InvalidInput
     from worker.compiling import missing_function
 
@@ -238,7 +238,7 @@ def run(tool: str, function: str, conv: str | None, args_file: str | None, secre
     confine a child. Without --allow-host/--allow-address the tool has no outbound HTTP."""
     from sandbox.confine import ConfinementConfig
     from sandbox.errors import ConfinementUnavailable
-    from sandbox.pool import Pool, PoolConfig
+    from sandbox.supervisor.pool import Pool, PoolConfig
 
     if verbose:
         logging.getLogger().setLevel(logging.INFO)

@@ -2,7 +2,7 @@
 
 Every compile the service does (a Deploy, the first call of a version this replica has
 not compiled yet) goes through ``CompileGate.compile``: it waits its turn, then runs in a
-confined compile worker (``sandbox.confined_compile``), never in this process.
+confined compile worker (``sandbox.supervisor.confined_compile``), never in this process.
 
 Fairness. Each tenant has its own queue, and a free slot goes to the waiting tenant
 served least recently (round robin), never by arrival order: one tenant's flood of
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from sandbox.bundles import Bundle
-from sandbox.confined_compile import ConfinedCompiler
+from sandbox.supervisor.confined_compile import ConfinedCompiler
 from sandbox.policy import Policy
 
 from worker.errors import Refused, Unavailable
@@ -156,5 +156,5 @@ class CompileGate:
 
 
 def gate_for(pool: Any, limits: CompileLimits = CompileLimits()) -> CompileGate:
-    """A gate compiling in confined workers of ``pool`` (a ``sandbox.pool.Pool``)."""
+    """A gate compiling in confined workers of ``pool`` (a ``sandbox.supervisor.pool.Pool``)."""
     return CompileGate(ConfinedCompiler(pool), limits)

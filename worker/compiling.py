@@ -3,7 +3,7 @@ and how they read a bundle's files from disk: ``read_tool_files``.
 
 ``toolpool run``, ``toolpool check`` and ``toolpool.testing.run_tool`` compile through
 this function and nothing else, and it is the service's compile: the files go to a
-confined compile worker of the caller's pool (``sandbox.confined_compile``) under the
+confined compile worker of the caller's pool (``sandbox.supervisor.confined_compile``) under the
 same limits, so a tool author sees locally the verdict Deploy will give, compile bombs
 included, and nothing is parsed in this process.
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from sandbox.bundles import Bundle, CompileErrors, CompileProblem
-from sandbox.confined_compile import ConfinedCompiler
+from sandbox.supervisor.confined_compile import ConfinedCompiler
 from sandbox.policy import DEFAULT_POLICY, Policy
 
 __all__ = ["Bundle", "CompileErrors", "CompileProblem", "ToolFilesError", "compile_files", "compile_pool",
@@ -75,7 +75,7 @@ def missing_function(bundle: Bundle, function: str, where: str) -> str | None:
 
 def compile_files(files: Mapping[str, str], pool: Any, policy: Policy = DEFAULT_POLICY) -> Bundle:
     """Compile ``files`` (bundle name -> source) as one bundle, as ``Deploy`` does: in a
-    confined compile worker of ``pool`` (a started ``sandbox.pool.Pool``).
+    confined compile worker of ``pool`` (a started ``sandbox.supervisor.pool.Pool``).
 
     Returns the ``Bundle``; raises ``CompileErrors`` listing every problem of every file
     (``.errors``: file, line, message; a limit the compile went past names its file),
@@ -88,7 +88,7 @@ def compile_files(files: Mapping[str, str], pool: Any, policy: Policy = DEFAULT_
 @contextlib.contextmanager
 def compile_pool() -> Iterator[Any]:
     """A started pool for compiling only (``toolpool check``): one child kept for compiles."""
-    from sandbox.pool import Pool, PoolConfig
+    from sandbox.supervisor.pool import Pool, PoolConfig
     from worker.pools import start_pool
 
     pool = start_pool(Pool(PoolConfig(ready_children=1, compile_workers=1)))

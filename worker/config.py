@@ -30,7 +30,7 @@ can open private and link-local addresses (the cloud metadata service at
 
 Per-tenant overrides: ``[[tenant_limits]]`` tables (upload caps, worker/uploads.py) and
 ``[[tenant_cpu]]`` tables (``tenant = "acme"``, ``weight = 400``, ``max_percent = 150``: the
-``cgroups.default_*`` settings for one tenant's CPU group, sandbox/cgroups.py).
+``cgroups.default_*`` settings for one tenant's CPU group, sandbox/supervisor/cgroups.py).
 
 The store (worker/store/) is ``store.url``: ``sqlite:///PATH`` (the default, ``db_path``'s
 file) serves one replica; ``postgresql://USER:PASSWORD@HOST/DB`` serves a fleet, and then
@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from sandbox.cgroups import CgroupConfig, TenantCpu
+from sandbox.supervisor.cgroups import CgroupConfig, TenantCpu
 
 from worker.uploads import FIELDS as UPLOAD_FIELDS
 from worker.uploads import TenantLimits, UploadLimits
@@ -238,7 +238,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("compile.concurrency", _int(1, 64), 1, "confined compiles at once (each in its own worker)"),
     Setting("compile.tenant_queue", _int(1), 4, "compiles one tenant may have waiting"),
     Setting("compile.max_queue", _int(1), 32, "compiles waiting, all tenants"),
-    Setting("cgroups.enabled", _bool, True, "a cgroup per tenant with a CPU weight (sandbox/cgroups.py); off, "
+    Setting("cgroups.enabled", _bool, True, "a cgroup per tenant with a CPU weight (sandbox/supervisor/cgroups.py); off, "
             "logged once, where the host allows none"),
     Setting("cgroups.root", _path_or_none, None, "the cgroup toolpool makes its groups in; default its own (cpu)"),
     Setting("cgroups.default_weight", _int(1, 10_000), 100, "cpu.weight scale: 100 an even share (v1 cpu.shares 1024)"),

@@ -7,7 +7,7 @@ pool is started with SIGINT ignored, a disposition the template inherits across 
 (Python keeps an inherited SIG_IGN for SIGINT instead of installing its handler), as do
 the children it forks. Ctrl-C then reaches only the supervisor, which closes the pool:
 every child killed, the template stopped. If the supervisor dies instead, PDEATHSIG
-still ends the template (``sandbox/template.py``).
+still ends the template (``sandbox/template/forkserver.py``).
 
 Used by ``toolpool run``, ``toolpool serve`` and ``toolpool.testing``. Trusts the pool.
 """

@@ -79,7 +79,7 @@ _HEALTH_WATCHERS = 4096
 
 def pool_config(config: Config) -> Any:
     from sandbox.confine import ConfinementConfig
-    from sandbox.pool import PoolConfig
+    from sandbox.supervisor.pool import PoolConfig
 
     return PoolConfig(
         mode=config.pool_mode,
@@ -224,7 +224,7 @@ class ToolpoolServer:
         self._stopped = threading.Event()
 
     def start(self) -> int:
-        from sandbox.pool import Pool
+        from sandbox.supervisor.pool import Pool
 
         check_can_listen(self.config.host, self.config.port)  # before anything starts or is logged
         log.info("configuration: %s", json.dumps(self.config.describe(), sort_keys=True))

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 from sandbox.bundles import Bundle
-from sandbox.call import CallRequest
+from sandbox.supervisor.call import CallRequest
 from sandbox.egress import EgressPolicy
 from sandbox.errors import CompileFailure
 from sandbox.policy import DEFAULT_POLICY, START_FUNCTION, Policy
@@ -184,7 +184,7 @@ class ToolService:
     def __init__(
         self,
         store: Store,
-        pool: Any,  # sandbox.pool.Pool; Any so that a test double fits
+        pool: Any,  # sandbox.supervisor.pool.Pool; Any so that a test double fits
         admission: Admission,
         *,
         policy: Policy = DEFAULT_POLICY,

@@ -44,7 +44,7 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from sandbox.errors import ConfinementUnavailable, InvalidInput, PoolUnavailable
-from sandbox.normalize import validate_args, validate_conversation
+from sandbox.supervisor.normalize import validate_args, validate_conversation
 from sandbox.result import Result
 
 from toolpool._wire import (  # noqa: F401 - shared with the client, re-exported for the service's callers
@@ -105,7 +105,7 @@ def execute_call(request: pb.ExecuteRequest) -> ExecuteCall:
         raise InvalidArgument("conversation_json.secrets", "secrets are set with SetSecret, never per call")
     try:
         # Checked here, before admission, so that a bad field costs no slot; the pool takes
-        # the ValidatedConversation as it is (sandbox.call.prepare) instead of checking again.
+        # the ValidatedConversation as it is (sandbox.supervisor.call.prepare) instead of checking again.
         conversation = validate_conversation(conversation, owned=True)  # parse_json's: ours alone
         args = validate_args(args)
     except InvalidInput as exc:

@@ -205,8 +205,8 @@ def run_standin(tool: Path, function: str, conv: dict, args: Any, resolve: dict[
 
 def run_sandbox(pool, tool: Path, function: str, conv: dict, args: Any, egress) -> dict:
     """The actual: the same tool through toolpool's compiler and a confined child."""
-    from sandbox.call import CallRequest
-    from sandbox.compiler import compile_bundle
+    from sandbox.supervisor.call import CallRequest
+    from sandbox.compile.compiler import compile_bundle
     from sandbox.errors import CompileFailure
 
     source = tool.read_text(encoding="utf-8")

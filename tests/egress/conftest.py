@@ -11,8 +11,8 @@ import uuid
 
 import pytest
 
-from sandbox.call import CallRequest
-from sandbox.compiler import compile_bundle
+from sandbox.supervisor.call import CallRequest
+from sandbox.compile.compiler import compile_bundle
 from sandbox.egress import EgressPolicy
 from tests.egress.servers import CA_PEM, TLS_HOST, LocalServer, Resolver
 

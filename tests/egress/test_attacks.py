@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 import time
 
-from sandbox.call import CallRequest, prepare
-from sandbox.compiler import compile_bundle
+from sandbox.supervisor.call import CallRequest, prepare
+from sandbox.compile.compiler import compile_bundle
 from sandbox.egress import EgressPolicy
 from sandbox.result import Status
 from tests.egress.conftest import API, http_lines, local_policy, run_tool

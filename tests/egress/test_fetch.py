@@ -1,5 +1,5 @@
 """sandbox.egress.serve against local servers, with raw requests as a child would send
-them, including a child whose runtime (sandbox/inside/http.py) is compromised and sends
+them, including a child whose runtime (sandbox/child/http.py) is compromised and sends
 what no honest child would. No child process here: see test_tools.py for the pool."""
 
 from __future__ import annotations

@@ -8,9 +8,9 @@ import types
 
 import pytest
 
-from sandbox.inside import http as child_http
-from sandbox.inside.attributes import AttributeGuard
-from sandbox.inside.views import build_view
+from sandbox.child import http as child_http
+from sandbox.child.attributes import AttributeGuard
+from sandbox.child.views import build_view
 from sandbox.policy import DEFAULT_POLICY
 from sandbox.result import Status
 from tests.egress.conftest import API, http_lines, local_policy, run_tool, tls_policy
@@ -290,7 +290,7 @@ def test_nothing_dangerous_is_reachable_from_the_requests_module():
 
 
 def vars_of(view):
-    from sandbox.inside.views import view_names
+    from sandbox.child.views import view_names
 
     return {name: getattr(view, name) for name in view_names(view)}
 

@@ -1,7 +1,7 @@
 # escape: __match_args__ = ("gi_frame",) / ("f_back", "f_globals", "f_builtins") on tool ABCs that register the generator and frame types: match reads the door attributes natively, walks to the runtime's frames and takes the real eval
 # layer: guard
 # expect: contained
-# LIVE today: the walk reaches sandbox.inside.entry's globals and the real builtins, and eval runs unrestricted code. Fix: __match_args__ may not name a door (FORBIDDEN_ATTRIBUTES) or a private name; register() only tool classes
+# LIVE today: the walk reaches sandbox.child.entry's globals and the real builtins, and eval runs unrestricted code. Fix: __match_args__ may not name a door (FORBIDDEN_ATTRIBUTES) or a private name; register() only tool classes
 from abc import ABC
 
 holder = []

@@ -8,11 +8,11 @@ import dataclasses
 def tool(conv):
     refused = []
     try:
-        collections.namedtuple("Row", "a", module="sandbox.inside.entry")
+        collections.namedtuple("Row", "a", module="sandbox.child.entry")
     except TypeError as error:
         refused.append("module=" in str(error))
     try:
-        dataclasses.make_dataclass("Row", ["a"], module="sandbox.inside.entry")
+        dataclasses.make_dataclass("Row", ["a"], module="sandbox.child.entry")
     except TypeError as error:
         refused.append("module=" in str(error))
     if refused == [True, True]:

@@ -10,7 +10,7 @@ import dataclasses
 
 def tool(conv):
     Booking = dataclasses.make_dataclass("Booking", [("ref", "ClassVar"), ("party", "int")],
-                                         namespace={"__module__": "sandbox.inside.entry"})
+                                         namespace={"__module__": "sandbox.child.entry"})
     names = [field.name for field in dataclasses.fields(Booking)]
     try:
         getattr(Booking.__init__, "__globals__")

@@ -37,7 +37,7 @@ from typing import Any, Iterator
 import grpc
 import psutil
 
-from sandbox.pool import PoolConfig
+from sandbox.supervisor.pool import PoolConfig
 from tests.integration.harness import ORCH_TOKEN, REPO, auth, config_text
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc

@@ -126,7 +126,7 @@ def _patch_our_modules(monkeypatch, clock: JumpingClock) -> list[str]:
 def jumping(monkeypatch):
     clock = JumpingClock((DAY, -DAY, 3 * DAY, -3 * DAY))
     patched = _patch_our_modules(monkeypatch, clock)
-    assert "sandbox.pool" in patched and "worker.service" in patched and "worker.store.base" in patched, patched
+    assert "sandbox.supervisor.pool" in patched and "worker.service" in patched and "worker.store.base" in patched, patched
     return clock
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 
-from sandbox.compiler import compile_bundle
+from sandbox.compile.compiler import compile_bundle
 from worker.catalog import BundleCache, RowCache, bundle_size
 from worker.store import ALIAS, EGRESS, SECRETS, Change
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.errors import InvalidReturn
-from sandbox.normalize import normalize_action
+from sandbox.supervisor.normalize import normalize_action
 from toolpool import tool
 from toolpool.testing import Sandbox
 

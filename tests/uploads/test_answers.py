@@ -14,10 +14,10 @@ import marshal
 
 import pytest
 
-from sandbox import confined_compile
+from sandbox.supervisor import confined_compile
 from sandbox.bundles import HEADER_BYTES, CompileErrors
-from sandbox.compile_worker import encode
-from sandbox.confined_compile import MAX_HEADER_BYTES, read_answer
+from sandbox.compile.worker import encode
+from sandbox.supervisor.confined_compile import MAX_HEADER_BYTES, read_answer
 
 FILES = {"t.py": "def f(conv):\n    return 1\n", "u.py": "def g(conv):\n    return 2\n"}
 CODE = b"\xe3opaque code bytes: never unmarshaled by the supervisor"

@@ -15,11 +15,11 @@ import gc
 import psutil
 import pytest
 
-from sandbox import compiler
+from sandbox.compile import compiler
 from sandbox.bundles import CompileErrors
-from sandbox.confined_compile import ConfinedCompiler
+from sandbox.supervisor.confined_compile import ConfinedCompiler
 from sandbox.policy import DEFAULT_POLICY, Limits
-from sandbox.pool import Pool, PoolConfig
+from sandbox.supervisor.pool import Pool, PoolConfig
 from tests.uploads.bombs import BOMBS, LIMITS, nested_finally
 
 MiB = 1024 * 1024

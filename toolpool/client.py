@@ -102,7 +102,7 @@ from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
 
 if TYPE_CHECKING:
-    from sandbox.egress import EgressPolicy
+    from sandbox.egress.policy import EgressPolicy
 
 DEFAULT_TIMEOUT_S = 10.0
 REPLY_SLACK_S = 1.0

@@ -51,7 +51,7 @@ from typing import Any, Callable, Mapping, Union
 from sandbox import result as sandbox_result
 from sandbox.supervisor.call import CallRequest
 from sandbox.errors import CompileFailure
-from sandbox.egress import EgressPolicy
+from sandbox.egress.policy import EgressPolicy
 from sandbox.supervisor.pool import Pool, PoolConfig
 from toolpool.result import ErrorInfo, Result, Status, Usage
 from worker.pools import start_pool

@@ -42,7 +42,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from sandbox.bundles import Bundle
 from sandbox.supervisor.call import CallRequest
-from sandbox.egress import EgressPolicy
+from sandbox.egress.policy import EgressPolicy
 from sandbox.errors import CompileFailure
 from sandbox.policy import DEFAULT_POLICY, START_FUNCTION, Policy
 from sandbox.result import Result

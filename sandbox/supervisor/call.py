@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from sandbox.bundles import Bundle, CompiledTool
-from sandbox.egress import EgressPolicy, EgressRecord
+from sandbox.egress.errors import EgressRecord
+from sandbox.egress.policy import EgressPolicy
 from sandbox.errors import FunctionNotFound, InvalidInput
 from sandbox.supervisor.normalize import ValidatedConversation, validate_args, validate_conversation
 from sandbox.policy import DEFAULT_POLICY, Policy
@@ -36,7 +37,7 @@ class CallRequest:
     policy: Policy = DEFAULT_POLICY
     call_id: str = ""
     # Outbound HTTP (issue 8): the tenant's egress policy, enforced by the supervisor
-    # (sandbox/egress.py). None: no egress at all, every request refused naming its host.
+    # (sandbox/egress/). None: no egress at all, every request refused naming its host.
     egress: EgressPolicy | None = None
 
 

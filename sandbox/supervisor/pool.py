@@ -46,7 +46,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from sandbox.supervisor import call as call_mod
-from sandbox import egress, protocol
+from sandbox import protocol
+from sandbox.egress import fetch
 from sandbox.supervisor import verdict
 from sandbox.supervisor.cgroups import CgroupConfig, TenantGroups
 from sandbox.confine import ConfinementConfig, check_probe_results
@@ -703,13 +704,13 @@ class Pool:
             request, op = None, None
         self.counters["child_requests"] += 1
         if op == "http":
-            # Outbound HTTP: sandbox/egress.py checks every field of the request against
+            # Outbound HTTP: sandbox/egress/fetch.py checks every field of the request against
             # the call's egress policy (None: no egress) and answers before the deadline.
             self.counters["child_http_requests"] += 1
-            return egress.serve(request, policy=prepared.request.egress, record=prepared.egress,
-                                deadline=deadline, deadline_ms=prepared.deadline_ms,
-                                secrets=list(prepared.secrets.values()),
-                                redact=verdict.Redactor(prepared.secrets))
+            return fetch.serve(request, policy=prepared.request.egress, record=prepared.egress,
+                               deadline=deadline, deadline_ms=prepared.deadline_ms,
+                               secrets=list(prepared.secrets.values()),
+                               redact=verdict.Redactor(prepared.secrets))
         return json.dumps({"ok": False, "error": f"the supervisor offers no service {op!r}"}).encode()
 
     def _after_death(self, child: _Child, prepared: call_mod.PreparedCall, started: float,

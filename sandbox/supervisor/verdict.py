@@ -95,7 +95,7 @@ def _usage(wall_ms: float, cpu_ms: float, peak_rss_bytes: int) -> Usage:
 
 def _with_egress(call: PreparedCall, logs: list[dict[str, str]], usage: Usage) -> tuple[list, Usage]:
     """Add the supervisor's record of the call's outbound HTTP (issue 8): its log lines
-    (already redacted by sandbox/egress.py) after the tool's, and its usage counts."""
+    (already redacted by sandbox/egress/fetch.py) after the tool's, and its usage counts."""
     record = call.egress
     if not record.requests:
         return logs, usage

@@ -13,7 +13,7 @@ import pytest
 
 from sandbox.supervisor.call import CallRequest
 from sandbox.compile.compiler import compile_bundle
-from sandbox.egress import EgressPolicy
+from sandbox.egress.policy import EgressPolicy
 from tests.egress.servers import CA_PEM, TLS_HOST, LocalServer, Resolver
 
 API = "api.test"  # a public-looking name the tests' resolver maps to 127.0.0.1

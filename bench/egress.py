@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from sandbox import egress
-from sandbox.supervisor.call import CallRequest
+from sandbox.supervisor.call import CallRequest, requested_deadline, validate_input
 from sandbox.compile.compiler import compile_bundle
 from sandbox.supervisor.pool import Pool, PoolConfig
 
@@ -126,7 +126,8 @@ def time_proxied(policy: egress.EgressPolicy, url: str, n: int) -> list[float]:
         while len(timings) < n:
             count = min(PER_CALL, n - len(timings))
             result = pool.execute(CallRequest(tenant="bench", bundle=bundle, function="tool",
-                                              args={"url": url, "n": count}, deadline_ms=5000, egress=policy))
+                                              input=validate_input(args={"url": url, "n": count}),
+                                              deadline=requested_deadline(5000), egress=policy))
             if not result.ok:
                 raise RuntimeError(f"the proxied call failed: {result.status.value} {result.error}")
             timings.extend(json.loads(result.action["content"]))

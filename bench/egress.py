@@ -34,7 +34,7 @@ from pathlib import Path
 from sandbox.egress import fetch
 from sandbox.egress.errors import EgressRecord
 from sandbox.egress.policy import EgressPolicy
-from sandbox.supervisor.call import CallRequest
+from sandbox.supervisor.call import CallRequest, requested_deadline, validate_input
 from sandbox.compile.compiler import compile_bundle
 from sandbox.supervisor.pool import Pool, PoolConfig
 
@@ -128,7 +128,8 @@ def time_proxied(policy: EgressPolicy, url: str, n: int) -> list[float]:
         while len(timings) < n:
             count = min(PER_CALL, n - len(timings))
             result = pool.execute(CallRequest(tenant="bench", bundle=bundle, function="tool",
-                                              args={"url": url, "n": count}, deadline_ms=5000, egress=policy))
+                                              input=validate_input(args={"url": url, "n": count}),
+                                              deadline=requested_deadline(5000), egress=policy))
             if not result.ok:
                 raise RuntimeError(f"the proxied call failed: {result.status.value} {result.error}")
             timings.extend(json.loads(result.action["content"]))

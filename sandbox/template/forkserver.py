@@ -67,11 +67,10 @@ def _warmup_frame() -> bytes:
         tenant="toolpool-warmup",
         bundle=compile_bundle({"warmup.py": WARMUP_SOURCE}),
         function="warmup",
-        args={"name": "y"},
-        conversation={"state": {"n": 1}, "variants": {"a": {"site_name": "A"}}, "variant": "a",
-                      "sip_headers": {"X-A": "1"}},
+        input=call_mod.validate_input({"state": {"n": 1}, "variants": {"a": {"site_name": "A"}}, "variant": "a",
+                                       "sip_headers": {"X-A": "1"}}, {"name": "y"}),
     )
-    return call_mod.prepare(request).frame
+    return call_mod.prepare(request).frame()
 
 
 def _send(ctl: socket.socket, message: dict[str, object], fds: list[int] | None = None) -> None:

@@ -219,10 +219,17 @@ class _Budget:
 
 
 def _retry_delay(error: CallError, attempt: int, *, idempotent: bool) -> float | None:
-    """Seconds to wait before trying again, or None when a retry is not safe or useful."""
+    """Seconds to wait before trying again, or None when a retry is not safe or useful.
+
+    A call gRPC never sent (no replica connected: all restarting, or the channel still in
+    its reconnect back-off) is tried again until the call's own budget runs out, not
+    ``MAX_ATTEMPTS`` times: nothing ran, and a replica that comes back within the budget
+    can still answer it."""
+    backoff: float = min(1.0, 0.05 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+    if _never_sent(error):
+        return backoff
     if attempt >= MAX_ATTEMPTS:
         return None
-    backoff: float = min(1.0, 0.05 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
     if error.code is grpc.StatusCode.RESOURCE_EXHAUSTED and error.reason in ("OVERLOADED", "TENANT_LIMIT"):
         hint = (error.retry_after_ms or 0) / 1000
         return max(hint, 0.0) * (1 + random.random() / 4) or backoff

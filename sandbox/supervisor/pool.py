@@ -49,7 +49,8 @@ from sandbox.supervisor import call as call_mod
 from sandbox import egress, protocol
 from sandbox.supervisor import verdict
 from sandbox.supervisor.cgroups import CgroupConfig, TenantGroups
-from sandbox.confine import ConfinementConfig, check_probe_results
+from sandbox.confine.config import ConfinementConfig
+from sandbox.confine.selftest import check_probe_results
 from sandbox.errors import (
     ConfinementUnavailable,
     FunctionNotFound,

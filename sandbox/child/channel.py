@@ -5,7 +5,7 @@ before it reads the first request; during a call, runtime services ask the super
 for work the child may not do itself (outbound HTTP: ``sandbox/child/http.py``) with
 ``ask_supervisor``, and a compile worker tells it which file it starts with
 ``send_note``. The supervisor trusts nothing it reads here: it parses each frame with a
-size cap (``sandbox.supervisor.pool``, ``_await_reply``) and answers within the call's
+size cap (``sandbox.supervisor.children.await_reply``) and answers within the call's
 deadline, after which it kills the child whatever it is doing.
 
 This module imports only the wire protocol, so that ``entry`` and the services it

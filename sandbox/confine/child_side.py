@@ -2,17 +2,17 @@
 
 Trusted code, run by every child the template forks, while it is still single-threaded
 and before it reads a byte of tool input; after ``confine_child`` returns the process is
-hostile. Per child, in order:
+hostile. Per child, in order (with confinement disabled, only the fds and rlimits):
 
 - close every fd but ``keep_fds`` (the template's control socket, its wakeup pipe,
   anything it ever opened);
-- a private mount namespace with a ``/tmp`` tmpfs of ``limits.tmp_bytes`` (a child's
-  scratch files are its own and vanish with it);
+- with ``config.private_tmp``, a private mount namespace with a ``/tmp`` tmpfs of
+  ``limits.tmp_bytes`` (a child's scratch files are its own and vanish with it);
 - rlimits: CPU (soft below hard, so an overrun is a distinct SIGXCPU), address space,
   file size, open files;
-- drop to the child's own uid/gid with no supplementary groups, which clears every
-  capability (privileged template), or clear the capabilities explicitly (user
-  namespace): a child cannot signal or trace its siblings, nor regain privileges;
+- privileged template: drop to the child's own uid/gid with no supplementary groups,
+  which clears every capability, so a child cannot signal or trace its siblings; user
+  namespace (every child shares its one mapped uid): clear the capabilities explicitly;
 - ``RLIMIT_NPROC`` 0: no fork and no thread;
 - not dumpable, and a parent-death signal: no ptrace or /proc access by a same-uid
   process, and a child dies with its template;

@@ -55,13 +55,13 @@ def _mark() -> tuple[float, int]:
 
 
 def _child(template, prepared, frame: bytes, w: int, warm: bool) -> None:
-    from sandbox import confine
     from sandbox.child import entry
+    from sandbox.confine.child_side import confine_child
 
     # The child's rusage starts at zero: its first mark is what fork's return and the
     # at-fork hooks cost it (the real template keeps the stdlib's hooks out: sandbox/template/atfork.py).
     marks = [("fork", 0.0, 0), ("after fork (at-fork hooks)", *_mark())]
-    confine.confine_child(prepared, uid=prepared.config.child_uid(1), keep_fds=[w], limits=template.limits)
+    confine_child(prepared, uid=prepared.config.child_uid(1), keep_fds=[w], limits=template.limits)
     marks.append(("confine_child", *_mark()))
     if warm:
         template._warm()  # what sandbox.template does after confining, before the child is ready
@@ -131,7 +131,7 @@ def main() -> None:
     from sandbox.template import forkserver as template_mod
     from sandbox.supervisor.call import CallRequest, prepare, validate_input
     from sandbox.compile.compiler import compile_bundle
-    from sandbox.confine import ConfinementConfig
+    from sandbox.confine.config import ConfinementConfig
     from sandbox.policy import Limits
 
     from bench import workloads

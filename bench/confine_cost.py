@@ -25,7 +25,9 @@ import statistics
 import sys
 import time
 
-from sandbox import confine
+from sandbox.confine.child_side import child_steps, confine_child
+from sandbox.confine.config import ConfinementConfig, Prepared
+from sandbox.confine.template_side import DEFAULT_PRELOAD, prepare_template
 from sandbox.policy import Limits
 
 _pc = time.perf_counter_ns
@@ -36,10 +38,10 @@ def _percentiles(values: list[float]) -> tuple[float, float]:
     return statistics.median(values), values[int(len(values) * 0.9)]
 
 
-def _child_timings(prepared: confine.Prepared, uid: int, limits: Limits, w: int) -> None:
+def _child_timings(prepared: Prepared, uid: int, limits: Limits, w: int) -> None:
     """In the child: run each step, timed; report; exit."""
     marks = []
-    steps = confine.child_steps(prepared, uid=uid, keep_fds=[w], limits=limits)
+    steps = child_steps(prepared, uid=uid, keep_fds=[w], limits=limits)
     for name, step in steps:
         start = _pc()
         step()
@@ -52,7 +54,7 @@ def _child_timings(prepared: confine.Prepared, uid: int, limits: Limits, w: int)
     os._exit(0)
 
 
-def measure_steps(prepared: confine.Prepared, limits: Limits, n: int) -> dict:
+def measure_steps(prepared: Prepared, limits: Limits, n: int) -> dict:
     per_step: dict[str, list[float]] = {}
     totals, getppid = [], []
     for i in range(n):
@@ -76,15 +78,14 @@ def measure_steps(prepared: confine.Prepared, limits: Limits, n: int) -> dict:
             "total": _percentiles(totals), "getppid_ns": _percentiles(getppid)}
 
 
-def _one_cycle(prepared: confine.Prepared | None, limits: Limits, serial: int) -> float:
+def _one_cycle(prepared: Prepared | None, limits: Limits, serial: int) -> float:
     """fork -> (confine) -> tell the parent -> exit -> reaped; wall microseconds."""
     r, w = os.pipe()
     t0 = _pc()
     pid = os.fork()
     if pid == 0:
         if prepared is not None:
-            confine.confine_child(prepared, uid=prepared.config.child_uid(serial), keep_fds=[w],
-                                  limits=limits)
+            confine_child(prepared, uid=prepared.config.child_uid(serial), keep_fds=[w], limits=limits)
         os.write(w, b"r")
         os._exit(0)
     os.close(w)
@@ -94,7 +95,7 @@ def _one_cycle(prepared: confine.Prepared | None, limits: Limits, serial: int) -
     return (_pc() - t0) / 1000
 
 
-def measure_cycles(variants: dict[str, confine.Prepared | None], limits: Limits, n: int) -> dict:
+def measure_cycles(variants: dict[str, Prepared | None], limits: Limits, n: int) -> dict:
     """Round-robin over the variants, so that other load on the machine hits all alike."""
     samples: dict[str, list[float]] = {name: [] for name in variants}
     for i in range(n):
@@ -134,7 +135,7 @@ def _reexec_clean() -> None:
 def _drop_to_nobody() -> None:
     import ctypes
 
-    for module in ("pyseccomp", *confine.DEFAULT_PRELOAD):
+    for module in ("pyseccomp", *DEFAULT_PRELOAD):
         __import__(module)
     os.setgroups([])
     os.setresgid(65534, 65534, 65534)
@@ -155,7 +156,7 @@ def main() -> None:
 
     unfiltered_ns = measure_getppid(min(args.n, 100))
     t0 = _pc()
-    prepared = confine.prepare_template(confine.ConfinementConfig())
+    prepared = prepare_template(ConfinementConfig())
     prepare_ms = (_pc() - t0) / 1e6
     no_tmp = dataclasses.replace(prepared, config=dataclasses.replace(prepared.config, private_tmp=False))
     steps = measure_steps(prepared, limits, args.n)

@@ -12,7 +12,7 @@ with a CPU burner on the other core, timing (from the call's own deadline):
 
 The pool today waits for ``exit_message`` (the template's wait4 rusage) before it returns.
 ``dead`` is the earliest moment the verdict could be given. This wraps private methods of
-sandbox.supervisor.pool (``_Child.kill``, ``Pool._on_exit``): a diagnostic, not part of the suite; if
+sandbox.supervisor (``children.Child.kill``, ``Pool._on_exit``): a diagnostic, not part of the suite; if
 the pool's internals change it says so and stops.
 """
 
@@ -35,17 +35,17 @@ def main() -> None:
     parser.add_argument("--deadline-ms", type=int, default=100)
     args = parser.parse_args()
 
-    from sandbox.supervisor import pool as pool_mod
+    from sandbox.supervisor import children, pool as pool_mod
     from sandbox.supervisor.call import CallRequest, requested_deadline
     from sandbox.compile.compiler import compile_bundle
 
-    if not (hasattr(pool_mod._Child, "kill") and hasattr(pool_mod.Pool, "_on_exit")):
-        raise SystemExit("sandbox.supervisor.pool no longer has _Child.kill / Pool._on_exit: update bench/kill_path.py")
+    if not (hasattr(children.Child, "kill") and hasattr(pool_mod.Pool, "_on_exit")):
+        raise SystemExit("sandbox.supervisor no longer has children.Child.kill / Pool._on_exit: update bench/kill_path.py")
     marks: dict[int, dict[str, float]] = {}
     lock = threading.Lock()
-    original_kill, original_on_exit = pool_mod._Child.kill, pool_mod.Pool._on_exit
+    original_kill, original_on_exit = children.Child.kill, pool_mod.Pool._on_exit
 
-    def kill(child: pool_mod._Child, *args, **kwargs) -> None:
+    def kill(child: children.Child, *args, **kwargs) -> None:
         now = time.monotonic()
         dup = os.dup(child.pidfd) if child.pidfd >= 0 else -1
         original_kill(child, *args, **kwargs)
@@ -66,7 +66,7 @@ def main() -> None:
             marks.setdefault(message["pid"], {})["exit_message"] = time.monotonic()
         original_on_exit(self, message)
 
-    pool_mod._Child.kill = kill
+    children.Child.kill = kill
     pool_mod.Pool._on_exit = on_exit
     bundle = compile_bundle(workloads.tool_files())
     parts: dict[str, list[float]] = {"kill_sent": [], "dead": [], "exit_message": [], "returned": []}

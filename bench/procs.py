@@ -115,7 +115,7 @@ class TemplateClient:
     time the creation of one confined child: spawn -> child fds -> answer -> exit reaped."""
 
     def __init__(self, confined: bool = True) -> None:
-        from sandbox.confine import ConfinementConfig
+        from sandbox.confine.config import ConfinementConfig
         from sandbox.policy import Limits
 
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)

@@ -34,7 +34,9 @@ import sys
 import time
 import traceback
 
-from sandbox import confine
+from sandbox.confine.child_side import confine_child
+from sandbox.confine.config import ConfinementConfig, Prepared
+from sandbox.confine.template_side import DEFAULT_PRELOAD, prepare_template
 from sandbox.errors import ConfinementUnavailable
 from sandbox.policy import Limits
 
@@ -79,10 +81,10 @@ def _drop_to(uid: int) -> None:
     ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # dumpable again, as after a normal login
 
 
-def _child(prepared: confine.Prepared, uid: int, limits: Limits, attack, ctx: dict, w: int) -> None:
+def _child(prepared: Prepared, uid: int, limits: Limits, attack, ctx: dict, w: int) -> None:
     """Runs in the forked child; never returns."""
     try:
-        confine.confine_child(prepared, uid=uid, keep_fds=[w], limits=limits)
+        confine_child(prepared, uid=uid, keep_fds=[w], limits=limits)
     except BaseException:  # noqa: BLE001 - reported, then the half-confined child exits
         os.write(w, json.dumps({"error": "confine_child: " + traceback.format_exc()}).encode())
         os._exit(70)
@@ -135,7 +137,7 @@ def main() -> None:
     namespace: dict = {}
     exec(compile(scenario.get("attack", "def attack(ctx):\n    return None\n"), "<attack>", "exec"), namespace)
     attack = namespace["attack"]
-    config = confine.ConfinementConfig(**scenario.get("config", {}))
+    config = ConfinementConfig(**scenario.get("config", {}))
     limits = Limits(**scenario.get("limits", {}))
     # What the real template holds when it forks: a control socket and a wakeup pipe.
     control = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -147,13 +149,13 @@ def main() -> None:
     if scenario.get("as_user") is not None:
         # This interpreter lives under /root (mode 0700): import what prepare_template
         # would import while we can still read it, as a real user's template could.
-        for module in ("pyseccomp", *confine.DEFAULT_PRELOAD, *config.preload_modules):
+        for module in ("pyseccomp", *DEFAULT_PRELOAD, *config.preload_modules):
             __import__(module)
         _drop_to(int(scenario["as_user"]))
     if scenario.get("deny"):
         _deny(scenario["deny"])
     try:
-        prepared = confine.prepare_template(config)
+        prepared = prepare_template(config)
     except ConfinementUnavailable as exc:
         report["prepare"] = {"feature": exc.feature, "detail": exc.detail}
         out.write(json.dumps(report))

@@ -26,8 +26,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from sandbox import confine
-from sandbox.confine import ConfinementConfig, Prepared, check_probe_results
+from sandbox.confine import seccomp
+from sandbox.confine.child_side import child_steps
+from sandbox.confine.config import ConfinementConfig, Prepared
+from sandbox.confine.selftest import SELF_TEST_PROBES, check_probe_results
 from sandbox.errors import ConfinementUnavailable
 from sandbox.policy import Limits
 
@@ -129,18 +131,18 @@ def unprivileged_user() -> int | None:
 
 
 def test_seccomp_allowlist_never_names_a_refused_call():
-    allowed = {row.syscall for row in confine.SECCOMP_ALLOW}
-    assert not allowed & set(confine.SECCOMP_REFUSED), allowed & set(confine.SECCOMP_REFUSED)
-    for row in confine.SECCOMP_ALLOW:
+    allowed = {row.syscall for row in seccomp.SECCOMP_ALLOW}
+    assert not allowed & set(seccomp.SECCOMP_REFUSED), allowed & set(seccomp.SECCOMP_REFUSED)
+    for row in seccomp.SECCOMP_ALLOW:
         assert row.reason.strip(), f"{row.syscall} has no reason"
-    for name, reason in confine.SECCOMP_REFUSED.items():
+    for name, reason in seccomp.SECCOMP_REFUSED.items():
         assert reason.strip(), f"{name} has no reason"
 
 
 def test_seccomp_compiles_to_bpf():
-    bpf = confine.compile_seccomp_bpf()
+    bpf = seccomp.compile_seccomp_bpf()
     assert bpf and len(bpf) % 8 == 0 and len(bpf) // 8 < 4096
-    rows = confine.seccomp_table()
+    rows = seccomp.seccomp_table()
     assert {r["action"] for r in rows} == {"allow", "EPERM"}
 
 
@@ -153,13 +155,13 @@ def test_config_round_trips_through_json():
 def test_child_uid_must_be_in_range():
     prepared = Prepared(config=ConfinementConfig(), mode="privileged", template_pid=os.getpid())
     with pytest.raises(ValueError):
-        confine.child_steps(prepared, uid=0, keep_fds=[], limits=Limits())
+        child_steps(prepared, uid=0, keep_fds=[], limits=Limits())
     with pytest.raises(ValueError):
-        confine.child_steps(prepared, uid=200_000 + 50_000, keep_fds=[], limits=Limits())
+        child_steps(prepared, uid=200_000 + 50_000, keep_fds=[], limits=Limits())
 
 
 def test_check_probe_results_fails_closed():
-    good = {name: "blocked: fine" for name in confine.SELF_TEST_PROBES}
+    good = {name: "blocked: fine" for name in SELF_TEST_PROBES}
     check_probe_results(good)
     for bad in (
         {**good, "proc.fork": "ALLOWED: forked"},

@@ -329,7 +329,7 @@ def test_template_death_recovers(pool):
 
 @pytest.mark.parametrize("mode", ["fresh", "reuse"])
 def test_insecure_mode_is_explicit_and_loud(mode, caplog):
-    from sandbox.confine import ConfinementConfig
+    from sandbox.confine.config import ConfinementConfig
 
     with Pool(PoolConfig(mode=mode, ready_children=1, confinement=ConfinementConfig(enabled=False))) as p:
         r = run_source(p, "def tool(conv):\n    return 'dev'\n")

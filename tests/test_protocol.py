@@ -8,7 +8,7 @@ import threading
 import time
 
 from sandbox import protocol
-from sandbox.supervisor.pool import _await_reply
+from sandbox.supervisor.children import await_reply
 
 
 def pair():
@@ -20,7 +20,7 @@ def pair():
 def test_answer_frame_is_the_reply():
     ours, theirs = pair()
     theirs.sendall(protocol.encode_frame(protocol.ANSWER + b'{"outcome":"returned"}'))
-    assert _await_reply(ours, time.monotonic() + 5, 1000) == ("reply", b'{"outcome":"returned"}')
+    assert await_reply(ours, time.monotonic() + 5, 1000) == ("reply", b'{"outcome":"returned"}')
 
 
 def test_request_is_served_then_the_answer_ends_the_wait():
@@ -35,8 +35,8 @@ def test_request_is_served_then_the_answer_ends_the_wait():
 
     t = threading.Thread(target=child)
     t.start()
-    outcome = _await_reply(ours, time.monotonic() + 5, 1000,
-                           on_request=lambda body: seen.append(body) or b'{"ok":true}')
+    outcome = await_reply(ours, time.monotonic() + 5, 1000,
+                          on_request=lambda body: seen.append(body) or b'{"ok":true}')
     t.join()
     assert seen == [b'{"op":"http"}']
     assert outcome == ("reply", b'{"ok":true}')
@@ -45,10 +45,10 @@ def test_request_is_served_then_the_answer_ends_the_wait():
 def test_unknown_kind_and_unserved_request_are_protocol_violations():
     ours, theirs = pair()
     theirs.sendall(protocol.encode_frame(b"Z{}"))
-    assert _await_reply(ours, time.monotonic() + 5, 1000) == ("protocol", None)
+    assert await_reply(ours, time.monotonic() + 5, 1000) == ("protocol", None)
     ours, theirs = pair()
     theirs.sendall(protocol.encode_frame(protocol.REQUEST + b"{}"))
-    assert _await_reply(ours, time.monotonic() + 5, 1000) == ("protocol", None)
+    assert await_reply(ours, time.monotonic() + 5, 1000) == ("protocol", None)
 
 
 def test_notes_are_handed_over_without_an_answer_and_a_refused_note_ends_the_wait():
@@ -59,7 +59,7 @@ def test_notes_are_handed_over_without_an_answer_and_a_refused_note_ends_the_wai
     for name in ("a.py", "b.py"):
         theirs.sendall(protocol.encode_frame(protocol.NOTE + json.dumps({"op": "compiling", "file": name}).encode()))
     theirs.sendall(protocol.encode_frame(protocol.ANSWER + b"done"))
-    assert _await_reply(ours, time.monotonic() + 5, 1000, on_note=progress.note) == ("reply", b"done")
+    assert await_reply(ours, time.monotonic() + 5, 1000, on_note=progress.note) == ("reply", b"done")
     assert progress.current == "b.py"
     for hostile in ({"op": "compiling", "file": "a.py"},  # named twice: a flood of notes stops here
                     {"op": "compiling", "file": "unsent.py"}, {"op": "other"}, [1]):
@@ -67,22 +67,22 @@ def test_notes_are_handed_over_without_an_answer_and_a_refused_note_ends_the_wai
         progress = _Progress({"a.py": ""})
         progress.note(json.dumps({"op": "compiling", "file": "a.py"}).encode())
         theirs.sendall(protocol.encode_frame(protocol.NOTE + json.dumps(hostile).encode()))
-        assert _await_reply(ours, time.monotonic() + 5, 1000, on_note=progress.note) == ("protocol", None)
+        assert await_reply(ours, time.monotonic() + 5, 1000, on_note=progress.note) == ("protocol", None)
     ours, theirs = pair()  # a call's child has nothing to note
     theirs.sendall(protocol.encode_frame(protocol.NOTE + b"{}"))
-    assert _await_reply(ours, time.monotonic() + 5, 1000) == ("protocol", None)
+    assert await_reply(ours, time.monotonic() + 5, 1000) == ("protocol", None)
 
 
 def test_oversized_frame_and_eof_and_deadline():
     ours, theirs = pair()
     theirs.sendall((10_000).to_bytes(4, "big"))
-    assert _await_reply(ours, time.monotonic() + 5, 1000) == ("overrun", None)
+    assert await_reply(ours, time.monotonic() + 5, 1000) == ("overrun", None)
     ours, theirs = pair()
     theirs.close()
-    assert _await_reply(ours, time.monotonic() + 5, 1000) == ("eof", None)
+    assert await_reply(ours, time.monotonic() + 5, 1000) == ("eof", None)
     ours, theirs = pair()
     started = time.monotonic()
-    assert _await_reply(ours, started + 0.05, 1000) == ("deadline", None)
+    assert await_reply(ours, started + 0.05, 1000) == ("deadline", None)
 
 
 def test_the_pool_refuses_a_service_it_does_not_offer(pool):

@@ -236,7 +236,7 @@ def run(tool: str, function: str, conv: str | None, args_file: str | None, secre
     result: a summary on a terminal, the result JSON on a pipe or with --json. Exit 0 when
     the status is ok, 1 for any other status, 2 for bad input, 3 when this host cannot
     confine a child. Without --allow-host/--allow-address the tool has no outbound HTTP."""
-    from sandbox.confine import ConfinementConfig
+    from sandbox.confine.config import ConfinementConfig
     from sandbox.errors import ConfinementUnavailable
     from sandbox.supervisor.pool import Pool, PoolConfig
 

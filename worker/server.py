@@ -78,7 +78,7 @@ _HEALTH_WATCHERS = 4096
 
 
 def pool_config(config: Config) -> Any:
-    from sandbox.confine import ConfinementConfig
+    from sandbox.confine.config import ConfinementConfig
     from sandbox.supervisor.pool import PoolConfig
 
     return PoolConfig(

@@ -26,7 +26,8 @@ from typing import Any
 
 from sandbox import protocol
 from sandbox.compile import worker as compile_worker
-from sandbox.child import attributes, conv as conv_classes, guards, toolobjects, views
+from sandbox.child import attributes, channel, conv as conv_classes, guards, toolobjects, views
+from sandbox.child.channel import REQUEST_CAP
 from sandbox.child.conv import Conversation
 from sandbox.child.guards import context_of, make_globals, module_name_for
 from sandbox.child.limits import lower_rlimit
@@ -35,10 +36,6 @@ from sandbox.child.modules import copying, toollogging
 from sandbox.child.tracebacks import clean, describe, trimmed_traceback
 from sandbox.child.values import UnstorableValue, to_plain, type_name
 
-
-# The request frame is written by the trusted supervisor; this cap only guards against
-# a supervisor bug, not against an attacker.
-REQUEST_CAP = 64 * 1024 * 1024
 
 # Exit codes the supervisor's verdict logic understands (see sandbox/supervisor/verdict.py).
 EXIT_OK = protocol.EXIT_OK
@@ -237,33 +234,9 @@ def _encode_reply(reply: dict) -> bytes:
         return json.dumps(_failure("internal_error", "InternalError", "reply could not be encoded")).encode()
 
 
-_channel: list[int] = []  # the channel fd while serving; read by ask_supervisor
-
-
-class SupervisorUnavailable(Exception):
-    """The supervisor did not answer a request (no channel, or it closed)."""
-
-
-def ask_supervisor(request: dict[str, Any]) -> dict[str, Any]:
-    """Send a request to the supervisor during a call and wait for its response.
-
-    Used by runtime services such as outbound HTTP. The supervisor bounds the wait by
-    the call's deadline (it kills the child at the deadline whatever it is doing).
-    """
-    if not _channel:
-        raise SupervisorUnavailable("no supervisor channel (not running in a pool child)")
-    fd = _channel[0]
-    protocol.write_frame(fd, protocol.REQUEST + json.dumps(request, ensure_ascii=False).encode())
-    frame = protocol.read_frame(fd, REQUEST_CAP)
-    if frame is None:
-        raise SupervisorUnavailable("the supervisor closed the channel")
-    return json.loads(frame)
-
-
 def _announce_file(filename: str) -> None:
     """Tells the supervisor which file the compile starts (a NOTE: no answer awaited)."""
-    note = {"op": "compiling", "file": filename}
-    protocol.write_frame(_channel[0], protocol.NOTE + json.dumps(note, ensure_ascii=False).encode())
+    channel.send_note({"op": "compiling", "file": filename})
 
 
 def _compile(request: dict[str, Any], channel_fd: int) -> None:
@@ -285,7 +258,7 @@ def serve(channel_fd: int, *, max_calls: int = 1) -> None:
     """
     # The template set SIGALRM to its default action: the deadline timer kills outright.
     namespace_cache: dict | None = {} if max_calls > 1 else None
-    _channel[:] = [channel_fd]
+    channel.attach(channel_fd)
     calls = 0
     while calls < max_calls:
         frame = protocol.read_frame(channel_fd, REQUEST_CAP)

@@ -2,7 +2,7 @@
 
 Runs in the confined child, beside tool code. The child has no network (its own network
 namespace, and seccomp refuses ``socket()``): each request becomes one message to the
-supervisor (``sandbox.child.entry.ask_supervisor``), which checks it against the
+supervisor (``sandbox.child.channel.ask_supervisor``), which checks it against the
 tenant's egress policy, makes it (``sandbox/egress/``) and answers with the response.
 Nothing here is a check the supervisor relies on: the checks below give tools the
 errors ``requests`` would give, early and naming the argument. Like ``polyai.voice``,
@@ -58,6 +58,7 @@ import urllib.parse
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from sandbox.child.channel import SupervisorUnavailable, ask_supervisor
 from sandbox.child.conv import ReadOnlyMapping
 from sandbox.child.toolobjects import keeps_public_state
 from sandbox.child.values import UnstorableValue, to_plain, type_name
@@ -467,12 +468,9 @@ def prepare(method: Any, url: Any, *, params: Any = None, data: Any = None, head
 
 
 def _ask(message: dict[str, Any]) -> dict[str, Any]:
-    # Imported here: sandbox.child.entry imports the guards, which preload this module.
-    from sandbox.child import entry
-
     try:
-        answer = entry.ask_supervisor(message)
-    except entry.SupervisorUnavailable:
+        answer = ask_supervisor(message)
+    except SupervisorUnavailable:
         raise ConnectionError("outbound HTTP is available only to tools running in toolpool") from None
     except (OSError, EOFError, ValueError):
         raise ConnectionError("the supervisor did not answer the request") from None

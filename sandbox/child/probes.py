@@ -4,7 +4,7 @@ Trusted probe code, not tenant code, but it runs INSIDE a confined child, after
 ``confine_child``, exactly where a tool would. Each probe reports ``"blocked: <how>"``
 when the confinement held, or ``"ALLOWED: <detail>"`` when it did not; a probe that
 cannot tell reports ``"UNKNOWN: <why>"``, which the supervisor also treats as a failure
-(``sandbox.confine.check_probe_results`` judges; the supervisor owns the list of
+(``sandbox.confine.selftest.check_probe_results`` judges; the supervisor owns the list of
 expected probes).
 
 Every probe is HARMLESS WHEN NOTHING BLOCKS IT: the supervisor runs the self-test even
@@ -17,7 +17,7 @@ the parent (ESRCH: ptrace was reached), files created with ``O_TMPFILE`` or remo
 ``finally``. A probe that does succeed (``fork``, a socket) undoes itself at once.
 
 Everything used here was imported by the template before ``pivot_root`` (it is in
-``sandbox.confine.DEFAULT_PRELOAD``): nothing may be imported lazily in the child.
+``sandbox.confine.template_side.DEFAULT_PRELOAD``): nothing may be imported lazily in the child.
 """
 
 from __future__ import annotations

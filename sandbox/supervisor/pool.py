@@ -3,9 +3,10 @@
 Runs in the trusted server (or CLI) process and never runs tool code. Its verbs are
 start, acquire, execute, kill, release, close. It starts ``sandbox.template`` (a small
 exec'd interpreter that never imports grpc), asks it for children ahead of demand and
-receives each child's channel and pidfd over a unix socket. A call then costs one
-frame each way on an already-confined child; forking and confinement happen off the
-critical path.
+receives each child's channel and pidfd over a unix socket (``template_control.py``,
+the base class of ``Pool``). A call then costs one frame each way on an
+already-confined child (``children.py``: the handle on one child and the wait for its
+answer); forking and confinement happen off the critical path.
 
 Deadlines: the child arms its own ITIMER_REAL (SIGALRM, default action: terminate) at
 the call's deadline, and the supervisor's wait on the channel ends at the same deadline
@@ -29,13 +30,11 @@ Modes:
 from __future__ import annotations
 
 import collections
-import dataclasses
 import json
 import logging
 import queue
 import marshal
 import os
-import select
 import signal
 import socket
 import subprocess
@@ -50,7 +49,10 @@ from sandbox import protocol
 from sandbox.egress import fetch
 from sandbox.supervisor import verdict
 from sandbox.supervisor.cgroups import CgroupConfig, TenantGroups
-from sandbox.confine import ConfinementConfig, check_probe_results
+from sandbox.supervisor.children import Child, await_reply, death_cause
+from sandbox.supervisor.template_control import TemplateControl
+from sandbox.confine.config import ConfinementConfig
+from sandbox.confine.selftest import check_probe_results
 from sandbox.errors import (
     ConfinementUnavailable,
     FunctionNotFound,
@@ -63,7 +65,6 @@ log = logging.getLogger("toolpool.pool")
 
 _DEATH_WAIT_S = 5.0
 _REPORT_GRACE_S = 0.05  # how long a deadline verdict waits for the template's exit report
-_CANCEL_POLL_S = 0.05  # how soon a caller's departure is noticed
 _SELFTEST_DEADLINE_MS = 5_000
 
 
@@ -120,87 +121,15 @@ class WorkOutcome:
     cpu_ms: float = 0.0
 
 
-class _Child:
-    """The supervisor's handle on one child: its channel, its pidfd, its fate."""
-
-    def __init__(self, pid: int, uid: int, channel: socket.socket, pidfd: int, generation: int):
-        self.pid = pid
-        self.uid = uid
-        self.channel = channel
-        self.pidfd = pidfd
-        self.generation = generation
-        self.calls = 0
-        self.key: tuple | None = None
-        self.last_used = time.monotonic()
-        self.exited = threading.Event()
-        self.death: verdict.Death | None = None
-        self.dropped = False  # found dead while ready: closed when its exit report comes
-        self.tenant: str | None = None  # whose CPU group it is in (sandbox/supervisor/cgroups.py)
-        # kill() and close() may race (a deadline vs. pool shutdown); a closed pidfd's
-        # number could be reused by another child's pidfd, so both hold this lock.
-        self._fd_lock = threading.Lock()
-
-    def kill(self, *, strict: bool = False) -> None:
-        """SIGKILL through the pidfd: it names this process, never a recycled pid.
-
-        ``strict``: raise ConfinementUnavailable when the kill is not permitted (the
-        start-up self-test proves the supervisor can stop its children).
-        """
-        with self._fd_lock:
-            if self.pidfd < 0:
-                return
-            try:
-                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            except PermissionError as exc:
-                # Children run as other uids: without CAP_KILL the supervisor cannot stop
-                # them. The deployment must grant it (README: production host).
-                if strict:
-                    raise ConfinementUnavailable(
-                        "capabilities", "the server cannot signal its confined children (CAP_KILL)") from exc
-                log.critical("cannot kill child %d: the server lacks CAP_KILL", self.pid)
-
-    def has_exited(self) -> bool:
-        """True once the process has ended, whether or not the template's report came: a
-        pidfd polls readable from the moment its process exits (a few microseconds)."""
-        with self._fd_lock:
-            if self.pidfd < 0:
-                return True
-            poller = select.poll()
-            poller.register(self.pidfd, select.POLLIN)
-            return bool(poller.poll(0))
-
-    def close(self) -> None:
-        with self._fd_lock:
-            self.channel.close()
-            if self.pidfd >= 0:
-                os.close(self.pidfd)
-                self.pidfd = -1
-
-    def kernel_usage(self) -> tuple[float, int]:
-        """CPU ms and peak RSS bytes of a live child, from the kernel."""
-        try:
-            with open(f"/proc/{self.pid}/schedstat", "rb") as f:
-                cpu_ms = int(f.read().split()[0]) / 1e6
-            with open(f"/proc/{self.pid}/status", "rb") as f:
-                for line in f:
-                    if line.startswith(b"VmHWM:"):
-                        return cpu_ms, int(line.split()[1]) * 1024
-        except (OSError, ValueError, IndexError):
-            pass
-        return 0.0, 0
-
-
-class Pool:
+class Pool(TemplateControl):
     def __init__(self, config: PoolConfig | None = None):
         self.config = config or PoolConfig()
         self._lock = threading.Condition()
-        self._ready: collections.deque[_Child] = collections.deque()
-        self._compile_ready: collections.deque[_Child] = collections.deque()  # warmed for compiles
+        self._ready: collections.deque[Child] = collections.deque()
+        self._compile_ready: collections.deque[Child] = collections.deque()  # warmed for compiles
         self._compile_spawning = 0
-        self._idle: dict[tuple, list[_Child]] = {}
-        self._children: dict[int, _Child] = {}
+        self._idle: dict[tuple, list[Child]] = {}
+        self._children: dict[int, Child] = {}
         self._spawning = 0
         self._waiters = 0  # calls blocked in _acquire, waiting for a ready child
         self._cpus = len(os.sched_getaffinity(0))
@@ -236,89 +165,6 @@ class Pool:
         except BaseException:
             self.close()
             raise
-
-    def _manage(self, first: queue.Queue) -> None:
-        """Start, read and restart the template, all from this one thread.
-
-        The template asks for PR_SET_PDEATHSIG, which fires when the THREAD that forked
-        it exits; so the thread that starts a template must outlive it. A template
-        that dies is replaced at once, with a back-off if replacements keep failing.
-        """
-        failures = 0
-        while not self._closed:
-            try:
-                ctl, proc = self._start_template()
-            except (ConfinementUnavailable, OSError) as exc:  # OSError: no fd or process left (EMFILE, EAGAIN)
-                if first is not None:
-                    first.put(exc if isinstance(exc, ConfinementUnavailable)
-                              else ConfinementUnavailable("template", f"cannot start it: {exc}"))
-                    return
-                failures += 1
-                log.critical("cannot restart the template (attempt %d): %s", failures, exc)
-                time.sleep(min(0.1 * 2 ** failures, 5.0))
-                continue
-            if first is not None:
-                first.put(None)
-                first = None
-            failures = 0
-            with self._lock:
-                if self._closed:
-                    ctl.shutdown(socket.SHUT_RDWR)
-            try:
-                self._read_control(ctl, self._generation)
-            except Exception:  # noqa: BLE001 - this thread owns the template: it must not die
-                log.exception("the template's messages could not be handled; replacing the template")
-                proc.kill()
-            self._on_template_lost(ctl, proc, self._generation)
-
-    def _start_template(self) -> tuple[socket.socket, subprocess.Popen]:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        cmd = [self.config.python, "-I", "-m", "sandbox.template", str(theirs.fileno())]
-        # An empty environment: nothing of the server's reaches /proc/self/environ.
-        # subprocess forks with vfork/exec in C, never running Python in the child, so
-        # it is safe beside the gRPC server's threads. Its own session: a terminal's Ctrl-C
-        # (SIGINT to the foreground process group) reaches the supervisor alone, which then
-        # closes the pool in order, instead of killing the template under a spawn in flight.
-        # The template still dies with this process (PR_SET_PDEATHSIG).
-        proc = subprocess.Popen(
-            cmd,
-            env={},
-            cwd="/",
-            stdin=subprocess.DEVNULL,
-            pass_fds=(theirs.fileno(),),
-            close_fds=True,
-            start_new_session=True,
-        )
-        theirs.close()
-        configure = {
-            "op": "configure",
-            "confinement": dataclasses.asdict(self.config.confinement),
-            "limits": dataclasses.asdict(self.config.ceiling_limits()),
-        }
-        ours.send(json.dumps(configure).encode())
-        ours.settimeout(30)
-        try:
-            reply = json.loads(ours.recv(1 << 16) or b'{"op": "fatal", "feature": "template", '
-                               b'"detail": "the template exited during start-up"}')
-        except (OSError, ValueError) as exc:
-            proc.kill()
-            proc.wait()
-            ours.close()
-            raise ConfinementUnavailable("template", f"no answer from the template: {exc}") from exc
-        if reply.get("op") != "ready":
-            proc.wait(timeout=10)
-            ours.close()
-            raise ConfinementUnavailable(reply.get("feature", "template"), reply.get("detail", "unknown"))
-        ours.settimeout(None)
-        with self._lock:
-            self._generation += 1
-            self._ctl = ours
-            self._template = proc
-            self._spawning = 0
-            self._compile_spawning = 0
-            self._top_up()
-            self._top_up_compiles()
-        return ours, proc
 
     def close(self) -> None:
         """Kill every child, stop the template. No process is left behind."""
@@ -383,121 +229,6 @@ class Pool:
             waiting.update(c.pid for idle in self._idle.values() for c in idle)
             return [pid for pid in self._children if pid not in waiting]
 
-    # -- the template's messages ---------------------------------------------------------
-
-    def _read_control(self, ctl: socket.socket, generation: int) -> None:
-        while True:
-            try:
-                data, fds, _flags, _addr = socket.recv_fds(ctl, 1 << 16, 2)
-            except OSError:
-                data, fds = b"", []
-            if not data:
-                break
-            message = json.loads(data)
-            if message["op"] == "child":
-                self._on_child(message, fds, generation)
-            elif message["op"] == "exit":
-                self._on_exit(message)
-            elif message["op"] == "spawn_failed":
-                with self._lock:  # the next acquire (or compile) asks again
-                    if message.get("purpose") == "compile":
-                        self._compile_spawning = max(self._compile_spawning - int(message["count"]), 0)
-                    else:
-                        self._spawning = max(self._spawning - int(message["count"]), 0)
-                    self.counters["spawn_failed"] += 1
-            else:
-                for fd in fds:
-                    os.close(fd)
-
-    def _on_child(self, message: dict, fds: list[int], generation: int) -> None:
-        for_compiles = message.get("purpose") == "compile"
-        if len(fds) != 2:
-            # The kernel could not install the descriptors here (EMFILE: MSG_CTRUNC). The
-            # child sees EOF on its channel and exits; a later acquire asks for another.
-            for fd in fds:
-                os.close(fd)
-            with self._lock:
-                self._spawned(for_compiles)
-                self.counters["spawn_lost"] += 1
-            return
-        channel = socket.socket(fileno=fds[0])
-        channel.setblocking(False)
-        child = _Child(message["pid"], message["uid"], channel, fds[1], generation)
-        with self._lock:
-            self._spawned(for_compiles)
-            if self._closed:
-                child.kill()
-                child.close()
-                return
-            self._children[child.pid] = child
-            (self._compile_ready if for_compiles else self._ready).append(child)
-            self._lock.notify_all()
-
-    def _spawned(self, for_compiles: bool) -> None:
-        """One child asked of the template came (or was lost). Holds the lock."""
-        if for_compiles:
-            self._compile_spawning = max(self._compile_spawning - 1, 0)
-        else:
-            self._spawning = max(self._spawning - 1, 0)
-
-    def _on_exit(self, message: dict) -> None:
-        with self._lock:
-            child = self._children.pop(message["pid"], None)
-            if child is None:
-                return
-            waiting = child in self._ready or child in self._compile_ready or child.dropped
-            if child in self._ready:
-                self._ready.remove(child)
-                self.counters["ready_child_died"] += 1
-                self._top_up()
-            elif child in self._compile_ready:
-                self._compile_ready.remove(child)
-                self.counters["ready_child_died"] += 1
-                self._top_up_compiles()
-        child.death = verdict.Death(
-            signal=message.get("signal"),
-            exit_code=message.get("code"),
-            cpu_ms=float(message.get("cpu_ms") or 0.0),
-            peak_rss_bytes=int(message.get("peak_rss_bytes") or 0),
-        )
-        child.exited.set()
-        if waiting:
-            child.close()  # no call holds it, so nobody else would close its pidfd
-        self.cgroups.sweep()  # a group may have emptied: idle ones go
-
-    def _on_template_lost(self, ctl: socket.socket, proc: subprocess.Popen, generation: int) -> None:
-        """The template died or was closed. Its children die with it (PDEATHSIG)."""
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        with self._lock:
-            orphans = [c for c in self._children.values() if c.generation == generation]
-            unused = [c for c in (*self._ready, *self._compile_ready) if c.generation == generation]
-            unused += [c for idle in self._idle.values() for c in idle if c.generation == generation]
-            unused += [c for c in orphans if c.dropped]
-            for child in orphans:
-                self._children.pop(child.pid, None)
-                if child in self._ready:
-                    self._ready.remove(child)
-                if child in self._compile_ready:
-                    self._compile_ready.remove(child)
-            for key in list(self._idle):
-                self._idle[key] = [c for c in self._idle[key] if c.generation != generation]
-            closed = self._closed
-        for child in orphans:
-            child.kill()
-            if not child.exited.is_set():
-                child.death = verdict.Death(signal=signal.SIGKILL, exit_code=None, cpu_ms=0.0,
-                                            peak_rss_bytes=0, template_lost=True)
-                child.exited.set()
-        for child in unused:
-            child.close()  # a call's own child is closed by the call (_after_death)
-        ctl.close()
-        if not closed:
-            self.counters["template_restarts"] += 1
-            log.error("the template process (pid %s) died; starting a new one", proc.pid)
-
     # -- acquiring and releasing children -----------------------------------------------
 
     def _top_up(self, urgent: bool = True) -> None:
@@ -542,7 +273,7 @@ class Pool:
         except OSError:
             self._compile_spawning -= want
 
-    def _acquire_for_work(self, wait_until: float) -> _Child:
+    def _acquire_for_work(self, wait_until: float) -> Child:
         """A child warmed for compiles if one is ready, else any ready child."""
         with self._lock:
             while self._compile_ready and not self._closed:
@@ -555,7 +286,7 @@ class Pool:
             self._top_up_compiles()
         return self._acquire(None, wait_until)
 
-    def _acquire(self, key: tuple | None, wait_until: float) -> _Child:
+    def _acquire(self, key: tuple | None, wait_until: float) -> Child:
         with self._lock:
             while True:
                 if self._closed:
@@ -583,7 +314,7 @@ class Pool:
                 finally:
                     self._waiters -= 1
 
-    def _take_idle(self, key: tuple) -> _Child | None:
+    def _take_idle(self, key: tuple) -> Child | None:
         idle = self._idle.get(key)
         now = time.monotonic()
         while idle:
@@ -593,11 +324,11 @@ class Pool:
             self._discard(child)
         return None
 
-    def _discard(self, child: _Child) -> None:
+    def _discard(self, child: Child) -> None:
         child.kill()
         child.close()
 
-    def _release(self, child: _Child, reusable: bool) -> None:
+    def _release(self, child: Child, reusable: bool) -> None:
         if reusable and self.config.mode == "reuse" and child.calls < self.config.reuse_max_calls:
             child.last_used = time.monotonic()
             with self._lock:
@@ -639,13 +370,13 @@ class Pool:
         self.counters[f"status_{result.status.value}"] += 1
         return result
 
-    def _join_tenant_group(self, child: _Child, tenant: str) -> None:
+    def _join_tenant_group(self, child: Child, tenant: str) -> None:
         """Charge the child's CPU to its tenant's cgroup (sandbox/supervisor/cgroups.py) before it gets
         its frame; a reused child is there already. Where groups are off, nothing happens."""
         if child.tenant != tenant and self.cgroups.join(child.pid, tenant):
             child.tenant = tenant
 
-    def _run(self, child: _Child, prepared: call_mod.PreparedCall, started: float,
+    def _run(self, child: Child, prepared: call_mod.PreparedCall, started: float,
              cancelled: threading.Event | None = None) -> Result:
         child.calls += 1
         deadline = prepared.deadline.at
@@ -656,9 +387,9 @@ class Pool:
             child.channel.setblocking(False)
         except OSError:
             return self._after_death(child, prepared, started)
-        outcome, payload = _await_reply(child.channel, deadline, prepared.request.policy.limits.reply_bytes(),
-                                        on_request=lambda body: self._answer_child(prepared, body, deadline),
-                                        cancelled=cancelled)
+        outcome, payload = await_reply(child.channel, deadline, prepared.request.policy.limits.reply_bytes(),
+                                       on_request=lambda body: self._answer_child(prepared, body, deadline),
+                                       cancelled=cancelled)
         if outcome == "reply":
             cpu_ms, peak_rss = child.kernel_usage()
             wall_ms = (time.monotonic() - sent_at) * 1000.0
@@ -679,7 +410,7 @@ class Pool:
                                   Usage(wall_ms=(time.monotonic() - started) * 1000.0))
         return self._after_death(child, prepared, started, output_overrun=outcome == "overrun")
 
-    def _timed_out(self, child: _Child, prepared: call_mod.PreparedCall, started: float) -> Result:
+    def _timed_out(self, child: Child, prepared: call_mod.PreparedCall, started: float) -> Result:
         """The deadline passed: read the child's usage, SIGKILL it, answer at once.
 
         A SIGKILL through the pidfd cannot be caught, blocked or outlived, so the verdict
@@ -713,7 +444,7 @@ class Pool:
                                redact=verdict.Redactor(prepared.secrets))
         return json.dumps({"ok": False, "error": f"the supervisor offers no service {op!r}"}).encode()
 
-    def _after_death(self, child: _Child, prepared: call_mod.PreparedCall, started: float,
+    def _after_death(self, child: Child, prepared: call_mod.PreparedCall, started: float,
                      output_overrun: bool = False) -> Result:
         # The template's report says how the child died. An output verdict does not depend
         # on it, and the template may be frozen or dead: the caller's deadline is the
@@ -726,7 +457,7 @@ class Pool:
         death = child.death
         if death is None and known:
             death = verdict.Death(signal=signal.SIGKILL, exit_code=None, cpu_ms=0.0, peak_rss_bytes=0)
-        self.counters[f"death_{_death_cause(death)}"] += 1
+        self.counters[f"death_{death_cause(death)}"] += 1
         if death is None:
             self.counters["lost_exit_status"] += 1
             usage = Usage(wall_ms=wall_ms)
@@ -763,14 +494,14 @@ class Pool:
             with self._lock:
                 self._in_flight -= 1
 
-    def _work(self, child: _Child, frame: bytes, deadline: float, reply_cap: int,
+    def _work(self, child: Child, frame: bytes, deadline: float, reply_cap: int,
               on_note: Callable[[bytes], bool] | None) -> WorkOutcome:
         child.calls += 1
         try:
             child.channel.setblocking(True)
             child.channel.sendall(protocol.encode_frame(frame))
             child.channel.setblocking(False)
-            outcome, payload = _await_reply(child.channel, deadline, reply_cap, on_note=on_note)
+            outcome, payload = await_reply(child.channel, deadline, reply_cap, on_note=on_note)
         except OSError:
             outcome, payload = "eof", None
         if outcome == "reply":
@@ -803,7 +534,7 @@ class Pool:
             child.channel.setblocking(True)
             child.channel.sendall(protocol.encode_frame(frame))
             child.channel.setblocking(False)
-            outcome, payload = _await_reply(child.channel, started + _SELFTEST_DEADLINE_MS / 1000, 1 << 20)
+            outcome, payload = await_reply(child.channel, started + _SELFTEST_DEADLINE_MS / 1000, 1 << 20)
             child.kill(strict=True)
         finally:
             child.kill()
@@ -816,18 +547,6 @@ class Pool:
         return probes
 
 
-def _death_cause(death: verdict.Death | None) -> str:
-    """A metrics label for how a child that gave no answer ended."""
-    if death is None:
-        return "unreported"
-    if death.signal is not None:
-        try:
-            return signal.Signals(death.signal).name.lower()
-        except ValueError:
-            return f"signal{death.signal}"
-    return "exit" if death.exit_code == 0 else f"exit{death.exit_code}"
-
-
 # Calls the supervisor stopped for a reason of its own: how long to wait for the exit
 # report, and the error the result carries.
 _STOPPED = {
@@ -836,69 +555,3 @@ _STOPPED = {
 }
 
 _REUSABLE = frozenset({Status.OK, Status.RUNTIME_ERROR, Status.INVALID_RETURN, Status.NOT_FOUND})
-
-
-def _await_reply(channel: socket.socket, deadline: float, cap: int,
-                 on_request: Callable[[bytes], bytes] | None = None,
-                 cancelled: threading.Event | None = None,
-                 on_note: Callable[[bytes], bool] | None = None) -> tuple[str, bytearray | None]:
-    """Wait for the child's answer frame until the deadline.
-
-    A REQUEST frame on the way is handed to ``on_request`` and its response written
-    back, a NOTE frame to ``on_note``; the wait goes on. Returns ("reply", payload), ("eof", None), ("deadline", None),
-    ("overrun", None) for a frame over ``cap``, or ("protocol", None) for a frame of
-    an unknown kind or a request nobody serves.
-    """
-    poller = select.poll()
-    poller.register(channel.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
-    # Header, then body, each read into a buffer of its size: no chunks to join (issue 18).
-    header, body, got = bytearray(protocol.HEADER_SIZE), None, 0
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return "deadline", None
-        if cancelled is not None:
-            if cancelled.is_set():
-                return "cancelled", None
-            remaining = min(remaining, _CANCEL_POLL_S)
-        if not poller.poll(max(remaining * 1000.0, 0.0)):
-            continue
-        target = header if body is None else body
-        try:
-            count = channel.recv_into(memoryview(target)[got:])
-        except BlockingIOError:
-            continue
-        except OSError:
-            return "eof", None
-        if not count:
-            return "eof", None
-        got += count
-        if got < len(target):
-            continue
-        got = 0
-        if body is None:
-            length = int.from_bytes(header, "big")
-            if length > cap:
-                return "overrun", None
-            if not length:
-                return "protocol", None  # a frame without even a kind
-            body = bytearray(length)
-            continue
-        kind, payload, body = bytes(body[:1]), body, None
-        del payload[:1]  # O(1) for a bytearray: the payload stays where it was read
-        if kind == protocol.ANSWER:
-            return "reply", payload
-        if kind == protocol.NOTE and on_note is not None:
-            if not on_note(bytes(payload)):
-                return "protocol", None
-            continue
-        if kind != protocol.REQUEST or on_request is None:
-            return "protocol", None
-        try:
-            channel.setblocking(True)
-            channel.settimeout(max(deadline - time.monotonic(), 0.001))
-            channel.sendall(protocol.encode_frame(on_request(bytes(payload))))
-        except OSError:
-            return "eof", None
-        finally:
-            channel.setblocking(False)

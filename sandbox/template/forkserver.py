@@ -13,7 +13,7 @@ Protocol on the control socket (one JSON message per packet):
                       {"op": "child", "pid": .., "uid": .., "purpose": ..}   with fds [channel, pidfd]
                       {"op": "exit", "pid": .., "signal": .., "code": .., "cpu_ms": .., "peak_rss_bytes": ..}
 
-Each child is forked, confines itself (``sandbox.confine.confine_child``), then serves
+Each child is forked, confines itself (``sandbox.confine.child_side.confine_child``), then serves
 its channel (``sandbox.child.entry.serve``). The template reaps every child and reports
 the kernel's exit status and rusage, which the pool trusts over anything a child says.
 When the pool goes away (EOF on the control socket) the template kills its children and exits.
@@ -34,7 +34,9 @@ import socket
 import sys
 from typing import Any
 
-from sandbox import confine
+from sandbox.confine.child_side import confine_child
+from sandbox.confine.config import ConfinementConfig, Prepared
+from sandbox.confine.template_side import prepare_template
 from sandbox.compile import worker as compile_worker
 from sandbox.errors import ConfinementUnavailable
 from sandbox.child import entry  # noqa: F401 - imported before confinement, for the children
@@ -83,8 +85,8 @@ def _send(ctl: socket.socket, message: dict[str, object], fds: list[int] | None 
 
 class Template:
     # Set by configure(), which main() calls before run(), the only way to spawn.
-    confinement: confine.ConfinementConfig
-    prepared: confine.Prepared
+    confinement: ConfinementConfig
+    prepared: Prepared
     warmup: bytes
 
     def __init__(self, ctl: socket.socket):
@@ -97,14 +99,14 @@ class Template:
 
     def configure(self, message: dict[str, Any]) -> None:
         self.limits = Limits(**message["limits"])
-        self.confinement = confine.ConfinementConfig(**message["confinement"])
+        self.confinement = ConfinementConfig(**message["confinement"])
         # The deadline timer must kill outright in every child: the default action.
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
-        # prepare_template imports confine.DEFAULT_PRELOAD (the modules Python imports
+        # prepare_template imports DEFAULT_PRELOAD (the modules Python imports
         # lazily on first use) before the filesystem goes away.
         warmup = _warmup_frame()  # imports the compiler while there is a filesystem
         entry.prepare_process()  # once every runtime module is imported
-        self.prepared = confine.prepare_template(self.confinement)
+        self.prepared = prepare_template(self.confinement)
         self.warmup = warmup
         for _ in range(3):
             self._warm()  # lazily built caches are built once, here, for every child
@@ -150,7 +152,7 @@ class Template:
             # Forked children must not share the template's PRNG state. This is the one
             # at-fork hook the template keeps (sandbox/template/atfork.py), so it is done here.
             random.seed()
-            confine.confine_child(self.prepared, uid=uid, keep_fds=[channel_fd], limits=self.limits)
+            confine_child(self.prepared, uid=uid, keep_fds=[channel_fd], limits=self.limits)
             # One call before the real one takes the copy-on-write page faults of the
             # runtime's first use (about 0.8 ms here) off the critical path, unless the
             # pool asked for cold children because calls are waiting (Pool._top_up). A

@@ -64,7 +64,7 @@ from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
 TENANTS = ("t0", "t1", "t2", "t3")
 READY = 4
 RSS_GROWTH_BOUND = 16 * 1024 * 1024
-CHILD_UIDS = range(200_000, 250_000)  # sandbox.confine.ConfinementConfig's default uid range
+CHILD_UIDS = range(200_000, 250_000)  # sandbox.confine.config.ConfinementConfig's default uid range
 ADMISSION = {"max_concurrent": 4, "tenant_concurrency": 3, "reserved_for_start": 1, "max_queue": 16,
              "tenant_max_queue": 6}
 

@@ -320,7 +320,7 @@ def response_size(prep: Prepared, call: Call) -> int:
 
 
 def service_available() -> bool:
-    return (REPO / "worker" / "server.py").exists() and (REPO / "worker" / "cli.py").exists()
+    return (REPO / "worker" / "server.py").exists() and (REPO / "worker" / "cli" / "__main__.py").exists()
 
 
 class GrpcDriver(_GrpcBase):

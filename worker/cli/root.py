@@ -121,4 +121,3 @@ def main(argv: list[str] | None = None) -> int:
         _report("toolpool", "interrupted")
         return EXIT_INTERRUPTED
     return outcome if isinstance(outcome, int) else EXIT_OK
-

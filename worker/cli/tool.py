@@ -27,8 +27,8 @@ import click
 from worker.cli.common import command, egress_options, json_option, pool_options
 from worker.cli.errors import EXIT_OK, EXIT_TOOL_FAILED, BadInput, NoConfinement
 from worker.cli.inputs import egress_from_flags, load_conversation, load_json_file, secrets_from
-from worker.pools import start_pool
 from worker.cli.output import print_json, print_lines, print_result, problem_lines, style, wants_json
+from worker.pools import start_pool
 
 STARTER = Path(__file__).resolve().parents[1] / "starter"  # worker/starter/
 STARTER_FILES = ("tool.py", "conv.json", "args.json", "test_tool.py")

@@ -19,6 +19,9 @@
                                                       bench/codejail_bench.py, after bench/codejail_setup.sh)
     python -m bench import-time [--rounds N]         (import toolpool beside import grpc + the stubs;
                                                       bench/import_time.py)
+    python -m bench cpu-floor [--rounds 3]           (a fresh call's CPU over gRPC against the fork floor
+                                                      and a bare echo, by process and server phase;
+                                                      bench/cpu_floor.py)
     python -m bench state-sweep [--baseline REV]     (CPU per call against the state's size, 0 to 1 MiB,
                                                       over gRPC and the pool; bench/state_sweep.py)
 
@@ -291,6 +294,11 @@ def main(argv: list[str] | None = None) -> int:
 
         return import_time.run(args_list[1:])
     top, rest = _split_top(args_list)
+    if rest[:1] == ["cpu-floor"]:
+        from bench import cpu_floor
+
+        out = Path(top[top.index("--out") + 1]) if "--out" in top else DEFAULT_OUT
+        return cpu_floor.main(rest[1:], out, DEFAULT_RESULTS)
     if rest[:1] == ["state-sweep"]:
         from bench import state_sweep
 

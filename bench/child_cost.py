@@ -129,7 +129,7 @@ def main() -> None:
     import socket
 
     from sandbox.template import forkserver as template_mod
-    from sandbox.supervisor.call import CallRequest, prepare
+    from sandbox.supervisor.call import CallRequest, prepare, validate_input
     from sandbox.compile.compiler import compile_bundle
     from sandbox.confine import ConfinementConfig
     from sandbox.policy import Limits
@@ -139,9 +139,9 @@ def main() -> None:
     bundle = compile_bundle(workloads.tool_files())
     frames = {}
     for call in (workloads.TRIVIAL, workloads.START):
-        req = CallRequest(tenant=call.tenant, bundle=bundle, function=call.function, args=call.args,
-                          conversation=call.conversation)
-        frames[call.label] = prepare(req).frame
+        req = CallRequest(tenant=call.tenant, bundle=bundle, function=call.function,
+                          input=validate_input(call.conversation, call.args))
+        frames[call.label] = prepare(req).frame()
     json_file = open(args.json, "w") if args.json else None  # noqa: SIM115 - no filesystem after configure
     a, _b = socket.socketpair()
     template = template_mod.Template(a)

@@ -108,20 +108,30 @@ class Prepared:
         self._lock = threading.Lock()
 
     def request(self, call: Call) -> Any:
-        from sandbox.supervisor.call import CallRequest
+        from sandbox.supervisor.call import CallRequest, requested_deadline, validate_input
 
         return CallRequest(tenant=call.tenant, bundle=self.bundle, function=call.function,
-                           args=call.args, conversation=call.conversation, deadline_ms=call.deadline_ms)
+                           input=validate_input(call.conversation, call.args),
+                           deadline=requested_deadline(call.deadline_ms))
 
     def prepared(self, call: Call) -> Any:
         """sandbox.supervisor.call.prepare() of the call, cached by (tenant, label)."""
+        return self._prepared(call)[0]
+
+    def frame(self, call: Call) -> bytes:
+        """The call's child frame, built once as it was prepared: it carries the call's
+        whole budget (a frame built later would carry what is left of the cached call's deadline)."""
+        return self._prepared(call)[1]
+
+    def _prepared(self, call: Call) -> tuple[Any, bytes]:
         from sandbox.supervisor.call import prepare
 
         key = (call.tenant, call.label)
         with self._lock:
             hit = self._frames.get(key)
         if hit is None:
-            hit = prepare(self.request(call))
+            prepared = prepare(self.request(call))
+            hit = (prepared, prepared.frame())
             with self._lock:
                 self._frames[key] = hit
         return hit

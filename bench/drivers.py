@@ -75,8 +75,7 @@ class FloorDriver(Driver):
 
             prepare_process()
             self._prepared_process = True
-        prepared = self._prep.prepared(call)
-        code, request = marshal.loads(prepared.frame)
+        code, request = marshal.loads(self._prep.frame(call))
         return reply_status(run_request(request, code))
 
 
@@ -306,7 +305,7 @@ def response_size(prep: Prepared, call: Call) -> int:
     prepared = prep.prepared(call)
     usage = Usage(wall_ms=1.234, cpu_ms=1.234, peak_rss_bytes=16_000_000)
     if call.function in workloads.SAFE_FUNCTIONS:
-        code, request = marshal.loads(prepared.frame)
+        code, request = marshal.loads(prep.frame(call))
         reply = run_request(request, code)
         result = verdict.from_reply(prepared, json.dumps(reply).encode(), usage)
     else:
@@ -334,8 +333,12 @@ class GrpcDriver(_GrpcBase):
 
     def __init__(self, out_dir: Path, target: str | None = None, token: str | None = None,
                  mode: str = "fresh", server_settings: dict[str, dict[str, Any]] | None = None,
-                 store_url: str | None = None, secrets_key: str | None = None, tree: Path | None = None) -> None:
+                 store_url: str | None = None, secrets_key: str | None = None, tree: Path | None = None,
+                 phases_out: Path | None = None) -> None:
         super().__init__()
+        # When set, the server runs under bench/server_phases.py, which writes its CPU by
+        # phase to this file when it stops.
+        self.phases_out = phases_out
         self.out_dir = out_dir
         self.tree = tree  # another revision's checkout (bench/trees.py) to serve from; None: this one
         # A started server's store: its own SQLite file unless ``store_url`` (--store) names
@@ -383,6 +386,9 @@ class GrpcDriver(_GrpcBase):
                 from bench import trees
 
                 command = trees.server_command(self.tree, config.parent, config)
+            elif self.phases_out is not None:
+                command = [sys.executable, "-m", "bench.server_phases", str(self.phases_out), "--",
+                           "serve", "--config", str(config)]
             else:
                 command = [sys.executable, "-m", "worker.cli", "serve", "--config", str(config)]
             self.server_proc, hello = _start_subprocess(

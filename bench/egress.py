@@ -7,7 +7,7 @@ answers a small JSON body on 127.0.0.1. The same GET is timed three ways, one ne
 connection per request in each (as ``requests.get`` does without a session):
 
   direct      http.client in this process: what an unconfined tool would pay;
-  supervisor  ``sandbox.egress.serve`` in this process, no child: the policy checks,
+  supervisor  ``sandbox.egress.fetch.serve`` in this process, no child: the policy checks,
               address checks, pinned connection and JSON answer, without the channel;
   proxied     ``requests.get`` in a tool in a confined child, timed inside the tool:
               child -> supervisor frame, the supervisor's fetch, the answer frame, the
@@ -31,8 +31,10 @@ import sys
 import time
 from pathlib import Path
 
-from sandbox import egress
-from sandbox.supervisor.call import CallRequest
+from sandbox.egress import fetch
+from sandbox.egress.errors import EgressRecord
+from sandbox.egress.policy import EgressPolicy
+from sandbox.supervisor.call import CallRequest, requested_deadline, validate_input
 from sandbox.compile.compiler import compile_bundle
 from sandbox.supervisor.pool import Pool, PoolConfig
 
@@ -104,29 +106,30 @@ def time_direct(port: int, n: int) -> list[float]:
     return timings
 
 
-def time_supervisor(policy: egress.EgressPolicy, url: str, n: int) -> list[float]:
+def time_supervisor(policy: EgressPolicy, url: str, n: int) -> list[float]:
     message = {"op": "http", "method": "GET", "url": url, "headers": [], "body": None, "timeout": None,
                "redirects": True}
     timings = []
     for _ in range(n):
-        record = egress.EgressRecord()
+        record = EgressRecord()
         started = time.perf_counter()
-        answer = json.loads(egress.serve(message, policy=policy, record=record, deadline=time.monotonic() + 5,
-                                         deadline_ms=5000, secrets=[], redact=lambda text: text))
+        answer = json.loads(fetch.serve(message, policy=policy, record=record, deadline=time.monotonic() + 5,
+                                        deadline_ms=5000, secrets=[], redact=lambda text: text))
         timings.append(time.perf_counter() - started)
         if not answer.get("ok"):
             raise RuntimeError(f"supervisor fetch failed: {answer}")
     return timings
 
 
-def time_proxied(policy: egress.EgressPolicy, url: str, n: int) -> list[float]:
+def time_proxied(policy: EgressPolicy, url: str, n: int) -> list[float]:
     bundle = compile_bundle({"bench_egress.py": TOOL})
     timings: list[float] = []
     with Pool(PoolConfig(ready_children=2)) as pool:
         while len(timings) < n:
             count = min(PER_CALL, n - len(timings))
             result = pool.execute(CallRequest(tenant="bench", bundle=bundle, function="tool",
-                                              args={"url": url, "n": count}, deadline_ms=5000, egress=policy))
+                                              input=validate_input(args={"url": url, "n": count}),
+                                              deadline=requested_deadline(5000), egress=policy))
             if not result.ok:
                 raise RuntimeError(f"the proxied call failed: {result.status.value} {result.error}")
             timings.extend(json.loads(result.action["content"]))
@@ -148,7 +151,7 @@ def run(n: int, warmup: int) -> dict:
     proc, port = start_server(workdir)
     try:
         url = f"http://127.0.0.1:{port}/customer"
-        policy = egress.EgressPolicy().with_address("127.0.0.1", ports=[port]).with_limits(max_requests=PER_CALL)
+        policy = EgressPolicy().with_address("127.0.0.1", ports=[port]).with_limits(max_requests=PER_CALL)
         time_direct(port, warmup)
         time_supervisor(policy, url, warmup)
         results = {

@@ -36,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from sandbox.supervisor import pool as pool_mod
-    from sandbox.supervisor.call import CallRequest
+    from sandbox.supervisor.call import CallRequest, requested_deadline
     from sandbox.compile.compiler import compile_bundle
 
     if not (hasattr(pool_mod._Child, "kill") and hasattr(pool_mod.Pool, "_on_exit")):
@@ -69,7 +69,6 @@ def main() -> None:
     pool_mod._Child.kill = kill
     pool_mod.Pool._on_exit = on_exit
     bundle = compile_bundle(workloads.tool_files())
-    request = CallRequest(tenant="bench-b", bundle=bundle, function="spin", deadline_ms=args.deadline_ms)
     parts: dict[str, list[float]] = {"kill_sent": [], "dead": [], "exit_message": [], "returned": []}
     with pool_mod.Pool(pool_mod.PoolConfig(ready_children=4)) as pool:
         burners = overshoot.start_burner(args.burners)
@@ -77,12 +76,14 @@ def main() -> None:
             time.sleep(0.2)
             for _ in range(args.n):
                 before = set(pool.child_pids())
-                t0 = time.monotonic()
+                # A request per call: its deadline is counted from when it is made.
+                request = CallRequest(tenant="bench-b", bundle=bundle, function="spin",
+                                      deadline=requested_deadline(args.deadline_ms))
                 result = pool.execute(request)
                 end = time.monotonic()
                 if result.status.value != "timeout":
                     continue
-                deadline = t0 + args.deadline_ms / 1000.0
+                deadline = request.deadline.at
                 time.sleep(0.01)
                 with lock:
                     pid = next((p for p in marks if p in before and "returned" not in marks[p]), None)

@@ -55,7 +55,7 @@ def _trivial_frame() -> bytes:
     from bench import workloads
 
     bundle = compile_bundle(workloads.tool_files())
-    return prepare(CallRequest(tenant="bench-b", bundle=bundle, function="trivial")).frame
+    return prepare(CallRequest(tenant="bench-b", bundle=bundle, function="trivial")).frame()
 
 
 def _run_frame(frame: bytes) -> bytes:

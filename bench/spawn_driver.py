@@ -41,7 +41,7 @@ class SpawnDriver(Driver):
             stderr=subprocess.DEVNULL, env={}, cwd="/", close_fds=True,
         )
         try:
-            out, _ = proc.communicate(prepared.frame, timeout=prepared.deadline_ms / 1000.0)
+            out, _ = proc.communicate(self._prep.frame(call), timeout=prepared.deadline.budget_ms / 1000.0)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()

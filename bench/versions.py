@@ -57,7 +57,7 @@ if mode == "compile":
     times.sort()
     print(json.dumps({"p50_ms": statistics.median(times), "p99_ms": times[min(len(times) - 1, int(len(times) * 0.99))]}))
 else:
-    from sandbox.supervisor.call import CallRequest
+    from sandbox.supervisor.call import CallRequest, validate_input
     from sandbox.compile.compiler import compile_bundle
     from sandbox.supervisor.pool import Pool, PoolConfig
 
@@ -66,7 +66,7 @@ else:
             "channel_type": "sip.polyai", "caller_number": "+15551230000", "callee_number": "+441234567890",
             "sip_headers": {"X-Language": "en"}, "integration_attributes": {"shared_id": "SH-1"},
             "variants": {"london": {"callee": "+441234567890"}}}
-    request = CallRequest(tenant="bench", bundle=bundle, function="start_function", conversation=conv)
+    request = CallRequest(tenant="bench", bundle=bundle, function="start_function", input=validate_input(conv))
     me = psutil.Process()
 
     def tree_cpu(template):

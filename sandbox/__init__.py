@@ -21,7 +21,9 @@ The public surface:
 
     compile_tool, compile_bundle, Bundle, CompiledTool   (sandbox.compile.compiler)
     Pool, PoolConfig                                     (sandbox.supervisor.pool)
-    CallRequest                                          (sandbox.supervisor.call)
+    CallRequest, CallInput, validate_input,
+    requested_deadline                                   (sandbox.supervisor.call)
+    Deadline                                             (sandbox.deadline)
     Result, Status, Usage, ErrorInfo                     (sandbox.result)
     Policy, Limits, DEFAULT_POLICY                       (sandbox.policy)
     the error tree                                       (sandbox.errors)

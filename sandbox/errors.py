@@ -1,21 +1,23 @@
 """The one error tree of the sandbox library.
 
-Everything the library raises derives from ``ToolpoolError``::
+Everything the library raises derives from ``ToolpoolError`` (a library caller that
+wants "anything the sandbox refused" catches that)::
 
     ToolpoolError
-    ├── InvalidInput            the caller's mistake (conv.json, args, limits); names the field
+    ├── InvalidInput            the caller's mistake (conv.json, args, deadline, policy); names the field
     ├── ConfinementUnavailable  the host cannot confine a child; names the missing feature
-    ├── PoolUnavailable         the pool is closed or cannot produce a child
+    ├── PoolUnavailable         the pool is closed, not started, or cannot produce a child in time
     └── ToolFailure             the tool failed; becomes a Result with a status, never an RPC error
-        ├── CompileFailure          compile_error
-        ├── ToolRuntimeFailure      runtime_error
+        ├── CompileFailure          compile_error (raised as ``sandbox.bundles.CompileErrors``)
         ├── InvalidReturn           invalid_return
-        ├── DeadlineExceeded        timeout
-        ├── MemoryLimitExceeded     memory_limit
-        ├── CpuLimitExceeded        cpu_limit
-        ├── OutputLimitExceeded     output_limit
-        ├── FunctionNotFound        not_found
-        └── InternalFailure         internal_error
+        └── FunctionNotFound        not_found
+
+Only the failures found in the supervisor before or after the child runs are raised:
+the compiler's, a bundle without the function, a reply the platform cannot act on. How
+a child ended (a timeout, a memory, CPU or output limit, a crash) is read from the
+kernel's report and becomes a ``Result`` status directly (``sandbox.supervisor.verdict``),
+never an exception. docs/errors.md draws the tree with who raises each class and what a
+caller sees on the wire.
 
 ``ToolFailure`` values are data: ``failure.to_error_info()`` gives the result's
 ``error`` object and ``failure.status`` its status. The service translates
@@ -51,7 +53,7 @@ class ConfinementUnavailable(ToolpoolError):
 
 
 class PoolUnavailable(ToolpoolError):
-    """The pool is closed or draining, or cannot produce a child in time."""
+    """The pool is closed or not started, or cannot produce a child in time."""
 
 
 class ToolFailure(ToolpoolError):
@@ -92,11 +94,6 @@ class CompileFailure(ToolFailure):
     kind = "CompileError"
 
 
-class ToolRuntimeFailure(ToolFailure):
-    status = Status.RUNTIME_ERROR
-    kind = "RuntimeError"
-
-
 class InvalidReturn(ToolFailure):
     """The tool returned something the platform cannot act on. ``field`` names it."""
 
@@ -108,47 +105,6 @@ class InvalidReturn(ToolFailure):
         self.field = field
 
 
-class DeadlineExceeded(ToolFailure):
-    status = Status.TIMEOUT
-    kind = "Timeout"
-
-
-class MemoryLimitExceeded(ToolFailure):
-    status = Status.MEMORY_LIMIT
-    kind = "MemoryLimit"
-
-
-class CpuLimitExceeded(ToolFailure):
-    status = Status.CPU_LIMIT
-    kind = "CpuLimit"
-
-
-class OutputLimitExceeded(ToolFailure):
-    status = Status.OUTPUT_LIMIT
-    kind = "OutputLimit"
-
-
 class FunctionNotFound(ToolFailure):
     status = Status.NOT_FOUND
     kind = "NotFound"
-
-
-class InternalFailure(ToolFailure):
-    status = Status.INTERNAL_ERROR
-    kind = "InternalError"
-
-
-FAILURE_BY_STATUS: dict[Status, type[ToolFailure]] = {
-    cls.status: cls
-    for cls in (
-        CompileFailure,
-        ToolRuntimeFailure,
-        InvalidReturn,
-        DeadlineExceeded,
-        MemoryLimitExceeded,
-        CpuLimitExceeded,
-        OutputLimitExceeded,
-        FunctionNotFound,
-        InternalFailure,
-    )
-}

@@ -189,7 +189,8 @@ def same(a: Any, b: Any) -> bool:
         return len(a) == len(b) and all(map(same, a, b))
     if cls is float:
         return a == b and (a != 0.0 or math.copysign(1.0, a) == math.copysign(1.0, b))
-    return a == b  # str, int, bool, None
+    equal: bool = a == b  # str, int, bool, None: a bool
+    return equal
 
 
 def dumps(value: Any) -> str:
@@ -228,7 +229,7 @@ def apply_changes(before: Mapping[str, Any], assigned: Any, deleted: Any,
     return after, {"set": changed, "deleted": sorted(deleted)}
 
 
-def _dict(value: Any, field: str) -> dict:
+def _dict(value: Any, field: str) -> dict[Any, Any]:
     if type(value) is not dict:
         raise NotPlain(field, f"must be a dict, got {kind(value)}")
     return value

@@ -302,7 +302,7 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "requests": (
         "outbound HTTP (issue 8): toolpool's own requests-compatible module "
         "(sandbox/child/http.py); each request travels to the supervisor, which enforces the "
-        "tenant's egress policy (sandbox/egress.py). The real requests and sockets stay out of reach",
+        "tenant's egress policy (sandbox/egress/). The real requests and sockets stay out of reach",
         ("request", "get", "head", "post", "put", "patch", "delete", "Response", *_REQUESTS_EXCEPTIONS),
     ),
     "requests.exceptions": (

@@ -47,7 +47,7 @@ may import" repeats it for customers).
 
 from __future__ import annotations
 
-from sandbox.policy_modules import LEFT_OUT, MODULES  # noqa: F401 - the module tables, re-exported
+from sandbox.policy_modules import LEFT_OUT as LEFT_OUT, MODULES as MODULES  # the module tables, re-exported
 
 
 # ---------------------------------------------------------------------------------------

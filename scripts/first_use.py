@@ -17,7 +17,7 @@ import statistics
 import sys
 import time
 
-from sandbox.supervisor.call import CallRequest
+from sandbox.supervisor.call import CallRequest, requested_deadline
 from sandbox.compile.compiler import compile_bundle
 from sandbox.supervisor.pool import Pool, PoolConfig
 
@@ -70,8 +70,8 @@ def main() -> int:
         print("template (kB):", memory(pool._template.pid))  # noqa: SLF001 - a measurement script
         rows = []
         for _ in range(calls):
-            result = pool.execute(CallRequest(tenant="t", bundle=bundle, function="tool", args={}, conversation={},
-                                              secrets={}, deadline_ms=3000))
+            result = pool.execute(CallRequest(tenant="t", bundle=bundle, function="tool", secrets={},
+                                              deadline=requested_deadline(3000)))
             if result.error is not None:
                 print(result.status.value, result.error.message)
                 return 1

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.supervisor.call import CallRequest
+from sandbox.supervisor.call import CallRequest, requested_deadline, validate_input
 from sandbox.compile.compiler import compile_bundle
 from sandbox.supervisor.pool import Pool, PoolConfig
 
@@ -28,10 +28,9 @@ def run_source(pool: Pool, source: str, function: str = "tool", *, conversation=
         tenant=tenant,
         bundle=bundle,
         function=function,
-        args={} if args is None else args,
-        conversation=conversation or {},
+        input=validate_input(conversation, args),
         secrets=secrets or {},
-        deadline_ms=deadline_ms,
+        deadline=requested_deadline(deadline_ms),
         **kwargs,
     )
     return pool.execute(request)

@@ -7,7 +7,7 @@ import marshal
 
 import pytest
 
-from sandbox.supervisor.call import CallRequest, prepare
+from sandbox.supervisor.call import CallRequest, prepare, validate_input
 from sandbox.compile.compiler import compile_bundle
 from sandbox.errors import CompileFailure
 from sandbox.child.entry import run_request
@@ -18,8 +18,8 @@ def run(source: str, state: dict) -> dict:
     """The child's reply, with ``state``: the state after the call, as the supervisor
     rebuilds it from the changes the child reports."""
     call = prepare(CallRequest(tenant="t", bundle=compile_bundle({"tool.py": source}), function="tool",
-                               conversation={"state": state}))
-    code, request = marshal.loads(call.frame)
+                               input=validate_input({"state": state})))
+    code, request = marshal.loads(call.frame())
     reply = run_request(request, code)
     if reply["outcome"] == "returned":
         reply["state"], _ = apply_changes(call.state_before, reply["state_set"], reply["state_deleted"],

@@ -10,6 +10,9 @@ import time
 import psutil
 import pytest
 
+from sandbox.compile.compiler import compile_bundle
+from sandbox.errors import FunctionNotFound, PoolUnavailable, ToolFailure
+from sandbox.supervisor.call import CallRequest, prepare
 from sandbox.supervisor.pool import Pool, PoolConfig
 from sandbox.policy import DEFAULT_POLICY
 from sandbox.result import Status
@@ -133,7 +136,20 @@ def test_output_limits(pool):
 
 def test_not_found_function(pool):
     r = run_source(pool, "def tool(conv):\n    return 'x'\n", function="missing")
-    assert r.status is Status.NOT_FOUND
+    assert r.status is Status.NOT_FOUND  # prepare raised FunctionNotFound; the pool made it a result
+    assert r.error.kind == "NotFound" and "'missing'" in r.error.message
+    with pytest.raises(FunctionNotFound) as raised:
+        prepare(CallRequest(tenant="t", bundle=compile_bundle({"tool.py": "x = 1\n"}), function="missing"))
+    assert isinstance(raised.value, ToolFailure) and raised.value.status is Status.NOT_FOUND
+
+
+def test_a_pool_not_started_is_unavailable():
+    bundle = compile_bundle({"tool.py": "def tool(conv):\n    return 1\n"})
+    idle = Pool(PoolConfig(ready_children=1))  # never started: no template, no children
+    with pytest.raises(PoolUnavailable, match="not been started"):
+        idle.execute(CallRequest(tenant="t", bundle=bundle, function="tool"))
+    with pytest.raises(PoolUnavailable, match="not been started"):
+        idle.work(b"", 1.0, 1024)
 
 
 def test_hard_crash_is_a_runtime_error_verdict(pool):

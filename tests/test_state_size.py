@@ -19,12 +19,13 @@ from hypothesis import strategies as st
 
 from sandbox import plaindata
 from sandbox.supervisor import verdict
-from sandbox.supervisor.call import CallRequest, prepare
+from sandbox.errors import InvalidInput
+from sandbox.supervisor.call import CallRequest, prepare, validate_input
 from sandbox.compile.compiler import compile_bundle
 from sandbox.child import conv as conv_module
 from sandbox.child import values
 from sandbox.child.conv import Conversation
-from sandbox.supervisor.normalize import ValidatedConversation, validate_conversation
+from sandbox.supervisor.normalize import validate_conversation
 from sandbox.policy import Limits
 from sandbox.result import Status, Usage
 from tests.conftest import run_source
@@ -139,19 +140,19 @@ def test_a_change_nested_past_the_depth_cap_is_refused():
         plaindata.apply_changes({}, {"deep": [deep]}, [])
 
 
-def test_a_validated_conversation_is_not_walked_again(monkeypatch):
+def test_a_conversation_is_checked_once_at_the_edge(monkeypatch):
     bundle = compile_bundle({"tool.py": "def tool(conv):\n    return 'ok'\n"})
     conversation = {"state": padded_state(100_000), "variants": {"a": {"n": 1}}}
     walked = []
     is_plain = plaindata._is_plain
     monkeypatch.setattr(plaindata, "_is_plain", lambda value, depth: walked.append(len(value)) or is_plain(value, depth))
     state_walks = lambda: walked.count(len(conversation["state"]))  # noqa: E731
-    checked = validate_conversation(conversation)
-    assert type(checked) is ValidatedConversation and state_walks() == 1
-    prepare(CallRequest(tenant="t", bundle=bundle, function="tool", conversation=checked))
+    checked = validate_input(conversation)
     assert state_walks() == 1
-    prepare(CallRequest(tenant="t", bundle=bundle, function="tool", conversation=conversation))
-    assert state_walks() == 2  # an ordinary mapping is checked, as ever
+    prepare(CallRequest(tenant="t", bundle=bundle, function="tool", input=checked)).frame()
+    assert state_walks() == 1  # prepare and the frame take the checked input as it is
+    with pytest.raises(InvalidInput, match="input"):  # and take nothing else
+        prepare(CallRequest(tenant="t", bundle=bundle, function="tool", input=conversation))
 
 
 def test_an_owned_conversation_is_checked_where_it_lies():
@@ -280,8 +281,8 @@ def run_in_process(source: str, state: dict, function: str = "tool"):
     from sandbox.child.entry import run_request
 
     call = prepare(CallRequest(tenant="t", bundle=compile_bundle({"tool.py": source}), function=function,
-                               conversation={"state": state}))
-    code, request = marshal.loads(call.frame)
+                               input=validate_input({"state": state})))
+    code, request = marshal.loads(call.frame())
     reply = json.dumps(run_request(request, code)).encode()
     return call, reply
 

@@ -39,17 +39,17 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
-if TYPE_CHECKING:  # what editors and type checkers see; at run time __getattr__ loads them
+if TYPE_CHECKING:  # what editors and type checkers see (``X as X``: re-exported); at run time __getattr__ loads them
     from toolpool.client import (
-        AsyncClient,
-        CallError,
-        Client,
-        CompileFailed,
-        Deployment,
-        Executed,
-        replicas_target,
+        AsyncClient as AsyncClient,
+        CallError as CallError,
+        Client as Client,
+        CompileFailed as CompileFailed,
+        Deployment as Deployment,
+        Executed as Executed,
+        replicas_target as replicas_target,
     )
-    from toolpool.result import ErrorInfo, Result, Status, Usage
+    from toolpool.result import ErrorInfo as ErrorInfo, Result as Result, Status as Status, Usage as Usage
 
 
 def __getattr__(name: str) -> Any:

@@ -91,7 +91,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, cast
 
 import grpc
 
@@ -102,7 +102,7 @@ from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
 
 if TYPE_CHECKING:
-    from sandbox.egress import EgressPolicy
+    from sandbox.egress.policy import EgressPolicy
 
 DEFAULT_TIMEOUT_S = 10.0
 REPLY_SLACK_S = 1.0
@@ -222,7 +222,7 @@ def _retry_delay(error: CallError, attempt: int, *, idempotent: bool) -> float |
     """Seconds to wait before trying again, or None when a retry is not safe or useful."""
     if attempt >= MAX_ATTEMPTS:
         return None
-    backoff = min(1.0, 0.05 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+    backoff: float = min(1.0, 0.05 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
     if error.code is grpc.StatusCode.RESOURCE_EXHAUSTED and error.reason in ("OVERLOADED", "TENANT_LIMIT"):
         hint = (error.retry_after_ms or 0) / 1000
         return max(hint, 0.0) * (1 + random.random() / 4) or backoff
@@ -275,7 +275,7 @@ def _execute_request(tenant: str, function: str, version_id: str | None, alias: 
     if alias is not None:
         request.alias = alias
     else:
-        request.version_id = version_id
+        request.version_id = cast(str, version_id)  # exactly one is given (checked above)
     return request
 
 
@@ -396,13 +396,15 @@ class Client:
 
     def set_secret(self, tenant: str, name: str, value: str, *, timeout: float | None = None) -> bool:
         request = pb.SetSecretRequest(tenant=tenant, name=name, value=value)
-        return self._call(self._stub.SetSecret, request, _Budget(timeout or self._default_timeout),
-                          idempotent=True).created
+        response: pb.SetSecretResponse = self._call(self._stub.SetSecret, request,
+                                                    _Budget(timeout or self._default_timeout), idempotent=True)
+        return response.created
 
     def delete_secret(self, tenant: str, name: str, *, timeout: float | None = None) -> bool:
         request = pb.DeleteSecretRequest(tenant=tenant, name=name)
-        return self._call(self._stub.DeleteSecret, request, _Budget(timeout or self._default_timeout),
-                          idempotent=True).deleted
+        response: pb.DeleteSecretResponse = self._call(self._stub.DeleteSecret, request,
+                                                       _Budget(timeout or self._default_timeout), idempotent=True)
+        return response.deleted
 
     def list_secret_names(self, tenant: str, *, timeout: float | None = None) -> list[str]:
         request = pb.ListSecretNamesRequest(tenant=tenant)
@@ -430,7 +432,9 @@ class Client:
             request.alias = alias
         else:
             request.version_id = version_id or ""
-        return self._call(self._stub.GetVersion, request, _Budget(timeout or self._default_timeout), idempotent=True)
+        response: pb.GetVersionResponse = self._call(self._stub.GetVersion, request,
+                                                     _Budget(timeout or self._default_timeout), idempotent=True)
+        return response
 
     def list_versions(self, tenant: str, *, timeout: float | None = None) -> list[pb.VersionInfo]:
         request = pb.ListVersionsRequest(tenant=tenant)
@@ -542,13 +546,15 @@ class AsyncClient:
 
     async def set_secret(self, tenant: str, name: str, value: str, *, timeout: float | None = None) -> bool:
         request = pb.SetSecretRequest(tenant=tenant, name=name, value=value)
-        return (await self._call(self._stub.SetSecret, request, _Budget(timeout or self._default_timeout),
-                                 idempotent=True)).created
+        response: pb.SetSecretResponse = await self._call(self._stub.SetSecret, request,
+                                                          _Budget(timeout or self._default_timeout), idempotent=True)
+        return response.created
 
     async def delete_secret(self, tenant: str, name: str, *, timeout: float | None = None) -> bool:
         request = pb.DeleteSecretRequest(tenant=tenant, name=name)
-        return (await self._call(self._stub.DeleteSecret, request, _Budget(timeout or self._default_timeout),
-                                 idempotent=True)).deleted
+        response: pb.DeleteSecretResponse = await self._call(self._stub.DeleteSecret, request,
+                                                             _Budget(timeout or self._default_timeout), idempotent=True)
+        return response.deleted
 
     async def list_secret_names(self, tenant: str, *, timeout: float | None = None) -> list[str]:
         request = pb.ListSecretNamesRequest(tenant=tenant)

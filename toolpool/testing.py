@@ -49,9 +49,9 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Union
 
 from sandbox import result as sandbox_result
-from sandbox.supervisor.call import CallRequest
+from sandbox.supervisor.call import CallRequest, requested_deadline, validate_input
 from sandbox.errors import CompileFailure
-from sandbox.egress import EgressPolicy
+from sandbox.egress.policy import EgressPolicy
 from sandbox.supervisor.pool import Pool, PoolConfig
 from toolpool.result import ErrorInfo, Result, Status, Usage
 from worker.pools import start_pool
@@ -292,8 +292,8 @@ class Sandbox:
         if missing:
             return _failed(Status.NOT_FOUND, "NotFound", missing, conv)
         request = CallRequest(tenant=TENANT, bundle=bundle, function=function,
-                              args={} if args is None else args, conversation=dict(conv or {}),
-                              secrets=dict(secrets or {}), deadline_ms=deadline_ms,
+                              input=validate_input(conv, args), secrets=dict(secrets or {}),
+                              deadline=requested_deadline(deadline_ms),
                               egress=http.egress_policy() if http is not None else None)
         return _public(self.start()._pool.execute(request))
 

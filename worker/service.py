@@ -8,11 +8,14 @@ mistakes and the service's state, and lets the sandbox's ``InvalidInput`` and
 ``PoolUnavailable`` through for ``worker/translate.py`` to map; a tool's own failure
 comes back as a ``Result``.
 
-Time. ``received_at`` and ``rpc_deadline`` are ``time.monotonic()`` values. A call must
-finish by ``min(received_at + budget, rpc_deadline - margin)``, where the budget is the
-request's ``deadline_ms`` or the tool kind's default; the margin leaves time for the
-verdict to travel back, so the caller sees status ``timeout`` rather than its own
-DEADLINE_EXCEEDED. A call is started only if at least ``min_run_ms`` of that remains.
+Time. A call has one deadline (``sandbox.deadline.Deadline``), made once by ``deadline``
+as its request arrives (``received_at``, a ``time.monotonic()`` value): it must finish by
+``min(received_at + budget, received_at + rpc_remaining - margin)``, where the budget is
+the request's ``deadline_ms`` capped by the tool kind's default (or that default), and
+``rpc_remaining`` the time the caller's gRPC deadline leaves; the margin leaves time for
+the verdict to travel back, so the caller sees status ``timeout`` rather than its own
+DEADLINE_EXCEEDED. That value bounds the compile wait and admission and goes to the pool
+as it is. A call is started only if at least ``min_run_ms`` of it remains.
 
 Caches (worker/catalog.py). Only Execute reads through them: aliases, secrets and egress
 policies are cached per tenant until the store reports a change (from any replica), and
@@ -36,13 +39,13 @@ import re
 import ssl
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 from sandbox.bundles import Bundle
-from sandbox.supervisor.call import CallRequest
-from sandbox.egress import EgressPolicy
+from sandbox.deadline import Deadline
+from sandbox.supervisor.call import CallInput, CallRequest, validate_input
+from sandbox.egress.policy import EgressPolicy
 from sandbox.errors import CompileFailure
 from sandbox.policy import DEFAULT_POLICY, START_FUNCTION, Policy
 from sandbox.result import Result
@@ -79,13 +82,15 @@ class Target:
 
 @dataclass(frozen=True)
 class ExecuteCall:
+    """One Execute, as the servicer hands it over: its call id and deadline fixed as the
+    request arrived (``ToolService.deadline``), its conversation and arguments checked."""
+
     tenant: str
     target: Target
     function: str
-    args: Any = field(default_factory=dict)
-    conversation: Mapping[str, Any] = field(default_factory=dict)
-    deadline_ms: int = 0  # 0: the tool kind's default
-    call_id: str = ""
+    deadline: Deadline
+    call_id: str
+    input: CallInput = field(default_factory=validate_input)
 
 
 @dataclass(frozen=True)
@@ -272,23 +277,22 @@ class ToolService:
 
     # -- execute ----------------------------------------------------------------------
 
-    def execute(self, call: ExecuteCall, *, received_at: float, rpc_deadline: float | None,
+    def execute(self, call: ExecuteCall, *, received_at: float,
                 cancelled: threading.Event | None = None) -> Executed:
-        """Runs one call. The caller has authorized call.tenant."""
+        """Runs one call. The caller has authorized call.tenant; ``received_at`` is when
+        the request arrived, for the metrics."""
         self.check_open()
         check_name(TENANT_RE, call.tenant, "tenant", "tenant name")
         if not call.function.isidentifier():
             raise InvalidArgument("function", f"{call.function[:80]!r} is not a function name")
-        call_id = call.call_id or uuid.uuid4().hex
-        check_name(CALL_ID_RE, call_id, "call_id", "call id")
+        call_id = check_name(CALL_ID_RE, call.call_id, "call_id", "call id")
         version_id = self._resolve_id(call.tenant, call.target, cached=True)
-        finish_by = self._finish_by(call.function, call.deadline_ms, received_at, rpc_deadline)
         try:
-            bundle = self._bundle(call.tenant, version_id, finish_by)
+            bundle = self._bundle(call.tenant, version_id, call.deadline.at)
         except CompileFailure as failure:
             # Stored versions compiled when deployed; this happens only if the policy
             # changed since. The tool failed, not the request: a result, not an RPC error.
-            state = call.conversation.get("state") if isinstance(call.conversation.get("state"), dict) else {}
+            state = call.input.conversation["state"]
             result = Result(status=failure.status, state=dict(state), error=failure.to_error_info())
             self.metrics.call_finished(call.tenant, call.function, result.status.value, queue_s=0.0,
                                        total_s=self._clock() - received_at)
@@ -299,7 +303,7 @@ class ToolService:
                 f"it defines: {', '.join(sorted(bundle.functions))}",
                 reason="FUNCTION_NOT_FOUND",
             )
-        start_by = finish_by - self._timing.min_run_ms / 1000
+        start_by = self._start_by(call.deadline)
         if start_by <= self._clock():
             raise DeadlineTooShort(
                 "the call's deadline leaves no time to run it (the server keeps "
@@ -314,11 +318,10 @@ class ToolService:
                 tenant=call.tenant,
                 bundle=bundle,
                 function=call.function,
-                args=call.args,
-                conversation=call.conversation,
+                input=call.input,
                 secrets=self._secrets_for_call(call.tenant),
                 egress=self._egress_for_call(call.tenant),
-                deadline_ms=max(1, int((finish_by - started) * 1000)),
+                deadline=call.deadline,
                 policy=self._policy,
                 call_id=call_id,
             )
@@ -339,23 +342,32 @@ class ToolService:
         )
         return Executed(result=result, version_id=version_id, call_id=call_id)
 
-    def refuse_early(self, tenant: str, function: str, deadline_ms: int, *, received_at: float,
-                     rpc_deadline: float | None) -> None:
+    def deadline(self, function: str, deadline_ms: int, *, received_at: float,
+                 rpc_remaining_s: float | None) -> Deadline:
+        """The call's one deadline, made as its request arrives (the servicer calls this
+        once, with what the request and its gRPC context say): ``deadline_ms`` (0: the tool
+        kind's default) capped by the tool kind's default, and at the latest ``margin_ms``
+        before the caller's own deadline (``rpc_remaining_s`` after ``received_at``; None:
+        none). Everything after reads that value; nothing converts it again."""
+        budget_ms = self._policy.limits.deadline_for(function, deadline_ms or None)
+        deadline = Deadline.after(budget_ms, now=received_at)
+        if rpc_remaining_s is not None:
+            rpc_ms = rpc_remaining_s * 1000 - self._timing.margin_ms
+            deadline = deadline.within(Deadline.after(rpc_ms, now=received_at))
+        return deadline
+
+    def refuse_early(self, tenant: str, function: str, deadline: Deadline) -> None:
         """Raises ``Refused`` now for a call that admission would refuse at once (no free
         slot, and a full queue or a wait past its start-by time), before its request is
         parsed: under overload a refusal must cost next to nothing, whatever the size of
         the conversation it carries, or refusing large requests would take the CPU that
         running the admitted ones needs. It takes nothing; ``execute`` admits as ever."""
-        finish_by = self._finish_by(function, deadline_ms, received_at, rpc_deadline)
         self._admission.refuse_if_hopeless(tenant, is_start=function == START_FUNCTION,
-                                           start_by=finish_by - self._timing.min_run_ms / 1000)
+                                           start_by=self._start_by(deadline))
 
-    def _finish_by(self, function: str, deadline_ms: int, received_at: float, rpc_deadline: float | None) -> float:
-        budget_ms = self._policy.limits.deadline_for(function, deadline_ms or None)
-        finish_by = received_at + budget_ms / 1000
-        if rpc_deadline is not None:
-            finish_by = min(finish_by, rpc_deadline - self._timing.margin_ms / 1000)
-        return finish_by
+    def _start_by(self, deadline: Deadline) -> float:
+        """The latest a call may start: its deadline less the least useful run time."""
+        return deadline.at - self._timing.min_run_ms / 1000
 
     def _bundle(self, tenant: str, version_id: str, wait_until: float) -> Bundle:
         """The compiled version: from the cache, else fetched from the store (one query) and

@@ -16,10 +16,11 @@ import dataclasses
 import logging
 import threading
 import time
-import uuid
 from typing import Iterator
 
 import grpc
+
+from sandbox.supervisor.call import new_call_id
 
 from worker import observability, translate
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
@@ -83,23 +84,24 @@ class ToolPoolServicer(pb_grpc.ToolPoolServicer):
 
     def Execute(self, request: pb.ExecuteRequest, context: grpc.ServicerContext) -> pb.ExecuteResponse:
         received_at = time.monotonic()
-        remaining = context.time_remaining()
-        rpc_deadline = received_at + remaining if remaining is not None else None
+        rpc_remaining_s = context.time_remaining()
         with self._boundary(context, "Execute") as rpc:
             # The call id is fixed here, before anything is logged, so that every line of
-            # this call carries it; the client gets it back in the response.
-            call_id = request.call_id or uuid.uuid4().hex
+            # this call carries it; the client gets it back in the response. Its only default.
+            call_id = request.call_id or new_call_id()
             if CALL_ID_RE.fullmatch(call_id):
                 observability.annotate(call_id=call_id)
             self._authorize(context, rpc, request.tenant)
+            # The call's one deadline, from the request's deadline_ms, the tool kind's cap and
+            # the caller's gRPC deadline; it travels as it is from here to the pool.
+            deadline = self._service.deadline(request.function, request.deadline_ms, received_at=received_at,
+                                              rpc_remaining_s=rpc_remaining_s)
             # Before the request's JSON is parsed: a call admission refuses costs nothing more.
-            self._service.refuse_early(request.tenant, request.function, request.deadline_ms,
-                                       received_at=received_at, rpc_deadline=rpc_deadline)
-            call = dataclasses.replace(translate.execute_call(request), call_id=call_id)
+            self._service.refuse_early(request.tenant, request.function, deadline)
+            call = translate.execute_call(request, call_id=call_id, deadline=deadline)
             gone = threading.Event()  # set when the RPC ends: before the reply only if the caller went away
             context.add_callback(gone.set)
-            executed = self._service.execute(call, received_at=received_at, rpc_deadline=rpc_deadline,
-                                             cancelled=gone)
+            executed = self._service.execute(call, received_at=received_at, cancelled=gone)
             return translate.execute_response(executed)
 
     def GetVersion(self, request: pb.GetVersionRequest, context: grpc.ServicerContext) -> pb.GetVersionResponse:

@@ -43,9 +43,10 @@ import grpc
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
+from sandbox.deadline import Deadline
 from sandbox.errors import ConfinementUnavailable, InvalidInput, PoolUnavailable
-from sandbox.supervisor.normalize import validate_args, validate_conversation
 from sandbox.result import Result
+from sandbox.supervisor.call import validate_input
 
 from toolpool._wire import (  # noqa: F401 - shared with the client, re-exported for the service's callers
     REASON_KEY,
@@ -95,8 +96,9 @@ def target(request: pb.ExecuteRequest | pb.GetVersionRequest) -> Target:
     raise InvalidArgument("target", "give version_id or alias")
 
 
-def execute_call(request: pb.ExecuteRequest) -> ExecuteCall:
-    """The request as a domain call, with args and conversation parsed and validated."""
+def execute_call(request: pb.ExecuteRequest, *, call_id: str, deadline: Deadline) -> ExecuteCall:
+    """The request as a domain call, with args and conversation parsed and checked, and
+    the call id and deadline the servicer fixed as the request arrived."""
     args = parse_json(request.args_json, "args_json", default={})
     conversation = parse_json(request.conversation_json, "conversation_json", default={})
     if not isinstance(conversation, dict):
@@ -104,20 +106,18 @@ def execute_call(request: pb.ExecuteRequest) -> ExecuteCall:
     if "secrets" in conversation:
         raise InvalidArgument("conversation_json.secrets", "secrets are set with SetSecret, never per call")
     try:
-        # Checked here, before admission, so that a bad field costs no slot; the pool takes
-        # the ValidatedConversation as it is (sandbox.supervisor.call.prepare) instead of checking again.
-        conversation = validate_conversation(conversation, owned=True)  # parse_json's: ours alone
-        args = validate_args(args)
+        # Checked here, once, before admission, so that a bad field costs no slot; the
+        # CallInput travels as it is to the child (sandbox.supervisor.call).
+        call_input = validate_input(conversation, args, owned=True)  # parse_json's: ours alone
     except InvalidInput as exc:
         raise invalid_argument(exc) from None
     return ExecuteCall(
         tenant=request.tenant,
         target=target(request),
         function=request.function,
-        args=args,
-        conversation=conversation,
-        deadline_ms=request.deadline_ms,
-        call_id=request.call_id,
+        input=call_input,
+        deadline=deadline,
+        call_id=call_id,
     )
 
 

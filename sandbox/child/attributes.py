@@ -69,7 +69,7 @@ from typing import Any
 
 from sandbox import policy_tables
 from sandbox.child import toolobjects as tools
-from sandbox.child.toolobjects import TOOL_TYPE, ToolType  # noqa: F401 - the tools' type, imported from here too
+from sandbox.child.toolobjects import TOOL_TYPE as TOOL_TYPE, ToolType as ToolType  # the tools' type, imported from here too
 
 _TYPE_DICT = type.__dict__["__dict__"]
 _TYPE_NAME = type.__dict__["__name__"]
@@ -106,8 +106,9 @@ _ATTRIBUTE_WRITABLE: set[type] = {decimal.Context}
 
 _ABC_REGISTER = abc.ABCMeta.register
 # C-level callables, and the descriptors that read their name and the object they are bound to.
-_BUILTIN_CALLABLES = frozenset({types.BuiltinMethodType, types.WrapperDescriptorType, types.MethodWrapperType,
-                                types.MethodDescriptorType, types.ClassMethodDescriptorType})
+_BUILTIN_CALLABLES: frozenset[type] = frozenset({types.BuiltinMethodType, types.WrapperDescriptorType,
+                                                  types.MethodWrapperType, types.MethodDescriptorType,
+                                                  types.ClassMethodDescriptorType})
 _BUILTIN_NAME = {kind: kind.__dict__["__name__"] for kind in _BUILTIN_CALLABLES}
 _BUILTIN_SELF = {kind: kind.__dict__["__self__"] for kind in (types.BuiltinMethodType, types.MethodWrapperType)}
 # Objects that forward attribute reads to another object (list[int] reads from list): the
@@ -153,7 +154,8 @@ def register_writable(cls: type) -> type:
 
 
 def type_name(cls: type) -> str:
-    return _TYPE_NAME.__get__(cls)
+    name: str = _TYPE_NAME.__get__(cls)
+    return name
 
 
 def exact_name(name: Any) -> str:
@@ -272,7 +274,7 @@ class _RegisterToolClasses:
 
     __slots__ = ("_abc",)
 
-    def __init__(self, owner: type):
+    def __init__(self, owner: abc.ABCMeta):
         self._abc = owner
 
     def __call__(self, subclass: Any) -> Any:
@@ -566,6 +568,8 @@ class _Writer:
     __slots__ = ("_target", "_guard")
 
     def __init__(self, target: Any, guard: AttributeGuard):
+        self._target: Any  # for the checker; in the class body it would add an __annotations__
+        self._guard: AttributeGuard
         object.__setattr__(self, "_target", target)
         object.__setattr__(self, "_guard", guard)
 

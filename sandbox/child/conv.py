@@ -191,6 +191,8 @@ class ReadOnlyMapping:
     __slots__ = ("_entries",)
 
     def __init__(self, items: Mapping[str, Any]):
+        # For the checker; in the class body it would add an __annotations__.
+        self._entries: dict[Any, tuple[str, Any]]  # folded key -> (key, value)
         entries = {self._fold(key): (key, value) for key, value in items.items()}
         object.__setattr__(self, "_entries", entries)
 
@@ -301,6 +303,8 @@ class Utils:
     __slots__ = ("_secrets", "_used")
 
     def __init__(self, secrets: Mapping[str, str]):
+        self._secrets: dict[str, str]  # for the checker; in the class body it would add an __annotations__
+        self._used: list[str]
         object.__setattr__(self, "_secrets", dict(secrets))
         object.__setattr__(self, "_used", [])
 
@@ -422,7 +426,8 @@ class Conversation:
     def variant(self) -> Variant | None:
         if self._variant_name is None:
             return None
-        return self._variants.get(self._variant_name)
+        variant: Variant | None = self._variants.get(self._variant_name)  # a Variants holds Variant values
+        return variant
 
     @property
     def utils(self) -> Utils:
@@ -457,7 +462,8 @@ class Conversation:
 
     def _export_state(self) -> dict[str, Any]:
         """The state as plain data; ``UnstorableValue`` names the first bad value."""
-        return to_plain(self._state._data, "state")
+        state: dict[str, Any] = to_plain(self._state._data, "state")
+        return state
 
     def _export_changes(self) -> dict[str, Any]:
         """What the tool did to the state, as plain data: ``set`` (the variables it assigned
@@ -484,7 +490,8 @@ class Conversation:
 
     def _effects(self) -> dict[str, Any]:
         """Recorded effects, a fresh plain dict with keys among variant, voice, handoff."""
-        return to_plain(self._recorded, "effects")
+        effects: dict[str, Any] = to_plain(self._recorded, "effects")
+        return effects
 
     def _secrets_used(self) -> list[str]:
         """Names of the secrets the tool fetched, in first-use order."""

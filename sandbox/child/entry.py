@@ -307,7 +307,8 @@ def serve(channel_fd: int, *, max_calls: int = 1) -> None:
         # (SIGALRM) and the call's CPU budget (SIGPROF). The CPU budget is armed only when
         # it is shorter than the deadline: otherwise the deadline binds first, and the
         # kernel's tick-sampled CPU clock (it can run a tick or two ahead of wall time)
-        # must not turn a timeout into a cpu_limit a few ms early.
+        # must not turn a timeout into a cpu_limit a few ms early. ``deadline_ms`` is the
+        # time the call's deadline left when the supervisor sent this frame (rounded up).
         deadline_s = max(request["deadline_ms"], 1) / 1000.0
         cpu_s = request["limits"]["cpu_seconds"]
         signal.setitimer(signal.ITIMER_REAL, deadline_s)

@@ -22,7 +22,7 @@ nesting at most two levels deep, and ``format(value, spec)`` for each value.
 
 from __future__ import annotations
 
-import _string  # the C helpers behind str.format and string.Formatter
+import _string  # type: ignore[import-not-found]  # the C helpers behind str.format and string.Formatter; typeshed has no stub
 from typing import Any, Mapping
 
 _MAX_NESTING = 2  # as str.format: a field in a spec's spec is "Max string recursion exceeded"
@@ -124,7 +124,7 @@ class Formatter:
                 raise IndexError(f"Replacement index {first} out of range for positional args tuple")
             value = args[first]
         else:
-            value = kwargs[first]
+            value = kwargs[first]  # type: ignore[index]  # a str: _string names a field by an exact int or str
         guard = self._guard
         for is_attribute, step in rest:
             value = guard.get(value, step) if is_attribute else value[step]

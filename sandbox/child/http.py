@@ -3,7 +3,7 @@
 Runs in the confined child, beside tool code. The child has no network (its own network
 namespace, and seccomp refuses ``socket()``): each request becomes one message to the
 supervisor (``sandbox.child.entry.ask_supervisor``), which checks it against the
-tenant's egress policy, makes it (``sandbox/egress.py``) and answers with the response.
+tenant's egress policy, makes it (``sandbox/egress/``) and answers with the response.
 Nothing here is a check the supervisor relies on: the checks below give tools the
 errors ``requests`` would give, early and naming the argument. Like ``polyai.voice``,
 the values a tool passes are read by exact type (``type(x) is dict``), so no method a
@@ -63,7 +63,8 @@ from sandbox.child.toolobjects import keeps_public_state
 from sandbox.child.values import UnstorableValue, to_plain, type_name
 
 MAX_BODY_BYTES = 512 * 1024
-"""The largest request body the supervisor accepts from any policy (sandbox/egress.py)."""
+"""The largest request body the supervisor accepts from any policy (sandbox/egress/policy.py
+``MAX_REQUEST_BYTES_CEILING``)."""
 
 _SCHEMES = ("http", "https")
 _REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -175,7 +176,7 @@ _KIND_EXCEPTIONS: Mapping[str, type[RequestException]] = MappingProxyType({
     "connection": ConnectionError,
     "too_many_redirects": TooManyRedirects,
 })
-"""The supervisor's error kinds (sandbox/egress.py KINDS) -> the exception a tool sees."""
+"""The supervisor's error kinds (sandbox/egress/errors.py KINDS) -> the exception a tool sees."""
 
 
 # ---------------------------------------------------------------------------------------

@@ -85,7 +85,8 @@ def _syscall(name: str, *args: int) -> int:
     nr = _NR.get(name)
     if nr is None:
         raise LookupError(f"no syscall number for {name} on {platform.machine()}")
-    return _libc.syscall(ctypes.c_long(nr), *(ctypes.c_long(a) for a in args))
+    result: int = _libc.syscall(ctypes.c_long(nr), *(ctypes.c_long(a) for a in args))  # restype c_long: an int
+    return result
 
 
 # -- filesystem --------------------------------------------------------------------------
@@ -429,7 +430,8 @@ def probe_tmp_bytes(tmp_bytes: int | None = None) -> str:
     fsize, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
     per_file = 1 << 20 if fsize == resource.RLIM_INFINITY else max(fsize, 4096)
     ceiling = tmp_bytes if tmp_bytes is not None else _UNCAPPED_TMP
-    total, names, chunk = 0, [], b"\0" * 65536
+    total, chunk = 0, b"\0" * 65536
+    names: list[str] = []
     try:
         while total <= ceiling:
             name = f"/tmp/.toolpool-probe-{os.getpid()}-{len(names)}"

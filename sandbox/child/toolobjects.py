@@ -202,12 +202,14 @@ def is_mangled_for(cls: type, name: str) -> bool:
 
 def class_namespace(cls: type) -> Mapping[str, Any]:
     """A class's own namespace, read through the C-level descriptor."""
-    return _TYPE_DICT.__get__(cls)
+    namespace: Mapping[str, Any] = _TYPE_DICT.__get__(cls)
+    return namespace
 
 
 def mro_of(cls: type) -> tuple[type, ...]:
     """``cls.__mro__`` read through the C-level descriptor (no metaclass can answer)."""
-    return _TYPE_MRO.__get__(cls)
+    mro: tuple[type, ...] = _TYPE_MRO.__get__(cls)
+    return mro
 
 
 # ---------------------------------------------------------------------------------------
@@ -228,7 +230,8 @@ ALLOWED_METACLASSES = _allowed_metaclasses()
 
 
 def _name_of(cls: type) -> str:
-    return type.__dict__["__name__"].__get__(cls)
+    name: str = type.__dict__["__name__"].__get__(cls)
+    return name
 
 
 def winning_metaclass(explicit: Any, bases: tuple[Any, ...]) -> type:
@@ -336,7 +339,7 @@ class _ClassGuard:
         keys = list(dict.keys(namespace)) if isinstance(namespace, dict) else list(namespace)
         check_members(name, keys)
         dict.__setitem__(namespace, _MARK, _TOKEN)  # around an Enum body's own __setitem__
-        cls = meta(name, bases, namespace, **keywords)
+        cls: type = meta(name, bases, namespace, **keywords)
         check_match_args(cls)  # the body's, or the one a metaclass wrote (NamedTuple)
         return cls
 
@@ -349,6 +352,7 @@ class MetaclassHandle:
     __slots__ = ("_meta",)
 
     def __init__(self, meta: type):
+        self._meta: type  # for the checker; in the class body it would add an __annotations__
         object.__setattr__(self, "_meta", meta)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -398,7 +402,8 @@ def build_class(func: Callable[..., Any], name: str, *bases: Any, metaclass: Any
     ``_ClassGuard``, which vets bases, metaclass and members and registers the result.
     """
     explicit = None if metaclass is _NO_METACLASS else _unwrap_metaclass(metaclass)
-    return _REAL_BUILD_CLASS(func, name, *bases, metaclass=_ClassGuard(explicit), **keywords)
+    cls: type = _REAL_BUILD_CLASS(func, name, *bases, metaclass=_ClassGuard(explicit), **keywords)
+    return cls
 
 
 def factory_class(cls: type, origin: str) -> type:

@@ -95,12 +95,13 @@ def same_plain(value: Any, plain: Any) -> bool:
         return len(value) == len(plain) and all(map(same_plain, value, plain))
     if cls is float:
         return value == plain and (value != 0.0 or math.copysign(1.0, value) == math.copysign(1.0, plain))
-    return value == plain  # exact str, int, bool or None
+    same: bool = value == plain  # exact str, int, bool or None: a bool
+    return same
 
 
 def type_name(cls: type) -> str:
     """The C-level name of ``cls``, shortened; never runs tool code."""
-    name = _RAW_TYPE_NAME.__get__(cls, type)
+    name: str = _RAW_TYPE_NAME.__get__(cls, type)
     if len(name) > _TYPE_NAME_CHARS:
         return name[:_TYPE_NAME_CHARS] + "..."
     return name
@@ -188,7 +189,8 @@ class _Walk:
             raise self.refuse("infinity cannot be stored; JSON has no infinity")
         return value
 
-    def container(self, value: dict | list | tuple, base: type, depth: int) -> dict | list:
+    def container(self, value: dict[Any, Any] | list[Any] | tuple[Any, ...], base: type,
+                  depth: int) -> dict[str, Any] | list[Any]:
         """``base`` is the plain type ``value`` is (or derives from): its C-level methods
         read the contents, never a method of a subclass."""
         if depth >= self.max_depth:
@@ -204,7 +206,7 @@ class _Walk:
         finally:
             self.open_containers.discard(marker)
 
-    def mapping(self, value: dict, depth: int) -> dict:
+    def mapping(self, value: dict[Any, Any], depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         # dict.items is the C-level one, whatever subclass ``value`` is; keys are made
         # exact str before they are hashed into ``out``.
@@ -225,7 +227,7 @@ class _Walk:
             self.segments.pop()
         return out
 
-    def sequence(self, items: Any, depth: int) -> list:
+    def sequence(self, items: Any, depth: int) -> list[Any]:
         out: list[Any] = []
         # ``items`` is the C-level iterator of a list or tuple: no tool-defined __iter__.
         for index, item in enumerate(items):
@@ -239,7 +241,7 @@ class _Walk:
         return out
 
 
-_ITERATOR_TYPES = (
+_ITERATOR_TYPES: tuple[type, ...] = (
     types.GeneratorType,
     range,
     map,

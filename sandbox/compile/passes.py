@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ast
 import copy
-from typing import Any
+from typing import Any, cast
 
 from RestrictedPython.transformer import IOPERATOR_TO_STR
 
@@ -58,24 +58,27 @@ class Survey:
                 self.too_deep = node
                 break
             self.nodes += 1
-            kind = type(node)
+            kind = type(node)  # each branch casts ``node`` to the exact type it tested
             if kind is ast.Name:
-                if type(node.ctx) is not ast.Load:
-                    bound.add(node.id)
-                if node.id in _GUARD_SPELLINGS:
-                    self.guard_spelled.append(node)
+                name = cast(ast.Name, node)
+                if type(name.ctx) is not ast.Load:
+                    bound.add(name.id)
+                if name.id in _GUARD_SPELLINGS:
+                    self.guard_spelled.append(name)
             elif kind is ast.arg:
-                bound.add(node.arg)
+                bound.add(cast(ast.arg, node).arg)
             elif kind is ast.alias:
-                bound.add(node.asname or node.name.split(".")[0])
+                alias = cast(ast.alias, node)
+                bound.add(alias.asname or alias.name.split(".")[0])
             elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-                bound.add(node.name)
+                bound.add(cast("ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef", node).name)
             elif kind is ast.ExceptHandler or kind is ast.MatchAs or kind is ast.MatchStar:
-                if node.name:
-                    bound.add(node.name)
-            elif kind is ast.MatchMapping and node.rest:
-                bound.add(node.rest)
-            elif kind is ast.AugAssign and type(node.target) is not ast.Name:
+                caught = cast("ast.ExceptHandler | ast.MatchAs | ast.MatchStar", node).name
+                if caught:
+                    bound.add(caught)
+            elif kind is ast.MatchMapping and (rest := cast(ast.MatchMapping, node).rest):
+                bound.add(rest)
+            elif kind is ast.AugAssign and type(cast(ast.AugAssign, node).target) is not ast.Name:
                 self.augmented = True
             if kind in _SCOPE_NODES:
                 self.scopes += 1

@@ -485,6 +485,7 @@ def _log_record(record: Any, field: str) -> dict[str, str]:
 
 # -- what the caller sends ---------------------------------------------------------------
 
+_SECRET_NAME_MAX = 256
 _TEXT_OR_NONE = ("env", "channel_type", "caller_number", "callee_number")
 CONVERSATION_KEYS = (
     "state",
@@ -500,18 +501,7 @@ CONVERSATION_KEYS = (
 )
 
 
-class ValidatedConversation(dict):
-    """What ``validate_conversation`` returns: the caller's conversation checked (and
-    copied, or owned by the caller alone), with every key filled. ``sandbox.supervisor.call.prepare`` takes one as it is rather than walk it
-    a second time: the service checks each request at its boundary (worker/translate.py,
-    so that a bad field is refused before the call is admitted) and hands this very value
-    to the pool. Only ``validate_conversation`` makes one; the supervisor never changes one
-    (``prepare`` copies its top level before taking the secrets out)."""
-
-    __slots__ = ()
-
-
-def validate_conversation(data: Any, *, owned: bool = False) -> ValidatedConversation:
+def validate_conversation(data: Any, *, owned: bool = False) -> dict[str, Any]:
     """The caller's conv.json-style input, validated, copied and with every key filled.
     ``owned``: ``data`` was just parsed from JSON by the caller, who alone holds it, so
     its plain data (state, attributes, variant columns) is checked where it lies, not copied.
@@ -529,7 +519,7 @@ def validate_conversation(data: Any, *, owned: bool = False) -> ValidatedConvers
         raise InvalidInput(bad.field, bad.message) from None
 
 
-def _conversation(data: Any, plain: Callable[[Any, str], Any]) -> ValidatedConversation:
+def _conversation(data: Any, plain: Callable[[Any, str], Any]) -> dict[str, Any]:
     given = {} if data is None else _object(data, "conv")
     for key in given:
         if key not in CONVERSATION_KEYS:
@@ -548,7 +538,7 @@ def _conversation(data: Any, plain: Callable[[Any, str], Any]) -> ValidatedConve
     variant = given.get("variant")
     out["variant"] = None if variant is None else _variant_name(variant, "conv.variant", out["variants"])
     out["secrets"] = _secrets(_given(given, "secrets"), "conv.secrets")
-    return ValidatedConversation(out)
+    return out
 
 
 def _given(data: dict[str, Any], key: str) -> Any:
@@ -574,6 +564,8 @@ def _secrets(value: Any, field: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, secret in secrets.items():
         _key(name, field)
+        if not name or len(name) > _SECRET_NAME_MAX:
+            raise _Bad(field, f"secret name {name!r} must be a non-empty string of at most {_SECRET_NAME_MAX} characters")
         if type(secret) is not str:
             # Say what the value is, never what it holds.
             raise _Bad(_join(field, name), f"must be a str, got {_kind(secret)}")

@@ -46,7 +46,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from sandbox.supervisor import call as call_mod
-from sandbox import egress, protocol
+from sandbox import protocol
+from sandbox.egress import fetch
 from sandbox.supervisor import verdict
 from sandbox.supervisor.cgroups import CgroupConfig, TenantGroups
 from sandbox.confine import ConfinementConfig, check_probe_results
@@ -617,7 +618,7 @@ class Pool:
         try:
             prepared = call_mod.prepare(request)
         except FunctionNotFound as exc:
-            return Result(status=Status.NOT_FOUND, state=dict(request.conversation.get("state") or {}),
+            return Result(status=Status.NOT_FOUND, state=dict(request.input.conversation["state"]),
                           error=exc.to_error_info())
         if not self._started:
             raise PoolUnavailable("the pool has not been started")
@@ -625,14 +626,13 @@ class Pool:
         if self.config.mode == "reuse":
             key = (request.tenant, request.bundle.version_id, prepared.tool.filename,
                    request.policy.fingerprint(), request.policy.limits)
-        deadline = started + prepared.deadline_ms / 1000.0
-        child = self._acquire(key, min(deadline, started + self.config.acquire_timeout_s))
+        child = self._acquire(key, min(prepared.deadline.at, started + self.config.acquire_timeout_s))
         child.key = key
         self._join_tenant_group(child, request.tenant)
         with self._lock:
             self._in_flight += 1
         try:
-            result = self._run(child, prepared, deadline, started, cancelled)
+            result = self._run(child, prepared, started, cancelled)
         finally:
             with self._lock:
                 self._in_flight -= 1
@@ -645,13 +645,14 @@ class Pool:
         if child.tenant != tenant and self.cgroups.join(child.pid, tenant):
             child.tenant = tenant
 
-    def _run(self, child: _Child, prepared: call_mod.PreparedCall, deadline: float,
-             started: float, cancelled: threading.Event | None = None) -> Result:
+    def _run(self, child: _Child, prepared: call_mod.PreparedCall, started: float,
+             cancelled: threading.Event | None = None) -> Result:
         child.calls += 1
+        deadline = prepared.deadline.at
         sent_at = time.monotonic()
         try:
             child.channel.setblocking(True)
-            protocol.send_frame(child.channel, prepared.frame)
+            protocol.send_frame(child.channel, prepared.frame())  # the time left, as of now
             child.channel.setblocking(False)
         except OSError:
             return self._after_death(child, prepared, started)
@@ -703,13 +704,13 @@ class Pool:
             request, op = None, None
         self.counters["child_requests"] += 1
         if op == "http":
-            # Outbound HTTP: sandbox/egress.py checks every field of the request against
+            # Outbound HTTP: sandbox/egress/fetch.py checks every field of the request against
             # the call's egress policy (None: no egress) and answers before the deadline.
             self.counters["child_http_requests"] += 1
-            return egress.serve(request, policy=prepared.request.egress, record=prepared.egress,
-                                deadline=deadline, deadline_ms=prepared.deadline_ms,
-                                secrets=list(prepared.secrets.values()),
-                                redact=verdict.Redactor(prepared.secrets))
+            return fetch.serve(request, policy=prepared.request.egress, record=prepared.egress,
+                               deadline=deadline, deadline_ms=prepared.deadline.budget_ms,
+                               secrets=list(prepared.secrets.values()),
+                               redact=verdict.Redactor(prepared.secrets))
         return json.dumps({"ok": False, "error": f"the supervisor offers no service {op!r}"}).encode()
 
     def _after_death(self, child: _Child, prepared: call_mod.PreparedCall, started: float,

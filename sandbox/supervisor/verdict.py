@@ -95,7 +95,7 @@ def _usage(wall_ms: float, cpu_ms: float, peak_rss_bytes: int) -> Usage:
 
 def _with_egress(call: PreparedCall, logs: list[dict[str, str]], usage: Usage) -> tuple[list, Usage]:
     """Add the supervisor's record of the call's outbound HTTP (issue 8): its log lines
-    (already redacted by sandbox/egress.py) after the tool's, and its usage counts."""
+    (already redacted by sandbox/egress/fetch.py) after the tool's, and its usage counts."""
     record = call.egress
     if not record.requests:
         return logs, usage
@@ -217,9 +217,9 @@ def from_death(call: PreparedCall, death: Death, wall_ms: float, deadline_hit: b
                       f"the reply exceeded {limits.reply_bytes()} bytes", usage)
     # The caller's deadline is the contract: a child that died after it timed out, even
     # when its CPU limit fired at the same moment.
-    if deadline_hit or sig == signal.SIGALRM or wall_ms >= call.deadline_ms:
+    if deadline_hit or sig == signal.SIGALRM or call.deadline.expired():
         return failed(call, Status.TIMEOUT, "Timeout",
-                      f"the tool did not finish within its deadline of {call.deadline_ms} ms", usage)
+                      f"the tool did not finish within its deadline of {call.deadline.budget_ms} ms", usage)
     if sig in (signal.SIGPROF, signal.SIGXCPU) or (sig == signal.SIGKILL and death.cpu_ms >= limits.cpu_seconds * 1000):
         return failed(call, Status.CPU_LIMIT, "CpuLimit",
                       f"the tool used more than {limits.cpu_seconds} s of CPU", usage)

@@ -33,7 +33,7 @@ _REGISTRANTS = ("random", "threading", "logging")
 FORGOTTEN: list[tuple[str, dict[str, str]]] = []
 
 
-def _record(**hooks) -> None:
+def _record(**hooks: object) -> None:  # os.register_at_fork's keywords, recorded
     caller = sys._getframe(1).f_globals.get("__name__", "?")
     FORGOTTEN.append((caller, {when: getattr(fn, "__qualname__", repr(fn)) for when, fn in hooks.items()}))
 

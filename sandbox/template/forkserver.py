@@ -32,6 +32,7 @@ import selectors
 import signal
 import socket
 import sys
+from typing import Any
 
 from sandbox import confine
 from sandbox.compile import worker as compile_worker
@@ -66,14 +67,13 @@ def _warmup_frame() -> bytes:
         tenant="toolpool-warmup",
         bundle=compile_bundle({"warmup.py": WARMUP_SOURCE}),
         function="warmup",
-        args={"name": "y"},
-        conversation={"state": {"n": 1}, "variants": {"a": {"site_name": "A"}}, "variant": "a",
-                      "sip_headers": {"X-A": "1"}},
+        input=call_mod.validate_input({"state": {"n": 1}, "variants": {"a": {"site_name": "A"}}, "variant": "a",
+                                       "sip_headers": {"X-A": "1"}}, {"name": "y"}),
     )
-    return call_mod.prepare(request).frame
+    return call_mod.prepare(request).frame()
 
 
-def _send(ctl: socket.socket, message: dict, fds: list[int] | None = None) -> None:
+def _send(ctl: socket.socket, message: dict[str, object], fds: list[int] | None = None) -> None:
     data = json.dumps(message).encode()
     if fds:
         socket.send_fds(ctl, [data], fds)
@@ -82,17 +82,20 @@ def _send(ctl: socket.socket, message: dict, fds: list[int] | None = None) -> No
 
 
 class Template:
+    # Set by configure(), which main() calls before run(), the only way to spawn.
+    confinement: confine.ConfinementConfig
+    prepared: confine.Prepared
+    warmup: bytes
+
     def __init__(self, ctl: socket.socket):
         self.ctl = ctl
         self.children: set[int] = set()
         self.next_uid = 0
-        self.prepared = None
-        self.confinement: confine.ConfinementConfig | None = None
         self.limits = Limits()
 
     # -- verbs -------------------------------------------------------------------------
 
-    def configure(self, message: dict) -> None:
+    def configure(self, message: dict[str, Any]) -> None:
         self.limits = Limits(**message["limits"])
         self.confinement = confine.ConfinementConfig(**message["confinement"])
         # The deadline timer must kill outright in every child: the default action.

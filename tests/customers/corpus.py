@@ -205,7 +205,7 @@ def run_standin(tool: Path, function: str, conv: dict, args: Any, resolve: dict[
 
 def run_sandbox(pool, tool: Path, function: str, conv: dict, args: Any, egress) -> dict:
     """The actual: the same tool through toolpool's compiler and a confined child."""
-    from sandbox.supervisor.call import CallRequest
+    from sandbox.supervisor.call import CallRequest, validate_input
     from sandbox.compile.compiler import compile_bundle
     from sandbox.errors import CompileFailure
 
@@ -217,8 +217,8 @@ def run_sandbox(pool, tool: Path, function: str, conv: dict, args: Any, egress) 
                 "state_changes": {"set": {}, "deleted": []}, "logs": [],
                 "error": {"kind": "CompileError", "message": exc.message, "file": exc.file, "line": exc.line,
                           "problems": [str(p) for p in exc.errors]}}
-    request = CallRequest(tenant="customers", bundle=bundle, function=function, args=args,
-                          conversation=conv, egress=egress)
+    request = CallRequest(tenant="customers", bundle=bundle, function=function, input=validate_input(conv, args),
+                          egress=egress)
     return pool.execute(request).to_dict()
 
 

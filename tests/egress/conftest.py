@@ -11,9 +11,9 @@ import uuid
 
 import pytest
 
-from sandbox.supervisor.call import CallRequest
+from sandbox.supervisor.call import CallRequest, requested_deadline, validate_input
 from sandbox.compile.compiler import compile_bundle
-from sandbox.egress import EgressPolicy
+from sandbox.egress.policy import EgressPolicy
 from tests.egress.servers import CA_PEM, TLS_HOST, LocalServer, Resolver
 
 API = "api.test"  # a public-looking name the tests' resolver maps to 127.0.0.1
@@ -62,9 +62,9 @@ def run_tool(pool, source: str, *, egress: EgressPolicy | None, tenant: str = "t
         tenant=tenant,
         bundle=compile_bundle({"tool.py": source}),
         function=function,
-        args={} if args is None else args,
+        input=validate_input(args=args),
         secrets=secrets or {},
-        deadline_ms=deadline_ms,
+        deadline=requested_deadline(deadline_ms),
         egress=egress,
     )
     return pool.execute(request)

@@ -9,7 +9,7 @@ import time
 
 from sandbox.supervisor.call import CallRequest, prepare
 from sandbox.compile.compiler import compile_bundle
-from sandbox.egress import EgressPolicy
+from sandbox.egress.policy import EgressPolicy
 from sandbox.result import Status
 from tests.egress.conftest import API, http_lines, local_policy, run_tool
 from tests.egress.servers import Resolver

@@ -1,4 +1,4 @@
-"""sandbox.egress.serve against local servers, with raw requests as a child would send
+"""sandbox.egress.fetch.serve against local servers, with raw requests as a child would send
 them, including a child whose runtime (sandbox/child/http.py) is compromised and sends
 what no honest child would. No child process here: see test_tools.py for the pool."""
 
@@ -12,8 +12,9 @@ import time
 
 import pytest
 
-from sandbox import egress
-from sandbox.egress import EgressPolicy, EgressRecord
+from sandbox.egress import fetch
+from sandbox.egress.errors import EgressRecord
+from sandbox.egress.policy import EgressPolicy
 from tests.egress.conftest import API, local_policy, tls_policy
 from tests.egress.servers import TLS_HOST, Resolver
 
@@ -28,8 +29,8 @@ def ask(policy, url, *, record=None, deadline_s=5.0, **fields):
     message = {"op": "http", "method": "GET", "url": url, "headers": [], "body": None, "timeout": None,
                "redirects": True, **fields}
     record = record if record is not None else EgressRecord()
-    raw = egress.serve(message, policy=policy, record=record, deadline=time.monotonic() + deadline_s,
-                       deadline_ms=int(deadline_s * 1000), secrets=[SECRET], redact=redact)
+    raw = fetch.serve(message, policy=policy, record=record, deadline=time.monotonic() + deadline_s,
+                      deadline_ms=int(deadline_s * 1000), secrets=[SECRET], redact=redact)
     answer = json.loads(raw)
     if answer.get("ok"):
         answer["body"] = base64.b64decode(answer["body"])
@@ -182,8 +183,8 @@ def test_a_resolver_that_hangs_is_bounded_by_the_deadline(server):
 def test_lookups_in_flight_are_bounded_process_wide(server, monkeypatch):
     import threading
 
-    monkeypatch.setattr(egress, "_LOOKUPS_IN_FLIGHT", threading.BoundedSemaphore(1))
-    egress._LOOKUPS_IN_FLIGHT.acquire()  # one lookup a dead DNS zone holds
+    monkeypatch.setattr(fetch, "_LOOKUPS_IN_FLIGHT", threading.BoundedSemaphore(1))
+    fetch._LOOKUPS_IN_FLIGHT.acquire()  # one lookup a dead DNS zone holds
     answer = ask(local_policy(server), f"http://{API}:{server.port}/json")
     assert answer["kind"] == "connect_timeout" and "too many DNS lookups in flight" in answer["error"]
 

@@ -13,8 +13,9 @@ from typing import Callable, Iterator
 
 import pytest
 
-from sandbox import egress, egress_reads
-from sandbox.egress import EgressPolicy, EgressRecord
+from sandbox.egress import reads
+from sandbox.egress.errors import EgressRecord
+from sandbox.egress.policy import EgressPolicy
 from sandbox.result import Status
 from tests.egress.conftest import API, run_tool
 from tests.egress.servers import Resolver
@@ -187,7 +188,7 @@ def test_a_lookup_with_too_many_answers_is_refused():
 
 
 def test_a_lookup_that_never_answers_ends_at_its_own_limit(monkeypatch):
-    monkeypatch.setattr(egress, "MAX_LOOKUP_S", 0.3)
+    monkeypatch.setattr("sandbox.egress.fetch.MAX_LOOKUP_S", 0.3)
     release = threading.Event()
 
     def stuck(host: str, port: int) -> list[str]:
@@ -223,7 +224,7 @@ def tool(conv):
         server.close()
     assert result.status is Status.OK, result.error
     assert result.action["content"] == (f"ResponseTooLarge: the response from {API} sent more than "
-                                        f"{egress_reads.MAX_INTERIM_RESPONSES} interim (1xx) responses")
+                                        f"{reads.MAX_INTERIM_RESPONSES} interim (1xx) responses")
     assert result.usage.http_bytes <= 64 * 1024
 
 
@@ -231,5 +232,5 @@ def tool(conv):
                                   "MAX_BODY_LINE", "MAX_TRAILERS"])
 def test_every_bound_is_below_what_http_client_allows(name):
     import http.client
-    value = getattr(egress_reads, name)
+    value = getattr(reads, name)
     assert 0 < value <= {"MAX_HEADERS": http.client._MAXHEADERS}.get(name, http.client._MAXLINE)

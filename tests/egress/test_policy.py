@@ -1,4 +1,4 @@
-"""sandbox.egress without the network: the policy as data, and every check the fetch makes
+"""sandbox/egress/ without the network: the policy as data, and every check the fetch makes
 before it connects (URL, headers, request shape, addresses), one case per line."""
 
 from __future__ import annotations
@@ -7,8 +7,10 @@ import ipaddress
 
 import pytest
 
-from sandbox import egress
-from sandbox.egress import EgressError, EgressPolicy, HostRule
+from sandbox.egress.addresses import interface_addresses, never_reachable_reason
+from sandbox.egress.errors import EgressError
+from sandbox.egress.policy import MAX_REQUESTS_CEILING, EgressPolicy, HostRule, address_refusal, policy_from_flags
+from sandbox.egress.request import check_headers, check_request, parse_url
 
 
 # ---------------------------------------------------------------------------------------
@@ -52,7 +54,7 @@ def test_addresses_and_limits_are_validated():
     with pytest.raises(ValueError, match="ports"):
         EgressPolicy().with_address("127.0.0.1", ports=[0])
     with pytest.raises(ValueError, match="max_requests"):
-        EgressPolicy().with_limits(max_requests=egress.MAX_REQUESTS_CEILING + 1)
+        EgressPolicy().with_limits(max_requests=MAX_REQUESTS_CEILING + 1)
     with pytest.raises(ValueError, match="no limit"):
         EgressPolicy().with_limits(max_sockets=3)
     assert EgressPolicy().with_limits(max_redirects=0).max_redirects == 0
@@ -72,8 +74,8 @@ def test_plain_data_round_trip_leaves_out_what_the_service_sets():
 
 
 def test_policy_from_cli_flags():
-    assert egress.policy_from_flags([], []) is None
-    policy = egress.policy_from_flags(["api.example.com", "http://localhost:8080", "*.crm.example.com:8443"],
+    assert policy_from_flags([], []) is None
+    policy = policy_from_flags(["api.example.com", "http://localhost:8080", "*.crm.example.com:8443"],
                                       ["127.0.0.1:8080", "[::1]:8080", "10.0.0.0/8"])
     assert [(r.pattern, r.ports, r.schemes) for r in policy.hosts] == [
         ("api.example.com", None, frozenset({"https"})),
@@ -83,7 +85,7 @@ def test_policy_from_cli_flags():
     assert [(str(r.network), r.ports) for r in policy.addresses] == [
         ("127.0.0.1/32", frozenset({8080})), ("::1/128", frozenset({8080})), ("10.0.0.0/8", None)]
     with pytest.raises(ValueError):
-        egress.policy_from_flags(["api.example.com:http"], [])
+        policy_from_flags(["api.example.com:http"], [])
 
 
 # ---------------------------------------------------------------------------------------
@@ -110,7 +112,7 @@ POLICY = (EgressPolicy().with_host("api.example.com").with_host("*.crm.example.c
     ("http://10.1.2.4:8080/", False),
 ])
 def test_rules_match_scheme_host_and_port(url, allowed):
-    target = egress.parse_url(url)
+    target = parse_url(url)
     if allowed:
         POLICY.rule_for(target.scheme, target.host, target.port, target.literal)
     else:
@@ -144,16 +146,16 @@ def test_rules_match_scheme_host_and_port(url, allowed):
 ])
 def test_urls_are_refused_for_the_right_reason(url, problem):
     with pytest.raises(EgressError) as info:
-        egress.parse_url(url)
+        parse_url(url)
     assert info.value.kind == "invalid_url"
     assert problem in info.value.message
 
 
 def test_url_parts_are_normalised():
-    target = egress.parse_url("HTTPS://Bücher.Example.COM/päth?q=ü#frag")
+    target = parse_url("HTTPS://Bücher.Example.COM/päth?q=ü#frag")
     assert (target.scheme, target.host, target.port) == ("https", "xn--bcher-kva.example.com", 443)
     assert target.path == "/p%C3%A4th?q=%C3%BC"  # percent-encoded; the fragment is dropped
-    v6 = egress.parse_url("http://[::1]:8080")
+    v6 = parse_url("http://[::1]:8080")
     assert (v6.host, v6.literal, v6.netloc, v6.path) == ("::1", ipaddress.ip_address("::1"), "[::1]:8080", "/")
 
 
@@ -181,14 +183,14 @@ def test_url_parts_are_normalised():
 ])
 def test_headers_are_refused_for_the_right_reason(name, value, problem):
     with pytest.raises(EgressError) as info:
-        egress.check_headers([[name, value]])
+        check_headers([[name, value]])
     assert info.value.kind == "invalid_header"
     assert problem in info.value.message
     assert len(value) < 4 or value not in info.value.message  # a value (maybe a secret) is never echoed
 
 
 def test_headers_a_tool_may_send():
-    assert egress.check_headers([["Authorization", "Bearer x"], ["X-Tab", "a\tb"], ["Cookie", "a=1"]]) == [
+    assert check_headers([["Authorization", "Bearer x"], ["X-Tab", "a\tb"], ["Cookie", "a=1"]]) == [
         ("Authorization", "Bearer x"), ("X-Tab", "a\tb"), ("Cookie", "a=1")]
 
 
@@ -206,7 +208,7 @@ def test_headers_a_tool_may_send():
 ])
 def test_malformed_requests_from_a_hostile_child(message, kind):
     with pytest.raises(EgressError) as info:
-        egress.check_request(message, EgressPolicy())
+        check_request(message, EgressPolicy())
     assert info.value.kind == kind
 
 
@@ -240,30 +242,30 @@ def test_malformed_requests_from_a_hostile_child(message, kind):
     ("::127.0.0.1", "IPv4-compatible"),
 ])
 def test_never_reachable_addresses(address, reason):
-    found = egress.never_reachable_reason(ipaddress.ip_address(address))
+    found = never_reachable_reason(ipaddress.ip_address(address))
     assert found is not None and reason in found
 
 
 @pytest.mark.parametrize("address", ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"])
 def test_public_addresses_are_reachable(address):
-    assert egress.never_reachable_reason(ipaddress.ip_address(address)) is None
+    assert never_reachable_reason(ipaddress.ip_address(address)) is None
 
 
 def test_naming_an_address_makes_it_reachable_on_its_ports_only():
     rule = HostRule("api.example.com", None, frozenset({"https"}))
     loopback = ipaddress.ip_address("127.0.0.1")
-    assert "loopback" in egress.address_refusal(EgressPolicy(), loopback, 443, rule, frozenset)
-    assert egress.address_refusal(EgressPolicy().with_address("127.0.0.1"), loopback, 443, rule, frozenset) is None
+    assert "loopback" in address_refusal(EgressPolicy(), loopback, 443, rule, frozenset)
+    assert address_refusal(EgressPolicy().with_address("127.0.0.1"), loopback, 443, rule, frozenset) is None
     mapped = ipaddress.ip_address("::ffff:127.0.0.1")  # named through the address it carries
-    assert egress.address_refusal(EgressPolicy().with_address("127.0.0.1"), mapped, 443, rule, frozenset) is None
+    assert address_refusal(EgressPolicy().with_address("127.0.0.1"), mapped, 443, rule, frozenset) is None
     only_80 = EgressPolicy().with_address("127.0.0.0/8", ports=[80])
-    assert "only for ports 80" in egress.address_refusal(only_80, loopback, 443, rule, frozenset)
+    assert "only for ports 80" in address_refusal(only_80, loopback, 443, rule, frozenset)
 
 
 def test_this_hosts_own_public_address_is_not_reachable():
     rule = HostRule("api.example.com", None, frozenset({"https"}))
     mine = ipaddress.ip_address("93.184.216.34")
-    assert "this host" in egress.address_refusal(EgressPolicy(), mine, 443, rule, lambda: frozenset({mine}))
+    assert "this host" in address_refusal(EgressPolicy(), mine, 443, rule, lambda: frozenset({mine}))
 
 
 def test_the_services_own_ports_need_a_rule_that_lists_them():
@@ -272,10 +274,10 @@ def test_the_services_own_ports_need_a_rule_that_lists_them():
     public = ipaddress.ip_address("93.184.216.34")
     any_port = policy.addresses[0]
     for address in (loopback, public):  # on every address: NAT may lead back to the service
-        assert "service's own ports" in egress.address_refusal(policy, address, 50051, any_port, frozenset)
+        assert "service's own ports" in address_refusal(policy, address, 50051, any_port, frozenset)
     listed = EgressPolicy().with_address("127.0.0.1", ports=[50051]).with_protected_ports([50051])
-    assert egress.address_refusal(listed, loopback, 50051, listed.addresses[0], frozenset) is None
+    assert address_refusal(listed, loopback, 50051, listed.addresses[0], frozenset) is None
 
 
 def test_this_hosts_addresses_are_read_from_its_interfaces():
-    assert ipaddress.ip_address("127.0.0.1") in egress._host_addresses()
+    assert ipaddress.ip_address("127.0.0.1") in interface_addresses()

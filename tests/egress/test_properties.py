@@ -9,8 +9,9 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sandbox import egress
-from sandbox.egress import EgressError, EgressRecord
+from sandbox.egress.errors import KINDS, EgressError, EgressRecord
+from sandbox.egress.fetch import serve
+from sandbox.egress.request import RESERVED_HEADERS, check_headers, parse_url
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -27,13 +28,13 @@ _URLISH = st.one_of(
 @given(_URLISH)
 def test_parse_url_raises_only_its_own_error_and_accepts_only_clean_urls(url):
     try:
-        target = egress.parse_url(url)
+        target = parse_url(url)
     except EgressError as exc:
         assert exc.kind == "invalid_url"
         return
     assert not any(ord(c) < 0x21 or ord(c) >= 0x7F for c in target.url)
     assert "@" not in target.netloc
-    assert egress.parse_url(target.url) == target  # what we send re-parses to itself
+    assert parse_url(target.url) == target  # what we send re-parses to itself
 
 
 _HEADER_TEXT = st.text(alphabet=st.characters(max_codepoint=0x2FF), max_size=20)
@@ -43,13 +44,13 @@ _HEADER_TEXT = st.text(alphabet=st.characters(max_codepoint=0x2FF), max_size=20)
 @given(st.lists(st.lists(_HEADER_TEXT, min_size=0, max_size=3), max_size=5))
 def test_accepted_headers_carry_no_line_breaks(raw):
     try:
-        headers = egress.check_headers(raw)
+        headers = check_headers(raw)
     except EgressError as exc:
         assert exc.kind == "invalid_header"
         return
     for name, value in headers:
         assert name and not any(c in name + value for c in "\r\n\x00")
-        assert name.lower() not in egress.RESERVED_HEADERS
+        assert name.lower() not in RESERVED_HEADERS
 
 
 _JSON = st.recursive(
@@ -65,7 +66,7 @@ _JSON = st.recursive(
                                                 "timeout": _JSON, "redirects": _JSON})))
 def test_serve_answers_any_message_without_raising(message):
     record = EgressRecord()
-    answer = json.loads(egress.serve(message, policy=None, record=record, deadline=time.monotonic() + 1,
+    answer = json.loads(serve(message, policy=None, record=record, deadline=time.monotonic() + 1,
                                      deadline_ms=1000, secrets=["sekret-value"], redact=lambda text: text))
-    assert answer["ok"] is False and answer["kind"] in egress.KINDS
+    assert answer["ok"] is False and answer["kind"] in KINDS
     assert record.requests == 1 and len(record.lines) == 1

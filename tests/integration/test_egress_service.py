@@ -20,7 +20,7 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2, status_pb2
 
-from sandbox.egress import EgressPolicy
+from sandbox.egress.policy import EgressPolicy
 from tests.egress.servers import LocalServer
 from tests.integration.harness import (
     ACME_TOKEN,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.egress import EgressPolicy
+from sandbox.egress.policy import EgressPolicy
 from worker import translate
 from worker.admission import Admission, AdmissionLimits
 from worker.auth import Authenticator

@@ -191,8 +191,10 @@ def test_a_flood_of_distinct_uploads_keeps_the_bundle_cache_in_budget_and_anothe
         service.deploy("mallory", tool(n, padding=10_000), None)
         assert service.cache_info()["bundles"]["bytes"] <= budget.bundles
     compiled = len(service._compiles.compiles)
-    executed = service.execute(ExecuteCall(tenant="acme", target=Target(alias="live"), function="start_function"),
-                               received_at=time.monotonic(), rpc_deadline=None)
+    received_at = time.monotonic()
+    deadline = service.deadline("start_function", 0, received_at=received_at, rpc_remaining_s=None)
+    executed = service.execute(ExecuteCall(tenant="acme", target=Target(alias="live"), function="start_function",
+                                           deadline=deadline, call_id="c1"), received_at=received_at)
     assert executed.version_id == acme and executed.result.action["utterance"] == "hello 0"
     assert len(service._compiles.compiles) == compiled  # served from the cache: mallory did not evict it
     info = service.cache_info()["bundles"]

@@ -93,9 +93,9 @@ def _address_instead(spec: str, allow_addresses: Sequence[str]) -> str | None:
 
 
 def egress_from_flags(allow_hosts: Sequence[str], allow_addresses: Sequence[str]) -> Any:
-    """The ``EgressPolicy`` the flags describe (``sandbox/egress.py policy_from_flags``), or
+    """The ``EgressPolicy`` the flags describe (``sandbox/egress/policy.py policy_from_flags``), or
     None when neither flag is given: no egress at all."""
-    from sandbox.egress import policy_from_flags
+    from sandbox.egress.policy import policy_from_flags
 
     for spec in allow_hosts:
         instead = _address_instead(spec, allow_addresses)

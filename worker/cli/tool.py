@@ -131,7 +131,7 @@ def _compile_one(path: str, pool: Any) -> Any:
 
 def run_once(pool: Any, inputs: RunInputs, egress: Any) -> Any:
     """One call of ``inputs`` on ``pool``; returns the sandbox's Result. Raises BadInput."""
-    from sandbox.supervisor.call import CallRequest
+    from sandbox.supervisor.call import CallRequest, requested_deadline, validate_input
     from sandbox.errors import InvalidInput
     from worker.compiling import missing_function
 
@@ -144,10 +144,10 @@ def run_once(pool: Any, inputs: RunInputs, egress: Any) -> Any:
     missing = missing_function(bundle, inputs.function, inputs.tool)
     if missing:
         raise BadInput(missing)
-    request = CallRequest(tenant="local", bundle=bundle, function=inputs.function, args=call_args,
-                          conversation=conversation, secrets=secrets, egress=egress,
-                          deadline_ms=inputs.deadline_ms)
     try:
+        request = CallRequest(tenant="local", bundle=bundle, function=inputs.function,
+                              input=validate_input(conversation, call_args), secrets=secrets, egress=egress,
+                              deadline=requested_deadline(inputs.deadline_ms))
         return pool.execute(request)
     except InvalidInput as exc:
         raise BadInput(f"{_input_named(exc.field, inputs)}{exc}") from None

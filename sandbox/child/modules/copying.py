@@ -136,7 +136,7 @@ def guard_deepcopy_memo() -> None:
     child runtime's own patch of the ``copy`` module, made once before tools run."""
     if _copy.deepcopy is _deepcopy:
         return
-    _copy.deepcopy = _deepcopy  # type: ignore[assignment]
+    _copy.deepcopy = _deepcopy
     _copy._keep_alive = _keep_alive  # type: ignore[attr-defined]
 
 

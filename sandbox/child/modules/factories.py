@@ -36,7 +36,7 @@ def namedtuple(typename: Any, field_names: Any, *, rename: bool = False, default
                module: Any = None) -> type:
     if module is not None:
         raise TypeError("namedtuple(module=...) is not available to tools")
-    cls = collections.namedtuple(typename, field_names, rename=rename, defaults=defaults)
+    cls = collections.namedtuple(typename, field_names, rename=rename, defaults=defaults)  # type: ignore[misc, arg-type]  # mypy reads only literal namedtuple calls
     return tools.factory_class(cls, "namedtuple")
 
 
@@ -45,7 +45,7 @@ _REAL_NAMED_TUPLE = typing.NamedTuple
 
 def NamedTuple(typename: Any, fields: Any = None, /, **kwargs: Any) -> type:  # noqa: N802 - typing's name
     cls = _REAL_NAMED_TUPLE(typename, fields, **kwargs) if fields is not None else _REAL_NAMED_TUPLE(typename, **kwargs)
-    return tools.factory_class(cls, "NamedTuple")
+    return tools.factory_class(typing.cast(type, cls), "NamedTuple")  # called, typing.NamedTuple builds a class
 
 
 def _named_tuple_bases(bases: tuple[Any, ...]) -> tuple[type, ...]:

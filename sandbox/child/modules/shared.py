@@ -29,7 +29,7 @@ from sandbox.child.modules.copying import copyable
 
 
 @copyable
-class Table(tuple):
+class Table(tuple):  # type: ignore[type-arg]  # not tuple[Any, ...]: a subscripted base would add __orig_bases__
     """A library's table of names, read-only: a tuple that concatenates with a list into a
     list, as the list it replaces did (``parserinfo.JUMP + ["at"]`` in a subclass)."""
 

@@ -236,7 +236,7 @@ class Logger:
             logger = logger.parent
         return NOTSET
 
-    def isEnabledFor(self, level: Any) -> bool:  # noqa: N802
+    def isEnabledFor(self, level: object) -> bool:  # noqa: N802
         level = _check_level(level)
         if self.disabled or level <= self._manager.disabled_up_to:
             return False
@@ -366,7 +366,7 @@ class LoggerAdapter:
     def critical(self, msg: Any, *args: Any, **kwargs: Any) -> None:
         self.log(CRITICAL, msg, *args, **kwargs)
 
-    def isEnabledFor(self, level: Any) -> bool:  # noqa: N802
+    def isEnabledFor(self, level: object) -> bool:  # noqa: N802
         return self.logger.isEnabledFor(level)
 
 

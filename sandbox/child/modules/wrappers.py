@@ -232,10 +232,10 @@ def make_singledispatch(guard: AttributeGuard) -> tuple[Callable[[Any], Any], ty
                 return real_register(_annotation_class(implementation, guard), implementation)
             return real_register(cls, func)
 
-        dispatcher.register = register
+        dispatcher.register = register  # type: ignore[method-assign]  # this dispatcher's own, on purpose
         return dispatcher
 
-    class singledispatchmethod(functools.singledispatchmethod):  # noqa: N801 - functools' name
+    class singledispatchmethod(functools.singledispatchmethod):  # type: ignore[type-arg]  # noqa: N801 - functools' name; unsubscripted: no __orig_bases__
         def __init__(self, func: Any):
             super().__init__(func)
             self.dispatcher = singledispatch(func)

@@ -61,7 +61,7 @@ class ZoneInfo(zoneinfo.ZoneInfo):
     def __new__(cls, key: Any) -> ZoneInfo:
         if not isinstance(key, str):
             raise TypeError(f"ZoneInfo key must be a string, got {type(key).__name__}")
-        _tzpath._validate_tzfile_path(key)
+        _tzpath._validate_tzfile_path(key)  # type: ignore[attr-defined]  # private, unlisted in typeshed
         if key not in _DB.keys:
             raise ZoneInfoNotFoundError(f"No time zone found with key {key}")
         zone = _DB.zones.get(key)
@@ -112,8 +112,10 @@ def preload(warm: tuple[str, ...] = ()) -> None:
         _DB.zones[key] = ZoneInfo(key)
     from dateutil import tz as dateutil_tz
 
-    dateutil_tz.gettz = gettz  # what dateutil's own code (rrulestr's TZID=) resolves zones with
-    dateutil_tz.tz.gettz = gettz
+    # What dateutil's own code (rrulestr's TZID=) resolves zones with; a plain function, on
+    # purpose, where dateutil's is an instance with a cache (its stub's type, _GetTZ).
+    dateutil_tz.gettz = gettz  # type: ignore[assignment]  # replaced on purpose (above)
+    dateutil_tz.tz.gettz = gettz  # type: ignore[assignment]  # replaced on purpose (above)
     for name in warm:
         gettz(name)
 
@@ -196,5 +198,5 @@ def _bundled_tzfile(name: str, raw: bytes) -> Any:
 
     cls = _tzfile_class()
     zone = cls.__new__(cls)
-    dateutil_tz.tzfile.__init__(zone, io.BytesIO(raw), filename=name, key=name)
+    dateutil_tz.tzfile.__init__(zone, io.BytesIO(raw), filename=name, key=name)  # type: ignore[call-arg]  # key=: dateutil 4; the stubs are 2.9
     return zone

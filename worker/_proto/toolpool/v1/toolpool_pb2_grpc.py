@@ -142,7 +142,7 @@ class ToolPoolServicer:
 
     def SetEgressPolicy(self, request, context):
         """Outbound HTTP: the tenant's egress policy, which the server enforces on every
-        request a tool makes (sandbox/egress.py). Setting it is for operator clients only
+        request a tool makes (sandbox/egress/). Setting it is for operator clients only
         (`operator = true` in the server's [[clients]]), as an address rule can open
         private or link-local addresses; others get PERMISSION_DENIED, reason OPERATOR_ONLY.
         An unset policy means no egress at all. Any client allowed the tenant may read it.

@@ -14,9 +14,10 @@ body; and nothing bounds the sum. Here:
 * chunk-size lines and trailer lines of at most ``MAX_BODY_LINE`` bytes, and at most
   ``MAX_TRAILERS`` trailer lines.
 
-Time is the deadline's (sandbox/egress.py ``_Wait``: every receive waits at most until
-the request deadline, so a slow drip ends there). Each refusal is a ``ReadLimit`` naming
-what was exceeded; sandbox/egress.py turns it into the tool's ``ResponseTooLarge``.
+Time is the deadline's (sandbox/egress/connection.py ``Wait``: every receive waits at
+most until the request deadline, so a slow drip ends there). Each refusal is a
+``ReadLimit`` naming what was exceeded; sandbox/egress/fetch.py turns it into the error
+kind ``too_large``, which the child raises as the tool's ``ResponseTooLarge``.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import workloads
-from bench.drivers import Done, Driver, _process_tree_cpu
+from bench.driver_base import Done, Driver, process_tree_cpu
 from bench.workloads import Call
 
 HOME = Path(os.environ.get("TOOLPOOL_CODEJAIL_HOME", "/opt/toolpool-codejail"))
@@ -293,7 +293,7 @@ class CodejailDriver(Driver):
         total = 0.0
         for worker in self._workers:
             try:
-                total += _process_tree_cpu(psutil.Process(worker.proc.pid), include_self=True)
+                total += process_tree_cpu(psutil.Process(worker.proc.pid), include_self=True)
             except psutil.Error:
                 pass
         return total

@@ -7,11 +7,12 @@
     grpc      toolpool over gRPC: worker.cli serve in a subprocess (port 0), or --target
     codejail  edX codejail 4.1.0's safe_exec per call (bench/codejail_driver.py)
 
-Every driver has ``start()``, ``close()``, ``supports(call)`` and ``submit(call, done)``,
-which returns at once and later calls ``done(verdict)`` from some other thread. A
-verdict is a result status (``ok``, ``timeout``, ``memory_limit``...), ``rpc:CODE`` for a
-gRPC error, or ``error:Type`` for a failure of the driver itself. Drivers that block per
-call run it on their own thread pool; the gRPC drivers use the stubs' futures.
+Every driver has ``start()``, ``close()``, ``supports(call)`` and ``submit(call, done)``
+(the ``Driver`` interface, bench/driver_base.py), which returns at once and later calls
+``done(verdict)`` from some other thread. A verdict is a result status (``ok``,
+``timeout``, ``memory_limit``...), ``rpc:CODE`` for a gRPC error, or ``error:Type`` for a
+failure of the driver itself. Drivers that block per call run it on their own thread
+pool; the gRPC drivers use the stubs' futures.
 
 ``outside_cpu_s()`` is the cumulative CPU of the processes a driver runs OUTSIDE the
 bench process (server, template, children already reaped); the bench measures its own
@@ -21,7 +22,6 @@ the memory figures (USS/PSS), or None where the notion does not apply.
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
 import json
 import marshal
@@ -33,134 +33,16 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import psutil
 
 from bench import workloads
+from bench.driver_base import Done, Driver, Prepared, process_tree_cpu, reply_status
 from bench.workloads import Call
 
 REPO = Path(__file__).resolve().parents[1]
-Done = Callable[[str], None]
 BENCH_TOKEN = "bench-token-0123456789abcdef"
-
-
-def _process_tree_cpu(root: psutil.Process, include_self: bool) -> float:
-    """CPU seconds of root (optionally), its live descendants, and everything they reaped."""
-    total = 0.0
-    procs = [root] if include_self else []
-    try:
-        procs += root.children(recursive=True)
-    except psutil.Error:
-        pass
-    if not include_self:
-        try:
-            t = root.cpu_times()
-            # Children reaped by root itself (e.g. spawn-per-call processes).
-            total += t.children_user + t.children_system
-        except psutil.Error:
-            pass
-    for proc in procs:
-        try:
-            t = proc.cpu_times()
-            total += t.user + t.system + t.children_user + t.children_system
-        except psutil.Error:
-            pass
-    return total
-
-
-class Driver:
-    """Base: a thread pool for drivers whose ``call`` blocks."""
-
-    name = "driver"
-    threads = 64
-
-    def __init__(self) -> None:
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
-
-    def start(self) -> None:
-        self._executor = concurrent.futures.ThreadPoolExecutor(self.threads, thread_name_prefix=f"bench-{self.name}")
-
-    def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
-
-    def supports(self, call: Call) -> bool:
-        return True
-
-    def call(self, call: Call) -> str:
-        raise NotImplementedError
-
-    def submit(self, call: Call, done: Done) -> None:
-        def run() -> None:
-            try:
-                verdict = self.call(call)
-            except Exception as exc:  # noqa: BLE001 - a driver failure is a verdict, counted and shown
-                verdict = f"error:{type(exc).__name__}"
-            done(verdict)
-
-        assert self._executor is not None, "start() the driver first"
-        self._executor.submit(run)
-
-    def outside_cpu_s(self) -> float:
-        return 0.0
-
-    def ready_child_pids(self) -> list[int] | None:
-        return None
-
-    def template_pid(self) -> int | None:
-        return None
-
-    def describe(self) -> dict[str, Any]:
-        return {"name": self.name}
-
-
-# -- shared preparation ------------------------------------------------------------------
-
-
-class Prepared:
-    """Compiles the bench bundle once and builds each distinct call's child frame once."""
-
-    def __init__(self) -> None:
-        from sandbox.compile.compiler import compile_bundle
-
-        self.bundle = compile_bundle(workloads.tool_files())
-        self._frames: dict[tuple, Any] = {}
-        self._lock = threading.Lock()
-
-    def request(self, call: Call) -> Any:
-        from sandbox.supervisor.call import CallRequest, requested_deadline, validate_input
-
-        return CallRequest(tenant=call.tenant, bundle=self.bundle, function=call.function,
-                           input=validate_input(call.conversation, call.args),
-                           deadline=requested_deadline(call.deadline_ms))
-
-    def prepared(self, call: Call) -> Any:
-        """sandbox.supervisor.call.prepare() of the call, cached by (tenant, label)."""
-        return self._prepared(call)[0]
-
-    def frame(self, call: Call) -> bytes:
-        """The call's child frame, built once as it was prepared: it carries the call's
-        whole budget (a frame built later would carry what is left of the cached call's deadline)."""
-        return self._prepared(call)[1]
-
-    def _prepared(self, call: Call) -> tuple[Any, bytes]:
-        from sandbox.supervisor.call import prepare
-
-        key = (call.tenant, call.label)
-        with self._lock:
-            hit = self._frames.get(key)
-        if hit is None:
-            prepared = prepare(self.request(call))
-            hit = (prepared, prepared.frame())
-            with self._lock:
-                self._frames[key] = hit
-        return hit
-
-
-def reply_status(reply: dict) -> str:
-    return "ok" if reply.get("outcome") == "returned" else str(reply.get("status", "internal_error"))
 
 
 # -- 1. the floor ------------------------------------------------------------------------
@@ -239,7 +121,7 @@ class PoolDriver(Driver):
 
     def outside_cpu_s(self) -> float:
         template = self._template()
-        return _process_tree_cpu(template, include_self=True) if template else 0.0
+        return process_tree_cpu(template, include_self=True) if template else 0.0
 
     def template_pid(self) -> int | None:
         return self.pool.stats().get("template_pid")
@@ -305,7 +187,7 @@ class _GrpcBase(Driver):
 
     def outside_cpu_s(self) -> float:
         server = self._server_process()
-        return _process_tree_cpu(server, include_self=True) if server else 0.0
+        return process_tree_cpu(server, include_self=True) if server else 0.0
 
     def _future(self, call: Call) -> Any:
         raise NotImplementedError
@@ -437,7 +319,7 @@ def response_size(prep: Prepared, call: Call) -> int:
 
 
 def service_available() -> bool:
-    return (REPO / "worker" / "server.py").exists() and (REPO / "worker" / "cli.py").exists()
+    return (REPO / "worker" / "server.py").exists() and (REPO / "worker" / "cli" / "__main__.py").exists()
 
 
 class GrpcDriver(_GrpcBase):

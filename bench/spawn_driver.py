@@ -14,7 +14,7 @@ from typing import Any
 
 import psutil
 
-from bench.drivers import Driver, Prepared, reply_status
+from bench.driver_base import Driver, Prepared, reply_status
 from bench.workloads import Call
 
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import psutil
 
-from bench import drivers, loadgen, workloads
+from bench import driver_base, drivers, loadgen, workloads
 
 SECTION_NAME = "store"  # python -m bench store (bench/store.py)
 UNSEEN_VERSIONS = 12
@@ -40,7 +40,7 @@ def _server_cpu_s(driver: drivers.GrpcDriver) -> tuple[float, float]:
     """(server process alone, server's whole tree) CPU seconds so far."""
     server = psutil.Process(driver.server_proc.pid)
     own = server.cpu_times()
-    return own.user + own.system, drivers._process_tree_cpu(server, include_self=True)
+    return own.user + own.system, driver_base.process_tree_cpu(server, include_self=True)
 
 
 def _pg_transactions(url: str) -> int:

@@ -180,7 +180,7 @@ def _path_or_none(value: Any) -> Path | None:
 
 
 def _store_url(value: Any) -> str:
-    from worker.store import parse_store_url
+    from worker.store.urls import parse_store_url
 
     text = _str(value).strip()
     parse_store_url(text)  # raises ValueError saying what is wrong
@@ -351,7 +351,7 @@ class Config:
     def describe(self) -> dict[str, Any]:
         """The configuration as logged at start-up: every setting, no token."""
         described: dict[str, Any] = {}
-        from worker.store import redact_url
+        from worker.store.urls import redact_url
 
         for setting in SETTINGS:
             value = getattr(self, setting.attr)

@@ -11,15 +11,15 @@ Pipeline (``compile_tool``):
 1. input checks: ``str`` source that is valid Unicode (no lone surrogates), at most
    ``policy.limits.source_bytes`` of UTF-8, no NUL; a safe relative ``*.py`` filename;
 2. cache lookup by content (sha256 of filename, source and ``policy.fingerprint()``);
-3. ``ast.parse``, then an iterative depth check (``MAX_AST_DEPTH``), so that
-   RestrictedPython's recursive transformer and ``compile()`` never see a tree deep
-   enough to blow the stack;
+3. ``ast.parse``, then an iterative depth check (``MAX_AST_DEPTH``, the ``Survey`` in
+   ``sandbox/compile/passes.py``), so that RestrictedPython's recursive transformer and
+   ``compile()`` never see a tree deep enough to blow the stack;
 4. ``ToolTransformer`` (``sandbox/compile/transformer.py``): RestrictedPython's transformer, which
    rewrites attribute, item, iteration, unpacking, write and star-call operations into
    calls of the guards in ``sandbox/child/guards.py`` and refuses every AST node type it
    has no visitor for, under this project's name rules (its docstring has the table:
    ordinary Python through, the doors refused with what to do instead); then the guard
-   names RestrictedPython emitted are renamed to ones no tool can spell;
+   names RestrictedPython emitted are renamed to ones no tool can spell (``passes.py``);
 5. ``compile(..., dont_inherit=True, optimize=0)`` and ``marshal.dumps``.
 
 Warnings (``SyntaxWarning``/``DeprecationWarning`` about ``is`` with a literal, invalid
@@ -65,14 +65,8 @@ from sandbox.bundles import (  # noqa: F401 - Bundle, CompiledTool and the error
 )
 from sandbox.errors import CompileFailure, InvalidInput
 from sandbox.policy import DEFAULT_POLICY, Policy
-from sandbox.compile.transformer import (
-    AugmentedAssignmentExpander,
-    Survey,
-    ToolTransformer,
-    line_of,
-    rename_guard_names,
-    tool_written_guard_names,
-)
+from sandbox.compile.passes import AugmentedAssignmentExpander, Survey, rename_guard_names, tool_written_guard_names
+from sandbox.compile.transformer import ToolTransformer, line_of
 
 MAX_AST_DEPTH = 100
 MAX_AST_NODES = 40_000  # about 0.4 s of compile() on this machine type, the worst case

@@ -6,6 +6,11 @@ in the platform's public pages (``../shared/seeds``). It imports nothing from
 ``sandbox/`` or ``worker/``: the point is to say what a tool *should* do, computed by
 CPython, so the real sandbox can be compared with it.
 
+Over 600 lines because it is one independent model of the whole contract, run as one
+script: each call executes this file by path in a fresh interpreter, with its own folder
+taken off ``sys.path`` so that nothing beside it can shadow what a tool imports; it reads
+top to bottom against the README's sections.
+
 Run as a script, it reads one request as JSON on stdin and writes one result as JSON on
 stdout::
 

@@ -29,7 +29,7 @@ from tests.fuzz.conftest import (
 )
 from tests.faults import support
 from tests.integration.harness import ACME_TOKEN
-from tests.test_compiler import python_like
+from tests.test_compiler_totality import python_like
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 
 FUZZ = settings(max_examples=150, deadline=None, database=None,

@@ -1,6 +1,6 @@
 """Random tool sources and random ASTs, deployed to a real server and, when they compile, run.
 
-Sources come three ways: any text, Python-like line soup (``tests.test_compiler``'s
+Sources come three ways: any text, Python-like line soup (``tests.test_compiler_totality``'s
 generator) and random syntax trees built node by node and written out with
 ``ast.unparse``; the trees reach for dunder attributes, forbidden modules and
 builtins, nested functions and classes, loops that never end. Deploy must answer with
@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.fuzz.strategies import tool_modules
-from tests.test_compiler import python_like
+from tests.test_compiler_totality import python_like
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 
 TOOLS_FUZZ = settings(max_examples=120, deadline=None, database=None,

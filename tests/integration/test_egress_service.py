@@ -284,8 +284,7 @@ def test_clients_set_and_get_policies_sync_and_async(replica, web):
 
 
 def toolpool(replica: Replica, *args: str, token: str) -> subprocess.CompletedProcess:
-    """The installed ``toolpool`` command (``python -m worker.cli`` loads worker.cli twice,
-    and a UsageError raised by the second copy escapes the first one's handler)."""
+    """The installed ``toolpool`` command, the console script an operator runs."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOOLPOOL_")}
     env.update(TOOLPOOL_TARGET=replica.target, TOOLPOOL_TOKEN=token)
     return subprocess.run([str(Path(sys.executable).with_name("toolpool")), "egress", *args], cwd=REPO, env=env,

@@ -128,7 +128,7 @@ def test_nothing_outside_toolpool_testing_builds_the_loopback_policy():
     for path in [*(REPO / "worker").rglob("*.py"), *(REPO / "sandbox").rglob("*.py")]:
         assert not [name for name in imported_names(path) if name.startswith(("toolpool.testing",
                                                                               "toolpool.pytest_plugin"))], path
-    done = subprocess.run([sys.executable, "-c", "import json, sys, worker.server, worker.cli; "
+    done = subprocess.run([sys.executable, "-c", "import json, sys, worker.server, worker.cli.root; "
                            "print(json.dumps(sorted(sys.modules)))"], capture_output=True, text=True, timeout=60)
     assert "toolpool.testing" not in json.loads(done.stdout)
 

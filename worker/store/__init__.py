@@ -12,76 +12,50 @@ plaintext rows left by an older version. Everything that can go wrong there is a
 ``StoreStartupError`` naming the setting to fix.
 
 The modules: base.py (the interface, shared sealing and change events), sqlite.py,
-postgres.py, migrations.py (the numbered schema), crypto.py (envelope encryption).
+postgres.py, migrations.py (the numbered schema), crypto.py (envelope encryption),
+urls.py (``store.url``: parsing and redaction). ``open_store`` reads its settings by
+shape (``StoreSettings``), so the store never imports the configuration that names it.
 """
 
 from __future__ import annotations
 
-import re
-import urllib.parse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from worker.store.base import (
     ALIAS, EGRESS, SECRETS, Change, OverQuota, StorageUnavailable, Store, StoredEgressPolicy, StoredVersion,
     StoreStartupError,
 )
 from worker.store.crypto import Keyring, KeyTextError, parse_keys, read_or_create_key_file
-
-if TYPE_CHECKING:
-    from worker.config import Config
+from worker.store.urls import default_key_file, parse_store_url, redact_url
 
 __all__ = [
     "ALIAS", "EGRESS", "SECRETS", "Change", "OverQuota", "StorageUnavailable", "Store", "StoredEgressPolicy", "StoredVersion",
-    "StoreStartupError", "open_store", "redact_url", "keyring_for", "parse_store_url", "default_key_file",
+    "StoreStartupError", "StoreSettings", "open_store", "redact_url", "keyring_for", "parse_store_url", "default_key_file",
 ]
 
-SQLITE_PREFIX = "sqlite://"
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-USAGE = "give sqlite:///ABSOLUTE/PATH or postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+
+class StoreSettings(Protocol):
+    """What opening the store reads of the configuration: ``worker.config.Config`` has
+    these attributes (``store.*`` and ``secrets.*``), and so may an embedder's own object.
+    The store takes them by shape rather than importing the configuration, which imports
+    the store's URL and key checks."""
+
+    @property
+    def store_url(self) -> str: ...
+    @property
+    def store_pool_size(self) -> int: ...
+    @property
+    def store_timeout_ms(self) -> int: ...
+    @property
+    def store_connect_timeout_s(self) -> float: ...
+    @property
+    def secrets_key(self) -> str | None: ...
+    @property
+    def secrets_key_file(self) -> Path | None: ...
 
 
-def parse_store_url(url: str) -> tuple[str, str]:
-    """("sqlite", path) or ("postgresql", url). Raises ValueError saying what is wrong."""
-    if url.startswith(SQLITE_PREFIX):
-        path = url[len(SQLITE_PREFIX):]
-        if not path.startswith("/") or path.strip("/") == "" or "?" in path:
-            raise ValueError(f"{url[:200]!r} is not a SQLite URL with an absolute path; {USAGE}")
-        return "sqlite", "/" + path.lstrip("/")  # sqlite:////abs (SQLAlchemy's spelling) is the same file
-    if url.startswith(POSTGRES_SCHEMES):
-        from psycopg.conninfo import conninfo_to_dict
-
-        try:
-            conninfo_to_dict(url)
-        except Exception as exc:  # noqa: BLE001 - psycopg raises ProgrammingError, libpq's text inside
-            # libpq quotes the part it could not parse, which may be the password: not echoed.
-            detail = re.sub(r'"[^"]*"', '"..."', str(exc).strip().splitlines()[0])[:200]
-            raise ValueError(f"not a valid PostgreSQL URL ({detail}); {USAGE}") from None
-        return "postgresql", url
-    scheme = url.split(":", 1)[0] if ":" in url else url
-    raise ValueError(f"unknown scheme {scheme[:40]!r}; {USAGE}")
-
-
-def redact_url(url: str) -> str:
-    """The URL with its password (in the authority or a ``password=`` parameter) replaced by ***."""
-    parts = urllib.parse.urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
-        user, colon, _password = userinfo.partition(":")
-        netloc = f"{user}{':***' if colon else ''}@{hostport}"
-    query = urllib.parse.urlencode(
-        [(k, "***" if k == "password" else v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)],
-        safe="*")
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
-def default_key_file(sqlite_path: str | Path) -> Path:
-    """Where the embedded default keeps its master key: beside the database."""
-    return Path(sqlite_path).parent / "secrets.key"
-
-
-def keyring_for(config: Config) -> Keyring:
+def keyring_for(config: StoreSettings) -> Keyring:
     """The configured master keys. Raises StoreStartupError naming the setting."""
     kind, where = parse_store_url(config.store_url)
     if config.secrets_key:
@@ -110,7 +84,7 @@ def _keyring(text: str, setting: str) -> Keyring:
         raise StoreStartupError(setting, str(exc)) from None
 
 
-def open_store(config: Config) -> Store:
+def open_store(config: StoreSettings) -> Store:
     """The configured store, migrated, its keys checked and its plaintext secrets sealed."""
     keyring = keyring_for(config)
     kind, where = parse_store_url(config.store_url)

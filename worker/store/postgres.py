@@ -45,13 +45,13 @@ from typing import Any, Callable, Mapping, TypeVar
 import psycopg
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
-from worker.store import redact_url
 from worker.store.base import (
     ALIAS, CHANGE_KINDS, EGRESS, SECRETS, Change, OverQuota, SecretRow, StorageUnavailable, Store, StoredEgressPolicy,
     StoredVersion, StoreStartupError, now_ms,
 )
 from worker.store.crypto import Keyring, Sealed
 from worker.store.migrations import MIGRATION_LOCK, SchemaTooNew, pending
+from worker.store.urls import redact_url
 
 log = logging.getLogger("toolpool.store")
 

@@ -1,7 +1,7 @@
 """Building blocks the ``toolpool`` commands share: the command classes, and the options
 every client command and every printing command takes, spelt and explained once.
 
-Trusts nothing: option values are checked where they are used (``worker/cli_inputs.py``).
+Trusts nothing: option values are checked where they are used (``worker/cli/inputs.py``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import click
 
-from worker.cli_errors import CliError
+from worker.cli.errors import CliError
 
 DEFAULT_TARGET = "localhost:50051"
 

@@ -6,7 +6,7 @@ process; the pool's template and children end with the command, and nothing is w
 to the working directory. ``check`` compiles and runs nothing. ``init`` writes a starter
 from ``worker/starter/`` into a new or empty directory.
 
-Trusts nothing it reads from the user's files (``worker/cli_inputs.py`` checks them);
+Trusts nothing it reads from the user's files (``worker/cli/inputs.py`` checks them);
 the tool's code is compiled here and only ever run in a confined child.
 """
 
@@ -24,13 +24,13 @@ from typing import Any, Iterator
 
 import click
 
-from worker.cli_common import command, egress_options, json_option, pool_options
-from worker.cli_errors import EXIT_OK, EXIT_TOOL_FAILED, BadInput, NoConfinement
-from worker.cli_inputs import egress_from_flags, load_conversation, load_json_file, secrets_from
+from worker.cli.common import command, egress_options, json_option, pool_options
+from worker.cli.errors import EXIT_OK, EXIT_TOOL_FAILED, BadInput, NoConfinement
+from worker.cli.inputs import egress_from_flags, load_conversation, load_json_file, secrets_from
+from worker.cli.output import print_json, print_lines, print_result, problem_lines, style, wants_json
 from worker.pools import start_pool
-from worker.cli_output import print_json, print_lines, print_result, problem_lines, style, wants_json
 
-STARTER = Path(__file__).resolve().parent / "starter"
+STARTER = Path(__file__).resolve().parents[1] / "starter"  # worker/starter/
 STARTER_FILES = ("tool.py", "conv.json", "args.json", "test_tool.py")
 WATCH_INTERVAL_S = 0.3
 
@@ -314,10 +314,11 @@ def completion(shell: str) -> int:
     `run`, the functions the tool file defines."""
     from click.shell_completion import get_completion_class
 
-    from worker.cli import cli
-
+    # The script completes the whole program: the root of this invocation's context is the
+    # top-level group (found at run time, so that this module need not import it back).
+    root = click.get_current_context().find_root().command
     completer = get_completion_class(shell)
-    click.echo(completer(cli, {}, "toolpool", "_TOOLPOOL_COMPLETE").source())
+    click.echo(completer(root, {}, "toolpool", "_TOOLPOOL_COMPLETE").source())
     return EXIT_OK
 
 

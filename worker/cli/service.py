@@ -27,7 +27,7 @@ store"): 0, 2 for a bad configuration, 5 when the store cannot be opened, 4 when
 database fails part way (run it again: rows already done are skipped).
 
 Trusts the server's answers as far as the client does; the user's flags and files are
-checked in ``worker/cli_inputs.py``.
+checked in ``worker/cli/inputs.py``.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from typing import Any, Iterator
 import click
 import grpc
 
-from worker.cli_common import ToolpoolSubgroup, client_options, command, egress_options, json_option, pool_options
-from worker.cli_errors import (
+from worker.cli.common import ToolpoolSubgroup, client_options, command, egress_options, json_option, pool_options
+from worker.cli.errors import (
     EXIT_OK,
     EXIT_TOOL_FAILED,
     BadInput,
@@ -50,8 +50,8 @@ from worker.cli_errors import (
     ServiceFailed,
     StoreFailed,
 )
-from worker.cli_inputs import egress_from_flags, load_conversation, load_json_file, resolve_token
-from worker.cli_output import (
+from worker.cli.inputs import egress_from_flags, load_conversation, load_json_file, resolve_token
+from worker.cli.output import (
     iso_utc,
     local_time,
     print_json,

@@ -10,7 +10,7 @@
     │                             the request for a reason that is not the user's input
     └── StoreFailed      exit 5   serve, secret rotate-key: the store cannot be opened
 
-``worker/cli.py`` prints ``toolpool COMMAND: MESSAGE`` for each and exits with its code;
+``worker/cli/root.py`` prints ``toolpool COMMAND: MESSAGE`` for each and exits with its code;
 nothing else prints errors, and no traceback reaches the user for any of them.
 """
 

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Sequence
 
-from worker.cli_errors import BadInput
+from worker.cli.errors import BadInput
 
 
 def load_json_file(path: str | None, what: str, default: Any) -> Any:

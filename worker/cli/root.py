@@ -1,21 +1,13 @@
-"""The ``toolpool`` command line: one program for a tool's author and for an operator.
+"""The root of the ``toolpool`` command line: the top-level group, which lists the commands
+by section, and ``main``, which runs one command.
 
-    toolpool init DIR                      a starter tool, its inputs, tests and editor settings
-    toolpool run FILE FUNCTION             one call in a confined child, here       (worker/cli_tool.py)
-    toolpool check FILE...                 compile without running, as Deploy does
-    toolpool serve | deploy | call | versions | aliases | secret | egress   (worker/cli_service.py)
-    toolpool demo                          the service and a scripted orchestrator  (worker/demo.py)
-    toolpool completion bash|zsh           shell completion
-
-Built on click (commands, help, environment-variable options, completion). This module
-is the one place that turns failures into what the user sees: ``main`` runs a command
-and prints every ``CliError`` (``worker/cli_errors.py``), every usage mistake click
-finds and any interruption as ONE line on stderr, ``toolpool COMMAND: what happened;
-what to do``, and exits with the documented code. Results and listings go to stdout
-(``worker/cli_output.py``: a summary on a terminal, JSON on a pipe or with ``--json``).
-
-It runs no tool code itself: ``run`` compiles here (compiling runs no tool code) and
-runs the call in a confined child of a private pool.
+``main`` is the one place that turns failures into what the user sees: it runs a
+command and prints every ``CliError`` (``worker/cli/errors.py``), every usage mistake
+click finds and any interruption as ONE line on stderr, ``toolpool COMMAND: what
+happened; what to do``, and exits with the documented code. Results and listings go to
+stdout (``worker/cli/output.py``: a summary on a terminal, JSON on a pipe or with
+``--json``). The commands themselves live beside this module (``worker/cli/__init__.py``
+has the map) and are added to the group here; none of them imports this module.
 """
 
 from __future__ import annotations
@@ -26,17 +18,9 @@ from typing import Any
 
 import click
 
-from worker.cli_common import ToolpoolCommand
-from worker.cli_errors import (  # noqa: F401 - the exit codes are part of this module's interface
-    EXIT_BAD_INPUT,
-    EXIT_INTERRUPTED,
-    EXIT_NO_CONFINEMENT,
-    EXIT_OK,
-    EXIT_TOOL_FAILED,
-    CliError,
-    UsageError,
-    one_line,
-)
+from worker.cli import demo, service, tool
+from worker.cli.common import ToolpoolCommand
+from worker.cli.errors import EXIT_INTERRUPTED, EXIT_OK, CliError, one_line
 
 SECTIONS = (
     ("Writing tools", ("init", "run", "check")),
@@ -83,9 +67,7 @@ def cli() -> None:
 
 
 def _register_commands() -> None:
-    from worker import cli_service, cli_tool, demo
-
-    for command in (*cli_tool.COMMANDS, *cli_service.COMMANDS, demo.demo):
+    for command in (*tool.COMMANDS, *service.COMMANDS, demo.demo):
         cli.add_command(command)
 
 
@@ -139,10 +121,3 @@ def main(argv: list[str] | None = None) -> int:
         _report("toolpool", "interrupted")
         return EXIT_INTERRUPTED
     return outcome if isinstance(outcome, int) else EXIT_OK
-
-
-if __name__ == "__main__":
-    # Run the importable module, not this __main__ copy, so that one set of classes exists.
-    from worker.cli import main as _main
-
-    sys.exit(_main())

@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from worker.cli_common import command
+from worker.cli.common import command
 
 TENANT = "demo"
 
@@ -133,7 +133,7 @@ def demo(config_file: str | None, port: int | None, state_dir: str | None, once:
     being stopped. Keeps serving afterwards (for `toolpool call`) unless --once."""
     from sandbox.errors import ConfinementUnavailable
     from toolpool import CallError
-    from worker.cli_errors import EXIT_OK, EXIT_TOOL_FAILED, BadInput, NoConfinement
+    from worker.cli.errors import EXIT_OK, EXIT_TOOL_FAILED, BadInput, NoConfinement
     from worker.config import ConfigError, load_config, read_token_file
     from worker.server import ListenError, serve_forever
 

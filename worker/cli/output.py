@@ -4,7 +4,7 @@ A command that prints a result or a listing prints JSON when ``--json`` is given
 stdout is not a terminal (``wants_json``), exactly the JSON the API returns; on a
 terminal it prints a short summary instead, in colour unless NO_COLOR is set
 (https://no-color.org) or TERM is ``dumb``. Errors never come through here: they go to
-stderr as one line (``worker/cli.py``).
+stderr as one line (``worker/cli/root.py``).
 
 Trusts its inputs as already validated (results come from the supervisor or the
 server); text from a tool is printed as text, never interpreted.

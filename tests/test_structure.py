@@ -44,18 +44,6 @@ GENERATED = "worker/_proto"
 MAX_LINES = 600
 LONG_FILE_MARKER = re.compile(rf"^Over {MAX_LINES} lines because \S")
 
-# The one cycle tolerated in this branch: in sandbox/child, entry and guards import views,
-# views imports http inside a function, and http imports entry back inside a function.
-# Another branch (the sandbox/child restructuring) removes it; once that is merged,
-# test_exceptions_are_still_needed fails until this entry is deleted.
-TOLERATED_CYCLES: tuple[frozenset[str], ...] = (
-    frozenset({"sandbox.child.entry", "sandbox.child.guards", "sandbox.child.views", "sandbox.child.http"}),
-)
-
-# Over MAX_LINES in this branch only: other branches split them. Once those are merged,
-# test_exceptions_are_still_needed fails until each is removed from this set.
-BEING_SPLIT_ELSEWHERE = frozenset({"sandbox/confine.py", "sandbox/supervisor/pool.py"})
-
 # What each layer must not import, anywhere in it (by dotted-name prefix).
 GRPC = ("grpc", "grpc_health", "grpc_reflection", "grpc_status", "google.protobuf", "google.rpc")
 FORBIDDEN_IMPORTS: dict[str, tuple[str, ...]] = {
@@ -300,15 +288,11 @@ def describe_component(edges: dict[str, dict[str, Import]], component: list[str]
     return lines
 
 
-def is_tolerated(component: list[str]) -> bool:
-    return any(set(component) <= tolerated for tolerated in TOLERATED_CYCLES)
-
-
 def test_no_import_cycles():
     edges = graph()
     problems = []
     for component in strongly_connected(edges):
-        if len(component) > 1 and not is_tolerated(component):
+        if len(component) > 1:
             problems.extend(describe_component(edges, component))
     fail_if(problems, "import cycles; break each by moving what both sides need into a module that imports "
                       "neither, or by handing it in as an argument:")
@@ -415,23 +399,11 @@ def long_files() -> dict[str, int]:
 
 
 def test_no_file_is_too_long_to_read_whole():
-    offenders = {path: lines for path, lines in long_files().items() if path not in BEING_SPLIT_ELSEWHERE}
+    offenders = long_files()
     fail_if([f"{path}: {lines} lines" for path, lines in sorted(offenders.items())],
             f"files over {MAX_LINES} lines; split each along a seam (a file per process, per concern, per group "
             f"of tests), or start a line of its module docstring with 'Over {MAX_LINES} lines because' and say "
             "why it reads best whole:")
-
-
-def test_exceptions_are_still_needed():
-    """The tolerated cycle and the files being split elsewhere are exceptions for one
-    branch; once the work that removes them is merged, they must go."""
-    components = [set(c) for c in strongly_connected(graph()) if len(c) > 1]
-    stale = [f"TOLERATED_CYCLES: {', '.join(sorted(t))} is no longer a cycle; delete it"
-             for t in TOLERATED_CYCLES if not any(c & t for c in components)]
-    long = long_files()
-    stale += [f"BEING_SPLIT_ELSEWHERE: {path} is no longer over {MAX_LINES} lines (or is gone); delete it"
-              for path in sorted(BEING_SPLIT_ELSEWHERE) if path not in long]
-    fail_if(stale, "exceptions that no longer apply:")
 
 
 # -- this file's own reading of imports ---------------------------------------------------

@@ -16,7 +16,7 @@ Only the failures found in the supervisor before or after the child runs are rai
 the compiler's, a bundle without the function, a reply the platform cannot act on. How
 a child ended (a timeout, a memory, CPU or output limit, a crash) is read from the
 kernel's report and becomes a ``Result`` status directly (``sandbox.supervisor.verdict``),
-never an exception. docs/errors.md draws the tree with who raises each class and what a
+never an exception. docs/architecture.md ("Errors") draws the tree with who raises each class and what a
 caller sees on the wire.
 
 ``ToolFailure`` values are data: ``failure.to_error_info()`` gives the result's

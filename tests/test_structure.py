@@ -52,6 +52,16 @@ FORBIDDEN_IMPORTS: dict[str, tuple[str, ...]] = {
     "toolpool": ("bench", "tests"),
 }
 
+# Within sandbox/, a folder is a process (docs/architecture.md): code that runs in a
+# confined child, a compile worker or the confinement steps never imports the server's
+# side of the sandbox (the supervisor, egress) or the template's.
+PROCESS_IMPORTS: dict[str, tuple[str, ...]] = {
+    "sandbox.child": ("sandbox.supervisor", "sandbox.egress", "sandbox.template"),
+    "sandbox.compile": ("sandbox.supervisor", "sandbox.egress", "sandbox.template"),
+    "sandbox.confine": ("sandbox.supervisor", "sandbox.egress", "sandbox.template", "sandbox.child",
+                        "sandbox.compile"),
+}
+
 # The light client: what ``toolpool.Client`` may load at run time (tests/toolpool/
 # test_light_client.py checks the same in a fresh interpreter). Its own package, the
 # generated stubs and the ``worker`` package they sit in; never the sandbox, the service
@@ -308,6 +318,10 @@ def test_layers_import_only_downward():
         forbidden = [prefix for prefix in FORBIDDEN_IMPORTS.get(layer, ()) if under(found.target, (prefix,))]
         if forbidden:
             problems.append(f"{found.describe()}: {layer}/ must not import {forbidden[0]}")
+        for package, never in PROCESS_IMPORTS.items():
+            crossing = [prefix for prefix in never if under(found.source, (package,)) and under(found.target, (prefix,))]
+            if crossing:
+                problems.append(f"{found.describe()}: {package} runs in another process than {crossing[0]}")
     fail_if(problems, "imports across layers:")
 
 

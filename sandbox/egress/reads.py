@@ -111,8 +111,7 @@ class BoundedResponse(http.client.HTTPResponse):
         if self._statuses > MAX_INTERIM_RESPONSES + 1:
             raise ReadLimit(f"sent more than {MAX_INTERIM_RESPONSES} interim (1xx) responses")
         self._head.lines = 0
-        # _read_status is CPython's (see the class docstring); typeshed leaves private methods out.
-        status: tuple[str, int, str] = super()._read_status()  # type: ignore[misc]
+        status: tuple[str, int, str] = super()._read_status()  # type: ignore[misc]  # CPython's, not in typeshed
         return status
 
     def begin(self) -> None:

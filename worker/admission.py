@@ -290,16 +290,18 @@ class Admission:
         slots is served after one that holds none."""
         while True:
             chosen: str | None = None
+            chosen_queue: deque[_Waiter] | None = None
             for tenant in self._rotation:
                 state = self._tenants[tenant]
-                if self._startable_queue(state) is None:
+                startable = self._startable_queue(state)
+                if startable is None:
                     continue
                 if chosen is None or state.running < self._tenants[chosen].running:
-                    chosen = tenant
-            if chosen is None:
+                    chosen, chosen_queue = tenant, startable
+            if chosen is None or chosen_queue is None:
                 return
             state = self._tenants[chosen]
-            waiter = self._startable_queue(state).popleft()
+            waiter = chosen_queue.popleft()
             self._queued -= 1
             waiter.slot = self._take_slot(state, chosen, waiter.is_start)
             waiter.event.set()

@@ -108,10 +108,10 @@ class FairCache(Generic[_V]):
         with self._lock:
             entries = self._tenants.get(tenant)
             item = entries.get(key) if entries is not None else None
-            if item is None:
+            if entries is None or item is None:
                 self.counters["misses"] += 1
                 return None
-            entries.move_to_end(key)  # type: ignore[union-attr]
+            entries.move_to_end(key)
             self._tenants.move_to_end(tenant)
             self.counters["hits"] += 1
             return item[0]
@@ -192,7 +192,7 @@ class RowCache:
     ``max_bytes``, fair between tenants."""
 
     def __init__(self, max_bytes: int = Budget.of().rows):
-        self._cache: FairCache[Any] = FairCache(max_bytes)
+        self._cache: FairCache[tuple[Any]] = FairCache(max_bytes)  # each row wrapped in a 1-tuple
         self._lock = threading.Lock()
         self._generation = 0
 
@@ -204,7 +204,10 @@ class RowCache:
             generation = self._generation
         found = self._cache.get(tenant, (kind, name))
         if found is not None:
-            return found[0]  # rows are wrapped: a cached None (no secrets, no policy) is a row too
+            # Rows are wrapped: a cached None (no secrets, no policy) is a row too. Put by
+            # this method for the same kind and name, so the row is what ``load`` returns.
+            row: _T = found[0]
+            return row
         value = load()
         if keep(value):
             with self._lock:
@@ -219,7 +222,7 @@ class RowCache:
             if change.kind is None:
                 self._cache.clear()
             else:
-                self._cache.drop(change.tenant, lambda key: key[0] == change.kind)  # type: ignore[index]
+                self._cache.drop(change.tenant, lambda key: key[0] == change.kind)  # type: ignore[index]  # RowCache's keys are (kind, name)
 
     def info(self) -> dict[str, int]:
         return self._cache.info()

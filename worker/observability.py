@@ -43,6 +43,7 @@ from typing import Any, Iterator, Sequence
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace as otel_trace
+from opentelemetry.propagators.textmap import Getter
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 MAX_FIELD_CHARS = 2048  # any one string field; a conversation state is far bigger
@@ -89,14 +90,17 @@ class RpcContext:
 _CURRENT: contextvars.ContextVar[RpcContext | None] = contextvars.ContextVar("toolpool_rpc", default=None)
 
 
-class _MetadataGetter:
+_Metadata = tuple[tuple[str, Any], ...]
+
+
+class _MetadataGetter(Getter[_Metadata]):
     """opentelemetry Getter over gRPC invocation metadata (keys arrive lower-cased)."""
 
-    def get(self, carrier: Sequence[tuple[str, Any]], key: str) -> list[str] | None:
+    def get(self, carrier: _Metadata, key: str) -> list[str] | None:
         values = [_text(v) for k, v in carrier if k == key]
         return values or None
 
-    def keys(self, carrier: Sequence[tuple[str, Any]]) -> list[str]:
+    def keys(self, carrier: _Metadata) -> list[str]:
         return [k for k, _ in carrier]
 
 
@@ -155,12 +159,8 @@ def annotate(*, call_id: str | None = None, tenant: str | None = None) -> None:
     current = _CURRENT.get()
     if current is None:
         return
-    changes: dict[str, str] = {}
-    if call_id:
-        changes["call_id"] = call_id[:128]
-    if tenant:
-        changes["tenant"] = tenant[:128]
-    _CURRENT.set(replace(current, **changes))
+    _CURRENT.set(replace(current, call_id=call_id[:128] if call_id else current.call_id,
+                         tenant=tenant[:128] if tenant else current.tenant))
 
 
 def current() -> RpcContext | None:

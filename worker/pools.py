@@ -17,7 +17,10 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Iterator
+
+if TYPE_CHECKING:
+    from sandbox.supervisor.pool import Pool
 
 
 @contextlib.contextmanager
@@ -34,7 +37,7 @@ def sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def start_pool(pool: Any) -> Any:
+def start_pool(pool: Pool) -> Pool:
     """``pool.start()`` with its template out of the terminal's Ctrl-C; returns ``pool``."""
     with sigint_ignored():
         pool.start()

@@ -46,7 +46,7 @@ import sys
 import threading
 import time
 from concurrent import futures
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -61,12 +61,15 @@ from worker.catalog import Budget
 from worker.compiles import CompileLimits
 from worker.errors import InvalidArgument
 from worker.auth import Authenticator
-from worker.config import Config
+from worker.config import Config, ConfigError
 from worker.metrics import Metrics, MetricsEndpoint, ReplicaSources
 from worker.pools import start_pool
 from worker.service import Timing, ToolService
 from worker.servicer import ToolPoolServicer
 from worker.store import Store, open_store
+
+if TYPE_CHECKING:
+    from sandbox.supervisor.pool import Pool, PoolConfig
 
 log = logging.getLogger("toolpool.server")
 
@@ -77,7 +80,7 @@ _CONTROL_THREADS = 16  # threads beyond admission's slots + queue: deploys, secr
 _HEALTH_WATCHERS = 4096
 
 
-def pool_config(config: Config) -> Any:
+def pool_config(config: Config) -> PoolConfig:
     from sandbox.confine.config import ConfinementConfig
     from sandbox.supervisor.pool import PoolConfig
 
@@ -211,7 +214,7 @@ class ToolpoolServer:
     def __init__(self, config: Config):
         self.config = config
         self.port: int | None = None
-        self.pool: Any = None
+        self.pool: Pool | None = None
         self.store: Store | None = None
         self.admission: Admission | None = None
         self.service: ToolService | None = None
@@ -254,8 +257,8 @@ class ToolpoolServer:
                                              per_tenant=self.config.compile_tenant_queue,
                                              total=self.config.compile_max_queue),
             )
-            self.metrics.watch(self._metric_sources())
-            self.port = self._start_grpc()
+            self.metrics.watch(self._metric_sources(self.pool, self.store, self.admission, self.service))
+            self.port = self._start_grpc(self.service)
             if self.config.metrics_enabled:
                 self._start_metrics()
                 self.service.protect_ports([self.port, self.metrics_port])
@@ -270,14 +273,14 @@ class ToolpoolServer:
                  extra={"event": "serving", "port": self.port, "metrics_port": self.metrics_port})
         return self.port
 
-    def _metric_sources(self) -> ReplicaSources:
+    def _metric_sources(self, pool: Pool, store: Store, admission: Admission, service: ToolService) -> ReplicaSources:
         return ReplicaSources(
-            pool_stats=self.pool.stats,
-            admission_stats=self.admission.stats,
-            compiles=self.service.compile_info,
-            caches=self.service.cache_info,
-            store_up=self.store.is_up,
-            draining=lambda: self.service.draining,
+            pool_stats=pool.stats,
+            admission_stats=admission.stats,
+            compiles=service.compile_info,
+            caches=service.cache_info,
+            store_up=store.is_up,
+            draining=lambda: service.draining,
         )
 
     def _start_metrics(self) -> None:
@@ -287,7 +290,7 @@ class ToolpoolServer:
         log.info("metrics on http://%s:%d/metrics", self.config.metrics_host, endpoint.port,
                  extra={"event": "metrics_serving", "metrics_port": endpoint.port})
 
-    def _start_grpc(self) -> int:
+    def _start_grpc(self, service: ToolService) -> int:
         config = self.config
         workers = config.admission_max_concurrent + config.admission_max_queue + _CONTROL_THREADS
         options = [
@@ -313,7 +316,7 @@ class ToolpoolServer:
             # Backstop only: admission refuses calls long before.
             maximum_concurrent_rpcs=workers * 4 + _HEALTH_WATCHERS,
         )
-        _add_tool_pool(ToolPoolServicer(self.service, Authenticator(config.clients)), server)
+        _add_tool_pool(ToolPoolServicer(service, Authenticator(config.clients)), server)
         self._health = health.HealthServicer(
             experimental_non_blocking=True,
             experimental_thread_pool=_PrestartedExecutor(max_workers=2, thread_name_prefix="toolpool-health"),
@@ -338,7 +341,7 @@ class ToolpoolServer:
         # the port: set before the first call can arrive. A metrics port of 0 is known
         # only once bound, and added then (start).
         metrics_port = config.metrics_port if config.metrics_enabled else None
-        self.service.protect_ports([port, metrics_port])
+        service.protect_ports([port, metrics_port])
         server.start()
         self._server = server
         for name in ("", SERVICE_NAME):
@@ -363,7 +366,7 @@ class ToolpoolServer:
                 if not self.service.wait_idle(grace):
                     log.warning("grace period over with calls still running; closing the pool ends them")
             if self.pool is not None:
-                self._close_pool()
+                self._close_pool(self.pool)
             if self._server is not None:
                 # Calls that were still running got their verdict when the pool closed;
                 # give those responses a moment to go out.
@@ -375,9 +378,9 @@ class ToolpoolServer:
             self._stopped.set()
             log.info("stopped after %.2f s", time.monotonic() - started)
 
-    def _close_pool(self) -> None:
+    def _close_pool(self, pool: Pool) -> None:
         try:
-            self.pool.close()
+            pool.close()
         except OSError:
             # Keep shutting down (the listener, the store) even if the pool could not
             # finish; the log says so, and the process exit ends what is left.
@@ -388,8 +391,11 @@ class ToolpoolServer:
 
 
 def _server_credentials(config: Config) -> grpc.ServerCredentials:
-    key = config.tls_key_file.read_bytes()
-    cert = config.tls_cert_file.read_bytes()
+    key_file, cert_file = config.tls_key_file, config.tls_cert_file
+    if key_file is None or cert_file is None:  # load_config refuses one without the other
+        raise ConfigError("tls.cert_file and tls.key_file: give both or neither")
+    key = key_file.read_bytes()
+    cert = cert_file.read_bytes()
     client_ca = config.tls_client_ca_file.read_bytes() if config.tls_client_ca_file else None
     return grpc.ssl_server_credentials(
         [(key, cert)], root_certificates=client_ca, require_client_auth=client_ca is not None

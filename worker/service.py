@@ -40,7 +40,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, cast
 
 from sandbox.bundles import Bundle
 from sandbox.deadline import Deadline
@@ -155,7 +155,8 @@ def check_egress_policy(data: Any, field_name: str = "policy") -> EgressPolicy:
         where = f"{field_name}.hosts[{index}]"
         if not isinstance(rule, Mapping) or set(rule) - {"pattern", "ports", "schemes"}:
             raise InvalidArgument(where, "must be an object with pattern, ports and schemes")
-        pattern, ports, schemes = rule.get("pattern"), rule.get("ports"), rule.get("schemes") or ("https",)
+        # Unchecked values: with_host and with_address check each one's type themselves.
+        pattern, ports, schemes = cast(str, rule.get("pattern")), rule.get("ports"), rule.get("schemes") or ("https",)
         _egress_field(f"{where}.pattern", lambda: empty.with_host(pattern))
         _egress_field(f"{where}.ports", lambda: empty.with_host(pattern, ports=ports))
         _egress_field(f"{where}.schemes", lambda: empty.with_host(pattern, ports=ports, schemes=schemes))
@@ -163,7 +164,7 @@ def check_egress_policy(data: Any, field_name: str = "policy") -> EgressPolicy:
         where = f"{field_name}.addresses[{index}]"
         if not isinstance(rule, Mapping) or set(rule) - {"network", "ports"}:
             raise InvalidArgument(where, "must be an object with network and ports")
-        network, ports = rule.get("network"), rule.get("ports")
+        network, ports = cast(str, rule.get("network")), rule.get("ports")
         _egress_field(f"{where}.network", lambda: empty.with_address(network))
         _egress_field(f"{where}.ports", lambda: empty.with_address(network, ports=ports))
     for name in _EGRESS_LIMITS:

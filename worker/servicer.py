@@ -16,7 +16,7 @@ import dataclasses
 import logging
 import threading
 import time
-from typing import Iterator
+from typing import Iterator, Mapping, Sequence, cast
 
 import grpc
 
@@ -39,7 +39,7 @@ class _Rpc:
     tenant: str | None = None
 
 
-class ToolPoolServicer(pb_grpc.ToolPoolServicer):
+class ToolPoolServicer(pb_grpc.ToolPoolServicer):  # type: ignore[misc]  # the generated _pb2_grpc module has no stubs
     def __init__(self, service: ToolService, authenticator: Authenticator):
         self._service = service
         self._auth = authenticator
@@ -67,7 +67,9 @@ class ToolPoolServicer(pb_grpc.ToolPoolServicer):
                 self._metrics.rpc_finished(method, grpc.StatusCode.OK.name)
 
     def _authorize(self, context: grpc.ServicerContext, rpc: _Rpc, tenant: str) -> ClientConfig:
-        client = self._auth.authenticate(context.invocation_metadata(), context.auth_context())
+        # typeshed's grpc stubs say Mapping[str, bytes]; grpc gives each property a list of values.
+        auth_context = cast(Mapping[str, Sequence[bytes]], context.auth_context())
+        client = self._auth.authenticate(context.invocation_metadata(), auth_context)
         check_name(TENANT_RE, tenant, "tenant", "tenant name")
         self._auth.authorize(client, tenant)
         rpc.tenant = tenant  # only now may it become a log field or a metrics label

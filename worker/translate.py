@@ -37,10 +37,11 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
+from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from sandbox.deadline import Deadline
@@ -49,7 +50,7 @@ from sandbox.result import Result
 from sandbox.supervisor.call import validate_input
 
 from toolpool._wire import (  # noqa: F401 - shared with the client, re-exported for the service's callers
-    REASON_KEY,
+    REASON_KEY as REASON_KEY,  # an explicit re-export: worker/servicer.py reads it from here
     RETRY_AFTER_KEY,
     egress_policy_from_proto,
     egress_policy_to_proto,
@@ -178,7 +179,7 @@ def _dumps(value: Any) -> str:
 
 def result_to_proto(result: Result) -> pb.Result:
     message = pb.Result(
-        status=pb.Status.Value(result.status.name),
+        status=cast(pb.Status, pb.Status.Value(result.status.name)),  # Value gives the enum's number as an int
         action_json=_dumps(result.action),
         state_json=result.state_json,  # encoded once, when the supervisor measured the state
         state_changes_json=_dumps(result.state_changes),
@@ -208,8 +209,10 @@ def execute_response(executed: Executed) -> pb.ExecuteResponse:
     )
 
 
-def egress_policy_response(stored: StoredEgressPolicy | None,
-                           kind: type[pb.SetEgressPolicyResponse] | type[pb.GetEgressPolicyResponse]) -> Any:
+_PolicyResponse = TypeVar("_PolicyResponse", pb.SetEgressPolicyResponse, pb.GetEgressPolicyResponse)
+
+
+def egress_policy_response(stored: StoredEgressPolicy | None, kind: type[_PolicyResponse]) -> _PolicyResponse:
     """A Set- or GetEgressPolicyResponse: the stored policy (unset: no egress) and its time."""
     response = kind(updated_unix_ms=stored.updated_ms if stored is not None else 0)
     if stored is not None and stored.policy is not None:
@@ -279,7 +282,7 @@ def rpc_status(exc: BaseException) -> tuple[RpcStatus, str | None]:
 
 def _status(code: grpc.StatusCode, message: str, reason: str, exc: BaseException) -> RpcStatus:
     metadata: list[tuple[str, str | bytes]] = [(REASON_KEY, reason)]
-    details = [error_details_pb2.ErrorInfo(reason=reason, domain=DOMAIN)]
+    details: list[Message] = [error_details_pb2.ErrorInfo(reason=reason, domain=DOMAIN)]
     if isinstance(exc, Refused):
         metadata.append((RETRY_AFTER_KEY, str(exc.retry_after_ms)))
         delay = duration_pb2.Duration()

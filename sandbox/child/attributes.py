@@ -113,7 +113,7 @@ _BUILTIN_NAME = {kind: kind.__dict__["__name__"] for kind in _BUILTIN_CALLABLES}
 _BUILTIN_SELF = {kind: kind.__dict__["__self__"] for kind in (types.BuiltinMethodType, types.MethodWrapperType)}
 # Objects that forward attribute reads to another object (list[int] reads from list): the
 # guard decides on that object too.
-_ALIAS_TYPES: tuple[type, ...] = (types.GenericAlias, typing._BaseGenericAlias)  # type: ignore[attr-defined]
+_ALIAS_TYPES: tuple[type, ...] = (types.GenericAlias, typing._BaseGenericAlias)  # type: ignore[attr-defined]  # private, absent from typeshed
 _ALIAS_ORIGIN = types.GenericAlias.__dict__["__origin__"]
 _READ_ONLY_COPIES = frozenset({"__annotations__", "__dataclass_fields__"})
 _STR_FORMATTERS = frozenset({"format", "format_map"})

@@ -49,7 +49,10 @@ def ask_supervisor(request: dict[str, Any]) -> dict[str, Any]:
     frame = protocol.read_frame(fd, REQUEST_CAP)
     if frame is None:
         raise SupervisorUnavailable("the supervisor closed the channel")
-    return json.loads(frame)
+    # A JSON object: the supervisor answers each request with one (``_ask`` in
+    # sandbox/child/http.py still checks the type before it reads a key).
+    answer: dict[str, Any] = json.loads(frame)
+    return answer
 
 
 def send_note(note: dict[str, Any]) -> None:

@@ -77,7 +77,7 @@ def _call_tool(fn: types.FunctionType, conv: Conversation, args: Any) -> Any:
     return fn(conv, **args)
 
 
-def _new_namespace(request: dict, log: Log) -> dict[str, Any]:
+def _new_namespace(request: dict[str, Any], log: Log) -> dict[str, Any]:
     """A tool module's globals: the ``__dict__`` of a real module object registered under the
     file's module name, so standard library code that looks a class's module up in
     ``sys.modules`` (dataclasses with ``from __future__ import annotations``) finds it. A
@@ -92,7 +92,8 @@ def _new_namespace(request: dict, log: Log) -> dict[str, Any]:
     return namespace
 
 
-def _load_function(code_bytes: bytes, request: dict, log: Log, namespace_cache: dict | None):
+def _load_function(code_bytes: bytes, request: dict[str, Any], log: Log,
+                   namespace_cache: dict[str, dict[str, Any]] | None) -> types.FunctionType | None:
     """Execute the module body (or reuse it in reuse mode) and find the function."""
     filename = request["filename"]
     namespace = namespace_cache.get(filename) if namespace_cache is not None else None
@@ -112,7 +113,7 @@ def _load_function(code_bytes: bytes, request: dict, log: Log, namespace_cache: 
     return fn
 
 
-def _point_context(namespace: dict[str, Any], request: dict, log: Log) -> None:
+def _point_context(namespace: dict[str, Any], request: dict[str, Any], log: Log) -> None:
     context = context_of(namespace)
     context.log = log
     context.filename = request["filename"]
@@ -131,7 +132,8 @@ def _tool_phase_over() -> None:
     gc.disable()
 
 
-def run_request(request: dict, code_bytes: bytes, namespace_cache: dict | None = None) -> dict[str, Any]:
+def run_request(request: dict[str, Any], code_bytes: bytes,
+                namespace_cache: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Run one call and describe its outcome as plain data. Never raises.
 
     ``request`` is the call's own, freshly decoded request: the tool's ``conv.state`` is
@@ -182,7 +184,7 @@ def run_request(request: dict, code_bytes: bytes, namespace_cache: dict | None =
     return reply
 
 
-def _describe_return(returned: Any, conv: Conversation, limits: dict) -> dict[str, Any]:
+def _describe_return(returned: Any, conv: Conversation, limits: dict[str, Any]) -> dict[str, Any]:
     try:
         plain_return = to_plain(returned, "return")
     except UnstorableValue as exc:
@@ -206,7 +208,7 @@ def _describe_return(returned: Any, conv: Conversation, limits: dict) -> dict[st
     return reply
 
 
-def _apply_call_limits(limits: dict, max_calls: int) -> None:
+def _apply_call_limits(limits: dict[str, Any], max_calls: int) -> None:
     """Lower the ceiling rlimits the child was confined with to this call's values.
 
     Lowering a hard limit is irreversible. A reused child (max_calls > 1) keeps the
@@ -226,7 +228,7 @@ def _apply_call_limits(limits: dict, max_calls: int) -> None:
     lower_rlimit(resource.RLIMIT_CPU, soft, soft + 1)
 
 
-def _encode_reply(reply: dict) -> bytes:
+def _encode_reply(reply: dict[str, Any]) -> bytes:
     try:
         return json.dumps(reply, ensure_ascii=False, separators=(",", ":")).encode()
     except (TypeError, ValueError, RecursionError):
@@ -257,7 +259,7 @@ def serve(channel_fd: int, *, max_calls: int = 1) -> None:
     reads the child's kernel usage figures while it is still alive, then closes.
     """
     # The template set SIGALRM to its default action: the deadline timer kills outright.
-    namespace_cache: dict | None = {} if max_calls > 1 else None
+    namespace_cache: dict[str, dict[str, Any]] | None = {} if max_calls > 1 else None
     channel.attach(channel_fd)
     calls = 0
     while calls < max_calls:

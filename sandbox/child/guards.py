@@ -443,7 +443,8 @@ _CONTEXT_KEY = "$context"  # unspellable, like the guard names
 
 def context_of(namespace: Mapping[str, Any]) -> CallContext:
     """The ``CallContext`` of a namespace made by ``make_globals``."""
-    return namespace[_CONTEXT_KEY]
+    context: CallContext = namespace[_CONTEXT_KEY]  # put there by make_globals
+    return context
 
 
 views.preload(policy_tables.MODULES, skip=modules.VIRTUAL)

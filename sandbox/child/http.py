@@ -215,6 +215,16 @@ class Response:
     __slots__ = ("status_code", "reason", "url", "headers", "history", "elapsed", "encoding", "_content")
 
     def __init__(self) -> None:
+        # Declarations for the type checker only: a bare annotation of an attribute assigns
+        # nothing and stores nothing, and the slots are filled below, past __setattr__.
+        self.status_code: int | None
+        self.reason: str | None
+        self.url: str | None
+        self.headers: Headers
+        self.history: list[Response]
+        self.elapsed: datetime.timedelta
+        self.encoding: str | None
+        self._content: bytes
         for name, value in (("status_code", None), ("reason", None), ("url", None), ("headers", Headers({})),
                             ("history", []), ("elapsed", datetime.timedelta(0)), ("encoding", None),
                             ("_content", b"")):
@@ -358,13 +368,13 @@ def _with_params(url: str, params: Any) -> str:
 
 
 def _check_url(url: Any) -> str:
-    url = _text(url, "url").strip()
-    scheme, sep, _ = url.partition("://")
+    text = _text(url, "url").strip()
+    scheme, sep, _ = text.partition("://")
     if not sep:
-        raise MissingSchema(f"Invalid URL {url!r}: No scheme supplied. Perhaps you meant https://{url}?")
+        raise MissingSchema(f"Invalid URL {text!r}: No scheme supplied. Perhaps you meant https://{text}?")
     if scheme.lower() not in _SCHEMES:
-        raise InvalidSchema(f"No connection adapters were found for {url!r} (toolpool supports http and https)")
-    return url
+        raise InvalidSchema(f"No connection adapters were found for {text!r} (toolpool supports http and https)")
+    return text
 
 
 def _header_list(headers: Any, auth: Any) -> list[list[str]]:
@@ -423,7 +433,8 @@ def _seconds(value: Any) -> float | None:
         return None
     if type(value) not in (int, float) or not math.isfinite(value) or value <= 0:
         raise ValueError(f"timeout must be a positive number of seconds or None, got {value!r}")
-    return value
+    seconds: float = value  # an int or a float, checked above by exact type
+    return seconds
 
 
 def _timeout(timeout: Any) -> list[float | None] | None:
@@ -480,7 +491,7 @@ def _ask(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def _raise_for(answer: Mapping[str, Any]) -> None:
-    cls = _KIND_EXCEPTIONS.get(answer.get("kind"), RequestException)
+    cls = _KIND_EXCEPTIONS.get(answer.get("kind", ""), RequestException)
     raise cls(str(answer.get("error") or "the request failed"))
 
 

@@ -221,8 +221,8 @@ def _allowed_metaclasses() -> frozenset[type]:
     """The metaclasses a tool class may have: the ones ordinary tool code reaches by
     subclassing ``ABC``, ``Enum``, ``NamedTuple``, ``TypedDict`` and ``Protocol``."""
     found: set[type] = {type, abc.ABCMeta, enum.EnumType, type(typing.Protocol)}
-    found.add(typing.NamedTupleMeta)  # type: ignore[attr-defined]
-    found.add(typing._TypedDictMeta)  # type: ignore[attr-defined]
+    found.add(typing.NamedTupleMeta)  # type: ignore[attr-defined]  # private, absent from typeshed
+    found.add(typing._TypedDictMeta)  # type: ignore[attr-defined]  # private, absent from typeshed
     return frozenset(found)
 
 

@@ -201,8 +201,8 @@ class _Walk:
         self.open_containers.add(marker)
         try:
             if base is dict:
-                return self.mapping(value, depth + 1)  # type: ignore[arg-type]
-            return self.sequence(base.__iter__(value), depth + 1)  # type: ignore[attr-defined]
+                return self.mapping(value, depth + 1)  # type: ignore[arg-type]  # base is dict: so is value
+            return self.sequence(base.__iter__(value), depth + 1)  # type: ignore[attr-defined]  # base is list or tuple
         finally:
             self.open_containers.discard(marker)
 

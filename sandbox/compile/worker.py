@@ -106,7 +106,7 @@ def warm() -> None:
     compile_files({"warm.py": WARM_SOURCE}, DEFAULT_POLICY)
 
 
-def encode(header: dict[str, Any], blobs: list[bytes] = ()) -> bytes:  # type: ignore[assignment]
+def encode(header: dict[str, Any], blobs: list[bytes] | tuple[bytes, ...] = ()) -> bytes:
     data = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode()
     return len(data).to_bytes(HEADER_BYTES, "big") + data + b"".join(blobs)
 

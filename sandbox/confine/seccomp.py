@@ -375,7 +375,7 @@ def sock_fprog(bpf: bytes) -> SockFprog:
     """The struct sock_fprog the child hands to prctl, built once in the template."""
     buffer = ctypes.create_string_buffer(bpf, len(bpf))
     fprog = SockFprog(len(bpf) // 8, ctypes.cast(buffer, ctypes.c_void_p))
-    fprog._buffer = buffer  # type: ignore[attr-defined] - the struct keeps its filter alive
+    fprog._buffer = buffer  # the struct keeps its filter alive
     return fprog
 
 

@@ -134,8 +134,8 @@ def prepare_template(config: ConfinementConfig) -> Prepared:
         _unshare_namespace(CLONE_NEWNET, "network namespaces")  # lo stays down
     _unshare_namespace(CLONE_NEWIPC, "ipc namespaces")
     _unshare_namespace(CLONE_NEWUTS, "uts namespaces")
-    name = config.hostname.encode()
-    check(sethostname(name, len(name)), "uts namespaces", "sethostname")
+    hostname = config.hostname.encode()
+    check(sethostname(hostname, len(hostname)), "uts namespaces", "sethostname")
     _enter_minimal_root(pivot_root_nr)
     _restrict_inherited_state()
 
@@ -158,7 +158,8 @@ def _effective_caps() -> int:
     header = CapHeader(LINUX_CAPABILITY_VERSION_3, 0)
     data = (CapData * 2)()
     check(capget(header, data), "capabilities", "capget")
-    return data[0].effective | (data[1].effective << 32)
+    effective: int = data[0].effective | (data[1].effective << 32)  # two c_uint32 fields
+    return effective
 
 
 def _syscall_number(name: str) -> int:
@@ -166,7 +167,7 @@ def _syscall_number(name: str) -> int:
         import pyseccomp
     except (ImportError, RuntimeError, OSError) as exc:
         raise ConfinementUnavailable("seccomp", f"pyseccomp/libseccomp unavailable: {exc}") from exc
-    nr = pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, name)
+    nr: int = pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, name)  # pyseccomp is untyped
     if nr < 0:
         raise ConfinementUnavailable(name, f"no {name} system call on this architecture")
     return nr

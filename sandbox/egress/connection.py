@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import functools
 import http.client
+import ipaddress
 import socket
 import ssl
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sandbox.egress.addresses import IPAddress, carried_ipv4
+from sandbox.egress.addresses import IPAddress
 from sandbox.egress.reads import BoundedResponse, ResponseBudget
 
 
@@ -56,18 +57,27 @@ class Wait:
         sock.settimeout(remaining if self.deadline_bound else self.per_wait)
 
 
-class _Armed:
+if TYPE_CHECKING:
+    # A mixin for socket classes: to the checker it is one, so that ``super()`` is typed.
+    _Socket = socket.socket
+else:
+    _Socket = object
+
+
+class _Armed(_Socket):
     """Arms the socket's ``Wait`` before every send and receive, and counts what is
     received against the call's response budget (never asking for more than it allows)."""
 
     wait: Wait
 
-    def recv(self, size: int, *args: Any) -> bytes:
+    # The default size is SSLSocket.recv's, so that one signature fits both bases;
+    # http.client always passes a size.
+    def recv(self, size: int = 1024, *args: Any) -> bytes:
         self.wait.arm(self)
         budget = self.wait.budget
         if budget is None:
-            return super().recv(size, *args)  # type: ignore[misc]
-        data: bytes = super().recv(budget.allowance(size), *args)  # type: ignore[misc]
+            return super().recv(size, *args)
+        data = super().recv(budget.allowance(size), *args)
         budget.took(len(data))
         return data
 
@@ -76,8 +86,8 @@ class _Armed:
         budget = self.wait.budget
         wanted = nbytes or memoryview(buffer).nbytes
         if budget is None:
-            return super().recv_into(buffer, wanted, *args)  # type: ignore[misc]
-        size: int = super().recv_into(buffer, budget.allowance(wanted), *args)  # type: ignore[misc]
+            return super().recv_into(buffer, wanted, *args)
+        size = super().recv_into(buffer, budget.allowance(wanted), *args)
         budget.took(size)
         return size
 
@@ -137,18 +147,21 @@ class PinnedConnection(http.client.HTTPConnection):
 
     def connect(self) -> None:
         # An IPv4-mapped address is connected to as the IPv4 address it carries.
-        address = carried_ipv4(self._address) if self._address.version == 6 and self._address.ipv4_mapped \
-            else self._address
+        address = self._address
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
         family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
         connect_wait = self.connect_wait
-        sock = _TimedSocket(family, socket.SOCK_STREAM)
+        sock: _TimedSocket | _TimedSSLSocket = _TimedSocket(family, socket.SOCK_STREAM)
         try:
             sock.wait = connect_wait
             connect_wait.arm(sock)
             sock.connect((str(address), self.port))
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self._tls is not None:
-                sock = self._tls.wrap_socket(sock, server_hostname=self.host, do_handshake_on_connect=False)
+                # The context is tls_context's, whose sslsocket_class is _TimedSSLSocket.
+                sock = cast(_TimedSSLSocket, self._tls.wrap_socket(
+                    sock, server_hostname=self.host, do_handshake_on_connect=False))
                 sock.wait = connect_wait
                 sock.do_handshake()
             sock.wait = self._wait

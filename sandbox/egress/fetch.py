@@ -65,7 +65,7 @@ _LOOKUPS_IN_FLIGHT = threading.BoundedSemaphore(64)
 
 def _system_resolver(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    return [info[4][0] for info in infos]
+    return [str(info[4][0]) for info in infos]  # an IP address string, for these families
 
 
 MAX_ADDRESSES = 32
@@ -296,7 +296,7 @@ class _Fetch:
         left = self.budget.cap - self.budget.used
         if response.length is not None and response.length > left:
             raise self.too_large(target, f"announces {response.length} bytes")
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             chunk = response.read1(_READ_CHUNK)
             if not chunk:
@@ -427,7 +427,8 @@ def _refusal(error: EgressError, redact: Callable[[str], str]) -> bytes:
 def _describe(message: Any) -> tuple[str, str]:
     """Method and host for the log line of a request that may be malformed."""
     raw = message if type(message) is dict else {}
-    method = raw.get("method") if type(raw.get("method")) is str and raw.get("method") in METHODS else "?"
+    named = raw.get("method")
+    method = named if type(named) is str and named in METHODS else "?"
     try:
         host = parse_url(raw.get("url")).netloc
     except EgressError:

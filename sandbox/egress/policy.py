@@ -20,7 +20,7 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence, cast
 
 from sandbox.egress.addresses import IPAddress, IPNetwork, carried_ipv4, interface_addresses, never_reachable_reason
 from sandbox.egress.connection import tls_context
@@ -183,7 +183,13 @@ class EgressPolicy:
             lowest = 0 if name == "max_redirects" else 1
             if type(value) is not int or not lowest <= value <= ceilings[name]:
                 raise ValueError(f"egress.{name} must be an integer from {lowest} to {ceilings[name]}, got {value!r}")
-        return dataclasses.replace(self, **changes)
+        return dataclasses.replace(
+            self,
+            max_requests=changes.get("max_requests", self.max_requests),
+            max_response_bytes=changes.get("max_response_bytes", self.max_response_bytes),
+            max_request_bytes=changes.get("max_request_bytes", self.max_request_bytes),
+            max_redirects=changes.get("max_redirects", self.max_redirects),
+        )
 
     def with_protected_ports(self, ports: Iterable[int]) -> EgressPolicy:
         """The service's own ports (gRPC, metrics...): refused on every address unless
@@ -227,12 +233,13 @@ class EgressPolicy:
         for index, rule in enumerate(data.get("hosts") or ()):
             if not isinstance(rule, Mapping):
                 raise ValueError(f"hosts[{index}] must be an object")
-            policy = policy.with_host(rule.get("pattern"), ports=rule.get("ports"),
+            # Unchecked values: with_host and with_address check each one's type themselves.
+            policy = policy.with_host(cast(str, rule.get("pattern")), ports=rule.get("ports"),
                                       schemes=rule.get("schemes") or ("https",))
         for index, rule in enumerate(data.get("addresses") or ()):
             if not isinstance(rule, Mapping):
                 raise ValueError(f"addresses[{index}] must be an object")
-            policy = policy.with_address(rule.get("network"), ports=rule.get("ports"))
+            policy = policy.with_address(cast(str, rule.get("network")), ports=rule.get("ports"))
         limits = {k: data[k] for k in ("max_requests", "max_response_bytes", "max_request_bytes",
                                        "max_redirects") if data.get(k) is not None}
         return policy.with_limits(**limits).with_ca(data.get("ca_pem"))
@@ -264,9 +271,9 @@ class EgressPolicy:
         named = [rule for rule in self.hosts if rule.matches_host(host)]
         if not named:
             raise EgressError("refused", f"host {host} is not in this tenant's egress allowlist")
-        for rule in named:
-            if scheme in rule.schemes and rule.allows_port(scheme, port):
-                return rule
+        for host_rule in named:
+            if scheme in host_rule.schemes and host_rule.allows_port(scheme, port):
+                return host_rule
         allowed = "; ".join(rule.describe() for rule in named)
         raise EgressError("refused", f"{scheme}://{host}:{port} is not allowed by the egress policy "
                                      f"(allowed for this host: {allowed})")

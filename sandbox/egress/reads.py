@@ -23,7 +23,8 @@ kind ``too_large``, which the child raises as the tool's ``ResponseTooLarge``.
 from __future__ import annotations
 
 import http.client
-from typing import Any
+import io
+from typing import Any, cast
 
 MAX_INTERIM_RESPONSES = 10
 MAX_HEADERS = 100
@@ -68,7 +69,7 @@ class _HeadReader:
     """The response's ``fp``, with line limits: header lines while the head is read, then
     chunk-size and trailer lines. Everything else goes to the buffered socket reader."""
 
-    def __init__(self, fp: Any):
+    def __init__(self, fp: io.BufferedReader):
         self._fp = fp
         self.in_body = False
         self.head_bytes = 0
@@ -101,7 +102,8 @@ class BoundedResponse(http.client.HTTPResponse):
     def __init__(self, sock: Any, *args: Any, **kwargs: Any):
         super().__init__(sock, *args, **kwargs)
         self._head = _HeadReader(self.fp)
-        self.fp = self._head
+        # A proxy for the buffered reader: readline bounded, the rest delegated (__getattr__).
+        self.fp = cast(io.BufferedReader, self._head)
         self._statuses = 0
 
     def _read_status(self) -> tuple[str, int, str]:
@@ -109,7 +111,8 @@ class BoundedResponse(http.client.HTTPResponse):
         if self._statuses > MAX_INTERIM_RESPONSES + 1:
             raise ReadLimit(f"sent more than {MAX_INTERIM_RESPONSES} interim (1xx) responses")
         self._head.lines = 0
-        return super()._read_status()  # type: ignore[misc]
+        status: tuple[str, int, str] = super()._read_status()  # type: ignore[misc]  # CPython's, not in typeshed
+        return status
 
     def begin(self) -> None:
         super().begin()

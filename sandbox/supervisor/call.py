@@ -116,7 +116,8 @@ class PreparedCall:
 
     @property
     def state_before(self) -> dict[str, Any]:
-        return self.conv["state"]
+        state: dict[str, Any] = self.conv["state"]  # a dict: validate_conversation checked it
+        return state
 
     def frame(self) -> bytes:
         """The frame the child receives, built as it is sent.

@@ -159,7 +159,7 @@ class TenantGroups:
                 host.write(os.path.join(parent, name), value)
             if version == "v2":
                 host.write(os.path.join(parent, "cgroup.subtree_control"), "+cpu")
-            self._remove_group(self._make("\0probe"))  # every file a tenant's group needs, written once
+            self._remove_group(self._create(parent, "\0probe"))  # every file a tenant's group needs, written once
             self._keep_migrations_cheap(version)
         except (Unavailable, OSError) as exc:
             reason = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) and exc.filename else str(exc)
@@ -224,13 +224,14 @@ class TenantGroups:
         making the group if needed. False when it stays where it is: groups off, the process
         already gone, or the group could not be had (counted, logged once)."""
         with self._lock:
-            if self.parent is None:
+            parent = self.parent
+            if parent is None:
                 return False
             for attempt in (1, 2):
                 group = self._groups.get(tenant)
                 try:
                     if group is None:
-                        group = self._make(tenant)
+                        group = self._make(parent, tenant)
                         if group is None:
                             break  # max_groups groups, each with a running child
                         self._groups[tenant] = group
@@ -274,11 +275,14 @@ class TenantGroups:
 
     # -- with the lock held --------------------------------------------------------------
 
-    def _make(self, tenant: str) -> _Group | None:
+    def _make(self, parent: str, tenant: str) -> _Group | None:
         if len(self._groups) >= self.config.max_groups and not self._evict_one():
             return None
+        return self._create(parent, tenant)
+
+    def _create(self, parent: str, tenant: str) -> _Group:
         cpu = self.config.cpu_of(tenant)
-        path = os.path.join(self.parent, group_name(tenant))
+        path = os.path.join(parent, group_name(tenant))
         os.makedirs(path, 0o755, exist_ok=True)  # left by a half-made attempt: finish it
         for name, value in (cpu.v2_files() if self._version == "v2" else cpu.v1_files()).items():
             host.write(os.path.join(path, name), value)

@@ -26,11 +26,16 @@ from collections.abc import Callable
 
 from sandbox import protocol
 from sandbox.errors import ConfinementUnavailable
+from sandbox.policy import Limits
 from sandbox.supervisor import verdict
 
 log = logging.getLogger("toolpool.pool")
 
 _CANCEL_POLL_S = 0.05  # how soon a caller's departure is noticed
+
+# What a reused child serves (reuse mode): its tenant, bundle version, tool file, policy
+# fingerprint and limits (``Pool.execute``).
+ReuseKey = tuple[str, str, str, str, Limits]
 
 
 class Child:
@@ -43,7 +48,7 @@ class Child:
         self.pidfd = pidfd
         self.generation = generation
         self.calls = 0
-        self.key: tuple | None = None
+        self.key: ReuseKey | None = None
         self.last_used = time.monotonic()
         self.exited = threading.Event()
         self.death: verdict.Death | None = None

@@ -99,7 +99,7 @@ def _quoted(names: Iterable[str]) -> str:
     return ", ".join(names)
 
 
-def _object(value: Any, field: str) -> dict:
+def _object(value: Any, field: str) -> dict[Any, Any]:
     if type(value) is not dict:
         raise _Bad(field, f"must be a dict, got {_kind(value)}")
     return value
@@ -198,7 +198,7 @@ def _text_list(value: Any, field: str) -> list[str]:
 
 
 def _map_of(check: Validator, what: str) -> Validator:
-    def validate(value: Any, field: str) -> dict:
+    def validate(value: Any, field: str) -> dict[str, Any]:
         if type(value) is not dict:
             raise _Bad(field, f"must be a dict of str to {what}, got {_kind(value)}")
         return {_key(key, field): check(item, _join(field, key)) for key, item in value.items()}
@@ -230,7 +230,7 @@ def _record(
     *,
     what: str,
     required: tuple[str, ...] = (),
-) -> Validator:
+) -> Callable[[Any, str], dict[str, Any]]:
     """A validator for a dict whose keys come from ``spec``. ``None`` values count as absent."""
 
     def validate(value: Any, field: str) -> dict[str, Any]:
@@ -461,7 +461,8 @@ def normalize_state(state: Any, *, owned: bool = False) -> dict[str, Any]:
     else holds it (``sandbox.supervisor.verdict``), so the checked value is returned as it is."""
     try:
         state = _object(state, "state")
-        return check_plain(state, "state") if owned else plain_copy(state, "state")
+        checked: dict[str, Any] = check_plain(state, "state") if owned else plain_copy(state, "state")
+        return checked
     except _Bad as bad:
         raise InvalidReturn(bad.field, bad.message) from None
 
@@ -581,6 +582,7 @@ def validate_args(args: Any) -> dict[str, Any] | list[Any]:
             return {}
         if type(args) is not dict and type(args) is not list:
             raise _Bad("args", f"must be a JSON object or array, got {_kind(args)}")
-        return plain_copy(args, "args")
+        copied: dict[str, Any] | list[Any] = plain_copy(args, "args")  # a copy of the dict or list
+        return copied
     except _Bad as bad:
         raise InvalidInput(bad.field, bad.message) from None

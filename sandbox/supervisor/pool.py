@@ -49,7 +49,7 @@ from sandbox import protocol
 from sandbox.egress import fetch
 from sandbox.supervisor import verdict
 from sandbox.supervisor.cgroups import CgroupConfig, TenantGroups
-from sandbox.supervisor.children import Child, await_reply, death_cause
+from sandbox.supervisor.children import Child, ReuseKey, await_reply, death_cause
 from sandbox.supervisor.template_control import TemplateControl
 from sandbox.confine.config import ConfinementConfig
 from sandbox.confine.selftest import check_probe_results
@@ -122,13 +122,15 @@ class WorkOutcome:
 
 
 class Pool(TemplateControl):
+    config: PoolConfig  # what TemplateControl reads of it, and the pool's own settings
+
     def __init__(self, config: PoolConfig | None = None):
         self.config = config or PoolConfig()
         self._lock = threading.Condition()
         self._ready: collections.deque[Child] = collections.deque()
         self._compile_ready: collections.deque[Child] = collections.deque()  # warmed for compiles
         self._compile_spawning = 0
-        self._idle: dict[tuple, list[Child]] = {}
+        self._idle: dict[ReuseKey, list[Child]] = {}
         self._children: dict[int, Child] = {}
         self._spawning = 0
         self._waiters = 0  # calls blocked in _acquire, waiting for a ready child
@@ -136,7 +138,7 @@ class Pool(TemplateControl):
         self._closed = False
         self._started = False
         self._ctl: socket.socket | None = None
-        self._template: subprocess.Popen | None = None
+        self._template: subprocess.Popen[bytes] | None = None
         self._manager: threading.Thread | None = None
         self._generation = 0
         self._in_flight = 0
@@ -286,7 +288,7 @@ class Pool(TemplateControl):
             self._top_up_compiles()
         return self._acquire(None, wait_until)
 
-    def _acquire(self, key: tuple | None, wait_until: float) -> Child:
+    def _acquire(self, key: ReuseKey | None, wait_until: float) -> Child:
         with self._lock:
             while True:
                 if self._closed:
@@ -314,7 +316,7 @@ class Pool(TemplateControl):
                 finally:
                     self._waiters -= 1
 
-    def _take_idle(self, key: tuple) -> Child | None:
+    def _take_idle(self, key: ReuseKey) -> Child | None:
         idle = self._idle.get(key)
         now = time.monotonic()
         while idle:
@@ -329,11 +331,12 @@ class Pool(TemplateControl):
         child.close()
 
     def _release(self, child: Child, reusable: bool) -> None:
-        if reusable and self.config.mode == "reuse" and child.calls < self.config.reuse_max_calls:
+        key = child.key  # set by execute in reuse mode
+        if reusable and key is not None and self.config.mode == "reuse" and child.calls < self.config.reuse_max_calls:
             child.last_used = time.monotonic()
             with self._lock:
                 if not self._closed and child.pid in self._children:
-                    self._idle.setdefault(child.key, []).append(child)
+                    self._idle.setdefault(key, []).append(child)
                     return
         child.close()  # EOF on its channel: the child exits and the template reaps it
 
@@ -353,7 +356,7 @@ class Pool(TemplateControl):
                           error=exc.to_error_info())
         if not self._started:
             raise PoolUnavailable("the pool has not been started")
-        key = None
+        key: ReuseKey | None = None
         if self.config.mode == "reuse":
             key = (request.tenant, request.bundle.version_id, prepared.tool.filename,
                    request.policy.fingerprint(), request.policy.limits)
@@ -390,7 +393,7 @@ class Pool(TemplateControl):
         outcome, payload = await_reply(child.channel, deadline, prepared.request.policy.limits.reply_bytes(),
                                        on_request=lambda body: self._answer_child(prepared, body, deadline),
                                        cancelled=cancelled)
-        if outcome == "reply":
+        if outcome == "reply" and payload is not None:  # a reply always has its payload
             cpu_ms, peak_rss = child.kernel_usage()
             wall_ms = (time.monotonic() - sent_at) * 1000.0
             usage = Usage(wall_ms=wall_ms, cpu_ms=cpu_ms, peak_rss_bytes=peak_rss)
@@ -504,7 +507,7 @@ class Pool(TemplateControl):
             outcome, payload = await_reply(child.channel, deadline, reply_cap, on_note=on_note)
         except OSError:
             outcome, payload = "eof", None
-        if outcome == "reply":
+        if outcome == "reply" and payload is not None:  # a reply always has its payload
             cpu_ms, _ = child.kernel_usage()
             child.close()
             return WorkOutcome("reply", bytes(payload), cpu_ms=cpu_ms)
@@ -539,9 +542,9 @@ class Pool(TemplateControl):
         finally:
             child.kill()
             child.close()
-        if outcome != "reply":
+        if outcome != "reply" or payload is None:  # a reply always has its payload
             raise ConfinementUnavailable("self-test", f"the probe child did not reply ({outcome})")
-        probes = json.loads(payload).get("probes", {})
+        probes: dict[str, str] = json.loads(payload).get("probes", {})  # checked by check_probe_results
         check_probe_results(probes)
         log.info("confinement self-test passed: %d forbidden actions refused", len(probes))
         return probes

@@ -28,14 +28,14 @@ import socket
 import subprocess
 import threading
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 from sandbox.confine.config import ConfinementConfig
 from sandbox.errors import ConfinementUnavailable
 from sandbox.policy import Limits
 from sandbox.supervisor import verdict
 from sandbox.supervisor.cgroups import TenantGroups
-from sandbox.supervisor.children import Child
+from sandbox.supervisor.children import Child, ReuseKey
 
 log = logging.getLogger("toolpool.pool")
 
@@ -43,8 +43,10 @@ log = logging.getLogger("toolpool.pool")
 class TemplateSettings(Protocol):
     """What starting a template reads of the pool's configuration (``PoolConfig``)."""
 
-    python: str
-    confinement: ConfinementConfig
+    @property
+    def python(self) -> str: ...
+    @property
+    def confinement(self) -> ConfinementConfig: ...
 
     def ceiling_limits(self) -> Limits: ...
 
@@ -66,12 +68,12 @@ class TemplateControl:
     _lock: threading.Condition
     _closed: bool
     _ctl: socket.socket | None
-    _template: subprocess.Popen | None
+    _template: subprocess.Popen[bytes] | None
     _generation: int
     _children: dict[int, Child]
     _ready: collections.deque[Child]
     _compile_ready: collections.deque[Child]
-    _idle: dict[tuple, list[Child]]
+    _idle: dict[ReuseKey, list[Child]]
     _spawning: int
     _compile_spawning: int
 
@@ -83,7 +85,7 @@ class TemplateControl:
         """Ask the template for children for compiles, as many as the pool wants (``Pool``)."""
         raise NotImplementedError
 
-    def _manage(self, first: queue.Queue) -> None:
+    def _manage(self, first: queue.Queue[BaseException | None] | None) -> None:
         """Start, read and restart the template, all from this one thread.
 
         The template asks for PR_SET_PDEATHSIG, which fires when the THREAD that forked
@@ -108,8 +110,8 @@ class TemplateControl:
                 first = None
             failures = 0
             with self._lock:
-                if self._closed:
-                    ctl.shutdown(socket.SHUT_RDWR)
+                if self._closed:  # close() may have run since the loop's test, on another thread
+                    ctl.shutdown(socket.SHUT_RDWR)  # type: ignore[unreachable]  # mypy keeps that test's narrowing
             try:
                 self._read_control(ctl, self._generation)
             except Exception:  # noqa: BLE001 - this thread owns the template: it must not die
@@ -117,7 +119,7 @@ class TemplateControl:
                 proc.kill()
             self._on_template_lost(ctl, proc, self._generation)
 
-    def _start_template(self) -> tuple[socket.socket, subprocess.Popen]:
+    def _start_template(self) -> tuple[socket.socket, subprocess.Popen[bytes]]:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         cmd = [self.config.python, "-I", "-m", "sandbox.template", str(theirs.fileno())]
         # An empty environment: nothing of the server's reaches /proc/self/environ.
@@ -192,7 +194,7 @@ class TemplateControl:
                 for fd in fds:
                     os.close(fd)
 
-    def _on_child(self, message: dict, fds: list[int], generation: int) -> None:
+    def _on_child(self, message: dict[str, Any], fds: list[int], generation: int) -> None:
         for_compiles = message.get("purpose") == "compile"
         if len(fds) != 2:
             # The kernel could not install the descriptors here (EMFILE: MSG_CTRUNC). The
@@ -223,7 +225,7 @@ class TemplateControl:
         else:
             self._spawning = max(self._spawning - 1, 0)
 
-    def _on_exit(self, message: dict) -> None:
+    def _on_exit(self, message: dict[str, Any]) -> None:
         with self._lock:
             child = self._children.pop(message["pid"], None)
             if child is None:
@@ -248,7 +250,7 @@ class TemplateControl:
             child.close()  # no call holds it, so nobody else would close its pidfd
         self.cgroups.sweep()  # a group may have emptied: idle ones go
 
-    def _on_template_lost(self, ctl: socket.socket, proc: subprocess.Popen, generation: int) -> None:
+    def _on_template_lost(self, ctl: socket.socket, proc: subprocess.Popen[bytes], generation: int) -> None:
         """The template died or was closed. Its children die with it (PDEATHSIG)."""
         try:
             proc.wait(timeout=10)

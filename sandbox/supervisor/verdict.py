@@ -31,7 +31,7 @@ import dataclasses
 import json
 import signal
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from sandbox import plaindata, protocol
 from sandbox.supervisor.call import PreparedCall
@@ -67,6 +67,11 @@ class Redactor:
             {v for v in secrets.values() if len(v) >= MIN_REDACTED_LENGTH}, key=len, reverse=True
         )
 
+    @overload
+    def __call__(self, text: str) -> str: ...
+    @overload
+    def __call__(self, text: None) -> None: ...
+
     def __call__(self, text: str | None) -> str | None:
         if text is None or not self._values:
             return text
@@ -93,7 +98,7 @@ def _usage(wall_ms: float, cpu_ms: float, peak_rss_bytes: int) -> Usage:
     return Usage(wall_ms=wall_ms, cpu_ms=max(cpu_ms, 0.0), peak_rss_bytes=max(int(peak_rss_bytes), 0))
 
 
-def _with_egress(call: PreparedCall, logs: list[dict[str, str]], usage: Usage) -> tuple[list, Usage]:
+def _with_egress(call: PreparedCall, logs: list[dict[str, str]], usage: Usage) -> tuple[list[dict[str, str]], Usage]:
     """Add the supervisor's record of the call's outbound HTTP (issue 8): its log lines
     (already redacted by sandbox/egress/fetch.py) after the tool's, and its usage counts."""
     record = call.egress
@@ -150,7 +155,7 @@ _CHILD_STATUSES = {
 }
 
 
-def from_reply(call: PreparedCall, payload: bytes, usage: Usage) -> Result:
+def from_reply(call: PreparedCall, payload: bytes | bytearray, usage: Usage) -> Result:
     """Validate a child's reply and build the Result."""
     redact = Redactor(call.secrets)
     try:
@@ -168,14 +173,15 @@ def from_reply(call: PreparedCall, payload: bytes, usage: Usage) -> Result:
                       usage, logs)
     outcome = reply.get("outcome")
     if outcome == "failed":
-        status = _CHILD_STATUSES.get(reply.get("status"), Status.INTERNAL_ERROR)
+        status = _CHILD_STATUSES.get(reply.get("status", ""), Status.INTERNAL_ERROR)
         return failed(call, status, "", "", usage, logs, _error_from_reply(reply.get("error"), call, redact))
     if outcome != "returned":
         return failed(call, Status.INTERNAL_ERROR, "InternalError", "the child's reply has no outcome", usage, logs)
     return _from_return(call, reply, usage, logs, redact)
 
 
-def _from_return(call: PreparedCall, reply: dict, usage: Usage, logs: list, redact: Redactor) -> Result:
+def _from_return(call: PreparedCall, reply: dict[str, Any], usage: Usage, logs: list[dict[str, str]],
+                 redact: Redactor) -> Result:
     try:
         # The child sends what it changed; the state is the one this call sent it (trusted)
         # with those changes, checked where they lie (json.loads above made them).

@@ -105,7 +105,7 @@ def _warm_phonenumbers() -> None:
     from phonenumbers import re_util
 
     re_util.enable_pattern_cache()
-    with _re_cache_kept(lambda key: key[1] in re_util._COMPILED_PATTERNS):  # type: ignore[attr-defined]
+    with _re_cache_kept(lambda key: key[1] in re_util._COMPILED_PATTERNS):  # type: ignore[attr-defined]  # private to phonenumbers
         _warm_phonenumber_patterns()
 
 
@@ -121,11 +121,11 @@ def _re_cache_kept(is_elsewhere: Callable[[Any], bool]) -> Iterator[None]:
         yield  # another Python's re: nothing to keep
         return
     before = dict(cache)
-    re._MAXCACHE = 1 << 30  # type: ignore[attr-defined]
+    re._MAXCACHE = 1 << 30  # type: ignore[attr-defined]  # private, absent from typeshed
     try:
         yield
     finally:
-        re._MAXCACHE = limit  # type: ignore[attr-defined]
+        re._MAXCACHE = limit  # type: ignore[attr-defined]  # private, absent from typeshed
         added = [(key, value) for key, value in cache.items() if key not in before and not is_elsewhere(key)]
         cache.clear()
         cache.update(before)

@@ -25,7 +25,7 @@ import sys
 from typing import Any
 
 _REAL_DEEPCOPY = _copy.deepcopy
-_REAL_KEEP_ALIVE = _copy._keep_alive  # type: ignore[attr-defined]
+_REAL_KEEP_ALIVE = _copy._keep_alive  # type: ignore[attr-defined]  # private, absent from typeshed
 
 
 class _RuntimeObjects:
@@ -53,8 +53,8 @@ def refuse_copies_of(*classes: type) -> None:
     the copy module dispatches on the exact type first)."""
     for cls in classes:
         RUNTIME_CLASSES.classes.add(cls)
-        _copy._copy_dispatch[cls] = _refuse_copy  # type: ignore[attr-defined]
-        _copy._deepcopy_dispatch[cls] = _refuse_deepcopy  # type: ignore[attr-defined]
+        _copy._copy_dispatch[cls] = _refuse_copy  # type: ignore[attr-defined]  # private, absent from typeshed
+        _copy._deepcopy_dispatch[cls] = _refuse_deepcopy  # type: ignore[attr-defined]  # private, absent from typeshed
 
 
 def _refusal(obj: Any) -> TypeError:
@@ -137,7 +137,7 @@ def guard_deepcopy_memo() -> None:
     if _copy.deepcopy is _deepcopy:
         return
     _copy.deepcopy = _deepcopy
-    _copy._keep_alive = _keep_alive  # type: ignore[attr-defined]
+    _copy._keep_alive = _keep_alive  # type: ignore[attr-defined]  # private, absent from typeshed
 
 
 # ---------------------------------------------------------------------------------------

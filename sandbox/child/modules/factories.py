@@ -51,10 +51,10 @@ def NamedTuple(typename: Any, fields: Any = None, /, **kwargs: Any) -> type:  # 
 def _named_tuple_bases(bases: tuple[Any, ...]) -> tuple[type, ...]:
     # `class P(NamedTuple)`: the same base typing's own NamedTuple gives (its hook asserts
     # that typing.NamedTuple itself is among the bases, so it cannot be reused here)
-    return (typing._NamedTuple,)  # type: ignore[attr-defined]
+    return (typing._NamedTuple,)  # type: ignore[attr-defined]  # private, absent from typeshed
 
 
-NamedTuple.__mro_entries__ = _named_tuple_bases  # type: ignore[attr-defined]
+NamedTuple.__mro_entries__ = _named_tuple_bases  # type: ignore[attr-defined]  # a function's attribute at run time; typeshed makes NamedTuple a class
 
 
 # ---------------------------------------------------------------------------------------
@@ -144,7 +144,7 @@ def make_dataclass(cls_name: Any, fields: Any, *, bases: Any = (), namespace: An
     return tools.factory_class(cls, "make_dataclass")
 
 
-_REAL_GET_FIELD = dataclasses._get_field  # type: ignore[attr-defined]
+_REAL_GET_FIELD = dataclasses._get_field  # type: ignore[attr-defined]  # private, absent from typeshed
 
 
 def _get_field(cls: Any, a_name: Any, a_type: Any, *args: Any) -> Any:
@@ -164,8 +164,8 @@ def _get_field(cls: Any, a_name: Any, a_type: Any, *args: Any) -> Any:
 def guard_dataclass_fields() -> None:
     """Check every field where ``dataclasses`` makes it (see the module docstring). The
     child runtime's own patch of ``dataclasses``, made once before tools run."""
-    if dataclasses._get_field is not _get_field:  # type: ignore[attr-defined]
-        dataclasses._get_field = _get_field  # type: ignore[attr-defined]
+    if dataclasses._get_field is not _get_field:  # type: ignore[attr-defined]  # private, absent from typeshed
+        dataclasses._get_field = _get_field  # type: ignore[attr-defined]  # private, absent from typeshed
 
 
 # ---------------------------------------------------------------------------------------
@@ -207,5 +207,5 @@ def guard_enum_functional_api() -> None:
                            start=start, boundary=boundary)
         return tools.factory_class(created, "Enum")
 
-    _create_._toolpool_guarded = True  # type: ignore[attr-defined]
+    _create_._toolpool_guarded = True  # type: ignore[attr-defined]  # a marker on the function, on purpose
     type.__setattr__(enum.EnumType, "_create_", _create_)

@@ -165,7 +165,7 @@ ABC_META = tools.MetaclassHandle(abc.ABCMeta)
 # ---------------------------------------------------------------------------------------
 
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
-_UNION_TYPES = (typing._GenericAlias, types.UnionType)  # type: ignore[attr-defined]
+_UNION_TYPES = (typing._GenericAlias, types.UnionType)  # type: ignore[attr-defined]  # private, absent from typeshed
 
 
 def _annotation_class(implementation: Any, guard: AttributeGuard) -> Any:
@@ -281,7 +281,7 @@ def no_type_check(target: Any) -> Any:
         for value in list(tools.class_namespace(target).values()):
             inner = value.__func__ if isinstance(value, (classmethod, staticmethod)) else value
             if tools.is_tool_function(inner):
-                inner.__no_type_check__ = True  # type: ignore[union-attr]
+                inner.__no_type_check__ = True  # type: ignore[union-attr]  # a plain function: is_tool_function said so
             elif tools.is_tool_class(inner) and inner.__qualname__ == f"{target.__qualname__}.{inner.__name__}":
                 no_type_check(inner)
     if tools.is_tool_object(target):

@@ -212,8 +212,10 @@ def apply_changes(before: Mapping[str, Any], assigned: Any, deleted: Any,
     ``before`` and that state: a variable assigned its old value is not reported. The work
     is a copy of ``before``'s top level, in C, plus the size of what changed."""
     check_plain(_dict(assigned, "state"), "state")
-    if type(deleted) is not list or len(set(deleted)) != len(deleted) or not all(
-            type(name) is str and name in before and name not in assigned for name in deleted):
+    # Names checked to be strings before they are hashed: a child can send lists.
+    if type(deleted) is not list or not all(
+            type(name) is str and name in before and name not in assigned for name in deleted) \
+            or len(set(deleted)) != len(deleted):
         raise NotPlain("state", "the deleted variables are not a list of distinct variables it had")
     after = dict(before)
     for name in deleted:

@@ -337,3 +337,31 @@ def test_a_state_over_the_cap_by_what_the_tool_adds_is_an_output_limit(pool):
     r = run_source(pool, "def tool(conv):\n    conv.state.extra = 'x' * 100_000\n", conversation={"state": state})
     assert r.status is Status.OUTPUT_LIMIT and "the state exceeds" in r.error.message
     assert r.state == state and r.state_changes == {"set": {}, "deleted": []}
+
+
+# Any JSON a hostile child can write, shaped like a reply: known keys with values of any type.
+_ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12)
+_REPLY_KEYS = ("outcome", "status", "error", "return", "effects", "logs", "log_overflow", "state_set",
+               "state_deleted", "state_order", "usage")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(_REPLY_KEYS), _ANY_JSON, max_size=len(_REPLY_KEYS)),
+       st.sampled_from(["returned", "failed"]))
+def test_any_reply_a_child_writes_becomes_a_result_never_an_exception(reply, outcome):
+    call, _ = run_in_process("def tool(conv):\n    pass\n", {"a": 1})
+    for shaped in (reply, {**reply, "outcome": outcome}):
+        result = verdict.from_reply(call, json.dumps(shaped).encode(), Usage())
+        assert isinstance(result.status, Status)
+        if not result.ok:
+            assert result.state == {"a": 1}  # a failed call leaves the state it was sent
+
+
+def test_an_unhashable_status_is_an_internal_error():
+    call, _ = run_in_process("def tool(conv):\n    pass\n", {})
+    for status in ([], {}, [["x"]]):
+        reply = json.dumps({"outcome": "failed", "status": status}).encode()
+        assert verdict.from_reply(call, reply, Usage()).status is Status.INTERNAL_ERROR

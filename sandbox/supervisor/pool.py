@@ -397,7 +397,14 @@ class Pool(TemplateControl):
             cpu_ms, peak_rss = child.kernel_usage()
             wall_ms = (time.monotonic() - sent_at) * 1000.0
             usage = Usage(wall_ms=wall_ms, cpu_ms=cpu_ms, peak_rss_bytes=peak_rss)
-            result = verdict.from_reply(prepared, payload, usage)
+            try:
+                result = verdict.from_reply(prepared, payload, usage)
+            except Exception:  # noqa: BLE001 - a reply the checks missed: a bug, never a lost child
+                log.exception("a child's reply could not be judged (call %s); answering internal_error",
+                              prepared.call_id)
+                self._release(child, reusable=False)
+                return verdict.failed(prepared, Status.INTERNAL_ERROR, "InternalError",
+                                      "the child's reply could not be judged", usage)
             self._release(child, reusable=result.status in _REUSABLE)
             return result
         if outcome == "deadline":

@@ -173,7 +173,9 @@ def from_reply(call: PreparedCall, payload: bytes | bytearray, usage: Usage) -> 
                       usage, logs)
     outcome = reply.get("outcome")
     if outcome == "failed":
-        status = _CHILD_STATUSES.get(reply.get("status", ""), Status.INTERNAL_ERROR)
+        named = reply.get("status")
+        # Any JSON can come here: a list or an object is unhashable, so look up strings only.
+        status = _CHILD_STATUSES.get(named, Status.INTERNAL_ERROR) if type(named) is str else Status.INTERNAL_ERROR
         return failed(call, status, "", "", usage, logs, _error_from_reply(reply.get("error"), call, redact))
     if outcome != "returned":
         return failed(call, Status.INTERNAL_ERROR, "InternalError", "the child's reply has no outcome", usage, logs)

@@ -339,7 +339,7 @@ class Config:
     def cgroup_config(self) -> CgroupConfig:
         """Per-tenant CPU groups: the ``cgroups.*`` settings, then each ``[[tenant_cpu]]``."""
         default = TenantCpu(self.cgroups_default_weight, self.cgroups_default_max_percent)
-        tenants = {t: dataclasses.replace(default, **changes) for t, changes in self.tenant_cpu}
+        tenants = tuple((t, dataclasses.replace(default, **changes)) for t, changes in self.tenant_cpu)
         return CgroupConfig(enabled=self.cgroups_enabled, root=str(self.cgroups_root) if self.cgroups_root else None,
                             default=default, tenants=tenants, max_groups=self.cgroups_max_groups,
                             idle_seconds=self.cgroups_idle_s)

@@ -150,7 +150,11 @@ def demo(config_file: str | None, port: int | None, state_dir: str | None, once:
         say(f"== toolpool is serving on {target} (fresh confined process per call); state in {config.state_dir}")
         token = os.environ.get("TOOLPOOL_TOKEN") or read_token_file(config.token_file)
         try:
-            outcome["ok"] = run_demo(target, token)
+            if token is None:  # the server writes its development token before it serves
+                click.echo(f"toolpool demo: no token: set TOOLPOOL_TOKEN or write one to {config.token_file}",
+                           err=True)
+            else:
+                outcome["ok"] = run_demo(target, token)
         except CallError as exc:
             click.echo(f"toolpool demo: the service refused a demo call: {exc}", err=True)
         if once:

@@ -77,13 +77,14 @@ _register_commands()
 def _command_path(exc: BaseException, args: list[str]) -> str:
     """The command an error came from: set by ``ToolpoolCommand`` or by click, else the
     deepest command ``args`` name (click leaves some parse errors without a context)."""
-    path = getattr(exc, "command_path", None)
+    path: str | None = getattr(exc, "command_path", None)
     if path:
         return path
-    ctx = getattr(exc, "ctx", None)
+    ctx: click.Context | None = getattr(exc, "ctx", None)
     if ctx is not None and ctx.parent is not None:
         return ctx.command_path
-    names, group = ["toolpool"], cli
+    names: list[str] = ["toolpool"]
+    group: click.Command = cli
     for arg in args:
         found = group.commands.get(arg) if isinstance(group, click.Group) else None
         if found is None:

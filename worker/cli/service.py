@@ -260,7 +260,7 @@ def call(function: str, version_id: str | None, alias: str | None, conv: str | N
     with _Server(target, tenant, token, token_file) as client:
         result = client.execute(tenant, function, version_id=version_id, alias=alias, args=call_args,
                                 conversation=conversation, deadline_ms=deadline_ms, timeout=timeout, bundle=files)
-    print_result(result.to_dict(), f"{tenant} {alias or version_id[:12]} {function}", as_json)
+    print_result(result.to_dict(), f"{tenant} {alias or (version_id or '')[:12]} {function}", as_json)
     return EXIT_OK if result.ok else EXIT_TOOL_FAILED
 
 
@@ -269,7 +269,8 @@ def call(function: str, version_id: str | None, alias: str | None, conv: str | N
 
 def _versions(target: str, tenant: str, token: str | None, token_file: str | None) -> list[Any]:
     with _Server(target, tenant, token, token_file) as client:
-        return client.list_versions(tenant)
+        versions: list[Any] = client.list_versions(tenant)
+        return versions
 
 
 def _nothing_deployed(tenant: str) -> list[str]:

@@ -318,6 +318,8 @@ def completion(shell: str) -> int:
     # top-level group (found at run time, so that this module need not import it back).
     root = click.get_current_context().find_root().command
     completer = get_completion_class(shell)
+    if completer is None:  # click.Choice already refused any other shell
+        raise BadInput(f"no completion for shell {shell!r}")
     click.echo(completer(root, {}, "toolpool", "_TOOLPOOL_COMPLETE").source())
     return EXIT_OK
 

@@ -227,8 +227,9 @@ class Store(abc.ABC):
 
     def check_keys(self) -> None:
         """Raises StoreStartupError unless the configured keys open every stored secret."""
-        rows = [row for row in self._secret_rows(None) if row.sealed is not None]
-        for row in rows:
+        for row in self._secret_rows(None):
+            if row.sealed is None:
+                continue
             try:
                 self.keyring.check(row.tenant, row.name, row.sealed)
             except SecretUndecryptable as exc:

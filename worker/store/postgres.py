@@ -153,7 +153,7 @@ class PostgresStore(Store):
         try:
             conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
                          "name TEXT NOT NULL, applied_ms BIGINT NOT NULL)")
-            (current,) = conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+            (current,) = _one(conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations"))
             for migration in pending(current, self.url):
                 with conn.transaction():
                     for statement in _statements(migration.postgresql):
@@ -167,8 +167,9 @@ class PostgresStore(Store):
             conn.execute("RESET statement_timeout")
 
     def schema_version(self) -> int:
-        return self._run(lambda c: c.execute("SELECT max(version) FROM schema_migrations").fetchone()[0],
-                         write=False)
+        version: int = self._run(lambda c: _one(c.execute("SELECT max(version) FROM schema_migrations"))[0],
+                                 write=False)
+        return version
 
     def close(self) -> None:
         self._closed.set()
@@ -310,7 +311,7 @@ class PostgresStore(Store):
                     "DO UPDATE SET version_id = excluded.version_id, updated_ms = excluded.updated_ms",
                     (tenant, alias, version_id, now))
                 if max_aliases is not None:
-                    (count,) = conn.execute("SELECT count(*) FROM aliases WHERE tenant = %s", (tenant,)).fetchone()
+                    (count,) = _one(conn.execute("SELECT count(*) FROM aliases WHERE tenant = %s", (tenant,)))
                     if count > max_aliases:
                         raise OverQuota("aliases", count, max_aliases)
             if keep_versions is not None:
@@ -337,7 +338,7 @@ class PostgresStore(Store):
         return [self._version(tenant, row) for row in rows]
 
     @staticmethod
-    def _version(tenant: str, row: tuple) -> StoredVersion:
+    def _version(tenant: str, row: tuple[Any, ...]) -> StoredVersion:
         version_id, files, functions, created, aliases = row
         return StoredVersion(tenant=tenant, version_id=version_id, files=json.loads(files),
                              functions=tuple(json.loads(functions)), created_ms=created, aliases=tuple(aliases))
@@ -347,17 +348,17 @@ class PostgresStore(Store):
     def _put_secret(self, tenant: str, name: str, sealed: Sealed, max_secrets: int | None) -> bool:
         def work(conn: psycopg.Connection) -> bool:
             if max_secrets is not None:
-                (count, existed) = conn.execute(
+                (count, existed) = _one(conn.execute(
                     "SELECT count(*), count(*) FILTER (WHERE name = %s) FROM secrets WHERE tenant = %s",
-                    (name, tenant)).fetchone()
+                    (name, tenant)))
                 if not existed and count >= max_secrets:
                     raise OverQuota("secrets", count + 1, max_secrets)
-            (inserted,) = conn.execute(
+            (inserted,) = _one(conn.execute(
                 "INSERT INTO secrets (tenant, name, plaintext, key_id, wrapped_key, ciphertext, updated_ms) "
                 "VALUES (%s, %s, NULL, %s, %s, %s, %s) ON CONFLICT (tenant, name) DO UPDATE SET plaintext = NULL, "
                 "key_id = excluded.key_id, wrapped_key = excluded.wrapped_key, ciphertext = excluded.ciphertext, "
                 "updated_ms = excluded.updated_ms RETURNING (xmax = 0)",
-                (tenant, name, sealed.key_id, sealed.wrapped_key, sealed.ciphertext, now_ms())).fetchone()
+                (tenant, name, sealed.key_id, sealed.wrapped_key, sealed.ciphertext, now_ms())))
             return bool(inserted)
 
         return self._run(work, write=True, change=Change(SECRETS, tenant))
@@ -399,11 +400,12 @@ class PostgresStore(Store):
 
     def set_egress_policy(self, tenant: str, policy: Mapping[str, Any] | None) -> int:
         text = None if policy is None else json.dumps(dict(policy), sort_keys=True)
-        return self._run(lambda c: c.execute(
+        updated: int = self._run(lambda c: _one(c.execute(
             "INSERT INTO egress_policies VALUES (%s, %s, %s) ON CONFLICT (tenant) DO UPDATE SET "
             "policy_json = excluded.policy_json, "
             "updated_ms = greatest(excluded.updated_ms, egress_policies.updated_ms + 1) RETURNING updated_ms",
-            (tenant, text, now_ms())).fetchone()[0], write=True, change=Change(EGRESS, tenant))
+            (tenant, text, now_ms())))[0], write=True, change=Change(EGRESS, tenant))
+        return updated
 
     def egress_policy(self, tenant: str) -> StoredEgressPolicy | None:
         row = self._run(lambda c: c.execute("SELECT policy_json, updated_ms FROM egress_policies WHERE tenant = %s",
@@ -418,14 +420,22 @@ def _prune_versions(conn: psycopg.Connection, tenant: str, keep_id: str, keep: i
     remain, aliased ones included (``keep_id``, the one just stored, is never pruned);
     OverQuota if aliases name too many for that."""
     aliased = "SELECT version_id FROM aliases WHERE tenant = %s"
-    (named,) = conn.execute("SELECT count(DISTINCT version_id) FROM aliases WHERE tenant = %s", (tenant,)).fetchone()
+    (named,) = _one(conn.execute("SELECT count(DISTINCT version_id) FROM aliases WHERE tenant = %s", (tenant,)))
     pruned = conn.execute(
         f"DELETE FROM versions WHERE tenant = %s AND version_id != %s AND version_id NOT IN ({aliased}) "
         f"AND seq NOT IN (SELECT seq FROM versions WHERE tenant = %s AND version_id NOT IN ({aliased}) "
         f"ORDER BY seq DESC LIMIT %s)",
         (tenant, keep_id, tenant, tenant, tenant, max(keep - named, 0))).rowcount
-    (count,) = conn.execute("SELECT count(*) FROM versions WHERE tenant = %s", (tenant,)).fetchone()
+    (count,) = _one(conn.execute("SELECT count(*) FROM versions WHERE tenant = %s", (tenant,)))
     if count > keep:
         raise OverQuota("versions", count, keep)
     if pruned:
         log.info("pruned %d versions of tenant %s (keeping %d)", pruned, tenant, keep)
+
+
+def _one(cursor: psycopg.Cursor[Any]) -> tuple[Any, ...]:
+    """The one row of a query that always returns one (an aggregate, RETURNING of an upsert)."""
+    row: tuple[Any, ...] | None = cursor.fetchone()
+    if row is None:
+        raise psycopg.DataError("the query returned no row")
+    return row

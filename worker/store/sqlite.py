@@ -157,11 +157,13 @@ class SQLiteStore(Store):
 
     def schema_version(self) -> int:
         with self._lock:
-            return self._db.execute("PRAGMA user_version").fetchone()[0]
+            version: int = self._db.execute("PRAGMA user_version").fetchone()[0]
+            return version
 
     def journal_mode(self) -> str:
         with self._lock:
-            return self._db.execute("PRAGMA journal_mode").fetchone()[0]
+            mode: str = self._db.execute("PRAGMA journal_mode").fetchone()[0]
+            return mode
 
     def close(self) -> None:
         with self._lock:
@@ -208,7 +210,8 @@ class SQLiteStore(Store):
         log.warning("the database %s can be written again", self.path)
 
     def _unavailable(self, exc: BaseException) -> StorageUnavailable:
-        cause = _unwritable_cause(exc) or _OS_CAUSES.get(getattr(exc, "errno", None))
+        code = getattr(exc, "errno", None)
+        cause = _unwritable_cause(exc) or (_OS_CAUSES.get(code) if isinstance(code, int) else None)
         if cause in (None, "an I/O error") and self._disk_full():
             cause = "its disk is full"  # SQLite says I/O error when it cannot even size its -shm file
         cause = cause or "it cannot be opened for writing"

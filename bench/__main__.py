@@ -307,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     if not any(a in COMMANDS and not (i and args_list[i - 1] in ("--drivers", "--driver"))
                for i, a in enumerate(args_list)) \
             and not any(a in ("-h", "--help") for a in args_list):
-        args_list = [a for a in args_list]
+        args_list = list(args_list)
         # Top-level options first, then the default command with its options.
         top, rest = _split_top(args_list)
         args_list = [*top, "suite", *rest]

@@ -128,13 +128,12 @@ def main() -> None:
     import dataclasses
     import socket
 
-    from sandbox.template import forkserver as template_mod
-    from sandbox.supervisor.call import CallRequest, prepare, validate_input
+    from bench import workloads
     from sandbox.compile.compiler import compile_bundle
     from sandbox.confine.config import ConfinementConfig
     from sandbox.policy import Limits
-
-    from bench import workloads
+    from sandbox.supervisor.call import CallRequest, prepare, validate_input
+    from sandbox.template import forkserver as template_mod
 
     bundle = compile_bundle(workloads.tool_files())
     frames = {}

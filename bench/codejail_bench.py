@@ -91,7 +91,7 @@ def run(out: Path, *, rounds: int, duration_s: float, concurrency: int, warmup_s
                       "p50_ms": _median(rs, lambda r: r["p50_ms"]), "p99_ms": _median(rs, lambda r: r["p99_ms"])}
                for name, rs in per_round.items()}
     g, c = medians["grpc"], medians["codejail"]
-    round_ratios = [round(a["ok_per_s"] / b["ok_per_s"], 2) for a, b in zip(per_round["grpc"], per_round["codejail"])
+    round_ratios = [round(a["ok_per_s"] / b["ok_per_s"], 2) for a, b in zip(per_round["grpc"], per_round["codejail"], strict=True)
                     if a["ok_per_s"] and b["ok_per_s"]]
     ratio = round(g["ok_per_s"] / c["ok_per_s"], 2) if g["ok_per_s"] and c["ok_per_s"] else None
     return {

@@ -296,9 +296,9 @@ def execute_request(call: Call, version_id: str) -> Any:
 
 def response_size(prep: Prepared, call: Call) -> int:
     """Bytes of the ExecuteResponse toolpool sends for this call (computed on the floor)."""
-    from sandbox.supervisor import verdict
     from sandbox.child.entry import run_request
     from sandbox.result import ErrorInfo, Result, Status, Usage
+    from sandbox.supervisor import verdict
     from worker import translate
     from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 
@@ -372,6 +372,7 @@ class GrpcDriver(_GrpcBase):
 
     def start(self) -> None:
         import grpc
+
         from worker._proto.toolpool.v1 import toolpool_pb2 as pb
         from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
 

@@ -31,11 +31,11 @@ import sys
 import time
 from pathlib import Path
 
+from sandbox.compile.compiler import compile_bundle
 from sandbox.egress import fetch
 from sandbox.egress.errors import EgressRecord
 from sandbox.egress.policy import EgressPolicy
 from sandbox.supervisor.call import CallRequest, requested_deadline, validate_input
-from sandbox.compile.compiler import compile_bundle
 from sandbox.supervisor.pool import Pool, PoolConfig
 
 PER_CALL = 100  # requests per tool call (the egress policy's cap is raised to this)
@@ -140,7 +140,7 @@ def summary(timings: list[float]) -> dict[str, float]:
     ms = sorted(t * 1000.0 for t in timings)
 
     def pct(p: float) -> float:
-        return ms[min(len(ms) - 1, int(round(p / 100.0 * (len(ms) - 1))))]
+        return ms[min(len(ms) - 1, round(p / 100.0 * (len(ms) - 1)))]
 
     return {"n": len(ms), "median_ms": round(statistics.median(ms), 3), "p90_ms": round(pct(90), 3),
             "p99_ms": round(pct(99), 3), "mean_ms": round(statistics.fmean(ms), 3)}

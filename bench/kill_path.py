@@ -35,9 +35,10 @@ def main() -> None:
     parser.add_argument("--deadline-ms", type=int, default=100)
     args = parser.parse_args()
 
-    from sandbox.supervisor import children, pool as pool_mod
-    from sandbox.supervisor.call import CallRequest, requested_deadline
     from sandbox.compile.compiler import compile_bundle
+    from sandbox.supervisor import children
+    from sandbox.supervisor import pool as pool_mod
+    from sandbox.supervisor.call import CallRequest, requested_deadline
 
     if not (hasattr(children.Child, "kill") and hasattr(pool_mod.Pool, "_on_exit")):
         raise SystemExit("sandbox.supervisor no longer has children.Child.kill / Pool._on_exit: update bench/kill_path.py")

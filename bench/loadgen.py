@@ -19,8 +19,9 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from bench import stats
 from bench.drivers import Driver
@@ -160,7 +161,7 @@ def machine_cpu_s() -> tuple[float, float]:
             fields = [int(x) for x in f.readline().split()[1:]]
     except (OSError, ValueError):
         return 0.0, 0.0
-    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
     return (user + nice + system + irq + softirq) / _TICK, steal / _TICK
 
 

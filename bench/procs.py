@@ -39,7 +39,8 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sandbox import protocol
 from sandbox.child import entry
@@ -49,10 +50,9 @@ FRAME: bytes = b""  # set in main(); inherited by forked children, sent to the o
 
 
 def _trivial_frame() -> bytes:
-    from sandbox.supervisor.call import CallRequest, prepare
-    from sandbox.compile.compiler import compile_bundle
-
     from bench import workloads
+    from sandbox.compile.compiler import compile_bundle
+    from sandbox.supervisor.call import CallRequest, prepare
 
     bundle = compile_bundle(workloads.tool_files())
     return prepare(CallRequest(tenant="bench-b", bundle=bundle, function="trivial")).frame()
@@ -379,7 +379,8 @@ def run_all(n: int, slow_n: int, seconds: float, ipc_n: int, timeout_s: float = 
             subprocess.run([sys.executable, "-c", "import sys; from bench.procs import main; main()", "--only", only, "--n", str(n), "--slow-n",
                             str(slow_n), "--seconds", str(seconds), "--ipc-n", str(ipc_n), "--json", f.name],
                            cwd=repo, check=True, timeout=timeout_s)
-            part = json.load(open(f.name))
+            with open(f.name) as written:
+                part = json.load(written)
         for key, value in part.items():
             merged[key].update(value)
     return merged

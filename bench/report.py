@@ -12,7 +12,6 @@ import platform
 import re
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +55,7 @@ def metadata(argv: list[str], quick: bool, plan: Any) -> dict[str, Any]:
         "commit": _git("rev-parse", "HEAD"),
         "tracked_files_modified": bool(status) if status is not None else None,
         "command": " ".join(shlex.quote(a) for a in argv),
-        "started_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "started_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "quick": quick,
         "plan": plan.__dict__ if plan is not None else None,
@@ -222,7 +221,7 @@ def write_png(doc: dict, path: Path) -> bool:
     ax1.set_xscale("log")
     ax1.set_xlabel("latency from intended send (ms, log)")
     ax1.set_ylabel("fraction of calls")
-    ax1.set_title(f"Latency CDF, trivial tool, open-loop")
+    ax1.set_title("Latency CDF, trivial tool, open-loop")
     ax1.grid(True, which="both", alpha=0.3)
     ax1.legend(fontsize=8)
     top = 0.0
@@ -314,7 +313,7 @@ def results_markdown(doc: dict, json_name: str, png_name: str | None) -> str:
                      f"{_fmt(c['p99_minus_floor_ms'])} | {_fmt(c['p50_minus_echo_ms'])} | "
                      f"{_fmt(c['p99_minus_echo_ms'])} | {_fmt(c['cpu_ms_per_call'])} |")
     if doc["steps"]:
-        lines += ["", f"## Step (trivial tool; knee = highest rate with p99 ≤ bound, ≥ 95% ok, ≥ 90% of offer)", "",
+        lines += ["", "## Step (trivial tool; knee = highest rate with p99 ≤ bound, ≥ 95% ok, ≥ 90% of offer)", "",
                   "| driver | knee (calls/s) | steps: offered → achieved (p99 ms) |", "|---|---|---|"]
         for name, st in doc["steps"].items():
             steps = "; ".join(f"{s['rate']:g} → {_fmt(s['throughput'])} ({_fmt(s['latency_ms']['p99'])})"
@@ -437,7 +436,7 @@ def kept_sections(results: Path) -> str:
     text = results.read_text() if results.exists() else ""
     kept = []
     for match in re.finditer(r"<!-- bench section: (?P<name>[^>]+?) -->", text):
-        start, end = _markers(match["name"])
+        _start, end = _markers(match["name"])
         body = text[match.start():].partition(end)[0]
         if end in text[match.start():]:
             kept.append(body + end + "\n")

@@ -196,7 +196,7 @@ def markdown(result: dict[str, Any], command: str, commit: str) -> str:
         f"{unseen['extra_ms']:.1f} ms more; one store round trip for the version is "
         f"{unseen['store_round_trip_ms']:.2f} ms and compiling it {unseen['compile_ms']:.1f} ms "
         f"(together {unseen['bound_ms']:.1f} ms): "
-        + (f"**within** that bound." if unseen["extra_ms"] <= unseen["bound_ms"] else
+        + ("**within** that bound." if unseen["extra_ms"] <= unseen["bound_ms"] else
            f"**{unseen['extra_ms'] - unseen['bound_ms']:.1f} ms over** that bound (the pool's wait, JSON "
            "decoding and the cache's bookkeeping come on top; single calls, timed on a shared 2-core machine)."),
     ]

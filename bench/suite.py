@@ -17,7 +17,6 @@ from bench import drivers, loadgen, memory, overshoot, procs, workloads
 from bench.loadgen import Progress
 from bench.noisy import measure
 
-
 # Baselines that start a new interpreter per call: they cannot take the target's rate, so the
 # headline runs them at spawn_rate and spawn_concurrency, and the other figures skip them.
 SLOW_DRIVERS = ("spawn", "codejail")
@@ -212,7 +211,7 @@ class Suite:
                 self.headline(started)
             except Exception as exc:  # noqa: BLE001
                 self.errors["headline"] = f"{type(exc).__name__}: {exc}"
-            for name, driver in started.items():
+            for driver in started.values():
                 # Memory first: the pool has sat idle and topped up while the others ran.
                 mem = memory.measure(driver)
                 if mem is not None:

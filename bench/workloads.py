@@ -12,9 +12,10 @@ slow and hostile tools.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 TOOLS_DIR = Path(__file__).resolve().parent / "tools"
 SEED_START = Path(__file__).resolve().parent.parent / "tests" / "seeds" / "002_start_function.py"

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from sandbox.errors import CompileFailure
 
@@ -142,7 +143,7 @@ def assemble(tools: Mapping[str, CompiledTool], lines: Mapping[str, Sequence[int
     problems already, in which case no bundle is made either."""
     owners: dict[str, tuple[str, int]] = {}
     for filename in sorted(tools):
-        for name, line in zip(tools[filename].functions, lines[filename]):
+        for name, line in zip(tools[filename].functions, lines[filename], strict=False):
             if name in owners:
                 first_file, first_line = owners[name]
                 problems.append(CompileProblem(

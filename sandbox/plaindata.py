@@ -24,7 +24,8 @@ from __future__ import annotations
 import json
 import marshal
 import math
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 MAX_DEPTH = 64  # containers below the root; the same cap as sandbox/child/values.py
 MAX_INT_BITS = 14_000  # past ~14284 bits CPython refuses int<->str, so JSON would break
@@ -248,9 +249,7 @@ def state_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[s
     changed = {}
     for name, value in after.items():
         old = before.get(name, _MISSING)
-        if old is _MISSING or old != value:
-            changed[name] = value
-        elif type(value) is not str and not same(old, value):
+        if old is _MISSING or old != value or (type(value) is not str and not same(old, value)):
             changed[name] = value
     deleted = sorted(before.keys() - after.keys())
     return {"set": changed, "deleted": deleted}

@@ -399,10 +399,7 @@ _SYNC = "tools are synchronous"
 _STDOUT = "it prints to the process's stdout, which nobody reads; log the text with log.info()"
 
 LEFT_OUT: dict[str, dict[str, str]] = {
-    "abc": {
-        name: "deprecated since Python 3.3; stack @classmethod, @staticmethod or @property over @abstractmethod"
-        for name in ("abstractclassmethod", "abstractstaticmethod", "abstractproperty")
-    },
+    "abc": dict.fromkeys(("abstractclassmethod", "abstractstaticmethod", "abstractproperty"), "deprecated since Python 3.3; stack @classmethod, @staticmethod or @property over @abstractmethod"),
     "base64": {
         "encode": "it reads and writes file objects; use base64.b64encode() on bytes",
         "decode": "it reads and writes file objects; use base64.b64decode() on bytes",
@@ -448,11 +445,7 @@ LEFT_OUT: dict[str, dict[str, str]] = {
         "scrypt": "a CPU sink with no use in a tool; sign with hmac, hash with hashlib.sha256",
         "file_digest": f"{_NO_FILES}; hash bytes with hashlib.sha256(data)",
     },
-    "io": {
-        name: f"{_NO_FILES}; use io.StringIO or io.BytesIO"
-        for name in ("open", "open_code", "FileIO", "BufferedReader", "BufferedWriter", "BufferedRandom",
-                     "BufferedRWPair", "TextIOWrapper")
-    },
+    "io": dict.fromkeys(("open", "open_code", "FileIO", "BufferedReader", "BufferedWriter", "BufferedRandom", "BufferedRWPair", "TextIOWrapper"), f"{_NO_FILES}; use io.StringIO or io.BytesIO"),
     "json": {
         "dump": "it writes to a file object; use json.dumps()",
         "load": "it reads a file object; use json.loads()",
@@ -472,11 +465,7 @@ LEFT_OUT: dict[str, dict[str, str]] = {
         "captureWarnings": "warnings are not routed through logging in tools",
         "shutdown": "the platform flushes the call's logs itself",
     },
-    "operator": {
-        name: "it writes around the write guard; write obj[k] = v, del obj[k] or x += y"
-        for name in ("setitem", "delitem", "iadd", "iand", "iconcat", "ifloordiv", "ilshift", "imatmul",
-                     "imod", "imul", "ior", "ipow", "irshift", "isub", "itruediv", "ixor")
-    },
+    "operator": dict.fromkeys(("setitem", "delitem", "iadd", "iand", "iconcat", "ifloordiv", "ilshift", "imatmul", "imod", "imul", "ior", "ipow", "irshift", "isub", "itruediv", "ixor"), "it writes around the write guard; write obj[k] = v, del obj[k] or x += y"),
     "phonenumbers": {
         "geocoder": "a large data set left out of the runtime",
         "carrier": "a large data set left out of the runtime",

@@ -47,8 +47,8 @@ may import" repeats it for customers).
 
 from __future__ import annotations
 
-from sandbox.policy_modules import LEFT_OUT as LEFT_OUT, MODULES as MODULES  # the module tables, re-exported
-
+from sandbox.policy_modules import LEFT_OUT as LEFT_OUT  # the module tables, re-exported
+from sandbox.policy_modules import MODULES as MODULES
 
 # ---------------------------------------------------------------------------------------
 # Builtins: name -> reason. The tool's __builtins__ holds these and nothing else (plus the
@@ -139,7 +139,7 @@ BUILTINS: dict[str, str] = {
     # left out: BaseException, SystemExit, KeyboardInterrupt, MemoryError (interpreter
     # signals a tool has no business naming), ExceptionGroup and BaseExceptionGroup
     # (except* is refused: CVE-2025-22153)
-    **{name: "exception class" for name in _EXCEPTIONS},
+    **dict.fromkeys(_EXCEPTIONS, "exception class"),
 }
 
 # ---------------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ import statistics
 import sys
 import time
 
-from sandbox.supervisor.call import CallRequest, requested_deadline
 from sandbox.compile.compiler import compile_bundle
+from sandbox.supervisor.call import CallRequest, requested_deadline
 from sandbox.supervisor.pool import Pool, PoolConfig
 
 TOOL = '''
@@ -67,7 +67,7 @@ def main() -> int:
     with Pool(PoolConfig(ready_children=1)) as pool:
         print(f"pool started in {(time.perf_counter() - started) * 1000:.0f} ms")
         time.sleep(0.5)  # the template's first children are forked
-        print("template (kB):", memory(pool._template.pid))  # noqa: SLF001 - a measurement script
+        print("template (kB):", memory(pool._template.pid))
         rows = []
         for _ in range(calls):
             result = pool.execute(CallRequest(tenant="t", bundle=bundle, function="tool", secrets={},

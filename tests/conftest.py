@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.supervisor.call import CallRequest, requested_deadline, validate_input
 from sandbox.compile.compiler import compile_bundle
+from sandbox.supervisor.call import CallRequest, requested_deadline, validate_input
 from sandbox.supervisor.pool import Pool, PoolConfig
 
 

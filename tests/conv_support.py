@@ -11,7 +11,6 @@ from sandbox.child.conv import Conversation
 from sandbox.child.logs import Log
 from sandbox.supervisor.normalize import validate_conversation
 
-
 VARIANTS = {
     "london": {"site_name": "London Bridge", "callee": "+441234567890"},
     "new_york": {"site_name": "Fifth Avenue", "callee": "+442345678901"},

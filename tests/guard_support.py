@@ -16,12 +16,11 @@ import types
 
 import pytest
 
-from sandbox.compile.compiler import compile_tool
-from sandbox.guardnames import GUARD_NAMES
 from sandbox.child import attributes, entry, guards, toolobjects, views  # noqa: F401 - entry registers the runtime's classes
 from sandbox.child.guards import make_globals
+from sandbox.compile.compiler import compile_tool
+from sandbox.guardnames import GUARD_NAMES
 from sandbox.policy import DEFAULT_POLICY
-
 
 SPEC = DEFAULT_POLICY.child_spec
 

@@ -7,11 +7,11 @@ import marshal
 
 import pytest
 
-from sandbox.supervisor.call import CallRequest, prepare, validate_input
+from sandbox.child.entry import run_request
 from sandbox.compile.compiler import compile_bundle
 from sandbox.errors import CompileFailure
-from sandbox.child.entry import run_request
 from sandbox.plaindata import apply_changes
+from sandbox.supervisor.call import CallRequest, prepare, validate_input
 
 
 def run(source: str, state: dict) -> dict:

@@ -23,12 +23,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sandbox.policy import DEFAULT_POLICY
+from sandbox.result import Status
 from sandbox.supervisor.cgroup_host import favors_dynamic_changes, own_cgroup_dirs
 from sandbox.supervisor.cgroups import CgroupConfig, TenantCpu, TenantGroups, group_name
 from sandbox.supervisor.confined_compile import ConfinedCompiler
-from sandbox.policy import DEFAULT_POLICY
 from sandbox.supervisor.pool import Pool, PoolConfig
-from sandbox.result import Status
 from tests.conftest import run_source
 from tests.test_confine import NO_SECCOMP, result_of
 from worker.config import ConfigError, load_config

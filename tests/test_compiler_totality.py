@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from sandbox.compile.compiler import CompiledTool, CompileErrors, compile_bundle, compile_tool
 from sandbox.errors import CompileFailure
 
-
 # ---------------------------------------------------------------------------------------
 # totality: any input gives a CompiledTool or a CompileFailure, nothing else
 # ---------------------------------------------------------------------------------------

@@ -162,7 +162,7 @@ def test_child_uid_must_be_in_range():
 
 
 def test_check_probe_results_fails_closed():
-    good = {name: "blocked: fine" for name in SELF_TEST_PROBES}
+    good = dict.fromkeys(SELF_TEST_PROBES, "blocked: fine")
     check_probe_results(good)
     for bad in (
         {**good, "proc.fork": "ALLOWED: forked"},

@@ -13,7 +13,6 @@ from sandbox.confine import check_probe_results
 from sandbox.errors import ConfinementUnavailable
 from tests.test_confine import IS_ROOT, NO_SECCOMP, NOBODY, REPO, confined, run_scenario, unprivileged_user
 
-
 # ---------------------------------------------------------------------------------------
 # The full configuration: every probe of the start-up self-test is blocked.
 # ---------------------------------------------------------------------------------------

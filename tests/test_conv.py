@@ -23,7 +23,6 @@ from sandbox.child.voice import (
 )
 from tests.conv_support import VARIANTS, MyStr, make_conv
 
-
 # -- read-only members -----------------------------------------------------------------
 
 
@@ -94,7 +93,7 @@ def test_sip_headers_lookup_ignores_case():
     assert headers.get("X-Missing") is None
     assert headers.get("X-Missing", "en") == "en"
     with pytest.raises(KeyError):
-        headers["X-Missing"]  # noqa: B018
+        headers["X-Missing"]
 
 
 def test_sip_headers_iterate_with_original_names():

@@ -11,8 +11,6 @@ import types
 from typing import Any
 
 import pytest
-
-from tests.conftest import seed_source
 from RestrictedPython import compile_restricted, safe_builtins
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence, safer_getattr
@@ -22,8 +20,8 @@ from sandbox.child.logs import Log
 from sandbox.child.values import to_plain
 from sandbox.child.voice import VOICE_MODULE_NAMES
 from sandbox.supervisor.normalize import normalize_action, validate_conversation
+from tests.conftest import seed_source
 from tests.conv_support import VARIANTS
-
 
 # -- seed examples, run unchanged under RestrictedPython ---------------------------------
 

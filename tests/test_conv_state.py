@@ -17,7 +17,6 @@ from sandbox.child.voice import CartesiaVoice
 from sandbox.supervisor.normalize import canonical, validate_conversation
 from tests.conv_support import MyStr, make_conv
 
-
 # -- conv.state: reading ---------------------------------------------------------------
 
 

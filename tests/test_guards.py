@@ -24,11 +24,10 @@ from collections import Counter, OrderedDict, defaultdict, deque
 import pytest
 
 from sandbox import policy_tables
-from sandbox.compile.compiler import compile_tool
 from sandbox.child import attributes, entry, guards, toolobjects, views  # noqa: F401 - entry registers the runtime's classes
 from sandbox.child.guards import make_globals
+from sandbox.compile.compiler import compile_tool
 from tests.guard_support import GETATTR, SPEC, WRITE, FakeConv, FakeLog, FakeState, call, failing, load
-
 
 # ---------------------------------------------------------------------------------------
 # refused at run time, with a clear message and the customer's line

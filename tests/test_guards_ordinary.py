@@ -12,7 +12,6 @@ import pytest
 
 from tests.guard_support import FakeConv, FakeLog, call
 
-
 # ---------------------------------------------------------------------------------------
 # ordinary Python as customers write it (issue 13): runs as CPython runs it
 # ---------------------------------------------------------------------------------------

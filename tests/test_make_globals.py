@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.guardnames import GUARD_NAMES
 from sandbox.child import attributes, entry, guards, toolobjects, views  # noqa: F401 - entry registers the runtime's classes
 from sandbox.child.guards import make_globals
+from sandbox.guardnames import GUARD_NAMES
 from tests.guard_support import GETATTR, SPEC, FakeConv, FakeLog, failing, load
-
 
 # ---------------------------------------------------------------------------------------
 # imports

@@ -15,7 +15,6 @@ from sandbox.errors import CompileFailure
 from sandbox.result import Status
 from tests.conftest import run_source
 
-
 # ---------------------------------------------------------------------------------------
 # the doors each view leaves out or guards, with the message the tool sees
 # ---------------------------------------------------------------------------------------

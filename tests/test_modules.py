@@ -20,7 +20,6 @@ import pytest
 from sandbox.result import Status
 from tests.conftest import run_source
 
-
 # ---------------------------------------------------------------------------------------
 # realistic uses: the same answer as plain CPython
 # ---------------------------------------------------------------------------------------

@@ -13,8 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sandbox.errors import InvalidReturn
 from sandbox.child.voice import parameter_table
+from sandbox.errors import InvalidReturn
+from sandbox.result import ACTION_KEYS
 from sandbox.supervisor.normalize import (
     VOICE_PARAMETERS,
     canonical,
@@ -24,7 +25,6 @@ from sandbox.supervisor.normalize import (
     state_changes,
     validate_conversation,
 )
-from sandbox.result import ACTION_KEYS
 
 VARIANTS = {"orleans": {}, "london": {"site_name": "x"}}
 REFER = {"type": "CALL_CENTER", "reason": "SPEAK_TO", "refer": {"phone_number": "12345"}}

@@ -12,7 +12,6 @@ import pytest
 from sandbox.errors import InvalidInput
 from sandbox.supervisor.normalize import validate_args, validate_conversation
 
-
 # -- validate_conversation ---------------------------------------------------------------
 
 
@@ -31,7 +30,7 @@ def test_defaults_are_filled():
     }
     assert validate_conversation(None) == expected
     assert validate_conversation({}) == expected
-    assert validate_conversation({key: None for key in expected}) == expected
+    assert validate_conversation(dict.fromkeys(expected)) == expected
 
 
 def test_a_full_conversation_is_kept_and_copied():

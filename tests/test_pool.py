@@ -12,10 +12,10 @@ import pytest
 
 from sandbox.compile.compiler import compile_bundle
 from sandbox.errors import FunctionNotFound, PoolUnavailable, ToolFailure
-from sandbox.supervisor.call import CallRequest, prepare
-from sandbox.supervisor.pool import Pool, PoolConfig
 from sandbox.policy import DEFAULT_POLICY
 from sandbox.result import Status
+from sandbox.supervisor.call import CallRequest, prepare
+from sandbox.supervisor.pool import Pool, PoolConfig
 from tests.conftest import run_source
 
 

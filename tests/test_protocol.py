@@ -86,8 +86,8 @@ def test_oversized_frame_and_eof_and_deadline():
 
 
 def test_the_pool_refuses_a_service_it_does_not_offer(pool):
-    from sandbox.supervisor.call import CallRequest, prepare
     from sandbox.compile.compiler import compile_bundle
+    from sandbox.supervisor.call import CallRequest, prepare
 
     call = prepare(CallRequest(tenant="t", bundle=compile_bundle({"tool.py": "def tool(conv):\n    return 1\n"}),
                                function="tool"))

@@ -18,16 +18,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sandbox import plaindata
-from sandbox.supervisor import verdict
-from sandbox.errors import InvalidInput
-from sandbox.supervisor.call import CallRequest, prepare, validate_input
-from sandbox.compile.compiler import compile_bundle
 from sandbox.child import conv as conv_module
 from sandbox.child import values
 from sandbox.child.conv import Conversation
-from sandbox.supervisor.normalize import validate_conversation
+from sandbox.compile.compiler import compile_bundle
+from sandbox.errors import InvalidInput
 from sandbox.policy import Limits
 from sandbox.result import Status, Usage
+from sandbox.supervisor import verdict
+from sandbox.supervisor.call import CallRequest, prepare, validate_input
+from sandbox.supervisor.normalize import validate_conversation
 from tests.conftest import run_source
 
 CAP = Limits().state_bytes  # 1 MiB

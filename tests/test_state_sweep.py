@@ -8,7 +8,7 @@ from bench import state_sweep
 
 
 def test_sizes_parse_and_the_largest_state_is_under_the_cap():
-    assert [state_sweep.parse_size(s) for s in "0,1k,10k,100k,1m,2048".split(",")] == [
+    assert [state_sweep.parse_size(s) for s in ["0", "1k", "10k", "100k", "1m", "2048"]] == [
         0, 1024, 10240, 102400, 1048576, 2048]
     from sandbox.policy import Limits
 

@@ -33,10 +33,10 @@ import uuid
 import pytest
 
 from sandbox import policy_tables
-from sandbox.guardnames import GUARD_NAMES
 from sandbox.child import modules, views
 from sandbox.child.guards import make_globals
 from sandbox.child.views import ModuleView, build_view, package_view, preload, view_names
+from sandbox.guardnames import GUARD_NAMES
 from sandbox.policy import DEFAULT_POLICY
 
 
@@ -261,16 +261,19 @@ def _instances(importer):
     zoneinfo_ = tool_module("zoneinfo")
     tz = tool_module("dateutil.tz")
     phonenumbers = pytest.importorskip("phonenumbers")
-    from dateutil import parser as du_parser, relativedelta as du_rd, rrule as du_rrule
+    import contextlib
     import csv
     import dataclasses
+    import email.utils
     import enum
     import fractions
     import io
     import ipaddress
-    import contextlib
     import textwrap
-    import email.utils
+
+    from dateutil import parser as du_parser
+    from dateutil import relativedelta as du_rd
+    from dateutil import rrule as du_rrule
     number = phonenumbers.parse("+442079460018", None)
     buffer = io.StringIO("a,b\n1,2\n")
     stack = contextlib.ExitStack()
@@ -283,7 +286,7 @@ def _instances(importer):
         "datetime.now()": datetime.datetime.now(),
         "date.today()": datetime.date.today(),
         "timedelta": datetime.timedelta(days=1),
-        "timezone.utc": datetime.timezone.utc,
+        "timezone.utc": datetime.UTC,
         "compiled pattern": re.compile(r"(?P<word>\w+)"),
         "match": re.match(r"(\w+)", "abc"),
         "finditer": re.finditer("a", "aa"),
@@ -313,7 +316,7 @@ def _instances(importer):
         "urlparse()": urllib.parse.urlparse("https://user:pw@example.com:8080/p?q=1#f"),
         "urlsplit()": urllib.parse.urlsplit("https://example.com/p"),
         "Optional[int]": typing.Optional[int],
-        "Dict[str, int]": typing.Dict[str, int],
+        "Dict[str, int]": dict[str, int],
         "Literal['a']": typing.Literal["a"],
         "CartesiaVoice()": voice.VOICE_MODULE_NAMES["CartesiaVoice"](provider_voice_id="v"),
         "generator": (i for i in range(3)),

@@ -90,8 +90,9 @@ import json
 import random
 import threading
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import grpc
 
@@ -458,9 +459,7 @@ def _may_have_run(error: CallError) -> bool:
     if error.code is grpc.StatusCode.UNAVAILABLE and (
             error.reason in _NOT_STARTED_UNAVAILABLE or error.reason == STORAGE_UNAVAILABLE or _never_sent(error)):
         return False
-    if error.code is grpc.StatusCode.DEADLINE_EXCEEDED and error.reason == "DEADLINE_TOO_SHORT":
-        return False
-    return True
+    return not (error.code is grpc.StatusCode.DEADLINE_EXCEEDED and error.reason == "DEADLINE_TOO_SHORT")
 
 
 def _check_redeployed(deployment: Deployment, version_id: str | None) -> None:

@@ -44,18 +44,19 @@ import json
 import os
 import threading
 import urllib.parse
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Union
+from typing import Any, Union
 
 from sandbox import result as sandbox_result
-from sandbox.supervisor.call import CallRequest, requested_deadline, validate_input
-from sandbox.errors import CompileFailure
 from sandbox.egress.policy import EgressPolicy
+from sandbox.errors import CompileFailure
+from sandbox.supervisor.call import CallRequest, requested_deadline, validate_input
 from sandbox.supervisor.pool import Pool, PoolConfig
 from toolpool.result import ErrorInfo, Result, Status, Usage
-from worker.pools import start_pool
 from worker.compiling import compile_files, missing_function, read_sources, read_tool_files
+from worker.pools import start_pool
 
 TENANT = "test"
 
@@ -98,7 +99,7 @@ class Response:
         return self.body or b"", "application/octet-stream"
 
 
-Answer = Union[Response, Mapping[str, Any], Callable[[Request], Response]]
+Answer = Response | Mapping[str, Any] | Callable[[Request], Response]
 """A ``Response``, its fields as a dict (``{"json": {...}}``), or a function of the ``Request``."""
 
 

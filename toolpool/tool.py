@@ -29,7 +29,8 @@ and holds ``ToolReturn``'s keys to the keys the supervisor accepts.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Literal, Protocol, TypedDict
+from collections.abc import Iterator
+from typing import Any, Literal, Protocol, TypedDict
 
 # -- conv.state ---------------------------------------------------------------------------
 

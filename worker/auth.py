@@ -18,7 +18,7 @@ never logged or echoed in an error. Health and reflection are not behind this ch
 from __future__ import annotations
 
 import hmac
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from worker.config import ClientConfig, hash_token
 from worker.errors import PermissionDenied, Unauthenticated

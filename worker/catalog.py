@@ -36,11 +36,11 @@ from __future__ import annotations
 import collections
 import dataclasses
 import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, Hashable, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sandbox.bundles import Bundle
-
 from worker.store import Change
 
 _T = TypeVar("_T")

@@ -22,15 +22,14 @@ from __future__ import annotations
 import collections
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from sandbox.bundles import Bundle
-from sandbox.supervisor.confined_compile import ConfinedCompiler
 from sandbox.policy import Policy
-
+from sandbox.supervisor.confined_compile import ConfinedCompiler
 from worker.errors import Refused, Unavailable
-
 
 _SERVED_KEPT = 4096
 """Tenants whose last turn the gate remembers; older ones count as never served."""

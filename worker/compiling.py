@@ -15,12 +15,13 @@ file and line.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from sandbox.bundles import Bundle, CompileErrors, CompileProblem
-from sandbox.supervisor.confined_compile import ConfinedCompiler
 from sandbox.policy import DEFAULT_POLICY, Policy
+from sandbox.supervisor.confined_compile import ConfinedCompiler
 
 __all__ = ["Bundle", "CompileErrors", "CompileProblem", "ToolFilesError", "compile_files", "compile_pool",
            "missing_function", "read_tool_files"]

@@ -51,12 +51,12 @@ import hashlib
 import os
 import secrets
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from sandbox.supervisor.cgroups import CgroupConfig, TenantCpu
-
 from worker.uploads import FIELDS as UPLOAD_FIELDS
 from worker.uploads import TenantLimits, UploadLimits
 

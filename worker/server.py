@@ -45,23 +45,22 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent import futures
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from worker import observability, translate
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
-from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
-from worker import observability
-from worker import translate
 from worker.admission import Admission, AdmissionLimits
+from worker.auth import Authenticator
 from worker.catalog import Budget
 from worker.compiles import CompileLimits
-from worker.errors import InvalidArgument
-from worker.auth import Authenticator
 from worker.config import Config, ConfigError
+from worker.errors import InvalidArgument
 from worker.metrics import Metrics, MetricsEndpoint, ReplicaSources
 from worker.pools import start_pool
 from worker.service import Timing, ToolService

@@ -39,19 +39,19 @@ import re
 import ssl
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, cast
+from typing import Any, cast
 
 from sandbox.bundles import Bundle
 from sandbox.deadline import Deadline
-from sandbox.supervisor.call import CallInput, CallRequest, validate_input
 from sandbox.egress.policy import EgressPolicy
 from sandbox.errors import CompileFailure
 from sandbox.policy import DEFAULT_POLICY, START_FUNCTION, Policy
 from sandbox.result import Result
-
+from sandbox.supervisor.call import CallInput, CallRequest, validate_input
 from worker.admission import Admission
-from worker.catalog import BundleCache, Budget, FairCache, RowCache, estimate_bytes
+from worker.catalog import Budget, BundleCache, FairCache, RowCache, estimate_bytes
 from worker.compiles import CompileGate, CompileLimits, gate_for
 from worker.errors import DeadlineTooShort, InvalidArgument, NotFound, Unavailable
 from worker.metrics import Metrics
@@ -157,19 +157,19 @@ def check_egress_policy(data: Any, field_name: str = "policy") -> EgressPolicy:
             raise InvalidArgument(where, "must be an object with pattern, ports and schemes")
         # Unchecked values: with_host and with_address check each one's type themselves.
         pattern, ports, schemes = cast(str, rule.get("pattern")), rule.get("ports"), rule.get("schemes") or ("https",)
-        _egress_field(f"{where}.pattern", lambda: empty.with_host(pattern))
-        _egress_field(f"{where}.ports", lambda: empty.with_host(pattern, ports=ports))
-        _egress_field(f"{where}.schemes", lambda: empty.with_host(pattern, ports=ports, schemes=schemes))
+        _egress_field(f"{where}.pattern", empty.with_host, pattern)
+        _egress_field(f"{where}.ports", empty.with_host, pattern, ports=ports)
+        _egress_field(f"{where}.schemes", empty.with_host, pattern, ports=ports, schemes=schemes)
     for index, rule in enumerate(data.get("addresses") or ()):
         where = f"{field_name}.addresses[{index}]"
         if not isinstance(rule, Mapping) or set(rule) - {"network", "ports"}:
             raise InvalidArgument(where, "must be an object with network and ports")
         network, ports = cast(str, rule.get("network")), rule.get("ports")
-        _egress_field(f"{where}.network", lambda: empty.with_address(network))
-        _egress_field(f"{where}.ports", lambda: empty.with_address(network, ports=ports))
+        _egress_field(f"{where}.network", empty.with_address, network)
+        _egress_field(f"{where}.ports", empty.with_address, network, ports=ports)
     for name in _EGRESS_LIMITS:
         if data.get(name) is not None:
-            _egress_field(f"{field_name}.{name}", lambda: empty.with_limits(**{name: data[name]}))
+            _egress_field(f"{field_name}.{name}", empty.with_limits, **{name: data[name]})
     pem = data.get("ca_pem")
     if pem is not None and not isinstance(pem, str):
         raise InvalidArgument(f"{field_name}.ca_pem", "must be PEM text")
@@ -177,9 +177,10 @@ def check_egress_policy(data: Any, field_name: str = "policy") -> EgressPolicy:
     return _egress_field(field_name, lambda: EgressPolicy.from_dict(data))
 
 
-def _egress_field(field_name: str, build: Callable[[], EgressPolicy]) -> EgressPolicy:
+def _egress_field(field_name: str, build: Callable[..., EgressPolicy], *args: Any, **kwargs: Any) -> EgressPolicy:
+    """``build(*args, **kwargs)``, its ValueError or TypeError an InvalidArgument naming the field."""
     try:
-        return build()
+        return build(*args, **kwargs)
     except ssl.SSLError as exc:
         raise InvalidArgument(field_name, f"the CA certificates do not load: {exc}") from None
     except (ValueError, TypeError) as exc:

@@ -16,12 +16,12 @@ import dataclasses
 import logging
 import threading
 import time
-from typing import Iterator, Mapping, Sequence, cast
+from collections.abc import Iterator, Mapping, Sequence
+from typing import cast
 
 import grpc
 
 from sandbox.supervisor.call import new_call_id
-
 from worker import observability, translate
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc

@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from sandbox import bundles
-
 from worker.errors import InvalidArgument
 
 

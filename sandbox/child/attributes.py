@@ -69,7 +69,8 @@ from typing import Any
 
 from sandbox import policy_tables
 from sandbox.child import toolobjects as tools
-from sandbox.child.toolobjects import TOOL_TYPE as TOOL_TYPE, ToolType as ToolType  # the tools' type, imported from here too
+from sandbox.child.toolobjects import TOOL_TYPE as TOOL_TYPE  # the tools' type, imported from here too
+from sandbox.child.toolobjects import ToolType as ToolType
 
 _TYPE_DICT = type.__dict__["__dict__"]
 _TYPE_NAME = type.__dict__["__name__"]
@@ -223,7 +224,7 @@ class _ToolOnly:
     against the tool's own objects (``object.__setattr__(self, "x", 1)`` in a frozen
     dataclass; ``Exception.__init__(self, message)``)."""
 
-    __slots__ = ("_method", "_name", "_guard")
+    __slots__ = ("_guard", "_method", "_name")
 
     def __init__(self, method: Any, name: str, guard: AttributeGuard):
         self._method = method
@@ -249,7 +250,7 @@ class _CheckedWrite:
     """``obj.__setattr__``/``__delattr__`` of one of the tool's objects (a C slot, bound):
     the name it writes passes the same checks as ``setattr``."""
 
-    __slots__ = ("_method", "_name", "_target", "_guard")
+    __slots__ = ("_guard", "_method", "_name", "_target")
 
     def __init__(self, method: Any, name: str, target: Any, guard: AttributeGuard):
         self._method = method
@@ -565,7 +566,7 @@ class _Writer:
     go through the guard's name checks; item writes reach containers the guard allowed.
     Tool code never holds one: it exists for the length of one assignment."""
 
-    __slots__ = ("_target", "_guard")
+    __slots__ = ("_guard", "_target")
 
     def __init__(self, target: Any, guard: AttributeGuard):
         self._target: Any  # for the checker; in the class body it would add an __annotations__

@@ -64,7 +64,8 @@ For the runtime (underscore names, out of the tool's reach): ``conv._export_stat
 from __future__ import annotations
 
 import marshal
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from sandbox.child.attributes import register_writable
 from sandbox.child.values import MAX_DEPTH, UnstorableValue, same_plain, show_key, to_plain, type_name
@@ -133,7 +134,7 @@ class State:
     def get(self, key: Any, default: Any = None) -> Any:
         """The variable ``key``, or ``default`` if it was never set (a stored ``None`` stays ``None``)."""
         data = self._data
-        return data[key] if key in data else default
+        return data.get(key, default)
 
     def __getattr__(self, name: str) -> Any:
         # Only reached when normal lookup fails, i.e. for every name but ``get``.
@@ -336,19 +337,19 @@ class Conversation:
     """
 
     __slots__ = (
-        "_state",
-        "_env",
-        "_channel_type",
-        "_caller_number",
         "_callee_number",
-        "_sip_headers",
+        "_caller_number",
+        "_channel_type",
+        "_env",
         "_integration_attributes",
-        "_variants",
-        "_variant_name",
-        "_utils",
         "_log",
-        "_recorded",
         "_original",
+        "_recorded",
+        "_sip_headers",
+        "_state",
+        "_utils",
+        "_variant_name",
+        "_variants",
     )
 
     def __init__(

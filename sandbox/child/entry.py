@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import gc
 import json
-import math
 import marshal
+import math
 import os
 import resource
 import signal
@@ -25,17 +25,16 @@ import types
 from typing import Any
 
 from sandbox import protocol
-from sandbox.compile import worker as compile_worker
-from sandbox.child import attributes, channel, conv as conv_classes, guards, toolobjects, views
+from sandbox.child import channel
 from sandbox.child.channel import REQUEST_CAP
 from sandbox.child.conv import Conversation
 from sandbox.child.guards import context_of, make_globals, module_name_for
 from sandbox.child.limits import lower_rlimit
 from sandbox.child.logs import Log
-from sandbox.child.modules import copying, toollogging
+from sandbox.child.modules import copying
 from sandbox.child.tracebacks import clean, describe, trimmed_traceback
 from sandbox.child.values import UnstorableValue, to_plain, type_name
-
+from sandbox.compile import worker as compile_worker
 
 # Exit codes the supervisor's verdict logic understands (see sandbox/supervisor/verdict.py).
 EXIT_OK = protocol.EXIT_OK
@@ -101,7 +100,7 @@ def _load_function(code_bytes: bytes, request: dict[str, Any], log: Log,
         namespace = _new_namespace(request, log)
         _point_context(namespace, request, log)
         _KEEP.append(namespace)
-        exec(marshal.loads(code_bytes), namespace)  # noqa: S102 - RestrictedPython-compiled code
+        exec(marshal.loads(code_bytes), namespace)
         if namespace_cache is not None:
             namespace_cache[filename] = namespace
     else:

@@ -23,7 +23,8 @@ nesting at most two levels deep, and ``format(value, spec)`` for each value.
 from __future__ import annotations
 
 import _string  # type: ignore[import-not-found]  # the C helpers behind str.format and string.Formatter; typeshed has no stub
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 _MAX_NESTING = 2  # as str.format: a field in a spec's spec is "Max string recursion exceeded"
 

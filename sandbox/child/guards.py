@@ -46,13 +46,14 @@ from __future__ import annotations
 import builtins as _real_builtins
 import operator
 import types
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from sandbox import guardnames, policy_tables
-from sandbox.policy import DEFAULT_POLICY
 from sandbox.child import modules, toolobjects, views
 from sandbox.child.attributes import TOOL_TYPE, AttributeGuard
 from sandbox.child.formatting import Formatter
+from sandbox.policy import DEFAULT_POLICY
 
 TOOL_MODULE_NAME = "tool"
 """``__name__`` of a tool module when the caller names none."""
@@ -80,7 +81,7 @@ class CallContext:
     """Per tool namespace: its attribute guard, and the current call's log and source.
     The runtime updates ``log``/``filename``/``source`` for each call of a reused child."""
 
-    __slots__ = ("guard", "log", "filename", "source")
+    __slots__ = ("filename", "guard", "log", "source")
 
     def __init__(self, guard: AttributeGuard, log: Any, filename: str = "tool.py", source: str = ""):
         self.guard = guard
@@ -303,7 +304,8 @@ def make_import(modules_: Mapping[str, frozenset[str]], context: CallContext) ->
     def known(name: str) -> bool:
         return name in modules_ or any(m.startswith(name + ".") for m in modules_)
 
-    def guarded_import(name: Any, globals: Any = None, locals: Any = None, fromlist: Any = (), level: Any = 0) -> views.ModuleView:
+    def guarded_import(name: Any, globals: Any = None, locals: Any = None,  # noqa: A002 - __import__'s own signature
+                        fromlist: Any = (), level: Any = 0) -> views.ModuleView:
         if type(name) is str and name in policy_tables.RUNTIME_IMPORTS and level == 0:
             return runtime_view(name)
         if level != 0:
@@ -346,7 +348,7 @@ class PreparedPolicy:
     under it shares (the attribute guard, which holds no per-namespace state, and the
     builtins that do not depend on the namespace)."""
 
-    __slots__ = ("modules", "builtin_names", "guard", "shared_builtins")
+    __slots__ = ("builtin_names", "guard", "modules", "shared_builtins")
 
     def __init__(self, policy_spec: Mapping[str, Any]):
         self.modules, self.builtin_names, forbidden = _read_spec(policy_spec)

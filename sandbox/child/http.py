@@ -55,8 +55,9 @@ import datetime
 import json as _json
 import math
 import urllib.parse
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from sandbox.child.channel import SupervisorUnavailable, ask_supervisor
 from sandbox.child.conv import ReadOnlyMapping
@@ -212,7 +213,7 @@ def _headers(pairs: Any) -> Headers:
 class Response:
     """An HTTP response, read whole. Read-only: tools read its attributes."""
 
-    __slots__ = ("status_code", "reason", "url", "headers", "history", "elapsed", "encoding", "_content")
+    __slots__ = ("_content", "elapsed", "encoding", "headers", "history", "reason", "status_code", "url")
 
     def __init__(self) -> None:
         # Declarations for the type checker only: a bare annotation of an attribute assigns
@@ -396,7 +397,7 @@ def _header_list(headers: Any, auth: Any) -> list[list[str]]:
         if (type(auth) is not tuple and type(auth) is not list) or len(auth) != 2:
             raise TypeError("auth must be a (user, password) pair")
         user, password = _text(auth[0], "auth user"), _text(auth[1], "auth password")
-        token = base64.b64encode(f"{user}:{password}".encode("utf-8")).decode("ascii")
+        token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
         out = [pair for pair in out if pair[0].lower() != "authorization"] + [["Authorization", f"Basic {token}"]]
     return out
 

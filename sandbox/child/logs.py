@@ -19,7 +19,8 @@ The runtime reads the records with ``log._export()``.
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 DEFAULT_LOG_BYTES = 64 * 1024  # same defaults as sandbox.policy.Limits
 DEFAULT_LOG_RECORDS = 1_000
@@ -29,7 +30,7 @@ _RECORD_SEPARATOR_BYTES = 1  # the "," between records in the reply's JSON array
 class Log:
     """The tool's logger for one call. Records are ``[level, message]`` lists."""
 
-    __slots__ = ("_records", "_bytes_left", "_records_left", "_overflowed")
+    __slots__ = ("_bytes_left", "_overflowed", "_records", "_records_left")
 
     def __init__(self, limits: Mapping[str, Any] | None = None):
         limits = limits or {}

@@ -50,7 +50,8 @@ import enum
 import json
 import types
 import typing
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from sandbox import policy_tables
 
@@ -448,7 +449,7 @@ class ToolType:
         return "<class 'type'>"
 
     @property
-    def __name__(self) -> str:  # noqa: PLW3201 - the label tool code reads
+    def __name__(self) -> str:
         return "type"
 
 

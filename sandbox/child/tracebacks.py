@@ -74,7 +74,7 @@ def trimmed_traceback(exc: BaseException, filename: str, source: str) -> tuple[s
             shown.append(count - REPEATS_SHOWN)
     if len(shown) > TRACEBACK_FRAMES:
         half = TRACEBACK_FRAMES // 2
-        shown = shown[:half] + [f"... {len(shown) - TRACEBACK_FRAMES} frames omitted ..."] + shown[-half:]
+        shown = [*shown[:half], f"... {len(shown) - TRACEBACK_FRAMES} frames omitted ...", *shown[-half:]]
     for item in shown:
         if isinstance(item, int):
             out.append(f"  [Previous line repeated {item} more times]")

@@ -42,8 +42,9 @@ from __future__ import annotations
 import importlib
 import sys
 import types
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 _TOKEN = object()  # only this module builds views
 
@@ -86,7 +87,7 @@ VIRTUAL_MODULES: Mapping[str, Callable[[], Mapping[str, Any]]] = MappingProxyTyp
 class ModuleView:
     """A frozen, read-only stand-in for a module, holding only the allowed members."""
 
-    __slots__ = ("_view_name", "_view_members", "_view_left_out")
+    __slots__ = ("_view_left_out", "_view_members", "_view_name")
 
     def __init__(self, token: object, name: str, members: Mapping[str, Any], left_out: Mapping[str, str] | None = None):
         if token is not _TOKEN:

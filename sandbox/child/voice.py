@@ -32,8 +32,9 @@ validates that dict again against its own copy of this table (``sandbox/supervis
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from sandbox.child.values import type_name
 

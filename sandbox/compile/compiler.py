@@ -45,28 +45,31 @@ import marshal
 import threading
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from sandbox import policy_tables
-from sandbox.bundles import (  # noqa: F401 - Bundle, CompiledTool and the errors are imported from here too
+from sandbox.bundles import (
     MAX_BUNDLE_FILES,
     Bundle,
     CompiledTool,
     CompileErrors,
     CompileProblem,
     assemble,
-    fail as _fail,
     filename_problem,
     output_too_large,
     sorted_problems,
     source_problem,
     tool_address,
 )
-from sandbox.errors import CompileFailure, InvalidInput
-from sandbox.policy import DEFAULT_POLICY, Policy
+from sandbox.bundles import (
+    fail as _fail,
+)
 from sandbox.compile.passes import AugmentedAssignmentExpander, Survey, rename_guard_names, tool_written_guard_names
 from sandbox.compile.transformer import ToolTransformer, line_of
+from sandbox.errors import CompileFailure, InvalidInput
+from sandbox.policy import DEFAULT_POLICY, Policy
 
 MAX_AST_DEPTH = 100
 MAX_AST_NODES = 40_000  # about 0.4 s of compile() on this machine type, the worst case
@@ -220,7 +223,7 @@ def _problems(filename: str, raw: Iterable[tuple[int, int, str]]) -> tuple[list[
     """Sorted, de-duplicated problems for one file, capped; and how many were left out."""
     seen: set[tuple[int, str]] = set()
     ordered = []
-    for line, column, message in sorted(raw, key=lambda item: (item[0], item[1])):
+    for line, _column, message in sorted(raw, key=lambda item: (item[0], item[1])):
         if (line, message) in seen:
             continue
         seen.add((line, message))

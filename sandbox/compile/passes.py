@@ -43,7 +43,7 @@ class Survey:
     attribute or item needs expanding. One iterative walk (no recursion: a deep tree must
     not blow the stack before it is refused)."""
 
-    __slots__ = ("too_deep", "nodes", "scopes", "bound", "guard_spelled", "augmented")
+    __slots__ = ("augmented", "bound", "guard_spelled", "nodes", "scopes", "too_deep")
 
     def __init__(self, tree: ast.AST, max_depth: int):
         self.too_deep: ast.AST | None = None

@@ -59,8 +59,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from RestrictedPython.transformer import RestrictingNodeTransformer
 

@@ -26,11 +26,12 @@ import math
 import os
 import resource
 import signal
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sandbox.bundles import HEADER_BYTES, CompileErrors
-from sandbox.compile.compiler import compile_files
 from sandbox.child.limits import lower_rlimit
+from sandbox.compile.compiler import compile_files
 from sandbox.policy import DEFAULT_POLICY, Limits, Policy
 
 NICENESS = 10

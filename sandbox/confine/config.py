@@ -48,7 +48,7 @@ class ConfinementConfig:
     def __post_init__(self) -> None:
         # JSON turns the tuple into a list; keep the dataclass hashable and frozen in spirit.
         object.__setattr__(self, "preload_modules", tuple(self.preload_modules))
-        if not (0 < self.uid_base and 0 < self.uid_count and self.uid_base + self.uid_count < 2**32 - 1):
+        if not (self.uid_base > 0 and self.uid_count > 0 and self.uid_base + self.uid_count < 2**32 - 1):
             raise ValueError("uid_base and uid_count must name a range of non-root uids")
         if self.tmp_inodes < 1:
             raise ValueError("tmp_inodes must be positive")

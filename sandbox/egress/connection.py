@@ -40,7 +40,7 @@ class Wait:
     """The limits of one hop's socket waits: the absolute request deadline, and the
     tool's ``timeout`` for each wait (None: only the deadline)."""
 
-    __slots__ = ("until", "per_wait", "deadline_bound", "budget")
+    __slots__ = ("budget", "deadline_bound", "per_wait", "until")
 
     def __init__(self, until: float, per_wait: float | None, budget: ResponseBudget | None = None):
         self.until = until

@@ -12,8 +12,8 @@ objects (sandbox/supervisor/call.py) import the record from here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 KINDS: Mapping[str, str] = MappingProxyType({
     "refused": "the egress policy does not allow the host, scheme, port or address",
@@ -49,7 +49,7 @@ class EgressRecord:
     reads it when the call ends, whatever ended it.
     """
 
-    __slots__ = ("requests", "response_bytes", "lines", "unlogged")
+    __slots__ = ("lines", "requests", "response_bytes", "unlogged")
 
     def __init__(self) -> None:
         self.requests = 0

@@ -28,8 +28,9 @@ import ssl
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from sandbox.egress.addresses import IPAddress
 from sandbox.egress.connection import PinnedConnection, Wait, tls_context

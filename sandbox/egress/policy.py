@@ -18,9 +18,10 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping, Sequence, cast
+from typing import Any, cast
 
 from sandbox.egress.addresses import IPAddress, IPNetwork, carried_ipv4, interface_addresses, never_reachable_reason
 from sandbox.egress.connection import tls_context
@@ -157,7 +158,7 @@ class EgressPolicy:
         if not scheme_set or not scheme_set <= SCHEMES.keys():
             raise ValueError(f"{pattern!r}: schemes must be among {sorted(SCHEMES)}")
         rule = HostRule(("*." if wildcard else "") + host, _ports(ports, pattern), scheme_set)
-        return dataclasses.replace(self, hosts=self.hosts + (rule,))
+        return dataclasses.replace(self, hosts=(*self.hosts, rule))
 
     def with_address(self, address: str, *, ports: Iterable[int] | None = None) -> EgressPolicy:
         """Name an address or network (``127.0.0.1``, ``10.1.2.0/24``, ``::1``) explicitly:
@@ -170,7 +171,7 @@ class EgressPolicy:
         if network.prefixlen == 0:
             raise ValueError(f"{address!r} names every address; name the addresses the tenant needs")
         rule = AddressRule(network, _ports(ports, str(address)))
-        return dataclasses.replace(self, addresses=self.addresses + (rule,))
+        return dataclasses.replace(self, addresses=(*self.addresses, rule))
 
     def with_limits(self, **changes: int) -> EgressPolicy:
         """Change ``max_requests``, ``max_response_bytes``, ``max_request_bytes`` or

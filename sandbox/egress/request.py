@@ -18,9 +18,10 @@ import ipaddress
 import math
 import re
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from sandbox.egress.addresses import IPAddress
 from sandbox.egress.errors import EgressError

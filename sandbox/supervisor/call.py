@@ -23,16 +23,17 @@ from __future__ import annotations
 import dataclasses
 import marshal
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from sandbox.bundles import Bundle, CompiledTool
 from sandbox.deadline import Deadline
 from sandbox.egress.errors import EgressRecord
 from sandbox.egress.policy import EgressPolicy
 from sandbox.errors import FunctionNotFound, InvalidInput
-from sandbox.supervisor.normalize import validate_args, validate_conversation
 from sandbox.policy import DEFAULT_POLICY, Policy
+from sandbox.supervisor.normalize import validate_args, validate_conversation
 
 _SECRET_NAME_MAX = 256
 

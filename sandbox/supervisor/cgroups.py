@@ -36,8 +36,8 @@ import os
 import re
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from sandbox.supervisor import cgroup_host as host
 from sandbox.supervisor.cgroup_host import Unavailable

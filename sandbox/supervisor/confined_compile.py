@@ -23,8 +23,9 @@ from __future__ import annotations
 import json
 import marshal
 import signal
+from collections.abc import Mapping
 from dataclasses import asdict
-from typing import Any, Mapping
+from typing import Any
 
 from sandbox import bundles, protocol
 from sandbox.bundles import HEADER_BYTES, Bundle, CompiledTool, CompileErrors, CompileProblem

@@ -68,22 +68,35 @@ The action holds only the keys present, in the order of ``sandbox.result.ACTION_
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from sandbox.errors import InvalidInput, InvalidReturn
 from sandbox.plaindata import (  # noqa: F401 - MAX_*, canonical, state_changes: this module's API since before
     MAX_DEPTH,
     MAX_INT_BITS,
-    NotPlain as _Bad,  # a failed check; the public functions re-raise it as InvalidInput or InvalidReturn
     canonical,
     check_plain,
-    finite as _finite,
-    join as _join,
-    key as _key,
-    kind as _kind,
     plain_copy,
     state_changes,
+)
+from sandbox.plaindata import (
+    NotPlain as _Bad,  # a failed check; the public functions re-raise it as InvalidInput or InvalidReturn
+)
+from sandbox.plaindata import (
+    finite as _finite,
+)
+from sandbox.plaindata import (
+    join as _join,
+)
+from sandbox.plaindata import (
+    key as _key,
+)
+from sandbox.plaindata import (
+    kind as _kind,
+)
+from sandbox.plaindata import (
     utf8 as _utf8,
 )
 from sandbox.result import ACTION_KEYS, LOG_LEVELS

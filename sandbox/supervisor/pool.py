@@ -32,34 +32,35 @@ from __future__ import annotations
 import collections
 import json
 import logging
-import queue
 import marshal
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from sandbox.supervisor import call as call_mod
 from sandbox import protocol
-from sandbox.egress import fetch
-from sandbox.supervisor import verdict
-from sandbox.supervisor.cgroups import CgroupConfig, TenantGroups
-from sandbox.supervisor.children import Child, ReuseKey, await_reply, death_cause
-from sandbox.supervisor.template_control import TemplateControl
 from sandbox.confine.config import ConfinementConfig
 from sandbox.confine.selftest import check_probe_results
+from sandbox.egress import fetch
 from sandbox.errors import (
     ConfinementUnavailable,
     FunctionNotFound,
     PoolUnavailable,
 )
 from sandbox.policy import Limits
-from sandbox.result import ErrorInfo, Result, Status, Usage
+from sandbox.result import Result, Status, Usage
+from sandbox.supervisor import call as call_mod
+from sandbox.supervisor import verdict
+from sandbox.supervisor.cgroups import CgroupConfig, TenantGroups
+from sandbox.supervisor.children import Child, ReuseKey, await_reply, death_cause
+from sandbox.supervisor.template_control import TemplateControl
 
 log = logging.getLogger("toolpool.pool")
 
@@ -399,7 +400,7 @@ class Pool(TemplateControl):
             usage = Usage(wall_ms=wall_ms, cpu_ms=cpu_ms, peak_rss_bytes=peak_rss)
             try:
                 result = verdict.from_reply(prepared, payload, usage)
-            except Exception:  # noqa: BLE001 - a reply the checks missed: a bug, never a lost child
+            except Exception:
                 log.exception("a child's reply could not be judged (call %s); answering internal_error",
                               prepared.call_id)
                 self._release(child, reusable=False)

@@ -114,7 +114,7 @@ class TemplateControl:
                     ctl.shutdown(socket.SHUT_RDWR)  # type: ignore[unreachable]  # mypy keeps that test's narrowing
             try:
                 self._read_control(ctl, self._generation)
-            except Exception:  # noqa: BLE001 - this thread owns the template: it must not die
+            except Exception:
                 log.exception("the template's messages could not be handled; replacing the template")
                 proc.kill()
             self._on_template_lost(ctl, proc, self._generation)

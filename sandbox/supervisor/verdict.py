@@ -34,10 +34,10 @@ from dataclasses import dataclass
 from typing import Any, overload
 
 from sandbox import plaindata, protocol
-from sandbox.supervisor.call import PreparedCall
 from sandbox.errors import InvalidReturn
-from sandbox.supervisor.normalize import normalize_action, normalize_logs
 from sandbox.result import ErrorInfo, Result, Status, Usage
+from sandbox.supervisor.call import PreparedCall
+from sandbox.supervisor.normalize import normalize_action, normalize_logs
 
 REDACTED = "[REDACTED]"
 # Shorter secrets are not redacted: replacing every "a" in a log would destroy it and

@@ -34,12 +34,12 @@ import socket
 import sys
 from typing import Any
 
+from sandbox.child import entry
+from sandbox.compile import worker as compile_worker
 from sandbox.confine.child_side import confine_child
 from sandbox.confine.config import ConfinementConfig, Prepared
 from sandbox.confine.template_side import prepare_template
-from sandbox.compile import worker as compile_worker
 from sandbox.errors import ConfinementUnavailable
-from sandbox.child import entry  # noqa: F401 - imported before confinement, for the children
 from sandbox.policy import Limits
 
 _PR_SET_PDEATHSIG = 1
@@ -62,8 +62,8 @@ def _warmup_frame() -> bytes:
     Compiled here, from the project's own source, so that the supervisor never imports
     the compiler: tenants' code is compiled in confined processes (sandbox/supervisor/confined_compile.py).
     """
-    from sandbox.supervisor import call as call_mod
     from sandbox.compile.compiler import compile_bundle
+    from sandbox.supervisor import call as call_mod
 
     request = call_mod.CallRequest(
         tenant="toolpool-warmup",

@@ -205,9 +205,9 @@ def run_standin(tool: Path, function: str, conv: dict, args: Any, resolve: dict[
 
 def run_sandbox(pool, tool: Path, function: str, conv: dict, args: Any, egress) -> dict:
     """The actual: the same tool through toolpool's compiler and a confined child."""
-    from sandbox.supervisor.call import CallRequest, validate_input
     from sandbox.compile.compiler import compile_bundle
     from sandbox.errors import CompileFailure
+    from sandbox.supervisor.call import CallRequest, validate_input
 
     source = tool.read_text(encoding="utf-8")
     try:

@@ -30,7 +30,7 @@ from typing import Any
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "CannedServer"
+    server: CannedServer
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -98,7 +98,7 @@ class CannedServer(http.server.ThreadingHTTPServer):
     def port(self) -> int:
         return self.server_address[1]
 
-    def start(self) -> "CannedServer":
+    def start(self) -> CannedServer:
         self._thread.start()
         return self
 

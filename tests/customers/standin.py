@@ -63,7 +63,6 @@ What is modelled, and how (each point is the documented contract unless marked *
 from __future__ import annotations
 
 import base64
-import builtins
 import http.client
 import importlib.util
 import json
@@ -77,8 +76,9 @@ import types
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 START_FUNCTION = "start_function"
 REDACTED = "[REDACTED]"
@@ -681,7 +681,7 @@ class _Http:
                 status, reason, got, content = raw.status, raw.reason, raw.headers.items(), raw.read()
         except urllib.error.HTTPError as exc:
             status, reason, got, content = exc.code, exc.reason, exc.headers.items(), exc.read()
-        except (socket.timeout, TimeoutError) as exc:
+        except TimeoutError:
             self._note(method, parts.netloc, "read_timeout", started, failed=True)
             raise ReadTimeout(f"the request to {host} timed out (timeout={timeout} s)") from None
         except urllib.error.URLError as exc:

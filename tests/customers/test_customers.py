@@ -17,7 +17,7 @@ import json
 
 import pytest
 
-from tests.customers.corpus import first_line, load_cases, reason, run_sandbox, run_standin, turn_conv, view
+from tests.customers.corpus import load_cases, reason, run_sandbox, run_standin, turn_conv, view
 from tests.egress.conftest import local_policy
 
 CASES = load_cases()
@@ -52,7 +52,7 @@ def _details(index, turn, expected, actual, exp_view, act_view) -> str:
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_customer_case(case, pool, canned, request):
-    resolve = {host: "127.0.0.1" for host in case.hosts}
+    resolve = dict.fromkeys(case.hosts, "127.0.0.1")
     egress = local_policy(canned, *case.hosts) if case.hosts else None
     expected_state = actual_state = None
     for index, turn in enumerate(case.turns):
@@ -72,7 +72,8 @@ def test_customer_case(case, pool, canned, request):
 
 
 def test_every_tool_has_cases():
-    from tests.customers.corpus import CASES as CASE_DIR, TOOLS
+    from tests.customers.corpus import CASES as CASE_DIR
+    from tests.customers.corpus import TOOLS
 
     tools = {p.stem for p in TOOLS.glob("*.py")}
     specs = {p.stem for p in CASE_DIR.glob("*.json")}

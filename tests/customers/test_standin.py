@@ -299,6 +299,6 @@ def test_probe_agrees_with_sandbox(tmp_path, pool, probe_server, name):
     path = write_probe(tmp_path, name)
     conv = probe_conv(probe_server.port)
     hosts = [PROBE_HOST] if name == "requests_subset" else []
-    expected = run_standin(path, function, conv, args, {h: "127.0.0.1" for h in hosts})
+    expected = run_standin(path, function, conv, args, dict.fromkeys(hosts, "127.0.0.1"))
     actual = run_sandbox(pool, path, function, conv, args, local_policy(probe_server, *hosts) if hosts else None)
     assert view(actual, [], {}) == view(expected, [], {}), (actual.get("error") or {}).get("message")

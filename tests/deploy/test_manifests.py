@@ -134,7 +134,7 @@ def _load(text: str) -> dict:
     from pathlib import Path
 
     env_names = [e["name"] for e in container()["env"]]
-    from_secrets = {name: "token-from-the-secret" for name in env_names} | {
+    from_secrets = dict.fromkeys(env_names, "token-from-the-secret") | {
         "TOOLPOOL_STORE_URL": "postgresql://toolpool:pw@postgresql:5432/toolpool",
         "TOOLPOOL_SECRETS_KEY": "a2V5LWZvci10ZXN0cy0wMTIzNDU2Nzg5YWJjZGVmMDE=",
     }

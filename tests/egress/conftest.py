@@ -11,9 +11,9 @@ import uuid
 
 import pytest
 
-from sandbox.supervisor.call import CallRequest, requested_deadline, validate_input
 from sandbox.compile.compiler import compile_bundle
 from sandbox.egress.policy import EgressPolicy
+from sandbox.supervisor.call import CallRequest, requested_deadline, validate_input
 from tests.egress.servers import CA_PEM, TLS_HOST, LocalServer, Resolver
 
 API = "api.test"  # a public-looking name the tests' resolver maps to 127.0.0.1

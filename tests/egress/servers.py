@@ -36,7 +36,7 @@ _STREAM_MAX_S = 20.0
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "LocalServer"
+    server: LocalServer
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -158,7 +158,7 @@ class LocalServer(http.server.ThreadingHTTPServer):
     def port(self) -> int:
         return self.server_address[1]
 
-    def start(self) -> "LocalServer":
+    def start(self) -> LocalServer:
         self._thread.start()
         return self
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 import time
 
-from sandbox.supervisor.call import CallRequest, prepare
 from sandbox.compile.compiler import compile_bundle
 from sandbox.egress.policy import EgressPolicy
 from sandbox.result import Status
+from sandbox.supervisor.call import CallRequest, prepare
 from tests.egress.conftest import API, http_lines, local_policy, run_tool
 from tests.egress.servers import Resolver
+
 
 def caught(exception: str) -> str:
     """A tool that fetches ``url`` and reports the ``exception`` it catches."""

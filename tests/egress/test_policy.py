@@ -12,7 +12,6 @@ from sandbox.egress.errors import EgressError
 from sandbox.egress.policy import MAX_REQUESTS_CEILING, EgressPolicy, HostRule, address_refusal, policy_from_flags
 from sandbox.egress.request import check_headers, check_request, parse_url
 
-
 # ---------------------------------------------------------------------------------------
 # the policy: frozen data, built with with_*, validated
 # ---------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ template) use this server; faults that kill or starve the server itself use
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import grpc
 import pytest

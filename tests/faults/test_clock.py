@@ -53,11 +53,7 @@ def _wall_clock_reads(path: Path) -> list[tuple[str, int]]:
             if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
                 attr = child.func.attr
                 base = ast.unparse(child.func.value)
-                if attr in ("time", "time_ns") and base.split(".")[-1] == "time":
-                    found.append((name, child.lineno))
-                elif attr in ("now", "utcnow", "today") and base.split(".")[-1] in ("datetime", "date"):
-                    found.append((name, child.lineno))
-                elif attr in ("clock_gettime", "clock_gettime_ns") and "REALTIME" in ast.unparse(child):
+                if (attr in ("time", "time_ns") and base.split(".")[-1] == "time") or (attr in ("now", "utcnow", "today") and base.split(".")[-1] in ("datetime", "date")) or (attr in ("clock_gettime", "clock_gettime_ns") and "REALTIME" in ast.unparse(child)):
                     found.append((name, child.lineno))
             visit(child, name)
 

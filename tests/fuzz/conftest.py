@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import grpc
 import pytest

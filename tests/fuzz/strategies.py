@@ -65,7 +65,7 @@ def _deep(n: int, kind: str) -> str:
 
 JSON_TEXTS = st.one_of(
     JSON_VALUES.map(json.dumps),
-    st.fixed_dictionaries({}, optional={k: JSON_VALUES for k in _CONVERSATION_KEYS}).map(json.dumps),
+    st.fixed_dictionaries({}, optional=dict.fromkeys(_CONVERSATION_KEYS, JSON_VALUES)).map(json.dumps),
     st.text(max_size=200),
     st.sampled_from(["{", "}", "[1,]", '{"a":1,}', "NaN", "Infinity", "-Infinity", '{"x": NaN}', "1e999",
                      "9" * 5000, '"\\ud800"', '{"state": {"a": "\\udfff"}}', "\ufeff{}", "{}\x00", "null",

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.faults import support
 from tests.fuzz import strategies as fz
 from tests.fuzz.conftest import (
     ACME_OPERATOR_TOKEN,
@@ -27,7 +28,6 @@ from tests.fuzz.conftest import (
     GRPC_UNDECODABLE,
     MAX_MESSAGE,
 )
-from tests.faults import support
 from tests.integration.harness import ACME_TOKEN
 from tests.test_compiler_totality import python_like
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb

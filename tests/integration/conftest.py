@@ -6,8 +6,8 @@ start and these tests fail saying why (they never skip).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import grpc
 import pytest

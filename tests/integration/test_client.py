@@ -9,7 +9,7 @@ import time
 import grpc
 import pytest
 
-from tests.integration.harness import ORCH_TOKEN, TOOLS, BROKEN, execute, make_server
+from tests.integration.harness import BROKEN, ORCH_TOKEN, TOOLS, execute, make_server
 from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
 from worker.client import AsyncToolpoolClient, CompileFailed, ToolpoolCallError, ToolpoolClient
 

@@ -8,7 +8,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-
 from tests.integration.harness import ORCH_TOKEN, REPO
 
 NODE_CLIENT = Path(__file__).parent / "node_client"

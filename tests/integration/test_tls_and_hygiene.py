@@ -105,18 +105,16 @@ def test_mtls_with_the_bound_certificate_works(mtls):
 
 def test_mtls_without_a_client_certificate_cannot_connect(mtls):
     directory, port = mtls
-    with tls_channel(directory, port, None) as channel:
-        with pytest.raises(grpc.RpcError) as error:
-            pb_grpc.ToolPoolStub(channel).ListSecretNames(pb.ListSecretNamesRequest(tenant="acme"),
-                                                         metadata=auth(), timeout=5)
+    with tls_channel(directory, port, None) as channel, pytest.raises(grpc.RpcError) as error:
+        pb_grpc.ToolPoolStub(channel).ListSecretNames(pb.ListSecretNamesRequest(tenant="acme"),
+                                                     metadata=auth(), timeout=5)
     assert error.value.code() is grpc.StatusCode.UNAVAILABLE
 
 
 def test_a_token_used_with_another_certificate_is_unauthenticated(mtls):
     directory, port = mtls
-    with tls_channel(directory, port, "intruder") as channel:
-        with pytest.raises(grpc.RpcError) as error:
-            pb_grpc.ToolPoolStub(channel).ListSecretNames(pb.ListSecretNamesRequest(tenant="acme"),
-                                                         metadata=auth(), timeout=5)
+    with tls_channel(directory, port, "intruder") as channel, pytest.raises(grpc.RpcError) as error:
+        pb_grpc.ToolPoolStub(channel).ListSecretNames(pb.ListSecretNamesRequest(tenant="acme"),
+                                                     metadata=auth(), timeout=5)
     assert error.value.code() is grpc.StatusCode.UNAUTHENTICATED
     assert "orchestrator" in error.value.details()

@@ -22,10 +22,9 @@ import json
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
-from concurrent.futures import ThreadPoolExecutor
 
 from tests.integration.harness import ORCH_TOKEN, REPO, TOOLS
 from tests.integration.test_egress_service import OPS_CLIENT, OPS_TOKEN

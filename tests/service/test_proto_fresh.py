@@ -33,11 +33,10 @@ def test_committed_stubs_are_byte_identical_to_a_fresh_generation(tmp_path):
 
 def test_the_stubs_describe_the_proto_as_it_is(tmp_path):
     """Independent of the generator's version: the embedded descriptor matches the .proto."""
+    import grpc_tools
     from grpc_tools import protoc
 
     from worker._proto.toolpool.v1 import toolpool_pb2
-
-    import grpc_tools
 
     out = tmp_path / "descriptor.bin"
     include = Path(grpc_tools.__file__).parent / "_proto"

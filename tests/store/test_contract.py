@@ -9,16 +9,14 @@ commits, numbered migrations applied once, and a clear refusal of what it cannot
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.store.conftest import KEY
 from worker.store import ALIAS, EGRESS, SECRETS, Change, OverQuota, StoreStartupError
 from worker.store.crypto import new_key_text
 from worker.store.migrations import LATEST, MIGRATIONS
-
-from tests.store.conftest import KEY
 
 SECRET_VALUE = "sk-live-canary-0123456789abcdef"
 

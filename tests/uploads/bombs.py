@@ -8,7 +8,6 @@ that the sources are made when needed and the shapes are easy to read.
 
 from __future__ import annotations
 
-
 # What a flooded bomb's answer may name: a limit of the compile (wall time too, on a busy machine),
 # or its nesting.
 LIMITS = ("needed more than 256 MiB", "larger than 4 MiB", "took more than", "of CPU", "nested too deeply")

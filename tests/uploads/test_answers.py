@@ -14,9 +14,9 @@ import marshal
 
 import pytest
 
-from sandbox.supervisor import confined_compile
 from sandbox.bundles import HEADER_BYTES, CompileErrors
 from sandbox.compile.worker import encode
+from sandbox.supervisor import confined_compile
 from sandbox.supervisor.confined_compile import MAX_HEADER_BYTES, read_answer
 
 FILES = {"t.py": "def f(conv):\n    return 1\n", "u.py": "def g(conv):\n    return 2\n"}

@@ -15,10 +15,10 @@ import gc
 import psutil
 import pytest
 
-from sandbox.compile import compiler
 from sandbox.bundles import CompileErrors
-from sandbox.supervisor.confined_compile import ConfinedCompiler
+from sandbox.compile import compiler
 from sandbox.policy import DEFAULT_POLICY, Limits
+from sandbox.supervisor.confined_compile import ConfinedCompiler
 from sandbox.supervisor.pool import Pool, PoolConfig
 from tests.uploads.bombs import BOMBS, LIMITS, nested_finally
 

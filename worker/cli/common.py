@@ -6,7 +6,8 @@ Trusts nothing: option values are checked where they are used (``worker/cli/inpu
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 

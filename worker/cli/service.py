@@ -34,8 +34,9 @@ from __future__ import annotations
 
 import getpass
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import click
 import grpc

@@ -18,9 +18,10 @@ import logging
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import click
 
@@ -131,8 +132,8 @@ def _compile_one(path: str, pool: Any) -> Any:
 
 def run_once(pool: Any, inputs: RunInputs, egress: Any) -> Any:
     """One call of ``inputs`` on ``pool``; returns the sandbox's Result. Raises BadInput."""
-    from sandbox.supervisor.call import CallRequest, requested_deadline, validate_input
     from sandbox.errors import InvalidInput
+    from sandbox.supervisor.call import CallRequest, requested_deadline, validate_input
     from worker.compiling import missing_function
 
     conversation = load_conversation(inputs.conv)
@@ -271,8 +272,14 @@ def check(paths: tuple[str, ...], as_json: bool) -> int:
     """Compile FILE... (files, or directories of *.py) as one bundle with the service's own
     compile, without running anything. Prints every refusal as `FILE, line N: what is
     refused; what to do instead` and exits 1, or exits 0 for tools that would deploy."""
-    from worker.compiling import (CompileErrors, ToolFilesError, compile_files, compile_pool, read_sources,
-                                  read_tool_files)
+    from worker.compiling import (
+        CompileErrors,
+        ToolFilesError,
+        compile_files,
+        compile_pool,
+        read_sources,
+        read_tool_files,
+    )
 
     try:
         files = read_tool_files(paths)

@@ -23,15 +23,37 @@ from pathlib import Path
 from typing import Protocol
 
 from worker.store.base import (
-    ALIAS, EGRESS, SECRETS, Change, OverQuota, StorageUnavailable, Store, StoredEgressPolicy, StoredVersion,
+    ALIAS,
+    EGRESS,
+    SECRETS,
+    Change,
+    OverQuota,
+    StorageUnavailable,
+    Store,
+    StoredEgressPolicy,
+    StoredVersion,
     StoreStartupError,
 )
 from worker.store.crypto import Keyring, KeyTextError, parse_keys, read_or_create_key_file
 from worker.store.urls import default_key_file, parse_store_url, redact_url
 
 __all__ = [
-    "ALIAS", "EGRESS", "SECRETS", "Change", "OverQuota", "StorageUnavailable", "Store", "StoredEgressPolicy", "StoredVersion",
-    "StoreStartupError", "StoreSettings", "open_store", "redact_url", "keyring_for", "parse_store_url", "default_key_file",
+    "ALIAS",
+    "EGRESS",
+    "SECRETS",
+    "Change",
+    "OverQuota",
+    "StorageUnavailable",
+    "Store",
+    "StoreSettings",
+    "StoreStartupError",
+    "StoredEgressPolicy",
+    "StoredVersion",
+    "default_key_file",
+    "keyring_for",
+    "open_store",
+    "parse_store_url",
+    "redact_url",
 ]
 
 
@@ -89,8 +111,8 @@ def open_store(config: StoreSettings) -> Store:
     keyring = keyring_for(config)
     kind, where = parse_store_url(config.store_url)
     if kind == "sqlite":
-        from worker.store.sqlite import SQLiteStore
         from worker.store.migrations import SchemaTooNew
+        from worker.store.sqlite import SQLiteStore
 
         try:
             store: Store = SQLiteStore(where, keyring)

@@ -35,8 +35,9 @@ import abc
 import logging
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from worker.errors import Unavailable
 from worker.store.crypto import Keyring, Sealed, SecretUndecryptable

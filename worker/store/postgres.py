@@ -40,14 +40,26 @@ import json
 import logging
 import threading
 import time
-from typing import Any, Callable, Mapping, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from worker.store.base import (
-    ALIAS, CHANGE_KINDS, EGRESS, SECRETS, Change, OverQuota, SecretRow, StorageUnavailable, Store, StoredEgressPolicy,
-    StoredVersion, StoreStartupError, now_ms,
+    ALIAS,
+    CHANGE_KINDS,
+    EGRESS,
+    SECRETS,
+    Change,
+    OverQuota,
+    SecretRow,
+    StorageUnavailable,
+    Store,
+    StoredEgressPolicy,
+    StoredVersion,
+    StoreStartupError,
+    now_ms,
 )
 from worker.store.crypto import Keyring, Sealed
 from worker.store.migrations import MIGRATION_LOCK, SchemaTooNew, pending

@@ -27,12 +27,22 @@ import os
 import sqlite3
 import threading
 import urllib.parse
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from worker.store.base import (
-    ALIAS, EGRESS, SECRETS, Change, OverQuota, SecretRow, StorageUnavailable, Store, StoredEgressPolicy,
-    StoredVersion, now_ms,
+    ALIAS,
+    EGRESS,
+    SECRETS,
+    Change,
+    OverQuota,
+    SecretRow,
+    StorageUnavailable,
+    Store,
+    StoredEgressPolicy,
+    StoredVersion,
+    now_ms,
 )
 from worker.store.crypto import Keyring, Sealed
 from worker.store.migrations import LATEST, pending

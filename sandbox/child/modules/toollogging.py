@@ -42,8 +42,9 @@ child's loggers write to the current call's log.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from sandbox.child import tracebacks
 from sandbox.child.attributes import register_writable
@@ -103,7 +104,7 @@ class Formatter:
     """``logging.Formatter(fmt)``, accepted for ``handler.setFormatter``; records are never
     formatted with it (the call's logs keep the message itself, as ``log.info`` does)."""
 
-    __slots__ = ("fmt", "datefmt", "style")
+    __slots__ = ("datefmt", "fmt", "style")
 
     def __init__(self, fmt: Any = None, datefmt: Any = None, style: Any = "%", validate: Any = True, *,
                  defaults: Any = None):
@@ -123,7 +124,7 @@ class Formatter:
 class _Handler:
     """What handler setup code calls on a handler; none of it changes where records go."""
 
-    __slots__ = ("level", "formatter")
+    __slots__ = ("formatter", "level")
 
     def __init__(self, level: Any = NOTSET):
         self.level = _check_level(level)
@@ -175,7 +176,7 @@ _HANDLERS = (NullHandler, StreamHandler)
 class _Manager:
     """The loggers of one tool namespace and where their records go."""
 
-    __slots__ = ("loggers", "disabled_up_to", "sink")
+    __slots__ = ("disabled_up_to", "loggers", "sink")
 
     def __init__(self, sink: Callable[[], Any]):
         self.loggers: dict[str, Logger] = {}
@@ -202,7 +203,7 @@ class _Manager:
 class Logger:
     """A logger for tools: the standard methods, records into the call's logs."""
 
-    __slots__ = ("name", "level", "propagate", "disabled", "_manager", "_handlers")
+    __slots__ = ("_handlers", "_manager", "disabled", "level", "name", "propagate")
 
     def __init__(self, name: str, level: Any = NOTSET, *, manager: _Manager | None = None):
         if type(manager) is not _Manager:
@@ -333,7 +334,7 @@ def _exception_of(exc_info: Any) -> BaseException | None:
 class LoggerAdapter:
     """``logging.LoggerAdapter(logger, extra)``: the logger's methods; ``extra`` is kept."""
 
-    __slots__ = ("logger", "extra")
+    __slots__ = ("extra", "logger")
 
     def __init__(self, logger: Logger, extra: Any = None):
         if type(logger) is not Logger:

@@ -32,7 +32,8 @@ import functools
 import re
 import types
 import typing
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sandbox import policy_tables
 from sandbox.child import toolobjects as tools
@@ -79,7 +80,7 @@ def make_methodcaller(guard: AttributeGuard) -> type:
     class methodcaller:  # noqa: N801 - operator's name
         """``operator.methodcaller``: the method is read through the guard."""
 
-        __slots__ = ("_name", "_args", "_kwargs")
+        __slots__ = ("_args", "_kwargs", "_name")
 
         def __init__(self, name: Any, /, *args: Any, **kwargs: Any):
             self._name = exact_name(name)
@@ -341,7 +342,7 @@ def re_fullmatch(pattern: Any, string: Any, flags: Any = 0) -> Any:
 
 
 def re_split(pattern: Any, string: Any, maxsplit: Any = 0, flags: Any = 0) -> Any:
-    return re.split(pattern, string, maxsplit, _flags(flags))
+    return re.split(pattern, string, maxsplit=maxsplit, flags=_flags(flags))
 
 
 def re_findall(pattern: Any, string: Any, flags: Any = 0) -> Any:
@@ -353,11 +354,11 @@ def re_finditer(pattern: Any, string: Any, flags: Any = 0) -> Any:
 
 
 def re_sub(pattern: Any, repl: Any, string: Any, count: Any = 0, flags: Any = 0) -> Any:
-    return re.sub(pattern, repl, string, count, _flags(flags))
+    return re.sub(pattern, repl, string, count=count, flags=_flags(flags))
 
 
 def re_subn(pattern: Any, repl: Any, string: Any, count: Any = 0, flags: Any = 0) -> Any:
-    return re.subn(pattern, repl, string, count, _flags(flags))
+    return re.subn(pattern, repl, string, count=count, flags=_flags(flags))
 
 
 def _named(function: Callable[..., Any], name: str) -> Callable[..., Any]:

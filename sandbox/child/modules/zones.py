@@ -34,7 +34,6 @@ import io
 import time
 import zoneinfo
 from typing import Any
-
 from zoneinfo import _tzpath  # the standard key validation, for CPython's own ValueErrors
 
 ZoneInfoNotFoundError = zoneinfo.ZoneInfoNotFoundError
@@ -43,7 +42,7 @@ ZoneInfoNotFoundError = zoneinfo.ZoneInfoNotFoundError
 class _Database:
     """The bundled zones, loaded once by ``preload``."""
 
-    __slots__ = ("keys", "zones", "raw", "dateutil_zones")
+    __slots__ = ("dateutil_zones", "keys", "raw", "zones")
 
     def __init__(self) -> None:
         self.keys: frozenset[str] = frozenset()

@@ -15,6 +15,8 @@ from sandbox.policy import DEFAULT_POLICY
 from sandbox.result import Status
 from tests.conftest import run_source
 
+pytestmark = pytest.mark.system  # pools of confined children
+
 
 def test_ok_call_reports_kernel_usage(pool):
     r = run_source(pool, "def tool(conv):\n    conv.state.n = 41 + 1\n    return 'hi'\n")

@@ -5,6 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.system  # each case forks in a fresh interpreter
+
 _FORGET_THEN_IMPORT = """
 import os
 from sandbox.template import atfork

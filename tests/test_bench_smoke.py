@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = [pytest.mark.system, pytest.mark.serial]  # the bench loads every core
+
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -259,6 +259,7 @@ def test_a_group_removed_beneath_the_pool_is_made_again(pool):
     assert os.path.isdir(path) and pool.cgroups.path_of("phoenix") == path
 
 
+@pytest.mark.system
 def test_an_idle_tenants_empty_group_is_removed():
     pool = cgroup_pool(idle_seconds=0)
     try:
@@ -272,6 +273,7 @@ def test_an_idle_tenants_empty_group_is_removed():
         pool.close()
 
 
+@pytest.mark.system
 def test_at_most_max_groups_exist_the_least_recently_used_empty_one_goes():
     pool = cgroup_pool(max_groups=2, idle_seconds=3600)
     try:
@@ -284,6 +286,7 @@ def test_at_most_max_groups_exist_the_least_recently_used_empty_one_goes():
         pool.close()
 
 
+@pytest.mark.system
 def test_every_group_is_removed_at_close():
     pool = cgroup_pool()
     parent = pool.cgroups.parent
@@ -298,6 +301,7 @@ def test_every_group_is_removed_at_close():
     assert not os.path.exists(parent)
 
 
+@pytest.mark.system
 def test_groups_left_by_a_dead_toolpool_process_are_removed():
     pid = os.fork()
     if pid == 0:
@@ -317,6 +321,7 @@ def test_groups_left_by_a_dead_toolpool_process_are_removed():
         pool.close()
 
 
+@pytest.mark.system
 def test_a_child_cannot_reach_any_cgroup_file():
     """The child could undo its tenant's weight only by moving itself: there is nothing to
     write to (no /sys, no /proc in its root) and no privilege to mount a hierarchy."""
@@ -348,18 +353,21 @@ def fallback_pool(caplog, root: str) -> tuple[str, list[str]]:
     return status, warnings
 
 
+@pytest.mark.system
 def test_no_such_root_falls_back_and_says_so_once(caplog, tmp_path):
     status, warnings = fallback_pool(caplog, str(tmp_path / "missing"))
     assert status == f"off: {tmp_path / 'missing'}: no such directory"
     assert len(warnings) == 1 and "missing" in warnings[0] and "README" in warnings[0]
 
 
+@pytest.mark.system
 def test_a_root_that_is_not_a_cpu_cgroup_falls_back(caplog, tmp_path):
     status, warnings = fallback_pool(caplog, str(tmp_path))
     assert status.startswith("off: ") and "is not a cgroup of the cpu controller" in status
     assert len(warnings) == 1
 
 
+@pytest.mark.system
 def test_disabled_is_off_without_a_warning(caplog):
     with caplog.at_level(logging.INFO, logger="toolpool.cgroups"):
         with Pool(PoolConfig(ready_children=1)) as pool:  # the library's default
@@ -389,6 +397,7 @@ READ_ONLY_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.system
 def test_a_read_only_hierarchy_falls_back_and_calls_still_run():
     """The host's cpu hierarchy bind-mounted read-only (as a container runtime mounts it),
     in a mount namespace of the test's own so the host's mounts are never touched."""

@@ -34,6 +34,8 @@ from sandbox.confine.selftest import SELF_TEST_PROBES, check_probe_results
 from sandbox.errors import ConfinementUnavailable
 from sandbox.policy import Limits
 
+pytestmark = pytest.mark.system  # the harness runs in confined children
+
 HARNESS = Path(__file__).with_name("confine_harness.py")
 REPO = Path(__file__).resolve().parent.parent
 IS_ROOT = os.geteuid() == 0

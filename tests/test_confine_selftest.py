@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.confine import check_probe_results
+from sandbox.confine.selftest import check_probe_results
 from sandbox.errors import ConfinementUnavailable
 from tests.test_confine import IS_ROOT, NO_SECCOMP, NOBODY, REPO, confined, run_scenario, unprivileged_user
+
+pytestmark = pytest.mark.system  # the harness runs in confined children
 
 # ---------------------------------------------------------------------------------------
 # The full configuration: every probe of the start-up self-test is blocked.

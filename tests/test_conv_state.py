@@ -281,6 +281,7 @@ json_values = st.recursive(
 )
 
 
+@pytest.mark.system  # a property over many generated examples: seconds, too long for the unit pass
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.text(max_size=12), json_values, max_size=8))
 def test_any_json_state_round_trips_exactly(state):
@@ -290,6 +291,7 @@ def test_any_json_state_round_trips_exactly(state):
     assert list(exported) == list(state)
 
 
+@pytest.mark.system  # a property over many generated examples: seconds, too long for the unit pass
 @settings(max_examples=100, deadline=None)
 @given(st.dictionaries(st.text(max_size=12), json_values, max_size=8))
 def test_assigning_any_json_value_round_trips_exactly(values):

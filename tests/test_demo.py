@@ -6,6 +6,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.system  # `toolpool demo` in a subprocess
+
 
 def test_demo_runs_against_a_real_server(tmp_path):
     env = dict(os.environ, XDG_STATE_HOME=str(tmp_path))

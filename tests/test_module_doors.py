@@ -182,6 +182,7 @@ def test_view_doors_are_refused_at_run_time(pool, name):
     assert words in result.error.message, result.error.message
 
 
+@pytest.mark.system  # a fresh interpreter
 def test_importing_the_runtime_leaves_copy_working_for_the_supervisor():
     """The template makes the child's process-wide patches (``entry.prepare_process``); a
     process that only imports the runtime (a supervisor's tests, the bench) keeps

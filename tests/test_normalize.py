@@ -459,6 +459,7 @@ json_values = st.recursive(
 json_states = st.dictionaries(st.text(max_size=6), json_values, max_size=6)
 
 
+@pytest.mark.system  # a property over many generated examples: seconds, too long for the unit pass
 @settings(max_examples=200, deadline=None)
 @given(json_states, json_states)
 def test_state_changes_rebuild_after_from_before(before, after):
@@ -469,6 +470,7 @@ def test_state_changes_rebuild_after_from_before(before, after):
     assert state_changes(after, after) == {"set": {}, "deleted": []}
 
 
+@pytest.mark.system  # a property over many generated examples: seconds, too long for the unit pass
 @settings(max_examples=200, deadline=None)
 @given(json_states)
 def test_validated_input_round_trips_through_json(state):

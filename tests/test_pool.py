@@ -18,6 +18,8 @@ from sandbox.supervisor.call import CallRequest, prepare
 from sandbox.supervisor.pool import Pool, PoolConfig
 from tests.conftest import run_source
 
+pytestmark = pytest.mark.system  # pools of confined children
+
 
 def test_ok_call_reports_kernel_usage(pool):
     r = run_source(pool, "def tool(conv):\n    conv.state.n = 41 + 1\n    return 'hi'\n")

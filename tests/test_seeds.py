@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.system  # each example runs through `toolpool run`, a subprocess
+
 SEEDS = Path(__file__).parent / "seeds"
 
 VARIANTS = {

@@ -250,6 +250,7 @@ json_values = st.recursive(
 json_states = st.dictionaries(st.text(max_size=6), json_values, max_size=8)
 
 
+@pytest.mark.system  # a property over many generated examples: seconds, too long for the unit pass
 @settings(max_examples=300, deadline=None)
 @given(json_states, json_states)
 def test_the_changes_a_child_reports_rebuild_the_state_exactly(before, target):

@@ -331,6 +331,7 @@ def test_any_plain_value_round_trips_exactly(value):
     assert canonical(json.loads(json.dumps(out))) == canonical(value)
 
 
+@pytest.mark.system  # a property over many generated examples: seconds, too long for the unit pass
 @settings(max_examples=200, deadline=None)
 @given(st.recursive(st.one_of(st.sets(st.integers()), st.binary(), st.builds(object)), lambda c: st.lists(c, min_size=1)))
 def test_unstorable_leaves_always_raise_only_unstorable_value(value):

@@ -1,13 +1,10 @@
-"""Fixtures of the customer corpus, and a summary of its failures grouped by cause."""
+"""Fixtures of the customer corpus (its summary at the end of a run is ``summary.py``)."""
 
 from __future__ import annotations
 
-import re
-from collections import Counter, defaultdict
-
 import pytest
 
-from tests.customers.corpus import all_routes, cause, generic_problem
+from tests.customers.corpus import all_routes
 from tests.customers.server import CannedServer
 
 
@@ -17,35 +14,3 @@ def canned():
     server = CannedServer(all_routes()).start()
     yield server
     server.stop()
-
-
-def _reason(report) -> str:
-    crash = getattr(report.longrepr, "reprcrash", None)
-    text = crash.message if crash is not None else str(report.longrepr)
-    text = re.sub(r"^(Failed|AssertionError): ", "", text.strip())
-    return text.splitlines()[0] if text else "?"
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    reports = [r for r in terminalreporter.getreports("failed") + terminalreporter.getreports("passed")
-               if "test_customer_case" in r.nodeid and r.when == "call"]
-    if not reports:
-        return
-    failed = [r for r in reports if r.failed]
-    write = terminalreporter.write_line
-    terminalreporter.section("customer corpus")
-    write(f"{len(reports) - len(failed)} passed, {len(failed)} failed of {len(reports)} cases")
-    groups = Counter(cause(_reason(r)) for r in failed)
-    for text, count in groups.most_common():
-        write(f"  {count:4d}  {text}")
-    problems: dict[str, set[str]] = defaultdict(set)
-    for r in failed:
-        tool = r.nodeid.split("[", 1)[1].split("::", 1)[0]
-        for name, value in r.user_properties:
-            if name == "compile_problems":
-                for problem in value:
-                    problems[generic_problem(problem)].add(tool)
-    if problems:
-        write("every compile problem of the failing tools (tools affected):")
-        for message, tools in sorted(problems.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-            write(f"  {len(tools):4d}  {message}")

@@ -6,7 +6,7 @@ per call); then the same tool runs through toolpool (``compile_bundle`` and the 
 confined pool), and status, error kind, action, state, state changes, logs and the HTTP
 log lines are compared. A failing case is information about toolpool: nothing here is
 skipped or expected to fail. The first line of a failure is its reason; the session's
-summary groups the reasons by cause (``conftest.py``).
+summary groups the reasons by cause (``summary.py``).
 
     .venv/bin/python -m pytest tests/customers -q
 """

@@ -26,6 +26,8 @@ from tests.test_seeds import BASE_CONV as SEED_CONV
 from tests.test_seeds import CASES as SEED_CASES
 from tests.test_seeds import SEEDS, conv_with, expect_content, expect_not_10, expect_stored_falsy
 
+pytestmark = pytest.mark.system  # the stand-in runs tools in subprocesses
+
 # Seeds that read the clock: compared by shape.
 CLOCK_MASKS = [
     (r"^[A-Z][a-z]+ \d\d, \d{4}$", "<Month DD, YYYY>"),

@@ -24,6 +24,8 @@ from tests.deploy.conftest import PROFILE, REPO, container_capabilities
 from tests.integration.harness import ORCH_TOKEN, TOOLS, write_config
 from worker.client import ToolpoolClient
 
+pytestmark = pytest.mark.system  # the image's commands in subprocesses
+
 TOOL = "def start_function(conv):\n    return 'hi'\n\n\ndef spin(conv):\n    while True:\n        pass\n"
 
 

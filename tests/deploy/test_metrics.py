@@ -40,6 +40,7 @@ def value(samples, name, **labels) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
+@pytest.mark.system  # servers
 def test_calls_latency_kills_caches_and_refusals(replica):
     server, stub = replica
     version = deploy(stub, "acme").deployed.version_id
@@ -87,6 +88,7 @@ def test_calls_latency_kills_caches_and_refusals(replica):
     assert value(after, "process_open_fds") > 0
 
 
+@pytest.mark.system  # servers
 def test_unauthenticated_tenants_never_become_labels(replica):
     server, stub = replica
     with pytest.raises(grpc.RpcError):
@@ -113,6 +115,7 @@ def test_buckets_resolve_the_start_function_deadline():
     assert list(LATENCY_BUCKETS) == sorted(LATENCY_BUCKETS)
 
 
+@pytest.mark.system  # servers
 def test_metrics_are_off_by_default_and_registries_are_per_replica(tmp_path):
     server = make_server(tmp_path)
     assert server.config.metrics_enabled is False

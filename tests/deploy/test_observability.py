@@ -42,6 +42,7 @@ def request(version: str, function: str, conversation: str, call_id: str) -> pb.
                              conversation_json=conversation, call_id=call_id)
 
 
+@pytest.mark.system  # a server subprocess
 def test_logs_are_json_with_call_ids_and_trace_context_and_never_secrets_or_state(tmp_path):
     server = ServerProcess(write_config(tmp_path), "--log-level", "DEBUG",
                            env={"TOOLPOOL_LOG_FORMAT": "json"})

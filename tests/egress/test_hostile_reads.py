@@ -21,6 +21,8 @@ from tests.egress.conftest import API, run_tool
 from tests.egress.servers import Resolver
 from tests.egress.test_fetch import ask
 
+pytestmark = pytest.mark.system  # hostile servers on loopback
+
 OK_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
 
 

@@ -13,6 +13,8 @@ from tests.integration.harness import BROKEN, ORCH_TOKEN, TOOLS, execute, make_s
 from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
 from worker.client import AsyncToolpoolClient, CompileFailed, ToolpoolCallError, ToolpoolClient
 
+pytestmark = pytest.mark.serial  # timings of retries and waits
+
 FILES = {"tools.py": TOOLS}
 
 

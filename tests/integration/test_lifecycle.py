@@ -9,6 +9,7 @@ import time
 
 import grpc
 import psutil
+import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.integration.harness import (
@@ -24,6 +25,8 @@ from tests.integration.harness import (
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
 from worker.client import ToolpoolClient
+
+pytestmark = pytest.mark.serial  # restarts and drains, whose timings load stretches
 
 
 def descendants(pid: int) -> list[psutil.Process]:

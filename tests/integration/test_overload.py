@@ -19,6 +19,8 @@ from tests.integration.harness import deploy, execute, make_server, reason
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
 
+pytestmark = pytest.mark.serial  # timings under load
+
 ADMISSION = {"max_concurrent": 3, "tenant_concurrency": 2, "reserved_for_start": 1, "max_queue": 4,
              "tenant_max_queue": 2}
 

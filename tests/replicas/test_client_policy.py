@@ -16,6 +16,8 @@ from worker.client import (
     replicas_target,
 )
 
+pytestmark = pytest.mark.unit  # no server, whatever the directory says
+
 
 def options_dict(options):
     return dict(options)

@@ -24,6 +24,8 @@ from tests.integration.harness import ORCH_TOKEN, TOOLS
 from tests.replicas.fleet import Load, free_port, start_fleet
 from worker.client import ToolpoolClient, replicas_target
 
+pytestmark = pytest.mark.serial  # a fleet of server processes, killed and restarted under load
+
 FILES = {"tools.py": TOOLS}
 WINDOW_S = 2.5
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from google.protobuf import descriptor_pb2
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,6 +24,7 @@ def generated_files(root: Path) -> dict[str, bytes]:
             if p.is_file() and "__pycache__" not in p.parts}
 
 
+@pytest.mark.system  # protoc in a subprocess
 def test_committed_stubs_are_byte_identical_to_a_fresh_generation(tmp_path):
     regenerate(tmp_path)
     fresh, committed = generated_files(tmp_path), generated_files(COMMITTED)

@@ -49,6 +49,7 @@ results = st.builds(
 )
 
 
+@pytest.mark.system  # a property over many generated examples: seconds, too long for the unit pass
 @settings(max_examples=300, deadline=None)
 @given(results)
 def test_result_survives_the_wire_exactly(result):

@@ -28,6 +28,8 @@ from worker.config import load_config
 from worker.server import ToolpoolServer
 from worker.store.crypto import new_key_text
 
+pytestmark = pytest.mark.serial  # its own PostgreSQL, stopped and started; answers timed to the second
+
 SECRET = "sk-outage-canary-77a1b2c3"
 POLICY = {"hosts": [{"pattern": "api.crm.example"}]}
 

@@ -21,6 +21,8 @@ from worker.config import load_config
 from worker.store import ALIAS, EGRESS, SECRETS, Change, StoreStartupError, open_store
 from worker.store.crypto import new_key_text
 
+pytestmark = pytest.mark.system  # servers on SQLite and PostgreSQL
+
 
 def serve(tmp_path, **env: str) -> subprocess.CompletedProcess:
     config = write_config(tmp_path)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import grpc
+import pytest
 
 FORBIDDEN = ("sandbox", "RestrictedPython", "sqlite3", "_sqlite3", "psycopg", "psycopg_pool", "worker.store",
              "worker.service", "worker.translate", "worker.config", "toolpool.testing", "opentelemetry")
@@ -29,6 +30,7 @@ def loaded_after(code: str) -> list[str]:
     return json.loads(done.stdout.splitlines()[-1])
 
 
+@pytest.mark.system  # a fresh interpreter
 def test_the_client_loads_nothing_of_the_sandbox_the_service_or_the_store():
     modules = loaded_after(PROBE)
     assert "grpc" in modules and "worker._proto.toolpool.v1.toolpool_pb2_grpc" in modules
@@ -40,6 +42,7 @@ def test_the_client_loads_nothing_of_the_sandbox_the_service_or_the_store():
         "worker._proto.toolpool.v1.toolpool_pb2", "worker._proto.toolpool.v1.toolpool_pb2_grpc"]
 
 
+@pytest.mark.system  # a fresh interpreter
 def test_bare_import_toolpool_loads_not_even_grpc():
     assert "grpc" not in loaded_after("import json, sys, toolpool, toolpool.tool; print(json.dumps(sorted(sys.modules)))")
 

@@ -17,6 +17,8 @@ import toolpool
 from toolpool.testing import FakeHttp, Response, Sandbox, run_tool
 from worker.compiling import ToolFilesError
 
+pytestmark = pytest.mark.system  # a pool, and pytest in a subprocess
+
 REPO = Path(__file__).resolve().parents[2]
 
 LOOKUP = '''

@@ -71,6 +71,7 @@ def mypy(tmp_path: Path, path: Path) -> subprocess.CompletedProcess:
                           env={"MYPYPATH": str(REPO), "PATH": "/usr/bin:/bin"})
 
 
+@pytest.mark.system  # mypy in a subprocess
 def test_the_starter_and_the_voice_spelling_type_check(tmp_path):
     (tmp_path / "voice.py").write_text(VOICE)
     for path in (STARTER / "tool.py", tmp_path / "voice.py"):
@@ -78,6 +79,7 @@ def test_the_starter_and_the_voice_spelling_type_check(tmp_path):
         assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.system  # mypy in a subprocess
 def test_an_editor_flags_the_mistakes(tmp_path):
     (tmp_path / "mistakes.py").write_text(MISTAKES)
     done = mypy(tmp_path, tmp_path / "mistakes.py")
@@ -89,6 +91,7 @@ def test_an_editor_flags_the_mistakes(tmp_path):
         assert expected in done.stdout, (expected, done.stdout)
 
 
+@pytest.mark.system  # a pool
 def test_the_type_checking_spelling_compiles_and_runs_in_the_sandbox():
     with Sandbox() as sandbox:
         starter = sandbox.run(STARTER / "tool.py", "start_function",

@@ -58,6 +58,7 @@ def test_each_bomb_ends_in_a_compile_error_naming_its_file_and_limit(confined, n
         assert found is not None and expected in found, f"{name}: expected {expected!r}, got {found!r}"
 
 
+@pytest.mark.serial  # this process's RSS
 def test_a_flood_of_bombs_leaves_the_servers_memory_where_it_was(confined, nothing_parsed_here):
     """Target: under a flood of compile bombs the server's RSS grows by less than 64 MiB
     (the red team's single bomb took 3 GB in the server)."""
@@ -90,6 +91,7 @@ def test_same_verdict_as_the_in_process_compiler_for_what_fits_its_limits(confin
         assert remote == local, name
 
 
+@pytest.mark.system  # confined compile workers
 def test_cpu_and_wall_time_are_limits_of_their_own():
     """With room in memory, an exponential compile runs into the CPU limit; with room in
     CPU, into the wall-clock limit. Each is named."""

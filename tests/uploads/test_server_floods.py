@@ -21,6 +21,8 @@ from tests.faults.support import FaultServer
 from tests.uploads.bombs import BOMBS, LIMITS
 from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
 
+pytestmark = pytest.mark.serial  # the server's RSS
+
 MiB = 1024 * 1024
 
 

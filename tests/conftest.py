@@ -113,9 +113,9 @@ def _marks(item: pytest.Item) -> set[str]:
     if said & {"unit", "system"}:
         return said
     callspec = getattr(item, "callspec", None)
-    if (directory and directory[0] in SYSTEM_DIRS
+    if ((directory and directory[0] in SYSTEM_DIRS)
             or SYSTEM_FIXTURES & set(item.fixturenames)  # the fixture closure: indirect uses count
-            or callspec is not None and callspec.params.get("backend") == "postgresql"):  # tests/store
+            or (callspec is not None and callspec.params.get("backend") == "postgresql")):  # tests/store
         return said | {"system"}
     return said | {"unit"}
 

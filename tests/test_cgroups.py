@@ -342,12 +342,12 @@ def test_a_child_cannot_reach_any_cgroup_file():
 
 def fallback_pool(caplog, root: str) -> tuple[str, list[str]]:
     """Start a pool whose cgroups cannot be had, run calls; (status, cgroup warnings)."""
-    with caplog.at_level(logging.INFO, logger="toolpool.cgroups"):
-        with Pool(PoolConfig(ready_children=1, cgroups=CgroupConfig(enabled=True, root=root))) as pool:
-            for tenant in ("a", "b", "a"):
-                assert run_source(pool, QUICK, tenant=tenant).status is Status.OK
-            status = pool.stats()["cgroups"]
-            assert "count_cgroup_joins" not in pool.stats()
+    with caplog.at_level(logging.INFO, logger="toolpool.cgroups"), \
+            Pool(PoolConfig(ready_children=1, cgroups=CgroupConfig(enabled=True, root=root))) as pool:
+        for tenant in ("a", "b", "a"):
+            assert run_source(pool, QUICK, tenant=tenant).status is Status.OK
+        status = pool.stats()["cgroups"]
+        assert "count_cgroup_joins" not in pool.stats()
     warnings = [r.getMessage() for r in caplog.records
                 if r.name == "toolpool.cgroups" and r.levelno >= logging.WARNING]
     return status, warnings
@@ -369,10 +369,10 @@ def test_a_root_that_is_not_a_cpu_cgroup_falls_back(caplog, tmp_path):
 
 @pytest.mark.system
 def test_disabled_is_off_without_a_warning(caplog):
-    with caplog.at_level(logging.INFO, logger="toolpool.cgroups"):
-        with Pool(PoolConfig(ready_children=1)) as pool:  # the library's default
-            assert run_source(pool, QUICK).status is Status.OK
-            assert pool.stats()["cgroups"].startswith("off: disabled")
+    with caplog.at_level(logging.INFO, logger="toolpool.cgroups"), \
+            Pool(PoolConfig(ready_children=1)) as pool:  # the library's default
+        assert run_source(pool, QUICK).status is Status.OK
+        assert pool.stats()["cgroups"].startswith("off: disabled")
     assert not [r for r in caplog.records if r.name == "toolpool.cgroups"]
 
 

@@ -19,12 +19,12 @@ pytestmark = pytest.mark.system  # the harness runs in confined children
 # The full configuration: every probe of the start-up self-test is blocked.
 # ---------------------------------------------------------------------------------------
 
-PROBES = """
+PROBES = f"""
 from sandbox.child.probes import run_probes
 def attack(ctx):
     return run_probes(keep_fds=[ctx["channel"]], tmp_bytes=ctx["tmp_bytes"],
-                      extra_paths=[%r, "/root", "/work"])
-""" % str(REPO)
+                      extra_paths=[{str(REPO)!r}, "/root", "/work"])
+"""
 
 
 def test_all_probes_blocked_privileged():

@@ -300,7 +300,7 @@ def test_voices_are_immutable():
     with pytest.raises(AttributeError):
         del voice.provider_voice_id
     with pytest.raises(AttributeError):
-        voice.not_a_parameter  # noqa: B018
+        voice.not_a_parameter
 
 
 def test_set_voice_refuses_anything_but_a_voice_class():

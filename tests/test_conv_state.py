@@ -110,7 +110,7 @@ def test_get_is_the_only_method_so_common_names_are_variables():
 def test_underscore_attributes_are_not_variables():
     state = make_conv().state
     with pytest.raises(AttributeError):
-        state._anything  # noqa: B018
+        state._anything
     with pytest.raises(AttributeError):
         state._x = 1
     state["_x"] = 1  # item access may use any str name

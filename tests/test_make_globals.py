@@ -8,6 +8,8 @@ Security tests here never skip.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sandbox.child import attributes, entry, guards, toolobjects, views  # noqa: F401 - entry registers the runtime's classes
@@ -132,7 +134,7 @@ def test_every_guard_the_transformer_emits_is_provided():
 
     import RestrictedPython.transformer as rp
 
-    text = open(rp.__file__).read()
+    text = Path(rp.__file__).read_text()
     emitted = set(re.findall(r"ast\.Name\(\s*['\"](_[a-z_]+_)['\"]", text)) - {"_print_"}
     assert emitted <= set(GUARD_NAMES)
 

@@ -311,7 +311,7 @@ def test_a_ready_child_killed_before_its_exit_is_reported_is_never_handed_out():
 def test_pool_close_leaves_no_process_behind():
     p = Pool(PoolConfig(ready_children=3))
     p.start()
-    pids = p.child_pids() + [p.stats()["template_pid"]]
+    pids = [*p.child_pids(), p.stats()["template_pid"]]
     p.close()
     time.sleep(0.2)
     alive = [pid for pid in pids if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]

@@ -30,6 +30,7 @@ are its header) of its leading comments, that starts with ``Over 600 lines becau
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from collections import deque
 from dataclasses import dataclass
@@ -276,7 +277,7 @@ def shortest_cycle(edges: dict[str, dict[str, Import]], start: str, within: set[
                 path = [node]
                 while path[-1] != start:
                     path.append(parent[path[-1]])
-                return path[::-1] + [start]
+                return [*path[::-1], start]
             if successor in within and successor not in parent:
                 parent[successor] = node
                 queue.append(successor)
@@ -294,7 +295,7 @@ def describe_component(edges: dict[str, dict[str, Import]], component: list[str]
         cycle = shortest_cycle(edges, start, set(component))
         covered.update(cycle)
         lines.append("  " + " → ".join(cycle))
-        lines.extend("      " + edges[a][b].describe() for a, b in zip(cycle, cycle[1:]))
+        lines.extend("      " + edges[a][b].describe() for a, b in itertools.pairwise(cycle))
     return lines
 
 

@@ -315,12 +315,12 @@ def _instances(importer):
         "uuid4()": uuid.uuid4(),
         "urlparse()": urllib.parse.urlparse("https://user:pw@example.com:8080/p?q=1#f"),
         "urlsplit()": urllib.parse.urlsplit("https://example.com/p"),
-        "Optional[int]": typing.Optional[int],
+        "Optional[int]": typing.Optional[int],  # noqa: UP045 - the view of typing.Optional is what is tested
         "Dict[str, int]": dict[str, int],
         "Literal['a']": typing.Literal["a"],
         "CartesiaVoice()": voice.VOICE_MODULE_NAMES["CartesiaVoice"](provider_voice_id="v"),
         "generator": (i for i in range(3)),
-        "iterators": [iter([1]), iter({}), enumerate([]), zip([], []), map(len, []), reversed([1])],
+        "iterators": [iter([1]), iter({}), enumerate([]), zip([], []), map(len, []), reversed([1])],  # noqa: B905 - a zip object is the value tested
         "dict views": [{}.keys(), {}.values(), {}.items()],
         "exception": ValueError("x"),
         "property": property(lambda self: 1),

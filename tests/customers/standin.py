@@ -156,7 +156,7 @@ class State:
         object.__setattr__(self, "_data", data)
 
     def get(self, key, default=None):
-        return self._data[key] if key in self._data else default
+        return self._data.get(key, default)
 
     def __getattr__(self, name):
         if name.startswith("__"):

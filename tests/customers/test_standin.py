@@ -218,7 +218,7 @@ def tool(conv):
     conv.state.out = out
 """, "tool", {}, lambda r: r["state"]["out"] == [
         [200, True, "widget", "application/json", True], ["http error", 404, False], ["timeout", True],
-        [201, {"order": "O-1"}]] and len([l for l in r["logs"] if l["message"].startswith("http ")]) == 4),
+        [201, {"order": "O-1"}]] and len([e for e in r["logs"] if e["message"].startswith("http ")]) == 4),
     "requests_without_policy_is_refused_naming_the_host": ("""
 import requests
 

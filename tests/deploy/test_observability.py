@@ -49,7 +49,7 @@ def test_logs_are_json_with_call_ids_and_trace_context_and_never_secrets_or_stat
     try:
         channel = grpc.insecure_channel(server.target)
         stub = pb_grpc.ToolPoolStub(channel)
-        traced = auth() + (("traceparent", TRACEPARENT), ("tracestate", "vendor=opaque"))
+        traced = (*auth(), ("traceparent", TRACEPARENT), ("tracestate", "vendor=opaque"))
         version = deploy(stub, "acme", {"leaky.py": LEAKY}).deployed.version_id
         stub.SetSecret(pb.SetSecretRequest(tenant="acme", name="planted", value=SECRET), metadata=auth())
         state = json.dumps({"state": {"canary": CANARY, "nested": {"deep": [CANARY] * 3}}})

@@ -108,7 +108,7 @@ def test_a_flood_of_interim_responses_stops_at_ten():
 def test_interim_responses_count_against_the_response_cap():
     # Under ten interim responses, each with headers: together past the call's 64 KiB cap.
     big_interim = b"HTTP/1.1 100 Continue\r\n" + b"X-Pad: " + b"p" * 6000 + b"\r\n" * 1 + b"\r\n"
-    answer, record, server = fetch(repeat(big_interim, 9, tail=OK_HEAD + b"Content-Length: 2\r\n\r\nok"),
+    answer, record, _server = fetch(repeat(big_interim, 9, tail=OK_HEAD + b"Content-Length: 2\r\n\r\nok"),
                                    cap=32 * 1024)
     assert answer["ok"] is False and answer["kind"] == "too_large"
     assert "goes past it" in answer["error"] or "bytes of status lines and headers" in answer["error"]
@@ -132,7 +132,7 @@ def test_a_status_line_without_end_is_refused():
 
 
 def test_header_bytes_in_total_are_bounded():
-    answer, record, server = fetch(repeat(b"X-H: " + b"v" * 4000 + b"\r\n", 90, head=OK_HEAD,
+    answer, record, _server = fetch(repeat(b"X-H: " + b"v" * 4000 + b"\r\n", 90, head=OK_HEAD,
                                           tail=b"\r\nbody"))
     assert answer["ok"] is False and "sent more than 65536 bytes of status lines and headers" in answer["error"]
     assert record.response_bytes <= 128 * 1024
@@ -171,7 +171,7 @@ def test_a_slow_drip_of_interim_responses_ends_at_the_deadline():
             yield b"HTTP/1.1 100 Continue\r\n"[:5]
             time.sleep(0.2)
     started = time.monotonic()
-    answer, record, server = fetch(drip, deadline_s=1.0)
+    answer, _record, _server = fetch(drip, deadline_s=1.0)
     assert answer["ok"] is False and answer["kind"] == "read_timeout"
     assert "before the call's deadline" in answer["error"]
     assert time.monotonic() - started < 5.0  # the drip would have taken 20 s

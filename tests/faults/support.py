@@ -178,7 +178,7 @@ def answer_of(call: Any, call_id: str = "") -> Answer:
         response, rpc = call()
     except grpc.RpcError as error:
         trailing = error.trailing_metadata() if callable(getattr(error, "trailing_metadata", None)) else ()
-        reason = dict((k, v) for k, v in trailing or () if isinstance(v, str)).get("toolpool-reason")
+        reason = {k: v for k, v in trailing or () if isinstance(v, str)}.get("toolpool-reason")
         details = error.details() or ""
         return Answer(call_id=call_id, code=error.code().name, reason=reason, details=details,
                       raw=details.encode() + b"\n" + _metadata_bytes(trailing))
@@ -312,7 +312,8 @@ class FaultServer:
             return self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-            raise AssertionError(f"the server did not exit {timeout:.0f} s after SIGTERM:\n{self.log()[-3000:]}")
+            raise AssertionError(
+                f"the server did not exit {timeout:.0f} s after SIGTERM:\n{self.log()[-3000:]}") from None
 
     def sigkill(self) -> None:
         self.proc.kill()

@@ -140,7 +140,7 @@ def test_ready_children_killed_while_idle_are_replaced(live):
 
 @pytest.mark.parametrize("rounds", [2])
 def test_the_template_killed_with_calls_in_flight_every_call_gets_a_verdict(live, rounds):
-    for round_ in range(rounds):
+    for _ in range(rounds):
         stats = live.server.pool.stats()
         old_template = psutil.Process(stats["template_pid"])
         restarts = stats.get("count_template_restarts", 0)

@@ -47,8 +47,8 @@ def _wall_clock_reads(path: Path) -> list[tuple[str, int]]:
     def visit(node: ast.AST, function: str) -> None:
         for child in ast.iter_child_nodes(node):
             name = child.name if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) else function
-            if isinstance(child, ast.ImportFrom) and child.module == "time":
-                if any(alias.name in ("time", "time_ns") for alias in child.names):
+            if isinstance(child, ast.ImportFrom) and child.module == "time" \
+                    and any(alias.name in ("time", "time_ns") for alias in child.names):
                     found.append((function, child.lineno))
             if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
                 attr = child.func.attr

@@ -118,7 +118,7 @@ def test_refusal_carries_retry_info_and_the_queue_is_bounded(crowded):
 
 
 def test_a_call_that_cannot_start_in_time_is_refused_at_once(crowded):
-    server, stub, versions = crowded
+    _server, stub, versions = crowded
     holders = [threading.Thread(target=execute, args=(stub, "acme", "slow"),
                                 kwargs={"version_id": versions["acme"], "args": {"ms": 800}, "timeout": 5})
                for _ in range(2)]

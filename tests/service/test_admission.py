@@ -16,7 +16,7 @@ from worker.errors import Refused, Unavailable
 
 
 def limits(**overrides):
-    values = dict(max_concurrent=4, tenant_concurrency=2, reserved_for_start=1, max_queue=8, tenant_max_queue=4)
+    values = {"max_concurrent": 4, "tenant_concurrency": 2, "reserved_for_start": 1, "max_queue": 8, "tenant_max_queue": 4}
     values.update(overrides)
     return AdmissionLimits(**values)
 

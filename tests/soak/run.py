@@ -287,7 +287,7 @@ def audit(report: Report, records: list[Record], sent: int, server: FaultServer,
             if statuses != [r.answer.status]:
                 v.append(f"{r.call_id}: the client got {r.answer.status}, the server logged {statuses}")
     seen = {r.call_id for r in records if r.answer.is_verdict}
-    ghosts = sorted(set(c for c in logged if c.startswith("soak-")) - seen)
+    ghosts = sorted({c for c in logged if c.startswith("soak-")} - seen)
     if ghosts:
         v.append(f"the server ran calls whose verdict no client received: {ghosts[:5]}")
 

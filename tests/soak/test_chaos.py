@@ -55,7 +55,7 @@ def test_n_calls_under_random_kills_get_n_answers(tmp_path):
                                                             ("RESOURCE_EXHAUSTED", "TENANT_LIMIT"),
                                                             ("UNAVAILABLE", "POOL_UNAVAILABLE")}, answer.describe()
             logged = support.calls_in_log(server.log())
-            for request, answer in zip(requests, answers):
+            for request, answer in zip(requests, answers, strict=False):
                 expected = [answer.status] if answer.is_verdict else []
                 assert logged.get(request.call_id, []) == expected, (
                     f"{request.call_id}: the client got {answer.describe()}, the server logged "

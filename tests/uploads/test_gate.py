@@ -74,7 +74,7 @@ def test_turns_go_round_robin_between_waiting_tenants():
     wait_for(lambda: compiler.started == ["x0"], "x0 runs")
     for name in ("a1", "a2", "a3", "b1", "b2", "c1"):
         threads.append(submit(gate, name[0], name, results))
-        wait_for(lambda n=len(threads) - 1: gate.info()["waiting"] == n, "queued in order")
+        wait_for(lambda n=len(threads) - 1: gate.info()["waiting"] == n, "queued in order")  # noqa: B008 - bound now
     for _ in range(7):
         compiler.release.release()
     for thread in threads:

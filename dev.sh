@@ -3,7 +3,8 @@
 #   ./dev.sh demo   runs the service on its embedded defaults and sends it a real call; its state (the
 #                   database, secrets key and development token) goes in .state/ inside this checkout,
 #                   so two checkouts never share a database or a token
-#   ./dev.sh test   runs the whole test suite (installing Debian's postgresql first if initdb is missing):
+#   ./dev.sh test   runs ruff, ruff format --check and mypy, then the whole test suite (installing Debian's
+#                   postgresql first if initdb is missing):
 #                   the tests not marked serial on two cores (pytest-xdist), then the serial ones alone
 # Extra arguments go to the command: `./dev.sh test ARGS` is one `pytest ARGS` run, e.g.
 # `./dev.sh test -m unit` (README, "Testing").
@@ -70,18 +71,25 @@ case "$cmd" in
         if [ $# -gt 0 ]; then
             exec "$VENV/bin/python" -m pytest "$@"
         fi
-        # The whole suite (what .ci/run runs). Checks that need no test run go here, first.
+        # The whole suite (what .ci/run runs). First the checks that need no test run: lint,
+        # format and types ([tool.ruff] and [tool.mypy] in pyproject.toml); each failure is
+        # reported, and the tests still run.
+        status=0
+        "$VENV/bin/ruff" check . || status=1
+        "$VENV/bin/ruff" format --check . || status=1
+        "$VENV/bin/mypy" || status=1
 
         # Two pytest runs: every test not marked serial, on two workers (a file's tests stay on
         # one worker, so its module fixtures start once; the machines here have two cores), then
         # the serial tests (RSS, timings, load), one at a time with the machine to themselves.
         # The second runs unless the first was interrupted or could not run; the exit status is
         # the first failure's.
-        status=0
-        "$VENV/bin/python" -m pytest -n 2 --dist loadfile -m "not serial" || status=$?
-        if [ "$status" -le 1 ]; then
-            "$VENV/bin/python" -m pytest -m serial || { serial=$?; [ "$status" -ne 0 ] || status=$serial; }
+        tests=0
+        "$VENV/bin/python" -m pytest -n 2 --dist loadfile -m "not serial" || tests=$?
+        if [ "$tests" -le 1 ]; then
+            "$VENV/bin/python" -m pytest -m serial || { serial=$?; [ "$tests" -ne 0 ] || tests=$serial; }
         fi
+        [ "$tests" -eq 0 ] || status=$tests
         exit "$status"
         ;;
     *)

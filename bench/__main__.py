@@ -44,8 +44,19 @@ from bench.suite import Plan, Suite
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-COMMANDS = ("suite", "open-loop", "closed-loop", "step", "overshoot", "procs", "report", "store", "hostile-compile",
-            "codejail", "noisy")
+COMMANDS = (
+    "suite",
+    "open-loop",
+    "closed-loop",
+    "step",
+    "overshoot",
+    "procs",
+    "report",
+    "store",
+    "hostile-compile",
+    "codejail",
+    "noisy",
+)
 FULL_DRIVERS = "floor,echo,pool,grpc,pool-reuse,grpc-reuse,spawn,codejail"
 QUICK_DRIVERS = "floor,echo,pool,grpc,spawn"
 
@@ -55,16 +66,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="directory for JSON, PNG, logs (bench/out)")
     parser.add_argument("--target", help="a running toolpool server (HOST:PORT) for the grpc driver")
     parser.add_argument("--token", help="bearer token for --target")
-    parser.add_argument("--store", help="store URL for the servers the bench starts (e.g. postgresql://...); "
-                                        "default: each its own SQLite file")
+    parser.add_argument(
+        "--store",
+        help="store URL for the servers the bench starts (e.g. postgresql://...); default: each its own SQLite file",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress display")
     sub = parser.add_subparsers(dest="command")
 
     suite = sub.add_parser("suite", help="everything; writes JSON, PNG and RESULTS.md (the default)")
     _suite_args(suite)
-    for name, helptext in (("open-loop", "Poisson arrivals at a fixed rate"),
-                           ("closed-loop", "N concurrent callers"),
-                           ("step", "raise the rate until p99 crosses a bound")):
+    for name, helptext in (
+        ("open-loop", "Poisson arrivals at a fixed rate"),
+        ("closed-loop", "N concurrent callers"),
+        ("step", "raise the rate until p99 crosses a bound"),
+    ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--driver", default="grpc", choices=drivers.DRIVER_NAMES)
         p.add_argument("--workload", default="trivial", choices=sorted(workloads.WORKLOADS))
@@ -86,8 +101,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, default=6.0, help="seconds per round")
     p.add_argument("--concurrency", type=int, default=4)
     p.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
-    p = sub.add_parser("hostile-compile", help="another tenant's greeting during a compile-bomb flood, and "
-                                               "the confined compile against the in-process one")
+    p = sub.add_parser(
+        "hostile-compile",
+        help="another tenant's greeting during a compile-bomb flood, and "
+        "the confined compile against the in-process one",
+    )
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds (alone, flood)")
     p.add_argument("--duration", type=float, default=8.0, help="seconds per phase")
     p.add_argument("--rate", type=float, default=20.0, help="tenant B's start_function calls per second")
@@ -100,8 +118,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=int, default=5, help="rounds, each measuring on and off in alternating order")
     p.add_argument("--duration", type=float, default=10.0, help="seconds of B alone, and of B with A, per round")
     p.add_argument("--rate", type=float, default=50.0, help="tenant B's start_function calls per second")
-    p.add_argument("--flood", type=int, default=noisy.default_flood(), help="tenant A's closed-loop callers "
-                   "(default: A's slots in the service, half of max(4, 2 x CPUs))")
+    p.add_argument(
+        "--flood",
+        type=int,
+        default=noisy.default_flood(),
+        help="tenant A's closed-loop callers (default: A's slots in the service, half of max(4, 2 x CPUs))",
+    )
     p.add_argument("--flood-workload", default="spin_a", choices=("spin_a", "noisy_a"))
     p.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
     p = sub.add_parser("codejail", help="toolpool over gRPC vs edX codejail, closed loop, alternating rounds")
@@ -109,8 +131,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, default=10.0, help="seconds per round and driver")
     p.add_argument("--concurrency", type=int, default=4, help="closed-loop callers (and codejail workers)")
     p.add_argument("--quick", action="store_true", help="2 short rounds (the smoke test)")
-    p.add_argument("--results", type=Path,
-                   help="where to write its section (default bench/RESULTS.md; in --quick mode OUT/RESULTS.md)")
+    p.add_argument(
+        "--results",
+        type=Path,
+        help="where to write its section (default bench/RESULTS.md; in --quick mode OUT/RESULTS.md)",
+    )
     p = sub.add_parser("procs", help="process creation and IPC alternatives")
     p.add_argument("--n", type=int, default=100)
     p.add_argument("--slow-n", type=int, default=20)
@@ -124,8 +149,11 @@ def _suite_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--drivers", help=f"comma-separated (default {FULL_DRIVERS}; quick: {QUICK_DRIVERS})")
     p.add_argument("--no-procs", action="store_true", help="skip the process-creation and IPC figures")
     p.add_argument("--child-cost", action="store_true", help="also run bench/child_cost.py (per-phase CPU)")
-    p.add_argument("--results", type=Path,
-                   help="where to write RESULTS.md (default bench/RESULTS.md; in --quick mode OUT/RESULTS.md)")
+    p.add_argument(
+        "--results",
+        type=Path,
+        help="where to write RESULTS.md (default bench/RESULTS.md; in --quick mode OUT/RESULTS.md)",
+    )
 
 
 def _write(out: Path, name: str, doc: dict) -> Path:
@@ -152,9 +180,16 @@ def cmd_suite(args: argparse.Namespace, argv: list[str]) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     meta = report.metadata(argv, args.quick, plan)
     meta["drivers_requested"] = names
-    suite = Suite(plan, args.out, names, target=args.target, token=args.token,
-                  progress=loadgen.Progress(not args.no_progress), with_procs=not args.no_procs,
-                  with_child_cost=args.child_cost)
+    suite = Suite(
+        plan,
+        args.out,
+        names,
+        target=args.target,
+        token=args.token,
+        progress=loadgen.Progress(not args.no_progress),
+        with_procs=not args.no_procs,
+        with_child_cost=args.child_cost,
+    )
     doc = report.build(meta, {**suite.run(), "skipped": skipped})
     json_path = args.out / "bench.json"
     report.write_json(doc, json_path)
@@ -183,8 +218,9 @@ def _one_driver(args: argparse.Namespace) -> drivers.Driver:
         from worker.store.crypto import new_key_text
 
         key = new_key_text()
-    driver = drivers.make_driver(args.driver, args.out, target=args.target, token=args.token,
-                                 store_url=args.store, secrets_key=key)
+    driver = drivers.make_driver(
+        args.driver, args.out, target=args.target, token=args.token, store_url=args.store, secrets_key=key
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     driver.start()
     return driver
@@ -197,28 +233,57 @@ def cmd_single(args: argparse.Namespace, argv: list[str]) -> int:
     try:
         next_call = workloads.workload(args.workload)
         # Warm caches, connections and the server's compiled bundles first (not recorded).
-        loadgen.closed_loop(driver, next_call, concurrency=2, duration_s=1.0, run_id="warm-up",
-                            workload=args.workload, progress=loadgen.Progress(False))
+        loadgen.closed_loop(
+            driver,
+            next_call,
+            concurrency=2,
+            duration_s=1.0,
+            run_id="warm-up",
+            workload=args.workload,
+            progress=loadgen.Progress(False),
+        )
         if args.command == "open-loop":
-            result = loadgen.open_loop(driver, next_call, rate=args.rate, duration_s=args.duration,
-                                       run_id=f"{driver.name}/{args.workload}/open@{args.rate:g}",
-                                       workload=args.workload, progress=progress).summary()
+            result = loadgen.open_loop(
+                driver,
+                next_call,
+                rate=args.rate,
+                duration_s=args.duration,
+                run_id=f"{driver.name}/{args.workload}/open@{args.rate:g}",
+                workload=args.workload,
+                progress=progress,
+            ).summary()
         elif args.command == "closed-loop":
-            result = loadgen.closed_loop(driver, next_call, concurrency=args.concurrency, duration_s=args.duration,
-                                         run_id=f"{driver.name}/{args.workload}/closed@{args.concurrency}",
-                                         workload=args.workload, progress=progress).summary()
+            result = loadgen.closed_loop(
+                driver,
+                next_call,
+                concurrency=args.concurrency,
+                duration_s=args.duration,
+                run_id=f"{driver.name}/{args.workload}/closed@{args.concurrency}",
+                workload=args.workload,
+                progress=progress,
+            ).summary()
         else:
             rates = [float(r) for r in args.rates.split(",")]
-            result = loadgen.step(driver, next_call, rates=rates, step_s=args.duration, p99_bound_ms=args.bound_ms,
-                                  run_id=f"{driver.name}/{args.workload}/step", workload=args.workload,
-                                  progress=progress)
+            result = loadgen.step(
+                driver,
+                next_call,
+                rates=rates,
+                step_s=args.duration,
+                p99_bound_ms=args.bound_ms,
+                run_id=f"{driver.name}/{args.workload}/step",
+                workload=args.workload,
+                progress=progress,
+            )
             print(f"knee: {result['knee_rate']} calls/s (p99 bound {args.bound_ms} ms)")
         result["memory"] = memory.measure(driver)
         result["driver_description"] = driver.describe()
     finally:
         driver.close()
-    path = _write(args.out, f"{args.command}-{args.driver}-{args.workload}.json",
-                  {"schema": report.SCHEMA, "meta": meta, "result": result})
+    path = _write(
+        args.out,
+        f"{args.command}-{args.driver}-{args.workload}.json",
+        {"schema": report.SCHEMA, "meta": meta, "result": result},
+    )
     print(f"wrote {path}")
     return 0
 
@@ -226,12 +291,20 @@ def cmd_single(args: argparse.Namespace, argv: list[str]) -> int:
 def cmd_overshoot(args: argparse.Namespace, argv: list[str]) -> int:
     driver = _one_driver(args)
     try:
-        result = overshoot.measure(driver, args.n, deadline_ms=args.deadline_ms, burners=args.burners,
-                                   progress=loadgen.Progress(not args.no_progress))
+        result = overshoot.measure(
+            driver,
+            args.n,
+            deadline_ms=args.deadline_ms,
+            burners=args.burners,
+            progress=loadgen.Progress(not args.no_progress),
+        )
     finally:
         driver.close()
-    path = _write(args.out, f"overshoot-{args.driver}.json",
-                  {"schema": report.SCHEMA, "meta": report.metadata(argv, False, None), "overshoot": result})
+    path = _write(
+        args.out,
+        f"overshoot-{args.driver}.json",
+        {"schema": report.SCHEMA, "meta": report.metadata(argv, False, None), "overshoot": result},
+    )
     print(json.dumps(result["overshoot_ms"]))
     print(f"wrote {path}")
     return 0
@@ -252,12 +325,16 @@ def cmd_report(args: argparse.Namespace, argv: list[str]) -> int:
 
 def cmd_store(args: argparse.Namespace, argv: list[str]) -> int:
     if not args.store or not args.store.startswith(("postgresql://", "postgres://")):
-        print("python -m bench store: give --store postgresql://USER@HOST:PORT/DB, an empty database the bench "
-              "may write to", file=sys.stderr)
+        print(
+            "python -m bench store: give --store postgresql://USER@HOST:PORT/DB, an empty database the bench "
+            "may write to",
+            file=sys.stderr,
+        )
         return 2
     meta = report.metadata(argv, False, None)
-    result = store_bench.run(args.out, args.store, rounds=args.rounds, duration_s=args.duration,
-                             concurrency=args.concurrency)
+    result = store_bench.run(
+        args.out, args.store, rounds=args.rounds, duration_s=args.duration, concurrency=args.concurrency
+    )
     path = store_bench.save(args.out, result, meta)
     section = store_bench.markdown(result, " ".join(argv).replace(args.store, "URL"), meta.get("commit", "?")[:7])
     report.write_section(args.results, store_bench.SECTION_NAME, section)
@@ -268,8 +345,9 @@ def cmd_store(args: argparse.Namespace, argv: list[str]) -> int:
 
 def cmd_procs(args: argparse.Namespace, argv: list[str]) -> int:
     result = procs.run_all(args.n, args.slow_n, args.seconds, args.ipc_n)
-    path = _write(args.out, "procs.json", {"schema": report.SCHEMA, "meta": report.metadata(argv, False, None),
-                                           "procs": result})
+    path = _write(
+        args.out, "procs.json", {"schema": report.SCHEMA, "meta": report.metadata(argv, False, None), "procs": result}
+    )
     print(json.dumps(result, indent=1))
     print(f"wrote {path}")
     return 0
@@ -304,9 +382,9 @@ def main(argv: list[str] | None = None) -> int:
 
         out = Path(top[top.index("--out") + 1]) if "--out" in top else DEFAULT_OUT
         return state_sweep.main(rest[1:], out, DEFAULT_RESULTS)
-    if not any(a in COMMANDS and not (i and args_list[i - 1] in ("--drivers", "--driver"))
-               for i, a in enumerate(args_list)) \
-            and not any(a in ("-h", "--help") for a in args_list):
+    if not any(
+        a in COMMANDS and not (i and args_list[i - 1] in ("--drivers", "--driver")) for i, a in enumerate(args_list)
+    ) and not any(a in ("-h", "--help") for a in args_list):
         args_list = list(args_list)
         # Top-level options first, then the default command with its options.
         top, rest = _split_top(args_list)
@@ -328,14 +406,29 @@ def main(argv: list[str] | None = None) -> int:
 
         return codejail_bench.main(args, argv_shown, DEFAULT_RESULTS)
     if args.command == "hostile-compile":
-        result = hostile.run(args.out, args.results, rounds=args.rounds, duration_s=args.duration, rate=args.rate,
-                             width=args.flood, compiles=args.compiles, baseline=args.baseline)
+        result = hostile.run(
+            args.out,
+            args.results,
+            rounds=args.rounds,
+            duration_s=args.duration,
+            rate=args.rate,
+            width=args.flood,
+            compiles=args.compiles,
+            baseline=args.baseline,
+        )
         print(hostile.render(result))
         return 0
     if args.command == "noisy":
-        result = noisy.run(args.out, args.results, kinds=args.drivers.split(","), rounds=args.rounds,
-                           duration_s=args.duration, rate=args.rate, flood=args.flood,
-                           flood_workload=args.flood_workload)
+        result = noisy.run(
+            args.out,
+            args.results,
+            kinds=args.drivers.split(","),
+            rounds=args.rounds,
+            duration_s=args.duration,
+            rate=args.rate,
+            flood=args.flood,
+            flood_workload=args.flood_workload,
+        )
         print(noisy.render(result))
         return 0
     return cmd_procs(args, argv_shown)

@@ -45,8 +45,10 @@ def main() -> None:
         os._exit(0)
     fds = [os.open(os.path.join(g, "cgroup.procs"), os.O_WRONLY) for g in groups]
     try:
-        print(f"cgroup {version} at {base}; favordynmods: {host.favors_dynamic_changes(mountinfo)}; "
-              f"{args.n} moves {args.gap_ms:g} ms apart (ms per move)")
+        print(
+            f"cgroup {version} at {base}; favordynmods: {host.favors_dynamic_changes(mountinfo)}; "
+            f"{args.n} moves {args.gap_ms:g} ms apart (ms per move)"
+        )
         print("  without the keeper:", _fmt(_moves(pid, fds, args.n, args.gap_ms / 1000)))
         v2, v1 = host.own_cgroup_dirs(mountinfo, host.read("/proc/thread-self/cgroup"))
         own = v2 if version == "v2" else v1

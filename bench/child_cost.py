@@ -75,8 +75,9 @@ def _child(template, prepared, frame: bytes, w: int, warm: bool) -> None:
     reply["usage"] = entry._usage()
     payload = entry._encode_reply(reply)
     marks.append(("encode reply", *_mark()))
-    out = [(name, marks[i][1] - marks[i - 1][1], marks[i][2] - marks[i - 1][2]) for i, (name, *_r) in
-           enumerate(marks) if i]
+    out = [
+        (name, marks[i][1] - marks[i - 1][1], marks[i][2] - marks[i - 1][2]) for i, (name, *_r) in enumerate(marks) if i
+    ]
     os.write(w, json.dumps({"phases": out, "reply_bytes": len(payload)}).encode())
     os._exit(0)
 
@@ -113,8 +114,10 @@ def measure(template, frame: bytes, n: int, warm: bool) -> dict:
         "child_total_cpu_us": med(total_cpu_us),
         "child_minor_faults": med(total_flt),
         "cycle_wall_us": med(wall_us),
-        "phases": {name: {"cpu_us": med([v[0] for v in vals]), "minor_faults": med([v[1] for v in vals])}
-                   for name, vals in phases.items()},
+        "phases": {
+            name: {"cpu_us": med([v[0] for v in vals]), "minor_faults": med([v[1] for v in vals])}
+            for name, vals in phases.items()
+        },
     }
 
 
@@ -138,23 +141,31 @@ def main() -> None:
     bundle = compile_bundle(workloads.tool_files())
     frames = {}
     for call in (workloads.TRIVIAL, workloads.START):
-        req = CallRequest(tenant=call.tenant, bundle=bundle, function=call.function,
-                          input=validate_input(call.conversation, call.args))
+        req = CallRequest(
+            tenant=call.tenant,
+            bundle=bundle,
+            function=call.function,
+            input=validate_input(call.conversation, call.args),
+        )
         frames[call.label] = prepare(req).frame()
     json_file = open(args.json, "w") if args.json else None  # noqa: SIM115 - no filesystem after configure
     a, _b = socket.socketpair()
     template = template_mod.Template(a)
     from bench.procs import _template_extras
 
-    template.configure({"limits": dataclasses.asdict(Limits()),
-                        "confinement": dataclasses.asdict(ConfinementConfig()), **_template_extras()})
+    template.configure(
+        {
+            "limits": dataclasses.asdict(Limits()),
+            "confinement": dataclasses.asdict(ConfinementConfig()),
+            **_template_extras(),
+        }
+    )
     # No /proc after configure (pivot_root): the peak RSS is the template's RSS here.
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     out = {"template_peak_rss_bytes": rss, "request_frame_bytes": {k: len(v) for k, v in frames.items()}}
     for label, frame in frames.items():
         out[f"fresh {label}"] = measure(template, frame, args.n, warm=hasattr(template, "_warm"))
-    out["fresh start_function, no child warm-up"] = measure(template, frames["start_function"], args.n,
-                                                            warm=False)
+    out["fresh start_function, no child warm-up"] = measure(template, frames["start_function"], args.n, warm=False)
     text = json.dumps(out, indent=1)
     if json_file is not None:
         with json_file:

@@ -39,20 +39,35 @@ TARGET_RATIO = 10.0
 WORKLOAD = "start_function"
 
 
-def _round(driver: drivers.Driver, concurrency: int, duration_s: float, seed: int,
-           progress: loadgen.Progress) -> dict[str, Any]:
+def _round(
+    driver: drivers.Driver, concurrency: int, duration_s: float, seed: int, progress: loadgen.Progress
+) -> dict[str, Any]:
     from bench import workloads
 
-    run = loadgen.closed_loop(driver, workloads.workload(WORKLOAD), concurrency=concurrency, duration_s=duration_s,
-                              run_id=f"{driver.name}/{WORKLOAD}/closed@{concurrency}", workload=WORKLOAD, seed=seed,
-                              progress=progress)
+    run = loadgen.closed_loop(
+        driver,
+        workloads.workload(WORKLOAD),
+        concurrency=concurrency,
+        duration_s=duration_s,
+        run_id=f"{driver.name}/{WORKLOAD}/closed@{concurrency}",
+        workload=WORKLOAD,
+        seed=seed,
+        progress=progress,
+    )
     s = run.summary(cdf=False)
     ok = s["verdicts"].get("ok", 0)
-    return {"calls": s["completed"], "ok": ok, "verdicts": s["verdicts"],
-            "ok_per_s": round(ok / s["elapsed_s"], 2) if s["elapsed_s"] else None,
-            "cpu_ms_per_call": s["cpu_ms_per_call"], "p50_ms": s["latency_ms"]["p50"],
-            "p99_ms": s["latency_ms"]["p99"], "others_busy_cores": s["background"]["others_busy_cores"],
-            "steal_cores": s["background"]["steal_cores"], "loadavg_1m": round(os.getloadavg()[0], 2)}
+    return {
+        "calls": s["completed"],
+        "ok": ok,
+        "verdicts": s["verdicts"],
+        "ok_per_s": round(ok / s["elapsed_s"], 2) if s["elapsed_s"] else None,
+        "cpu_ms_per_call": s["cpu_ms_per_call"],
+        "p50_ms": s["latency_ms"]["p50"],
+        "p99_ms": s["latency_ms"]["p99"],
+        "others_busy_cores": s["background"]["others_busy_cores"],
+        "steal_cores": s["background"]["steal_cores"],
+        "loadavg_1m": round(os.getloadavg()[0], 2),
+    }
 
 
 def _median(rounds: list[dict[str, Any]], pick: Any) -> float | None:
@@ -60,8 +75,16 @@ def _median(rounds: list[dict[str, Any]], pick: Any) -> float | None:
     return round(statistics.median(values), 3) if values else None
 
 
-def run(out: Path, *, rounds: int, duration_s: float, concurrency: int, warmup_s: float = 2.0,
-        settle_s: float = 1.0, progress: loadgen.Progress | None = None) -> dict[str, Any]:
+def run(
+    out: Path,
+    *,
+    rounds: int,
+    duration_s: float,
+    concurrency: int,
+    warmup_s: float = 2.0,
+    settle_s: float = 1.0,
+    progress: loadgen.Progress | None = None,
+) -> dict[str, Any]:
     from bench import workloads
 
     progress = progress or loadgen.Progress(False)
@@ -76,34 +99,59 @@ def run(out: Path, *, rounds: int, duration_s: float, concurrency: int, warmup_s
             progress.done(f"== {driver.name}: starting")
             driver.start()
             started.append(driver)
-            loadgen.closed_loop(driver, workloads.workload(WORKLOAD), concurrency=concurrency, duration_s=warmup_s,
-                                run_id=f"{driver.name}/warm-up", workload=WORKLOAD, progress=loadgen.Progress(False))
+            loadgen.closed_loop(
+                driver,
+                workloads.workload(WORKLOAD),
+                concurrency=concurrency,
+                duration_s=warmup_s,
+                run_id=f"{driver.name}/warm-up",
+                workload=WORKLOAD,
+                progress=loadgen.Progress(False),
+            )
         for r in range(rounds):
-            for driver in ((grpc, jail) if r % 2 == 0 else (jail, grpc)):
+            for driver in (grpc, jail) if r % 2 == 0 else (jail, grpc):
                 time.sleep(settle_s)
                 per_round[driver.name].append(_round(driver, concurrency, duration_s, 1000 * r + 1, progress))
         described = {d.name: d.describe() for d in started}
     finally:
         for driver in started:
             driver.close()
-    medians = {name: {"ok_per_s": _median(rs, lambda r: r["ok_per_s"]),
-                      "cpu_ms_per_call": _median(rs, lambda r: r["cpu_ms_per_call"]["total"]),
-                      "p50_ms": _median(rs, lambda r: r["p50_ms"]), "p99_ms": _median(rs, lambda r: r["p99_ms"])}
-               for name, rs in per_round.items()}
+    medians = {
+        name: {
+            "ok_per_s": _median(rs, lambda r: r["ok_per_s"]),
+            "cpu_ms_per_call": _median(rs, lambda r: r["cpu_ms_per_call"]["total"]),
+            "p50_ms": _median(rs, lambda r: r["p50_ms"]),
+            "p99_ms": _median(rs, lambda r: r["p99_ms"]),
+        }
+        for name, rs in per_round.items()
+    }
     g, c = medians["grpc"], medians["codejail"]
-    round_ratios = [round(a["ok_per_s"] / b["ok_per_s"], 2) for a, b in zip(per_round["grpc"], per_round["codejail"], strict=True)
-                    if a["ok_per_s"] and b["ok_per_s"]]
+    round_ratios = [
+        round(a["ok_per_s"] / b["ok_per_s"], 2)
+        for a, b in zip(per_round["grpc"], per_round["codejail"], strict=True)
+        if a["ok_per_s"] and b["ok_per_s"]
+    ]
     ratio = round(g["ok_per_s"] / c["ok_per_s"], 2) if g["ok_per_s"] and c["ok_per_s"] else None
     return {
-        "settings": {"rounds": rounds, "duration_s": duration_s, "concurrency": concurrency, "workload": WORKLOAD,
-                     "warmup_s": warmup_s, "settle_s": settle_s},
-        "rounds": per_round, "medians": medians, "ratio": ratio, "round_ratios": round_ratios,
+        "settings": {
+            "rounds": rounds,
+            "duration_s": duration_s,
+            "concurrency": concurrency,
+            "workload": WORKLOAD,
+            "warmup_s": warmup_s,
+            "settle_s": settle_s,
+        },
+        "rounds": per_round,
+        "medians": medians,
+        "ratio": ratio,
+        "round_ratios": round_ratios,
         "cpu_ratio": round(c["cpu_ms_per_call"] / g["cpu_ms_per_call"], 2)
-        if g["cpu_ms_per_call"] and c["cpu_ms_per_call"] else None,
+        if g["cpu_ms_per_call"] and c["cpu_ms_per_call"]
+        else None,
         "target": {"wanted": f">= {TARGET_RATIO:g}x codejail", "met": ratio is not None and ratio >= TARGET_RATIO},
-        "background_cores_median": _median(per_round["grpc"] + per_round["codejail"],
-                                           lambda r: r["others_busy_cores"]),
-        "loadavg_start": [round(x, 2) for x in loadavg_start], "loadavg_end": [round(x, 2) for x in os.getloadavg()],
+        "background_cores_median": _median(per_round["grpc"] + per_round["codejail"], lambda r: r["others_busy_cores"]),
+        "loadavg_start": [round(x, 2) for x in loadavg_start],
+        "loadavg_end": [round(x, 2) for x in os.getloadavg()],
         "drivers": described,
     }
 
@@ -129,13 +177,18 @@ def render(result: dict[str, Any], command: str, commit: str, machine: dict[str,
         "| driver | ok calls/s | CPU ms/call | p50 ms | p99 ms | per round: ok calls/s (background cores) |",
         "|---|---|---|---|---|---|",
     ]
-    names = {"grpc": "toolpool, gRPC, fresh mode (shipped defaults)",
-             "codejail": "edX codejail 4.1.0, `safe_exec`, sudo + rlimits"}
+    names = {
+        "grpc": "toolpool, gRPC, fresh mode (shipped defaults)",
+        "codejail": "edX codejail 4.1.0, `safe_exec`, sudo + rlimits",
+    }
     for name, label in names.items():
-        rounds = ", ".join(f"{_cell(r['ok_per_s'])} ({_cell(r['others_busy_cores'], 2)})"
-                           for r in result["rounds"][name])
-        lines.append(f"| {label} | {_cell(m[name]['ok_per_s'])} | {_cell(m[name]['cpu_ms_per_call'], 2)} | "
-                     f"{_cell(m[name]['p50_ms'], 2)} | {_cell(m[name]['p99_ms'], 2)} | {rounds} |")
+        rounds = ", ".join(
+            f"{_cell(r['ok_per_s'])} ({_cell(r['others_busy_cores'], 2)})" for r in result["rounds"][name]
+        )
+        lines.append(
+            f"| {label} | {_cell(m[name]['ok_per_s'])} | {_cell(m[name]['cpu_ms_per_call'], 2)} | "
+            f"{_cell(m[name]['p50_ms'], 2)} | {_cell(m[name]['p99_ms'], 2)} | {rounds} |"
+        )
     verdicts = {name: {} for name in names}
     for name in names:
         for r in result["rounds"][name]:
@@ -175,11 +228,19 @@ def main(args: Any, argv: list[str], results_default: Path) -> int:
     else:
         rounds, duration_s, warmup_s, settle_s = args.rounds, args.duration, 2.0, 1.0
     meta = report.metadata(argv, args.quick, None)
-    result = run(args.out, rounds=rounds, duration_s=duration_s, concurrency=args.concurrency, warmup_s=warmup_s,
-                 settle_s=settle_s, progress=loadgen.Progress(not args.no_progress))
+    result = run(
+        args.out,
+        rounds=rounds,
+        duration_s=duration_s,
+        concurrency=args.concurrency,
+        warmup_s=warmup_s,
+        settle_s=settle_s,
+        progress=loadgen.Progress(not args.no_progress),
+    )
     path = args.out / "codejail.json"
-    path.write_text(json.dumps({"schema": report.SCHEMA, "meta": meta, "codejail": result}, indent=1, default=str)
-                    + "\n")
+    path.write_text(
+        json.dumps({"schema": report.SCHEMA, "meta": meta, "codejail": result}, indent=1, default=str) + "\n"
+    )
     results = args.results or (args.out / "RESULTS.md" if args.quick else results_default)
     section = render(result, " ".join(argv), (meta.get("commit") or "?")[:7], meta["machine"])
     report.write_section(results, SECTION_NAME, section)

@@ -116,12 +116,12 @@ class Conversation:
 
 '''
 
-CALL = '''
+CALL = """
 _conv = Conversation(conversation, function_name)
 result = globals()[function_name](_conv, **args)
 state, variant = _conv.state._values, _conv.variant_name
 del _conv, conversation, args
-'''
+"""
 
 WANT = ["result", "state", "variant"]
 
@@ -148,9 +148,9 @@ def verdict(reply: dict[str, Any]) -> str:
             return "memory_limit"
         status = failed.get("status")
         if status == -signal.SIGXCPU:
-            return "cpu_limit"      # RLIMIT_CPU's soft limit
+            return "cpu_limit"  # RLIMIT_CPU's soft limit
         if status == -signal.SIGKILL:
-            return "timeout"        # codejail's REALTIME thread: sudo pkill -9 of the process group
+            return "timeout"  # codejail's REALTIME thread: sudo pkill -9 of the process group
         return "runtime_error" if status == 1 else "internal_error"
     return "ok" if isinstance(reply["globals"].get("result"), str) else "invalid_return"
 
@@ -164,8 +164,14 @@ class _Worker:
         for key, value in limits.items():
             args += [f"--{key}", str(value)]
         with log_path.open("ab") as log:
-            self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, cwd="/",
-                                         env={"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"})
+            self.proc = subprocess.Popen(
+                args,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                cwd="/",
+                env={"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+            )
         try:
             hello = self._read()
         except (RuntimeError, ValueError):
@@ -173,8 +179,10 @@ class _Worker:
             raise
         if not hello.get("ready"):
             self.close()
-            raise CodejailUnavailable(f"codejail worker {index}: the jail is not as codejail's README describes: "
-                                      f"{hello.get('error')}; {SETUP_HINT}")
+            raise CodejailUnavailable(
+                f"codejail worker {index}: the jail is not as codejail's README describes: "
+                f"{hello.get('error')}; {SETUP_HINT}"
+            )
         self.check = hello["check"]
 
     def _read(self) -> dict[str, Any]:
@@ -212,8 +220,12 @@ class CodejailDriver(Driver):
         from sandbox.policy import Limits
 
         defaults = Limits()
-        self.limits = {"cpu": defaults.cpu_seconds, "vmem": defaults.memory_bytes,
-                       "fsize": defaults.file_size_bytes, "nproc": NPROC}
+        self.limits = {
+            "cpu": defaults.cpu_seconds,
+            "vmem": defaults.memory_bytes,
+            "fsize": defaults.file_size_bytes,
+            "nproc": NPROC,
+        }
         self._queue: queue.Queue = queue.Queue()
         self._workers: list[_Worker] = []
         self._threads: list[threading.Thread] = []
@@ -260,8 +272,12 @@ class CodejailDriver(Driver):
         return code
 
     def _request(self, call: Call) -> dict[str, Any]:
-        return {"code": self._tool_code(call.function), "globals": tool_globals(call),
-                "realtime": call.budget_ms / 1000.0, "want": WANT}
+        return {
+            "code": self._tool_code(call.function),
+            "globals": tool_globals(call),
+            "realtime": call.budget_ms / 1000.0,
+            "want": WANT,
+        }
 
     def submit(self, call: Call, done: Done) -> None:
         self._queue.put((call, done))
@@ -300,12 +316,21 @@ class CodejailDriver(Driver):
 
     def describe(self) -> dict[str, Any]:
         check = self._workers[0].check if self._workers else {}
-        return {"name": self.name, "codejail": "edx-codejail 4.1.0, codejail.safe_exec.safe_exec",
-                "workers": self.workers, "caller_python": str(CALLER_PYTHON), "sandbox_python": str(SANDBOX_PYTHON),
-                "user": SANDBOX_USER, "limits": self.limits, "limits_realtime": "the call's budget (1 s start_function)",
-                "jail": {k: check.get(k) for k in ("uid", "rlimits", "shadow", "apparmor", "python")},
-                "apparmor": _APPARMOR.get(check.get("apparmor"), check.get("apparmor"))}
+        return {
+            "name": self.name,
+            "codejail": "edx-codejail 4.1.0, codejail.safe_exec.safe_exec",
+            "workers": self.workers,
+            "caller_python": str(CALLER_PYTHON),
+            "sandbox_python": str(SANDBOX_PYTHON),
+            "user": SANDBOX_USER,
+            "limits": self.limits,
+            "limits_realtime": "the call's budget (1 s start_function)",
+            "jail": {k: check.get(k) for k in ("uid", "rlimits", "shadow", "apparmor", "python")},
+            "apparmor": _APPARMOR.get(check.get("apparmor"), check.get("apparmor")),
+        }
 
 
-_APPARMOR = {"none": "none: not available on this kernel",
-             "unconfined": "unconfined: the kernel has AppArmor, but no profile is loaded for the sandbox python"}
+_APPARMOR = {
+    "none": "none: not available on this kernel",
+    "unconfined": "unconfined: the kernel has AppArmor, but no profile is loaded for the sandbox python",
+}

@@ -56,12 +56,12 @@ executable = sys.executable
 def configure(args: argparse.Namespace) -> None:
     """codejail's own configuration calls, as its README shows them."""
     jail_code.configure("python", args.sandbox_python, user=args.user)
-    jail_code.set_limit("CPU", args.cpu)          # soft limit; codejail makes the hard one +1 (SIGXCPU first)
-    jail_code.set_limit("VMEM", args.vmem)        # RLIMIT_AS
+    jail_code.set_limit("CPU", args.cpu)  # soft limit; codejail makes the hard one +1 (SIGXCPU first)
+    jail_code.set_limit("VMEM", args.vmem)  # RLIMIT_AS
     jail_code.set_limit("FSIZE", args.fsize)
-    jail_code.set_limit("NPROC", args.nproc)      # per uid, across the host
+    jail_code.set_limit("NPROC", args.nproc)  # per uid, across the host
     jail_code.set_limit("REALTIME", args.realtime)  # wall clock; per call below
-    jail_code.set_limit("PROXY", 0)               # no proxy process: each worker forks its own
+    jail_code.set_limit("PROXY", 0)  # no proxy process: each worker forks its own
 
 
 _contexts: dict[float, str] = {}
@@ -85,9 +85,14 @@ def run_one(request: dict) -> dict:
     except safe_exec.SafeExecException as exc:
         text = str(exc)
         status = _STATUS.search(text)
-        return {"failed": {"status": int(status[1]) if status else None, "memory_error": "MemoryError" in text,
-                           "tail": text[-400:]},
-                "wall_ms": (time.perf_counter() - started) * 1000}
+        return {
+            "failed": {
+                "status": int(status[1]) if status else None,
+                "memory_error": "MemoryError" in text,
+                "tail": text[-400:],
+            },
+            "wall_ms": (time.perf_counter() - started) * 1000,
+        }
     wanted = request.get("want") or list(globals_dict)
     return {"globals": {k: globals_dict.get(k) for k in wanted}, "wall_ms": (time.perf_counter() - started) * 1000}
 
@@ -102,12 +107,18 @@ def self_check(args: argparse.Namespace) -> dict:
     want_uid = pwd.getpwnam(args.user).pw_uid
     if found["uid"] != want_uid or found["uid"] == 0:
         problems.append(f"the jail ran as uid {found['uid']}, not {args.user} ({want_uid})")
-    want = {"CPU": [args.cpu, args.cpu + 1], "AS": [args.vmem, args.vmem], "FSIZE": [args.fsize, args.fsize],
-            "NPROC": [args.nproc, args.nproc]}
+    want = {
+        "CPU": [args.cpu, args.cpu + 1],
+        "AS": [args.vmem, args.vmem],
+        "FSIZE": [args.fsize, args.fsize],
+        "NPROC": [args.nproc, args.nproc],
+    }
     for name, limit in want.items():
         if found["rlimits"][name] != limit:
-            problems.append(f"RLIMIT_{name} in the jail is {found['rlimits'][name]}, not {limit} "
-                            "(does PAM's pam_limits reset it? see /etc/pam.d/sudo)")
+            problems.append(
+                f"RLIMIT_{name} in the jail is {found['rlimits'][name]}, not {limit} "
+                "(does PAM's pam_limits reset it? see /etc/pam.d/sudo)"
+            )
     if found["shadow"] == "readable":
         problems.append("the jail can read /etc/shadow")
     return {**found, "problems": problems}
@@ -125,14 +136,18 @@ def cost(args: argparse.Namespace, n: int) -> dict:
     quiet = {"env": {}, "cwd": "/tmp", "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     steps = {
         "safe_exec('x = 1')": lambda: safe_exec.safe_exec("x = 1", {}),
-        "sudo -u sandbox python -E -B -c pass": lambda: subprocess.run([*sudo, args.sandbox_python, "-E", "-B", "-c",
-                                                                        "pass"], **quiet),
-        "python -E -B -c pass (no sudo)": lambda: subprocess.run([args.sandbox_python, "-E", "-B", "-c", "pass"],
-                                                                 **quiet),
+        "sudo -u sandbox python -E -B -c pass": lambda: subprocess.run(
+            [*sudo, args.sandbox_python, "-E", "-B", "-c", "pass"], **quiet
+        ),
+        "python -E -B -c pass (no sudo)": lambda: subprocess.run(
+            [args.sandbox_python, "-E", "-B", "-c", "pass"], **quiet
+        ),
         "python -E -B -c 'import json, six' (no sudo)": lambda: subprocess.run(
-            [args.sandbox_python, "-E", "-B", "-c", "import json, six"], **quiet),
+            [args.sandbox_python, "-E", "-B", "-c", "import json, six"], **quiet
+        ),
         "sudo -u sandbox find /tmp -maxdepth 0 (the cleanup)": lambda: subprocess.run(
-            [*sudo, "/usr/bin/find", "/tmp", "-maxdepth", "0"], **quiet),
+            [*sudo, "/usr/bin/find", "/tmp", "-maxdepth", "0"], **quiet
+        ),
     }
     out = {}
     for label, step in steps.items():
@@ -141,8 +156,11 @@ def cost(args: argparse.Namespace, n: int) -> dict:
         for _ in range(n):
             step()
         (own1, reaped1), wall = _cpu_s(), time.perf_counter() - started
-        out[label] = {"cpu_ms_self": round(1000 * (own1 - own0) / n, 2),
-                      "cpu_ms_reaped": round(1000 * (reaped1 - reaped0) / n, 2), "wall_ms": round(1000 * wall / n, 2)}
+        out[label] = {
+            "cpu_ms_self": round(1000 * (own1 - own0) / n, 2),
+            "cpu_ms_reaped": round(1000 * (reaped1 - reaped0) / n, 2),
+            "wall_ms": round(1000 * wall / n, 2),
+        }
     return out
 
 

@@ -74,8 +74,11 @@ def measure_steps(prepared: Prepared, limits: Limits, n: int) -> dict:
             per_step.setdefault(name, []).append(us)
         totals.append(sum(us for _, us in report["steps"]))
         getppid.append(report["getppid_ns"])
-    return {"steps": {k: _percentiles(v) for k, v in per_step.items()},
-            "total": _percentiles(totals), "getppid_ns": _percentiles(getppid)}
+    return {
+        "steps": {k: _percentiles(v) for k, v in per_step.items()},
+        "total": _percentiles(totals),
+        "getppid_ns": _percentiles(getppid),
+    }
 
 
 def _one_cycle(prepared: Prepared | None, limits: Limits, serial: int) -> float:
@@ -147,8 +150,9 @@ def main() -> None:
     _reexec_clean()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=400, help="children per measurement")
-    parser.add_argument("--unprivileged", action="store_true",
-                        help="as root: drop to nobody first, to measure the user-namespace path")
+    parser.add_argument(
+        "--unprivileged", action="store_true", help="as root: drop to nobody first, to measure the user-namespace path"
+    )
     args = parser.parse_args()
     if args.unprivileged and os.geteuid() == 0:
         _drop_to_nobody()
@@ -160,11 +164,12 @@ def main() -> None:
     prepare_ms = (_pc() - t0) / 1e6
     no_tmp = dataclasses.replace(prepared, config=dataclasses.replace(prepared.config, private_tmp=False))
     steps = measure_steps(prepared, limits, args.n)
-    cycles = measure_cycles({"unconfined": None, "full": prepared, "full, no private /tmp": no_tmp},
-                            limits, args.n)
+    cycles = measure_cycles({"unconfined": None, "full": prepared, "full, no private /tmp": no_tmp}, limits, args.n)
 
-    print(f"mode: {prepared.mode}; children per figure: {args.n}; "
-          f"prepare_template once: {prepare_ms:.1f} ms; BPF: {len(prepared.bpf) // 8} instructions")
+    print(
+        f"mode: {prepared.mode}; children per figure: {args.n}; "
+        f"prepare_template once: {prepare_ms:.1f} ms; BPF: {len(prepared.bpf) // 8} instructions"
+    )
     print(f"\n{'confine_child step':<24}{'p50 us':>10}{'p90 us':>10}")
     for name, (p50, p90) in steps["steps"].items():
         print(f"{name:<24}{p50:>10.1f}{p90:>10.1f}")

@@ -79,8 +79,14 @@ print(json.dumps({"cpu_ms": (cpu() - c0) * 1000 / n, "wall_ms": (time.monotonic(
 
 
 def fork_floor(n: int) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", FLOOR_SCRIPT, str(n)], cwd=drivers.REPO, check=True,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", FLOOR_SCRIPT, str(n)],
+        cwd=drivers.REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return json.loads(out.stdout)
 
 
@@ -115,9 +121,16 @@ def _process_cpu(driver: drivers.GrpcDriver) -> dict[str, float]:
 
 
 def _closed(driver: drivers.Driver, concurrency: int, duration_s: float, seed: int) -> dict[str, Any]:
-    run = loadgen.closed_loop(driver, workloads.workload(WORKLOAD), concurrency=concurrency, duration_s=duration_s,
-                              run_id=f"{driver.name}/{WORKLOAD}/closed@{concurrency}", workload=WORKLOAD, seed=seed,
-                              progress=loadgen.Progress(False))
+    run = loadgen.closed_loop(
+        driver,
+        workloads.workload(WORKLOAD),
+        concurrency=concurrency,
+        duration_s=duration_s,
+        run_id=f"{driver.name}/{WORKLOAD}/closed@{concurrency}",
+        workload=WORKLOAD,
+        seed=seed,
+        progress=loadgen.Progress(False),
+    )
     return run.summary(cdf=False)
 
 
@@ -126,11 +139,18 @@ def _grpc_round(driver: drivers.GrpcDriver, concurrency: int, duration_s: float,
     s = _closed(driver, concurrency, duration_s, seed)
     after = _process_cpu(driver)
     n = s["completed"] or 1
-    by_process = {"client (bench process)": s["cpu_ms_per_call"]["bench_process"],
-                  **{name: round((after[name] - before[name]) * 1000 / n, 3) for name in after}}
-    return {"cpu_ms_per_call": s["cpu_ms_per_call"]["total"], "by_process": by_process,
-            "ok_per_s": round(s["verdicts"].get("ok", 0) / s["elapsed_s"], 1), "verdicts": s["verdicts"],
-            "p50_ms": s["latency_ms"]["p50"], "background_cores": s["background"]["others_busy_cores"]}
+    by_process = {
+        "client (bench process)": s["cpu_ms_per_call"]["bench_process"],
+        **{name: round((after[name] - before[name]) * 1000 / n, 3) for name in after},
+    }
+    return {
+        "cpu_ms_per_call": s["cpu_ms_per_call"]["total"],
+        "by_process": by_process,
+        "ok_per_s": round(s["verdicts"].get("ok", 0) / s["elapsed_s"], 1),
+        "verdicts": s["verdicts"],
+        "p50_ms": s["latency_ms"]["p50"],
+        "background_cores": s["background"]["others_busy_cores"],
+    }
 
 
 def _phases(out: Path, concurrency: int, duration_s: float) -> dict[str, Any]:
@@ -165,8 +185,12 @@ def run(out: Path, *, rounds: int, duration_s: float, concurrency: int, floor_n:
             results["grpc"].append(_grpc_round(grpc, concurrency, duration_s, seed=r))
             time.sleep(0.5)
             e = _closed(echo, concurrency, duration_s, seed=r)
-            results["echo"].append({"cpu_ms_per_call": e["cpu_ms_per_call"]["total"],
-                                    "ok_per_s": round(e["verdicts"].get("ok", 0) / e["elapsed_s"], 1)})
+            results["echo"].append(
+                {
+                    "cpu_ms_per_call": e["cpu_ms_per_call"]["total"],
+                    "ok_per_s": round(e["verdicts"].get("ok", 0) / e["elapsed_s"], 1),
+                }
+            )
             results["floor"].append(fork_floor(floor_n))
         template = _template(grpc._server_process())
         if template is not None:
@@ -180,13 +204,26 @@ def run(out: Path, *, rounds: int, duration_s: float, concurrency: int, floor_n:
         return round(statistics.median(r[key] for r in results[name]), 3)
 
     g, e, f = median("grpc", "cpu_ms_per_call"), median("echo", "cpu_ms_per_call"), median("floor", "cpu_ms")
-    by_process = {k: round(statistics.median(r["by_process"][k] for r in results["grpc"]), 3)
-                  for k in results["grpc"][0]["by_process"]}
+    by_process = {
+        k: round(statistics.median(r["by_process"][k] for r in results["grpc"]), 3)
+        for k in results["grpc"][0]["by_process"]
+    }
     ratio = round(g / (f + e), 2) if f + e else None
-    return {"grpc_cpu_ms": g, "echo_cpu_ms": e, "floor_cpu_ms": f, "ratio": ratio, "target": TARGET_RATIO,
-            "met": ratio is not None and ratio <= TARGET_RATIO, "by_process": by_process,
-            "template_rss_mb": template_rss_mb, "phases": phases, "rounds": results,
-            "grpc_ok_per_s": median("grpc", "ok_per_s"), "concurrency": concurrency, "duration_s": duration_s}
+    return {
+        "grpc_cpu_ms": g,
+        "echo_cpu_ms": e,
+        "floor_cpu_ms": f,
+        "ratio": ratio,
+        "target": TARGET_RATIO,
+        "met": ratio is not None and ratio <= TARGET_RATIO,
+        "by_process": by_process,
+        "template_rss_mb": template_rss_mb,
+        "phases": phases,
+        "rounds": results,
+        "grpc_ok_per_s": median("grpc", "ok_per_s"),
+        "concurrency": concurrency,
+        "duration_s": duration_s,
+    }
 
 
 def _previous(results: Path) -> dict[str, Any] | None:
@@ -201,7 +238,7 @@ def _previous(results: Path) -> dict[str, Any] | None:
 def markdown(result: dict[str, Any], previous: dict[str, Any] | None, command: str, commit: str) -> str:
     status = "**met**" if result["met"] else "**MISSED**"
     keep = {"grpc_cpu_ms": result["grpc_cpu_ms"], "commit": commit}
-    before = (f"{previous['grpc_cpu_ms']} ms at `{previous['commit']}`" if previous else "none recorded")
+    before = f"{previous['grpc_cpu_ms']} ms at `{previous['commit']}`" if previous else "none recorded"
     lines = [
         f"<!-- cpu-floor figures: {json.dumps(keep)} -->",
         "## CPU per fresh call over gRPC against the fork floor and a bare echo",
@@ -254,10 +291,10 @@ def main(argv: list[str], out: Path, results: Path) -> int:
     args = parser.parse_args(argv)
     out.mkdir(parents=True, exist_ok=True)
     meta = report.metadata(["python", "-m", "bench", "cpu-floor", *argv], False, None)
-    result = run(out, rounds=args.rounds, duration_s=args.duration, concurrency=args.concurrency,
-                 floor_n=args.floor_n)
-    (out / "cpu-floor.json").write_text(json.dumps({"schema": report.SCHEMA, "meta": meta, "cpu_floor": result},
-                                                   indent=1, default=str) + "\n")
+    result = run(out, rounds=args.rounds, duration_s=args.duration, concurrency=args.concurrency, floor_n=args.floor_n)
+    (out / "cpu-floor.json").write_text(
+        json.dumps({"schema": report.SCHEMA, "meta": meta, "cpu_floor": result}, indent=1, default=str) + "\n"
+    )
     section = markdown(result, _previous(args.results), meta["command"], (meta.get("commit") or "?")[:7])
     report.write_section(args.results, SECTION_NAME, section)
     print(section)

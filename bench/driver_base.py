@@ -97,7 +97,6 @@ class Driver:
         return {"name": self.name}
 
 
-
 class Prepared:
     """Compiles the bench bundle once and builds each distinct call's child frame once."""
 
@@ -111,9 +110,13 @@ class Prepared:
     def request(self, call: Call) -> Any:
         from sandbox.supervisor.call import CallRequest, requested_deadline, validate_input
 
-        return CallRequest(tenant=call.tenant, bundle=self.bundle, function=call.function,
-                           input=validate_input(call.conversation, call.args),
-                           deadline=requested_deadline(call.deadline_ms))
+        return CallRequest(
+            tenant=call.tenant,
+            bundle=self.bundle,
+            function=call.function,
+            input=validate_input(call.conversation, call.args),
+            deadline=requested_deadline(call.deadline_ms),
+        )
 
     def prepared(self, call: Call) -> Any:
         """sandbox.supervisor.call.prepare() of the call, cached by (tenant, label)."""

@@ -101,8 +101,9 @@ class PoolDriver(Driver):
 
         super().start()
         self._prep = Prepared()
-        self.pool = Pool(PoolConfig(mode=self.mode, ready_children=self.ready_children,
-                                    cgroups=CgroupConfig(enabled=self.cgroups)))
+        self.pool = Pool(
+            PoolConfig(mode=self.mode, ready_children=self.ready_children, cgroups=CgroupConfig(enabled=self.cgroups))
+        )
         self.pool.start()
 
     def close(self) -> None:
@@ -131,19 +132,24 @@ class PoolDriver(Driver):
         return [pid for pid in self.pool.child_pids() if pid not in busy]
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "mode": self.mode, "ready_children": self.ready_children,
-                "cgroups": self.pool.stats()["cgroups"], "where": "library: Pool.execute in the bench process"}
+        return {
+            "name": self.name,
+            "mode": self.mode,
+            "ready_children": self.ready_children,
+            "cgroups": self.pool.stats()["cgroups"],
+            "where": "library: Pool.execute in the bench process",
+        }
 
 
 # -- gRPC drivers ---------------------------------------------------------------------------
 
 
-def _start_subprocess(cmd: list[str], log_path: Path, env: dict[str, str] | None = None,
-                      timeout_s: float = 60.0) -> tuple[subprocess.Popen, dict]:
+def _start_subprocess(
+    cmd: list[str], log_path: Path, env: dict[str, str] | None = None, timeout_s: float = 60.0
+) -> tuple[subprocess.Popen, dict]:
     """Starts a server that prints one JSON line with its port on stdout."""
     log_file = log_path.open("wb")
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=log_file,
-                            env={**os.environ, **(env or {})})
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=log_file, env={**os.environ, **(env or {})})
     log_file.close()
     deadline = time.monotonic() + timeout_s
     line = b""
@@ -156,8 +162,10 @@ def _start_subprocess(cmd: list[str], log_path: Path, env: dict[str, str] | None
     if not line.strip().startswith(b"{"):
         proc.kill()
         proc.wait()
-        raise RuntimeError(f"{cmd[2] if len(cmd) > 2 else cmd} did not start; see {log_path}:\n"
-                           + log_path.read_text(errors="replace")[-2000:])
+        raise RuntimeError(
+            f"{cmd[2] if len(cmd) > 2 else cmd} did not start; see {log_path}:\n"
+            + log_path.read_text(errors="replace")[-2000:]
+        )
     return proc, json.loads(line)
 
 
@@ -251,7 +259,8 @@ class EchoDriver(_GrpcBase):
 
         if self.target is None:
             self.server_proc, hello = _start_subprocess(
-                [sys.executable, "-m", "bench.echo_server", "--port", "0"], self.out_dir / "echo-server.log")
+                [sys.executable, "-m", "bench.echo_server", "--port", "0"], self.out_dir / "echo-server.log"
+            )
             self.target = f"127.0.0.1:{hello['port']}"
         self.channel = grpc.insecure_channel(self.target)
         grpc.channel_ready_future(self.channel).result(timeout=30)
@@ -274,8 +283,11 @@ class EchoDriver(_GrpcBase):
         return hit
 
     def _future(self, call: Call) -> Any:
-        return self.echo.future(self.payload(call), timeout=call.budget_ms / 1000.0 + 5.0,
-                                metadata=(("authorization", f"Bearer {BENCH_TOKEN}"),))
+        return self.echo.future(
+            self.payload(call),
+            timeout=call.budget_ms / 1000.0 + 5.0,
+            metadata=(("authorization", f"Bearer {BENCH_TOKEN}"),),
+        )
 
     def _verdict(self, response: bytes) -> str:
         return "ok"
@@ -288,8 +300,11 @@ def execute_request(call: Call, version_id: str) -> Any:
     from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 
     return pb.ExecuteRequest(
-        tenant=call.tenant, version_id=version_id, function=call.function,
-        args_json=json.dumps(call.args), conversation_json=json.dumps(call.conversation),
+        tenant=call.tenant,
+        version_id=version_id,
+        function=call.function,
+        args_json=json.dumps(call.args),
+        conversation_json=json.dumps(call.conversation),
         deadline_ms=call.deadline_ms or 0,
     )
 
@@ -309,8 +324,12 @@ def response_size(prep: Prepared, call: Call) -> int:
         reply = run_request(request, code)
         result = verdict.from_reply(prepared, json.dumps(reply).encode(), usage)
     else:
-        result = Result(status=Status.TIMEOUT, state=dict(call.conversation.get("state") or {}), usage=usage,
-                        error=ErrorInfo(kind="Timeout", message="the tool did not finish within its deadline"))
+        result = Result(
+            status=Status.TIMEOUT,
+            state=dict(call.conversation.get("state") or {}),
+            usage=usage,
+            error=ErrorInfo(kind="Timeout", message="the tool did not finish within its deadline"),
+        )
     response = pb.ExecuteResponse(result=translate.result_to_proto(result), version_id="0" * 64, call_id="0" * 32)
     return response.ByteSize()
 
@@ -331,10 +350,18 @@ class GrpcDriver(_GrpcBase):
 
     name = "grpc"
 
-    def __init__(self, out_dir: Path, target: str | None = None, token: str | None = None,
-                 mode: str = "fresh", server_settings: dict[str, dict[str, Any]] | None = None,
-                 store_url: str | None = None, secrets_key: str | None = None, tree: Path | None = None,
-                 phases_out: Path | None = None) -> None:
+    def __init__(
+        self,
+        out_dir: Path,
+        target: str | None = None,
+        token: str | None = None,
+        mode: str = "fresh",
+        server_settings: dict[str, dict[str, Any]] | None = None,
+        store_url: str | None = None,
+        secrets_key: str | None = None,
+        tree: Path | None = None,
+        phases_out: Path | None = None,
+    ) -> None:
         super().__init__()
         # When set, the server runs under bench/server_phases.py, which writes its CPU by
         # phase to this file when it stops.
@@ -359,8 +386,12 @@ class GrpcDriver(_GrpcBase):
         sections = {"pool": {"mode": self.mode}, **self.server_settings}
         if self.mode != "fresh":
             sections["pool"] = {**sections.get("pool", {}), "mode": self.mode}
-        lines = ['host = "127.0.0.1"', "port = 0", f'db_path = "{directory / "toolpool.db"}"',
-                 f'token_file = "{directory / "dev-token"}"']
+        lines = [
+            'host = "127.0.0.1"',
+            "port = 0",
+            f'db_path = "{directory / "toolpool.db"}"',
+            f'token_file = "{directory / "dev-token"}"',
+        ]
         for section, values in sections.items():
             lines.append(f"[{section}]")
             lines.extend(f"{k} = {json.dumps(v)}" for k, v in values.items())
@@ -388,12 +419,21 @@ class GrpcDriver(_GrpcBase):
 
                 command = trees.server_command(self.tree, config.parent, config)
             elif self.phases_out is not None:
-                command = [sys.executable, "-m", "bench.server_phases", str(self.phases_out), "--",
-                           "serve", "--config", str(config)]
+                command = [
+                    sys.executable,
+                    "-m",
+                    "bench.server_phases",
+                    str(self.phases_out),
+                    "--",
+                    "serve",
+                    "--config",
+                    str(config),
+                ]
             else:
                 command = [sys.executable, "-m", "worker.cli", "serve", "--config", str(config)]
             self.server_proc, hello = _start_subprocess(
-                command, self.out_dir / f"{self.name}-server-{config.parent.name}.log", env=env)
+                command, self.out_dir / f"{self.name}-server-{config.parent.name}.log", env=env
+            )
             self.target = f"127.0.0.1:{hello['port']}"
         self.channel = grpc.insecure_channel(self.target)
         grpc.channel_ready_future(self.channel).result(timeout=30)
@@ -402,8 +442,9 @@ class GrpcDriver(_GrpcBase):
         files = [pb.SourceFile(name=n, source=s) for n, s in workloads.tool_files().items()]
         self.versions = {}
         for tenant in workloads.TENANTS:
-            response = self.stub.Deploy(pb.DeployRequest(tenant=tenant, files=files), metadata=self.metadata,
-                                        timeout=60)
+            response = self.stub.Deploy(
+                pb.DeployRequest(tenant=tenant, files=files), metadata=self.metadata, timeout=60
+            )
             if not response.HasField("deployed"):
                 raise RuntimeError(f"deploy failed: {response}")
             self.versions[tenant] = response.deployed.version_id
@@ -424,8 +465,9 @@ class GrpcDriver(_GrpcBase):
         return hit
 
     def _future(self, call: Call) -> Any:
-        return self.stub.Execute.future(self._request(call), metadata=self.metadata,
-                                        timeout=call.budget_ms / 1000.0 + 5.0)
+        return self.stub.Execute.future(
+            self._request(call), metadata=self.metadata, timeout=call.budget_ms / 1000.0 + 5.0
+        )
 
     def _verdict(self, response: Any) -> str:
         return self._status_name(response.result.status).lower()
@@ -454,17 +496,28 @@ class GrpcDriver(_GrpcBase):
     def describe(self) -> dict[str, Any]:
         from worker.store import redact_url
 
-        out: dict[str, Any] = {"name": self.name, "target": self.target, "mode": self.mode,
-                               "started_here": self.server_proc is not None,
-                               "store": redact_url(self.store_url) if self.store_url else "sqlite (its own file)"}
+        out: dict[str, Any] = {
+            "name": self.name,
+            "target": self.target,
+            "mode": self.mode,
+            "started_here": self.server_proc is not None,
+            "store": redact_url(self.store_url) if self.store_url else "sqlite (its own file)",
+        }
         if self.server_proc is not None:
             out["config"] = self.config_path.read_text().replace(self.token, "<bench token>")
         return out
 
 
-def make_driver(name: str, out_dir: Path, *, target: str | None = None, token: str | None = None,
-                server_settings: dict | None = None, store_url: str | None = None,
-                secrets_key: str | None = None) -> Driver:
+def make_driver(
+    name: str,
+    out_dir: Path,
+    *,
+    target: str | None = None,
+    token: str | None = None,
+    server_settings: dict | None = None,
+    store_url: str | None = None,
+    secrets_key: str | None = None,
+) -> Driver:
     if name == "floor":
         return FloorDriver()
     if name == "echo":
@@ -476,8 +529,15 @@ def make_driver(name: str, out_dir: Path, *, target: str | None = None, token: s
     if name in ("pool", "pool-reuse"):
         return PoolDriver(mode="reuse" if name.endswith("reuse") else "fresh")
     if name in ("grpc", "grpc-reuse"):
-        return GrpcDriver(out_dir, target=target, token=token, mode="reuse" if name.endswith("reuse") else "fresh",
-                          server_settings=server_settings, store_url=store_url, secrets_key=secrets_key)
+        return GrpcDriver(
+            out_dir,
+            target=target,
+            token=token,
+            mode="reuse" if name.endswith("reuse") else "fresh",
+            server_settings=server_settings,
+            store_url=store_url,
+            secrets_key=secrets_key,
+        )
     if name == "codejail":
         from bench.codejail_driver import CodejailDriver
 

@@ -39,12 +39,15 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--threads", type=int, default=32)
     args = parser.parse_args()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=args.threads),
-                         options=[("grpc.so_reuseport", 0),
-                                  ("grpc.max_receive_message_length", 8 * 1024 * 1024),
-                                  ("grpc.max_send_message_length", 8 * 1024 * 1024)])
-    handler = grpc.method_handlers_generic_handler(
-        "bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(echo)})
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=args.threads),
+        options=[
+            ("grpc.so_reuseport", 0),
+            ("grpc.max_receive_message_length", 8 * 1024 * 1024),
+            ("grpc.max_send_message_length", 8 * 1024 * 1024),
+        ],
+    )
+    handler = grpc.method_handlers_generic_handler("bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(echo)})
     server.add_generic_rpc_handlers((handler,))
     port = server.add_insecure_port(f"127.0.0.1:{args.port}")
     server.start()

@@ -83,8 +83,9 @@ def serve(port_file: str) -> None:
 def start_server(workdir: Path) -> tuple[subprocess.Popen, int]:
     port_file = workdir / "egress-bench-port"
     port_file.unlink(missing_ok=True)
-    proc = subprocess.Popen([sys.executable, "-m", "bench.egress", "--serve", str(port_file)],
-                            cwd=Path(__file__).resolve().parents[1])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.egress", "--serve", str(port_file)], cwd=Path(__file__).resolve().parents[1]
+    )
     for _ in range(500):
         if port_file.exists() and port_file.read_text():
             return proc, int(port_file.read_text())
@@ -107,14 +108,30 @@ def time_direct(port: int, n: int) -> list[float]:
 
 
 def time_supervisor(policy: EgressPolicy, url: str, n: int) -> list[float]:
-    message = {"op": "http", "method": "GET", "url": url, "headers": [], "body": None, "timeout": None,
-               "redirects": True}
+    message = {
+        "op": "http",
+        "method": "GET",
+        "url": url,
+        "headers": [],
+        "body": None,
+        "timeout": None,
+        "redirects": True,
+    }
     timings = []
     for _ in range(n):
         record = EgressRecord()
         started = time.perf_counter()
-        answer = json.loads(fetch.serve(message, policy=policy, record=record, deadline=time.monotonic() + 5,
-                                        deadline_ms=5000, secrets=[], redact=lambda text: text))
+        answer = json.loads(
+            fetch.serve(
+                message,
+                policy=policy,
+                record=record,
+                deadline=time.monotonic() + 5,
+                deadline_ms=5000,
+                secrets=[],
+                redact=lambda text: text,
+            )
+        )
         timings.append(time.perf_counter() - started)
         if not answer.get("ok"):
             raise RuntimeError(f"supervisor fetch failed: {answer}")
@@ -127,9 +144,16 @@ def time_proxied(policy: EgressPolicy, url: str, n: int) -> list[float]:
     with Pool(PoolConfig(ready_children=2)) as pool:
         while len(timings) < n:
             count = min(PER_CALL, n - len(timings))
-            result = pool.execute(CallRequest(tenant="bench", bundle=bundle, function="tool",
-                                              input=validate_input(args={"url": url, "n": count}),
-                                              deadline=requested_deadline(5000), egress=policy))
+            result = pool.execute(
+                CallRequest(
+                    tenant="bench",
+                    bundle=bundle,
+                    function="tool",
+                    input=validate_input(args={"url": url, "n": count}),
+                    deadline=requested_deadline(5000),
+                    egress=policy,
+                )
+            )
             if not result.ok:
                 raise RuntimeError(f"the proxied call failed: {result.status.value} {result.error}")
             timings.extend(json.loads(result.action["content"]))
@@ -142,8 +166,13 @@ def summary(timings: list[float]) -> dict[str, float]:
     def pct(p: float) -> float:
         return ms[min(len(ms) - 1, round(p / 100.0 * (len(ms) - 1)))]
 
-    return {"n": len(ms), "median_ms": round(statistics.median(ms), 3), "p90_ms": round(pct(90), 3),
-            "p99_ms": round(pct(99), 3), "mean_ms": round(statistics.fmean(ms), 3)}
+    return {
+        "n": len(ms),
+        "median_ms": round(statistics.median(ms), 3),
+        "p90_ms": round(pct(90), 3),
+        "p99_ms": round(pct(99), 3),
+        "mean_ms": round(statistics.fmean(ms), 3),
+    }
 
 
 def run(n: int, warmup: int) -> dict:
@@ -167,9 +196,13 @@ def run(n: int, warmup: int) -> dict:
         "p99_ms": round(results["proxied"]["p99_ms"] - results["direct"]["p99_ms"], 3),
         "of_which_supervisor_median_ms": round(results["supervisor"]["median_ms"] - results["direct"]["median_ms"], 3),
     }
-    results["meta"] = {"command": " ".join(["python -m bench.egress", *sys.argv[1:]]),
-                       "python": platform.python_version(), "nproc": os.cpu_count(),
-                       "loadavg": [round(x, 2) for x in os.getloadavg()], "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    results["meta"] = {
+        "command": " ".join(["python -m bench.egress", *sys.argv[1:]]),
+        "python": platform.python_version(),
+        "nproc": os.cpu_count(),
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
+        "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
     return results
 
 
@@ -189,8 +222,10 @@ def main(argv: list[str] | None = None) -> int:
         row = results[way]
         print(f"{way:12} {row['median_ms']:9.3f} {row['p90_ms']:9.3f} {row['p99_ms']:9.3f} {row['mean_ms']:9.3f}")
     added = results["added"]
-    print(f"added by proxying: median {added['median_ms']:.3f} ms, p99 {added['p99_ms']:.3f} ms "
-          f"(supervisor's share of the median: {added['of_which_supervisor_median_ms']:.3f} ms)")
+    print(
+        f"added by proxying: median {added['median_ms']:.3f} ms, p99 {added['p99_ms']:.3f} ms "
+        f"(supervisor's share of the median: {added['of_which_supervisor_median_ms']:.3f} ms)"
+    )
     if args.out:
         args.out.write_text(json.dumps(results, indent=2) + "\n")
     return 0

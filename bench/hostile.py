@@ -42,12 +42,14 @@ BOMB_NAMES = ("nested_finally_19", "nested_finally_24", "nested_unary", "code_si
 
 def five_kb_bundle() -> dict[str, str]:
     """An ordinary ~5 KB tool file: helpers, a class, f-strings, a greeting."""
-    blocks = ["import datetime\nimport re\n\n\nclass Booking:\n    def __init__(self, name, party):\n"
-              "        self.name = name\n        self.party = party\n\n    def line(self):\n"
-              "        return f'{self.name} for {self.party}'\n"]
+    blocks = [
+        "import datetime\nimport re\n\n\nclass Booking:\n    def __init__(self, name, party):\n"
+        "        self.name = name\n        self.party = party\n\n    def line(self):\n"
+        "        return f'{self.name} for {self.party}'\n"
+    ]
     n = 0
     while sum(map(len, blocks)) < 5000:
-        blocks.append(f'''
+        blocks.append(f"""
 
 def _normalise_{n}(text):
     text = re.sub(r"\\s+", " ", text or "").strip()
@@ -59,7 +61,7 @@ def answer_{n}(conv, name="guest", party=2):
     conv.state.last = booking.line()
     day = datetime.date(2026, 1, {n % 27 + 1}).strftime("%A")
     return {{"utterance": f"Booked {{booking.line()}} on {{day}}."}}
-''')
+""")
         n += 1
     blocks.append("\n\ndef start_function(conv):\n    return {'utterance': 'Hello, how can I help?'}\n")
     return {"booking.py": "".join(blocks)}
@@ -72,8 +74,12 @@ class _Flood:
         from tests.uploads.bombs import BOMBS
         from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 
-        self._requests = [pb.DeployRequest(tenant=workloads.TENANT_A, files=[
-            pb.SourceFile(name=n, source=s) for n, s in BOMBS[name][0].items()]) for name in BOMB_NAMES]
+        self._requests = [
+            pb.DeployRequest(
+                tenant=workloads.TENANT_A, files=[pb.SourceFile(name=n, source=s) for n, s in BOMBS[name][0].items()]
+            )
+            for name in BOMB_NAMES
+        ]
         self._driver = driver
         self._stop = threading.Event()
         self.verdicts: dict[str, int] = {}
@@ -132,12 +138,26 @@ def measure_latency(out: Path, rounds: int, duration_s: float, rate: float, widt
             for phase in ("alone", "flood"):
                 run_id = f"hostile-compile/{phase}/{index}"
                 if phase == "alone":
-                    run = loadgen.open_loop(driver, next_call, rate=rate, duration_s=duration_s, run_id=run_id,
-                                            workload="start_function_b", seed=index)
+                    run = loadgen.open_loop(
+                        driver,
+                        next_call,
+                        rate=rate,
+                        duration_s=duration_s,
+                        run_id=run_id,
+                        workload="start_function_b",
+                        seed=index,
+                    )
                 else:
                     with _Flood(driver, width) as flood:
-                        run = loadgen.open_loop(driver, next_call, rate=rate, duration_s=duration_s,
-                                                run_id=run_id, workload="start_function_b", seed=index)
+                        run = loadgen.open_loop(
+                            driver,
+                            next_call,
+                            rate=rate,
+                            duration_s=duration_s,
+                            run_id=run_id,
+                            workload="start_function_b",
+                            seed=index,
+                        )
                     for verdict, count in flood.verdicts.items():
                         flood_verdicts[verdict] = flood_verdicts.get(verdict, 0) + count
                 rss_peak = max(rss_peak, server.memory_info().rss)
@@ -147,11 +167,16 @@ def measure_latency(out: Path, rounds: int, duration_s: float, rate: float, widt
     merged = {phase: loadgen.merge(runs).summary(cdf=False) for phase, runs in samples.items()}
     latency = {phase: merged[phase]["latency_ms"] for phase in merged}
     return {
-        "rate_per_s": rate, "rounds": rounds, "duration_s": duration_s, "flood_threads": width,
-        "latency_ms": latency, "verdicts": {phase: merged[phase]["verdicts"] for phase in merged},
+        "rate_per_s": rate,
+        "rounds": rounds,
+        "duration_s": duration_s,
+        "flood_threads": width,
+        "latency_ms": latency,
+        "verdicts": {phase: merged[phase]["verdicts"] for phase in merged},
         "p99_ratio": _ratio(latency["flood"]["p99"], latency["alone"]["p99"]),
         "p50_ratio": _ratio(latency["flood"]["p50"], latency["alone"]["p50"]),
-        "bombs": flood_verdicts, "server_rss_growth_mib": (rss_peak - rss_before) / 2**20,
+        "bombs": flood_verdicts,
+        "server_rss_growth_mib": (rss_peak - rss_before) / 2**20,
     }
 
 
@@ -178,8 +203,10 @@ def measure_deploy(out: Path, rounds: int, compiles: int, baseline: str) -> dict
                 for key, driver in servers.items():
                     for _ in range(compiles):
                         n += 1  # a new source each time: neither server has it compiled
-                        request = pb.DeployRequest(tenant=workloads.TENANT_B, files=[
-                            pb.SourceFile(name=k, source=v + f"\nREVISION = {n}\n") for k, v in files.items()])
+                        request = pb.DeployRequest(
+                            tenant=workloads.TENANT_B,
+                            files=[pb.SourceFile(name=k, source=v + f"\nREVISION = {n}\n") for k, v in files.items()],
+                        )
                         started = time.perf_counter()
                         response = driver.stub.Deploy(request, metadata=driver.metadata, timeout=30)
                         times[key].append((time.perf_counter() - started) * 1000)
@@ -203,11 +230,16 @@ def measure_deploy(out: Path, rounds: int, compiles: int, baseline: str) -> dict
             times["confined"].append((time.perf_counter() - started) * 1000)
             time.sleep(0.05)
     summary = {name: stats.summarize(values) for name, values in times.items()}
-    return {"bundle_bytes": sum(len(s.encode()) for s in files.values()), "rounds": rounds, "baseline": revision,
-            "deploys_per_round": compiles, "ms": summary,
-            "p50_ratio": _ratio(summary["deploy_confined"]["p50"], summary["deploy_baseline"]["p50"]),
-            "p99_ratio": _ratio(summary["deploy_confined"]["p99"], summary["deploy_baseline"]["p99"]),
-            "compile_p50_ratio": _ratio(summary["confined"]["p50"], summary["in_process"]["p50"])}
+    return {
+        "bundle_bytes": sum(len(s.encode()) for s in files.values()),
+        "rounds": rounds,
+        "baseline": revision,
+        "deploys_per_round": compiles,
+        "ms": summary,
+        "p50_ratio": _ratio(summary["deploy_confined"]["p50"], summary["deploy_baseline"]["p50"]),
+        "p99_ratio": _ratio(summary["deploy_confined"]["p99"], summary["deploy_baseline"]["p99"]),
+        "compile_p50_ratio": _ratio(summary["confined"]["p50"], summary["in_process"]["p50"]),
+    }
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -261,13 +293,24 @@ def render(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run(out: Path, results: Path, *, rounds: int, duration_s: float, rate: float, width: int,
-        compiles: int, baseline: str = BASELINE) -> dict[str, Any]:
+def run(
+    out: Path,
+    results: Path,
+    *,
+    rounds: int,
+    duration_s: float,
+    rate: float,
+    width: int,
+    compiles: int,
+    baseline: str = BASELINE,
+) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
-    result = {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-              "machine": f"{psutil.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB",
-              "latency": measure_latency(out, rounds, duration_s, rate, width),
-              "deploy": measure_deploy(out, rounds, compiles, baseline)}
+    result = {
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": f"{psutil.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB",
+        "latency": measure_latency(out, rounds, duration_s, rate, width),
+        "deploy": measure_deploy(out, rounds, compiles, baseline),
+    }
     (out / "hostile.json").write_text(json.dumps(result, indent=2, default=str))
     report.write_section(results, SECTION_NAME, render(result))
     return result

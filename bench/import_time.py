@@ -50,8 +50,15 @@ def time_import(statement: str, pycache: Path) -> float:
     """Milliseconds the import statement takes in a fresh interpreter (bytecode cached)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(pycache)
-    done = subprocess.run([sys.executable, "-c", _PROBE.format(statement=statement)], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=60, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(statement=statement)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return float(done.stdout.strip().splitlines()[-1])
 
 
@@ -61,7 +68,7 @@ def measure(rounds: int, pycache: Path) -> dict[str, Any]:
     samples: dict[str, list[float]] = {name: [] for name in CASES}
     names = list(CASES)
     for round_index in range(rounds):
-        order = names[round_index % len(names):] + names[:round_index % len(names)]
+        order = names[round_index % len(names) :] + names[: round_index % len(names)]
         for name in order:
             samples[name].append(time_import(CASES[name], pycache))
     medians = {name: round(statistics.median(values), 2) for name, values in samples.items()}
@@ -81,17 +88,19 @@ def markdown(result: dict[str, Any], command: str, commit: str) -> str:
     verdict = "MET" if ratio <= result["target_ratio"] else "MISSED"
     rows = "\n".join(
         f"| {name} | `{result['statements'][name].replace(chr(10), '; ')}` | {result['median_ms'][name]:.1f} ms "
-        f"| {result['min_ms'][name]:.1f} ms |" for name in ("floor", "client", "package"))
+        f"| {result['min_ms'][name]:.1f} ms |"
+        for name in ("floor", "client", "package")
+    )
     return f"""## Import time of the client
 
-`{command}` at {commit}, Python {result['python']}, {result['rounds']} rounds of one fresh interpreter per case,
+`{command}` at {commit}, Python {result["python"]}, {result["rounds"]} rounds of one fresh interpreter per case,
 the import statement alone timed inside it.
 
 | case | statement | median | min |
 |---|---|---|---|
 {rows}
 
-Target: `from toolpool import Client, AsyncClient, Result` at most {result['target_ratio']}x `import grpc` plus the
+Target: `from toolpool import Client, AsyncClient, Result` at most {result["target_ratio"]}x `import grpc` plus the
 generated stubs: **{verdict}** ({ratio}x). `import toolpool` alone loads its names on first use, so it costs
 next to nothing (`toolpool --version`, `toolpool.tool` and the pytest plugin do not load grpc)."""
 

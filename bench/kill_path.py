@@ -41,7 +41,9 @@ def main() -> None:
     from sandbox.supervisor.call import CallRequest, requested_deadline
 
     if not (hasattr(children.Child, "kill") and hasattr(pool_mod.Pool, "_on_exit")):
-        raise SystemExit("sandbox.supervisor no longer has children.Child.kill / Pool._on_exit: update bench/kill_path.py")
+        raise SystemExit(
+            "sandbox.supervisor no longer has children.Child.kill / Pool._on_exit: update bench/kill_path.py"
+        )
     marks: dict[int, dict[str, float]] = {}
     lock = threading.Lock()
     original_kill, original_on_exit = children.Child.kill, pool_mod.Pool._on_exit
@@ -53,6 +55,7 @@ def main() -> None:
         with lock:
             marks.setdefault(child.pid, {})["kill_sent"] = now
         if dup >= 0:
+
             def watch() -> None:
                 poller = select.poll()
                 poller.register(dup, select.POLLIN)
@@ -60,6 +63,7 @@ def main() -> None:
                 with lock:
                     marks[child.pid]["dead"] = time.monotonic()
                 os.close(dup)
+
             threading.Thread(target=watch, daemon=True).start()
 
     def on_exit(self: pool_mod.Pool, message: dict) -> None:
@@ -78,8 +82,9 @@ def main() -> None:
             for _ in range(args.n):
                 before = set(pool.child_pids())
                 # A request per call: its deadline is counted from when it is made.
-                request = CallRequest(tenant="bench-b", bundle=bundle, function="spin",
-                                      deadline=requested_deadline(args.deadline_ms))
+                request = CallRequest(
+                    tenant="bench-b", bundle=bundle, function="spin", deadline=requested_deadline(args.deadline_ms)
+                )
                 result = pool.execute(request)
                 end = time.monotonic()
                 if result.status.value != "timeout":
@@ -97,8 +102,10 @@ def main() -> None:
                         parts[key].append((m[key] - deadline) * 1000.0)
         finally:
             overshoot.stop_burner(burners)
-    out = {key: {k: (round(v, 3) if isinstance(v, float) else v) for k, v in stats.summarize(values).items()}
-           for key, values in parts.items()}
+    out = {
+        key: {k: (round(v, 3) if isinstance(v, float) else v) for k, v in stats.summarize(values).items()}
+        for key, values in parts.items()
+    }
     print(json.dumps({"deadline_ms": args.deadline_ms, "burners": args.burners, "ms_after_deadline": out}, indent=1))
 
 

@@ -57,14 +57,17 @@ class Run:
     elapsed_s: float = 0.0
     bench_cpu_s: float = 0.0
     outside_cpu_s: float = 0.0
-    machine_busy_s: float = 0.0    # every process on the machine, ours included
-    machine_steal_s: float = 0.0   # time the hypervisor gave our vCPUs to someone else
+    machine_busy_s: float = 0.0  # every process on the machine, ours included
+    machine_steal_s: float = 0.0  # time the hypervisor gave our vCPUs to someone else
     rounds: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 
     def latencies(self, label: str | None = None, verdict: str | None = None) -> list[float]:
-        return [s.latency_ms for s in self.samples
-                if (label is None or s.label == label) and (verdict is None or s.verdict == verdict)]
+        return [
+            s.latency_ms
+            for s in self.samples
+            if (label is None or s.label == label) and (verdict is None or s.verdict == verdict)
+        ]
 
     def summary(self, cdf: bool = True) -> dict[str, Any]:
         n = len(self.samples)
@@ -102,8 +105,9 @@ class Run:
             # How busy the machine was with OTHER work during this run, in cores (the
             # machine's busy CPU minus this run's own), and the hypervisor's steal.
             "background": {
-                "others_busy_cores": _cores(self.machine_busy_s - self.bench_cpu_s - self.outside_cpu_s,
-                                            self.elapsed_s),
+                "others_busy_cores": _cores(
+                    self.machine_busy_s - self.bench_cpu_s - self.outside_cpu_s, self.elapsed_s
+                ),
                 "steal_cores": _cores(self.machine_steal_s, self.elapsed_s),
             },
             "rounds": self.rounds,
@@ -121,8 +125,15 @@ def _cores(seconds: float, elapsed: float) -> float | None:
 def merge(runs: list[Run]) -> Run:
     """One Run from several rounds of the same experiment (interleaved with other drivers)."""
     first = runs[0]
-    out = Run(first.id, first.driver, first.workload, first.mode, offered_rate=first.offered_rate,
-              concurrency=first.concurrency, rounds=len(runs))
+    out = Run(
+        first.id,
+        first.driver,
+        first.workload,
+        first.mode,
+        offered_rate=first.offered_rate,
+        concurrency=first.concurrency,
+        rounds=len(runs),
+    )
     for r in runs:
         out.duration_s += r.duration_s
         out.elapsed_s += r.elapsed_s
@@ -228,13 +239,22 @@ def _status_text(run: Run, collector: _Collector, t0: float) -> str:
     p99 = recent[int(len(recent) * 0.99)] if recent else 0.0
     elapsed = _now() - t0
     rate = done / elapsed if elapsed > 0 else 0.0
-    return (f"{run.id}: {min(elapsed, run.duration_s):5.1f}/{run.duration_s:.1f}s sent {run.sent} "
-            f"done {done} in-flight {collector.outstanding} {rate:6.0f}/s recent p50 {p50:.2f} "
-            f"p99 {p99:.2f} ms")
+    return (
+        f"{run.id}: {min(elapsed, run.duration_s):5.1f}/{run.duration_s:.1f}s sent {run.sent} "
+        f"done {done} in-flight {collector.outstanding} {rate:6.0f}/s recent p50 {p50:.2f} "
+        f"p99 {p99:.2f} ms"
+    )
 
 
-def _finish(run: Run, driver: Driver, collector: _Collector, t0: float, cpu0: tuple[float, ...],
-            progress: Progress, drain_s: float) -> Run:
+def _finish(
+    run: Run,
+    driver: Driver,
+    collector: _Collector,
+    t0: float,
+    cpu0: tuple[float, ...],
+    progress: Progress,
+    drain_s: float,
+) -> Run:
     collector.all_done.wait(drain_s)
     # Throughput = answers / time to the last answer (at least the run's duration).
     with collector.lock:
@@ -250,15 +270,26 @@ def _finish(run: Run, driver: Driver, collector: _Collector, t0: float, cpu0: tu
         run.extra["abandoned"] = collector.outstanding  # still running when the drain gave up
     s = run.summary(cdf=False)
     lat = s["latency_ms"]
-    progress.done(f"{run.id}: {s['completed']} calls, {s['throughput']}/s, p50 {lat['p50']} p99 {lat['p99']} "
-                  f"max {lat['max']} ms, verdicts {s['verdicts']}, background {s['background']['others_busy_cores']} "
-                  f"cores")
+    progress.done(
+        f"{run.id}: {s['completed']} calls, {s['throughput']}/s, p50 {lat['p50']} p99 {lat['p99']} "
+        f"max {lat['max']} ms, verdicts {s['verdicts']}, background {s['background']['others_busy_cores']} "
+        f"cores"
+    )
     return run
 
 
-def open_loop(driver: Driver, next_call: Callable[[random.Random], Call], *, rate: float, duration_s: float,
-              run_id: str, workload: str, seed: int = 1, progress: Progress | None = None,
-              drain_s: float = 30.0) -> Run:
+def open_loop(
+    driver: Driver,
+    next_call: Callable[[random.Random], Call],
+    *,
+    rate: float,
+    duration_s: float,
+    run_id: str,
+    workload: str,
+    seed: int = 1,
+    progress: Progress | None = None,
+    drain_s: float = 30.0,
+) -> Run:
     """Poisson arrivals at ``rate``/s for ``duration_s``; latency from the intended send time."""
     progress = progress or Progress(False)
     rng = random.Random(seed)
@@ -286,9 +317,18 @@ def open_loop(driver: Driver, next_call: Callable[[random.Random], Call], *, rat
     return _finish(run, driver, collector, t0, cpu0, progress, drain_s)
 
 
-def closed_loop(driver: Driver, next_call: Callable[[random.Random], Call], *, concurrency: int,
-                duration_s: float, run_id: str, workload: str, seed: int = 1,
-                progress: Progress | None = None, drain_s: float = 30.0) -> Run:
+def closed_loop(
+    driver: Driver,
+    next_call: Callable[[random.Random], Call],
+    *,
+    concurrency: int,
+    duration_s: float,
+    run_id: str,
+    workload: str,
+    seed: int = 1,
+    progress: Progress | None = None,
+    drain_s: float = 30.0,
+) -> Run:
     """``concurrency`` callers, each sending its next call when the previous one answers."""
     progress = progress or Progress(False)
     rng = random.Random(seed)
@@ -326,8 +366,17 @@ def closed_loop(driver: Driver, next_call: Callable[[random.Random], Call], *, c
     return _finish(run, driver, collector, t0, cpu0, progress, drain_s)
 
 
-def step(driver: Driver, next_call: Callable[[random.Random], Call], *, rates: list[float], step_s: float,
-         p99_bound_ms: float, run_id: str, workload: str, progress: Progress | None = None) -> dict[str, Any]:
+def step(
+    driver: Driver,
+    next_call: Callable[[random.Random], Call],
+    *,
+    rates: list[float],
+    step_s: float,
+    p99_bound_ms: float,
+    run_id: str,
+    workload: str,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
     """Open-loop steps of rising rate until p99 passes the bound or the service falls behind.
 
     The knee is the highest offered rate whose p99 stayed within the bound, with at least
@@ -336,20 +385,43 @@ def step(driver: Driver, next_call: Callable[[random.Random], Call], *, rates: l
     steps = []
     knee = None
     for i, rate in enumerate(rates):
-        run = open_loop(driver, next_call, rate=rate, duration_s=step_s, run_id=f"{run_id}@{rate:g}",
-                        workload=workload, seed=100 + i, progress=progress, drain_s=10.0)
+        run = open_loop(
+            driver,
+            next_call,
+            rate=rate,
+            duration_s=step_s,
+            run_id=f"{run_id}@{rate:g}",
+            workload=workload,
+            seed=100 + i,
+            progress=progress,
+            drain_s=10.0,
+        )
         s = run.summary(cdf=False)
         ok_fraction = s["verdicts"].get("ok", 0) / max(1, s["completed"])
         p99 = s["latency_ms"]["p99"]
-        good = (p99 is not None and p99 <= p99_bound_ms and ok_fraction >= 0.95
-                and (s["throughput"] or 0) >= 0.9 * rate)
-        steps.append({"rate": rate, "throughput": s["throughput"], "latency_ms": s["latency_ms"],
-                      "ok_fraction": round(ok_fraction, 4), "within_bound": good,
-                      "cpu_ms_per_call": s["cpu_ms_per_call"], "verdicts": s["verdicts"]})
+        good = p99 is not None and p99 <= p99_bound_ms and ok_fraction >= 0.95 and (s["throughput"] or 0) >= 0.9 * rate
+        steps.append(
+            {
+                "rate": rate,
+                "throughput": s["throughput"],
+                "latency_ms": s["latency_ms"],
+                "ok_fraction": round(ok_fraction, 4),
+                "within_bound": good,
+                "cpu_ms_per_call": s["cpu_ms_per_call"],
+                "verdicts": s["verdicts"],
+            }
+        )
         if good:
             knee = rate
         else:
             break
-    return {"id": run_id, "driver": driver.name, "workload": workload, "p99_bound_ms": p99_bound_ms,
-            "step_s": step_s, "steps": steps, "knee_rate": knee,
-            "max_throughput_seen": max((s["throughput"] or 0) for s in steps) if steps else None}
+    return {
+        "id": run_id,
+        "driver": driver.name,
+        "workload": workload,
+        "p99_bound_ms": p99_bound_ms,
+        "step_s": step_s,
+        "steps": steps,
+        "knee_rate": knee,
+        "max_throughput_seen": max((s["throughput"] or 0) for s in steps) if steps else None,
+    }

@@ -40,6 +40,7 @@ def measure(driver: Driver, settle_s: float = 0.5) -> dict[str, Any] | None:
             pass
     for key in ("uss", "pss", "rss"):
         values = [r[key] for r in rows]
-        out[f"{key}_mb"] = ({"median": round(statistics.median(values) / MB, 3), "max": round(max(values) / MB, 3)}
-                            if values else None)
+        out[f"{key}_mb"] = (
+            {"median": round(statistics.median(values) / MB, 3), "max": round(max(values) / MB, 3)} if values else None
+        )
     return out

@@ -45,25 +45,55 @@ def default_flood() -> int:
     return max(1, max(4, 2 * (os.cpu_count() or 1)) // 2)
 
 
-def measure(driver: drivers.Driver, *, flood_workload: str, flood: int, rate: float, duration_s: float,
-            seed: int, prefix: str, progress: loadgen.Progress | None = None,
-            ) -> tuple[loadgen.Run, loadgen.Run, dict[str, Any]]:
+def measure(
+    driver: drivers.Driver,
+    *,
+    flood_workload: str,
+    flood: int,
+    rate: float,
+    duration_s: float,
+    seed: int,
+    prefix: str,
+    progress: loadgen.Progress | None = None,
+) -> tuple[loadgen.Run, loadgen.Run, dict[str, Any]]:
     """B alone, then B while A floods: (B quiet run, B noisy run, A's run summary)."""
     next_b = workloads.workload("start_function_b")
-    quiet = loadgen.open_loop(driver, next_b, rate=rate, duration_s=duration_s, run_id=f"{prefix}/B-quiet",
-                              workload="start_function", seed=seed, progress=progress)
+    quiet = loadgen.open_loop(
+        driver,
+        next_b,
+        rate=rate,
+        duration_s=duration_s,
+        run_id=f"{prefix}/B-quiet",
+        workload="start_function",
+        seed=seed,
+        progress=progress,
+    )
     flood_run: dict[str, Any] = {}
 
     def run_a() -> None:
-        run = loadgen.closed_loop(driver, workloads.workload(flood_workload), concurrency=flood,
-                                  duration_s=duration_s + 1.5, run_id=f"{prefix}/A-flood", workload=flood_workload)
+        run = loadgen.closed_loop(
+            driver,
+            workloads.workload(flood_workload),
+            concurrency=flood,
+            duration_s=duration_s + 1.5,
+            run_id=f"{prefix}/A-flood",
+            workload=flood_workload,
+        )
         flood_run["run"] = run.summary(cdf=False)
 
     a = threading.Thread(target=run_a, name="bench-noisy-a")
     a.start()
     time.sleep(1.0)  # A's flood reaches its steady state first
-    noisy = loadgen.open_loop(driver, next_b, rate=rate, duration_s=duration_s, run_id=f"{prefix}/B-with-A",
-                              workload="start_function", seed=seed, progress=progress)
+    noisy = loadgen.open_loop(
+        driver,
+        next_b,
+        rate=rate,
+        duration_s=duration_s,
+        run_id=f"{prefix}/B-with-A",
+        workload="start_function",
+        seed=seed,
+        progress=progress,
+    )
     a.join()
     return quiet, noisy, flood_run.get("run", {})
 
@@ -107,8 +137,17 @@ def _p(run: loadgen.Run, key: str) -> float | None:
     return run.summary(cdf=False)["latency_ms"][key]
 
 
-def run(out: Path, results: Path, *, kinds: list[str], rounds: int, duration_s: float, rate: float,
-        flood: int, flood_workload: str = "spin_a") -> dict[str, Any]:
+def run(
+    out: Path,
+    results: Path,
+    *,
+    kinds: list[str],
+    rounds: int,
+    duration_s: float,
+    rate: float,
+    flood: int,
+    flood_workload: str = "spin_a",
+) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     started: dict[tuple[str, bool], drivers.Driver] = {}
     samples: dict[tuple[str, bool], dict[str, list]] = {}
@@ -120,18 +159,30 @@ def run(out: Path, results: Path, *, kinds: list[str], rounds: int, duration_s: 
                 _start(driver)
                 started[(kind, on)] = driver
                 samples[(kind, on)] = {"quiet": [], "noisy": [], "flood": [], "background": []}
-                loadgen.closed_loop(driver, workloads.workload("start_function_b"), concurrency=2, duration_s=1.0,
-                                    run_id="warm-up", workload="start_function")
+                loadgen.closed_loop(
+                    driver,
+                    workloads.workload("start_function_b"),
+                    concurrency=2,
+                    duration_s=1.0,
+                    run_id="warm-up",
+                    workload="start_function",
+                )
         statuses = {key: cgroup_status(driver) for key, driver in started.items()}
         for index in range(rounds):
             for kind in kinds:
-                for on in ((True, False) if index % 2 == 0 else (False, True)):
+                for on in (True, False) if index % 2 == 0 else (False, True):
                     label = f"{kind}-cgroups-{'on' if on else 'off'}"
                     progress.done(f"== round {index + 1}/{rounds}: {label}")
-                    quiet, noisy, flood_run = measure(started[(kind, on)], flood_workload=flood_workload,
-                                                      flood=flood, rate=rate, duration_s=duration_s,
-                                                      seed=100 + index, prefix=f"{label}/{index}",
-                                                      progress=progress)
+                    quiet, noisy, flood_run = measure(
+                        started[(kind, on)],
+                        flood_workload=flood_workload,
+                        flood=flood,
+                        rate=rate,
+                        duration_s=duration_s,
+                        seed=100 + index,
+                        prefix=f"{label}/{index}",
+                        progress=progress,
+                    )
                     bucket = samples[(kind, on)]
                     bucket["quiet"].append(quiet)
                     bucket["noisy"].append(noisy)
@@ -140,13 +191,21 @@ def run(out: Path, results: Path, *, kinds: list[str], rounds: int, duration_s: 
     finally:
         for driver in started.values():
             driver.close()
-    figures = {f"{kind}/{'on' if on else 'off'}": _figures(kind, statuses[(kind, on)], bucket)
-               for (kind, on), bucket in samples.items()}
-    result = {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-              "machine": f"{psutil.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB",
-              "commit": report.metadata([], False, None).get("commit"),
-              "rounds": rounds, "duration_s": duration_s, "rate_per_s": rate, "flood": flood,
-              "flood_workload": flood_workload, "figures": figures}
+    figures = {
+        f"{kind}/{'on' if on else 'off'}": _figures(kind, statuses[(kind, on)], bucket)
+        for (kind, on), bucket in samples.items()
+    }
+    result = {
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": f"{psutil.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB",
+        "commit": report.metadata([], False, None).get("commit"),
+        "rounds": rounds,
+        "duration_s": duration_s,
+        "rate_per_s": rate,
+        "flood": flood,
+        "flood_workload": flood_workload,
+        "figures": figures,
+    }
     (out / "noisy.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
     report.write_section(results, SECTION_NAME, render(result))
     return result
@@ -164,13 +223,18 @@ def _figures(kind: str, status: str, bucket: dict[str, list]) -> dict[str, Any]:
             a_verdicts[verdict] = a_verdicts.get(verdict, 0) + count
     a_rates = [flood.get("throughput") or 0.0 for flood in bucket["flood"]]
     return {
-        "driver": kind, "cgroups": status, "quiet_ms": quiet["latency_ms"], "noisy_ms": noisy["latency_ms"],
+        "driver": kind,
+        "cgroups": status,
+        "quiet_ms": quiet["latency_ms"],
+        "noisy_ms": noisy["latency_ms"],
         "round_p99_ms": [[_p(q, "p99"), _p(n, "p99")] for q, n in pairs],
-        "round_ratios": ratios, "median_ratio": median,
+        "round_ratios": ratios,
+        "median_ratio": median,
         "merged_ratio": _ratio(noisy["latency_ms"]["p99"], quiet["latency_ms"]["p99"]),
         "met": None if median is None else median <= TARGET,
         "b_verdicts": {"quiet": quiet["verdicts"], "noisy": noisy["verdicts"]},
-        "a_verdicts": a_verdicts, "a_calls_per_s": round(statistics.fmean(a_rates), 1) if a_rates else None,
+        "a_verdicts": a_verdicts,
+        "a_calls_per_s": round(statistics.fmean(a_rates), 1) if a_rates else None,
         "others_busy_cores": bucket["background"],
     }
 
@@ -197,16 +261,24 @@ def render(result: dict[str, Any]) -> str:
     for f in result["figures"].values():
         q, n = f["quiet_ms"], f["noisy_ms"]
         status = "not measured" if f["met"] is None else ("met" if f["met"] else "**MISSED**")
-        lines.append(f"| {f['driver']} | {f['cgroups']} | {_fmt(q['p50'])} / {_fmt(q['p99'])} | "
-                     f"{_fmt(n['p50'])} / {_fmt(n['p99'])} | {', '.join(_fmt(r) for r in f['round_ratios'])} | "
-                     f"{_fmt(f['median_ratio'])} | {_fmt(f['merged_ratio'])} | {status} |")
-    lines += ["", "B's verdicts and A's calls, per setting (other load on the machine during B's noisy runs, in "
-                  "busy cores, per round):", ""]
+        lines.append(
+            f"| {f['driver']} | {f['cgroups']} | {_fmt(q['p50'])} / {_fmt(q['p99'])} | "
+            f"{_fmt(n['p50'])} / {_fmt(n['p99'])} | {', '.join(_fmt(r) for r in f['round_ratios'])} | "
+            f"{_fmt(f['median_ratio'])} | {_fmt(f['merged_ratio'])} | {status} |"
+        )
+    lines += [
+        "",
+        "B's verdicts and A's calls, per setting (other load on the machine during B's noisy runs, in "
+        "busy cores, per round):",
+        "",
+    ]
     for key, f in result["figures"].items():
         background = ", ".join(_fmt(b) for b in f["others_busy_cores"])
-        lines.append(f"- {key}: B alone {f['b_verdicts']['quiet']}, with A {f['b_verdicts']['noisy']}; A "
-                     f"{f['a_calls_per_s']} calls/s {json.dumps(f['a_verdicts'], sort_keys=True)}; others: "
-                     f"{background}")
+        lines.append(
+            f"- {key}: B alone {f['b_verdicts']['quiet']}, with A {f['b_verdicts']['noisy']}; A "
+            f"{f['a_calls_per_s']} calls/s {json.dumps(f['a_verdicts'], sort_keys=True)}; others: "
+            f"{background}"
+        )
     return "\n".join(lines)
 
 

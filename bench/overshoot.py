@@ -34,8 +34,9 @@ def stop_burner(burners: list[subprocess.Popen]) -> None:
         proc.wait()
 
 
-def measure(driver: Driver, n: int, deadline_ms: int = 100, burners: int = 1,
-            progress: Progress | None = None) -> dict[str, Any]:
+def measure(
+    driver: Driver, n: int, deadline_ms: int = 100, burners: int = 1, progress: Progress | None = None
+) -> dict[str, Any]:
     progress = progress or Progress(False)
     call = Call("spin", deadline_ms=deadline_ms, kind=f"spin_{deadline_ms}ms")
     overshoots, verdicts = [], {}
@@ -49,11 +50,21 @@ def measure(driver: Driver, n: int, deadline_ms: int = 100, burners: int = 1,
             verdicts[verdict] = verdicts.get(verdict, 0) + 1
             if verdict == "timeout":
                 overshoots.append((end - t0) * 1000.0 - deadline_ms)
-            progress.update(f"overshoot/{driver.name}: {i + 1}/{n} calls, last {overshoots[-1] if overshoots else 0:.2f} ms")
+            progress.update(
+                f"overshoot/{driver.name}: {i + 1}/{n} calls, last {overshoots[-1] if overshoots else 0:.2f} ms"
+            )
     finally:
         stop_burner(procs)
     summary = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in stats.summarize(overshoots).items()}
-    progress.done(f"overshoot/{driver.name}: p50 {summary['p50']} p99 {summary['p99']} max {summary['max']} ms "
-                  f"over {len(overshoots)} timeouts")
-    return {"driver": driver.name, "deadline_ms": deadline_ms, "calls": n, "burners": burners,
-            "verdicts": verdicts, "overshoot_ms": summary}
+    progress.done(
+        f"overshoot/{driver.name}: p50 {summary['p50']} p99 {summary['p99']} max {summary['max']} ms "
+        f"over {len(overshoots)} timeouts"
+    )
+    return {
+        "driver": driver.name,
+        "deadline_ms": deadline_ms,
+        "calls": n,
+        "burners": burners,
+        "verdicts": verdicts,
+        "overshoot_ms": summary,
+    }

@@ -91,8 +91,9 @@ def _mp_cycle(ctx: Any) -> tuple[float, float]:
 def _subprocess_cycle() -> tuple[float, float]:
     child = os.path.join(os.path.dirname(os.path.abspath(__file__)), "spawn_child.py")
     t0 = _pc()
-    proc = subprocess.Popen([sys.executable, "-I", child], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            env={}, cwd="/")
+    proc = subprocess.Popen(
+        [sys.executable, "-I", child], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={}, cwd="/"
+    )
     proc.stdin.write(FRAME)
     proc.stdin.close()
     proc.stdout.read()
@@ -119,11 +120,19 @@ class TemplateClient:
         from sandbox.policy import Limits
 
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.proc = subprocess.Popen([sys.executable, "-I", "-m", "sandbox.template", str(theirs.fileno())],
-                                     env={}, cwd="/", pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-m", "sandbox.template", str(theirs.fileno())],
+            env={},
+            cwd="/",
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+        )
         theirs.close()
-        configure = {"op": "configure", "limits": dataclasses.asdict(Limits()),
-                     "confinement": dataclasses.asdict(ConfinementConfig(enabled=confined))}
+        configure = {
+            "op": "configure",
+            "limits": dataclasses.asdict(Limits()),
+            "confinement": dataclasses.asdict(ConfinementConfig(enabled=confined)),
+        }
         configure.update(_template_extras())
         ours.send(json.dumps(configure).encode())
         reply = json.loads(ours.recv(1 << 16))
@@ -198,8 +207,11 @@ def _measure(cycle: Callable[[], tuple[float, float]], n: int, seconds: float, p
 
 def _pcts(values: list[float]) -> dict[str, float]:
     v = sorted(values)
-    return {"p50": round(statistics.median(v), 3), "p99": round(v[min(len(v) - 1, int(len(v) * 0.99))], 3),
-            "max": round(v[-1], 3)}
+    return {
+        "p50": round(statistics.median(v), 3),
+        "p99": round(v[min(len(v) - 1, int(len(v) * 0.99))], 3),
+        "max": round(v[-1], 3),
+    }
 
 
 def creation(n: int, seconds: float, slow_n: int) -> dict[str, Any]:
@@ -218,13 +230,16 @@ def creation(n: int, seconds: float, slow_n: int) -> dict[str, Any]:
     # The 2-caller figure for our template is the pool's saturation (main suite).
     mp_fork = multiprocessing.get_context("fork")
     results["multiprocess (dill) fork Process"] = _measure(
-        lambda: _mp_cycle(multiprocess.get_context("fork")), n, seconds, parallel=True)
+        lambda: _mp_cycle(multiprocess.get_context("fork")), n, seconds, parallel=True
+    )
     results["multiprocessing fork Process"] = _measure(lambda: _mp_cycle(mp_fork), n, seconds, parallel=True)
     fs_default = multiprocessing.get_context("forkserver")
-    results["multiprocessing forkserver (default)"] = _measure(lambda: _mp_cycle(fs_default), slow_n, seconds,
-                                                               parallel=True)
-    results["multiprocessing spawn"] = _measure(lambda: _mp_cycle(multiprocessing.get_context("spawn")), slow_n,
-                                                seconds, parallel=True)
+    results["multiprocessing forkserver (default)"] = _measure(
+        lambda: _mp_cycle(fs_default), slow_n, seconds, parallel=True
+    )
+    results["multiprocessing spawn"] = _measure(
+        lambda: _mp_cycle(multiprocessing.get_context("spawn")), slow_n, seconds, parallel=True
+    )
     results["python -I subprocess"] = _measure(_subprocess_cycle, slow_n, seconds, parallel=True)
     return results
 
@@ -311,8 +326,10 @@ def ipc(n: int) -> dict[str, Any]:
 
     from bench import workloads
 
-    messages = {"small": {"op": "call", "id": 1, "ok": True},
-                "10KB dict": workloads.greeting_conversation(10 * 1024)["state"]}
+    messages = {
+        "small": {"op": "call", "id": 1, "ok": True},
+        "10KB dict": workloads.greeting_conversation(10 * 1024)["state"],
+    }
     methods: dict[str, Callable[[Any, int, int], list[float]]] = {
         "toolpool socket + JSON framing": _ipc_ours,
         "multiprocessing Pipe (pickle)": lambda m, k, c: _ipc_pipe(multiprocessing, m, k, c),
@@ -331,9 +348,11 @@ def ipc(n: int) -> dict[str, Any]:
                     _pin(cpus[0])
                     k = n if label == "small" else max(50, n // 4)
                     samples = method(message, k, child_cpu)
-                    out[name][label][where] = {"p50_us": round(statistics.median(samples), 1),
-                                               "p99_us": round(sorted(samples)[int(len(samples) * 0.99)], 1),
-                                               "n": k}
+                    out[name][label][where] = {
+                        "p50_us": round(statistics.median(samples), 1),
+                        "p99_us": round(sorted(samples)[int(len(samples) * 0.99)], 1),
+                        "n": k,
+                    }
     finally:
         os.sched_setaffinity(0, original)
     return out
@@ -354,8 +373,9 @@ def main() -> None:
     if args.only in (None, "creation"):
         out["creation"] = creation(args.n, args.seconds, args.slow_n)
     if args.only == "forkserver-preloaded":
-        out["creation"] = {"multiprocessing forkserver (runtime preloaded)":
-                           creation_forkserver_preloaded(args.n, args.seconds)}
+        out["creation"] = {
+            "multiprocessing forkserver (runtime preloaded)": creation_forkserver_preloaded(args.n, args.seconds)
+        }
     if args.only in (None, "ipc"):
         out["ipc"] = ipc(args.ipc_n)
     text = json.dumps(out, indent=1)
@@ -376,9 +396,28 @@ def run_all(n: int, slow_n: int, seconds: float, ipc_n: int, timeout_s: float = 
         with tempfile.NamedTemporaryFile(suffix=".json") as f:
             # ``-c``, not ``-m bench.procs``: spawn and forkserver children then do not re-run
             # this module as their __main__ (they import bench.procs for the target only).
-            subprocess.run([sys.executable, "-c", "import sys; from bench.procs import main; main()", "--only", only, "--n", str(n), "--slow-n",
-                            str(slow_n), "--seconds", str(seconds), "--ipc-n", str(ipc_n), "--json", f.name],
-                           cwd=repo, check=True, timeout=timeout_s)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "import sys; from bench.procs import main; main()",
+                    "--only",
+                    only,
+                    "--n",
+                    str(n),
+                    "--slow-n",
+                    str(slow_n),
+                    "--seconds",
+                    str(seconds),
+                    "--ipc-n",
+                    str(ipc_n),
+                    "--json",
+                    f.name,
+                ],
+                cwd=repo,
+                check=True,
+                timeout=timeout_s,
+            )
             with open(f.name) as written:
                 part = json.load(written)
         for key, value in part.items():

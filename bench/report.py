@@ -25,8 +25,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _git(*args: str) -> str | None:
     try:
-        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, timeout=10,
-                              check=True).stdout.strip()
+        return subprocess.run(
+            ["git", *args], cwd=REPO, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
     except (subprocess.SubprocessError, OSError):
         return None
 
@@ -45,8 +46,13 @@ def machine() -> dict[str, Any]:
         load = os.getloadavg()
     except OSError:
         load = None
-    return {"nproc": os.cpu_count(), "cpu_model": model, "kernel": platform.release(),
-            "python": platform.python_version(), "loadavg_at_start": load}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "loadavg_at_start": load,
+    }
 
 
 def metadata(argv: list[str], quick: bool, plan: Any) -> dict[str, Any]:
@@ -101,7 +107,8 @@ def comparisons(doc: dict) -> dict[str, Any]:
             floor = _run(doc, f"floor/{workload}/open@{rate:g}")
             echo = _run(doc, f"echo/{workload}/open@{rate:g}")
             out["open_loop"][f"{driver}/{workload}@{rate:g}"] = {
-                "p50_ms": _lat(run, "p50"), "p99_ms": _lat(run, "p99"),
+                "p50_ms": _lat(run, "p50"),
+                "p99_ms": _lat(run, "p99"),
                 "p50_minus_floor_ms": _diff(_lat(run, "p50"), _lat(floor, "p50")),
                 "p99_minus_floor_ms": _diff(_lat(run, "p99"), _lat(floor, "p99")),
                 "p50_minus_echo_ms": _diff(_lat(run, "p50"), _lat(echo, "p50")),
@@ -122,7 +129,8 @@ def comparisons(doc: dict) -> dict[str, Any]:
         out["saturation"][driver] = {
             "throughput": run["throughput"],
             "concurrency": run["concurrency"],
-            "p50_ms": _lat(run, "p50"), "p99_ms": _lat(run, "p99"),
+            "p50_ms": _lat(run, "p50"),
+            "p99_ms": _lat(run, "p99"),
             "cpu_ms_per_call": run["cpu_ms_per_call"]["total"],
             "ratio_to_echo": _ratio(run["throughput"], echo_closed and echo_closed["throughput"]),
             "ratio_to_spawn": _ratio(run["throughput"], spawn_closed and spawn_closed["throughput"]),
@@ -134,8 +142,13 @@ def comparisons(doc: dict) -> dict[str, Any]:
 
 
 def _target(name: str, wanted: str, measured: Any, met: bool | None, basis: str) -> dict[str, Any]:
-    return {"target": name, "wanted": wanted, "measured": measured,
-            "status": "not measured" if met is None else ("met" if met else "MISSED"), "basis": basis}
+    return {
+        "target": name,
+        "wanted": wanted,
+        "measured": measured,
+        "status": "not measured" if met is None else ("met" if met else "MISSED"),
+        "basis": basis,
+    }
 
 
 def targets(doc: dict) -> list[dict[str, Any]]:
@@ -147,10 +160,10 @@ def targets(doc: dict) -> list[dict[str, Any]]:
     added = comp["open_loop"].get(f"{tp}/trivial@{rate:g}", {})
     p50, p99 = added.get("p50_minus_echo_ms"), added.get("p99_minus_echo_ms")
     basis = f"{tp} vs echo, trivial tool, open-loop {rate:g}/s"
-    out.append(_target("added latency p50 above transport", "<= 1.5 ms", p50, None if p50 is None else p50 <= 1.5,
-                       basis))
-    out.append(_target("added latency p99 above transport", "<= 5 ms", p99, None if p99 is None else p99 <= 5.0,
-                       basis))
+    out.append(
+        _target("added latency p50 above transport", "<= 1.5 ms", p50, None if p50 is None else p50 <= 1.5, basis)
+    )
+    out.append(_target("added latency p99 above transport", "<= 5 ms", p99, None if p99 is None else p99 <= 5.0, basis))
     sat = comp["saturation"].get(tp or "", {})
     thr = sat.get("throughput")
     basis = f"{tp}, trivial tool, closed-loop {plan.get('concurrency')} callers"
@@ -161,28 +174,53 @@ def targets(doc: dict) -> list[dict[str, Any]]:
     out.append(_target("throughput vs spawn-per-call", ">= 10 x spawn", r, None if r is None else r >= 10, basis))
     r = sat.get("ratio_to_codejail")
     skipped = (doc.get("skipped") or {}).get("codejail")
-    out.append(_target("throughput vs edX codejail", ">= 10 x codejail", r, None if r is None else r >= 10,
-                       f"codejail not run: {skipped}" if skipped else
-                       f"{basis} vs codejail's {plan.get('spawn_concurrency')} callers (`python -m bench codejail` "
-                       "compares start_function at equal concurrency)"))
+    out.append(
+        _target(
+            "throughput vs edX codejail",
+            ">= 10 x codejail",
+            r,
+            None if r is None else r >= 10,
+            f"codejail not run: {skipped}"
+            if skipped
+            else f"{basis} vs codejail's {plan.get('spawn_concurrency')} callers (`python -m bench codejail` "
+            "compares start_function at equal concurrency)",
+        )
+    )
     for driver, o in doc["overshoot"].items():
         v = o["overshoot_ms"]["p99"]
-        out.append(_target(f"kill overshoot p99 ({driver})", "< 5 ms, other core busy", v,
-                           None if v is None else v < 5.0,
-                           f"{o['calls']} sequential spin calls, {o['deadline_ms']} ms deadline, "
-                           f"{o['burners']} CPU burner"))
+        out.append(
+            _target(
+                f"kill overshoot p99 ({driver})",
+                "< 5 ms, other core busy",
+                v,
+                None if v is None else v < 5.0,
+                f"{o['calls']} sequential spin calls, {o['deadline_ms']} ms deadline, {o['burners']} CPU burner",
+            )
+        )
     for driver, nn in doc["noisy_neighbour"].items():
         v = nn["p99_ratio"]
-        out.append(_target(f"noisy neighbour B p99 ratio ({driver})", "<= 1.5 x quiet", v,
-                           None if v is None else v <= 1.5,
-                           f"B start_function {nn['b_rate']:g}/s open-loop; A {nn['a_concurrency']} callers of "
-                           f"spin/hog/slow"))
+        out.append(
+            _target(
+                f"noisy neighbour B p99 ratio ({driver})",
+                "<= 1.5 x quiet",
+                v,
+                None if v is None else v <= 1.5,
+                f"B start_function {nn['b_rate']:g}/s open-loop; A {nn['a_concurrency']} callers of spin/hog/slow",
+            )
+        )
     for driver, mem in doc["memory"].items():
         if driver.endswith("reuse") or not mem.get("uss_mb"):
             continue
         v = mem["uss_mb"]["max"]
-        out.append(_target(f"USS per ready child ({driver})", "<= 3 MB", v, v <= 3.0,
-                           f"max over {mem['ready_children']} ready children (median {mem['uss_mb']['median']} MB)"))
+        out.append(
+            _target(
+                f"USS per ready child ({driver})",
+                "<= 3 MB",
+                v,
+                v <= 3.0,
+                f"max over {mem['ready_children']} ready children (median {mem['uss_mb']['median']} MB)",
+            )
+        )
     return out
 
 
@@ -213,8 +251,12 @@ def write_png(doc: dict, path: Path) -> bool:
     rate = plan.get("rate", 200.0)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.2))
     for run in doc["runs"]:
-        if run["workload"] == "trivial" and run["mode"] == "open" and run.get("cdf") and (
-                run["offered_rate"] == rate or run["driver"] in SLOW):
+        if (
+            run["workload"] == "trivial"
+            and run["mode"] == "open"
+            and run.get("cdf")
+            and (run["offered_rate"] == rate or run["driver"] in SLOW)
+        ):
             xs = [max(v, 1e-3) for v, _ in run["cdf"]]
             ys = [f for _, f in run["cdf"]]
             ax1.step(xs, ys, where="post", label=f"{run['driver']} ({run['offered_rate']:g}/s)")
@@ -241,8 +283,11 @@ def write_png(doc: dict, path: Path) -> bool:
     ax2.set_title(f"Throughput vs offered rate (step, p99 bound {plan.get('step_bound_ms')} ms)")
     ax2.grid(True, alpha=0.3)
     ax2.legend(fontsize=8)
-    fig.suptitle(f"toolpool bench {doc['meta']['started_at']}, commit {str(doc['meta']['commit'])[:12]}, "
-                 f"{doc['meta']['machine']['nproc']} CPUs", fontsize=10)
+    fig.suptitle(
+        f"toolpool bench {doc['meta']['started_at']}, commit {str(doc['meta']['commit'])[:12]}, "
+        f"{doc['meta']['machine']['nproc']} CPUs",
+        fontsize=10,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -266,9 +311,10 @@ def results_markdown(doc: dict, json_name: str, png_name: str | None) -> str:
         "Generated by `python -m bench`; do not edit by hand (the next run overwrites it).",
         "",
         f"- command: `{meta['command']}`",
-        f"- commit: `{meta['commit']}`" + (" (with local changes to tracked files)"
-                                           if meta.get("tracked_files_modified") else ""),
-        f"- date: {meta['started_at']}, duration {meta.get('duration_s')} s" + (" (QUICK mode)" if meta["quick"] else ""),
+        f"- commit: `{meta['commit']}`"
+        + (" (with local changes to tracked files)" if meta.get("tracked_files_modified") else ""),
+        f"- date: {meta['started_at']}, duration {meta.get('duration_s')} s"
+        + (" (QUICK mode)" if meta["quick"] else ""),
         f"- machine: {m['nproc']} CPUs, {m['cpu_model']}, kernel {m['kernel']}, Python {m['python']}, "
         f"load average at start {m['loadavg_at_start']}",
         f"- figures: `{json_name}`" + (f", `{png_name}`" if png_name else ""),
@@ -283,98 +329,164 @@ def results_markdown(doc: dict, json_name: str, png_name: str | None) -> str:
     ]
     for t in doc["targets"]:
         lines.append(f"| {t['target']} | {t['wanted']} | {_fmt(t['measured'])} | **{t['status']}** | {t['basis']} |")
-    lines += ["", "## Open-loop latency (ms, from the intended send time)", "",
-              "| run | rounds | calls | throughput | p50 | p90 | p99 | p99.9 | max | verdicts | deadline misses | CPU ms/call | background cores (steal) |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Open-loop latency (ms, from the intended send time)",
+        "",
+        "| run | rounds | calls | throughput | p50 | p90 | p99 | p99.9 | max | verdicts | deadline misses | CPU ms/call | background cores (steal) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in doc["runs"]:
         if r["mode"] != "open":
             continue
         lat = r["latency_ms"]
         verdicts = ", ".join(f"{k} {v}" for k, v in sorted(r["verdicts"].items()))
         bg = r.get("background", {})
-        lines.append(f"| {r['id']} | {r.get('rounds', 1)} | {r['completed']} | {_fmt(r['throughput'])} | "
-                     f"{_fmt(lat['p50'])} | {_fmt(lat['p90'])} | {_fmt(lat['p99'])} | {_fmt(lat['p999'])} | "
-                     f"{_fmt(lat['max'])} | {verdicts} | {r['deadline_misses']} | "
-                     f"{_fmt(r['cpu_ms_per_call']['total'])} | {_fmt(bg.get('others_busy_cores'))} "
-                     f"({_fmt(bg.get('steal_cores'))}) |")
-    lines += ["", "## Closed-loop saturation (trivial tool)", "",
-              "| driver | callers | calls/s | p50 | p99 | CPU ms/call | × echo | × spawn | × codejail | background cores |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {r['id']} | {r.get('rounds', 1)} | {r['completed']} | {_fmt(r['throughput'])} | "
+            f"{_fmt(lat['p50'])} | {_fmt(lat['p90'])} | {_fmt(lat['p99'])} | {_fmt(lat['p999'])} | "
+            f"{_fmt(lat['max'])} | {verdicts} | {r['deadline_misses']} | "
+            f"{_fmt(r['cpu_ms_per_call']['total'])} | {_fmt(bg.get('others_busy_cores'))} "
+            f"({_fmt(bg.get('steal_cores'))}) |"
+        )
+    lines += [
+        "",
+        "## Closed-loop saturation (trivial tool)",
+        "",
+        "| driver | callers | calls/s | p50 | p99 | CPU ms/call | × echo | × spawn | × codejail | background cores |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for name, s in doc["comparisons"]["saturation"].items():
-        lines.append(f"| {name} | {s['concurrency']} | {_fmt(s['throughput'])} | {_fmt(s['p50_ms'])} | "
-                     f"{_fmt(s['p99_ms'])} | {_fmt(s['cpu_ms_per_call'])} | {_fmt(s['ratio_to_echo'])} | "
-                     f"{_fmt(s['ratio_to_spawn'])} | {_fmt(s.get('ratio_to_codejail'))} | "
-                     f"{_fmt(s.get('background_cores'))} |")
-    lines += ["", f"## Overhead at {meta['plan']['rate']:g} calls/s (ms)", "",
-              "| driver/workload | p50 | p99 | p50 − floor | p99 − floor | p50 − echo | p99 − echo | CPU ms/call |",
-              "|---|---|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {name} | {s['concurrency']} | {_fmt(s['throughput'])} | {_fmt(s['p50_ms'])} | "
+            f"{_fmt(s['p99_ms'])} | {_fmt(s['cpu_ms_per_call'])} | {_fmt(s['ratio_to_echo'])} | "
+            f"{_fmt(s['ratio_to_spawn'])} | {_fmt(s.get('ratio_to_codejail'))} | "
+            f"{_fmt(s.get('background_cores'))} |"
+        )
+    lines += [
+        "",
+        f"## Overhead at {meta['plan']['rate']:g} calls/s (ms)",
+        "",
+        "| driver/workload | p50 | p99 | p50 − floor | p99 − floor | p50 − echo | p99 − echo | CPU ms/call |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, c in doc["comparisons"]["open_loop"].items():
-        lines.append(f"| {name} | {_fmt(c['p50_ms'])} | {_fmt(c['p99_ms'])} | {_fmt(c['p50_minus_floor_ms'])} | "
-                     f"{_fmt(c['p99_minus_floor_ms'])} | {_fmt(c['p50_minus_echo_ms'])} | "
-                     f"{_fmt(c['p99_minus_echo_ms'])} | {_fmt(c['cpu_ms_per_call'])} |")
+        lines.append(
+            f"| {name} | {_fmt(c['p50_ms'])} | {_fmt(c['p99_ms'])} | {_fmt(c['p50_minus_floor_ms'])} | "
+            f"{_fmt(c['p99_minus_floor_ms'])} | {_fmt(c['p50_minus_echo_ms'])} | "
+            f"{_fmt(c['p99_minus_echo_ms'])} | {_fmt(c['cpu_ms_per_call'])} |"
+        )
     if doc["steps"]:
-        lines += ["", "## Step (trivial tool; knee = highest rate with p99 ≤ bound, ≥ 95% ok, ≥ 90% of offer)", "",
-                  "| driver | knee (calls/s) | steps: offered → achieved (p99 ms) |", "|---|---|---|"]
+        lines += [
+            "",
+            "## Step (trivial tool; knee = highest rate with p99 ≤ bound, ≥ 95% ok, ≥ 90% of offer)",
+            "",
+            "| driver | knee (calls/s) | steps: offered → achieved (p99 ms) |",
+            "|---|---|---|",
+        ]
         for name, st in doc["steps"].items():
-            steps = "; ".join(f"{s['rate']:g} → {_fmt(s['throughput'])} ({_fmt(s['latency_ms']['p99'])})"
-                              for s in st["steps"])
+            steps = "; ".join(
+                f"{s['rate']:g} → {_fmt(s['throughput'])} ({_fmt(s['latency_ms']['p99'])})" for s in st["steps"]
+            )
             lines.append(f"| {name} | {_fmt(st['knee_rate'])} | {steps} |")
     if doc["overshoot"]:
-        lines += ["", "## Deadline kill overshoot (ms past a 100 ms deadline, one CPU burner running)", "",
-                  "| driver | timeouts | p50 | p90 | p99 | max |", "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Deadline kill overshoot (ms past a 100 ms deadline, one CPU burner running)",
+            "",
+            "| driver | timeouts | p50 | p90 | p99 | max |",
+            "|---|---|---|---|---|---|",
+        ]
         for name, o in doc["overshoot"].items():
             s = o["overshoot_ms"]
-            lines.append(f"| {name} | {s['n']} | {_fmt(s['p50'])} | {_fmt(s['p90'])} | {_fmt(s['p99'])} | "
-                         f"{_fmt(s['max'])} |")
+            lines.append(
+                f"| {name} | {s['n']} | {_fmt(s['p50'])} | {_fmt(s['p90'])} | {_fmt(s['p99'])} | {_fmt(s['max'])} |"
+            )
     if doc["noisy_neighbour"]:
-        lines += ["", "## Noisy neighbour (tenant B's start_function, ms)", "",
-                  "| driver | B quiet p50 / p99 | B with A flooding p50 / p99 | p99 ratio | B verdicts with A | A's verdicts |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Noisy neighbour (tenant B's start_function, ms)",
+            "",
+            "| driver | B quiet p50 / p99 | B with A flooding p50 / p99 | p99 ratio | B verdicts with A | A's verdicts |",
+            "|---|---|---|---|---|---|",
+        ]
         for name, nn in doc["noisy_neighbour"].items():
             q, n = nn["b_quiet_latency_ms"], nn["b_noisy_latency_ms"]
             a = nn.get("a_flood") or {}
-            lines.append(f"| {name} | {_fmt(q['p50'])} / {_fmt(q['p99'])} | {_fmt(n['p50'])} / {_fmt(n['p99'])} | "
-                         f"{_fmt(nn['p99_ratio'])} | {nn['b_noisy_verdicts']} | {a.get('verdicts')} |")
+            lines.append(
+                f"| {name} | {_fmt(q['p50'])} / {_fmt(q['p99'])} | {_fmt(n['p50'])} / {_fmt(n['p99'])} | "
+                f"{_fmt(nn['p99_ratio'])} | {nn['b_noisy_verdicts']} | {a.get('verdicts')} |"
+            )
     if doc["memory"]:
         with_template = any(m.get("template_mb") for m in doc["memory"].values())
-        lines += ["", "## Memory per ready child (MB)", "",
-                  "| driver | children | USS median / max | PSS median / max |" + (" template USS / RSS |" if with_template else ""),
-                  "|---|---|---|---|" + ("---|" if with_template else "")]
+        lines += [
+            "",
+            "## Memory per ready child (MB)",
+            "",
+            "| driver | children | USS median / max | PSS median / max |"
+            + (" template USS / RSS |" if with_template else ""),
+            "|---|---|---|---|" + ("---|" if with_template else ""),
+        ]
         for name, mem in doc["memory"].items():
             if not mem.get("uss_mb"):
                 continue
             t = mem.get("template_mb") or {}
-            lines.append(f"| {name} | {mem['ready_children']} | {mem['uss_mb']['median']} / {mem['uss_mb']['max']} | "
-                         f"{mem['pss_mb']['median']} / {mem['pss_mb']['max']} |"
-                         + (f" {_fmt(t.get('uss'))} / {_fmt(t.get('rss'))} |" if with_template else ""))
+            lines.append(
+                f"| {name} | {mem['ready_children']} | {mem['uss_mb']['median']} / {mem['uss_mb']['max']} | "
+                f"{mem['pss_mb']['median']} / {mem['pss_mb']['max']} |"
+                + (f" {_fmt(t.get('uss'))} / {_fmt(t.get('rss'))} |" if with_template else "")
+            )
     procs = doc.get("procs")
     if procs:
-        lines += ["", "## Process creation alternatives (trivial call in a new process)", "",
-                  "| method | first answer p50 / p99 (ms) | full cycle p50 (ms) | cycles/s, 1 caller | cycles/s, 2 callers |",
-                  "|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Process creation alternatives (trivial call in a new process)",
+            "",
+            "| method | first answer p50 / p99 (ms) | full cycle p50 (ms) | cycles/s, 1 caller | cycles/s, 2 callers |",
+            "|---|---|---|---|---|",
+        ]
         for name, c in procs["creation"].items():
-            lines.append(f"| {name} | {_fmt(c['first_answer_ms']['p50'])} / {_fmt(c['first_answer_ms']['p99'])} | "
-                         f"{_fmt(c['cycle_ms']['p50'])} | {_fmt(c['cycles_per_s_1'])} | {_fmt(c.get('cycles_per_s_2'))} |")
-        lines += ["", "## IPC round trip with a long-lived child (µs, p50)", "",
-                  "| channel | small, same CPU | small, across CPUs | 10 KB dict, same CPU | 10 KB dict, across CPUs |",
-                  "|---|---|---|---|---|"]
+            lines.append(
+                f"| {name} | {_fmt(c['first_answer_ms']['p50'])} / {_fmt(c['first_answer_ms']['p99'])} | "
+                f"{_fmt(c['cycle_ms']['p50'])} | {_fmt(c['cycles_per_s_1'])} | {_fmt(c.get('cycles_per_s_2'))} |"
+            )
+        lines += [
+            "",
+            "## IPC round trip with a long-lived child (µs, p50)",
+            "",
+            "| channel | small, same CPU | small, across CPUs | 10 KB dict, same CPU | 10 KB dict, across CPUs |",
+            "|---|---|---|---|---|",
+        ]
         for name, v in procs["ipc"].items():
-            cells = [v[size][where]["p50_us"] for size in ("small", "10KB dict") for where in ("same CPU", "across CPUs")]
+            cells = [
+                v[size][where]["p50_us"] for size in ("small", "10KB dict") for where in ("same CPU", "across CPUs")
+            ]
             lines.append(f"| {name} | " + " | ".join(_fmt(c) for c in cells) + " |")
     cc = doc.get("child_cost")
     if cc:
         phases = [(key, key.split(" (")[0].replace("_child", "")) for key in CHILD_PHASES]
-        lines += ["", "## CPU of one fresh child, by phase (µs / minor faults, median; bench/child_cost.py)", "",
-                  "| variant | fork() in template | child total (incl. exit) | minor faults | "
-                  + " | ".join(label for _, label in phases) + " |",
-                  "|---|---|---|---|" + "---|" * len(phases)]
+        lines += [
+            "",
+            "## CPU of one fresh child, by phase (µs / minor faults, median; bench/child_cost.py)",
+            "",
+            "| variant | fork() in template | child total (incl. exit) | minor faults | "
+            + " | ".join(label for _, label in phases)
+            + " |",
+            "|---|---|---|---|" + "---|" * len(phases),
+        ]
         for name, v in cc.items():
             if not isinstance(v, dict) or "phases" not in v:
                 continue
-            cells = [f"{_fmt(v['phases'][key]['cpu_us'])} / {_fmt(v['phases'][key]['minor_faults'])}"
-                     if key in v["phases"] else "–" for key, _ in phases]
-            lines.append(f"| {name} | {_fmt(v['fork_call_cpu_us_in_parent'])} | {_fmt(v['child_total_cpu_us'])} | "
-                         f"{_fmt(v['child_minor_faults'])} | " + " | ".join(cells) + " |")
+            cells = [
+                f"{_fmt(v['phases'][key]['cpu_us'])} / {_fmt(v['phases'][key]['minor_faults'])}"
+                if key in v["phases"]
+                else "–"
+                for key, _ in phases
+            ]
+            lines.append(
+                f"| {name} | {_fmt(v['fork_call_cpu_us_in_parent'])} | {_fmt(v['child_total_cpu_us'])} | "
+                f"{_fmt(v['child_minor_faults'])} | " + " | ".join(cells) + " |"
+            )
     if doc["errors"]:
         lines += ["", "## Errors", ""] + [f"- {k}: {v}" for k, v in doc["errors"].items()]
     if doc.get("skipped"):
@@ -384,8 +496,15 @@ def results_markdown(doc: dict, json_name: str, png_name: str | None) -> str:
 
 
 # bench/child_cost.py's phases, in the order a child runs them.
-CHILD_PHASES = ("after fork (at-fork hooks)", "confine_child", "warm-up call", "decode request", "call rlimits",
-                "run_request", "encode reply")
+CHILD_PHASES = (
+    "after fork (at-fork hooks)",
+    "confine_child",
+    "warm-up call",
+    "decode request",
+    "call rlimits",
+    "run_request",
+    "encode reply",
+)
 
 NOTES = """\
 - `floor` runs `sandbox.child.entry.run_request` in the bench process; `echo` is a bare gRPC server
@@ -437,7 +556,7 @@ def kept_sections(results: Path) -> str:
     kept = []
     for match in re.finditer(r"<!-- bench section: (?P<name>[^>]+?) -->", text):
         _start, end = _markers(match["name"])
-        body = text[match.start():].partition(end)[0]
-        if end in text[match.start():]:
+        body = text[match.start() :].partition(end)[0]
+        if end in text[match.start() :]:
             kept.append(body + end + "\n")
     return "\n".join(kept)

@@ -107,18 +107,24 @@ class Sampler:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         process_s = usage.ru_utime + usage.ru_stime
         sampler_s = self.sampler_s
-        self.out.write_text(json.dumps({
-            "phases": {k: round(v, 4) for k, v in sorted(self.phases.items(), key=lambda kv: -kv[1])},
-            "python_threads_s": round(self.python_threads_s, 4),
-            "process_s": round(process_s, 4),
-            "sampler_s": round(sampler_s, 4) if sampler_s is not None else None,
-            "pid": os.getpid(),
-        }, indent=1) + "\n")
+        self.out.write_text(
+            json.dumps(
+                {
+                    "phases": {k: round(v, 4) for k, v in sorted(self.phases.items(), key=lambda kv: -kv[1])},
+                    "python_threads_s": round(self.python_threads_s, 4),
+                    "process_s": round(process_s, 4),
+                    "sampler_s": round(sampler_s, 4) if sampler_s is not None else None,
+                    "pid": os.getpid(),
+                },
+                indent=1,
+            )
+            + "\n"
+        )
 
 
 def main() -> None:
     out = Path(sys.argv[1])
-    rest = sys.argv[sys.argv.index("--") + 1:]
+    rest = sys.argv[sys.argv.index("--") + 1 :]
     Sampler(out).start()
     from worker.cli import main as cli_main
 

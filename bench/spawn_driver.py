@@ -37,8 +37,13 @@ class SpawnDriver(Driver):
     def call(self, call: Call) -> str:
         prepared = self._prep.prepared(call)
         proc = subprocess.Popen(
-            [sys.executable, "-I", self.CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, env={}, cwd="/", close_fds=True,
+            [sys.executable, "-I", self.CHILD],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={},
+            cwd="/",
+            close_fds=True,
         )
         try:
             out, _ = proc.communicate(self._prep.frame(call), timeout=prepared.deadline.budget_ms / 1000.0)
@@ -58,5 +63,8 @@ class SpawnDriver(Driver):
         return t.children_user + t.children_system
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "child": f"{sys.executable} -I bench/spawn_child.py",
-                "limits": "RLIMIT_AS, RLIMIT_CPU (soft<hard), RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CORE=0"}
+        return {
+            "name": self.name,
+            "child": f"{sys.executable} -I bench/spawn_child.py",
+            "limits": "RLIMIT_AS, RLIMIT_CPU (soft<hard), RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CORE=0",
+        }

@@ -51,7 +51,7 @@ _SIZE_NAMES = {"0": 0, "1k": KIB, "10k": 10 * KIB, "100k": 100 * KIB, "1m": 1024
 
 
 def parse_size(text: str) -> int:
-    """"0", "1k", "100k", "1m" or a number of bytes."""
+    """ "0", "1k", "100k", "1m" or a number of bytes."""
     text = text.strip().lower()
     if text in _SIZE_NAMES:
         return _SIZE_NAMES[text]
@@ -89,30 +89,52 @@ def _server_tree_cpu_s(driver: drivers.Driver) -> float:
 def _closed(driver: drivers.Driver, call: workloads.Call, concurrency: int, duration_s: float) -> dict[str, Any]:
     before = _server_tree_cpu_s(driver)
     calls = {t: replace(call, tenant=t) for t in workloads.SPREAD}
-    run = loadgen.closed_loop(driver, lambda rng: calls[rng.choice(workloads.SPREAD)], concurrency=concurrency,
-                              duration_s=duration_s, run_id=f"{driver.name}/{call.label}/closed@{concurrency}",
-                              workload=call.label, progress=loadgen.Progress(False))
+    run = loadgen.closed_loop(
+        driver,
+        lambda rng: calls[rng.choice(workloads.SPREAD)],
+        concurrency=concurrency,
+        duration_s=duration_s,
+        run_id=f"{driver.name}/{call.label}/closed@{concurrency}",
+        workload=call.label,
+        progress=loadgen.Progress(False),
+    )
     summary = run.summary(cdf=False)
     n = summary["completed"]
-    return {"calls": n, "ok": summary["verdicts"].get("ok", 0),
-            "server_cpu_ms": 1000 * (_server_tree_cpu_s(driver) - before) / n if n else None,
-            "total_cpu_ms": summary["cpu_ms_per_call"]["total"]}
+    return {
+        "calls": n,
+        "ok": summary["verdicts"].get("ok", 0),
+        "server_cpu_ms": 1000 * (_server_tree_cpu_s(driver) - before) / n if n else None,
+        "total_cpu_ms": summary["cpu_ms_per_call"]["total"],
+    }
 
 
 def _open(driver: drivers.Driver, call: workloads.Call, rate: float, duration_s: float) -> dict[str, Any]:
     calls = {t: replace(call, tenant=t) for t in workloads.SPREAD}
-    run = loadgen.open_loop(driver, lambda rng: calls[rng.choice(workloads.SPREAD)], rate=rate,
-                            duration_s=duration_s, run_id=f"{driver.name}/{call.label}/open@{rate:g}",
-                            workload=call.label, progress=loadgen.Progress(False))
+    run = loadgen.open_loop(
+        driver,
+        lambda rng: calls[rng.choice(workloads.SPREAD)],
+        rate=rate,
+        duration_s=duration_s,
+        run_id=f"{driver.name}/{call.label}/open@{rate:g}",
+        workload=call.label,
+        progress=loadgen.Progress(False),
+    )
     s = run.summary(cdf=False)
     ok = s["verdicts"].get("ok", 0)
-    return {"sent": s["sent"], "completed": s["completed"], "ok": ok, "verdicts": s["verdicts"],
-            "ok_per_s": round(ok / s["elapsed_s"], 2) if s["elapsed_s"] else None,
-            "p50_ms": s["latency_ms"].get("p50"), "p99_ms": s["latency_ms"].get("p99"),
-            "ok_p50_ms": _percentile(run.latencies(verdict="ok"), 0.5),
-            "ok_p99_ms": _percentile(run.latencies(verdict="ok"), 0.99),
-            "deadline_misses": s["deadline_misses"], "cpu_ms_per_call": s["cpu_ms_per_call"]["total"],
-            "background_cores": s["background"]["others_busy_cores"]}
+    return {
+        "sent": s["sent"],
+        "completed": s["completed"],
+        "ok": ok,
+        "verdicts": s["verdicts"],
+        "ok_per_s": round(ok / s["elapsed_s"], 2) if s["elapsed_s"] else None,
+        "p50_ms": s["latency_ms"].get("p50"),
+        "p99_ms": s["latency_ms"].get("p99"),
+        "ok_p50_ms": _percentile(run.latencies(verdict="ok"), 0.5),
+        "ok_p99_ms": _percentile(run.latencies(verdict="ok"), 0.99),
+        "deadline_misses": s["deadline_misses"],
+        "cpu_ms_per_call": s["cpu_ms_per_call"]["total"],
+        "background_cores": s["background"]["others_busy_cores"],
+    }
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -148,8 +170,18 @@ def _drivers(names: list[str], out: Path, baseline: str | None, where: Path) -> 
     return made
 
 
-def run(out: Path, *, sizes: list[int], driver_names: list[str], rounds: int, duration_s: float,
-        concurrency: int, rate: float, open_s: float, baseline: str | None = None) -> dict[str, Any]:
+def run(
+    out: Path,
+    *,
+    sizes: list[int],
+    driver_names: list[str],
+    rounds: int,
+    duration_s: float,
+    concurrency: int,
+    rate: float,
+    open_s: float,
+    baseline: str | None = None,
+) -> dict[str, Any]:
     calls = {size: state_call(size) for size in sizes}
     cpu: dict[str, dict[int, list[dict[str, Any]]]] = {}
     opened: dict[str, dict[int, dict[str, Any]]] = {}
@@ -162,27 +194,42 @@ def run(out: Path, *, sizes: list[int], driver_names: list[str], rounds: int, du
                     _closed(driver, calls[size], concurrency, 0.3)
             names = list(started)
             for r in range(rounds):
-                order = sizes[r % len(sizes):] + sizes[:r % len(sizes)]
+                order = sizes[r % len(sizes) :] + sizes[: r % len(sizes)]
                 for i, size in enumerate(order):
-                    for name in names[(r + i) % len(names):] + names[:(r + i) % len(names)]:
+                    for name in names[(r + i) % len(names) :] + names[: (r + i) % len(names)]:
                         figures = _closed(started[name], calls[size], concurrency, duration_s)
                         cpu.setdefault(name, {}).setdefault(size, []).append(figures)
-                        print(f"round {r + 1}/{rounds} {name:>14} {size_label(size):>9}: "
-                              f"{figures['calls']} calls, server {figures['server_cpu_ms']:.2f} ms/call", flush=True)
+                        print(
+                            f"round {r + 1}/{rounds} {name:>14} {size_label(size):>9}: "
+                            f"{figures['calls']} calls, server {figures['server_cpu_ms']:.2f} ms/call",
+                            flush=True,
+                        )
             if open_s > 0:
                 for size in sizes:
                     for name in names:
                         opened.setdefault(name, {})[size] = figures = _open(started[name], calls[size], rate, open_s)
-                        print(f"open {name:>14} {size_label(size):>9} @{rate:g}/s: ok {figures['ok_per_s']}/s "
-                              f"p50 {figures['p50_ms']} p99 {figures['p99_ms']} ms {figures['verdicts']}", flush=True)
+                        print(
+                            f"open {name:>14} {size_label(size):>9} @{rate:g}/s: ok {figures['ok_per_s']}/s "
+                            f"p50 {figures['p50_ms']} p99 {figures['p99_ms']} ms {figures['verdicts']}",
+                            flush=True,
+                        )
         finally:
             for driver in started.values():
                 driver.close()
                 if isinstance(driver, drivers.GrpcDriver) and driver.tree is not None:
                     trees.remove_tree(driver.tree)
-    return summarize(cpu, opened, sizes, {s: state_json_bytes(c) for s, c in calls.items()},
-                     rounds=rounds, duration_s=duration_s, concurrency=concurrency, rate=rate, open_s=open_s,
-                     baseline=baseline)
+    return summarize(
+        cpu,
+        opened,
+        sizes,
+        {s: state_json_bytes(c) for s, c in calls.items()},
+        rounds=rounds,
+        duration_s=duration_s,
+        concurrency=concurrency,
+        rate=rate,
+        open_s=open_s,
+        baseline=baseline,
+    )
 
 
 def summarize(cpu: dict, opened: dict, sizes: list[int], state_bytes: dict[int, int], **plan: Any) -> dict[str, Any]:
@@ -192,12 +239,18 @@ def summarize(cpu: dict, opened: dict, sizes: list[int], state_bytes: dict[int, 
         for size, samples in per_size.items():
             server = [s["server_cpu_ms"] for s in samples if s["server_cpu_ms"] is not None]
             total = [s["total_cpu_ms"] for s in samples if s["total_cpu_ms"] is not None]
-            rows[size] = {"server_cpu_ms": statistics.median(server) if server else None,
-                          "total_cpu_ms": statistics.median(total) if total else None,
-                          "server_cpu_ms_rounds": server,
-                          "calls": sum(s["calls"] for s in samples), "ok": sum(s["ok"] for s in samples)}
-        points = [(size / KIB, rows[size]["server_cpu_ms"]) for size in sizes
-                  if size in rows and rows[size]["server_cpu_ms"] is not None]
+            rows[size] = {
+                "server_cpu_ms": statistics.median(server) if server else None,
+                "total_cpu_ms": statistics.median(total) if total else None,
+                "server_cpu_ms_rounds": server,
+                "calls": sum(s["calls"] for s in samples),
+                "ok": sum(s["ok"] for s in samples),
+            }
+        points = [
+            (size / KIB, rows[size]["server_cpu_ms"])
+            for size in sizes
+            if size in rows and rows[size]["server_cpu_ms"] is not None
+        ]
         line = fit(points)
         zero, target = rows.get(0, {}).get("server_cpu_ms"), rows.get(TARGET_KIB * KIB, {}).get("server_cpu_ms")
         difference = target - zero if zero is not None and target is not None else None
@@ -212,10 +265,19 @@ def summarize(cpu: dict, opened: dict, sizes: list[int], state_bytes: dict[int, 
             o["capacity_per_s"] = round(free * 1000 / total, 1) if total else None
             served = min(plan["rate"], o["capacity_per_s"]) if o["capacity_per_s"] else None
             o["ok_vs_capacity"] = round(o["ok_per_s"] / served, 3) if served and o["ok_per_s"] is not None else None
-        by_driver[name] = {"sizes": rows, "fit": line, "difference_100k_ms": difference,
-                           "open_loop": opened.get(name, {})}
-    return {"plan": plan, "sizes": sizes, "state_json_bytes": state_bytes, "drivers": by_driver,
-            "cpus": len(os.sched_getaffinity(0))}
+        by_driver[name] = {
+            "sizes": rows,
+            "fit": line,
+            "difference_100k_ms": difference,
+            "open_loop": opened.get(name, {}),
+        }
+    return {
+        "plan": plan,
+        "sizes": sizes,
+        "state_json_bytes": state_bytes,
+        "drivers": by_driver,
+        "cpus": len(os.sched_getaffinity(0)),
+    }
 
 
 def _f(value: Any, digits: int = 2) -> str:
@@ -224,48 +286,69 @@ def _f(value: Any, digits: int = 2) -> str:
 
 def markdown(result: dict[str, Any], command: str, commit: str) -> str:
     plan, sizes = result["plan"], result["sizes"]
-    lines = ["## State size: CPU per call against the state's size", "",
-             f"`{command}` at `{commit}`: the seed's `start_function`, its state padded with 100-byte values; "
-             f"{plan['rounds']} rotating rounds of {plan['duration_s']:g} s closed loops of {plan['concurrency']} "
-             f"callers per driver and size, medians over rounds; {result['cpus']} CPUs, a shared VM.", "",
-             "Server CPU per call (ms): `grpc` is the server's whole tree (server, template, children); `pool` is "
-             "`Pool.execute` in the bench process (supervisor and load generator) plus the template's tree"
-             + (f"; `grpc@{plan['baseline']}` is the server of that revision (`--baseline`), in the same rounds"
-                if plan.get("baseline") else "") + ".", "",
-             "| driver | " + " | ".join(f"{size_label(s)} ({result['state_json_bytes'][s]:,} B)" for s in sizes)
-             + " | intercept | slope per KiB | R² | 100 KiB − 0 |",
-             "|---" * (len(sizes) + 5) + "|"]
+    lines = [
+        "## State size: CPU per call against the state's size",
+        "",
+        f"`{command}` at `{commit}`: the seed's `start_function`, its state padded with 100-byte values; "
+        f"{plan['rounds']} rotating rounds of {plan['duration_s']:g} s closed loops of {plan['concurrency']} "
+        f"callers per driver and size, medians over rounds; {result['cpus']} CPUs, a shared VM.",
+        "",
+        "Server CPU per call (ms): `grpc` is the server's whole tree (server, template, children); `pool` is "
+        "`Pool.execute` in the bench process (supervisor and load generator) plus the template's tree"
+        + (
+            f"; `grpc@{plan['baseline']}` is the server of that revision (`--baseline`), in the same rounds"
+            if plan.get("baseline")
+            else ""
+        )
+        + ".",
+        "",
+        "| driver | "
+        + " | ".join(f"{size_label(s)} ({result['state_json_bytes'][s]:,} B)" for s in sizes)
+        + " | intercept | slope per KiB | R² | 100 KiB − 0 |",
+        "|---" * (len(sizes) + 5) + "|",
+    ]
     for name, d in result["drivers"].items():
         cells = [_f(d["sizes"].get(s, {}).get("server_cpu_ms")) for s in sizes]
         line = d["fit"] or {}
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {_f(line.get('intercept_ms'))} ms | "
-                     f"{_f(line.get('slope_us_per_kib'), 1)} µs | {_f(line.get('r2'), 4)} | "
-                     f"{_f(d['difference_100k_ms'])} ms |")
+        lines.append(
+            f"| {name} | " + " | ".join(cells) + f" | {_f(line.get('intercept_ms'))} ms | "
+            f"{_f(line.get('slope_us_per_kib'), 1)} µs | {_f(line.get('r2'), 4)} | "
+            f"{_f(d['difference_100k_ms'])} ms |"
+        )
     grpc = result["drivers"].get("grpc", {})
     difference = grpc.get("difference_100k_ms")
     if difference is not None:
         met = "MET" if difference <= TARGET_MS else "MISSED"
-        lines += ["", f"Target: 100 KiB of state costs at most {TARGET_MS:g} ms of CPU more than none, end to end "
-                      f"over gRPC: **{met}** ({difference:+.2f} ms)."]
+        lines += [
+            "",
+            f"Target: 100 KiB of state costs at most {TARGET_MS:g} ms of CPU more than none, end to end "
+            f"over gRPC: **{met}** ({difference:+.2f} ms).",
+        ]
     if any(d["open_loop"] for d in result["drivers"].values()):
-        lines += ["", f"Open loop at {plan['rate']:g} calls/s for {plan['open_s']:g} s per driver and size, latency "
-                      "from the intended send time. Capacity is what the machine could answer at that size (the "
-                      "CPUs other work left it during the run over the closed loops' CPU per call, the load "
-                      "generator's included); ok/s against "
-                      "the lower of it and the offered rate says whether the service still answers what it "
-                      "can (about 1) or collapses (far below):", "",
-                  "| driver | size | ok/s | capacity/s | ok ÷ min(offered, capacity) | ok p50 | ok p99 | p99, all "
-                  "answers | verdicts | background cores |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"Open loop at {plan['rate']:g} calls/s for {plan['open_s']:g} s per driver and size, latency "
+            "from the intended send time. Capacity is what the machine could answer at that size (the "
+            "CPUs other work left it during the run over the closed loops' CPU per call, the load "
+            "generator's included); ok/s against "
+            "the lower of it and the offered rate says whether the service still answers what it "
+            "can (about 1) or collapses (far below):",
+            "",
+            "| driver | size | ok/s | capacity/s | ok ÷ min(offered, capacity) | ok p50 | ok p99 | p99, all "
+            "answers | verdicts | background cores |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
         for name, d in result["drivers"].items():
             for size in sizes:
                 o = d["open_loop"].get(size)
                 if o is None:
                     continue
                 verdicts = ", ".join(f"{k} {v}" for k, v in sorted(o["verdicts"].items()))
-                lines.append(f"| {name} | {size_label(size)} | {_f(o['ok_per_s'], 1)} | {_f(o.get('capacity_per_s'), 1)} "
-                             f"| {_f(o.get('ok_vs_capacity'))} | {_f(o.get('ok_p50_ms'))} | {_f(o['ok_p99_ms'])} | "
-                             f"{_f(o['p99_ms'])} | {verdicts} | {_f(o.get('background_cores'))} |")
+                lines.append(
+                    f"| {name} | {size_label(size)} | {_f(o['ok_per_s'], 1)} | {_f(o.get('capacity_per_s'), 1)} "
+                    f"| {_f(o.get('ok_vs_capacity'))} | {_f(o.get('ok_p50_ms'))} | {_f(o['ok_p99_ms'])} | "
+                    f"{_f(o['p99_ms'])} | {verdicts} | {_f(o.get('background_cores'))} |"
+                )
     return "\n".join(lines) + "\n"
 
 
@@ -288,10 +371,14 @@ def write_png(result: dict[str, Any], path: Path) -> bool:
         line = d["fit"]
         if line:
             top = max(xs)
-            ax.plot([0, top], [line["intercept_ms"], line["intercept_ms"] + line["slope_us_per_kib"] * top / 1000],
-                    color=points[0].get_color(), linewidth=0.8,
-                    label=f"{name}: {line['intercept_ms']:.2f} ms + {line['slope_us_per_kib']:.1f} µs/KiB, "
-                          f"R² {line['r2']:.3f}")
+            ax.plot(
+                [0, top],
+                [line["intercept_ms"], line["intercept_ms"] + line["slope_us_per_kib"] * top / 1000],
+                color=points[0].get_color(),
+                linewidth=0.8,
+                label=f"{name}: {line['intercept_ms']:.2f} ms + {line['slope_us_per_kib']:.1f} µs/KiB, "
+                f"R² {line['r2']:.3f}",
+            )
     ax.set_xlabel("state size (KiB)")
     ax.set_ylabel("server CPU per call (ms)")
     ax.set_title("CPU per call against the conversation state's size")
@@ -317,15 +404,27 @@ def main(argv: list[str], out: Path, results: Path) -> int:
     args = parser.parse_args(argv)
     out.mkdir(parents=True, exist_ok=True)
     meta = report.metadata(["python", "-m", "bench", "state-sweep", *argv], False, None)
-    result = run(out, sizes=[parse_size(s) for s in args.sizes.split(",")], driver_names=args.drivers.split(","),
-                 rounds=args.rounds, duration_s=args.duration, concurrency=args.concurrency, rate=args.rate,
-                 open_s=args.open_s, baseline=args.baseline)
-    (out / "state-sweep.json").write_text(json.dumps({"schema": report.SCHEMA, "meta": meta, "state_sweep": result},
-                                                     indent=1, default=str) + "\n")
+    result = run(
+        out,
+        sizes=[parse_size(s) for s in args.sizes.split(",")],
+        driver_names=args.drivers.split(","),
+        rounds=args.rounds,
+        duration_s=args.duration,
+        concurrency=args.concurrency,
+        rate=args.rate,
+        open_s=args.open_s,
+        baseline=args.baseline,
+    )
+    (out / "state-sweep.json").write_text(
+        json.dumps({"schema": report.SCHEMA, "meta": meta, "state_sweep": result}, indent=1, default=str) + "\n"
+    )
     png = write_png(result, out / "state-sweep.png")
     section = markdown(result, meta["command"], (meta.get("commit") or "?")[:7])
     report.write_section(args.results, SECTION_NAME, section)
     print(section)
-    print(f"wrote {out / 'state-sweep.json'}, " + (f"{out / 'state-sweep.png'}, " if png else "(no PNG: matplotlib "
-          "missing), ") + str(args.results))
+    print(
+        f"wrote {out / 'state-sweep.json'}, "
+        + (f"{out / 'state-sweep.png'}, " if png else "(no PNG: matplotlib missing), ")
+        + str(args.results)
+    )
     return 0

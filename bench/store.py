@@ -48,28 +48,41 @@ def _pg_transactions(url: str) -> int:
 
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SELECT pg_stat_clear_snapshot()")
-        (count,) = conn.execute("SELECT xact_commit + xact_rollback FROM pg_stat_database "
-                                "WHERE datname = current_database()").fetchone()
+        (count,) = conn.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
     return int(count)
 
 
 def _cached_round(driver: drivers.GrpcDriver, duration_s: float, concurrency: int) -> dict[str, float]:
     next_call = workloads.workload("trivial")
     own0, tree0 = _server_cpu_s(driver)
-    run = loadgen.closed_loop(driver, next_call, concurrency=concurrency, duration_s=duration_s,
-                              run_id=f"store/{driver.describe()['store']}", workload="trivial",
-                              progress=loadgen.Progress(False))
+    run = loadgen.closed_loop(
+        driver,
+        next_call,
+        concurrency=concurrency,
+        duration_s=duration_s,
+        run_id=f"store/{driver.describe()['store']}",
+        workload="trivial",
+        progress=loadgen.Progress(False),
+    )
     own1, tree1 = _server_cpu_s(driver)
     summary = run.summary()
-    return {"calls": summary["completed"], "ok": summary["verdicts"].get("ok", 0),
-            "server_cpu_s": own1 - own0, "tree_cpu_s": tree1 - tree0}
+    return {
+        "calls": summary["completed"],
+        "ok": summary["verdicts"].get("ok", 0),
+        "server_cpu_s": own1 - own0,
+        "tree_cpu_s": tree1 - tree0,
+    }
 
 
 def measure_cached(out: Path, url: str, key: str, rounds: int, duration_s: float, concurrency: int) -> dict[str, Any]:
     sqlite = drivers.GrpcDriver(out, store_url=None)
     postgres = drivers.GrpcDriver(out, store_url=url, secrets_key=key)
-    totals = {"sqlite": {"calls": 0, "ok": 0, "server_cpu_s": 0.0, "tree_cpu_s": 0.0},
-              "postgresql": {"calls": 0, "ok": 0, "server_cpu_s": 0.0, "tree_cpu_s": 0.0}}
+    totals = {
+        "sqlite": {"calls": 0, "ok": 0, "server_cpu_s": 0.0, "tree_cpu_s": 0.0},
+        "postgresql": {"calls": 0, "ok": 0, "server_cpu_s": 0.0, "tree_cpu_s": 0.0},
+    }
     transactions = 0
     pg_seconds = 0.0
     try:
@@ -89,9 +102,15 @@ def measure_cached(out: Path, url: str, key: str, rounds: int, duration_s: float
     finally:
         sqlite.close()
         postgres.close()
-    per_call = {name: {"server_cpu_ms": 1000 * t["server_cpu_s"] / t["calls"],
-                       "tree_cpu_ms": 1000 * t["tree_cpu_s"] / t["calls"],
-                       "calls": t["calls"], "ok": t["ok"]} for name, t in totals.items()}
+    per_call = {
+        name: {
+            "server_cpu_ms": 1000 * t["server_cpu_s"] / t["calls"],
+            "tree_cpu_ms": 1000 * t["tree_cpu_s"] / t["calls"],
+            "calls": t["calls"],
+            "ok": t["ok"],
+        }
+        for name, t in totals.items()
+    }
     return {
         "per_call": per_call,
         "ratio_server_cpu": per_call["postgresql"]["server_cpu_ms"] / per_call["sqlite"]["server_cpu_ms"],
@@ -122,8 +141,9 @@ def measure_unseen(out: Path, url: str, key: str) -> dict[str, Any]:
         deployer.start()
         fresh.start()
         for files in _versions(UNSEEN_VERSIONS):
-            request = pb.DeployRequest(tenant=workloads.TENANT_A,
-                                       files=[pb.SourceFile(name=n, source=s) for n, s in files.items()])
+            request = pb.DeployRequest(
+                tenant=workloads.TENANT_A, files=[pb.SourceFile(name=n, source=s) for n, s in files.items()]
+            )
             version = deployer.stub.Deploy(request, metadata=deployer.metadata, timeout=60).deployed.version_id
             call = pb.ExecuteRequest(tenant=workloads.TENANT_A, version_id=version, function="trivial")
             for sink in (first, second):
@@ -133,13 +153,16 @@ def measure_unseen(out: Path, url: str, key: str) -> dict[str, Any]:
                 assert response.result.status == pb.OK, response
             with psycopg.connect(url, autocommit=True) as conn:
                 started = time.perf_counter()
-                conn.execute("SELECT files_json, functions_json FROM versions WHERE tenant = %s AND version_id = %s",
-                             (workloads.TENANT_A, version)).fetchone()
+                conn.execute(
+                    "SELECT files_json, functions_json FROM versions WHERE tenant = %s AND version_id = %s",
+                    (workloads.TENANT_A, version),
+                ).fetchone()
                 round_trip.append(1000 * (time.perf_counter() - started))
             # What the fresh server compiles: the one new file (the others are in its compile
             # cache since its own start-up deploy, as they are in this process's).
-            renamed = {n: s + f"\n# compile probe {time.time_ns()}\n" if n == "unseen.py" else s
-                       for n, s in files.items()}
+            renamed = {
+                n: s + f"\n# compile probe {time.time_ns()}\n" if n == "unseen.py" else s for n, s in files.items()
+            }
             started = time.perf_counter()
             compile_bundle(renamed)
             compile_ms.append(1000 * (time.perf_counter() - started))
@@ -149,9 +172,15 @@ def measure_unseen(out: Path, url: str, key: str) -> dict[str, Any]:
         deployer.close()
         fresh.close()
     med = statistics.median
-    return {"versions": UNSEEN_VERSIONS, "first_call_ms": med(first), "cached_call_ms": med(second),
-            "extra_ms": med(first) - med(second), "store_round_trip_ms": med(round_trip),
-            "compile_ms": med(compile_ms), "bound_ms": med(round_trip) + med(compile_ms)}
+    return {
+        "versions": UNSEEN_VERSIONS,
+        "first_call_ms": med(first),
+        "cached_call_ms": med(second),
+        "extra_ms": med(first) - med(second),
+        "store_round_trip_ms": med(round_trip),
+        "compile_ms": med(compile_ms),
+        "bound_ms": med(round_trip) + med(compile_ms),
+    }
 
 
 def run(out: Path, url: str, *, rounds: int = 2, duration_s: float = 6.0, concurrency: int = 4) -> dict[str, Any]:
@@ -159,10 +188,11 @@ def run(out: Path, url: str, *, rounds: int = 2, duration_s: float = 6.0, concur
 
     out.mkdir(parents=True, exist_ok=True)
     key = new_key_text()
-    return {"cached": measure_cached(out, url, key, rounds, duration_s, concurrency),
-            "unseen": measure_unseen(out, url, key),
-            "settings": {"rounds": rounds, "duration_s": duration_s, "concurrency": concurrency,
-                         "workload": "trivial"}}
+    return {
+        "cached": measure_cached(out, url, key, rounds, duration_s, concurrency),
+        "unseen": measure_unseen(out, url, key),
+        "settings": {"rounds": rounds, "duration_s": duration_s, "concurrency": concurrency, "workload": "trivial"},
+    }
 
 
 def markdown(result: dict[str, Any], command: str, commit: str) -> str:
@@ -196,9 +226,12 @@ def markdown(result: dict[str, Any], command: str, commit: str) -> str:
         f"{unseen['extra_ms']:.1f} ms more; one store round trip for the version is "
         f"{unseen['store_round_trip_ms']:.2f} ms and compiling it {unseen['compile_ms']:.1f} ms "
         f"(together {unseen['bound_ms']:.1f} ms): "
-        + ("**within** that bound." if unseen["extra_ms"] <= unseen["bound_ms"] else
-           f"**{unseen['extra_ms'] - unseen['bound_ms']:.1f} ms over** that bound (the pool's wait, JSON "
-           "decoding and the cache's bookkeeping come on top; single calls, timed on a shared 2-core machine)."),
+        + (
+            "**within** that bound."
+            if unseen["extra_ms"] <= unseen["bound_ms"]
+            else f"**{unseen['extra_ms'] - unseen['bound_ms']:.1f} ms over** that bound (the pool's wait, JSON "
+            "decoding and the cache's bookkeeping come on top; single calls, timed on a shared 2-core machine)."
+        ),
     ]
     return "\n".join(lines) + "\n"
 

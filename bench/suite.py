@@ -25,13 +25,13 @@ SLOW_DRIVERS = ("spawn", "codejail")
 @dataclass
 class Plan:
     quick: bool
-    open_s: float = 15.0           # each open-loop run
-    closed_s: float = 8.0          # each closed-loop (saturation) run
+    open_s: float = 15.0  # each open-loop run
+    closed_s: float = 8.0  # each closed-loop (saturation) run
     warmup_s: float = 1.0
-    rate: float = 200.0            # the target's open-loop rate
+    rate: float = 200.0  # the target's open-loop rate
     mix_rate: float = 100.0
     concurrency: int = 8
-    spawn_rate: float = 10.0       # spawn-per-call and codejail cannot take 200/s: their own latency run
+    spawn_rate: float = 10.0  # spawn-per-call and codejail cannot take 200/s: their own latency run
     spawn_concurrency: int = 4
     step_rates: list[float] = field(default_factory=lambda: [100, 200, 400, 600, 800, 1000, 1300, 1600, 2000, 2500])
     step_s: float = 4.0
@@ -40,8 +40,8 @@ class Plan:
     noisy_s: float = 15.0
     noisy_concurrency: int = 8
     overshoot_n: int = 300
-    rounds: int = 5                # the headline runs are split into this many interleaved rounds
-    settle_s: float = 2.0          # idle time before each of a driver's other runs
+    rounds: int = 5  # the headline runs are split into this many interleaved rounds
+    settle_s: float = 2.0  # idle time before each of a driver's other runs
     procs: dict[str, Any] = field(default_factory=lambda: {"n": 100, "slow_n": 20, "seconds": 3.0, "ipc_n": 2000})
     workloads: tuple[str, ...] = ("trivial", "start_function", "state_10k", "state_100k", "mix")
 
@@ -49,17 +49,42 @@ class Plan:
     def make(cls, quick: bool) -> Plan:
         if not quick:
             return cls(quick=False)
-        return cls(quick=True, open_s=0.4, closed_s=0.4, warmup_s=0.1, rate=100.0, mix_rate=50.0, concurrency=4,
-                   spawn_rate=5.0, spawn_concurrency=2, step_rates=[100, 200], step_s=0.3, noisy_rate=40.0,
-                   noisy_s=0.5, noisy_concurrency=2, overshoot_n=2, rounds=2, settle_s=0.0,
-                   procs={"n": 2, "slow_n": 1, "seconds": 0.1, "ipc_n": 20},
-                   workloads=("trivial", "mix"))
+        return cls(
+            quick=True,
+            open_s=0.4,
+            closed_s=0.4,
+            warmup_s=0.1,
+            rate=100.0,
+            mix_rate=50.0,
+            concurrency=4,
+            spawn_rate=5.0,
+            spawn_concurrency=2,
+            step_rates=[100, 200],
+            step_s=0.3,
+            noisy_rate=40.0,
+            noisy_s=0.5,
+            noisy_concurrency=2,
+            overshoot_n=2,
+            rounds=2,
+            settle_s=0.0,
+            procs={"n": 2, "slow_n": 1, "seconds": 0.1, "ipc_n": 20},
+            workloads=("trivial", "mix"),
+        )
 
 
 class Suite:
-    def __init__(self, plan: Plan, out_dir: Path, driver_names: list[str], *, target: str | None = None,
-                 token: str | None = None, progress: Progress | None = None, with_procs: bool = True,
-                 with_child_cost: bool = False) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        out_dir: Path,
+        driver_names: list[str],
+        *,
+        target: str | None = None,
+        token: str | None = None,
+        progress: Progress | None = None,
+        with_procs: bool = True,
+        with_child_cost: bool = False,
+    ) -> None:
         self.plan = plan
         self.out_dir = out_dir
         self.driver_names = driver_names
@@ -79,18 +104,31 @@ class Suite:
     # -- one driver --------------------------------------------------------------------------
 
     def _open(self, driver: drivers.Driver, workload: str, rate: float, duration_s: float) -> dict[str, Any]:
-        run = loadgen.open_loop(driver, workloads.workload(workload), rate=rate, duration_s=duration_s,
-                                run_id=f"{driver.name}/{workload}/open@{rate:g}", workload=workload,
-                                progress=self.progress)
+        run = loadgen.open_loop(
+            driver,
+            workloads.workload(workload),
+            rate=rate,
+            duration_s=duration_s,
+            run_id=f"{driver.name}/{workload}/open@{rate:g}",
+            workload=workload,
+            progress=self.progress,
+        )
         summary = run.summary()
         self.runs.append(summary)
         return summary
 
-    def _closed(self, driver: drivers.Driver, workload: str, concurrency: int, duration_s: float,
-                record: bool = True) -> dict[str, Any]:
-        run = loadgen.closed_loop(driver, workloads.workload(workload), concurrency=concurrency,
-                                  duration_s=duration_s, run_id=f"{driver.name}/{workload}/closed@{concurrency}",
-                                  workload=workload, progress=self.progress)
+    def _closed(
+        self, driver: drivers.Driver, workload: str, concurrency: int, duration_s: float, record: bool = True
+    ) -> dict[str, Any]:
+        run = loadgen.closed_loop(
+            driver,
+            workloads.workload(workload),
+            concurrency=concurrency,
+            duration_s=duration_s,
+            run_id=f"{driver.name}/{workload}/closed@{concurrency}",
+            workload=workload,
+            progress=self.progress,
+        )
         summary = run.summary()
         if record:
             self.runs.append(summary)
@@ -107,25 +145,40 @@ class Suite:
         parts: dict[str, list[loadgen.Run]] = {}
         names = list(started)
         for r in range(p.rounds):
-            order = names[r % len(names):] + names[:r % len(names)]
+            order = names[r % len(names) :] + names[: r % len(names)]
             for name in order:
                 driver = started[name]
                 if name in SLOW_DRIVERS:
                     experiments = [("trivial", "open", p.spawn_rate), ("trivial", "closed", p.spawn_concurrency)]
                 else:
-                    experiments = [("trivial", "open", p.rate), ("start_function", "open", p.rate),
-                                   ("trivial", "closed", p.concurrency)]
+                    experiments = [
+                        ("trivial", "open", p.rate),
+                        ("start_function", "open", p.rate),
+                        ("trivial", "closed", p.concurrency),
+                    ]
                 for workload, mode, level in experiments:
                     if mode == "open":
-                        run = loadgen.open_loop(driver, workloads.workload(workload), rate=level,
-                                                duration_s=p.open_s / p.rounds, seed=1000 * r + 1,
-                                                run_id=f"{driver.name}/{workload}/open@{level:g}", workload=workload,
-                                                progress=self.progress)
+                        run = loadgen.open_loop(
+                            driver,
+                            workloads.workload(workload),
+                            rate=level,
+                            duration_s=p.open_s / p.rounds,
+                            seed=1000 * r + 1,
+                            run_id=f"{driver.name}/{workload}/open@{level:g}",
+                            workload=workload,
+                            progress=self.progress,
+                        )
                     else:
-                        run = loadgen.closed_loop(driver, workloads.workload(workload), concurrency=int(level),
-                                                  duration_s=p.closed_s / p.rounds, seed=1000 * r + 2,
-                                                  run_id=f"{driver.name}/{workload}/closed@{int(level)}",
-                                                  workload=workload, progress=self.progress)
+                        run = loadgen.closed_loop(
+                            driver,
+                            workloads.workload(workload),
+                            concurrency=int(level),
+                            duration_s=p.closed_s / p.rounds,
+                            seed=1000 * r + 2,
+                            run_id=f"{driver.name}/{workload}/closed@{int(level)}",
+                            workload=workload,
+                            progress=self.progress,
+                        )
                     parts.setdefault(run.id, []).append(run)
         for runs in parts.values():
             summary = loadgen.merge(runs).summary()
@@ -134,9 +187,14 @@ class Suite:
             summary["round_figures"] = []
             for run in runs:
                 r = run.summary(cdf=False)
-                summary["round_figures"].append({
-                    "throughput": r["throughput"], "p50": r["latency_ms"]["p50"], "p99": r["latency_ms"]["p99"],
-                    "others_busy_cores": r["background"]["others_busy_cores"]})
+                summary["round_figures"].append(
+                    {
+                        "throughput": r["throughput"],
+                        "p50": r["latency_ms"]["p50"],
+                        "p99": r["latency_ms"]["p99"],
+                        "others_busy_cores": r["background"]["others_busy_cores"],
+                    }
+                )
             self.runs.append(summary)
 
     # -- the rest, one driver at a time ----------------------------------------------------
@@ -149,9 +207,15 @@ class Suite:
         # (queued calls, children being replaced) that would skew its first steps.
         time.sleep(p.settle_s)
         self.steps[driver.name] = loadgen.step(
-            driver, workloads.workload("trivial"), rates=p.step_rates, step_s=p.step_s,
-            p99_bound_ms=p.step_bound_ms, run_id=f"{driver.name}/trivial/step", workload="trivial",
-            progress=self.progress)
+            driver,
+            workloads.workload("trivial"),
+            rates=p.step_rates,
+            step_s=p.step_s,
+            p99_bound_ms=p.step_bound_ms,
+            run_id=f"{driver.name}/trivial/step",
+            workload="trivial",
+            progress=self.progress,
+        )
         for workload in p.workloads:
             if workload in ("trivial", "start_function"):
                 continue  # in the headline rounds
@@ -187,18 +251,33 @@ class Suite:
     def noisy_neighbour(self, driver: drivers.Driver) -> dict[str, Any]:
         """B's start_function latency alone, then while A floods with slow and hostile tools."""
         p = self.plan
-        quiet, noisy, flood = measure(driver, flood_workload="noisy_a", flood=p.noisy_concurrency,
-                                      rate=p.noisy_rate, duration_s=p.noisy_s, seed=7,
-                                      prefix=f"{driver.name}/noisy", progress=self.progress)
+        quiet, noisy, flood = measure(
+            driver,
+            flood_workload="noisy_a",
+            flood=p.noisy_concurrency,
+            rate=p.noisy_rate,
+            duration_s=p.noisy_s,
+            seed=7,
+            prefix=f"{driver.name}/noisy",
+            progress=self.progress,
+        )
         q, n = quiet.summary(), noisy.summary()
         self.runs.extend([q, n])
         ratio = None
         if q["latency_ms"]["p99"] and n["latency_ms"]["p99"] is not None:
             ratio = round(n["latency_ms"]["p99"] / q["latency_ms"]["p99"], 3)
-        return {"driver": driver.name, "b_rate": p.noisy_rate, "a_concurrency": p.noisy_concurrency,
-                "quiet_run": q["id"], "noisy_run": n["id"], "b_quiet_latency_ms": q["latency_ms"],
-                "b_noisy_latency_ms": n["latency_ms"], "b_noisy_verdicts": n["verdicts"],
-                "p99_ratio": ratio, "a_flood": flood or None}
+        return {
+            "driver": driver.name,
+            "b_rate": p.noisy_rate,
+            "a_concurrency": p.noisy_concurrency,
+            "quiet_run": q["id"],
+            "noisy_run": n["id"],
+            "b_quiet_latency_ms": q["latency_ms"],
+            "b_noisy_latency_ms": n["latency_ms"],
+            "b_noisy_verdicts": n["verdicts"],
+            "p99_ratio": ratio,
+            "a_flood": flood or None,
+        }
 
     # -- everything ---------------------------------------------------------------------------
 
@@ -262,8 +341,13 @@ def run_child_cost(plan: Plan, errors: dict[str, str]) -> dict[str, Any] | None:
     repo = Path(__file__).resolve().parents[1]
     with tempfile.NamedTemporaryFile(suffix=".json") as f:
         try:
-            subprocess.run([sys.executable, "-m", "bench.child_cost", "--n", "10" if plan.quick else "200",
-                            "--json", f.name], cwd=repo, check=True, timeout=600, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [sys.executable, "-m", "bench.child_cost", "--n", "10" if plan.quick else "200", "--json", f.name],
+                cwd=repo,
+                check=True,
+                timeout=600,
+                stdout=subprocess.DEVNULL,
+            )
             return json.load(open(f.name))
         except (subprocess.SubprocessError, OSError, ValueError) as exc:
             errors["child_cost"] = f"{type(exc).__name__}: {exc}"

@@ -18,14 +18,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def short_revision(revision: str) -> str:
-    return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", revision], check=True,
-                          capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", revision], check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def baseline_tree(revision: str, where: Path) -> Path:
     tree = where / "baseline"
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), revision],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), revision], check=True, capture_output=True
+    )
     return tree
 
 
@@ -36,9 +38,11 @@ def remove_tree(tree: Path) -> None:
 def template_launcher(tree: Path, where: Path) -> Path:
     """An executable the pool can use as its ``python``: runs ``tree``'s sandbox.template."""
     launcher = where / "python-for-template"
-    launcher.write_text(f"#!{sys.executable} -I\nimport runpy, sys\nsys.path.insert(0, {str(tree)!r})\n"
-                        "sys.argv = ['sandbox.template', sys.argv[-1]]\n"
-                        "runpy.run_module('sandbox.template', run_name='__main__', alter_sys=True)\n")
+    launcher.write_text(
+        f"#!{sys.executable} -I\nimport runpy, sys\nsys.path.insert(0, {str(tree)!r})\n"
+        "sys.argv = ['sandbox.template', sys.argv[-1]]\n"
+        "runpy.run_module('sandbox.template', run_name='__main__', alter_sys=True)\n"
+    )
     os.chmod(launcher, 0o755)
     return launcher
 
@@ -46,6 +50,8 @@ def template_launcher(tree: Path, where: Path) -> Path:
 def server_command(tree: Path, where: Path, config: Path) -> list[str]:
     """``toolpool serve --config CONFIG`` of ``tree``, its pool's template included."""
     launcher = template_launcher(tree, where)
-    code = (f"import sys; sys.path.insert(0, {str(tree)!r}); sys.executable = {str(launcher)!r}; "
-            "from worker.cli import main; sys.exit(main(['serve', '--config', sys.argv[1]]))")
+    code = (
+        f"import sys; sys.path.insert(0, {str(tree)!r}); sys.executable = {str(launcher)!r}; "
+        "from worker.cli import main; sys.exit(main(['serve', '--config', sys.argv[1]]))"
+    )
     return [sys.executable, "-c", code, str(config)]

@@ -39,7 +39,7 @@ SECTION = "## Ordinary Python and the modules, against the code before"
 
 # Runs inside a fresh interpreter of either tree (PYTHONPATH and cwd are the tree): only
 # the sandbox's public API, unchanged between the trees.
-_PROBE = r'''
+_PROBE = r"""
 import json, statistics, sys, time
 import psutil
 
@@ -110,14 +110,14 @@ else:
         info = template.memory_full_info()
     print(json.dumps({"cpu_ms_per_call": (after - before) * 1000 / n, "child_uss_mb": max(uss) if uss else None,
                       "template_rss_mb": info.rss / 1048576, "template_uss_mb": info.uss / 1048576}))
-'''
+"""
 
 
 def five_hundred_line_tool() -> str:
     """A 500-line tool both compilers accept: helpers, loops, dicts, f-strings, state."""
     blocks = ["import datetime\nimport json\nimport re\n\nMENU = {'soup': 4.5, 'salad': 6.0, 'steak': 19.0}\n"]
     for i in range(24):
-        blocks.append(f'''
+        blocks.append(f"""
 def helper{i}(conv, items, limit={i + 1}):
     total = 0
     seen = []
@@ -137,7 +137,7 @@ def helper{i}(conv, items, limit={i + 1}):
     for part in parts:
         counts[part[:3]] = counts.get(part[:3], 0) + 1
     return {{"content": f"{{len(parts)}} parts, {{sum(counts.values())}} counted"}}
-''')
+""")
     source = "".join(blocks)
     lines = source.count("\n")
     return source + "\n" * max(0, 500 - lines)
@@ -145,8 +145,14 @@ def helper{i}(conv, items, limit={i + 1}):
 
 def _run_probe(tree: Path, mode: str, arg: str, count: int) -> dict[str, Any]:
     env = {"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}
-    done = subprocess.run([sys.executable, "-c", _PROBE, mode, arg, str(count)], cwd=tree, env=env,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, mode, arg, str(count)],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"probe {mode} in {tree} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -162,19 +168,31 @@ def measure(baseline: str, rounds: int, compiles: int, calls: int) -> dict[str, 
         try:
             for _ in range(rounds):
                 for label, root in (("baseline", tree), ("this", ROOT)):
-                    figures = {**_run_probe(root, "compile", str(tool), compiles),
-                               **_run_probe(root, "pool", str(SEED_START), calls)}
+                    figures = {
+                        **_run_probe(root, "compile", str(tool), compiles),
+                        **_run_probe(root, "pool", str(SEED_START), calls),
+                    }
                     for key, value in figures.items():
                         if value is not None:
                             samples[label].setdefault(key, []).append(value)
         finally:
             trees.remove_tree(tree)
-    medians = {label: {key: statistics.median(values) for key, values in figures.items()}
-               for label, figures in samples.items()}
-    ratios = {key: medians["this"][key] / medians["baseline"][key]
-              for key in medians["this"] if medians["baseline"].get(key)}
-    return {"baseline": revision, "this": current, "rounds": rounds, "compiles_per_round": compiles,
-            "calls_per_round": calls, "medians": medians, "ratios": ratios, "samples": samples}
+    medians = {
+        label: {key: statistics.median(values) for key, values in figures.items()} for label, figures in samples.items()
+    }
+    ratios = {
+        key: medians["this"][key] / medians["baseline"][key] for key in medians["this"] if medians["baseline"].get(key)
+    }
+    return {
+        "baseline": revision,
+        "this": current,
+        "rounds": rounds,
+        "compiles_per_round": compiles,
+        "calls_per_round": calls,
+        "medians": medians,
+        "ratios": ratios,
+        "samples": samples,
+    }
 
 
 def render(result: dict[str, Any]) -> str:
@@ -187,13 +205,20 @@ def render(result: dict[str, Any]) -> str:
         ("template RSS (MB)", "template_rss_mb", "reported"),
         ("template USS (MB)", "template_uss_mb", "reported"),
     ]
-    lines = [SECTION, "",
-             f"`python -m bench versions --baseline {result['baseline']}` at `{result['this']}`: "
-             f"{result['rounds']} alternating rounds, each a fresh interpreter per tree; medians over rounds.", "",
-             "| measure | before | after | after/before | target |", "|---|---|---|---|---|"]
+    lines = [
+        SECTION,
+        "",
+        f"`python -m bench versions --baseline {result['baseline']}` at `{result['this']}`: "
+        f"{result['rounds']} alternating rounds, each a fresh interpreter per tree; medians over rounds.",
+        "",
+        "| measure | before | after | after/before | target |",
+        "|---|---|---|---|---|",
+    ]
     for label, key, target in rows:
         if key in m["this"] and key in m["baseline"]:
-            lines.append(f"| {label} | {m['baseline'][key]:.2f} | {m['this'][key]:.2f} | {r.get(key, float('nan')):.3f} | {target} |")
+            lines.append(
+                f"| {label} | {m['baseline'][key]:.2f} | {m['this'][key]:.2f} | {r.get(key, float('nan')):.3f} | {target} |"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -34,8 +34,7 @@ TENANTS = (TENANT_A, TENANT_B, *SPREAD)
 
 
 def tool_files() -> dict[str, str]:
-    return {"bench_tools.py": (TOOLS_DIR / "bench_tools.py").read_text(),
-            "start_function.py": SEED_START.read_text()}
+    return {"bench_tools.py": (TOOLS_DIR / "bench_tools.py").read_text(), "start_function.py": SEED_START.read_text()}
 
 
 @dataclass(frozen=True)

@@ -134,8 +134,12 @@ def bundle_address(fingerprint: str, files: Mapping[str, str]) -> str:
     return digest("toolpool-bundle-v1", fingerprint, *(part for name in names for part in (name, files[name])))
 
 
-def assemble(tools: Mapping[str, CompiledTool], lines: Mapping[str, Sequence[int]], fingerprint: str,
-             problems: list[CompileProblem]) -> Bundle | None:
+def assemble(
+    tools: Mapping[str, CompiledTool],
+    lines: Mapping[str, Sequence[int]],
+    fingerprint: str,
+    problems: list[CompileProblem],
+) -> Bundle | None:
     """The ``Bundle`` of compiled files, or None after adding to ``problems`` a problem for
     every top-level function name defined in more than one file (names are unique across
     a bundle: a call names the function, not the file). ``lines`` gives each file's
@@ -146,9 +150,14 @@ def assemble(tools: Mapping[str, CompiledTool], lines: Mapping[str, Sequence[int
         for name, line in zip(tools[filename].functions, lines[filename], strict=False):
             if name in owners:
                 first_file, first_line = owners[name]
-                problems.append(CompileProblem(
-                    filename, line, f"function {name!r} is also defined in {first_file} line {first_line}; "
-                                    "function names must be unique across the bundle"))
+                problems.append(
+                    CompileProblem(
+                        filename,
+                        line,
+                        f"function {name!r} is also defined in {first_file} line {first_line}; "
+                        "function names must be unique across the bundle",
+                    )
+                )
             else:
                 owners[name] = (filename, line)
     if problems:

@@ -199,8 +199,9 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def apply_changes(before: Mapping[str, Any], assigned: Any, deleted: Any,
-                  order: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+def apply_changes(
+    before: Mapping[str, Any], assigned: Any, deleted: Any, order: Any = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The state after a call and its ``state_changes``, from the checked state ``before``
     and what a child says it did: ``assigned`` (variable -> new value), ``deleted`` (names
     of variables of ``before``) and, when the order moved, ``order`` (every variable).
@@ -214,21 +215,26 @@ def apply_changes(before: Mapping[str, Any], assigned: Any, deleted: Any,
     is a copy of ``before``'s top level, in C, plus the size of what changed."""
     check_plain(_dict(assigned, "state"), "state")
     # Names checked to be strings before they are hashed: a child can send lists.
-    if type(deleted) is not list or not all(
-            type(name) is str and name in before and name not in assigned for name in deleted) \
-            or len(set(deleted)) != len(deleted):
+    if (
+        type(deleted) is not list
+        or not all(type(name) is str and name in before and name not in assigned for name in deleted)
+        or len(set(deleted)) != len(deleted)
+    ):
         raise NotPlain("state", "the deleted variables are not a list of distinct variables it had")
     after = dict(before)
     for name in deleted:
         del after[name]
     after.update(assigned)
     if order is not None:
-        if type(order) is not list or len(order) != len(after) or not all(type(n) is str for n in order) \
-                or set(order) != after.keys():
+        if (
+            type(order) is not list
+            or len(order) != len(after)
+            or not all(type(n) is str for n in order)
+            or set(order) != after.keys()
+        ):
             raise NotPlain("state", "the order does not name each variable once")
         after = {name: after[name] for name in order}
-    changed = {name: value for name, value in assigned.items()
-               if name not in before or not same(before[name], value)}
+    changed = {name: value for name, value in assigned.items() if name not in before or not same(before[name], value)}
     return after, {"set": changed, "deleted": sorted(deleted)}
 
 

@@ -91,9 +91,7 @@ class Policy:
         )
     )
     builtins: Mapping[str, str] = field(default_factory=lambda: _frozen(policy_tables.BUILTINS))
-    forbidden_attributes: Mapping[str, str] = field(
-        default_factory=lambda: _frozen(policy_tables.FORBIDDEN_ATTRIBUTES)
-    )
+    forbidden_attributes: Mapping[str, str] = field(default_factory=lambda: _frozen(policy_tables.FORBIDDEN_ATTRIBUTES))
     limits: Limits = field(default_factory=Limits)
 
     def with_limits(self, **changes: Any) -> Policy:
@@ -133,12 +131,17 @@ class Policy:
     def from_child_spec(cls, spec: Mapping[str, Any], limits: Limits) -> Policy:
         """The policy a ``child_spec`` describes, as the compile worker rebuilds it. Reasons
         are the default tables' where they have one (they only word messages)."""
-        modules = {name: ModuleRule(policy_tables.MODULES.get(name, ("allowed by the policy",))[0], frozenset(names))
-                   for name, names in spec["modules"].items()}
+        modules = {
+            name: ModuleRule(policy_tables.MODULES.get(name, ("allowed by the policy",))[0], frozenset(names))
+            for name, names in spec["modules"].items()
+        }
         builtins = {name: policy_tables.BUILTINS.get(name, "allowed by the policy") for name in spec["builtins"]}
-        forbidden = {name: policy_tables.FORBIDDEN_ATTRIBUTES.get(name, "refused by the policy") for name in spec["forbidden"]}
-        return cls(modules=_frozen(modules), builtins=_frozen(builtins), forbidden_attributes=_frozen(forbidden),
-                   limits=limits)
+        forbidden = {
+            name: policy_tables.FORBIDDEN_ATTRIBUTES.get(name, "refused by the policy") for name in spec["forbidden"]
+        }
+        return cls(
+            modules=_frozen(modules), builtins=_frozen(builtins), forbidden_attributes=_frozen(forbidden), limits=limits
+        )
 
     @functools.cached_property
     def frame_spec(self) -> dict[str, Any]:

@@ -65,7 +65,7 @@ def send_frame(sock: socket.socket, payload: bytes) -> None:
     if sent < len(header):
         sock.sendall(header[sent:])
         sent = len(header)
-    sock.sendall(memoryview(payload)[sent - len(header):])
+    sock.sendall(memoryview(payload)[sent - len(header) :])
 
 
 def _read_exact(fd: int, size: int) -> bytearray | None:

@@ -21,7 +21,7 @@ from sandbox.compile.compiler import compile_bundle
 from sandbox.supervisor.call import CallRequest, requested_deadline
 from sandbox.supervisor.pool import Pool, PoolConfig
 
-TOOL = '''
+TOOL = """
 import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -51,13 +51,16 @@ def tool(conv):
         "ZoneInfo + astimezone": timed(lambda: datetime(2026, 7, 1, 12).astimezone(ZoneInfo("Asia/Tokyo"))),
     }
     return repr(times)
-'''
+"""
 
 
 def memory(pid: int) -> dict[str, int]:
     with open(f"/proc/{pid}/status") as status:
-        return {line.split(":")[0]: int(line.split()[1]) for line in status
-                if line.startswith(("VmRSS", "RssAnon", "RssFile"))}
+        return {
+            line.split(":")[0]: int(line.split()[1])
+            for line in status
+            if line.startswith(("VmRSS", "RssAnon", "RssFile"))
+        }
 
 
 def main() -> int:
@@ -70,8 +73,9 @@ def main() -> int:
         print("template (kB):", memory(pool._template.pid))
         rows = []
         for _ in range(calls):
-            result = pool.execute(CallRequest(tenant="t", bundle=bundle, function="tool", secrets={},
-                                              deadline=requested_deadline(3000)))
+            result = pool.execute(
+                CallRequest(tenant="t", bundle=bundle, function="tool", secrets={}, deadline=requested_deadline(3000))
+            )
             if result.error is not None:
                 print(result.status.value, result.error.message)
                 return 1

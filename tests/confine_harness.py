@@ -131,8 +131,15 @@ def main() -> None:
     out = sys.stdout
     handler = _Collect()
     logging.getLogger("toolpool.confine").addHandler(handler)
-    report: dict = {"prepare": "ok", "warnings": handler.messages, "result": None, "error": None,
-                    "exit": None, "child_pid": None, "mode": None}
+    report: dict = {
+        "prepare": "ok",
+        "warnings": handler.messages,
+        "result": None,
+        "error": None,
+        "exit": None,
+        "child_pid": None,
+        "mode": None,
+    }
 
     namespace: dict = {}
     exec(compile(scenario.get("attack", "def attack(ctx):\n    return None\n"), "<attack>", "exec"), namespace)
@@ -162,11 +169,16 @@ def main() -> None:
         return
     report["mode"] = prepared.mode
 
-    ctx = {"tmp_bytes": limits.tmp_bytes, "limits": dataclasses.asdict(limits),
-           "template_pid": os.getpid(), "sibling_pid": None,
-           "template_fds": [control[0].fileno(), control[1].fileno(), *wakeup, high]}
+    ctx = {
+        "tmp_bytes": limits.tmp_bytes,
+        "limits": dataclasses.asdict(limits),
+        "template_pid": os.getpid(),
+        "sibling_pid": None,
+        "template_fds": [control[0].fileno(), control[1].fileno(), *wakeup, high],
+    }
     sibling = None
     if scenario.get("sibling"):
+
         def wait_forever(_ctx):
             try:  # a mark in its own /tmp, which no other child may see
                 with open("/tmp/sibling-was-here", "w") as f:

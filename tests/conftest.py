@@ -26,8 +26,19 @@ def pool():
         yield p
 
 
-def run_source(pool: Pool, source: str, function: str = "tool", *, conversation=None, args=None,
-               deadline_ms=None, policy=None, tenant="t1", filename="tool.py", secrets=None):
+def run_source(
+    pool: Pool,
+    source: str,
+    function: str = "tool",
+    *,
+    conversation=None,
+    args=None,
+    deadline_ms=None,
+    policy=None,
+    tenant="t1",
+    filename="tool.py",
+    secrets=None,
+):
     bundle = compile_bundle({filename: source})
     kwargs = {}
     if policy is not None:
@@ -89,9 +100,11 @@ SYSTEM_DIRS = {"cli", "faults", "fuzz", "integration", "replicas", "soak"}  # te
 SERIAL_DIRS = {"soak"}  # load and kills, with an RSS bound
 SYSTEM_FIXTURES = {
     "pool",  # the session's confined pool (above)
-    "postgres_server", "postgres_url",  # the session's PostgreSQL (above)
+    "postgres_server",
+    "postgres_url",  # the session's PostgreSQL (above)
     "canned",  # tests/customers: the canned HTTP server
-    "server", "tls_server",  # tests/egress: HTTP servers on loopback (and others' servers of that name)
+    "server",
+    "tls_server",  # tests/egress: HTTP servers on loopback (and others' servers of that name)
     "running",  # tests/integration: an in-process server with its pool
     "live",  # tests/faults: the same
     "target",  # tests/fuzz: a server subprocess
@@ -103,8 +116,9 @@ def _marks(item: pytest.Item) -> set[str]:
     """Which of unit, system and serial the test says, or the rule gives it."""
     said = {mark.name for mark in item.iter_markers()} & {"unit", "system", "serial"}
     if {"unit", "system"} <= said or {"unit", "serial"} <= said:
-        raise pytest.UsageError(f"{item.nodeid} is marked {' and '.join(sorted(said))}: a unit test is never "
-                                "system or serial")
+        raise pytest.UsageError(
+            f"{item.nodeid} is marked {' and '.join(sorted(said))}: a unit test is never system or serial"
+        )
     directory = item.path.relative_to(TESTS).parts[:-1][:1]
     if directory and directory[0] in SERIAL_DIRS and "unit" not in said:
         said.add("serial")
@@ -113,9 +127,11 @@ def _marks(item: pytest.Item) -> set[str]:
     if said & {"unit", "system"}:
         return said
     callspec = getattr(item, "callspec", None)
-    if ((directory and directory[0] in SYSTEM_DIRS)
-            or SYSTEM_FIXTURES & set(item.fixturenames)  # the fixture closure: indirect uses count
-            or (callspec is not None and callspec.params.get("backend") == "postgresql")):  # tests/store
+    if (
+        (directory and directory[0] in SYSTEM_DIRS)
+        or SYSTEM_FIXTURES & set(item.fixturenames)  # the fixture closure: indirect uses count
+        or (callspec is not None and callspec.params.get("backend") == "postgresql")
+    ):  # tests/store
         return said | {"system"}
     return said | {"unit"}
 
@@ -131,15 +147,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # The process guard: a unit test that starts a process fails, saying so, instead of quietly
 # making the unit pass slow. An audit hook sees every way Python starts one (subprocess, fork,
 # posix_spawn, system, exec); it cannot be removed, so it does nothing outside a unit test's call.
-_PROCESS_EVENTS = {"subprocess.Popen", "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.system",
-                   "os.exec"}
+_PROCESS_EVENTS = {"subprocess.Popen", "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.system", "os.exec"}
 _in_unit_test: list[str] = []
 
 
 def _process_guard(event: str, args: tuple) -> None:
     if _in_unit_test and event in _PROCESS_EVENTS:
-        raise RuntimeError(f"a unit test started a process ({event}): mark {_in_unit_test[0]} "
-                           "@pytest.mark.system (tests/conftest.py)")
+        raise RuntimeError(
+            f"a unit test started a process ({event}): mark {_in_unit_test[0]} @pytest.mark.system (tests/conftest.py)"
+        )
 
 
 sys.addaudithook(_process_guard)

@@ -139,7 +139,9 @@ def load(source, injected=None, spec=SPEC, filename="tool.py"):
     the child's runtime registers it (sandbox/child/entry.py); returns (namespace, log)."""
     log = FakeLog()
     module = types.ModuleType("tool")
-    namespace = make_globals(spec, {"log": log, "Conversation": FakeConv, **(injected or {})}, namespace=module.__dict__)
+    namespace = make_globals(
+        spec, {"log": log, "Conversation": FakeConv, **(injected or {})}, namespace=module.__dict__
+    )
     sys.modules["tool"] = module
     exec(marshal.loads(compile_tool(source, filename).code), namespace)
     return namespace, log

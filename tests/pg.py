@@ -29,15 +29,19 @@ import psycopg
 
 
 def find_bin_dir() -> Path:
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0)
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
+    )
     if candidates:
         return Path(candidates[-1]).parent
     found = shutil.which("initdb")
     if found:
         return Path(found).parent
-    raise RuntimeError("PostgreSQL's initdb was not found: ./dev.sh installs Debian's postgresql package "
-                       "(apt-get install -y postgresql)")
+    raise RuntimeError(
+        "PostgreSQL's initdb was not found: ./dev.sh installs Debian's postgresql package "
+        "(apt-get install -y postgresql)"
+    )
 
 
 def _free_port() -> int:
@@ -61,8 +65,10 @@ class PostgresServer:
             os.chown(self.base, user.pw_uid, user.pw_gid)
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8")
         with (self.data / "postgresql.conf").open("a") as conf:
-            conf.write(f"listen_addresses = '127.0.0.1'\nport = {self.port}\nunix_socket_directories = '{self.base}'\n"
-                       "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n")
+            conf.write(
+                f"listen_addresses = '127.0.0.1'\nport = {self.port}\nunix_socket_directories = '{self.base}'\n"
+                "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n"
+            )
 
     def _run(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         command = [str(self.bin / tool), *args]
@@ -91,8 +97,9 @@ class PostgresServer:
 
     def pg_dump(self, url: str) -> str:
         dump = self.bin / "pg_dump"
-        return subprocess.run([str(dump), "--no-owner", "-d", url], capture_output=True, text=True, check=True,
-                              timeout=120).stdout
+        return subprocess.run(
+            [str(dump), "--no-owner", "-d", url], capture_output=True, text=True, check=True, timeout=120
+        ).stdout
 
     def destroy(self) -> None:
         self.stop("immediate")

@@ -17,13 +17,20 @@ from sandbox.supervisor.call import CallRequest, prepare, validate_input
 def run(source: str, state: dict) -> dict:
     """The child's reply, with ``state``: the state after the call, as the supervisor
     rebuilds it from the changes the child reports."""
-    call = prepare(CallRequest(tenant="t", bundle=compile_bundle({"tool.py": source}), function="tool",
-                               input=validate_input({"state": state})))
+    call = prepare(
+        CallRequest(
+            tenant="t",
+            bundle=compile_bundle({"tool.py": source}),
+            function="tool",
+            input=validate_input({"state": state}),
+        )
+    )
     code, request = marshal.loads(call.frame())
     reply = run_request(request, code)
     if reply["outcome"] == "returned":
-        reply["state"], _ = apply_changes(call.state_before, reply["state_set"], reply["state_deleted"],
-                                          reply.get("state_order"))
+        reply["state"], _ = apply_changes(
+            call.state_before, reply["state_set"], reply["state_deleted"], reply.get("state_order")
+        )
     return reply
 
 

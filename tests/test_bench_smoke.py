@@ -25,7 +25,10 @@ def quick_run(tmp_path_factory) -> tuple[dict, Path]:
     out = tmp_path_factory.mktemp("bench")
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "--out", str(out), "--no-progress", "--quick"],
-        cwd=REPO, capture_output=True, text=True, timeout=240,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert proc.returncode == 0, f"bench --quick failed:\n{proc.stdout}\n{proc.stderr}"
     return json.loads((out / "bench.json").read_text()), out
@@ -96,10 +99,15 @@ def test_overshoot_memory_and_noisy_neighbour(quick_run):
 def test_process_creation_and_ipc_alternatives(quick_run):
     doc, _ = quick_run
     creation = doc["procs"]["creation"]
-    for method in ("toolpool template fork (confined)", "multiprocess (dill) fork Process",
-                   "multiprocessing fork Process", "multiprocessing forkserver (default)",
-                   "multiprocessing forkserver (runtime preloaded)", "multiprocessing spawn",
-                   "python -I subprocess"):
+    for method in (
+        "toolpool template fork (confined)",
+        "multiprocess (dill) fork Process",
+        "multiprocessing fork Process",
+        "multiprocessing forkserver (default)",
+        "multiprocessing forkserver (runtime preloaded)",
+        "multiprocessing spawn",
+        "python -I subprocess",
+    ):
         assert creation[method]["first_answer_ms"]["p50"] > 0, method
         assert creation[method]["cycles_per_s_1"] > 0, method
     ipc = doc["procs"]["ipc"]
@@ -113,9 +121,29 @@ def test_the_store_bench_runs_on_a_real_postgresql_and_writes_its_own_section(tm
     results = tmp_path / "RESULTS.md"
     results.write_text("# Bench results\n\nthe suite's figures\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--out", str(tmp_path), "--no-progress", "--store", postgres_url, "store",
-         "--rounds", "1", "--duration", "1", "--concurrency", "2", "--results", str(results)],
-        cwd=REPO, capture_output=True, text=True, timeout=240,
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--out",
+            str(tmp_path),
+            "--no-progress",
+            "--store",
+            postgres_url,
+            "store",
+            "--rounds",
+            "1",
+            "--duration",
+            "1",
+            "--concurrency",
+            "2",
+            "--results",
+            str(results),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert proc.returncode == 0, f"bench store failed:\n{proc.stdout}\n{proc.stderr}"
     store = json.loads((tmp_path / "store.json").read_text())["store"]
@@ -132,9 +160,27 @@ def test_noisy_compares_cpu_groups_on_and_off(tmp_path):
     and writes its section; on this host (root, cgroup v1) "on" must really be on."""
     results = tmp_path / "RESULTS.md"
     proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--out", str(tmp_path), "--no-progress", "noisy", "--rounds", "2",
-         "--duration", "0.5", "--rate", "20", "--results", str(results)],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--out",
+            str(tmp_path),
+            "--no-progress",
+            "noisy",
+            "--rounds",
+            "2",
+            "--duration",
+            "0.5",
+            "--rate",
+            "20",
+            "--results",
+            str(results),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, f"bench noisy failed:\n{proc.stdout}\n{proc.stderr}"
     figures = json.loads((tmp_path / "noisy.json").read_text())["figures"]
@@ -144,6 +190,8 @@ def test_noisy_compares_cpu_groups_on_and_off(tmp_path):
         assert len(f["round_ratios"]) == 2 and f["median_ratio"] is not None, (key, f)
         assert f["a_verdicts"].get("timeout"), (key, f)  # A's tools really spun to their deadline
     assert "## Noisy neighbour: tenant B's greeting while tenant A spins" in results.read_text()
+
+
 # -- the edX codejail baseline (bench/codejail_driver.py) ------------------------------------------
 
 
@@ -168,7 +216,10 @@ def test_the_tool_reaches_codejail_as_source_and_globals_and_comes_back_as_toolp
 def test_the_codejail_bench_says_what_is_missing_and_how_to_set_it_up(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "--out", str(tmp_path), "codejail", "--quick"],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, "TOOLPOOL_CODEJAIL_HOME": str(tmp_path / "absent")},
     )
     assert proc.returncode == 2, proc.stderr
@@ -186,9 +237,22 @@ def test_the_codejail_bench_runs_both_sides_and_writes_its_own_section(tmp_path)
     results = tmp_path / "RESULTS.md"
     results.write_text("# Bench results\n\nthe suite's figures\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--out", str(tmp_path), "--no-progress", "codejail", "--quick",
-         "--results", str(results)],
-        cwd=REPO, capture_output=True, text=True, timeout=240,
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--out",
+            str(tmp_path),
+            "--no-progress",
+            "codejail",
+            "--quick",
+            "--results",
+            str(results),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert proc.returncode == 0, f"bench codejail failed:\n{proc.stdout}\n{proc.stderr}"
     doc = json.loads((tmp_path / "codejail.json").read_text())["codejail"]

@@ -53,8 +53,7 @@ def cgroup_pool(**cgroups) -> Pool:
 
 @pytest.fixture(scope="module")
 def pool():
-    p = cgroup_pool(default=TenantCpu(weight=50),
-                    tenants={"heavy": TenantCpu(weight=400, max_percent=150)})
+    p = cgroup_pool(default=TenantCpu(weight=50), tenants={"heavy": TenantCpu(weight=400, max_percent=150)})
     try:
         yield p
     finally:
@@ -116,8 +115,24 @@ def run_and_reap(pool: Pool, tenant: str) -> None:
 # -- names, weights, hierarchies: pure --------------------------------------------------------
 
 
-HOSTILE_NAMES = ["..", ".", "../../etc", "/", "a/b", "/sys/fs/cgroup", "\0", "", "tenant\n", "A" * 1000,
-                 "ümlaut", "\ud800", "acme", "ACME", "acme/", "tenant-acme-0123456789abcdef"]
+HOSTILE_NAMES = [
+    "..",
+    ".",
+    "../../etc",
+    "/",
+    "a/b",
+    "/sys/fs/cgroup",
+    "\0",
+    "",
+    "tenant\n",
+    "A" * 1000,
+    "ümlaut",
+    "\ud800",
+    "acme",
+    "ACME",
+    "acme/",
+    "tenant-acme-0123456789abcdef",
+]
 
 
 @pytest.mark.parametrize("tenant", HOSTILE_NAMES, ids=repr)
@@ -167,9 +182,13 @@ CONTAINER_V1 = "40 30 0:23 /docker/abc /sys/fs/cgroup/cpu,cpuacct ro,relatime - 
 
 def test_the_hierarchies_are_found_from_proc():
     assert own_cgroup_dirs(HYBRID_MOUNTINFO, "4:memory:/x\n1:cpu:/svc\n0::/\n") == (
-        "/sys/fs/cgroup/unified", "/sys/fs/cgroup/cpu/svc")
+        "/sys/fs/cgroup/unified",
+        "/sys/fs/cgroup/cpu/svc",
+    )
     assert own_cgroup_dirs(V2_MOUNTINFO, "0::/system.slice/toolpool.service\n") == (
-        "/sys/fs/cgroup/system.slice/toolpool.service", None)
+        "/sys/fs/cgroup/system.slice/toolpool.service",
+        None,
+    )
     assert own_cgroup_dirs(CONTAINER_V1, "3:cpu,cpuacct:/docker/abc/sub\n") == (None, "/sys/fs/cgroup/cpu,cpuacct/sub")
     assert own_cgroup_dirs("36 35 0:5 / /proc rw - proc proc rw\n", "0::/\n") == (None, None)
 
@@ -212,8 +231,9 @@ def test_the_groups_are_set_up_with_the_configured_weights(pool):
 
 def test_a_calls_child_is_in_its_tenants_group_while_it_runs(pool):
     results = {}
-    thread = threading.Thread(target=lambda: results.update(r=run_source(pool, SLEEPER, tenant="sleepy",
-                                                                         deadline_ms=4000)))
+    thread = threading.Thread(
+        target=lambda: results.update(r=run_source(pool, SLEEPER, tenant="sleepy", deadline_ms=4000))
+    )
     thread.start()
     try:
         pid = wait_for(lambda: next(iter(pool.busy_child_pids()), None), "the call's child")
@@ -229,25 +249,27 @@ def test_a_calls_child_is_in_its_tenants_group_while_it_runs(pool):
 def test_a_child_joins_before_its_frame_is_sent(pool, monkeypatch):
     seen = spy_on_joins(pool, monkeypatch)  # the spy runs before the pool sends the frame
     assert run_source(pool, QUICK, tenant="early").status is Status.OK
-    assert [(tenant, group) for _, tenant, group in seen] == [
-        ("early", relative(pool, pool.cgroups.path_of("early")))]
+    assert [(tenant, group) for _, tenant, group in seen] == [("early", relative(pool, pool.cgroups.path_of("early")))]
 
 
 def test_a_compile_worker_runs_in_its_tenants_group(pool, monkeypatch):
     seen = spy_on_joins(pool, monkeypatch)
-    bundle = ConfinedCompiler(pool).compile({"t.py": "def tool(conv):\n    return 1\n"}, DEFAULT_POLICY,
-                                            tenant="deployer")
+    bundle = ConfinedCompiler(pool).compile(
+        {"t.py": "def tool(conv):\n    return 1\n"}, DEFAULT_POLICY, tenant="deployer"
+    )
     assert dict(bundle.functions) == {"tool": "t.py"}
     assert [(tenant, group) for _, tenant, group in seen] == [
-        ("deployer", relative(pool, pool.cgroups.path_of("deployer")))]
+        ("deployer", relative(pool, pool.cgroups.path_of("deployer")))
+    ]
 
 
 def test_the_compile_gate_names_the_tenant(pool, monkeypatch):
     from worker.compiles import gate_for
 
     seen = spy_on_joins(pool, monkeypatch)
-    gate_for(pool).compile("gated", {"t.py": "def tool(conv):\n    return 1\n"}, DEFAULT_POLICY,
-                           wait_until=time.monotonic() + 30)
+    gate_for(pool).compile(
+        "gated", {"t.py": "def tool(conv):\n    return 1\n"}, DEFAULT_POLICY, wait_until=time.monotonic() + 30
+    )
     assert [tenant for _, tenant, _ in seen] == ["gated"]
 
 
@@ -291,8 +313,9 @@ def test_every_group_is_removed_at_close():
     pool = cgroup_pool()
     parent = pool.cgroups.parent
     results = {}
-    thread = threading.Thread(target=lambda: results.update(r=run_source(pool, SLEEPER, tenant="busy",
-                                                                         deadline_ms=4000)))
+    thread = threading.Thread(
+        target=lambda: results.update(r=run_source(pool, SLEEPER, tenant="busy", deadline_ms=4000))
+    )
     thread.start()
     wait_for(lambda: pool.busy_child_pids(), "a busy child")
     run_and_reap(pool, "done")
@@ -325,7 +348,8 @@ def test_groups_left_by_a_dead_toolpool_process_are_removed():
 def test_a_child_cannot_reach_any_cgroup_file():
     """The child could undo its tenant's weight only by moving itself: there is nothing to
     write to (no /sys, no /proc in its root) and no privilege to mount a hierarchy."""
-    result = result_of("""
+    result = result_of(
+        """
         def attack(ctx):
             return {
                 "procs": outcome(open, "/sys/fs/cgroup/cpu/cgroup.procs", "w"),
@@ -333,7 +357,9 @@ def test_a_child_cannot_reach_any_cgroup_file():
                 "mount": "ok" if libc.mount(b"cgroup", b"/tmp", b"cgroup", 0, b"cpu") == 0
                          else errno.errorcode[ctypes.get_errno()],
             }
-    """, config=NO_SECCOMP)
+    """,
+        config=NO_SECCOMP,
+    )
     assert result == {"procs": "ENOENT", "self": "ENOENT", "mount": "EPERM"}
 
 
@@ -342,14 +368,15 @@ def test_a_child_cannot_reach_any_cgroup_file():
 
 def fallback_pool(caplog, root: str) -> tuple[str, list[str]]:
     """Start a pool whose cgroups cannot be had, run calls; (status, cgroup warnings)."""
-    with caplog.at_level(logging.INFO, logger="toolpool.cgroups"), \
-            Pool(PoolConfig(ready_children=1, cgroups=CgroupConfig(enabled=True, root=root))) as pool:
+    with (
+        caplog.at_level(logging.INFO, logger="toolpool.cgroups"),
+        Pool(PoolConfig(ready_children=1, cgroups=CgroupConfig(enabled=True, root=root))) as pool,
+    ):
         for tenant in ("a", "b", "a"):
             assert run_source(pool, QUICK, tenant=tenant).status is Status.OK
         status = pool.stats()["cgroups"]
         assert "count_cgroup_joins" not in pool.stats()
-    warnings = [r.getMessage() for r in caplog.records
-                if r.name == "toolpool.cgroups" and r.levelno >= logging.WARNING]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "toolpool.cgroups" and r.levelno >= logging.WARNING]
     return status, warnings
 
 
@@ -369,8 +396,10 @@ def test_a_root_that_is_not_a_cpu_cgroup_falls_back(caplog, tmp_path):
 
 @pytest.mark.system
 def test_disabled_is_off_without_a_warning(caplog):
-    with caplog.at_level(logging.INFO, logger="toolpool.cgroups"), \
-            Pool(PoolConfig(ready_children=1)) as pool:  # the library's default
+    with (
+        caplog.at_level(logging.INFO, logger="toolpool.cgroups"),
+        Pool(PoolConfig(ready_children=1)) as pool,
+    ):  # the library's default
         assert run_source(pool, QUICK).status is Status.OK
         assert pool.stats()["cgroups"].startswith("off: disabled")
     assert not [r for r in caplog.records if r.name == "toolpool.cgroups"]
@@ -401,9 +430,14 @@ READ_ONLY_SCRIPT = textwrap.dedent("""
 def test_a_read_only_hierarchy_falls_back_and_calls_still_run():
     """The host's cpu hierarchy bind-mounted read-only (as a container runtime mounts it),
     in a mount namespace of the test's own so the host's mounts are never touched."""
-    proc = subprocess.run(["unshare", "--mount", "--propagation", "private", sys.executable, "-c",
-                           READ_ONLY_SCRIPT], capture_output=True, text=True, cwd=REPO, timeout=120,
-                          env={"PYTHONPATH": str(REPO), "PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+    proc = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", sys.executable, "-c", READ_ONLY_SCRIPT],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        env={"PYTHONPATH": str(REPO), "PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+    )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["cgroups"].startswith("off: ") and "Read-only file system" in report["cgroups"], report
@@ -424,8 +458,10 @@ def test_an_unopened_manager_does_nothing():
 
 def test_tenant_cpu_tables_configure_the_pool(tmp_path):
     path = tmp_path / "toolpool.toml"
-    path.write_text('[cgroups]\ndefault_weight = 50\nmax_groups = 16\n'
-                    '[[tenant_cpu]]\ntenant = "acme"\nweight = 400\nmax_percent = 150\n')
+    path.write_text(
+        "[cgroups]\ndefault_weight = 50\nmax_groups = 16\n"
+        '[[tenant_cpu]]\ntenant = "acme"\nweight = 400\nmax_percent = 150\n'
+    )
     config = load_config(path, env={"HOME": str(tmp_path)}, overrides={"state_dir": str(tmp_path)})
     cgroups = config.cgroup_config()
     assert cgroups.enabled and cgroups.max_groups == 16
@@ -437,15 +473,18 @@ def test_tenant_cpu_tables_configure_the_pool(tmp_path):
     assert pool_config(config).cgroups == cgroups
 
 
-@pytest.mark.parametrize("text, words", [
-    ('[[tenant_cpu]]\ntenant = "a"\nweight = 0\n', "tenant_cpu[0].weight: expected an integer in [1, 10000]"),
-    ('[[tenant_cpu]]\ntenant = "a"\nweight = 10001\n', "tenant_cpu[0].weight"),
-    ('[[tenant_cpu]]\ntenant = "a"\nmax_percent = -1\n', "tenant_cpu[0].max_percent"),
-    ('[[tenant_cpu]]\ntenant = "a"\nshares = 3\n', "unknown limit; known: weight, max_percent"),
-    ('[[tenant_cpu]]\nweight = 3\n', 'tenant = "NAME"'),
-    ('[[tenant_cpu]]\ntenant = "a"\n[[tenant_cpu]]\ntenant = "a"\n', "two [[tenant_cpu]] tables"),
-    ('[cgroups]\ndefault_weight = 0\n', "cgroups.default_weight"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ('[[tenant_cpu]]\ntenant = "a"\nweight = 0\n', "tenant_cpu[0].weight: expected an integer in [1, 10000]"),
+        ('[[tenant_cpu]]\ntenant = "a"\nweight = 10001\n', "tenant_cpu[0].weight"),
+        ('[[tenant_cpu]]\ntenant = "a"\nmax_percent = -1\n', "tenant_cpu[0].max_percent"),
+        ('[[tenant_cpu]]\ntenant = "a"\nshares = 3\n', "unknown limit; known: weight, max_percent"),
+        ("[[tenant_cpu]]\nweight = 3\n", 'tenant = "NAME"'),
+        ('[[tenant_cpu]]\ntenant = "a"\n[[tenant_cpu]]\ntenant = "a"\n', "two [[tenant_cpu]] tables"),
+        ("[cgroups]\ndefault_weight = 0\n", "cgroups.default_weight"),
+    ],
+)
 def test_bad_cpu_settings_are_refused_by_name(tmp_path, text, words):
     path = tmp_path / "toolpool.toml"
     path.write_text(text)

@@ -158,8 +158,11 @@ REFUSED = {
     "exec": (in_function("exec('import os')"), 3, "'exec' is not available to tools"),
     "eval": (in_function("x = eval('1')"), 3, "'eval' is not available to tools"),
     "eval without a call": (in_function("f = eval"), 3, "'eval' is not available to tools"),
-    "open": (in_function("x = open('/etc/passwd').read()"), 3,
-             "'open' is not available to tools: tools have no file system; keep data in conv.state"),
+    "open": (
+        in_function("x = open('/etc/passwd').read()"),
+        3,
+        "'open' is not available to tools: tools have no file system; keep data in conv.state",
+    ),
     "__import__": (in_function("x = __import__('os')"), 3, "name '__import__' is not available to tools"),
     "import os": ("import json\n\nimport os\n", 3, "import of 'os' is not allowed"),
     "import sys": ("import json\nimport sys\n", 2, "import of 'sys' is not allowed: sys reaches every module"),
@@ -170,7 +173,11 @@ REFUSED = {
     "import subprocess in a function": (in_function("import subprocess"), 3, "import of 'subprocess'"),
     "from datetime import sys": ("from datetime import sys\n", 1, "'sys' cannot be imported from 'datetime'"),
     "from json import codecs": ("from json import codecs\n", 1, "'codecs' cannot be imported from 'json'"),
-    "from string import Formatter": ("from string import Formatter\n", 1, "'Formatter' cannot be imported from 'string'"),
+    "from string import Formatter": (
+        "from string import Formatter\n",
+        1,
+        "'Formatter' cannot be imported from 'string'",
+    ),
     "logging.config": ("import logging.config\n", 1, "import of 'logging.config' is not allowed"),
     "FileHandler": ("from logging import FileHandler\n", 1, "'FileHandler' cannot be imported from 'logging'"),
     "get_type_hints": ("from typing import get_type_hints\n", 1, "'get_type_hints' cannot be imported from 'typing'"),
@@ -220,21 +227,43 @@ REFUSED = {
     "dunder parameter": ("def f(__builtins__=None):\n    pass\n", 1, "parameter '__builtins__' is not allowed"),
     "global dunder": (in_function("global __builtins__"), 3, "'__builtins__' cannot be declared global"),
     "import as a dunder": ("import json as __builtins__\n", 1, "name '__builtins__' cannot be bound"),
-    "__del__": ("class A:\n    def __del__(self):\n        pass\n", 2, "defining '__del__' is not allowed (a finalizer"),
-    "__getattribute__ method": ("class A:\n    def __getattribute__(self, n):\n        pass\n", 2,
-                                "defining '__getattribute__' is not allowed"),
-    "__class_getitem__": ("class A:\n    def __class_getitem__(cls, i):\n        pass\n", 2,
-                          "defining '__class_getitem__' is not allowed"),
+    "__del__": (
+        "class A:\n    def __del__(self):\n        pass\n",
+        2,
+        "defining '__del__' is not allowed (a finalizer",
+    ),
+    "__getattribute__ method": (
+        "class A:\n    def __getattribute__(self, n):\n        pass\n",
+        2,
+        "defining '__getattribute__' is not allowed",
+    ),
+    "__class_getitem__": (
+        "class A:\n    def __class_getitem__(cls, i):\n        pass\n",
+        2,
+        "defining '__class_getitem__' is not allowed",
+    ),
     "__reduce__": ("class A:\n    def __reduce__(self):\n        pass\n", 2, "defining '__reduce__' is not allowed"),
-    "unknown dunder method": ("class A:\n    def __frobnicate__(self):\n        pass\n", 2,
-                              "'__frobnicate__' cannot be defined in a tool class"),
+    "unknown dunder method": (
+        "class A:\n    def __frobnicate__(self):\n        pass\n",
+        2,
+        "'__frobnicate__' cannot be defined in a tool class",
+    ),
     "module-level dunder function": ("def __getattr__(name):\n    pass\n", 1, "name '__getattr__' cannot be bound"),
     "match value pattern reads a door": (
-        "def tool(conv, x):\n    match conv:\n        case x.__globals__:\n            pass\n", 3, "'__globals__' is not available"),
+        "def tool(conv, x):\n    match conv:\n        case x.__globals__:\n            pass\n",
+        3,
+        "'__globals__' is not available",
+    ),
     "match value pattern reads a private name": (
-        "def tool(conv, x):\n    match conv:\n        case x._secrets:\n            pass\n", 3, "a match pattern may not name attribute '_secrets'"),
+        "def tool(conv, x):\n    match conv:\n        case x._secrets:\n            pass\n",
+        3,
+        "a match pattern may not name attribute '_secrets'",
+    ),
     "match class pattern keyword": (
-        "def tool(conv, C):\n    match conv:\n        case C(_state=s):\n            pass\n", 3, "a match pattern may not name attribute '_state'"),
+        "def tool(conv, C):\n    match conv:\n        case C(_state=s):\n            pass\n",
+        3,
+        "a match pattern may not name attribute '_state'",
+    ),
     "try/except*": (
         "def tool(conv):\n    try:\n        pass\n    except* ValueError:\n        pass\n",
         2,
@@ -313,7 +342,12 @@ def test_compile_errors_survive_pickling():
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is CompileErrors
     assert (copy.errors, copy.omitted, copy.message, copy.file, copy.line) == (
-        error.errors, error.omitted, error.message, error.file, error.line)
+        error.errors,
+        error.omitted,
+        error.message,
+        error.file,
+        error.line,
+    )
 
 
 def test_duplicate_reports_are_merged():
@@ -379,8 +413,10 @@ def test_source_size_limit():
 def test_deep_nesting_is_a_compile_failure(source):
     error = refused(source)
     assert error.file == "tool.py"
-    assert any(word in error.message for word in (
-        "nested too deeply", "too many", "too complex", "SyntaxError", "IndentationError", "the limit is"))
+    assert any(
+        word in error.message
+        for word in ("nested too deeply", "too many", "too complex", "SyntaxError", "IndentationError", "the limit is")
+    )
 
 
 def test_nesting_below_the_limit_compiles():
@@ -401,9 +437,27 @@ def test_good_filenames(filename):
 @pytest.mark.parametrize(
     "filename",
     [
-        "/etc/tool.py", "../tool.py", "tools/../tool.py", "./tool.py", "tool.txt", "tool", ".py",
-        "", "tool.py\n", "tools\\x.py", "é.py", "a b.py", "-x.py", "a//b.py", "a/./b.py",
-        "x" * 70 + ".py", "/".join(["a"] * 9) + ".py", "tool.pyc", 7, None, b"tool.py",
+        "/etc/tool.py",
+        "../tool.py",
+        "tools/../tool.py",
+        "./tool.py",
+        "tool.txt",
+        "tool",
+        ".py",
+        "",
+        "tool.py\n",
+        "tools\\x.py",
+        "é.py",
+        "a b.py",
+        "-x.py",
+        "a//b.py",
+        "a/./b.py",
+        "x" * 70 + ".py",
+        "/".join(["a"] * 9) + ".py",
+        "tool.pyc",
+        7,
+        None,
+        b"tool.py",
     ],
 )
 def test_bad_filenames(filename):
@@ -441,9 +495,7 @@ def test_policy_can_never_allow_floor_modules(module):
 
 @pytest.mark.parametrize("builtin", ["eval", "exec", "open", "globals", "__import__", "dir", "id"])
 def test_policy_can_never_allow_floor_builtins(builtin):
-    policy = dataclasses.replace(
-        DEFAULT_POLICY, builtins=MappingProxyType({**DEFAULT_POLICY.builtins, builtin: "no"})
-    )
+    policy = dataclasses.replace(DEFAULT_POLICY, builtins=MappingProxyType({**DEFAULT_POLICY.builtins, builtin: "no"}))
     with pytest.raises(InvalidInput):
         compile_tool("x = 1\n", policy=policy)
 
@@ -503,7 +555,11 @@ def test_bundle_compiles_every_file():
     bundle = compile_bundle({"tools/booking.py": BOOKING, "start.py": START})
     assert isinstance(bundle, Bundle)
     assert list(bundle.files) == ["start.py", "tools/booking.py"]
-    assert dict(bundle.functions) == {"book": "tools/booking.py", "cancel": "tools/booking.py", "start_function": "start.py"}
+    assert dict(bundle.functions) == {
+        "book": "tools/booking.py",
+        "cancel": "tools/booking.py",
+        "start_function": "start.py",
+    }
     assert bundle.files["start.py"].functions == ("start_function",)
     with pytest.raises(TypeError):
         bundle.files["x.py"] = None  # read-only mappings
@@ -544,7 +600,8 @@ def test_bundle_duplicate_function_names():
         compile_bundle(files)
     (problem,) = info.value.errors
     assert problem == CompileProblem(
-        "tools/b.py", 3,
+        "tools/b.py",
+        3,
         "function 'lookup' is also defined in tools/a.py line 1; function names must be unique across the bundle",
     )
 

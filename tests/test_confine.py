@@ -82,10 +82,19 @@ def try_fork():
 '''
 
 
-def run_scenario(attack: str, *, config: dict | None = None, limits: dict | None = None,
-                 as_user: int | None = None, deny: str | None = None, sibling: bool = False,
-                 orphan: bool = False, private_mounts: bool = False, env: dict | None = None,
-                 timeout: float = 60) -> dict:
+def run_scenario(
+    attack: str,
+    *,
+    config: dict | None = None,
+    limits: dict | None = None,
+    as_user: int | None = None,
+    deny: str | None = None,
+    sibling: bool = False,
+    orphan: bool = False,
+    private_mounts: bool = False,
+    env: dict | None = None,
+    timeout: float = 60,
+) -> dict:
     scenario = {
         "attack": PRELUDE + textwrap.dedent(attack),
         "config": config or {},
@@ -98,8 +107,12 @@ def run_scenario(attack: str, *, config: dict | None = None, limits: dict | None
     }
     proc = subprocess.run(
         [sys.executable, "-I", str(HARNESS)],
-        input=json.dumps(scenario), capture_output=True, text=True,
-        env=env if env is not None else {}, cwd="/", timeout=timeout,
+        input=json.dumps(scenario),
+        capture_output=True,
+        text=True,
+        env=env if env is not None else {},
+        cwd="/",
+        timeout=timeout,
     )
     if proc.returncode != 0 or not proc.stdout:
         pytest.fail(f"the harness failed (exit {proc.returncode}):\n{proc.stderr}")
@@ -110,8 +123,9 @@ def confined(attack: str, **kwargs) -> dict:
     """Run an attack in a confined child. Fails (never skips) if confinement is unavailable."""
     report = run_scenario(attack, **kwargs)
     if report["prepare"] != "ok":
-        pytest.fail(f"confinement unavailable on this host: {report['prepare']['feature']}: "
-                    f"{report['prepare']['detail']}")
+        pytest.fail(
+            f"confinement unavailable on this host: {report['prepare']['feature']}: {report['prepare']['detail']}"
+        )
     if report["error"]:
         pytest.fail(f"the attack raised inside the child:\n{report['error']}")
     return report
@@ -186,7 +200,7 @@ SECCOMP_ATTACKS = {
     # NPROC would say EAGAIN; only the filter says EPERM.
     "fork": "return try_fork()",
     "clone3": "r = sys_(435, ctypes.addressof(ctypes.create_string_buffer(88)), 88)\n"
-              "    if r == 0: os._exit(0)\n    return raw(r)",
+    "    if r == 0: os._exit(0)\n    return raw(r)",
     # Without the filter the template would become the child's tracer.
     "ptrace_traceme": "return raw(libc.ptrace(ctypes.c_long(0), 0, None, None))",
     # Its own pid: the uid layer allows it.
@@ -198,15 +212,15 @@ SECCOMP_ATTACKS = {
     "userfaultfd_user_mode": "r = sys_(323, 1)\n    return raw(r)",
     "memfd_create": "return outcome(os.memfd_create, 'x')",
     "mmap_exec": "a = libc.mmap(None, 4096, 5, 0x22, -1, 0)\n"
-                 "    return 'ok' if a not in (None, ctypes.c_void_p(-1).value) else raw(-1)",
+    "    return 'ok' if a not in (None, ctypes.c_void_p(-1).value) else raw(-1)",
     "mprotect_exec": "a = libc.mmap(None, 4096, 3, 0x22, -1, 0)\n"
-                     "    return raw(libc.mprotect(ctypes.c_void_p(a), 4096, 5))",
+    "    return raw(libc.mprotect(ctypes.c_void_p(a), 4096, 5))",
     # The mount layer would say ENOENT.
     "execve": "return outcome(os.execv, '/bin/sh', ['sh', '-c', 'exit 0'])",
     "personality": "return raw(libc.personality(0x0040000))",
     "fcntl_setown": "return outcome(__import__('fcntl').fcntl, ctx['channel'], 8, os.getpid())",
     "prlimit_other_pid": "return raw(sys_(302, ctx['template_pid'], 7, 0, "
-                         "ctypes.addressof(ctypes.create_string_buffer(16))))",
+    "ctypes.addressof(ctypes.create_string_buffer(16))))",
     # Only its own priority (who 0) may be set: not the template's, nor a process group's.
     "setpriority_other_pid": "return outcome(os.setpriority, os.PRIO_PROCESS, ctx['template_pid'], 19)",
     "setpriority_group": "return outcome(os.setpriority, os.PRIO_PGRP, 0, 19)",
@@ -237,14 +251,17 @@ def test_a_child_may_lower_its_own_priority_and_never_raise_it():
 
 
 def test_seccomp_refuses_sockets_without_the_network_namespace():
-    result = result_of("""
+    result = result_of(
+        """
         def attack(ctx):
             return {
                 "inet": outcome(socket.socket, socket.AF_INET, socket.SOCK_STREAM),
                 "unix": outcome(socket.socket, socket.AF_UNIX, socket.SOCK_STREAM),
                 "pair": outcome(socket.socketpair),
             }
-    """, config=NO_NETNS)
+    """,
+        config=NO_NETNS,
+    )
     assert result == {"inet": "EPERM", "unix": "EPERM", "pair": "EPERM"}
 
 
@@ -296,10 +313,20 @@ def test_python_runtime_works_under_the_filter():
             return out
     """)
     assert result == {
-        "json": "é", "strptime": "2024-01-02T00:00:00", "now": "timezone",
-        "re": ["hello", "confined", "world"], "math": True, "random": True, "sleep": True,
-        "process_time": True, "traceback": "KeyError: 'missing'", "codecs": True,
-        "memory_error": True, "rusage": True, "marshal": True, "gc": True,
+        "json": "é",
+        "strptime": "2024-01-02T00:00:00",
+        "now": "timezone",
+        "re": ["hello", "confined", "world"],
+        "math": True,
+        "random": True,
+        "sleep": True,
+        "process_time": True,
+        "traceback": "KeyError: 'missing'",
+        "codecs": True,
+        "memory_error": True,
+        "rusage": True,
+        "marshal": True,
+        "gc": True,
         "tmp": ["scratch.txt"],
     }
 
@@ -310,7 +337,8 @@ def test_python_runtime_works_under_the_filter():
 
 
 def test_network_namespace_has_no_route():
-    result = result_of("""
+    result = result_of(
+        """
         def attack(ctx):
             out = {"interfaces": [name for _, name in socket.if_nameindex()]}
             for host, port in (("127.0.0.1", 9), ("1.1.1.1", 53), ("10.0.0.1", 80)):
@@ -321,9 +349,16 @@ def test_network_namespace_has_no_route():
             u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             out["udp"] = outcome(u.sendto, b"x", ("8.8.8.8", 53))
             return out
-    """, config=NO_SECCOMP)
-    assert result == {"interfaces": ["lo"], "127.0.0.1": "ENETUNREACH", "1.1.1.1": "ENETUNREACH",
-                      "10.0.0.1": "ENETUNREACH", "udp": "ENETUNREACH"}
+    """,
+        config=NO_SECCOMP,
+    )
+    assert result == {
+        "interfaces": ["lo"],
+        "127.0.0.1": "ENETUNREACH",
+        "1.1.1.1": "ENETUNREACH",
+        "10.0.0.1": "ENETUNREACH",
+        "udp": "ENETUNREACH",
+    }
 
 
 # ---------------------------------------------------------------------------------------
@@ -332,7 +367,8 @@ def test_network_namespace_has_no_route():
 
 
 def test_mount_namespace_hides_the_host():
-    result = result_of(f"""
+    result = result_of(
+        f"""
         def attack(ctx):
             return {{
                 "root": sorted(os.listdir("/")),
@@ -345,17 +381,31 @@ def test_mount_namespace_hides_the_host():
                 "tmp_size": os.statvfs("/tmp").f_blocks * os.statvfs("/tmp").f_frsize,
                 "dotdot": sorted(os.listdir("/tmp/../../..")),
             }}
-    """, config=NO_SECCOMP, limits={"tmp_bytes": 2 << 20})
-    assert result == {"root": ["tmp"], "passwd": "ENOENT", "proc": "ENOENT", "project": "ENOENT",
-                      "python": "ENOENT", "execve": "ENOENT", "write_root": "EROFS",
-                      "tmp_size": 2 << 20, "dotdot": ["tmp"]}
+    """,
+        config=NO_SECCOMP,
+        limits={"tmp_bytes": 2 << 20},
+    )
+    assert result == {
+        "root": ["tmp"],
+        "passwd": "ENOENT",
+        "proc": "ENOENT",
+        "project": "ENOENT",
+        "python": "ENOENT",
+        "execve": "ENOENT",
+        "write_root": "EROFS",
+        "tmp_size": 2 << 20,
+        "dotdot": ["tmp"],
+    }
 
 
 def test_each_child_has_its_own_tmp():
-    result = result_of("""
+    result = result_of(
+        """
         def attack(ctx):
             return {"sibling_mark": os.path.exists("/tmp/sibling-was-here"), "tmp": os.listdir("/tmp")}
-    """, sibling=True)
+    """,
+        sibling=True,
+    )
     assert result == {"sibling_mark": False, "tmp": []}
 
 
@@ -367,7 +417,8 @@ def test_each_child_has_its_own_tmp():
 def test_uid_drop_leaves_no_privilege():
     if not IS_ROOT:
         pytest.fail("the per-child uid layer needs a root template; run this suite as root (CI does)")
-    result = result_of("""
+    result = result_of(
+        """
         class H(ctypes.Structure):
             _fields_ = [("v", ctypes.c_uint32), ("pid", ctypes.c_int)]
         class D(ctypes.Structure):
@@ -388,12 +439,21 @@ def test_uid_drop_leaves_no_privilege():
                 "chroot": outcome(os.chroot, "/tmp"),
                 "remount_root_rw": raw(libc.mount(None, b"/", None, 0x20, None)),
             }
-    """, config=NO_SECCOMP, sibling=True)
+    """,
+        config=NO_SECCOMP,
+        sibling=True,
+    )
     uid = 200_002
     assert result == {
-        "ids": [[uid] * 3, [uid] * 3, []], "caps": [0] * 6,
-        "kill_sibling": "EPERM", "ptrace_sibling": "EPERM", "kill_template": "EPERM",
-        "setuid_root": "EPERM", "setuid_sibling": "EPERM", "mount": "EPERM", "chroot": "EPERM",
+        "ids": [[uid] * 3, [uid] * 3, []],
+        "caps": [0] * 6,
+        "kill_sibling": "EPERM",
+        "ptrace_sibling": "EPERM",
+        "kill_template": "EPERM",
+        "setuid_root": "EPERM",
+        "setuid_sibling": "EPERM",
+        "mount": "EPERM",
+        "chroot": "EPERM",
         "remount_root_rw": "EPERM",
     }
 
@@ -401,11 +461,14 @@ def test_uid_drop_leaves_no_privilege():
 def test_chroot_refuses_user_namespaces_without_seccomp():
     """Any unprivileged process may create a user namespace and hold every capability in
     it; the kernel refuses that to a chrooted process, which every child is."""
-    result = result_of("""
+    result = result_of(
+        """
         def attack(ctx):
             return {"user": raw(libc.unshare(0x10000000)), "root": sorted(os.listdir("/")),
                     "chroot_out": outcome(os.chroot, "/")}
-    """, config=NO_SECCOMP)
+    """,
+        config=NO_SECCOMP,
+    )
     assert result == {"user": "EPERM", "root": ["tmp"], "chroot_out": "EPERM"}
 
 
@@ -415,7 +478,8 @@ def test_chroot_refuses_user_namespaces_without_seccomp():
 
 
 def test_nproc_refuses_processes_and_threads():
-    result = result_of("""
+    result = result_of(
+        """
         def attack(ctx):
             forked = try_fork()
             try:
@@ -424,7 +488,9 @@ def test_nproc_refuses_processes_and_threads():
             except RuntimeError as exc:
                 thread = str(exc)
             return {"fork": forked, "thread": thread}
-    """, config=NO_SECCOMP)
+    """,
+        config=NO_SECCOMP,
+    )
     assert result == {"fork": "EAGAIN", "thread": "can't start new thread"}
 
 
@@ -439,17 +505,21 @@ def test_cpu_overrun_is_a_distinct_sigxcpu():
 
 
 def test_cpu_hard_limit_kills_a_tool_that_ignores_sigxcpu():
-    report = confined("""
+    report = confined(
+        """
         def attack(ctx):
             signal.signal(signal.SIGXCPU, signal.SIG_IGN)
             while True:
                 pass
-    """, limits={"cpu_seconds": 1})
+    """,
+        limits={"cpu_seconds": 1},
+    )
     assert report["exit"]["signal_name"] == "SIGKILL", report
 
 
 def test_address_space_limit_raises_memory_error():
-    result = result_of("""
+    result = result_of(
+        """
         def attack(ctx):
             try:
                 bytearray(256 << 20)
@@ -464,25 +534,31 @@ def test_address_space_limit_raises_memory_error():
                 grabbed = len(chunks)
             chunks.clear()
             return {"big": big, "grabbed_mib": grabbed, "after": json.dumps({"still": "works"})}
-    """, limits={"memory_bytes": 128 << 20})
+    """,
+        limits={"memory_bytes": 128 << 20},
+    )
     assert result["big"] == "MemoryError"
     assert 0 < result["grabbed_mib"] < 128
     assert result["after"] == '{"still": "works"}'
 
 
 def test_file_size_limit():
-    result = result_of("""
+    result = result_of(
+        """
         def attack(ctx):
             with open("/tmp/big", "wb", buffering=0) as f:
                 f.write(b"x" * 65536)
                 extra = outcome(f.write, b"x")
             return {"extra": extra, "size": os.stat("/tmp/big").st_size}
-    """, limits={"file_size_bytes": 65536})
+    """,
+        limits={"file_size_bytes": 65536},
+    )
     assert result == {"extra": "EFBIG", "size": 65536}
 
 
 def test_open_files_limit():
-    result = result_of("""
+    result = result_of(
+        """
         def attack(ctx):
             files = []
             try:
@@ -490,13 +566,16 @@ def test_open_files_limit():
                     files.append(os.open(f"/tmp/f{len(files)}", os.O_CREAT | os.O_WRONLY, 0o600))
             except OSError as exc:
                 return {"error": errname(exc), "opened": len(files)}
-    """, limits={"open_files": 16})
+    """,
+        limits={"open_files": 16},
+    )
     assert result["error"] == "EMFILE"
     assert result["opened"] < 16
 
 
 def test_tmp_is_capped_in_bytes_and_inodes():
-    result = result_of("""
+    result = result_of(
+        """
         def attack(ctx):
             written = 0
             with open("/tmp/fill", "wb", buffering=0) as f:
@@ -514,8 +593,10 @@ def test_tmp_is_capped_in_bytes_and_inodes():
             except OSError as exc:
                 inodes = errname(exc)
             return {"full": full, "written": written, "inodes": inodes, "made": made}
-    """, limits={"tmp_bytes": 1 << 20, "file_size_bytes": 8 << 20, "open_files": 64},
-        config={"tmp_inodes": 64})
+    """,
+        limits={"tmp_bytes": 1 << 20, "file_size_bytes": 8 << 20, "open_files": 64},
+        config={"tmp_inodes": 64},
+    )
     assert result["full"] == "ENOSPC" and result["written"] <= 1 << 20, result
     assert result["inodes"] == "ENOSPC" and result["made"] < 64, result
 

@@ -44,7 +44,8 @@ def test_all_probes_blocked_in_a_user_namespace():
 def test_probes_are_harmless_when_nothing_confines_them():
     """The supervisor runs the self-test in --insecure-no-confinement mode too, as root on
     the host: an allowed probe must leave no mount, no file and no lost process behind."""
-    report = confined("""
+    report = confined(
+        """
         from sandbox.child.probes import run_probes
         def snapshot():
             with open("/proc/self/mountinfo") as f:
@@ -54,7 +55,10 @@ def test_probes_are_harmless_when_nothing_confines_them():
             before = snapshot()
             results = run_probes(keep_fds=[ctx["channel"]])
             return {"before": before, "after": snapshot(), "results": results}
-    """, config={"enabled": False}, private_mounts=True)
+    """,
+        config={"enabled": False},
+        private_mounts=True,
+    )
     result = report["result"]
     assert result["after"] == result["before"]
     allowed = {k for k, v in result["results"].items() if v.startswith("ALLOWED")}
@@ -77,28 +81,34 @@ def test_probes_report_what_a_disabled_layer_lets_through():
 # ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("deny, as_user, feature", [
-    ("unshare", None, "mount namespaces"),
-    ("newnet", None, "network namespaces"),
-    ("unshare", NOBODY, "user namespaces"),
-])
+@pytest.mark.parametrize(
+    "deny, as_user, feature",
+    [
+        ("unshare", None, "mount namespaces"),
+        ("newnet", None, "network namespaces"),
+        ("unshare", NOBODY, "user namespaces"),
+    ],
+)
 def test_missing_kernel_feature_is_named(deny, as_user, feature):
     if as_user is None and not IS_ROOT:
         feature = "user namespaces"  # unprivileged, the user namespace comes first
-    report = run_scenario("def attack(ctx):\n    return None\n", deny=deny,
-                          as_user=as_user if IS_ROOT else None)
+    report = run_scenario("def attack(ctx):\n    return None\n", deny=deny, as_user=as_user if IS_ROOT else None)
     assert report["prepare"] != "ok", f"prepare_template succeeded although {deny} was refused"
     assert report["prepare"]["feature"] == feature, report["prepare"]
 
 
 def test_disabled_confinement_is_loud_and_only_closes_fds_and_sets_rlimits():
-    report = confined("""
+    report = confined(
+        """
         def attack(ctx):
             return {"open": [fd for fd in range(1024) if outcome(os.fstat, fd) == "ok"],
                     "channel": ctx["channel"],
                     "as": resource.getrlimit(resource.RLIMIT_AS),
                     "passwd": outcome(open, "/etc/passwd")}
-    """, config={"enabled": False}, limits={"memory_bytes": 512 << 20})
+    """,
+        config={"enabled": False},
+        limits={"memory_bytes": 512 << 20},
+    )
     assert report["mode"] == "disabled"
     assert any("INSECURE" in w for w in report["warnings"]), report["warnings"]
     result = report["result"]

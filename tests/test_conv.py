@@ -234,7 +234,9 @@ def test_set_voice_records_plain_data():
     "voice, plain",
     [
         (
-            CartesiaVoice(provider_voice_id="a1", model_id="sonic", speed=0.0, volume=1, emotion="happy", language="en"),
+            CartesiaVoice(
+                provider_voice_id="a1", model_id="sonic", speed=0.0, volume=1, emotion="happy", language="en"
+            ),
             {
                 "provider": "cartesia",
                 "provider_voice_id": "a1",
@@ -255,8 +257,14 @@ def test_set_voice_records_plain_data():
                 "latency_mode": "swift",
             },
         ),
-        (PlayHTVoice(provider_voice_id="p1", speed=1.2), {"provider": "playht", "provider_voice_id": "p1", "speed": 1.2}),
-        (RimeVoice(provider_voice_id="r1", model_id="mist"), {"provider": "rime", "provider_voice_id": "r1", "model_id": "mist"}),
+        (
+            PlayHTVoice(provider_voice_id="p1", speed=1.2),
+            {"provider": "playht", "provider_voice_id": "p1", "speed": 1.2},
+        ),
+        (
+            RimeVoice(provider_voice_id="r1", model_id="mist"),
+            {"provider": "rime", "provider_voice_id": "r1", "model_id": "mist"},
+        ),
     ],
 )
 def test_every_voice_class(voice, plain):

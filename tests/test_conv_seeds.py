@@ -366,12 +366,18 @@ REFER = {"type": "CALL_CENTER", "reason": "SPEAK_TO", "refer": {"phone_number": 
 @pytest.mark.parametrize(
     "body, expected",
     [
-        ('return "Tell the user that you cannot assist with their request"', {"content": "Tell the user that you cannot assist with their request"}),
+        (
+            'return "Tell the user that you cannot assist with their request"',
+            {"content": "Tell the user that you cannot assist with their request"},
+        ),
         (
             'return {\n  "content": "Tell the user that you cannot assist with their request"\n}',
             {"content": "Tell the user that you cannot assist with their request"},
         ),
-        ('return {\n  "utterance": "I cannot assist with your request."\n}', {"utterance": "I cannot assist with your request."}),
+        (
+            'return {\n  "utterance": "I cannot assist with your request."\n}',
+            {"utterance": "I cannot assist with your request."},
+        ),
         (
             'return {\n  "handoff": {\n    "type": "CALL_CENTER",\n    "reason": "SPEAK_TO",\n'
             '    "refer": {\n      "phone_number": "12345"\n    }\n  }\n}',
@@ -390,7 +396,13 @@ REFER = {"type": "CALL_CENTER", "reason": "SPEAK_TO", "refer": {"phone_number": 
                 "utterance": "Please enter your 6-digit code followed by the hash key.",
                 "listen": {
                     "channel": "SPEECH_AND_DTMF",
-                    "dtmf": {"num_digits": 6, "finish_on_key": "#", "first_digit_timeout": 5, "inter_digit_timeout": 2, "is_pii": True},
+                    "dtmf": {
+                        "num_digits": 6,
+                        "finish_on_key": "#",
+                        "first_digit_timeout": 5,
+                        "inter_digit_timeout": 2,
+                        "is_pii": True,
+                    },
                 },
             },
         ),
@@ -410,7 +422,7 @@ REFER = {"type": "CALL_CENTER", "reason": "SPEAK_TO", "refer": {"phone_number": 
         ),
         (
             'return {\n  "utterance": "I\'ve updated your reservation.",\n  "content": "The reservation has been changed. '
-            'Ask if there\'s anything else you can help with."\n}',
+            "Ask if there's anything else you can help with.\"\n}",
             {
                 "content": "The reservation has been changed. Ask if there's anything else you can help with.",
                 "utterance": "I've updated your reservation.",

@@ -32,8 +32,9 @@ def test_within_keeps_a_deadline_inside_its_cap_as_it_is():
 def test_prepare_carries_the_callers_deadline_unchanged_and_holds_a_later_one_to_the_cap():
     mine = Deadline.after(300)
     assert prepare(CallRequest(tenant="t", bundle=BUNDLE, function="tool", deadline=mine)).deadline is mine
-    capped = prepare(CallRequest(tenant="t", bundle=BUNDLE, function="start_function",
-                                 deadline=Deadline.after(60_000))).deadline
+    capped = prepare(
+        CallRequest(tenant="t", bundle=BUNDLE, function="start_function", deadline=Deadline.after(60_000))
+    ).deadline
     assert capped.budget_ms == 1_000 and capped.remaining_s() <= 1.0
     default = prepare(CallRequest(tenant="t", bundle=BUNDLE, function="tool")).deadline
     assert default.budget_ms == 5_000

@@ -14,8 +14,13 @@ pytestmark = pytest.mark.system  # `toolpool demo` in a subprocess
 def test_demo_runs_against_a_real_server(tmp_path):
     env = dict(os.environ, XDG_STATE_HOME=str(tmp_path))
     env.pop("TOOLPOOL_TOKEN", None)
-    proc = subprocess.run([sys.executable, "-m", "worker.cli", "demo", "--once", "--port", "0"],
-                          capture_output=True, text=True, timeout=120, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "worker.cli", "demo", "--once", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
     assert "Welcome to London Bridge. How can I help you today?" in out

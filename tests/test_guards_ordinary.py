@@ -283,7 +283,10 @@ def tool(conv):
         b = Decimal(2) / Decimal(3)
     getcontext().traps[Decimal.__class__ is type and __import__ if False else 0] = False if False else None
     return str(a), str(b)
-""".replace("    getcontext().traps[Decimal.__class__ is type and __import__ if False else 0] = False if False else None\n", ""),
+""".replace(
+            "    getcontext().traps[Decimal.__class__ is type and __import__ if False else 0] = False if False else None\n",
+            "",
+        ),
         ("0.142857", "0.667"),
     ),
     "functools on the tool's own functions": (

@@ -21,6 +21,7 @@ from tests.guard_support import FakeConv, call
 def voice_module(monkeypatch):
     """polyai.voice comes from sandbox/child/voice.py; stand in if it is not written yet."""
     if importlib.util.find_spec("sandbox.child.voice") is None:
+
         class CartesiaVoice:
             def __init__(self, *, provider_voice_id):
                 self.provider_voice_id = provider_voice_id
@@ -250,7 +251,13 @@ def tool(conv: Conversation):
     "003 listen": (
         seed_source("003_listen_dtmf_asr.py"),
         {},
-        {"listen": {"channel": "SPEECH_AND_DTMF", "dtmf": {"finish_on_key": "#", "timeout": 15, "num_digits": 5}, "asr": {"timeout": 20}}},
+        {
+            "listen": {
+                "channel": "SPEECH_AND_DTMF",
+                "dtmf": {"finish_on_key": "#", "timeout": 15, "num_digits": 5},
+                "asr": {"timeout": 20},
+            }
+        },
         None,
     ),
     "004 listen": (
@@ -266,12 +273,23 @@ def tool(conv: Conversation):
             "utterance": "Please enter your 6-digit code followed by the hash key.",
             "listen": {
                 "channel": "SPEECH_AND_DTMF",
-                "dtmf": {"num_digits": 6, "finish_on_key": "#", "first_digit_timeout": 5, "inter_digit_timeout": 2, "is_pii": True},
+                "dtmf": {
+                    "num_digits": 6,
+                    "finish_on_key": "#",
+                    "first_digit_timeout": 5,
+                    "inter_digit_timeout": 2,
+                    "is_pii": True,
+                },
             },
         },
         None,
     ),
-    "003/004 variant": ('\ndef tool(conv: Conversation):\n    return {\n      "variant": "orleans"\n    }\n', {}, {"variant": "orleans"}, None),
+    "003/004 variant": (
+        '\ndef tool(conv: Conversation):\n    return {\n      "variant": "orleans"\n    }\n',
+        {},
+        {"variant": "orleans"},
+        None,
+    ),
     "004 variant and utterance": (
         seed_source("004_variant_utterance.py"),
         {},

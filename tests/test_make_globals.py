@@ -60,8 +60,16 @@ IMPORT_REFUSED = {
     "from datetime import sys": (("datetime", None, None, ("sys",)), {}, "cannot import name 'sys' from 'datetime'"),
     "from json import decoder": (("json", None, None, ("decoder",)), {}, "cannot import name 'decoder'"),
     "from string import Formatter": (("string", None, None, ("Formatter",)), {}, "cannot import name 'Formatter'"),
-    "from logging import FileHandler": (("logging", None, None, ("FileHandler",)), {}, "cannot import name 'FileHandler'"),
-    "from zoneinfo import reset_tzpath": (("zoneinfo", None, None, ("reset_tzpath",)), {}, "cannot import name 'reset_tzpath'"),
+    "from logging import FileHandler": (
+        ("logging", None, None, ("FileHandler",)),
+        {},
+        "cannot import name 'FileHandler'",
+    ),
+    "from zoneinfo import reset_tzpath": (
+        ("zoneinfo", None, None, ("reset_tzpath",)),
+        {},
+        "cannot import name 'reset_tzpath'",
+    ),
     "star": (("math", None, None, ("*",)), {}, "cannot import name '*'"),
     "relative": (("helpers", None, None, ("x",), 1), {}, "relative imports are not allowed"),
     "non-str name": ((b"json",), {}, "import of 'bytes' is not allowed"),
@@ -175,7 +183,16 @@ def test_make_globals_refuses_bad_specs(spec):
         make_globals(spec, {"log": FakeLog()})
 
 
-@pytest.mark.parametrize("injected", [{}, {"log": FakeLog(), "_getattr_": len}, {"log": FakeLog(), "__builtins__": {}}, {"log": FakeLog(), "not an identifier": 1}, ["log"]])
+@pytest.mark.parametrize(
+    "injected",
+    [
+        {},
+        {"log": FakeLog(), "_getattr_": len},
+        {"log": FakeLog(), "__builtins__": {}},
+        {"log": FakeLog(), "not an identifier": 1},
+        ["log"],
+    ],
+)
 def test_make_globals_refuses_bad_injected(injected):
     with pytest.raises(ValueError):
         make_globals(SPEC, injected)

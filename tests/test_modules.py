@@ -497,7 +497,10 @@ def plain(value: object) -> object:
 def test_realistic_use_runs_as_cpython_runs_it(pool, name):
     source = USES[name].replace("def tool(conv):", "def cpython_tool(conv):")
     expected = plain(run_in_cpython(source.replace("def cpython_tool(conv):", "def tool(conv):")))
-    wrapped = USES[name] + "\n\ndef entry(conv):\n    import json\n    return {'content': json.dumps(tool(conv), default=str)}\n"
+    wrapped = (
+        USES[name]
+        + "\n\ndef entry(conv):\n    import json\n    return {'content': json.dumps(tool(conv), default=str)}\n"
+    )
     result = run_source(pool, wrapped, "entry")
     assert result.status is Status.OK, result.error
     assert json.loads(result.action["content"]) == expected
@@ -507,7 +510,10 @@ def test_logging_records_reach_the_call_logs_at_every_level(pool):
     result = run_source(pool, USES["logging at every level"] + "\n\ndef entry(conv):\n    tool(conv)\n", "entry")
     assert result.status is Status.OK, result.error
     assert [(log["level"], log["message"]) for log in result.logs] == [
-        ("debug", "debug 1"), ("info", "booked Ann for 2"), ("warning", "slow: 900 ms")]
+        ("debug", "debug 1"),
+        ("info", "booked Ann for 2"),
+        ("warning", "slow: 900 ms"),
+    ]
 
 
 def test_logging_exception_logs_the_customer_frames_redacted(pool):
@@ -530,7 +536,11 @@ def tool(conv):
     (record,) = result.logs
     assert record["level"] == "error"
     assert record["message"].splitlines() == [
-        "charge failed", "Traceback (most recent call last):",
-        '  File "tool.py", line 10, in tool', '    charge(conv.utils.get_secret("api_key"))',
-        '  File "tool.py", line 6, in charge', '    raise ValueError("card declined for " + key)',
-        "ValueError: card declined for [REDACTED]"]
+        "charge failed",
+        "Traceback (most recent call last):",
+        '  File "tool.py", line 10, in tool',
+        '    charge(conv.utils.get_secret("api_key"))',
+        '  File "tool.py", line 6, in charge',
+        '    raise ValueError("card declined for " + key)',
+        "ValueError: card declined for [REDACTED]",
+    ]

@@ -76,7 +76,11 @@ def test_none_values_count_as_absent_everywhere():
         "listen": {"asr": {"timeout": None, "keywords": ["a"]}, "dtmf": None},
         "variant": None,
     }
-    assert action(returned) == {"utterance": "u", "handoff": {"refer": {"phone_number": "1"}}, "listen": {"asr": {"keywords": ["a"]}}}
+    assert action(returned) == {
+        "utterance": "u",
+        "handoff": {"refer": {"phone_number": "1"}},
+        "listen": {"asr": {"keywords": ["a"]}},
+    }
 
 
 def test_full_listen_table_is_accepted():
@@ -107,7 +111,11 @@ def test_full_listen_table_is_accepted():
 
 
 def test_dtmf_timeout_from_the_older_page_passes_through():
-    listen = {"channel": "SPEECH_AND_DTMF", "dtmf": {"finish_on_key": "#", "timeout": 15, "num_digits": 5}, "asr": {"timeout": 20}}
+    listen = {
+        "channel": "SPEECH_AND_DTMF",
+        "dtmf": {"finish_on_key": "#", "timeout": 15, "num_digits": 5},
+        "asr": {"timeout": 20},
+    }
     assert action({"listen": listen}) == {"listen": listen}
 
 
@@ -182,22 +190,58 @@ def test_the_action_is_a_copy():
         ({"handoff": "desk"}, "handoff", "must be a dict, got str"),
         ({"handoff": {}}, "handoff", "needs exactly one of refer, invite, bye; got none"),
         ({"handoff": {"refer": {"phone_number": "1"}, "bye": {}}}, "handoff", "got refer and bye"),
-        ({"handoff": {"destination": "x", "bye": {}}}, "handoff.destination", "unknown key; handoff takes: type, reason"),
+        (
+            {"handoff": {"destination": "x", "bye": {}}},
+            "handoff.destination",
+            "unknown key; handoff takes: type, reason",
+        ),
         ({"handoff": {"type": 1, "bye": {}}}, "handoff.type", "must be a str"),
         ({"handoff": {"reason": "", "bye": {}}}, "handoff.reason", "must not be empty"),
         ({"handoff": {"refer": {}}}, "handoff.refer.phone_number", "required"),
         ({"handoff": {"refer": "123"}}, "handoff.refer", "must be a dict"),
         ({"handoff": {"refer": {"phone_number": ""}}}, "handoff.refer.phone_number", "must not be empty"),
         ({"handoff": {"refer": {"phone_number": 12345}}}, "handoff.refer.phone_number", "must be a str, got int"),
-        ({"handoff": {"refer": {"phone_number": "1\r\nX-Evil: 1"}}}, "handoff.refer.phone_number", "control characters"),
-        ({"handoff": {"refer": {"phone_number": "1", "extra": 1}}}, "handoff.refer.extra", "refer takes: phone_number, sip_headers"),
+        (
+            {"handoff": {"refer": {"phone_number": "1\r\nX-Evil: 1"}}},
+            "handoff.refer.phone_number",
+            "control characters",
+        ),
+        (
+            {"handoff": {"refer": {"phone_number": "1", "extra": 1}}},
+            "handoff.refer.extra",
+            "refer takes: phone_number, sip_headers",
+        ),
         ({"handoff": {"invite": {"outbound_endpoint": "e"}}}, "handoff.invite.phone_number", "required"),
-        ({"handoff": {"invite": {"phone_number": "1", "outbound_caller_id": 5}}}, "handoff.invite.outbound_caller_id", "must be a str"),
-        ({"handoff": {"invite": {"phone_number": "1", "sip_headers": []}}}, "handoff.invite.sip_headers", "must be a dict"),
-        ({"handoff": {"invite": {"phone_number": "1", "sip_headers": {"Bad Name": "x"}}}}, "handoff.invite.sip_headers.Bad Name", "not a valid SIP header name"),
-        ({"handoff": {"invite": {"phone_number": "1", "sip_headers": {"X-A": "v\nInjected: 1"}}}}, "handoff.invite.sip_headers.X-A", "control characters"),
-        ({"handoff": {"invite": {"phone_number": "1", "sip_headers": {"X-A": 1}}}}, "handoff.invite.sip_headers.X-A", "must be a str"),
-        ({"handoff": {"invite": {"phone_number": "1", "sip_headers": {"X-A": "1", "x-a": "2"}}}}, "handoff.invite.sip_headers.x-a", "the same header as 'X-A'"),
+        (
+            {"handoff": {"invite": {"phone_number": "1", "outbound_caller_id": 5}}},
+            "handoff.invite.outbound_caller_id",
+            "must be a str",
+        ),
+        (
+            {"handoff": {"invite": {"phone_number": "1", "sip_headers": []}}},
+            "handoff.invite.sip_headers",
+            "must be a dict",
+        ),
+        (
+            {"handoff": {"invite": {"phone_number": "1", "sip_headers": {"Bad Name": "x"}}}},
+            "handoff.invite.sip_headers.Bad Name",
+            "not a valid SIP header name",
+        ),
+        (
+            {"handoff": {"invite": {"phone_number": "1", "sip_headers": {"X-A": "v\nInjected: 1"}}}},
+            "handoff.invite.sip_headers.X-A",
+            "control characters",
+        ),
+        (
+            {"handoff": {"invite": {"phone_number": "1", "sip_headers": {"X-A": 1}}}},
+            "handoff.invite.sip_headers.X-A",
+            "must be a str",
+        ),
+        (
+            {"handoff": {"invite": {"phone_number": "1", "sip_headers": {"X-A": "1", "x-a": "2"}}}},
+            "handoff.invite.sip_headers.x-a",
+            "the same header as 'X-A'",
+        ),
         ({"handoff": {"bye": {"phone_number": "1"}}}, "handoff.bye.phone_number", "bye takes: sip_headers"),
         ({"listen": True}, "listen", "must be a dict, got bool"),
         ({"listen": {"volume": 1}}, "listen.volume", "unknown key; listen takes: listen, delayed_response, asr"),
@@ -209,7 +253,11 @@ def test_the_action_is_a_copy():
         ({"listen": {"asr": {"timeout": -1}}}, "listen.asr.timeout", "must be >= 0 seconds"),
         ({"listen": {"asr": {"timeout": math.inf}}}, "listen.asr.timeout", "finite"),
         ({"listen": {"asr": {"timeout": math.nan}}}, "listen.asr.timeout", "finite"),
-        ({"listen": {"asr": {"model": "x"}}}, "listen.asr.model", "asr takes: timeout, keywords, custom_biases, fields, corrections"),
+        (
+            {"listen": {"asr": {"model": "x"}}},
+            "listen.asr.model",
+            "asr takes: timeout, keywords, custom_biases, fields, corrections",
+        ),
         ({"listen": {"asr": {"keywords": "a"}}}, "listen.asr.keywords", "must be a list of str"),
         ({"listen": {"asr": {"keywords": ["a", 2]}}}, "listen.asr.keywords[1]", "must be a str"),
         ({"listen": {"asr": {"custom_biases": ["a"]}}}, "listen.asr.custom_biases", "must be a dict of str to number"),
@@ -228,18 +276,38 @@ def test_the_action_is_a_copy():
         ({"listen": {"dtmf": {"is_pii": "True"}}}, "listen.dtmf.is_pii", "must be a bool"),
         ({"listen": {"dtmf": {"timeout": True}}}, "listen.dtmf.timeout", "must be a number"),
         ({"listen": {"dtmf": {"pin": 1}}}, "listen.dtmf.pin", "dtmf takes: num_digits, first_digit_timeout"),
-        ({"listen": {"channel": "VOICE"}}, "listen.channel", "must be one of 'SPEECH', 'DTMF', 'SPEECH_AND_DTMF', got 'VOICE'"),
+        (
+            {"listen": {"channel": "VOICE"}},
+            "listen.channel",
+            "must be one of 'SPEECH', 'DTMF', 'SPEECH_AND_DTMF', got 'VOICE'",
+        ),
         ({"listen": {"channel": "speech"}}, "listen.channel", "must be one of"),
         ({"listen": {"channel": 1}}, "listen.channel", "got int"),
         ({"listen": {"barge_in": {"is_enabled": 1}}}, "listen.barge_in.is_enabled", "must be a bool"),
         ({"listen": {"barge_in": {"interruption_window": -0.1}}}, "listen.barge_in.interruption_window", ">= 0"),
-        ({"listen": {"barge_in": {"enabled": True}}}, "listen.barge_in.enabled", "barge_in takes: is_enabled, interruption_window"),
-        ({"listen": {"smart_vad": {"is_enabled": None, "max_extensions": 1.5}}}, "listen.smart_vad.max_extensions", "must be an int"),
+        (
+            {"listen": {"barge_in": {"enabled": True}}},
+            "listen.barge_in.enabled",
+            "barge_in takes: is_enabled, interruption_window",
+        ),
+        (
+            {"listen": {"smart_vad": {"is_enabled": None, "max_extensions": 1.5}}},
+            "listen.smart_vad.max_extensions",
+            "must be an int",
+        ),
         ({"listen": {"smart_vad": {"max_extensions": -1}}}, "listen.smart_vad.max_extensions", ">= 0"),
-        ({"listen": {"smart_vad": {"max_extension_duration": True}}}, "listen.smart_vad.max_extension_duration", "got bool"),
+        (
+            {"listen": {"smart_vad": {"max_extension_duration": True}}},
+            "listen.smart_vad.max_extension_duration",
+            "got bool",
+        ),
         ({"listen": {"interjection": {"enable": "yes"}}}, "listen.interjection.enable", "must be a bool"),
         ({"listen": {"interjection": {"frequency": 0}}}, "listen.interjection.frequency", "must be > 0 seconds"),
-        ({"listen": {"interjection": {"is_enabled": True}}}, "listen.interjection.is_enabled", "interjection takes: enable, frequency"),
+        (
+            {"listen": {"interjection": {"is_enabled": True}}},
+            "listen.interjection.is_enabled",
+            "interjection takes: enable, frequency",
+        ),
     ],
 )
 def test_invalid_returns_name_the_field(returned, field, words):
@@ -321,16 +389,28 @@ def test_no_effects(effects):
         ({"voice": "cartesia"}, "set_voice", "must be a dict"),
         ({"voice": {"provider": "acme", "provider_voice_id": "a"}}, "set_voice.provider", "must be one of 'cartesia'"),
         ({"voice": {"provider": "cartesia"}}, "set_voice.provider_voice_id", "required"),
-        ({"voice": {"provider": "cartesia", "provider_voice_id": ""}}, "set_voice.provider_voice_id", "must not be empty"),
+        (
+            {"voice": {"provider": "cartesia", "provider_voice_id": ""}},
+            "set_voice.provider_voice_id",
+            "must not be empty",
+        ),
         ({"voice": {**CARTESIA, "speed": "fast"}}, "set_voice.speed", "must be a number"),
         ({"voice": {**CARTESIA, "speed": True}}, "set_voice.speed", "got bool"),
         ({"voice": {**CARTESIA, "stability": 0.5}}, "set_voice.stability", "a cartesia voice takes:"),
-        ({"voice": {"provider": "elevenlabs", "provider_voice_id": "e", "stability": 2}}, "set_voice.stability", "from 0.0 to 1.0"),
+        (
+            {"voice": {"provider": "elevenlabs", "provider_voice_id": "e", "stability": 2}},
+            "set_voice.stability",
+            "from 0.0 to 1.0",
+        ),
         ({"handoff": "desk"}, "call_handoff", "must be a dict"),
         ({"handoff": {"destination": 1}}, "call_handoff.destination", "must be a str"),
         ({"handoff": {"reason": "a\r\nb"}}, "call_handoff.reason", "control characters"),
         ({"handoff": {"utterance": 5}}, "call_handoff.utterance", "must be a str"),
-        ({"handoff": {"phone_number": "1"}}, "call_handoff.phone_number", "call_handoff takes: destination, reason, utterance"),
+        (
+            {"handoff": {"phone_number": "1"}},
+            "call_handoff.phone_number",
+            "call_handoff takes: destination, reason, utterance",
+        ),
     ],
 )
 def test_invalid_effects_name_the_conv_method(effects, field, words):
@@ -424,7 +504,17 @@ def test_state_changes_basic():
 
 @pytest.mark.parametrize(
     "old, new",
-    [(1, 1.0), (1, True), (0, False), (0.0, False), (0, None), ("1", 1), ([1], [1.0]), ({"a": 1}, {"a": True}), (0.0, -0.0)],
+    [
+        (1, 1.0),
+        (1, True),
+        (0, False),
+        (0.0, False),
+        (0, None),
+        ("1", 1),
+        ([1], [1.0]),
+        ({"a": 1}, {"a": True}),
+        (0.0, -0.0),
+    ],
 )
 def test_state_changes_are_type_aware(old, new):
     assert state_changes({"k": old}, {"k": new})["set"] == {"k": new}
@@ -448,11 +538,7 @@ def test_canonical_distinguishes_types():
 # -- properties --------------------------------------------------------------------------
 
 json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
     max_leaves=30,
 )

@@ -79,7 +79,11 @@ def test_a_full_conversation_is_kept_and_copied():
         ({"variants": {"": {}}}, "conv.variants", "must not be empty"),
         ({"variants": {"london": {"n": math.inf}}}, "conv.variants.london.n", "finite"),
         ({"variant": 1}, "conv.variant", "must be a str"),
-        ({"variants": {"london": {}}, "variant": "paris"}, "conv.variant", "unknown variant 'paris'; known variants: 'london'"),
+        (
+            {"variants": {"london": {}}, "variant": "paris"},
+            "conv.variant",
+            "unknown variant 'paris'; known variants: 'london'",
+        ),
         ({"secrets": []}, "conv.secrets", "must be a dict"),
         ({"secrets": {"k": 1}}, "conv.secrets.k", "must be a str, got int"),
     ],

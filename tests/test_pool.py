@@ -77,8 +77,12 @@ def test_timeout_cannot_be_caught(pool):
 
 
 def test_start_function_deadline_capped_at_one_second(pool):
-    r = run_source(pool, "def start_function(conv):\n    while True:\n        pass\n",
-                   function="start_function", deadline_ms=60_000)
+    r = run_source(
+        pool,
+        "def start_function(conv):\n    while True:\n        pass\n",
+        function="start_function",
+        deadline_ms=60_000,
+    )
     assert r.status is Status.TIMEOUT
     assert "1000 ms" in r.error.message
     assert r.usage.wall_ms < 3000
@@ -119,8 +123,7 @@ def test_cpu_budget_equal_to_the_deadline_is_a_timeout(pool):
     # the kernel's tick-sampled CPU clock can run a tick ahead of wall time.)
     policy = DEFAULT_POLICY.with_limits(cpu_seconds=1, deadline_ms=1000)
     for _ in range(3):
-        r = run_source(pool, "def tool(conv):\n    while True:\n        pass\n", policy=policy,
-                       deadline_ms=1000)
+        r = run_source(pool, "def tool(conv):\n    while True:\n        pass\n", policy=policy, deadline_ms=1000)
         assert r.status is Status.TIMEOUT, (r.status, r.error, r.usage)
 
 
@@ -157,11 +160,7 @@ def test_a_pool_not_started_is_unavailable():
 def test_hard_crash_is_a_runtime_error_verdict(pool):
     # Deep recursion in C (a nested repr) overflows the C stack; the kernel kills the child.
     source = (
-        "def tool(conv):\n"
-        "    x = []\n"
-        "    for i in range(2000000):\n"
-        "        x = [x]\n"
-        "    return str(len(repr(x)))\n"
+        "def tool(conv):\n    x = []\n    for i in range(2000000):\n        x = [x]\n    return str(len(repr(x)))\n"
     )
     r = run_source(pool, source, deadline_ms=4000)
     assert r.status in (Status.RUNTIME_ERROR, Status.MEMORY_LIMIT), r.error
@@ -205,8 +204,9 @@ def test_children_forked_while_calls_wait_come_cold_and_still_answer():
         with cold_pool._lock:
             cold_pool._waiters += 1  # as if a call were blocked in _acquire
         try:
-            results = [run_source(cold_pool, "def tool(conv):\n    conv.state.n = 1\n    return 'cold'\n")
-                       for _ in range(3)]
+            results = [
+                run_source(cold_pool, "def tool(conv):\n    conv.state.n = 1\n    return 'cold'\n") for _ in range(3)
+            ]
         finally:
             with cold_pool._lock:
                 cold_pool._waiters -= 1
@@ -342,7 +342,7 @@ def test_insecure_mode_is_explicit_and_loud(mode, caplog):
 def test_allowed_modules_work_inside_the_confinement(pool):
     # No filesystem, no /proc, a seccomp allowlist: each allowed module's everyday use
     # must still work (lazy imports were preloaded by the template).
-    source = '''
+    source = """
 import base64, calendar, collections, datetime, decimal, difflib, functools, hashlib, hmac
 import itertools, json, math, random, re, statistics, string, textwrap, time, unicodedata, uuid
 import urllib.parse
@@ -376,7 +376,7 @@ def tool(conv):
     out["enc"] = "é".encode("latin-1").decode("cp1252")
     out["voice"] = CartesiaVoice(provider_voice_id="v").provider_voice_id
     conv.state.out = out
-'''
+"""
     r = run_source(pool, source)
     assert r.status is Status.OK, r.error
     out = r.state["out"]

@@ -35,8 +35,7 @@ def test_request_is_served_then_the_answer_ends_the_wait():
 
     t = threading.Thread(target=child)
     t.start()
-    outcome = await_reply(ours, time.monotonic() + 5, 1000,
-                          on_request=lambda body: seen.append(body) or b'{"ok":true}')
+    outcome = await_reply(ours, time.monotonic() + 5, 1000, on_request=lambda body: seen.append(body) or b'{"ok":true}')
     t.join()
     assert seen == [b'{"op":"http"}']
     assert outcome == ("reply", b'{"ok":true}')
@@ -61,8 +60,12 @@ def test_notes_are_handed_over_without_an_answer_and_a_refused_note_ends_the_wai
     theirs.sendall(protocol.encode_frame(protocol.ANSWER + b"done"))
     assert await_reply(ours, time.monotonic() + 5, 1000, on_note=progress.note) == ("reply", b"done")
     assert progress.current == "b.py"
-    for hostile in ({"op": "compiling", "file": "a.py"},  # named twice: a flood of notes stops here
-                    {"op": "compiling", "file": "unsent.py"}, {"op": "other"}, [1]):
+    for hostile in (
+        {"op": "compiling", "file": "a.py"},  # named twice: a flood of notes stops here
+        {"op": "compiling", "file": "unsent.py"},
+        {"op": "other"},
+        [1],
+    ):
         ours, theirs = pair()
         progress = _Progress({"a.py": ""})
         progress.note(json.dumps({"op": "compiling", "file": "a.py"}).encode())
@@ -89,7 +92,8 @@ def test_the_pool_refuses_a_service_it_does_not_offer(pool):
     from sandbox.compile.compiler import compile_bundle
     from sandbox.supervisor.call import CallRequest, prepare
 
-    call = prepare(CallRequest(tenant="t", bundle=compile_bundle({"tool.py": "def tool(conv):\n    return 1\n"}),
-                               function="tool"))
+    call = prepare(
+        CallRequest(tenant="t", bundle=compile_bundle({"tool.py": "def tool(conv):\n    return 1\n"}), function="tool")
+    )
     answer = json.loads(pool._answer_child(call, b'{"op": "nope"}', time.monotonic() + 1))
     assert answer["ok"] is False and "nope" in answer["error"]

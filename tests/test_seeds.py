@@ -122,6 +122,7 @@ def expect_current_date(r):
 def expect_env_seen(env):
     def check(r):
         assert ok(r)["state"]["env_seen"] == env
+
     return check
 
 
@@ -159,6 +160,7 @@ def expect_ask_time(r):
 def expect_content(text):
     def check(r):
         assert ok(r)["action"] == {"content": text}
+
     return check
 
 
@@ -166,8 +168,7 @@ def expect_start(r):
     ok(r)
     state = r["state"]
     assert datetime.datetime.strptime(state["current_date"], "%A %d-%m-%Y")
-    assert state["current_weekday"] in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-                                        "Saturday", "Sunday")
+    assert state["current_weekday"] in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
     assert len(state["current_time"]) == 5
     assert state["available_times"] is None and state["user_bookings"] is None
     assert state["phone_number"] == "+15551230000"
@@ -201,6 +202,7 @@ def expect_secret(r):
 def expect_variant(name):
     def check(r):
         assert ok(r)["action"] == {"variant": name}
+
     return check
 
 
@@ -219,6 +221,7 @@ def expect_webchat(r):
 def expect_action(action):
     def check(r):
         assert ok(r)["action"] == action
+
     return check
 
 
@@ -245,42 +248,98 @@ CASES = [
     ("002_variant_lookup.py", "start_function", None, expect_variant("london")),
     ("002_language_voice.py", "start_function", None, expect_voice),
     ("002_channel_type.py", "start_function", conv_with(channel_type="webchat"), expect_webchat),
-    ("004_string_return.py", "tool", None,
-     expect_content("Tell the user that you cannot assist with their request")),
+    ("004_string_return.py", "tool", None, expect_content("Tell the user that you cannot assist with their request")),
     ("004_content.py", "tool", None, expect_content("Tell the user that you cannot assist with their request")),
     ("004_utterance.py", "tool", None, expect_action({"utterance": "I cannot assist with your request."})),
     ("004_handoff_refer.py", "tool", None, expect_action({"handoff": REFER})),
-    ("003_handoff_invite.py", "tool", None, expect_action({"handoff": {"invite": {
-        "phone_number": "<eg: 2222222>",
-        "outbound_caller_id": "+15551230000",
-        "outbound_endpoint": "<ADD_YOUR_OUTBOUND_ENDPOINT_NAME>",
-        "sip_headers": {"X-ANY_HEADER_NAME": "header"},
-    }}})),
+    (
+        "003_handoff_invite.py",
+        "tool",
+        None,
+        expect_action(
+            {
+                "handoff": {
+                    "invite": {
+                        "phone_number": "<eg: 2222222>",
+                        "outbound_caller_id": "+15551230000",
+                        "outbound_endpoint": "<ADD_YOUR_OUTBOUND_ENDPOINT_NAME>",
+                        "sip_headers": {"X-ANY_HEADER_NAME": "header"},
+                    }
+                }
+            }
+        ),
+    ),
     ("004_hangup.py", "tool", None, expect_action({"hangup": True})),
-    ("003_listen_dtmf_asr.py", "tool", None, expect_action({"listen": {
-        "channel": "SPEECH_AND_DTMF",
-        "dtmf": {"finish_on_key": "#", "timeout": 15, "num_digits": 5},
-        "asr": {"timeout": 20},
-    }})),
-    ("004_listen_asr.py", "tool", None, expect_action({
-        "utterance": "Can I help you with anything else?", "listen": {"asr": {"timeout": 20}}})),
-    ("004_listen_dtmf.py", "tool", None, expect_action({
-        "utterance": "Please enter your 6-digit code followed by the hash key.",
-        "listen": {"channel": "SPEECH_AND_DTMF", "dtmf": {
-            "num_digits": 6, "finish_on_key": "#", "first_digit_timeout": 5,
-            "inter_digit_timeout": 2, "is_pii": True}},
-    })),
+    (
+        "003_listen_dtmf_asr.py",
+        "tool",
+        None,
+        expect_action(
+            {
+                "listen": {
+                    "channel": "SPEECH_AND_DTMF",
+                    "dtmf": {"finish_on_key": "#", "timeout": 15, "num_digits": 5},
+                    "asr": {"timeout": 20},
+                }
+            }
+        ),
+    ),
+    (
+        "004_listen_asr.py",
+        "tool",
+        None,
+        expect_action({"utterance": "Can I help you with anything else?", "listen": {"asr": {"timeout": 20}}}),
+    ),
+    (
+        "004_listen_dtmf.py",
+        "tool",
+        None,
+        expect_action(
+            {
+                "utterance": "Please enter your 6-digit code followed by the hash key.",
+                "listen": {
+                    "channel": "SPEECH_AND_DTMF",
+                    "dtmf": {
+                        "num_digits": 6,
+                        "finish_on_key": "#",
+                        "first_digit_timeout": 5,
+                        "inter_digit_timeout": 2,
+                        "is_pii": True,
+                    },
+                },
+            }
+        ),
+    ),
     ("004_variant.py", "tool", None, expect_variant("orleans")),
-    ("004_variant_utterance.py", "tool", None, expect_action({
-        "utterance": "Let me connect you with the Orleans location.", "variant": "orleans"})),
-    ("004_utterance_handoff.py", "tool", None, expect_action({
-        "utterance": "Let me transfer you to a specialist who can help with that.", "handoff": REFER})),
-    ("004_utterance_hangup.py", "tool", None, expect_action({
-        "utterance": "Thanks for calling, have a great day!", "hangup": True})),
-    ("004_utterance_content.py", "tool", None, expect_action({
-        "utterance": "I've updated your reservation.",
-        "content": "The reservation has been changed. Ask if there's anything else you can help with.",
-    })),
+    (
+        "004_variant_utterance.py",
+        "tool",
+        None,
+        expect_action({"utterance": "Let me connect you with the Orleans location.", "variant": "orleans"}),
+    ),
+    (
+        "004_utterance_handoff.py",
+        "tool",
+        None,
+        expect_action({"utterance": "Let me transfer you to a specialist who can help with that.", "handoff": REFER}),
+    ),
+    (
+        "004_utterance_hangup.py",
+        "tool",
+        None,
+        expect_action({"utterance": "Thanks for calling, have a great day!", "hangup": True}),
+    ),
+    (
+        "004_utterance_content.py",
+        "tool",
+        None,
+        expect_action(
+            {
+                "utterance": "I've updated your reservation.",
+                "content": "The reservation has been changed. Ask if there's anything else you can help with.",
+            }
+        ),
+    ),
 ]
 
 

@@ -66,13 +66,16 @@ def test_checking_a_big_state_builds_no_path_and_walks_each_container_once(monke
     assert walks.calls == 4  # the state, "nested", its list and the dict in it: never once per value
 
 
-@pytest.mark.parametrize("value, field, words", [
-    ({"a": [1, {"b": math.inf}]}, "state.a[1].b", "finite"),
-    ({"a": {1: 2}}, "state.a", "keys must be str"),
-    ({"a": "\ud800"}, "state.a", "lone surrogate"),
-    ({"a": (1, 2)}, "state.a", "got tuple"),
-    ({"a": 2**15000}, "state.a", "int too large"),
-])
+@pytest.mark.parametrize(
+    "value, field, words",
+    [
+        ({"a": [1, {"b": math.inf}]}, "state.a[1].b", "finite"),
+        ({"a": {1: 2}}, "state.a", "keys must be str"),
+        ({"a": "\ud800"}, "state.a", "lone surrogate"),
+        ({"a": (1, 2)}, "state.a", "got tuple"),
+        ({"a": 2**15000}, "state.a", "int too large"),
+    ],
+)
 def test_a_refusal_still_names_the_value(value, field, words):
     with pytest.raises(plaindata.NotPlain) as caught:
         plaindata.check_plain({**padded_state(20_000), **value}, "state")
@@ -85,8 +88,10 @@ def test_state_changes_compare_each_variable_once_and_strings_without_a_walk(mon
     del after["var_00001"]
     same = Counter(plaindata.same)
     monkeypatch.setattr(plaindata, "same", same)
-    assert plaindata.state_changes(before, after) == {"set": {"var_00003": "changed", "new": 1},
-                                                      "deleted": ["var_00001"]}
+    assert plaindata.state_changes(before, after) == {
+        "set": {"var_00003": "changed", "new": 1},
+        "deleted": ["var_00001"],
+    }
     assert same.calls == 0  # equal strings are the same JSON: no typed walk
     lists = {f"k{i}": [i, float(i)] for i in range(1000)}
     plaindata.state_changes(lists, json.loads(json.dumps(lists)))
@@ -113,19 +118,22 @@ def test_applied_changes_keep_the_order_the_child_reports():
     assert changes == {"set": {"d": 4}, "deleted": []}
 
 
-@pytest.mark.parametrize("assigned, deleted, order", [
-    ([], [], None),                               # not a dict
-    ({"a": math.inf}, [], None),                  # not plain (what json.loads makes of 1e999)
-    ({"a": "\udc00"}, [], None),
-    ({}, "a", None),                              # deletions not a list
-    ({}, ["zz"], None),                           # a variable it never had
-    ({}, ["a", "a"], None),                       # twice
-    ({"a": 2}, ["a"], None),                      # both set and deleted
-    ({}, [1], None),
-    ({}, [], ["a"]),                              # the order misses a variable
-    ({}, [], ["a", "b", "b"]),
-    ({}, [], "ab"),
-])
+@pytest.mark.parametrize(
+    "assigned, deleted, order",
+    [
+        ([], [], None),  # not a dict
+        ({"a": math.inf}, [], None),  # not plain (what json.loads makes of 1e999)
+        ({"a": "\udc00"}, [], None),
+        ({}, "a", None),  # deletions not a list
+        ({}, ["zz"], None),  # a variable it never had
+        ({}, ["a", "a"], None),  # twice
+        ({"a": 2}, ["a"], None),  # both set and deleted
+        ({}, [1], None),
+        ({}, [], ["a"]),  # the order misses a variable
+        ({}, [], ["a", "b", "b"]),
+        ({}, [], "ab"),
+    ],
+)
 def test_a_childs_malformed_changes_are_refused(assigned, deleted, order):
     with pytest.raises(plaindata.NotPlain):
         plaindata.apply_changes({"a": 1, "b": 2}, assigned, deleted, order)
@@ -145,7 +153,9 @@ def test_a_conversation_is_checked_once_at_the_edge(monkeypatch):
     conversation = {"state": padded_state(100_000), "variants": {"a": {"n": 1}}}
     walked = []
     is_plain = plaindata._is_plain
-    monkeypatch.setattr(plaindata, "_is_plain", lambda value, depth: walked.append(len(value)) or is_plain(value, depth))
+    monkeypatch.setattr(
+        plaindata, "_is_plain", lambda value, depth: walked.append(len(value)) or is_plain(value, depth)
+    )
     state_walks = lambda: walked.count(len(conversation["state"]))  # noqa: E731
     checked = validate_input(conversation)
     assert state_walks() == 1
@@ -186,31 +196,52 @@ class Colour(enum.StrEnum):
 
 
 def test_every_kind_of_change_is_reported_and_nothing_else():
-    conv = child_conv({"s": "a", "n": 1, "f": 0.0, "items": [1, 2], "d": {"k": "v"}, "same": [1], "gone": 1,
-                       "moved": 1, "enum": "red", "t": True})
+    conv = child_conv(
+        {
+            "s": "a",
+            "n": 1,
+            "f": 0.0,
+            "items": [1, 2],
+            "d": {"k": "v"},
+            "same": [1],
+            "gone": 1,
+            "moved": 1,
+            "enum": "red",
+            "t": True,
+        }
+    )
     state = conv.state
-    state.items.append(3)      # in place, in a container the request held
-    state.d["k"] = "v"         # in place, to its old value
-    state.same = [1]           # another list, equal
-    state.n = 1.0              # equal under ==, another JSON value
+    state.items.append(3)  # in place, in a container the request held
+    state.d["k"] = "v"  # in place, to its old value
+    state.same = [1]  # another list, equal
+    state.n = 1.0  # equal under ==, another JSON value
     state.f = -0.0
     state.t = 1
-    state.enum = Colour.RED    # stored as its plain value: "red", the same
+    state.enum = Colour.RED  # stored as its plain value: "red", the same
     del state.gone
     del state.moved
-    state.moved = 1            # deleted and set again: it moved to the end
-    state.new = (1, 2)         # a tuple is stored as a list
+    state.moved = 1  # deleted and set again: it moved to the end
+    state.new = (1, 2)  # a tuple is stored as a list
     changes = conv._export_changes()
     # "moved" is the very int object it was (small ints are shared): unchanged, only moved.
     assert changes["set"] == {"n": 1.0, "f": -0.0, "items": [1, 2, 3], "enum": "red", "t": 1, "new": [1, 2]}
     assert changes["deleted"] == ["gone"]
     assert changes["order"] == ["s", "n", "f", "items", "d", "same", "enum", "t", "moved", "new"]
-    before = {"s": "a", "n": 1, "f": 0.0, "items": [1, 2], "d": {"k": "v"}, "same": [1], "gone": 1, "moved": 1,
-              "enum": "red", "t": True}
+    before = {
+        "s": "a",
+        "n": 1,
+        "f": 0.0,
+        "items": [1, 2],
+        "d": {"k": "v"},
+        "same": [1],
+        "gone": 1,
+        "moved": 1,
+        "enum": "red",
+        "t": True,
+    }
     after, reported = plaindata.apply_changes(before, changes["set"], changes["deleted"], changes["order"])
     assert list(after) == changes["order"]
-    assert reported == {"set": {"n": 1.0, "f": -0.0, "items": [1, 2, 3], "t": 1, "new": [1, 2]},
-                        "deleted": ["gone"]}
+    assert reported == {"set": {"n": 1.0, "f": -0.0, "items": [1, 2, 3], "t": 1, "new": [1, 2]}, "deleted": ["gone"]}
 
 
 def test_an_unstorable_value_in_a_changed_container_is_named_as_before():
@@ -281,8 +312,14 @@ def run_in_process(source: str, state: dict, function: str = "tool"):
     # whole process, which dataclasses.asdict of a Result in another module's tests trips.
     from sandbox.child.entry import run_request
 
-    call = prepare(CallRequest(tenant="t", bundle=compile_bundle({"tool.py": source}), function=function,
-                               input=validate_input({"state": state})))
+    call = prepare(
+        CallRequest(
+            tenant="t",
+            bundle=compile_bundle({"tool.py": source}),
+            function=function,
+            input=validate_input({"state": state}),
+        )
+    )
     code, request = marshal.loads(call.frame())
     reply = json.dumps(run_request(request, code)).encode()
     return call, reply
@@ -303,8 +340,11 @@ def test_the_supervisor_holds_the_state_to_its_cap():
 
 def test_a_hostile_reply_cannot_change_the_state_it_did_not_send():
     call, _ = run_in_process("def tool(conv):\n    pass\n", {"a": 1})
-    for change in ('"state_set":{},"state_deleted":["b"]', '"state_set":[],"state_deleted":[]',
-                   '"state_set":{"a":1e999},"state_deleted":[]'):  # json.loads makes inf of 1e999
+    for change in (
+        '"state_set":{},"state_deleted":["b"]',
+        '"state_set":[],"state_deleted":[]',
+        '"state_set":{"a":1e999},"state_deleted":[]',
+    ):  # json.loads makes inf of 1e999
         reply = ('{"outcome":"returned","return":null,"effects":{},"logs":[],' + change + "}").encode()
         result = verdict.from_reply(call, reply, Usage())
         assert result.status is Status.RUNTIME_ERROR and result.error.kind == "StateValueError"
@@ -321,8 +361,10 @@ def test_the_states_json_is_encoded_once_and_is_the_state():
 def test_a_state_just_under_the_cap_round_trips_intact(pool):
     state = padded_state(CAP - 2048)
     state["nested"] = {"list": list(range(50)), "text": "naïve ☃"}
-    source = ("def tool(conv):\n    conv.state.nested['list'].append(50)\n    del conv.state.var_00000\n"
-              "    conv.state.greeting = 'hi'\n")
+    source = (
+        "def tool(conv):\n    conv.state.nested['list'].append(50)\n    del conv.state.var_00000\n"
+        "    conv.state.greeting = 'hi'\n"
+    )
     r = run_source(pool, source, conversation={"state": state})
     assert r.status is Status.OK, r.error
     expected = {key: value for key, value in state.items() if key != "var_00000"}
@@ -344,14 +386,28 @@ def test_a_state_over_the_cap_by_what_the_tool_adds_is_an_output_limit(pool):
 _ANY_JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=12)
-_REPLY_KEYS = ("outcome", "status", "error", "return", "effects", "logs", "log_overflow", "state_set",
-               "state_deleted", "state_order", "usage")
+    max_leaves=12,
+)
+_REPLY_KEYS = (
+    "outcome",
+    "status",
+    "error",
+    "return",
+    "effects",
+    "logs",
+    "log_overflow",
+    "state_set",
+    "state_deleted",
+    "state_order",
+    "usage",
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.sampled_from(_REPLY_KEYS), _ANY_JSON, max_size=len(_REPLY_KEYS)),
-       st.sampled_from(["returned", "failed"]))
+@given(
+    st.dictionaries(st.sampled_from(_REPLY_KEYS), _ANY_JSON, max_size=len(_REPLY_KEYS)),
+    st.sampled_from(["returned", "failed"]),
+)
 def test_any_reply_a_child_writes_becomes_a_result_never_an_exception(reply, outcome):
     call, _ = run_in_process("def tool(conv):\n    pass\n", {"a": 1})
     for shaped in (reply, {**reply, "outcome": outcome}):

@@ -59,8 +59,7 @@ FORBIDDEN_IMPORTS: dict[str, tuple[str, ...]] = {
 PROCESS_IMPORTS: dict[str, tuple[str, ...]] = {
     "sandbox.child": ("sandbox.supervisor", "sandbox.egress", "sandbox.template"),
     "sandbox.compile": ("sandbox.supervisor", "sandbox.egress", "sandbox.template"),
-    "sandbox.confine": ("sandbox.supervisor", "sandbox.egress", "sandbox.template", "sandbox.child",
-                        "sandbox.compile"),
+    "sandbox.confine": ("sandbox.supervisor", "sandbox.egress", "sandbox.template", "sandbox.child", "sandbox.compile"),
 }
 
 # The light client: what ``toolpool.Client`` may load at run time (tests/toolpool/
@@ -144,7 +143,8 @@ def read_modules() -> tuple[Path, ...]:
 def is_type_checking(test: ast.expr) -> bool:
     """``if TYPE_CHECKING:`` or ``if typing.TYPE_CHECKING:``."""
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def import_nodes(node: ast.AST, context: str = "module level"):
@@ -305,8 +305,11 @@ def test_no_import_cycles():
     for component in strongly_connected(edges):
         if len(component) > 1:
             problems.extend(describe_component(edges, component))
-    fail_if(problems, "import cycles; break each by moving what both sides need into a module that imports "
-                      "neither, or by handing it in as an argument:")
+    fail_if(
+        problems,
+        "import cycles; break each by moving what both sides need into a module that imports "
+        "neither, or by handing it in as an argument:",
+    )
 
 
 # -- layers -------------------------------------------------------------------------------
@@ -320,7 +323,9 @@ def test_layers_import_only_downward():
         if forbidden:
             problems.append(f"{found.describe()}: {layer}/ must not import {forbidden[0]}")
         for package, never in PROCESS_IMPORTS.items():
-            crossing = [prefix for prefix in never if under(found.source, (package,)) and under(found.target, (prefix,))]
+            crossing = [
+                prefix for prefix in never if under(found.source, (package,)) and under(found.target, (prefix,))
+            ]
             if crossing:
                 problems.append(f"{found.describe()}: {package} runs in another process than {crossing[0]}")
     fail_if(problems, "imports across layers:")
@@ -367,9 +372,12 @@ def test_the_light_client_loads_nothing_of_the_sandbox_the_service_or_the_store(
             allowed = (under(module, LIGHT_ALLOWED) and not under(module, HEAVY)) or module in LIGHT_ALLOWED_EXACTLY
             if not allowed:
                 problems.append(f"{root} loads {module}:\n    {chain(reached, module)}")
-    fail_if(problems, "the light client (toolpool, toolpool.client) may load only toolpool's own modules and "
-                      "the generated stubs; import what the sandbox or the service defines under "
-                      "TYPE_CHECKING, or move it:")
+    fail_if(
+        problems,
+        "the light client (toolpool, toolpool.client) may load only toolpool's own modules and "
+        "the generated stubs; import what the sandbox or the service defines under "
+        "TYPE_CHECKING, or move it:",
+    )
 
 
 # -- length -------------------------------------------------------------------------------
@@ -415,10 +423,12 @@ def long_files() -> dict[str, int]:
 
 def test_no_file_is_too_long_to_read_whole():
     offenders = long_files()
-    fail_if([f"{path}: {lines} lines" for path, lines in sorted(offenders.items())],
-            f"files over {MAX_LINES} lines; split each along a seam (a file per process, per concern, per group "
-            f"of tests), or start a line of its module docstring with 'Over {MAX_LINES} lines because' and say "
-            "why it reads best whole:")
+    fail_if(
+        [f"{path}: {lines} lines" for path, lines in sorted(offenders.items())],
+        f"files over {MAX_LINES} lines; split each along a seam (a file per process, per concern, per group "
+        f"of tests), or start a line of its module docstring with 'Over {MAX_LINES} lines because' and say "
+        "why it reads best whole:",
+    )
 
 
 # -- this file's own reading of imports ---------------------------------------------------

@@ -155,8 +155,18 @@ def test_subclasses_of_plain_types_are_stored_as_their_plain_values():
         HIGH = 2
 
     Point = collections.namedtuple("Point", "x y")
-    value = {MyStr("k"): [MyStr("x"), MyInt(1), MyDict(a=MyList([1])), Intent.BOOK, Priority.HIGH,
-                          collections.Counter("aab"), Point(1, 2), collections.OrderedDict(b=1)]}
+    value = {
+        MyStr("k"): [
+            MyStr("x"),
+            MyInt(1),
+            MyDict(a=MyList([1])),
+            Intent.BOOK,
+            Priority.HIGH,
+            collections.Counter("aab"),
+            Point(1, 2),
+            collections.OrderedDict(b=1),
+        ]
+    }
     out = to_plain(value, "v")
     assert out == {"k": ["x", 1, {"a": [1]}, "book", 2, {"a": 2, "b": 1}, [1, 2], {"b": 1}]}
     assert [type(v) for v in out["k"][:5]] == [str, int, dict, str, int]
@@ -333,7 +343,9 @@ def test_any_plain_value_round_trips_exactly(value):
 
 @pytest.mark.system  # a property over many generated examples: seconds, too long for the unit pass
 @settings(max_examples=200, deadline=None)
-@given(st.recursive(st.one_of(st.sets(st.integers()), st.binary(), st.builds(object)), lambda c: st.lists(c, min_size=1)))
+@given(
+    st.recursive(st.one_of(st.sets(st.integers()), st.binary(), st.builds(object)), lambda c: st.lists(c, min_size=1))
+)
 def test_unstorable_leaves_always_raise_only_unstorable_value(value):
     with pytest.raises(UnstorableValue):
         to_plain(value, "v")

@@ -71,7 +71,17 @@ def test_view_exposes_only_the_listed_members():
     view = build_view("json", ["dumps", "loads"])
     assert view.dumps is json.dumps and view.loads is json.loads
     assert view_names(view) == ("dumps", "loads")
-    for name in ("JSONDecoder", "codecs", "decoder", "scanner", "encoder", "__dict__", "__spec__", "__loader__", "__file__"):
+    for name in (
+        "JSONDecoder",
+        "codecs",
+        "decoder",
+        "scanner",
+        "encoder",
+        "__dict__",
+        "__spec__",
+        "__loader__",
+        "__file__",
+    ):
         with pytest.raises(AttributeError) as info:
             getattr(view, name)
         assert "available to tools" in str(info.value)
@@ -182,7 +192,8 @@ def test_left_out_members_are_out_and_say_why(module):
 
 
 @pytest.mark.parametrize(
-    "module", sorted(m for m in policy_tables.MODULES if m not in views.VIRTUAL_MODULES and m not in modules.VIRTUAL))
+    "module", sorted(m for m in policy_tables.MODULES if m not in views.VIRTUAL_MODULES and m not in modules.VIRTUAL)
+)
 def test_no_module_attribute_of_the_real_module_is_reachable(module):
     view = tool_view(module)
     real = importlib.import_module(module)
@@ -204,15 +215,32 @@ def test_known_doors_are_closed():
             getattr(view, name)
 
 
-_IMMUTABLE = (int, float, str, bytes, bool, tuple, frozenset, type(None), uuid.UUID, decimal.Decimal, datetime.tzinfo,
-              types.MappingProxyType, ModuleView)
+_IMMUTABLE = (
+    int,
+    float,
+    str,
+    bytes,
+    bool,
+    tuple,
+    frozenset,
+    type(None),
+    uuid.UUID,
+    decimal.Decimal,
+    datetime.tzinfo,
+    types.MappingProxyType,
+    ModuleView,
+)
 # Values that are mutable in principle but hold nothing of anyone else's: a sentinel, the
 # decimal context templates (in a fresh child they are the call's own; in a reused child
 # they persist between calls of the same tool, as the README says of reuse mode), type
 # variables and typing's special forms.
 _SHAREABLE = {
-    ("dataclasses", "KW_ONLY"), ("dataclasses", "MISSING"), ("decimal", "BasicContext"), ("decimal", "ExtendedContext"),
-    ("decimal", "DefaultContext"), ("typing", "AnyStr"),
+    ("dataclasses", "KW_ONLY"),
+    ("dataclasses", "MISSING"),
+    ("decimal", "BasicContext"),
+    ("decimal", "ExtendedContext"),
+    ("decimal", "DefaultContext"),
+    ("typing", "AnyStr"),
 }
 
 
@@ -241,10 +269,22 @@ _DANGEROUS_TYPES = (types.ModuleType, types.FrameType, types.CodeType, types.Tra
 
 def _dangerous_objects():
     named = {
-        "eval": eval, "exec": exec, "compile": compile, "open": open, "__import__": builtins.__import__,
-        "getattr": getattr, "setattr": setattr, "delattr": delattr, "globals": globals, "locals": locals,
-        "vars": vars, "input": input, "breakpoint": breakpoint, "sys.modules": sys.modules,
-        "object.__subclasses__": object.__subclasses__, "builtins dict": vars(builtins),
+        "eval": eval,
+        "exec": exec,
+        "compile": compile,
+        "open": open,
+        "__import__": builtins.__import__,
+        "getattr": getattr,
+        "setattr": setattr,
+        "delattr": delattr,
+        "globals": globals,
+        "locals": locals,
+        "vars": vars,
+        "input": input,
+        "breakpoint": breakpoint,
+        "sys.modules": sys.modules,
+        "object.__subclasses__": object.__subclasses__,
+        "builtins dict": vars(builtins),
     }
     for module in list(sys.modules.values()):
         if isinstance(module, types.ModuleType):
@@ -254,6 +294,7 @@ def _dangerous_objects():
 
 def _instances(importer):
     """Instances of the exported classes, and results of exported functions."""
+
     def tool_module(name):
         return importer(name, None, None, tuple(SPEC["modules"][name])[:1])
 
@@ -274,6 +315,7 @@ def _instances(importer):
     from dateutil import parser as du_parser
     from dateutil import relativedelta as du_rd
     from dateutil import rrule as du_rrule
+
     number = phonenumbers.parse("+442079460018", None)
     buffer = io.StringIO("a,b\n1,2\n")
     stack = contextlib.ExitStack()
@@ -426,9 +468,26 @@ def test_nothing_dangerous_is_reachable_by_attribute_reads():
 
 def test_the_guard_refuses_every_door_the_walk_would_otherwise_use():
     guard, roots = _roots()
-    for path in ("json.dumps", "datetime.datetime", "builtins.len", "re.compile", "logging.getLogger",
-                 "zoneinfo.ZoneInfo", "dataclasses.dataclass", "operator.attrgetter"):
-        for name in ("__globals__", "__self__", "__dict__", "__closure__", "__code__", "__subclasses__", "__func__",
-                     "__wrapped__", "__defaults__"):
+    for path in (
+        "json.dumps",
+        "datetime.datetime",
+        "builtins.len",
+        "re.compile",
+        "logging.getLogger",
+        "zoneinfo.ZoneInfo",
+        "dataclasses.dataclass",
+        "operator.attrgetter",
+    ):
+        for name in (
+            "__globals__",
+            "__self__",
+            "__dict__",
+            "__closure__",
+            "__code__",
+            "__subclasses__",
+            "__func__",
+            "__wrapped__",
+            "__defaults__",
+        ):
             with pytest.raises(AttributeError):
                 guard(roots[path], name)

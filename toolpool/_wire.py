@@ -33,8 +33,9 @@ def result_from_proto(message: pb.Result) -> Result:
     error = None
     if message.HasField("error"):
         e = message.error
-        error = ErrorInfo(kind=e.kind, message=e.message, file=e.file or None, line=e.line or None,
-                          traceback=e.traceback or None)
+        error = ErrorInfo(
+            kind=e.kind, message=e.message, file=e.file or None, line=e.line or None, traceback=e.traceback or None
+        )
     return Result(
         status=Status[status_name] if status_name in Status.__members__ else Status.INTERNAL_ERROR,
         action=json.loads(message.action_json or "{}"),
@@ -42,9 +43,13 @@ def result_from_proto(message: pb.Result) -> Result:
         state_changes=json.loads(message.state_changes_json or '{"set": {}, "deleted": []}'),
         logs=[{"level": r.level, "message": r.message} for r in message.logs],
         error=error,
-        usage=Usage(wall_ms=message.usage.wall_ms, cpu_ms=message.usage.cpu_ms,
-                    peak_rss_bytes=message.usage.peak_rss_bytes, http_requests=message.usage.http_requests,
-                    http_bytes=message.usage.http_bytes),
+        usage=Usage(
+            wall_ms=message.usage.wall_ms,
+            cpu_ms=message.usage.cpu_ms,
+            peak_rss_bytes=message.usage.peak_rss_bytes,
+            http_requests=message.usage.http_requests,
+            http_bytes=message.usage.http_bytes,
+        ),
     )
 
 
@@ -57,8 +62,10 @@ def egress_policy_from_proto(message: pb.EgressPolicy) -> dict[str, Any]:
     ports are None, empty schemes None (https), unset caps left out (the defaults),
     an empty ca_pem None. Checked by the service, not here."""
     data: dict[str, Any] = {
-        "hosts": [{"pattern": rule.pattern, "ports": list(rule.ports) or None, "schemes": list(rule.schemes) or None}
-                  for rule in message.hosts],
+        "hosts": [
+            {"pattern": rule.pattern, "ports": list(rule.ports) or None, "schemes": list(rule.schemes) or None}
+            for rule in message.hosts
+        ],
         "addresses": [{"network": rule.network, "ports": list(rule.ports) or None} for rule in message.addresses],
         "ca_pem": message.ca_pem or None,
     }
@@ -80,8 +87,9 @@ def egress_policy_to_proto(data: Mapping[str, Any]) -> pb.EgressPolicy:
         extra = sorted(set(rule) - {"pattern", "ports", "schemes"})
         if extra:
             raise ValueError(f"egress policy: hosts[{index}]: unknown fields {extra}")
-        message.hosts.add(pattern=rule.get("pattern") or "", ports=rule.get("ports") or (),
-                          schemes=rule.get("schemes") or ())
+        message.hosts.add(
+            pattern=rule.get("pattern") or "", ports=rule.get("ports") or (), schemes=rule.get("schemes") or ()
+        )
     for index, rule in enumerate(data.get("addresses") or ()):
         extra = sorted(set(rule) - {"network", "ports"})
         if extra:

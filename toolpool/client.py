@@ -163,8 +163,15 @@ def replicas_target(addresses: Sequence[str]) -> str:
 class CallError(Exception):
     """An RPC failed. ``reason`` is the server's toolpool-reason (None if it sent none)."""
 
-    def __init__(self, code: grpc.StatusCode, message: str, *, reason: str | None = None,
-                 retry_after_ms: int | None = None, may_have_run: bool = False):
+    def __init__(
+        self,
+        code: grpc.StatusCode,
+        message: str,
+        *,
+        reason: str | None = None,
+        retry_after_ms: int | None = None,
+        may_have_run: bool = False,
+    ):
         super().__init__(f"{code.name}: {message}")
         self.code = code
         self.message = message
@@ -204,8 +211,11 @@ def _call_error(error: grpc.RpcError, *, may_have_run: bool) -> CallError:
     code = error.code() if callable(getattr(error, "code", None)) else grpc.StatusCode.UNKNOWN
     details = error.details() if callable(getattr(error, "details", None)) else str(error)
     return CallError(
-        code, details or "", reason=_wire.error_reason(error),
-        retry_after_ms=_wire.retry_after_ms(error), may_have_run=may_have_run,
+        code,
+        details or "",
+        reason=_wire.error_reason(error),
+        retry_after_ms=_wire.retry_after_ms(error),
+        may_have_run=may_have_run,
     )
 
 
@@ -237,15 +247,17 @@ def _retry_delay(error: CallError, attempt: int, *, idempotent: bool) -> float |
     if error.code is grpc.StatusCode.UNAVAILABLE and error.reason == STORAGE_UNAVAILABLE:
         return None
     if error.code is grpc.StatusCode.UNAVAILABLE and (
-            idempotent or error.reason in _NOT_STARTED_UNAVAILABLE or _never_sent(error)):
+        idempotent or error.reason in _NOT_STARTED_UNAVAILABLE or _never_sent(error)
+    ):
         return backoff
     return None
 
 
 def _never_sent(error: CallError) -> bool:
     """gRPC failed the pick: no replica was connected, the request was never written."""
-    return (error.code is grpc.StatusCode.UNAVAILABLE and error.reason is None
-            and error.message.startswith(_PICK_FAILURES))
+    return (
+        error.code is grpc.StatusCode.UNAVAILABLE and error.reason is None and error.message.startswith(_PICK_FAILURES)
+    )
 
 
 class _Bundles:
@@ -269,16 +281,25 @@ class _Bundles:
             return self._by_version.get((tenant, version_id or ""))
 
 
-def _execute_request(tenant: str, function: str, version_id: str | None, alias: str | None, args: Any,
-                     conversation: Mapping[str, Any] | None, deadline_ms: int | None, call_id: str | None
-                     ) -> pb.ExecuteRequest:
+def _execute_request(
+    tenant: str,
+    function: str,
+    version_id: str | None,
+    alias: str | None,
+    args: Any,
+    conversation: Mapping[str, Any] | None,
+    deadline_ms: int | None,
+    call_id: str | None,
+) -> pb.ExecuteRequest:
     if (version_id is None) == (alias is None):
         raise ValueError("give exactly one of version_id and alias")
     request = pb.ExecuteRequest(
-        tenant=tenant, function=function,
+        tenant=tenant,
+        function=function,
         args_json=json.dumps({} if args is None else args, ensure_ascii=False),
         conversation_json=json.dumps(dict(conversation or {}), ensure_ascii=False),
-        deadline_ms=deadline_ms or 0, call_id=call_id or "",
+        deadline_ms=deadline_ms or 0,
+        call_id=call_id or "",
     )
     if alias is not None:
         request.alias = alias
@@ -315,18 +336,29 @@ def _egress_policy(response: pb.SetEgressPolicyResponse | pb.GetEgressPolicyResp
 
 
 def _executed(response: pb.ExecuteResponse) -> Executed:
-    return Executed(result=_wire.result_from_proto(response.result), version_id=response.version_id,
-                    call_id=response.call_id)
+    return Executed(
+        result=_wire.result_from_proto(response.result), version_id=response.version_id, call_id=response.call_id
+    )
 
 
 class Client:
     """Blocking client. Thread-safe; share one per process and target."""
 
-    def __init__(self, target: str, token: str, *, credentials: grpc.ChannelCredentials | None = None,
-                 options: Sequence[tuple[str, Any]] = (), default_timeout_s: float = DEFAULT_TIMEOUT_S):
+    def __init__(
+        self,
+        target: str,
+        token: str,
+        *,
+        credentials: grpc.ChannelCredentials | None = None,
+        options: Sequence[tuple[str, Any]] = (),
+        default_timeout_s: float = DEFAULT_TIMEOUT_S,
+    ):
         options = channel_options(options)
-        self._channel = (grpc.secure_channel(target, credentials, options=options) if credentials
-                         else grpc.insecure_channel(target, options=options))
+        self._channel = (
+            grpc.secure_channel(target, credentials, options=options)
+            if credentials
+            else grpc.insecure_channel(target, options=options)
+        )
         self._stub = pb_grpc.ToolPoolStub(self._channel)
         self._metadata = (("authorization", f"Bearer {token}"),)
         self._default_timeout = default_timeout_s
@@ -360,8 +392,9 @@ class Client:
                     raise error from None
                 time.sleep(delay)
 
-    def deploy(self, tenant: str, files: Mapping[str, str], *, alias: str | None = None,
-               timeout: float | None = None) -> Deployment:
+    def deploy(
+        self, tenant: str, files: Mapping[str, str], *, alias: str | None = None, timeout: float | None = None
+    ) -> Deployment:
         """Deploys the bundle; raises CompileFailed with per-file, per-line errors."""
         request = pb.DeployRequest(tenant=tenant, files=_wire.files_to_proto(dict(files)), alias=alias or "")
         response = self._call(self._stub.Deploy, request, _Budget(timeout or self._default_timeout), idempotent=True)
@@ -369,19 +402,48 @@ class Client:
         self._bundles.remember(tenant, deployment.version_id, files, alias)
         return deployment
 
-    def execute(self, tenant: str, function: str, *, version_id: str | None = None, alias: str | None = None,
-                args: Any = None, conversation: Mapping[str, Any] | None = None, deadline_ms: int | None = None,
-                timeout: float | None = None, call_id: str | None = None,
-                bundle: Mapping[str, str] | None = None) -> Result:
+    def execute(
+        self,
+        tenant: str,
+        function: str,
+        *,
+        version_id: str | None = None,
+        alias: str | None = None,
+        args: Any = None,
+        conversation: Mapping[str, Any] | None = None,
+        deadline_ms: int | None = None,
+        timeout: float | None = None,
+        call_id: str | None = None,
+        bundle: Mapping[str, str] | None = None,
+    ) -> Result:
         """Runs one call and returns its Result (see ``execute_detailed`` for the version that ran)."""
-        return self.execute_detailed(tenant, function, version_id=version_id, alias=alias, args=args,
-                                     conversation=conversation, deadline_ms=deadline_ms, timeout=timeout,
-                                     call_id=call_id, bundle=bundle).result
+        return self.execute_detailed(
+            tenant,
+            function,
+            version_id=version_id,
+            alias=alias,
+            args=args,
+            conversation=conversation,
+            deadline_ms=deadline_ms,
+            timeout=timeout,
+            call_id=call_id,
+            bundle=bundle,
+        ).result
 
-    def execute_detailed(self, tenant: str, function: str, *, version_id: str | None = None,
-                         alias: str | None = None, args: Any = None, conversation: Mapping[str, Any] | None = None,
-                         deadline_ms: int | None = None, timeout: float | None = None, call_id: str | None = None,
-                         bundle: Mapping[str, str] | None = None) -> Executed:
+    def execute_detailed(
+        self,
+        tenant: str,
+        function: str,
+        *,
+        version_id: str | None = None,
+        alias: str | None = None,
+        args: Any = None,
+        conversation: Mapping[str, Any] | None = None,
+        deadline_ms: int | None = None,
+        timeout: float | None = None,
+        call_id: str | None = None,
+        bundle: Mapping[str, str] | None = None,
+    ) -> Executed:
         request = _execute_request(tenant, function, version_id, alias, args, conversation, deadline_ms, call_id)
         budget = _budget_for(timeout, deadline_ms, self._default_timeout)
         for resent in range(MAX_RESENDS + 1):
@@ -395,8 +457,9 @@ class Client:
                 self._redeploy(tenant, files, version_id, alias, budget)
         raise AssertionError("unreachable")
 
-    def _redeploy(self, tenant: str, files: Mapping[str, str], version_id: str | None, alias: str | None,
-                  budget: _Budget) -> None:
+    def _redeploy(
+        self, tenant: str, files: Mapping[str, str], version_id: str | None, alias: str | None, budget: _Budget
+    ) -> None:
         request = pb.DeployRequest(tenant=tenant, files=_wire.files_to_proto(dict(files)), alias=alias or "")
         deployment = _deploy_outcome(self._call(self._stub.Deploy, request, budget, idempotent=True))
         _check_redeployed(deployment, version_id)
@@ -404,60 +467,84 @@ class Client:
 
     def set_secret(self, tenant: str, name: str, value: str, *, timeout: float | None = None) -> bool:
         request = pb.SetSecretRequest(tenant=tenant, name=name, value=value)
-        response: pb.SetSecretResponse = self._call(self._stub.SetSecret, request,
-                                                    _Budget(timeout or self._default_timeout), idempotent=True)
+        response: pb.SetSecretResponse = self._call(
+            self._stub.SetSecret, request, _Budget(timeout or self._default_timeout), idempotent=True
+        )
         return response.created
 
     def delete_secret(self, tenant: str, name: str, *, timeout: float | None = None) -> bool:
         request = pb.DeleteSecretRequest(tenant=tenant, name=name)
-        response: pb.DeleteSecretResponse = self._call(self._stub.DeleteSecret, request,
-                                                       _Budget(timeout or self._default_timeout), idempotent=True)
+        response: pb.DeleteSecretResponse = self._call(
+            self._stub.DeleteSecret, request, _Budget(timeout or self._default_timeout), idempotent=True
+        )
         return response.deleted
 
     def list_secret_names(self, tenant: str, *, timeout: float | None = None) -> list[str]:
         request = pb.ListSecretNamesRequest(tenant=tenant)
-        return list(self._call(self._stub.ListSecretNames, request, _Budget(timeout or self._default_timeout),
-                               idempotent=True).names)
+        return list(
+            self._call(
+                self._stub.ListSecretNames, request, _Budget(timeout or self._default_timeout), idempotent=True
+            ).names
+        )
 
-    def set_egress_policy(self, tenant: str, policy: Mapping[str, Any] | EgressPolicy | None, *,
-                          timeout: float | None = None) -> dict[str, Any] | None:
+    def set_egress_policy(
+        self, tenant: str, policy: Mapping[str, Any] | EgressPolicy | None, *, timeout: float | None = None
+    ) -> dict[str, Any] | None:
         """Sets the tenant's egress policy (None: no outbound HTTP); operator clients only
         (else PERMISSION_DENIED, reason OPERATOR_ONLY). Returns the policy as stored."""
         request = _egress_request(tenant, policy)
-        return _egress_policy(self._call(self._stub.SetEgressPolicy, request,
-                                         _Budget(timeout or self._default_timeout), idempotent=True))
+        return _egress_policy(
+            self._call(self._stub.SetEgressPolicy, request, _Budget(timeout or self._default_timeout), idempotent=True)
+        )
 
     def get_egress_policy(self, tenant: str, *, timeout: float | None = None) -> dict[str, Any] | None:
         """The tenant's egress policy as stored, or None: no outbound HTTP."""
         request = pb.GetEgressPolicyRequest(tenant=tenant)
-        return _egress_policy(self._call(self._stub.GetEgressPolicy, request,
-                                         _Budget(timeout or self._default_timeout), idempotent=True))
+        return _egress_policy(
+            self._call(self._stub.GetEgressPolicy, request, _Budget(timeout or self._default_timeout), idempotent=True)
+        )
 
-    def get_version(self, tenant: str, *, version_id: str | None = None, alias: str | None = None,
-                    include_sources: bool = False, timeout: float | None = None) -> pb.GetVersionResponse:
+    def get_version(
+        self,
+        tenant: str,
+        *,
+        version_id: str | None = None,
+        alias: str | None = None,
+        include_sources: bool = False,
+        timeout: float | None = None,
+    ) -> pb.GetVersionResponse:
         request = pb.GetVersionRequest(tenant=tenant, include_sources=include_sources)
         if alias is not None:
             request.alias = alias
         else:
             request.version_id = version_id or ""
-        response: pb.GetVersionResponse = self._call(self._stub.GetVersion, request,
-                                                     _Budget(timeout or self._default_timeout), idempotent=True)
+        response: pb.GetVersionResponse = self._call(
+            self._stub.GetVersion, request, _Budget(timeout or self._default_timeout), idempotent=True
+        )
         return response
 
     def list_versions(self, tenant: str, *, timeout: float | None = None) -> list[pb.VersionInfo]:
         request = pb.ListVersionsRequest(tenant=tenant)
-        return list(self._call(self._stub.ListVersions, request, _Budget(timeout or self._default_timeout),
-                               idempotent=True).versions)
+        return list(
+            self._call(
+                self._stub.ListVersions, request, _Budget(timeout or self._default_timeout), idempotent=True
+            ).versions
+        )
 
 
 def _may_have_run(error: CallError) -> bool:
     """Whether a failed Execute may have run the tool: only a server's explicit 'did not start' says no."""
-    if error.code in (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.INVALID_ARGUMENT,
-                      grpc.StatusCode.NOT_FOUND, grpc.StatusCode.UNAUTHENTICATED,
-                      grpc.StatusCode.PERMISSION_DENIED):
+    if error.code in (
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.PERMISSION_DENIED,
+    ):
         return False
     if error.code is grpc.StatusCode.UNAVAILABLE and (
-            error.reason in _NOT_STARTED_UNAVAILABLE or error.reason == STORAGE_UNAVAILABLE or _never_sent(error)):
+        error.reason in _NOT_STARTED_UNAVAILABLE or error.reason == STORAGE_UNAVAILABLE or _never_sent(error)
+    ):
         return False
     return not (error.code is grpc.StatusCode.DEADLINE_EXCEEDED and error.reason == "DEADLINE_TOO_SHORT")
 
@@ -473,11 +560,21 @@ def _check_redeployed(deployment: Deployment, version_id: str | None) -> None:
 class AsyncClient:
     """The asyncio client: the same methods as Client, as coroutines."""
 
-    def __init__(self, target: str, token: str, *, credentials: grpc.ChannelCredentials | None = None,
-                 options: Sequence[tuple[str, Any]] = (), default_timeout_s: float = DEFAULT_TIMEOUT_S):
+    def __init__(
+        self,
+        target: str,
+        token: str,
+        *,
+        credentials: grpc.ChannelCredentials | None = None,
+        options: Sequence[tuple[str, Any]] = (),
+        default_timeout_s: float = DEFAULT_TIMEOUT_S,
+    ):
         options = channel_options(options)
-        self._channel = (grpc.aio.secure_channel(target, credentials, options=options) if credentials
-                         else grpc.aio.insecure_channel(target, options=options))
+        self._channel = (
+            grpc.aio.secure_channel(target, credentials, options=options)
+            if credentials
+            else grpc.aio.insecure_channel(target, options=options)
+        )
         self._stub = pb_grpc.ToolPoolStub(self._channel)
         self._metadata = (("authorization", f"Bearer {token}"),)
         self._default_timeout = default_timeout_s
@@ -501,8 +598,7 @@ class AsyncClient:
                 # Only attempts that did not start are ever retried, so nothing ran.
                 raise CallError(grpc.StatusCode.DEADLINE_EXCEEDED, "client deadline passed before the call")
             try:
-                return await method(request, timeout=remaining,
-                                    metadata=self._metadata + outgoing_trace_metadata())
+                return await method(request, timeout=remaining, metadata=self._metadata + outgoing_trace_metadata())
             except grpc.aio.AioRpcError as rpc_error:
                 error = _call_error(rpc_error, may_have_run=not idempotent)
                 delay = _retry_delay(error, attempt, idempotent=idempotent)
@@ -512,28 +608,60 @@ class AsyncClient:
                     raise error from None
                 await asyncio.sleep(delay)
 
-    async def deploy(self, tenant: str, files: Mapping[str, str], *, alias: str | None = None,
-                     timeout: float | None = None) -> Deployment:
+    async def deploy(
+        self, tenant: str, files: Mapping[str, str], *, alias: str | None = None, timeout: float | None = None
+    ) -> Deployment:
         request = pb.DeployRequest(tenant=tenant, files=_wire.files_to_proto(dict(files)), alias=alias or "")
-        response = await self._call(self._stub.Deploy, request, _Budget(timeout or self._default_timeout),
-                                    idempotent=True)
+        response = await self._call(
+            self._stub.Deploy, request, _Budget(timeout or self._default_timeout), idempotent=True
+        )
         deployment = _deploy_outcome(response)
         self._bundles.remember(tenant, deployment.version_id, files, alias)
         return deployment
 
-    async def execute(self, tenant: str, function: str, *, version_id: str | None = None,
-                      alias: str | None = None, args: Any = None, conversation: Mapping[str, Any] | None = None,
-                      deadline_ms: int | None = None, timeout: float | None = None, call_id: str | None = None,
-                      bundle: Mapping[str, str] | None = None) -> Result:
-        return (await self.execute_detailed(tenant, function, version_id=version_id, alias=alias, args=args,
-                                            conversation=conversation, deadline_ms=deadline_ms, timeout=timeout,
-                                            call_id=call_id, bundle=bundle)).result
+    async def execute(
+        self,
+        tenant: str,
+        function: str,
+        *,
+        version_id: str | None = None,
+        alias: str | None = None,
+        args: Any = None,
+        conversation: Mapping[str, Any] | None = None,
+        deadline_ms: int | None = None,
+        timeout: float | None = None,
+        call_id: str | None = None,
+        bundle: Mapping[str, str] | None = None,
+    ) -> Result:
+        return (
+            await self.execute_detailed(
+                tenant,
+                function,
+                version_id=version_id,
+                alias=alias,
+                args=args,
+                conversation=conversation,
+                deadline_ms=deadline_ms,
+                timeout=timeout,
+                call_id=call_id,
+                bundle=bundle,
+            )
+        ).result
 
-    async def execute_detailed(self, tenant: str, function: str, *, version_id: str | None = None,
-                               alias: str | None = None, args: Any = None,
-                               conversation: Mapping[str, Any] | None = None, deadline_ms: int | None = None,
-                               timeout: float | None = None, call_id: str | None = None,
-                               bundle: Mapping[str, str] | None = None) -> Executed:
+    async def execute_detailed(
+        self,
+        tenant: str,
+        function: str,
+        *,
+        version_id: str | None = None,
+        alias: str | None = None,
+        args: Any = None,
+        conversation: Mapping[str, Any] | None = None,
+        deadline_ms: int | None = None,
+        timeout: float | None = None,
+        call_id: str | None = None,
+        bundle: Mapping[str, str] | None = None,
+    ) -> Executed:
         request = _execute_request(tenant, function, version_id, alias, args, conversation, deadline_ms, call_id)
         budget = _budget_for(timeout, deadline_ms, self._default_timeout)
         for resent in range(MAX_RESENDS + 1):
@@ -552,28 +680,42 @@ class AsyncClient:
 
     async def set_secret(self, tenant: str, name: str, value: str, *, timeout: float | None = None) -> bool:
         request = pb.SetSecretRequest(tenant=tenant, name=name, value=value)
-        response: pb.SetSecretResponse = await self._call(self._stub.SetSecret, request,
-                                                          _Budget(timeout or self._default_timeout), idempotent=True)
+        response: pb.SetSecretResponse = await self._call(
+            self._stub.SetSecret, request, _Budget(timeout or self._default_timeout), idempotent=True
+        )
         return response.created
 
     async def delete_secret(self, tenant: str, name: str, *, timeout: float | None = None) -> bool:
         request = pb.DeleteSecretRequest(tenant=tenant, name=name)
-        response: pb.DeleteSecretResponse = await self._call(self._stub.DeleteSecret, request,
-                                                             _Budget(timeout or self._default_timeout), idempotent=True)
+        response: pb.DeleteSecretResponse = await self._call(
+            self._stub.DeleteSecret, request, _Budget(timeout or self._default_timeout), idempotent=True
+        )
         return response.deleted
 
     async def list_secret_names(self, tenant: str, *, timeout: float | None = None) -> list[str]:
         request = pb.ListSecretNamesRequest(tenant=tenant)
-        return list((await self._call(self._stub.ListSecretNames, request,
-                                      _Budget(timeout or self._default_timeout), idempotent=True)).names)
+        return list(
+            (
+                await self._call(
+                    self._stub.ListSecretNames, request, _Budget(timeout or self._default_timeout), idempotent=True
+                )
+            ).names
+        )
 
-    async def set_egress_policy(self, tenant: str, policy: Mapping[str, Any] | EgressPolicy | None, *,
-                                timeout: float | None = None) -> dict[str, Any] | None:
+    async def set_egress_policy(
+        self, tenant: str, policy: Mapping[str, Any] | EgressPolicy | None, *, timeout: float | None = None
+    ) -> dict[str, Any] | None:
         request = _egress_request(tenant, policy)
-        return _egress_policy(await self._call(self._stub.SetEgressPolicy, request,
-                                               _Budget(timeout or self._default_timeout), idempotent=True))
+        return _egress_policy(
+            await self._call(
+                self._stub.SetEgressPolicy, request, _Budget(timeout or self._default_timeout), idempotent=True
+            )
+        )
 
     async def get_egress_policy(self, tenant: str, *, timeout: float | None = None) -> dict[str, Any] | None:
         request = pb.GetEgressPolicyRequest(tenant=tenant)
-        return _egress_policy(await self._call(self._stub.GetEgressPolicy, request,
-                                               _Budget(timeout or self._default_timeout), idempotent=True))
+        return _egress_policy(
+            await self._call(
+                self._stub.GetEgressPolicy, request, _Budget(timeout or self._default_timeout), idempotent=True
+            )
+        )

@@ -52,8 +52,13 @@ class ErrorInfo:
     traceback: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "message": self.message, "file": self.file, "line": self.line,
-                "traceback": self.traceback}
+        return {
+            "kind": self.kind,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "traceback": self.traceback,
+        }
 
 
 @dataclass(frozen=True)

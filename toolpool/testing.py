@@ -181,8 +181,9 @@ class FakeHttp:
             answer = self._routes.get((request.method, request.path)) or self._routes.get((None, request.path))
             known = sorted(f"{m or '*'} {p}" for m, p in self._routes)
         if answer is None:
-            return Response(status=404, json={"error": f"no canned response for {request.method} {request.path}",
-                                              "routes": known})
+            return Response(
+                status=404, json={"error": f"no canned response for {request.method} {request.path}", "routes": known}
+            )
         return answer(request) if callable(answer) else answer
 
     def egress_policy(self) -> EgressPolicy:
@@ -200,13 +201,22 @@ def _handler_for(fake: FakeHttp) -> type[http.server.BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             url = urllib.parse.urlsplit(self.path)
-            request = Request(method=self.command, path=url.path, query=dict(urllib.parse.parse_qsl(url.query)),
-                              headers=dict(self.headers.items()), body=self.rfile.read(length) if length else b"")
+            request = Request(
+                method=self.command,
+                path=url.path,
+                query=dict(urllib.parse.parse_qsl(url.query)),
+                headers=dict(self.headers.items()),
+                body=self.rfile.read(length) if length else b"",
+            )
             response = fake.answer(request)
             body, content_type = response.encoded()
             self.send_response(response.status)
-            headers = {"Content-Type": content_type, **response.headers, "Content-Length": str(len(body)),
-                       "Connection": "close"}
+            headers = {
+                "Content-Type": content_type,
+                **response.headers,
+                "Content-Length": str(len(body)),
+                "Connection": "close",
+            }
             for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()
@@ -237,16 +247,31 @@ def _bundle_files(tool: ToolSource, base_dir: Path | None) -> tuple[dict[str, st
 def _public(result: sandbox_result.Result) -> Result:
     """The supervisor's Result as ``toolpool.Result``, field for field."""
     error = ErrorInfo(**dataclasses.asdict(result.error)) if result.error else None
-    return Result(status=Status(result.status.value), action=result.action, state=result.state,
-                  state_changes=result.state_changes, logs=result.logs, error=error,
-                  usage=Usage(**dataclasses.asdict(result.usage)))
+    return Result(
+        status=Status(result.status.value),
+        action=result.action,
+        state=result.state,
+        state_changes=result.state_changes,
+        logs=result.logs,
+        error=error,
+        usage=Usage(**dataclasses.asdict(result.usage)),
+    )
 
 
-def _failed(status: Status, kind: str, message: str, conv: Mapping[str, Any] | None,
-            file: str | None = None, line: int | None = None) -> Result:
+def _failed(
+    status: Status,
+    kind: str,
+    message: str,
+    conv: Mapping[str, Any] | None,
+    file: str | None = None,
+    line: int | None = None,
+) -> Result:
     state = (conv or {}).get("state")
-    return Result(status=status, state=dict(state) if isinstance(state, Mapping) else {},
-                  error=ErrorInfo(kind=kind, message=message, file=file, line=line))
+    return Result(
+        status=status,
+        state=dict(state) if isinstance(state, Mapping) else {},
+        error=ErrorInfo(kind=kind, message=message, file=file, line=line),
+    )
 
 
 class Sandbox:
@@ -276,9 +301,18 @@ class Sandbox:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def run(self, tool: ToolSource, function: str, *, conv: Mapping[str, Any] | None = None,
-            args: Any = None, secrets: Mapping[str, str] | None = None, http: FakeHttp | None = None,
-            deadline_ms: int | None = None, base_dir: str | os.PathLike[str] | None = None) -> Result:
+    def run(
+        self,
+        tool: ToolSource,
+        function: str,
+        *,
+        conv: Mapping[str, Any] | None = None,
+        args: Any = None,
+        secrets: Mapping[str, str] | None = None,
+        http: FakeHttp | None = None,
+        deadline_ms: int | None = None,
+        base_dir: str | os.PathLike[str] | None = None,
+    ) -> Result:
         """Run ``function`` of ``tool`` once; see the module docstring. ``conv`` is the
         conv.json shape (its ``secrets`` key included); ``secrets`` are added to those.
         Without ``http`` the tool has no egress, as a tenant without a policy. Raises
@@ -292,18 +326,29 @@ class Sandbox:
         missing = missing_function(bundle, function, where)
         if missing:
             return _failed(Status.NOT_FOUND, "NotFound", missing, conv)
-        request = CallRequest(tenant=TENANT, bundle=bundle, function=function,
-                              input=validate_input(conv, args), secrets=dict(secrets or {}),
-                              deadline=requested_deadline(deadline_ms),
-                              egress=http.egress_policy() if http is not None else None)
+        request = CallRequest(
+            tenant=TENANT,
+            bundle=bundle,
+            function=function,
+            input=validate_input(conv, args),
+            secrets=dict(secrets or {}),
+            deadline=requested_deadline(deadline_ms),
+            egress=http.egress_policy() if http is not None else None,
+        )
         return _public(self.start()._pool.execute(request))
 
 
-def run_tool(tool: ToolSource, function: str, *, conv: Mapping[str, Any] | None = None, args: Any = None,
-             secrets: Mapping[str, str] | None = None, http: FakeHttp | None = None,
-             deadline_ms: int | None = None) -> Result:
+def run_tool(
+    tool: ToolSource,
+    function: str,
+    *,
+    conv: Mapping[str, Any] | None = None,
+    args: Any = None,
+    secrets: Mapping[str, str] | None = None,
+    http: FakeHttp | None = None,
+    deadline_ms: int | None = None,
+) -> Result:
     """Run one call on a sandbox of its own (started and stopped here). For many calls,
     use the ``run_tool`` fixture or a ``Sandbox``, which start the pool once."""
     with Sandbox() as sandbox:
-        return sandbox.run(tool, function, conv=conv, args=args, secrets=secrets, http=http,
-                           deadline_ms=deadline_ms)
+        return sandbox.run(tool, function, conv=conv, args=args, secrets=secrets, http=http, deadline_ms=deadline_ms)

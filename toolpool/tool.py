@@ -148,14 +148,31 @@ class Voice:
 
 
 class CartesiaVoice(Voice):
-    def __init__(self, *, provider_voice_id: str, model_id: str | None = None, speed: float | None = None,
-                 volume: float | None = None, emotion: str | None = None, language: str | None = None) -> None: ...
+    def __init__(
+        self,
+        *,
+        provider_voice_id: str,
+        model_id: str | None = None,
+        speed: float | None = None,
+        volume: float | None = None,
+        emotion: str | None = None,
+        language: str | None = None,
+    ) -> None: ...
 
 
 class ElevenLabsVoice(Voice):
-    def __init__(self, *, provider_voice_id: str, model_id: str | None = None, stability: float | None = None,
-                 similarity_boost: float | None = None, speed: float | None = None, style: float | None = None,
-                 clarity: float | None = None, latency_mode: str | None = None) -> None: ...
+    def __init__(
+        self,
+        *,
+        provider_voice_id: str,
+        model_id: str | None = None,
+        stability: float | None = None,
+        similarity_boost: float | None = None,
+        speed: float | None = None,
+        style: float | None = None,
+        clarity: float | None = None,
+        latency_mode: str | None = None,
+    ) -> None: ...
 
 
 class PlayHTVoice(Voice):
@@ -202,8 +219,9 @@ class Conversation(Protocol):
         """Use ``voice`` (a ``polyai.voice`` instance) for TTS from now on (the ``voice`` action)."""
         ...
 
-    def call_handoff(self, destination: str | None = None, reason: str | None = None,
-                     utterance: str | None = None) -> None:
+    def call_handoff(
+        self, destination: str | None = None, reason: str | None = None, utterance: str | None = None
+    ) -> None:
         """Record a handoff (the ``handoff`` action, and ``utterance``)."""
         ...
 
@@ -312,7 +330,30 @@ class ToolReturn(TypedDict, total=False):
 
 
 __all__ = [
-    "Asr", "BargeIn", "Bye", "CartesiaVoice", "Conversation", "Dtmf", "ElevenLabsVoice", "Handoff",
-    "IntegrationAttributes", "Interjection", "Invite", "Listen", "Log", "PlayHTVoice", "Refer", "RimeVoice",
-    "SipHeaders", "SmartVad", "State", "StateValue", "ToolReturn", "Utils", "Variant", "Variants", "Voice", "log",
+    "Asr",
+    "BargeIn",
+    "Bye",
+    "CartesiaVoice",
+    "Conversation",
+    "Dtmf",
+    "ElevenLabsVoice",
+    "Handoff",
+    "IntegrationAttributes",
+    "Interjection",
+    "Invite",
+    "Listen",
+    "Log",
+    "PlayHTVoice",
+    "Refer",
+    "RimeVoice",
+    "SipHeaders",
+    "SmartVad",
+    "State",
+    "StateValue",
+    "ToolReturn",
+    "Utils",
+    "Variant",
+    "Variants",
+    "Voice",
+    "log",
 ]

@@ -116,8 +116,14 @@ class Admission:
         self._queued = 0
         self._mean_ms: float | None = None
         self._closed = False
-        self._counters = {"admitted_now": 0, "admitted_after_wait": 0, "refused_full": 0,
-                          "refused_estimate": 0, "refused_waited": 0, "refused_draining": 0}
+        self._counters = {
+            "admitted_now": 0,
+            "admitted_after_wait": 0,
+            "refused_full": 0,
+            "refused_estimate": 0,
+            "refused_waited": 0,
+            "refused_draining": 0,
+        }
 
     # -- the caller's side --------------------------------------------------------------
 
@@ -153,9 +159,7 @@ class Admission:
             self._remove_waiter(state, waiter)
             self._counters["refused_waited"] += 1
             retry_ms = self._estimate_wait_ms(state, is_start)
-        raise Refused(
-            "the call could not start before its deadline; it did not run", retry_after_ms=retry_ms
-        )
+        raise Refused("the call could not start before its deadline; it did not run", retry_after_ms=retry_ms)
 
     def refuse_if_hopeless(self, tenant: str, *, is_start: bool, start_by: float) -> None:
         """Raises Refused (Unavailable when draining) if ``admit`` would refuse this call at

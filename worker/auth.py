@@ -68,5 +68,8 @@ class Authenticator:
     def require_operator(client: ClientConfig, what: str) -> None:
         """Raises PermissionDenied (reason OPERATOR_ONLY) unless the client is an operator."""
         if not client.operator:
-            raise PermissionDenied(f"client {client.name!r} may not {what}: operator clients only "
-                                   "(operator = true in the server's [[clients]])", reason="OPERATOR_ONLY")
+            raise PermissionDenied(
+                f"client {client.name!r} may not {what}: operator clients only "
+                "(operator = true in the server's [[clients]])",
+                reason="OPERATOR_ONLY",
+            )

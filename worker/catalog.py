@@ -78,8 +78,9 @@ def estimate_bytes(value: Any, depth: int = 0) -> int:
     if isinstance(value, (str, bytes)):
         return 64 + len(value)
     if isinstance(value, dict):
-        return ENTRY_OVERHEAD + sum(estimate_bytes(k, depth + 1) + estimate_bytes(v, depth + 1)
-                                    for k, v in value.items())
+        return ENTRY_OVERHEAD + sum(
+            estimate_bytes(k, depth + 1) + estimate_bytes(v, depth + 1) for k, v in value.items()
+        )
     if isinstance(value, (list, tuple, set, frozenset)):
         return 64 + sum(8 + estimate_bytes(item, depth + 1) for item in value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -98,8 +99,9 @@ class FairCache(Generic[_V]):
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
-        self._tenants: collections.OrderedDict[str, collections.OrderedDict[Hashable, tuple[_V, int]]] = \
+        self._tenants: collections.OrderedDict[str, collections.OrderedDict[Hashable, tuple[_V, int]]] = (
             collections.OrderedDict()
+        )
         self._tenant_bytes: dict[str, int] = {}
         self._bytes = 0
         self.counters: collections.Counter[str] = collections.Counter()
@@ -144,9 +146,14 @@ class FairCache(Generic[_V]):
 
     def info(self) -> dict[str, int]:
         with self._lock:
-            return {**self.counters, "entries": sum(len(e) for e in self._tenants.values()),
-                    "tenants": len(self._tenants), "bytes": self._bytes, "max_bytes": self.max_bytes,
-                    "largest_tenant_bytes": max(self._tenant_bytes.values(), default=0)}
+            return {
+                **self.counters,
+                "entries": sum(len(e) for e in self._tenants.values()),
+                "tenants": len(self._tenants),
+                "bytes": self._bytes,
+                "max_bytes": self.max_bytes,
+                "largest_tenant_bytes": max(self._tenant_bytes.values(), default=0),
+            }
 
     def tenant_bytes(self, tenant: str) -> int:
         with self._lock:
@@ -196,8 +203,15 @@ class RowCache:
         self._lock = threading.Lock()
         self._generation = 0
 
-    def lookup(self, kind: str, tenant: str, name: str, load: Callable[[], _T], *,
-               keep: Callable[[_T], bool] = lambda value: True) -> _T:
+    def lookup(
+        self,
+        kind: str,
+        tenant: str,
+        name: str,
+        load: Callable[[], _T],
+        *,
+        keep: Callable[[_T], bool] = lambda value: True,
+    ) -> _T:
         """The cached row, or ``load()``'s, cached when ``keep(row)`` and no change came meanwhile.
         Raises what ``load`` raises (StorageUnavailable), caching nothing."""
         with self._lock:

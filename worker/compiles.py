@@ -50,8 +50,13 @@ class CompileLimits:
 class CompileGate:
     """Fair, bounded admission of confined compiles. Thread-safe."""
 
-    def __init__(self, compiler: ConfinedCompiler, limits: CompileLimits = CompileLimits(), *,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        compiler: ConfinedCompiler,
+        limits: CompileLimits = CompileLimits(),
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self._compiler = compiler
         self._limits = limits
         self._clock = clock
@@ -100,8 +105,11 @@ class CompileGate:
             queue = self._queues.setdefault(tenant, collections.deque())
             if len(queue) >= limits.per_tenant:
                 self.counters["refused_tenant"] += 1
-                raise Refused(f"tenant {tenant!r} already has {len(queue)} compiles waiting; nothing was compiled",
-                              retry_after_ms=self._retry_ms(), reason="TENANT_LIMIT")
+                raise Refused(
+                    f"tenant {tenant!r} already has {len(queue)} compiles waiting; nothing was compiled",
+                    retry_after_ms=self._retry_ms(),
+                    reason="TENANT_LIMIT",
+                )
             if self._waiting >= limits.total:
                 self.counters["refused_full"] += 1
                 raise Refused("the compile queue is full; nothing was compiled", retry_after_ms=self._retry_ms())
@@ -114,8 +122,9 @@ class CompileGate:
                     remaining = wait_until - self._clock()
                     if remaining <= 0 or self._closed:
                         self.counters["refused_waited"] += 1
-                        raise Refused("the compile could not start in time; nothing was compiled",
-                                      retry_after_ms=self._retry_ms())
+                        raise Refused(
+                            "the compile could not start in time; nothing was compiled", retry_after_ms=self._retry_ms()
+                        )
                     self._cond.wait(remaining)
             except BaseException:
                 self._forget(tenant, ticket)
@@ -124,7 +133,7 @@ class CompileGate:
             self._turns += 1
             self._served[tenant] = self._turns  # it had its turn: behind every tenant waiting since
             if len(self._served) > _SERVED_KEPT:
-                for old in sorted(self._served, key=self._served.__getitem__)[:len(self._served) // 2]:
+                for old in sorted(self._served, key=self._served.__getitem__)[: len(self._served) // 2]:
                     del self._served[old]  # forgotten tenants count as never served: first in line
             self._running += 1
             self.counters["compiled"] += 1

@@ -23,8 +23,16 @@ from sandbox.bundles import Bundle, CompileErrors, CompileProblem
 from sandbox.policy import DEFAULT_POLICY, Policy
 from sandbox.supervisor.confined_compile import ConfinedCompiler
 
-__all__ = ["Bundle", "CompileErrors", "CompileProblem", "ToolFilesError", "compile_files", "compile_pool",
-           "missing_function", "read_tool_files"]
+__all__ = [
+    "Bundle",
+    "CompileErrors",
+    "CompileProblem",
+    "ToolFilesError",
+    "compile_files",
+    "compile_pool",
+    "missing_function",
+    "read_tool_files",
+]
 
 
 class ToolFilesError(ValueError):
@@ -47,8 +55,10 @@ def read_tool_files(paths: Sequence[str | Path]) -> dict[str, Path]:
             raise ToolFilesError(f"{given}: no such file or directory")
         for member in members:
             if member.name in found:
-                raise ToolFilesError(f"{member}: a file named {member.name} is already in the bundle "
-                                     f"({found[member.name]}); file names must be unique")
+                raise ToolFilesError(
+                    f"{member}: a file named {member.name} is already in the bundle "
+                    f"({found[member.name]}); file names must be unique"
+                )
             found[member.name] = member
     return found
 

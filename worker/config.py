@@ -202,27 +202,63 @@ def _str(value: Any) -> str:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("state_dir", _path_or_none, None, "where the embedded defaults keep the database, secrets key and "
-            "development token; default $XDG_STATE_HOME/toolpool, else ~/.local/state/toolpool"),
+    Setting(
+        "state_dir",
+        _path_or_none,
+        None,
+        "where the embedded defaults keep the database, secrets key and "
+        "development token; default $XDG_STATE_HOME/toolpool, else ~/.local/state/toolpool",
+    ),
     Setting("host", _str, "127.0.0.1", "address to listen on; 0.0.0.0 or [::] to serve the network"),
     Setting("port", _int(0, 65535), 50051, "0 picks a free port"),
-    Setting("db_path", _path_or_none, None, "SQLite database; default <state dir>/toolpool.db; used when "
-            "store.url is not set"),
-    Setting("store.url", _store_url, None, "sqlite:///PATH (one replica; default sqlite:///<db_path>) or "
-            "postgresql://USER:PASSWORD@HOST:PORT/DB (a fleet)"),
+    Setting(
+        "db_path",
+        _path_or_none,
+        None,
+        "SQLite database; default <state dir>/toolpool.db; used when store.url is not set",
+    ),
+    Setting(
+        "store.url",
+        _store_url,
+        None,
+        "sqlite:///PATH (one replica; default sqlite:///<db_path>) or "
+        "postgresql://USER:PASSWORD@HOST:PORT/DB (a fleet)",
+    ),
     Setting("store.pool_size", _int(1, 64), 4, "PostgreSQL: connections per replica"),
-    Setting("store.timeout_ms", _int(100, 60_000), 1500,
-            "PostgreSQL: the longest a query may take or wait for a connection before STORAGE_UNAVAILABLE"),
-    Setting("store.connect_timeout_s", _float(0.0), 30.0,
-            "PostgreSQL: how long start-up waits for the database (retrying) before giving up"),
-    Setting("secrets.key", _key_text, None, "master key(s) sealing secrets: base64 of 32 bytes, or "
-            "ID:BASE64,ID:BASE64 with the primary first; never logged"),
-    Setting("secrets.key_file", _path_or_none, None, "file holding the master key(s) in the same form; "
-            "SQLite default <database dir>/secrets.key, made with mode 0600"),
+    Setting(
+        "store.timeout_ms",
+        _int(100, 60_000),
+        1500,
+        "PostgreSQL: the longest a query may take or wait for a connection before STORAGE_UNAVAILABLE",
+    ),
+    Setting(
+        "store.connect_timeout_s",
+        _float(0.0),
+        30.0,
+        "PostgreSQL: how long start-up waits for the database (retrying) before giving up",
+    ),
+    Setting(
+        "secrets.key",
+        _key_text,
+        None,
+        "master key(s) sealing secrets: base64 of 32 bytes, or "
+        "ID:BASE64,ID:BASE64 with the primary first; never logged",
+    ),
+    Setting(
+        "secrets.key_file",
+        _path_or_none,
+        None,
+        "file holding the master key(s) in the same form; "
+        "SQLite default <database dir>/secrets.key, made with mode 0600",
+    ),
     Setting("token_file", _path_or_none, None, "where the development token is written; default <state dir>/dev-token"),
     Setting("log_level", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", ""),
-    Setting("log_format", _choice("auto", "json", "text"), "auto",
-            "json: one JSON object per line (worker/observability.py); auto: text on a terminal, else json"),
+    Setting(
+        "log_format",
+        _choice("auto", "json", "text"),
+        "auto",
+        "json: one JSON object per line (worker/observability.py); auto: text on a terminal, else json",
+    ),
     Setting("max_message_bytes", _int(64 * 1024), 8 * 1024 * 1024, "largest request or response"),
     Setting("pool.mode", _choice("fresh", "reuse"), "fresh", "fresh: one child per call"),
     Setting("pool.ready_children", _int(1), 4, "confined children forked ahead of demand"),
@@ -238,15 +274,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("compile.concurrency", _int(1, 64), 1, "confined compiles at once (each in its own worker)"),
     Setting("compile.tenant_queue", _int(1), 4, "compiles one tenant may have waiting"),
     Setting("compile.max_queue", _int(1), 32, "compiles waiting, all tenants"),
-    Setting("cgroups.enabled", _bool, True, "a cgroup per tenant with a CPU weight (sandbox/supervisor/cgroups.py); off, "
-            "logged once, where the host allows none"),
+    Setting(
+        "cgroups.enabled",
+        _bool,
+        True,
+        "a cgroup per tenant with a CPU weight (sandbox/supervisor/cgroups.py); off, "
+        "logged once, where the host allows none",
+    ),
     Setting("cgroups.root", _path_or_none, None, "the cgroup toolpool makes its groups in; default its own (cpu)"),
     Setting("cgroups.default_weight", _int(1, 10_000), 100, "cpu.weight scale: 100 an even share (v1 cpu.shares 1024)"),
     Setting("cgroups.default_max_percent", _int(0, 100_000), 0, "each tenant's CPU cap, percent of one CPU; 0 = none"),
     Setting("cgroups.max_groups", _int(1), 256, "tenant groups at once; the least recently used empty one goes"),
     Setting("cgroups.idle_s", _float(0.0), 60.0, "an empty tenant group unused this long is removed"),
-    Setting("cache.bytes", _int(1024 * 1024), 128 * 1024 * 1024,
-            "every server-side cache together (compiled bundles, rows, egress policies), in bytes"),
+    Setting(
+        "cache.bytes",
+        _int(1024 * 1024),
+        128 * 1024 * 1024,
+        "every server-side cache together (compiled bundles, rows, egress policies), in bytes",
+    ),
     Setting("upload.file_bytes", _int(1, 256 * 1024), 256 * 1024, "UTF-8 bytes of one source file"),
     Setting("upload.bundle_bytes", _int(1), 1024 * 1024, "UTF-8 bytes of one bundle's files"),
     Setting("upload.files", _int(1, 256), 64, "files in one bundle"),
@@ -261,9 +306,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("metrics.host", _str, "127.0.0.1", "metrics address; 0.0.0.0 for a scraper on the network"),
     Setting("metrics.port", _int(0, 65535), 9464, "metrics port; 0 picks a free one"),
     Setting("metrics.max_tenants", _int(0), 100, "distinct tenant label values; later tenants count as _other"),
-    Setting("grpc.max_connection_age_s", _float(0.0), 0.0,
-            "0 = never; else connections are closed (gracefully) after this long, so clients "
-            "re-resolve DNS and spread onto replicas added since"),
+    Setting(
+        "grpc.max_connection_age_s",
+        _float(0.0),
+        0.0,
+        "0 = never; else connections are closed (gracefully) after this long, so clients "
+        "re-resolve DNS and spread onto replicas added since",
+    ),
     Setting("tls.cert_file", _path_or_none, None, "server certificate (PEM); enables TLS"),
     Setting("tls.key_file", _path_or_none, None, "server private key (PEM)"),
     Setting("tls.client_ca_file", _path_or_none, None, "CA for client certificates; enables mTLS (required)"),
@@ -340,9 +389,14 @@ class Config:
         """Per-tenant CPU groups: the ``cgroups.*`` settings, then each ``[[tenant_cpu]]``."""
         default = TenantCpu(self.cgroups_default_weight, self.cgroups_default_max_percent)
         tenants = tuple((t, dataclasses.replace(default, **changes)) for t, changes in self.tenant_cpu)
-        return CgroupConfig(enabled=self.cgroups_enabled, root=str(self.cgroups_root) if self.cgroups_root else None,
-                            default=default, tenants=tenants, max_groups=self.cgroups_max_groups,
-                            idle_seconds=self.cgroups_idle_s)
+        return CgroupConfig(
+            enabled=self.cgroups_enabled,
+            root=str(self.cgroups_root) if self.cgroups_root else None,
+            default=default,
+            tenants=tenants,
+            max_groups=self.cgroups_max_groups,
+            idle_seconds=self.cgroups_idle_s,
+        )
 
     @property
     def address(self) -> str:
@@ -410,11 +464,13 @@ def load_config(
     if not clients:
         clients = (_dev_client(values["token_file"]),)
         generated = True
-    tenant_limits = _load_tenant_tables(document.get("tenant_limits", []), "tenant_limits",
-                                        dict.fromkeys(UPLOAD_FIELDS, (1, None)), str(file))
+    tenant_limits = _load_tenant_tables(
+        document.get("tenant_limits", []), "tenant_limits", dict.fromkeys(UPLOAD_FIELDS, (1, None)), str(file)
+    )
     tenant_cpu = _load_tenant_tables(document.get("tenant_cpu", []), "tenant_cpu", TENANT_CPU_FIELDS, str(file))
-    config = Config(**values, clients=clients, tenant_limits=tenant_limits, tenant_cpu=tenant_cpu,
-                    dev_token_generated=generated)
+    config = Config(
+        **values, clients=clients, tenant_limits=tenant_limits, tenant_cpu=tenant_cpu, dev_token_generated=generated
+    )
     _check(config)
     return config
 
@@ -446,19 +502,26 @@ def _derive(values: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
     values["token_file"] = values["token_file"] or state / "dev-token"
     values["admission_max_concurrent"] = values["admission_max_concurrent"] or _default_max_concurrent()
     values["admission_tenant_concurrency"] = values["admission_tenant_concurrency"] or max(
-        1, values["admission_max_concurrent"] // 2)
+        1, values["admission_max_concurrent"] // 2
+    )
     return values
 
 
 def _check(config: Config) -> None:
     if config.secrets_key and config.secrets_key_file:
         raise ConfigError("secrets.key and secrets.key_file: give one or the other")
-    if config.store_url.startswith(("postgresql:", "postgres:")) and not (config.secrets_key or config.secrets_key_file):
-        raise ConfigError("secrets.key: a PostgreSQL store needs the secrets master key, the same on every replica: "
-                          "set TOOLPOOL_SECRETS_KEY (make one with: openssl rand -base64 32) or secrets.key_file")
+    if config.store_url.startswith(("postgresql:", "postgres:")) and not (
+        config.secrets_key or config.secrets_key_file
+    ):
+        raise ConfigError(
+            "secrets.key: a PostgreSQL store needs the secrets master key, the same on every replica: "
+            "set TOOLPOOL_SECRETS_KEY (make one with: openssl rand -base64 32) or secrets.key_file"
+        )
     if config.admission_reserved_for_start >= config.admission_max_concurrent:
-        raise ConfigError("admission.reserved_for_start: must leave at least one slot for other tools "
-                          f"({config.admission_reserved_for_start} >= {config.admission_max_concurrent})")
+        raise ConfigError(
+            "admission.reserved_for_start: must leave at least one slot for other tools "
+            f"({config.admission_reserved_for_start} >= {config.admission_max_concurrent})"
+        )
     if bool(config.tls_cert_file) != bool(config.tls_key_file):
         raise ConfigError("tls.cert_file and tls.key_file: give both or neither")
     if config.tls_client_ca_file and not config.tls_cert_file:
@@ -475,8 +538,9 @@ def _check(config: Config) -> None:
 TENANT_CPU_FIELDS = {"weight": (1, 10_000), "max_percent": (0, 100_000)}  # [[tenant_cpu]] keys and their ranges
 
 
-def _load_tenant_tables(tables: Any, name: str, fields: Mapping[str, tuple[int, int | None]],
-                        source: str) -> tuple[tuple[str, Mapping[str, int]], ...]:
+def _load_tenant_tables(
+    tables: Any, name: str, fields: Mapping[str, tuple[int, int | None]], source: str
+) -> tuple[tuple[str, Mapping[str, int]], ...]:
     """``[[NAME]]`` tables of one tenant's overrides: ``tenant = "NAME"`` and integer ``fields``
     (each in its range): ``[[tenant_limits]]`` takes any ``upload.*`` setting's last part,
     ``[[tenant_cpu]]`` a ``weight`` and a ``max_percent``."""
@@ -486,7 +550,7 @@ def _load_tenant_tables(tables: Any, name: str, fields: Mapping[str, tuple[int, 
     for index, table in enumerate(tables):
         where = f"{name}[{index}]"
         if not isinstance(table, dict) or not isinstance(table.get("tenant"), str) or not table["tenant"]:
-            raise ConfigError(f"{where}: expected a table with tenant = \"NAME\" (in {source})")
+            raise ConfigError(f'{where}: expected a table with tenant = "NAME" (in {source})')
         tenant = table["tenant"]
         if tenant in seen:
             raise ConfigError(f"{where}: tenant {tenant!r} has two [[{name}]] tables (in {source})")
@@ -538,7 +602,7 @@ def _load_client(index: int, table: Any, env: Mapping[str, str], source: str) ->
         raise ConfigError(f"{where}.name: required (in {source})")
     tenants = table.get("tenants")
     if not isinstance(tenants, list) or not tenants or not all(isinstance(t, str) and t for t in tenants):
-        raise ConfigError(f"{where}.tenants: a non-empty list of tenant names or \"*\" (in {source})")
+        raise ConfigError(f'{where}.tenants: a non-empty list of tenant names or "*" (in {source})')
     ways = [k for k in ("token", "token_sha256", "token_env") if k in table]
     if len(ways) != 1:
         raise ConfigError(f"{where}: give exactly one of token, token_sha256, token_env (in {source})")
@@ -559,8 +623,9 @@ def _load_client(index: int, table: Any, env: Mapping[str, str], source: str) ->
     operator = table.get("operator", False)
     if not isinstance(operator, bool):
         raise ConfigError(f"{where}.operator: expected true or false (in {source})")
-    return ClientConfig(name=name, token_sha256=digest, tenants=frozenset(tenants), tls_common_name=cn,
-                        operator=operator)
+    return ClientConfig(
+        name=name, token_sha256=digest, tenants=frozenset(tenants), tls_common_name=cn, operator=operator
+    )
 
 
 def _str_field(value: Any, key: str, source: str) -> str:

@@ -71,8 +71,28 @@ START_FUNCTION = "start_function"
 # Seconds. Dense up to the 1,000 ms start_function deadline, where a greeting's latency
 # matters and where the deadline kill lands (a call killed at its deadline reports just
 # over 1 s: the 1.25 bucket); sparse up to the 5,000 ms cap of other tools.
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.75, 0.9, 1.0,
-                   1.25, 2.0, 3.0, 5.0, 7.5)
+LATENCY_BUCKETS = (
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.075,
+    0.1,
+    0.15,
+    0.2,
+    0.3,
+    0.4,
+    0.5,
+    0.6,
+    0.75,
+    0.9,
+    1.0,
+    1.25,
+    2.0,
+    3.0,
+    5.0,
+    7.5,
+)
 QUEUE_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -107,18 +127,30 @@ class Metrics:
         self.registry = registry or CollectorRegistry()
         self.tenants = TenantLabels(max_tenants)
         r = self.registry
-        self.calls = Counter("toolpool_calls", "Execute calls that ran, by the tool's status.",
-                             ("tenant", "kind", "status"), registry=r)
-        self.refusals = Counter("toolpool_call_refusals",
-                                "Execute calls of an authorized tenant answered with an RPC error, by reason.",
-                                ("tenant", "reason"), registry=r)
-        self.duration = Histogram("toolpool_call_duration_seconds",
-                                  "Execute: request received to verdict, queueing included.",
-                                  ("kind",), buckets=LATENCY_BUCKETS, registry=r)
-        self.queue = Histogram("toolpool_call_queue_seconds", "Execute: request received to admitted.",
-                               ("kind",), buckets=QUEUE_BUCKETS, registry=r)
-        self.rpcs = Counter("toolpool_rpcs", "RPCs by method and gRPC status code.", ("method", "code"),
-                            registry=r)
+        self.calls = Counter(
+            "toolpool_calls", "Execute calls that ran, by the tool's status.", ("tenant", "kind", "status"), registry=r
+        )
+        self.refusals = Counter(
+            "toolpool_call_refusals",
+            "Execute calls of an authorized tenant answered with an RPC error, by reason.",
+            ("tenant", "reason"),
+            registry=r,
+        )
+        self.duration = Histogram(
+            "toolpool_call_duration_seconds",
+            "Execute: request received to verdict, queueing included.",
+            ("kind",),
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.queue = Histogram(
+            "toolpool_call_queue_seconds",
+            "Execute: request received to admitted.",
+            ("kind",),
+            buckets=QUEUE_BUCKETS,
+            registry=r,
+        )
+        self.rpcs = Counter("toolpool_rpcs", "RPCs by method and gRPC status code.", ("method", "code"), registry=r)
 
     def call_finished(self, tenant: str, function: str, status: str, *, queue_s: float, total_s: float) -> None:
         kind = kind_of(function)
@@ -157,8 +189,14 @@ _POOL_GAUGES = (
     ("spawning", "Children asked of the template and not yet ready."),
     ("idle_reuse_children", "Reuse mode: warm children waiting for their key's next call."),
 )
-_ADMISSION_DECISIONS = ("admitted_now", "admitted_after_wait", "refused_full", "refused_estimate",
-                        "refused_waited", "refused_draining")
+_ADMISSION_DECISIONS = (
+    "admitted_now",
+    "admitted_after_wait",
+    "refused_full",
+    "refused_estimate",
+    "refused_waited",
+    "refused_draining",
+)
 
 
 class ReplicaCollector(Collector):
@@ -172,33 +210,40 @@ class ReplicaCollector(Collector):
         yield from self._admission(self._sources.admission_stats())
         yield from self._compiles()
         yield from self._caches()
-        yield GaugeMetricFamily("toolpool_store_up", "1 while the store's database answers; 0 while it is away "
-                                "(Execute then serves from the replica's caches, writes fail).",
-                                value=1.0 if self._sources.store_up() else 0.0)
-        yield GaugeMetricFamily("toolpool_draining", "1 once the replica began draining (SIGTERM).",
-                                value=1.0 if self._sources.draining() else 0.0)
+        yield GaugeMetricFamily(
+            "toolpool_store_up",
+            "1 while the store's database answers; 0 while it is away "
+            "(Execute then serves from the replica's caches, writes fail).",
+            value=1.0 if self._sources.store_up() else 0.0,
+        )
+        yield GaugeMetricFamily(
+            "toolpool_draining",
+            "1 once the replica began draining (SIGTERM).",
+            value=1.0 if self._sources.draining() else 0.0,
+        )
 
     def _pool(self, stats: Mapping[str, Any]) -> Iterable[Any]:
         for key, help_text in _POOL_GAUGES:
             if key in stats:
                 yield GaugeMetricFamily(f"toolpool_pool_{key}", help_text, value=float(stats[key]))
-        kills = CounterMetricFamily("toolpool_sandbox_kills", "Children the supervisor SIGKILLed, by reason.",
-                                    labels=("reason",))
-        events = CounterMetricFamily("toolpool_pool_events", "The sandbox pool's other counters.",
-                                     labels=("event",))
+        kills = CounterMetricFamily(
+            "toolpool_sandbox_kills", "Children the supervisor SIGKILLed, by reason.", labels=("reason",)
+        )
+        events = CounterMetricFamily("toolpool_pool_events", "The sandbox pool's other counters.", labels=("event",))
         for reason in ("deadline", "overrun"):  # always present, so rate() has a zero to start from
             kills.add_metric((reason,), float(stats.get(f"count_kill_{reason}", 0)))
-        deaths = CounterMetricFamily("toolpool_sandbox_child_deaths", "Children that died during a call, by cause.",
-                                     labels=("cause",))
+        deaths = CounterMetricFamily(
+            "toolpool_sandbox_child_deaths", "Children that died during a call, by cause.", labels=("cause",)
+        )
         for key, value in sorted(stats.items()):
             if not key.startswith("count_"):
                 continue
-            name = key[len("count_"):]
+            name = key[len("count_") :]
             if name.startswith("kill_"):
-                if name[len("kill_"):] not in ("deadline", "overrun"):
-                    kills.add_metric((name[len("kill_"):],), float(value))
+                if name[len("kill_") :] not in ("deadline", "overrun"):
+                    kills.add_metric((name[len("kill_") :],), float(value))
             elif name.startswith("death_"):  # once the pool counts them (count_death_<cause>)
-                deaths.add_metric((name[len("death_"):],), float(value))
+                deaths.add_metric((name[len("death_") :],), float(value))
             elif not name.startswith("status_"):  # statuses are toolpool_calls_total
                 events.add_metric((name,), float(value))
         yield kills
@@ -206,22 +251,27 @@ class ReplicaCollector(Collector):
         yield events
 
     def _admission(self, stats: Mapping[str, Any]) -> Iterable[Any]:
-        yield GaugeMetricFamily("toolpool_admission_running", "Calls holding an admission slot.",
-                                value=float(stats.get("running", 0)))
-        yield GaugeMetricFamily("toolpool_admission_queued", "Calls waiting for an admission slot (queue depth).",
-                                value=float(stats.get("queued", 0)))
-        decisions = CounterMetricFamily("toolpool_admission_decisions", "Admission decisions.",
-                                        labels=("decision",))
+        yield GaugeMetricFamily(
+            "toolpool_admission_running", "Calls holding an admission slot.", value=float(stats.get("running", 0))
+        )
+        yield GaugeMetricFamily(
+            "toolpool_admission_queued",
+            "Calls waiting for an admission slot (queue depth).",
+            value=float(stats.get("queued", 0)),
+        )
+        decisions = CounterMetricFamily("toolpool_admission_decisions", "Admission decisions.", labels=("decision",))
         for name in _ADMISSION_DECISIONS:
             decisions.add_metric((name,), float(stats.get(name, 0)))
         yield decisions
 
     def _compiles(self) -> Iterable[Any]:
         stats = self._sources.compiles()
-        yield GaugeMetricFamily("toolpool_compile_running", "Confined compiles running now.",
-                                value=float(stats.get("running", 0)))
-        yield GaugeMetricFamily("toolpool_compile_waiting", "Compiles waiting for a slot.",
-                                value=float(stats.get("waiting", 0)))
+        yield GaugeMetricFamily(
+            "toolpool_compile_running", "Confined compiles running now.", value=float(stats.get("running", 0))
+        )
+        yield GaugeMetricFamily(
+            "toolpool_compile_waiting", "Compiles waiting for a slot.", value=float(stats.get("waiting", 0))
+        )
         outcomes = CounterMetricFamily("toolpool_compiles", "Compile requests by outcome.", labels=("outcome",))
         for name in _COMPILE_OUTCOMES:
             outcomes.add_metric((name,), float(stats.get(name, 0)))
@@ -230,7 +280,8 @@ class ReplicaCollector(Collector):
     def _caches(self) -> Iterable[Any]:
         families = {
             key: (GaugeMetricFamily if kind == "gauge" else CounterMetricFamily)(
-                f"toolpool_cache_{name}", help_text, labels=("cache",))
+                f"toolpool_cache_{name}", help_text, labels=("cache",)
+            )
             for key, name, kind, help_text in _CACHE_SERIES
         }
         for cache, info in sorted(self._sources.caches().items()):

@@ -160,8 +160,13 @@ def annotate(*, call_id: str | None = None, tenant: str | None = None) -> None:
     current = _CURRENT.get()
     if current is None:
         return
-    _CURRENT.set(replace(current, call_id=call_id[:128] if call_id else current.call_id,
-                         tenant=tenant[:128] if tenant else current.tenant))
+    _CURRENT.set(
+        replace(
+            current,
+            call_id=call_id[:128] if call_id else current.call_id,
+            tenant=tenant[:128] if tenant else current.tenant,
+        )
+    )
 
 
 def current() -> RpcContext | None:
@@ -194,7 +199,8 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "ts": datetime.datetime.fromtimestamp(record.created, datetime.UTC)
-            .isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": _cap(record.getMessage()),
@@ -218,8 +224,7 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         text = _cap(super().format(record), MAX_EXCEPTION_CHARS)
-        context = " ".join(f"{k}={getattr(record, k)}" for k in ("call_id", "tenant", "trace_id")
-                           if hasattr(record, k))
+        context = " ".join(f"{k}={getattr(record, k)}" for k in ("call_id", "tenant", "trace_id") if hasattr(record, k))
         return f"{text} [{context}]" if context else text
 
 

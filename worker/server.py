@@ -185,8 +185,10 @@ def check_can_listen(host: str, port: int) -> None:
     try:
         addresses = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
-        raise ListenError(f"cannot listen on {host}: {exc.strerror}; use --host with an address of this "
-                          "machine (127.0.0.1, or 0.0.0.0 for every interface)") from None
+        raise ListenError(
+            f"cannot listen on {host}: {exc.strerror}; use --host with an address of this "
+            "machine (127.0.0.1, or 0.0.0.0 for every interface)"
+        ) from None
     for family, kind, proto, _, address in addresses:
         with socket.socket(family, kind, proto) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -200,8 +202,10 @@ def _listen_error(host: str, port: int, exc: OSError) -> ListenError:
     if exc.errno == errno.EADDRINUSE:
         return PortInUse(f"port {port} is in use: is another `toolpool serve` running? Use --port")
     if exc.errno == errno.EADDRNOTAVAIL:
-        return ListenError(f"cannot listen on {host}: it is not an address of this machine; use --host "
-                           "(127.0.0.1, or 0.0.0.0 for every interface)")
+        return ListenError(
+            f"cannot listen on {host}: it is not an address of this machine; use --host "
+            "(127.0.0.1, or 0.0.0.0 for every interface)"
+        )
     if exc.errno == errno.EACCES:
         return ListenError(f"port {port} needs privileges this process does not have; use --port 1024 or above")
     return ListenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; use --host or --port")
@@ -241,8 +245,9 @@ class ToolpoolServer:
         start_pool(self.pool)  # before any gRPC thread (module docstring); its template out of Ctrl-C (worker/pools.py)
         try:
             self.store = open_store(self.config)
-            log.info("store %s (schema migrated, secrets keys checked)", self.store.url,
-                     extra={"event": "store_opened"})
+            log.info(
+                "store %s (schema migrated, secrets keys checked)", self.store.url, extra={"event": "store_opened"}
+            )
             self.admission = Admission(admission_limits(self.config))
             self.service = ToolService(
                 self.store,
@@ -252,9 +257,11 @@ class ToolpoolServer:
                 metrics=self.metrics,
                 cache_budget=Budget.of(self.config.cache_bytes),
                 uploads=self.config.upload_limits(),
-                compile_limits=CompileLimits(concurrency=self.config.compile_concurrency,
-                                             per_tenant=self.config.compile_tenant_queue,
-                                             total=self.config.compile_max_queue),
+                compile_limits=CompileLimits(
+                    concurrency=self.config.compile_concurrency,
+                    per_tenant=self.config.compile_tenant_queue,
+                    total=self.config.compile_max_queue,
+                ),
             )
             self.metrics.watch(self._metric_sources(self.pool, self.store, self.admission, self.service))
             self.port = self._start_grpc(self.service)
@@ -268,8 +275,13 @@ class ToolpoolServer:
                 self.store.close()
             self.pool.close()
             raise
-        log.info("serving %s on %s:%d", SERVICE_NAME, self.config.host, self.port,
-                 extra={"event": "serving", "port": self.port, "metrics_port": self.metrics_port})
+        log.info(
+            "serving %s on %s:%d",
+            SERVICE_NAME,
+            self.config.host,
+            self.port,
+            extra={"event": "serving", "port": self.port, "metrics_port": self.metrics_port},
+        )
         return self.port
 
     def _metric_sources(self, pool: Pool, store: Store, admission: Admission, service: ToolService) -> ReplicaSources:
@@ -286,8 +298,12 @@ class ToolpoolServer:
         endpoint = MetricsEndpoint(self.metrics.registry, self.config.metrics_host, self.config.metrics_port)
         self._metrics_endpoint = endpoint
         self.metrics_port = endpoint.port
-        log.info("metrics on http://%s:%d/metrics", self.config.metrics_host, endpoint.port,
-                 extra={"event": "metrics_serving", "metrics_port": endpoint.port})
+        log.info(
+            "metrics on http://%s:%d/metrics",
+            self.config.metrics_host,
+            endpoint.port,
+            extra={"event": "metrics_serving", "metrics_port": endpoint.port},
+        )
 
     def _start_grpc(self, service: ToolService) -> int:
         config = self.config

@@ -134,8 +134,9 @@ def check_name(pattern: re.Pattern[str], value: str, field_name: str, what: str)
 def check_secret_name(name: str) -> str:
     """A secret's name, or InvalidArgument naming the field and the limit it breaks."""
     if len(name) > MAX_SECRET_NAME:
-        raise InvalidArgument("name", f"{len(name)} characters, more than the limit of {MAX_SECRET_NAME} "
-                                      "for a secret's name")
+        raise InvalidArgument(
+            "name", f"{len(name)} characters, more than the limit of {MAX_SECRET_NAME} for a secret's name"
+        )
     return check_name(SECRET_RE, name, "name", "secret name")
 
 
@@ -250,8 +251,9 @@ class ToolService:
 
     # -- deploy -----------------------------------------------------------------------
 
-    def deploy(self, tenant: str, files: Mapping[str, str], alias: str | None, *,
-               wait_until: float | None = None) -> DeployOutcome:
+    def deploy(
+        self, tenant: str, files: Mapping[str, str], alias: str | None, *, wait_until: float | None = None
+    ) -> DeployOutcome:
         """Compiles (confined) and stores the bundle and moves the alias, all or nothing.
         ``wait_until`` (a ``clock()`` value) bounds the wait for a compile slot."""
         check_name(TENANT_RE, tenant, "tenant", "tenant name")
@@ -266,21 +268,31 @@ class ToolService:
             return DeployOutcome(errors=compile_errors(failure, files))
         functions = tuple(sorted(bundle.functions))
         try:
-            created = self._store.put_version(tenant, bundle.version_id, files, functions, alias or None,
-                                              keep_versions=limits.versions, max_aliases=limits.aliases)
+            created = self._store.put_version(
+                tenant,
+                bundle.version_id,
+                files,
+                functions,
+                alias or None,
+                keep_versions=limits.versions,
+                max_aliases=limits.aliases,
+            )
         except OverQuota as over:
             raise _over_quota(tenant, over) from None
         self._bundles.put((tenant, bundle.version_id), bundle)
         log.info(
             "deployed tenant=%s version=%s alias=%s created=%s functions=%d",
-            tenant, bundle.version_id, alias or "-", created, len(functions),
+            tenant,
+            bundle.version_id,
+            alias or "-",
+            created,
+            len(functions),
         )
         return DeployOutcome(version_id=bundle.version_id, functions=functions, created=created)
 
     # -- execute ----------------------------------------------------------------------
 
-    def execute(self, call: ExecuteCall, *, received_at: float,
-                cancelled: threading.Event | None = None) -> Executed:
+    def execute(self, call: ExecuteCall, *, received_at: float, cancelled: threading.Event | None = None) -> Executed:
         """Runs one call. The caller has authorized call.tenant; ``received_at`` is when
         the request arrived, for the metrics."""
         self.check_open()
@@ -296,8 +308,9 @@ class ToolService:
             # changed since. The tool failed, not the request: a result, not an RPC error.
             state = call.input.conversation["state"]
             result = Result(status=failure.status, state=dict(state), error=failure.to_error_info())
-            self.metrics.call_finished(call.tenant, call.function, result.status.value, queue_s=0.0,
-                                       total_s=self._clock() - received_at)
+            self.metrics.call_finished(
+                call.tenant, call.function, result.status.value, queue_s=0.0, total_s=self._clock() - received_at
+            )
             return Executed(result=result, version_id=version_id, call_id=call_id)
         if call.function not in bundle.functions:
             raise NotFound(
@@ -329,23 +342,41 @@ class ToolService:
             )
             result = self._pool.execute(request, cancelled=cancelled)
         finished = self._clock()
-        self.metrics.call_finished(call.tenant, call.function, result.status.value,
-                                   queue_s=started - received_at, total_s=finished - received_at)
+        self.metrics.call_finished(
+            call.tenant,
+            call.function,
+            result.status.value,
+            queue_s=started - received_at,
+            total_s=finished - received_at,
+        )
         log.info(
             "call call_id=%s tenant=%s version=%s function=%s status=%s queue_ms=%.1f wall_ms=%.1f",
-            call_id, call.tenant, version_id, call.function, result.status.value,
-            (started - received_at) * 1000, result.usage.wall_ms,
-            extra={"event": "call_finished", "call_id": call_id, "tenant": call.tenant, "version_id": version_id,
-                   "function": call.function, "status": result.status.value,
-                   "queue_ms": round((started - received_at) * 1000, 3),
-                   "total_ms": round((finished - received_at) * 1000, 3),
-                   "wall_ms": round(result.usage.wall_ms, 3), "cpu_ms": round(result.usage.cpu_ms, 3),
-                   "peak_rss_bytes": result.usage.peak_rss_bytes},
+            call_id,
+            call.tenant,
+            version_id,
+            call.function,
+            result.status.value,
+            (started - received_at) * 1000,
+            result.usage.wall_ms,
+            extra={
+                "event": "call_finished",
+                "call_id": call_id,
+                "tenant": call.tenant,
+                "version_id": version_id,
+                "function": call.function,
+                "status": result.status.value,
+                "queue_ms": round((started - received_at) * 1000, 3),
+                "total_ms": round((finished - received_at) * 1000, 3),
+                "wall_ms": round(result.usage.wall_ms, 3),
+                "cpu_ms": round(result.usage.cpu_ms, 3),
+                "peak_rss_bytes": result.usage.peak_rss_bytes,
+            },
         )
         return Executed(result=result, version_id=version_id, call_id=call_id)
 
-    def deadline(self, function: str, deadline_ms: int, *, received_at: float,
-                 rpc_remaining_s: float | None) -> Deadline:
+    def deadline(
+        self, function: str, deadline_ms: int, *, received_at: float, rpc_remaining_s: float | None
+    ) -> Deadline:
         """The call's one deadline, made as its request arrives (the servicer calls this
         once, with what the request and its gRPC context say): ``deadline_ms`` (0: the tool
         kind's default) capped by the tool kind's default, and at the latest ``margin_ms``
@@ -364,8 +395,9 @@ class ToolService:
         parsed: under overload a refusal must cost next to nothing, whatever the size of
         the conversation it carries, or refusing large requests would take the CPU that
         running the admitted ones needs. It takes nothing; ``execute`` admits as ever."""
-        self._admission.refuse_if_hopeless(tenant, is_start=function == START_FUNCTION,
-                                           start_by=self._start_by(deadline))
+        self._admission.refuse_if_hopeless(
+            tenant, is_start=function == START_FUNCTION, start_by=self._start_by(deadline)
+        )
 
     def _start_by(self, deadline: Deadline) -> float:
         """The latest a call may start: its deadline less the least useful run time."""
@@ -404,8 +436,13 @@ class ToolService:
             check_name(ALIAS_RE, target.alias, "alias", "alias")
             alias = target.alias
             if cached:
-                version_id = self._rows.lookup(ALIAS, tenant, alias, lambda: self._store.resolve_alias(tenant, alias),
-                                               keep=lambda found: found is not None)
+                version_id = self._rows.lookup(
+                    ALIAS,
+                    tenant,
+                    alias,
+                    lambda: self._store.resolve_alias(tenant, alias),
+                    keep=lambda found: found is not None,
+                )
             else:
                 version_id = self._store.resolve_alias(tenant, alias)
             if version_id is None:
@@ -471,8 +508,9 @@ class ToolService:
             self._protected_ports = frozenset(p for p in ports if p)
             self._egress_cache.clear()
 
-    def set_egress_policy(self, tenant: str, policy: Mapping[str, Any] | None, *,
-                          actor: str = "") -> StoredEgressPolicy:
+    def set_egress_policy(
+        self, tenant: str, policy: Mapping[str, Any] | None, *, actor: str = ""
+    ) -> StoredEgressPolicy:
         """Stores the tenant's egress policy, checked and normalised (None: no egress).
         The caller has checked that the client is an operator."""
         self.check_open()
@@ -484,9 +522,13 @@ class ToolService:
         if data is None:
             log.info("egress policy off tenant=%s by=%s", tenant, actor or "-")
         else:
-            log.info("egress policy set tenant=%s by=%s hosts=%s addresses=%s", tenant, actor or "-",
-                     ",".join(r["pattern"] for r in data["hosts"]) or "-",
-                     ",".join(r["network"] for r in data["addresses"]) or "-")
+            log.info(
+                "egress policy set tenant=%s by=%s hosts=%s addresses=%s",
+                tenant,
+                actor or "-",
+                ",".join(r["pattern"] for r in data["hosts"]) or "-",
+                ",".join(r["network"] for r in data["addresses"]) or "-",
+            )
         return StoredEgressPolicy(policy=data, updated_ms=updated_ms)
 
     def egress_policy(self, tenant: str) -> StoredEgressPolicy | None:
@@ -524,10 +566,14 @@ class ToolService:
 
 def _over_quota(tenant: str, over: OverQuota) -> UploadLimit:
     field = {"versions": "files", "aliases": "alias", "secrets": "name"}.get(over.what, over.what)
-    hint = {"versions": " (aliases name every version the limit keeps: move or delete an alias first)",
-            "aliases": " (delete an alias first)", "secrets": " (delete a secret first)"}.get(over.what, "")
-    return UploadLimit(field, f"tenant {tenant!r} would have {over.count} {over.what}; "
-                              f"upload.{over.what} is {over.limit}{hint}")
+    hint = {
+        "versions": " (aliases name every version the limit keeps: move or delete an alias first)",
+        "aliases": " (delete an alias first)",
+        "secrets": " (delete a secret first)",
+    }.get(over.what, "")
+    return UploadLimit(
+        field, f"tenant {tenant!r} would have {over.count} {over.what}; upload.{over.what} is {over.limit}{hint}"
+    )
 
 
 _ERROR_LINE = re.compile(r"^\s*(?P<file>[^\s:]+\.py):(?P<line>\d+)(?::\d+)?:?\s*(?P<message>.*)$")
@@ -538,8 +584,9 @@ def compile_errors(failure: CompileFailure, files: Mapping[str, str]) -> tuple[C
     structured = getattr(failure, "errors", None)
     if structured:
         return tuple(
-            CompileErrorInfo(file=str(_get(e, "file") or ""), line=int(_get(e, "line") or 0),
-                             message=str(_get(e, "message") or ""))
+            CompileErrorInfo(
+                file=str(_get(e, "file") or ""), line=int(_get(e, "line") or 0), message=str(_get(e, "message") or "")
+            )
             for e in structured
         )
     parsed = []

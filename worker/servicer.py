@@ -96,8 +96,9 @@ class ToolPoolServicer(pb_grpc.ToolPoolServicer):  # type: ignore[misc]  # the g
             self._authorize(context, rpc, request.tenant)
             # The call's one deadline, from the request's deadline_ms, the tool kind's cap and
             # the caller's gRPC deadline; it travels as it is from here to the pool.
-            deadline = self._service.deadline(request.function, request.deadline_ms, received_at=received_at,
-                                              rpc_remaining_s=rpc_remaining_s)
+            deadline = self._service.deadline(
+                request.function, request.deadline_ms, received_at=received_at, rpc_remaining_s=rpc_remaining_s
+            )
             # Before the request's JSON is parsed: a call admission refuses costs nothing more.
             self._service.refuse_early(request.tenant, request.function, deadline)
             call = translate.execute_call(request, call_id=call_id, deadline=deadline)
@@ -143,8 +144,9 @@ class ToolPoolServicer(pb_grpc.ToolPoolServicer):  # type: ignore[misc]  # the g
             client = self._authorize(context, rpc, request.tenant)
             # An address rule can open private and link-local addresses: operators only.
             self._auth.require_operator(client, "set egress policies")
-            stored = self._service.set_egress_policy(request.tenant, translate.egress_policy_request(request),
-                                                     actor=client.name)
+            stored = self._service.set_egress_policy(
+                request.tenant, translate.egress_policy_request(request), actor=client.name
+            )
             return translate.egress_policy_response(stored, pb.SetEgressPolicyResponse)
 
     def GetEgressPolicy(

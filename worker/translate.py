@@ -150,7 +150,7 @@ def invalid_argument(exc: InvalidInput) -> InvalidArgument:
     field = exc.field
     for domain_name, wire_name in _FIELD_PREFIXES:
         if field == domain_name or field.startswith(domain_name + ".") or field.startswith(domain_name + "["):
-            field = wire_name + field[len(domain_name):]
+            field = wire_name + field[len(domain_name) :]
             break
     return InvalidArgument(field, exc.message)
 
@@ -182,8 +182,11 @@ def result_to_proto(result: Result) -> pb.Result:
         state_changes_json=_dumps(result.state_changes),
         logs=[pb.LogRecord(level=r["level"], message=r["message"]) for r in result.logs],
         usage=pb.Usage(
-            wall_ms=result.usage.wall_ms, cpu_ms=result.usage.cpu_ms, peak_rss_bytes=max(0, result.usage.peak_rss_bytes),
-            http_requests=max(0, result.usage.http_requests), http_bytes=max(0, result.usage.http_bytes),
+            wall_ms=result.usage.wall_ms,
+            cpu_ms=result.usage.cpu_ms,
+            peak_rss_bytes=max(0, result.usage.peak_rss_bytes),
+            http_requests=max(0, result.usage.http_requests),
+            http_bytes=max(0, result.usage.http_bytes),
         ),
     )
     if result.error is not None:
@@ -288,7 +291,9 @@ def _status(code: grpc.StatusCode, message: str, reason: str, exc: BaseException
     if isinstance(exc, InvalidArgument):
         details.append(
             error_details_pb2.BadRequest(
-                field_violations=[error_details_pb2.BadRequest.FieldViolation(field=exc.field, description=exc.description)]
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(field=exc.field, description=exc.description)
+                ]
             )
         )
     rich = status_pb2.Status(code=getattr(code_pb2, code.name), message=message)

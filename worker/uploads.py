@@ -43,23 +43,24 @@ class UploadLimit(InvalidArgument):
 class UploadLimits:
     """One tenant's caps. Field names are the settings' (``upload.<name>``)."""
 
-    file_bytes: int = 256 * 1024          # UTF-8 bytes of one source file (at most the compiler's 256 KiB)
-    bundle_bytes: int = 1024 * 1024       # UTF-8 bytes of all of a bundle's files
-    files: int = 64                       # files in one bundle
-    filename_chars: int = 128             # characters of one file's name, directories included
-    versions: int = 200                   # versions kept per tenant; the oldest unaliased are pruned
-    aliases: int = 100                    # aliases per tenant
-    secrets: int = 100                    # secrets per tenant
-    secret_bytes: int = 64 * 1024         # UTF-8 bytes of one secret's value
-    policy_bytes: int = 64 * 1024         # an egress policy, as compact JSON
+    file_bytes: int = 256 * 1024  # UTF-8 bytes of one source file (at most the compiler's 256 KiB)
+    bundle_bytes: int = 1024 * 1024  # UTF-8 bytes of all of a bundle's files
+    files: int = 64  # files in one bundle
+    filename_chars: int = 128  # characters of one file's name, directories included
+    versions: int = 200  # versions kept per tenant; the oldest unaliased are pruned
+    aliases: int = 100  # aliases per tenant
+    secrets: int = 100  # secrets per tenant
+    secret_bytes: int = 64 * 1024  # UTF-8 bytes of one secret's value
+    policy_bytes: int = 64 * 1024  # an egress policy, as compact JSON
 
     def __post_init__(self) -> None:
         for name, value in dataclasses.asdict(self).items():
             if type(value) is not int or value < 1:
                 raise ValueError(f"upload.{name} must be a positive integer, got {value!r}")
         if self.file_bytes > self.bundle_bytes:
-            raise ValueError(f"upload.file_bytes ({self.file_bytes}) is larger than upload.bundle_bytes "
-                             f"({self.bundle_bytes})")
+            raise ValueError(
+                f"upload.file_bytes ({self.file_bytes}) is larger than upload.bundle_bytes ({self.bundle_bytes})"
+            )
 
     def with_(self, changes: Mapping[str, Any]) -> UploadLimits:
         unknown = sorted(set(changes) - set(FIELDS))
@@ -74,8 +75,7 @@ FIELDS = tuple(f.name for f in dataclasses.fields(UploadLimits))
 class TenantLimits:
     """The caps of each tenant: the defaults, and the overrides some tenants have."""
 
-    def __init__(self, default: UploadLimits = UploadLimits(),
-                 overrides: Mapping[str, UploadLimits] | None = None):
+    def __init__(self, default: UploadLimits = UploadLimits(), overrides: Mapping[str, UploadLimits] | None = None):
         self.default = default
         self._overrides = dict(overrides or {})
 
@@ -108,8 +108,13 @@ def check_bundle(tenant: str, files: Mapping[str, str], limits: UploadLimits, co
             raise _over(f"{where}.source", f"{size} bytes", "file_bytes", file_limit, tenant)
         total += size
         if total > limits.bundle_bytes:
-            raise _over(f"{where}.source", f"the bundle reaches {total} bytes with this file", "bundle_bytes",
-                        limits.bundle_bytes, tenant)
+            raise _over(
+                f"{where}.source",
+                f"the bundle reaches {total} bytes with this file",
+                "bundle_bytes",
+                limits.bundle_bytes,
+                tenant,
+            )
 
 
 def check_secret_value(tenant: str, value: str, limits: UploadLimits) -> None:

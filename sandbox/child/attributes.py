@@ -97,8 +97,7 @@ _GENERATOR_PUBLIC = frozenset({"send", "throw", "close", "gi_running", "gi_suspe
 # Containers tool code may write items into (exact types: a subclass from elsewhere may
 # have its own reasons to be read-only). The collections ones are dict/list with extras.
 ITEM_WRITABLE: frozenset[type] = frozenset(
-    {dict, list, OrderedDict, defaultdict, Counter, deque, bytearray,
-     type(decimal.Context().traps)}
+    {dict, list, OrderedDict, defaultdict, Counter, deque, bytearray, type(decimal.Context().traps)}
 )
 
 # Runtime objects a tool owns for its call and may set public attributes of. The
@@ -107,9 +106,15 @@ _ATTRIBUTE_WRITABLE: set[type] = {decimal.Context}
 
 _ABC_REGISTER = abc.ABCMeta.register
 # C-level callables, and the descriptors that read their name and the object they are bound to.
-_BUILTIN_CALLABLES: frozenset[type] = frozenset({types.BuiltinMethodType, types.WrapperDescriptorType,
-                                                  types.MethodWrapperType, types.MethodDescriptorType,
-                                                  types.ClassMethodDescriptorType})
+_BUILTIN_CALLABLES: frozenset[type] = frozenset(
+    {
+        types.BuiltinMethodType,
+        types.WrapperDescriptorType,
+        types.MethodWrapperType,
+        types.MethodDescriptorType,
+        types.ClassMethodDescriptorType,
+    }
+)
 _BUILTIN_NAME = {kind: kind.__dict__["__name__"] for kind in _BUILTIN_CALLABLES}
 _BUILTIN_SELF = {kind: kind.__dict__["__self__"] for kind in (types.BuiltinMethodType, types.MethodWrapperType)}
 # Objects that forward attribute reads to another object (list[int] reads from list): the
@@ -197,7 +202,7 @@ def _super_owner(proxy: super, name: str) -> tuple[type | None, Any]:
     mro = tools.mro_of(self_class)
     for index, klass in enumerate(mro):
         if klass is start:
-            return _first_owner(mro[index + 1:], name), bound
+            return _first_owner(mro[index + 1 :], name), bound
     return None, bound
 
 
@@ -312,11 +317,17 @@ class AttributeGuard:
             kind = "module"
         if kind is not None:
             return f"attributes of {kind} objects are not available to tools"
-        if cls is types.GeneratorType and name not in _GENERATOR_PUBLIC and name not in policy_tables.DUNDER_PURE_METHODS:
+        if (
+            cls is types.GeneratorType
+            and name not in _GENERATOR_PUBLIC
+            and name not in policy_tables.DUNDER_PURE_METHODS
+        ):
             return f"attribute {name!r} of a generator is not available to tools"
         if cls is super and not tools.is_tool_class(_SUPER_THISCLASS.__get__(obj)):
-            return (f"super({type_name(_SUPER_THISCLASS.__get__(obj))}, ...) is not available to tools: "
-                    "super() works within the tool's own classes")
+            return (
+                f"super({type_name(_SUPER_THISCLASS.__get__(obj))}, ...) is not available to tools: "
+                "super() works within the tool's own classes"
+            )
         if isinstance(obj, _ALIAS_TYPES) and name[:1] != "_":
             return self.refusal(_alias_origin(obj), name)  # the alias reads it from its origin
         if name[:1] != "_":
@@ -349,9 +360,11 @@ class AttributeGuard:
             if name == "__dict__" and tools.is_tool_instance(obj):
                 keeper = tools.instance_state_owner(type(obj))
                 if keeper is not None:
-                    return (f"the __dict__ of {type_name(type(obj))!r} objects is not available to tools: "
-                            f"{type_name(keeper)!r}, a base class the tool did not define, keeps its own state "
-                            "there; read your attributes by name")
+                    return (
+                        f"the __dict__ of {type_name(type(obj))!r} objects is not available to tools: "
+                        f"{type_name(keeper)!r}, a base class the tool did not define, keeps its own state "
+                        "there; read your attributes by name"
+                    )
             if tools.is_tool_object(obj):
                 return None
             return f"attribute {name!r} is available only on the tool's own classes, instances and functions"
@@ -360,8 +373,10 @@ class AttributeGuard:
                 return "__init_subclass__ applies only to the tool's own classes"  # bound to the class: no wrapper
             if isinstance(obj, type) or _tool_target(obj):
                 return None  # unbound reads come wrapped (see get)
-            return (f"{name} of {type_name(type(obj))!r} objects is not available to tools: "
-                    "it applies only to the tool's own objects")
+            return (
+                f"{name} of {type_name(type(obj))!r} objects is not available to tools: "
+                "it applies only to the tool's own objects"
+            )
         return f"attribute {name!r} is not available to tools"
 
     def _private_refusal(self, obj: Any, name: str) -> str | None:
@@ -390,8 +405,10 @@ class AttributeGuard:
                 allowed = tools.is_tool_class(owner)
         if allowed:
             return None
-        return (f"attribute {name!r} is not available to tools: names starting with '_' are "
-                f"readable only on the tool's own classes and objects, not on {type_name(type(obj))!r} objects")
+        return (
+            f"attribute {name!r} is not available to tools: names starting with '_' are "
+            f"readable only on the tool's own classes and objects, not on {type_name(type(obj))!r} objects"
+        )
 
     def get(self, obj: Any, name: Any) -> Any:
         """``obj.name`` for tool code, or ``AttributeError`` saying why not."""
@@ -426,8 +443,11 @@ class AttributeGuard:
                 if not tools.is_tool_class(owner):
                     raise AttributeError("register() is available only on the tool's own ABCs")
                 return _RegisterToolClasses(owner)
-            if name in policy_tables.DUNDER_MUTATING_METHODS and _bound_to_class(obj) and not tools.is_tool_object(
-                    _METHOD_SELF.__get__(value)):
+            if (
+                name in policy_tables.DUNDER_MUTATING_METHODS
+                and _bound_to_class(obj)
+                and not tools.is_tool_object(_METHOD_SELF.__get__(value))
+            ):
                 return _ToolOnly(value, name, self)
             return value
         if name in policy_tables.DUNDER_MUTATING_METHODS and not tools.is_tool_function(value) and _bound_to_class(obj):
@@ -471,11 +491,17 @@ class AttributeGuard:
         if real_name not in policy_tables.DUNDER_MUTATING_METHODS:
             return value
         bound = _BUILTIN_SELF[vtype].__get__(value) if vtype in _BUILTIN_SELF else None
-        if bound is None or type(bound) is types.ModuleType or (isinstance(bound, type) and not tools.is_tool_class(bound)):
+        if (
+            bound is None
+            or type(bound) is types.ModuleType
+            or (isinstance(bound, type) and not tools.is_tool_class(bound))
+        ):
             return _ToolOnly(value, real_name, self)  # unbound, or object.__new__ & co.
         if not (tools.is_tool_object(bound) or type(bound) in ITEM_WRITABLE or type(bound) in _ATTRIBUTE_WRITABLE):
-            raise AttributeError(f"{real_name} of {type_name(type(bound))!r} objects is not available to tools: "
-                                 "it applies only to the tool's own objects")
+            raise AttributeError(
+                f"{real_name} of {type_name(type(bound))!r} objects is not available to tools: "
+                "it applies only to the tool's own objects"
+            )
         if real_name in ("__setattr__", "__delattr__"):
             return _CheckedWrite(value, real_name, bound, self)
         return value
@@ -508,8 +534,10 @@ class AttributeGuard:
         if name[:1] == "_":
             owner = _first_owner(mro, name)
             if not own or (owner is not None and not tools.is_tool_class(owner)):
-                return (f"cannot set {name!r} on {type_name(cls)!r} objects: names starting with '_' "
-                        "belong to the class that defined them")
+                return (
+                    f"cannot set {name!r} on {type_name(cls)!r} objects: names starting with '_' "
+                    "belong to the class that defined them"
+                )
             if owner is None and not isinstance(obj, type) and tools.is_tool_instance(obj):
                 return _instance_state_refusal(obj, name)
         return None
@@ -548,9 +576,11 @@ def _instance_state_refusal(obj: Any, name: str) -> str | None:
     owner = tools.instance_state_owner(cls)
     if owner is None or tools.is_mangled_for(cls, name):
         return None
-    return (f"attribute {name!r} of {type_name(cls)!r} objects is not available to tools: {type_name(owner)!r}, "
-            "a base class the tool did not define, keeps its own state in these objects under names starting "
-            "with '_'; name your own attributes without a leading '_', or with two (self.__name)")
+    return (
+        f"attribute {name!r} of {type_name(cls)!r} objects is not available to tools: {type_name(owner)!r}, "
+        "a base class the tool did not define, keeps its own state in these objects under names starting "
+        "with '_'; name your own attributes without a leading '_', or with two (self.__name)"
+    )
 
 
 def _plain_message(exc: AttributeError, obj: Any, name: str) -> str:

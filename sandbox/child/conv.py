@@ -448,7 +448,9 @@ class Conversation:
         """Use ``voice`` (a ``polyai.voice`` class instance) for TTS from now on."""
         self._recorded["voice"] = voice_effect(voice)
 
-    def call_handoff(self, destination: str | None = None, reason: str | None = None, utterance: str | None = None) -> None:
+    def call_handoff(
+        self, destination: str | None = None, reason: str | None = None, utterance: str | None = None
+    ) -> None:
         """Hand the call off after this tool returns. Every argument is optional."""
         handoff: dict[str, str] = {}
         for what, value in (("destination", destination), ("reason", reason), ("utterance", utterance)):
@@ -480,12 +482,13 @@ class Conversation:
         # object the request held is an untouched str, number or None; a container never is
         # (the original is a copy), so it is compared with that copy.
         maybe = {key: value for key, value in live.items() if original.get(key, _UNSET) is not value}
-        changed = {key: value for key, value in maybe.items()
-                   if key not in original or not same_plain(value, original[key])}
+        changed = {
+            key: value for key, value in maybe.items() if key not in original or not same_plain(value, original[key])
+        }
         out: dict[str, Any] = {"set": to_plain(changed, "state"), "deleted": sorted(original.keys() - live.keys())}
         kept = [key for key in original if key in live] if out["deleted"] else list(original)
         order = list(live)
-        if order[:len(kept)] != kept:
+        if order[: len(kept)] != kept:
             out["order"] = order  # a variable deleted and set again: it moved to the end
         return out
 

@@ -56,8 +56,15 @@ def _json_size(value: Any) -> int:
     return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
 
 
-def _failure(status: str, kind: str, message: str, *, file: str | None = None,
-             line: int | None = None, traceback: str | None = None) -> dict[str, Any]:
+def _failure(
+    status: str,
+    kind: str,
+    message: str,
+    *,
+    file: str | None = None,
+    line: int | None = None,
+    traceback: str | None = None,
+) -> dict[str, Any]:
     return {
         "outcome": "failed",
         "status": status,
@@ -84,15 +91,17 @@ def _new_namespace(request: dict[str, Any], log: Log) -> dict[str, Any]:
     filename = request["filename"]
     name = module_name_for(filename)
     module = types.ModuleType(name)
-    namespace = make_globals(request["policy"], {"log": log, "Conversation": Conversation},
-                             module_name=name, namespace=module.__dict__)
+    namespace = make_globals(
+        request["policy"], {"log": log, "Conversation": Conversation}, module_name=name, namespace=module.__dict__
+    )
     if name not in sys.modules:
         sys.modules[name] = module
     return namespace
 
 
-def _load_function(code_bytes: bytes, request: dict[str, Any], log: Log,
-                   namespace_cache: dict[str, dict[str, Any]] | None) -> types.FunctionType | None:
+def _load_function(
+    code_bytes: bytes, request: dict[str, Any], log: Log, namespace_cache: dict[str, dict[str, Any]] | None
+) -> types.FunctionType | None:
     """Execute the module body (or reuse it in reuse mode) and find the function."""
     filename = request["filename"]
     namespace = namespace_cache.get(filename) if namespace_cache is not None else None
@@ -131,8 +140,9 @@ def _tool_phase_over() -> None:
     gc.disable()
 
 
-def run_request(request: dict[str, Any], code_bytes: bytes,
-                namespace_cache: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+def run_request(
+    request: dict[str, Any], code_bytes: bytes, namespace_cache: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Run one call and describe its outcome as plain data. Never raises.
 
     ``request`` is the call's own, freshly decoded request: the tool's ``conv.state`` is
@@ -151,15 +161,20 @@ def run_request(request: dict[str, Any], code_bytes: bytes,
         # The request was decoded for this call alone (marshal.loads of its frame) and
         # nothing reads its state after the tool: the tool gets that state, not a copy.
         conv = Conversation(
-            request["conv"], function=request["function"], secrets=request["secrets"], log=log,
+            request["conv"],
+            function=request["function"],
+            secrets=request["secrets"],
+            log=log,
             copy_state=False,
         )
         _KEEP.append(conv)
         fn = _load_function(code_bytes, request, log, namespace_cache)
         if fn is None:
             reply = _failure(
-                "not_found", "NotFound",
-                f"{filename} defines no function named {request['function']!r}", file=filename,
+                "not_found",
+                "NotFound",
+                f"{filename} defines no function named {request['function']!r}",
+                file=filename,
             )
         else:
             returned = _call_tool(fn, conv, request["args"])
@@ -168,16 +183,20 @@ def run_request(request: dict[str, Any], code_bytes: bytes,
             reply = _describe_return(returned, conv, limits)
     except MemoryError:
         _tool_phase_over()
-        reply = _failure("memory_limit", "MemoryLimit",
-                         f"the tool exceeded its memory limit of {limits['memory_bytes']} bytes",
-                         file=filename)
+        reply = _failure(
+            "memory_limit",
+            "MemoryLimit",
+            f"the tool exceeded its memory limit of {limits['memory_bytes']} bytes",
+            file=filename,
+        )
     except BaseException as exc:  # noqa: BLE001 - every tool exception is a runtime_error result
         text, line = trimmed_traceback(exc, filename, request["source"])
         message = describe(exc)
         _KEEP.append(exc)
         _tool_phase_over()
-        reply = _failure("runtime_error", clean(type_name(type(exc)), 200), message,
-                         file=filename, line=line, traceback=text)
+        reply = _failure(
+            "runtime_error", clean(type_name(type(exc)), 200), message, file=filename, line=line, traceback=text
+        )
     reply["logs"] = log._export()
     reply["log_overflow"] = log.overflowed
     return reply
@@ -193,15 +212,18 @@ def _describe_return(returned: Any, conv: Conversation, limits: dict[str, Any]) 
     except UnstorableValue as exc:
         return _failure("runtime_error", "StateValueError", str(exc))
     if _json_size(plain_return) > limits["return_bytes"]:
-        return _failure("output_limit", "OutputLimit",
-                        f"the return value exceeds {limits['return_bytes']} bytes")
+        return _failure("output_limit", "OutputLimit", f"the return value exceeds {limits['return_bytes']} bytes")
     # Only what changed travels: the supervisor applies it to the state it sent, which it
     # holds, and checks the whole state against the cap. What changed alone can be over.
     if _json_size(changes["set"]) > limits["state_bytes"]:
-        return _failure("output_limit", "OutputLimit",
-                        f"the state exceeds {limits['state_bytes']} bytes")
-    reply = {"outcome": "returned", "return": plain_return, "state_set": changes["set"],
-             "state_deleted": changes["deleted"], "effects": conv._effects()}
+        return _failure("output_limit", "OutputLimit", f"the state exceeds {limits['state_bytes']} bytes")
+    reply = {
+        "outcome": "returned",
+        "return": plain_return,
+        "state_set": changes["set"],
+        "state_deleted": changes["deleted"],
+        "effects": conv._effects(),
+    }
     if "order" in changes:
         reply["state_order"] = changes["order"]
     return reply

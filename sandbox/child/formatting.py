@@ -45,24 +45,30 @@ class Formatter:
         render = self.render
         text = str.__str__(template)
         if method == "format":
+
             def format(*args: Any, **kwargs: Any) -> str:  # noqa: A001 - str.format's name
                 return render(text, args, kwargs)
+
             return format
 
         def format_map(mapping: Any, /) -> str:
             return render(text, (), mapping)
+
         return format_map
 
     def unbound(self, method: str) -> Any:
         """``str.format`` / ``str.format_map``, called with the template first."""
         render = self.render
         if method == "format":
+
             def format(template: Any, /, *args: Any, **kwargs: Any) -> str:  # noqa: A001
                 return render(_template(template), args, kwargs)
+
             return format
 
         def format_map(template: Any, mapping: Any, /) -> str:
             return render(_template(template), (), mapping)
+
         return format_map
 
     def through_data(self, method: str, owner: Any = None) -> Any:
@@ -74,13 +80,16 @@ class Formatter:
             return guard.get(guard.get(target, "data"), method)(*args, **kwargs)
 
         if owner is None:
+
             def unbound(target: Any, /, *args: Any, **kwargs: Any) -> Any:
                 return forward(target, args, kwargs)
+
             unbound.__name__ = unbound.__qualname__ = method
             return unbound
 
         def bound(*args: Any, **kwargs: Any) -> Any:
             return forward(owner, args, kwargs)
+
         bound.__name__ = bound.__qualname__ = method
         return bound
 
@@ -90,8 +99,9 @@ class Formatter:
         text, _ = self._render(template, args, kwargs, _MAX_NESTING, 0)
         return text
 
-    def _render(self, template: str, args: tuple[Any, ...], kwargs: Mapping[str, Any],
-                depth: int, auto_index: int | None) -> tuple[str, int | None]:
+    def _render(
+        self, template: str, args: tuple[Any, ...], kwargs: Mapping[str, Any], depth: int, auto_index: int | None
+    ) -> tuple[str, int | None]:
         """``auto_index`` is the next automatic field number, 0 before any field was
         numbered, None once a field was numbered by hand (as ``str.format`` tracks it)."""
         parts: list[str] = []

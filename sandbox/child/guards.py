@@ -114,14 +114,17 @@ def _read_spec(policy_spec: Mapping[str, Any]) -> tuple[dict[str, frozenset[str]
             raise ValueError("policy spec: module names must be non-empty str")
         top = name.split(".")[0]
         if name in policy_tables.REFUSED_MODULES or top in policy_tables.REFUSED_MODULES:
-            raise ValueError(f"policy spec: module {name!r} can never be allowed: "
-                             f"{policy_tables.REFUSED_MODULES.get(name) or policy_tables.REFUSED_MODULES[top]}")
+            raise ValueError(
+                f"policy spec: module {name!r} can never be allowed: "
+                f"{policy_tables.REFUSED_MODULES.get(name) or policy_tables.REFUSED_MODULES[top]}"
+            )
         modules_[name] = frozenset(_str_list(names, f"modules[{name!r}]"))
     builtin_names = _str_list(policy_spec.get("builtins", []), "builtins")
     for name in builtin_names:
         if name in policy_tables.REFUSED_BUILTINS:
-            raise ValueError(f"policy spec: builtin {name!r} can never be allowed: "
-                             f"{policy_tables.REFUSED_BUILTINS[name]}")
+            raise ValueError(
+                f"policy spec: builtin {name!r} can never be allowed: {policy_tables.REFUSED_BUILTINS[name]}"
+            )
         if name != "print" and not hasattr(_real_builtins, name):
             raise ValueError(f"policy spec: {name!r} is not a Python builtin")
     forbidden = frozenset(_str_list(policy_spec.get("forbidden", []), "forbidden"))
@@ -232,8 +235,13 @@ def make_builtins(guard: AttributeGuard) -> dict[str, Callable[..., Any]]:
         except AttributeError:
             raise TypeError("vars() argument must be one of the tool's own objects") from None
 
-    for function, name in ((getattr_, "getattr"), (setattr_, "setattr"), (hasattr_, "hasattr"),
-                           (delattr_, "delattr"), (vars_, "vars")):
+    for function, name in (
+        (getattr_, "getattr"),
+        (setattr_, "setattr"),
+        (hasattr_, "hasattr"),
+        (delattr_, "delattr"),
+        (vars_, "vars"),
+    ):
         function.__name__ = function.__qualname__ = name
     return {"getattr": getattr_, "setattr": setattr_, "hasattr": hasattr_, "delattr": delattr_, "vars": vars_}
 
@@ -284,11 +292,12 @@ def make_import(modules_: Mapping[str, frozenset[str]], context: CallContext) ->
             # Allowed submodules appear as views inside their parent's view, so that
             # `import urllib.parse` binds a `urllib` view holding a `parse` view.
             prefix = name + "."
-            child_names = sorted({m[len(prefix):].split(".")[0] for m in modules_ if m.startswith(prefix)})
+            child_names = sorted({m[len(prefix) :].split(".")[0] for m in modules_ if m.startswith(prefix)})
             children = {child: view_of(prefix + child) for child in child_names}
             if name in modules_:
-                view = views.build_view(name, modules_[name], children, modules.standins(name, context),
-                                        policy_tables.LEFT_OUT.get(name))
+                view = views.build_view(
+                    name, modules_[name], children, modules.standins(name, context), policy_tables.LEFT_OUT.get(name)
+                )
             else:
                 view = views.package_view(name, children)
             cache[name] = view
@@ -304,8 +313,13 @@ def make_import(modules_: Mapping[str, frozenset[str]], context: CallContext) ->
     def known(name: str) -> bool:
         return name in modules_ or any(m.startswith(name + ".") for m in modules_)
 
-    def guarded_import(name: Any, globals: Any = None, locals: Any = None,  # noqa: A002 - __import__'s own signature
-                        fromlist: Any = (), level: Any = 0) -> views.ModuleView:
+    def guarded_import(
+        name: Any,
+        globals: Any = None,  # noqa: A002 - __import__'s own signature
+        locals: Any = None,  # noqa: A002
+        fromlist: Any = (),
+        level: Any = 0,
+    ) -> views.ModuleView:
         if type(name) is str and name in policy_tables.RUNTIME_IMPORTS and level == 0:
             return runtime_view(name)
         if level != 0:
@@ -320,8 +334,10 @@ def make_import(modules_: Mapping[str, frozenset[str]], context: CallContext) ->
                     raise ImportError(f"cannot import a non-str name from {name!r}")
                 if item not in listed and f"{name}.{item}" not in modules_ and not known(f"{name}.{item}"):
                     reason = policy_tables.LEFT_OUT.get(name, {}).get(item)
-                    raise ImportError(f"cannot import name {item!r} from {name!r} (not available to tools"
-                                      + (f": {reason})" if reason else ")"))
+                    raise ImportError(
+                        f"cannot import name {item!r} from {name!r} (not available to tools"
+                        + (f": {reason})" if reason else ")")
+                    )
             view = view_of(name)
             for item in fromlist:
                 if item not in views.view_names(view):
@@ -395,8 +411,13 @@ def prepare_policy(policy_spec: Mapping[str, Any]) -> PreparedPolicy:
     return prepared
 
 
-def make_globals(policy_spec: Mapping[str, Any], injected: Mapping[str, Any], *,
-                 module_name: str = TOOL_MODULE_NAME, namespace: dict[str, Any] | None = None) -> dict[str, Any]:
+def make_globals(
+    policy_spec: Mapping[str, Any],
+    injected: Mapping[str, Any],
+    *,
+    module_name: str = TOOL_MODULE_NAME,
+    namespace: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The globals dict for executing one compiled tool module.
 
     The caller passes a policy spec from the supervisor (or its fingerprint, for a policy

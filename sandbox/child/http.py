@@ -165,19 +165,21 @@ class ResponseTooLarge(RequestException):
     """The response exceeds the call's cap on response bytes."""
 
 
-_KIND_EXCEPTIONS: Mapping[str, type[RequestException]] = MappingProxyType({
-    "refused": EgressRefused,
-    "invalid_request": RequestException,
-    "invalid_url": InvalidURL,
-    "invalid_header": InvalidHeader,
-    "request_limit": RequestLimitExceeded,
-    "too_large": ResponseTooLarge,
-    "connect_timeout": ConnectTimeout,
-    "read_timeout": ReadTimeout,
-    "ssl": SSLError,
-    "connection": ConnectionError,
-    "too_many_redirects": TooManyRedirects,
-})
+_KIND_EXCEPTIONS: Mapping[str, type[RequestException]] = MappingProxyType(
+    {
+        "refused": EgressRefused,
+        "invalid_request": RequestException,
+        "invalid_url": InvalidURL,
+        "invalid_header": InvalidHeader,
+        "request_limit": RequestLimitExceeded,
+        "too_large": ResponseTooLarge,
+        "connect_timeout": ConnectTimeout,
+        "read_timeout": ReadTimeout,
+        "ssl": SSLError,
+        "connection": ConnectionError,
+        "too_many_redirects": TooManyRedirects,
+    }
+)
 """The supervisor's error kinds (sandbox/egress/errors.py KINDS) -> the exception a tool sees."""
 
 
@@ -226,9 +228,16 @@ class Response:
         self.elapsed: datetime.timedelta
         self.encoding: str | None
         self._content: bytes
-        for name, value in (("status_code", None), ("reason", None), ("url", None), ("headers", Headers({})),
-                            ("history", []), ("elapsed", datetime.timedelta(0)), ("encoding", None),
-                            ("_content", b"")):
+        for name, value in (
+            ("status_code", None),
+            ("reason", None),
+            ("url", None),
+            ("headers", Headers({})),
+            ("history", []),
+            ("elapsed", datetime.timedelta(0)),
+            ("encoding", None),
+            ("_content", b""),
+        ):
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -300,11 +309,16 @@ def _charset(headers: Headers) -> str | None:
 def _response(answer: Mapping[str, Any], history: list[Response]) -> Response:
     response = Response()
     headers = _headers(answer.get("headers"))
-    for name, value in (("status_code", int(answer["status"])), ("reason", str(answer.get("reason") or "")),
-                        ("url", str(answer.get("url") or "")), ("headers", headers), ("history", history),
-                        ("elapsed", datetime.timedelta(milliseconds=float(answer.get("elapsed_ms") or 0))),
-                        ("encoding", _charset(headers)),
-                        ("_content", base64.b64decode(answer.get("body") or ""))):
+    for name, value in (
+        ("status_code", int(answer["status"])),
+        ("reason", str(answer.get("reason") or "")),
+        ("url", str(answer.get("url") or "")),
+        ("headers", headers),
+        ("history", history),
+        ("elapsed", datetime.timedelta(milliseconds=float(answer.get("elapsed_ms") or 0))),
+        ("encoding", _charset(headers)),
+        ("_content", base64.b64decode(answer.get("body") or "")),
+    ):
         object.__setattr__(response, name, value)
     return response
 
@@ -390,8 +404,9 @@ def _header_list(headers: Any, auth: Any) -> list[list[str]]:
                 raise InvalidHeader(f"Header part ({value!r}) from ({name!r}, {value!r}) must be of type str or bytes")
             name, value = _text(name, "header name"), _text(value, "header value")
             if any(c in name or c in value for c in "\r\n\0") or value[:1] in (" ", "\t"):
-                raise InvalidHeader(f"Invalid leading whitespace, reserved character(s), or return character(s) "
-                                    f"in header {name!r}")
+                raise InvalidHeader(
+                    f"Invalid leading whitespace, reserved character(s), or return character(s) in header {name!r}"
+                )
             out.append([name, value])
     if auth is not None:
         if (type(auth) is not tuple and type(auth) is not list) or len(auth) != 2:
@@ -423,7 +438,9 @@ def _body(data: Any, json: Any, headers: list[list[str]]) -> bytes | None:
     else:
         return None
     if len(body) > MAX_BODY_BYTES:
-        raise RequestException(f"the request body of {len(body)} bytes exceeds toolpool's cap of {MAX_BODY_BYTES} bytes")
+        raise RequestException(
+            f"the request body of {len(body)} bytes exceeds toolpool's cap of {MAX_BODY_BYTES} bytes"
+        )
     if content_type and not any(name.lower() == "content-type" for name, _ in headers):
         headers.append(["Content-Type", content_type])
     return body
@@ -449,9 +466,20 @@ def _timeout(timeout: Any) -> list[float | None] | None:
     return [seconds, seconds]
 
 
-def prepare(method: Any, url: Any, *, params: Any = None, data: Any = None, headers: Any = None,
-            json: Any = None, timeout: Any = None, allow_redirects: Any = True, auth: Any = None,
-            verify: Any = True, **unsupported: Any) -> dict[str, Any]:
+def prepare(
+    method: Any,
+    url: Any,
+    *,
+    params: Any = None,
+    data: Any = None,
+    headers: Any = None,
+    json: Any = None,
+    timeout: Any = None,
+    allow_redirects: Any = True,
+    auth: Any = None,
+    verify: Any = True,
+    **unsupported: Any,
+) -> dict[str, Any]:
     """The message for the supervisor, or raise the error requests would raise."""
     for name in unsupported:
         hint = _UNSUPPORTED.get(name, "not a requests argument toolpool supports")
@@ -531,16 +559,39 @@ def delete(url: Any, **kwargs: Any) -> Response:
 
 
 EXCEPTION_CLASSES: tuple[type[BaseException], ...] = (
-    RequestException, HTTPError, ConnectionError, EgressRefused, SSLError, Timeout, ConnectTimeout,
-    ReadTimeout, TooManyRedirects, InvalidURL, MissingSchema, InvalidSchema, InvalidHeader,
-    InvalidJSONError, JSONDecodeError, RequestLimitExceeded, ResponseTooLarge,
+    RequestException,
+    HTTPError,
+    ConnectionError,
+    EgressRefused,
+    SSLError,
+    Timeout,
+    ConnectTimeout,
+    ReadTimeout,
+    TooManyRedirects,
+    InvalidURL,
+    MissingSchema,
+    InvalidSchema,
+    InvalidHeader,
+    InvalidJSONError,
+    JSONDecodeError,
+    RequestLimitExceeded,
+    ResponseTooLarge,
 )
 
 EXCEPTIONS_MODULE_NAMES: Mapping[str, Any] = MappingProxyType({cls.__name__: cls for cls in EXCEPTION_CLASSES})
 """The contents of the ``requests.exceptions`` module a tool may import."""
 
-REQUESTS_MODULE_NAMES: Mapping[str, Any] = MappingProxyType({
-    "request": request, "get": get, "head": head, "post": post, "put": put, "patch": patch,
-    "delete": delete, "Response": Response, **EXCEPTIONS_MODULE_NAMES,
-})
+REQUESTS_MODULE_NAMES: Mapping[str, Any] = MappingProxyType(
+    {
+        "request": request,
+        "get": get,
+        "head": head,
+        "post": post,
+        "put": put,
+        "patch": patch,
+        "delete": delete,
+        "Response": Response,
+        **EXCEPTIONS_MODULE_NAMES,
+    }
+)
 """The contents of the ``requests`` module a tool may import."""

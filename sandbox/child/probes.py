@@ -36,8 +36,7 @@ from collections.abc import Callable, Sequence
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 _libc.mmap.restype = ctypes.c_void_p
-_libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
-                       ctypes.c_long)
+_libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long)
 _libc.prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
 _libc.mount.argtypes = (ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p)
 
@@ -59,8 +58,7 @@ class _CapHeader(ctypes.Structure):
 
 
 class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                ("inheritable", ctypes.c_uint32)]
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
 
 
 def _errno_text(err: int) -> str:
@@ -116,8 +114,23 @@ def probe_proc1_environ() -> str:
 
 
 def _project_paths(extra: Sequence[str]) -> list[str]:
-    paths = ["/work", "/root", "/home", "/etc", "/usr", "/opt", "/srv", "/var", "/mnt", "/sys",
-             "/dev", "/run", "/proc", "/bin", "/lib"]
+    paths = [
+        "/work",
+        "/root",
+        "/home",
+        "/etc",
+        "/usr",
+        "/opt",
+        "/srv",
+        "/var",
+        "/mnt",
+        "/sys",
+        "/dev",
+        "/run",
+        "/proc",
+        "/bin",
+        "/lib",
+    ]
     paths += [p for p in sys.path if p.startswith("/")]  # the stdlib, the venv, the project
     module = sys.modules.get("sandbox")
     paths += [p for p in getattr(module, "__path__", ()) if p.startswith("/")]
@@ -281,14 +294,14 @@ def probe_unshare_user() -> str:
 def probe_bpf() -> str:
     attr = ctypes.create_string_buffer(128)
     # BPF_MAP_CREATE with a zeroed attribute: EINVAL would mean bpf() was reached.
-    return _raw(_syscall("bpf", 0, ctypes.addressof(attr), 128), "bpf(BPF_MAP_CREATE)",
-                refused=lambda e: e == errno.EPERM)
+    return _raw(
+        _syscall("bpf", 0, ctypes.addressof(attr), 128), "bpf(BPF_MAP_CREATE)", refused=lambda e: e == errno.EPERM
+    )
 
 
 def probe_keyctl() -> str:
     # KEYCTL_GET_KEYRING_ID of the session keyring (-3), without creating it.
-    return _raw(_syscall("keyctl", 0, -3, 0), "keyctl(KEYCTL_GET_KEYRING_ID)",
-                refused=lambda e: e == errno.EPERM)
+    return _raw(_syscall("keyctl", 0, -3, 0), "keyctl(KEYCTL_GET_KEYRING_ID)", refused=lambda e: e == errno.EPERM)
 
 
 def probe_io_uring() -> str:
@@ -338,8 +351,10 @@ def probe_capabilities() -> str:
     data = (_CapData * 2)()
     if _libc.capget(ctypes.byref(header), data) != 0:
         return f"UNKNOWN: capget failed: {_errno_text(ctypes.get_errno())}"
-    sets = {name: getattr(data[0], name) | getattr(data[1], name) << 32
-            for name in ("effective", "permitted", "inheritable")}
+    sets = {
+        name: getattr(data[0], name) | getattr(data[1], name) << 32
+        for name in ("effective", "permitted", "inheritable")
+    }
     bounding = [cap for cap in range(64) if _libc.prctl(_PR_CAPBSET_READ, cap, 0, 0, 0) == 1]
     if any(sets.values()) or bounding:
         return f"ALLOWED: capabilities {sets}, bounding {bounding}"
@@ -495,8 +510,9 @@ def probe_proc_self_environ() -> str:
     return "blocked: /proc/self/environ is empty"
 
 
-def run_probes(*, keep_fds: Sequence[int] | None = None, tmp_bytes: int | None = None,
-               extra_paths: Sequence[str] = ()) -> dict[str, str]:
+def run_probes(
+    *, keep_fds: Sequence[int] | None = None, tmp_bytes: int | None = None, extra_paths: Sequence[str] = ()
+) -> dict[str, str]:
     """Run every probe; never raises; harmless unconfined. ``keep_fds``: the fds allowed
     to be open (default: any one, the channel). ``tmp_bytes``: the /tmp cap to check
     against (default: /tmp must refuse before 64 MiB). ``extra_paths``: more host paths

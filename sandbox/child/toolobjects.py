@@ -137,8 +137,17 @@ def is_tool_object(obj: Any) -> bool:
 # collections classes and json's error that keep only public state (data, maps, msg).
 # The runtime's own such classes register themselves (``keeps_public_state``).
 _OWN_STATE_BASES: set[type] = {
-    enum.Enum, enum.ReprEnum, enum.IntEnum, enum.StrEnum, enum.Flag, enum.IntFlag,
-    collections.UserDict, collections.UserList, collections.UserString, collections.ChainMap, collections.Counter,
+    enum.Enum,
+    enum.ReprEnum,
+    enum.IntEnum,
+    enum.StrEnum,
+    enum.Flag,
+    enum.IntFlag,
+    collections.UserDict,
+    collections.UserList,
+    collections.UserString,
+    collections.ChainMap,
+    collections.Counter,
     json.JSONDecodeError,
 }
 _PYTHON_CODE = (types.FunctionType, classmethod, staticmethod, property)
@@ -293,18 +302,27 @@ def check_match_args(cls: type) -> None:
     if type(value) is tuple:
         structural = isinstance(cls, type(typing.Protocol))
         for item in value:
-            if (type(item) is not str or item.startswith("__") or item in policy_tables.FORBIDDEN_ATTRIBUTES
-                    or item in _NATIVE_REFUSED or (structural and item.startswith("_"))):
-                raise TypeError(f"class {_name_of(cls)}: __match_args__ may name only attributes the tool "
-                                f"could read itself, not {item!r}")
+            if (
+                type(item) is not str
+                or item.startswith("__")
+                or item in policy_tables.FORBIDDEN_ATTRIBUTES
+                or item in _NATIVE_REFUSED
+                or (structural and item.startswith("_"))
+            ):
+                raise TypeError(
+                    f"class {_name_of(cls)}: __match_args__ may name only attributes the tool "
+                    f"could read itself, not {item!r}"
+                )
     for klass in mro_of(cls):
         inherited = _TYPE_DICT.__get__(klass).get("__match_args__")
         if type(inherited) is not tuple or not is_tool_class(klass):
             continue
         for item in inherited:
             if type(item) is str and item[:1] == "_" and not _private_is_tools(cls, item):
-                raise TypeError(f"class {_name_of(cls)}: __match_args__ of {_name_of(klass)} names {item!r}, which "
-                                "is not the tool's on this class (a base the tool did not define uses it)")
+                raise TypeError(
+                    f"class {_name_of(cls)}: __match_args__ of {_name_of(klass)} names {item!r}, which "
+                    "is not the tool's on this class (a base the tool did not define uses it)"
+                )
 
 
 def _private_is_tools(cls: type, name: str) -> bool:
@@ -396,7 +414,9 @@ def tool_value(value: Any) -> Any:
 _NO_METACLASS = object()
 
 
-def build_class(func: Callable[..., Any], name: str, *bases: Any, metaclass: Any = _NO_METACLASS, **keywords: Any) -> type:
+def build_class(
+    func: Callable[..., Any], name: str, *bases: Any, metaclass: Any = _NO_METACLASS, **keywords: Any
+) -> type:
     """The tool's ``__build_class__``: every ``class`` statement in tool code runs here.
 
     The body runs as usual (the real ``__build_class__``); the class itself is made by a
@@ -429,8 +449,9 @@ class ToolType:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if len(args) != 1 or kwargs:
-            raise TypeError("type() takes one argument in tools: type(x) is x's class; "
-                            "write a class statement to make a class")
+            raise TypeError(
+                "type() takes one argument in tools: type(x) is x's class; write a class statement to make a class"
+            )
         cls = type(args[0])
         if issubclass(cls, type):
             return self

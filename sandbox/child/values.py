@@ -189,8 +189,9 @@ class _Walk:
             raise self.refuse("infinity cannot be stored; JSON has no infinity")
         return value
 
-    def container(self, value: dict[Any, Any] | list[Any] | tuple[Any, ...], base: type,
-                  depth: int) -> dict[str, Any] | list[Any]:
+    def container(
+        self, value: dict[Any, Any] | list[Any] | tuple[Any, ...], base: type, depth: int
+    ) -> dict[str, Any] | list[Any]:
         """``base`` is the plain type ``value`` is (or derives from): its C-level methods
         read the contents, never a method of a subclass."""
         if depth >= self.max_depth:
@@ -253,6 +254,7 @@ _ITERATOR_TYPES: tuple[type, ...] = (
     type({}.values()),
     type({}.items()),
 )
+
 
 def refusal_reason(value: Any) -> str:
     """Why ``value`` (not plain data) cannot be stored, with a hint. Runs no tool code.

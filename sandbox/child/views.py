@@ -111,8 +111,9 @@ class ModuleView:
             return ModuleView
         name = object.__getattribute__(self, "_view_name")
         reason = object.__getattribute__(self, "_view_left_out").get(attr) if type(attr) is str else None
-        raise AttributeError(f"module {name!r} has no attribute {str(attr)!r} available to tools"
-                             + (f": {reason}" if reason else ""))
+        raise AttributeError(
+            f"module {name!r} has no attribute {str(attr)!r} available to tools" + (f": {reason}" if reason else "")
+        )
 
     def __setattr__(self, attr: str, value: Any) -> None:
         raise AttributeError(f"module {self.__name__!r} is read-only")
@@ -154,8 +155,13 @@ def _module_members(name: str) -> Any:
     return module
 
 
-def build_view(name: str, names: Iterable[str], children: Mapping[str, ModuleView] | None = None,
-               standins: Mapping[str, Any] | None = None, left_out: Mapping[str, str] | None = None) -> ModuleView:
+def build_view(
+    name: str,
+    names: Iterable[str],
+    children: Mapping[str, ModuleView] | None = None,
+    standins: Mapping[str, Any] | None = None,
+    left_out: Mapping[str, str] | None = None,
+) -> ModuleView:
     """A view of module ``name`` exposing ``names``, plus the given views of its submodules.
 
     The caller (the import guard) is responsible for ``name`` being allowed by the policy.

@@ -208,10 +208,11 @@ def _complexity_problem(survey: Survey) -> str | None:
     if survey.nodes > MAX_AST_NODES:
         return f"code is too complex: {survey.nodes} syntax nodes (at most {MAX_AST_NODES}); split it into files"
     if survey.scopes > MAX_SCOPES:
-        return (f"code is too complex: {survey.scopes} functions, lambdas, classes and comprehensions "
-                f"(at most {MAX_SCOPES}); split it into files")
+        return (
+            f"code is too complex: {survey.scopes} functions, lambdas, classes and comprehensions "
+            f"(at most {MAX_SCOPES}); split it into files"
+        )
     return None
-
 
 
 # ---------------------------------------------------------------------------------------
@@ -345,9 +346,12 @@ def compile_tool(source: str, filename: str = "tool.py", policy: Policy = DEFAUL
     return _compile_entry(source, filename, policy).tool
 
 
-def compile_files(files: Mapping[str, str], policy: Policy = DEFAULT_POLICY, *,
-                  on_file: Callable[[str], None] | None = None,
-                  ) -> tuple[dict[str, CompiledTool], dict[str, tuple[int, ...]]]:
+def compile_files(
+    files: Mapping[str, str],
+    policy: Policy = DEFAULT_POLICY,
+    *,
+    on_file: Callable[[str], None] | None = None,
+) -> tuple[dict[str, CompiledTool], dict[str, tuple[int, ...]]]:
     """Compile every file of a bundle: each file's ``CompiledTool`` and the lines of its
     functions. Raises one ``CompileErrors`` listing every problem of every file (each with
     its file and line), or ``InvalidInput`` for a policy on the floor. ``on_file(name)`` is
@@ -380,8 +384,10 @@ def compile_files(files: Mapping[str, str], policy: Policy = DEFAULT_POLICY, *,
             break
     if problems:
         raise CompileErrors(sorted_problems(problems), omitted=omitted)
-    return ({name: entry.tool for name, entry in entries.items()},
-            {name: entry.function_lines for name, entry in entries.items()})
+    return (
+        {name: entry.tool for name, entry in entries.items()},
+        {name: entry.function_lines for name, entry in entries.items()},
+    )
 
 
 def compile_bundle(files: Mapping[str, str], policy: Policy = DEFAULT_POLICY) -> Bundle:

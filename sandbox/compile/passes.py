@@ -28,8 +28,16 @@ from sandbox import guardnames
 
 _GUARD_SPELLINGS = frozenset(guardnames.GUARD_NAMES)
 
-_SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
-                ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_SCOPE_NODES = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.Lambda,
+    ast.ClassDef,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+)
 
 
 class Survey:
@@ -133,7 +141,9 @@ class AugmentedAssignmentExpander(ast.NodeTransformer):
             store: ast.expr = ast.Attribute(value=copy.deepcopy(owner), attr=target.attr, ctx=ast.Store())
         elif isinstance(target, ast.Subscript):
             key = target.slice
-            if isinstance(key, ast.Slice) and not all(part is None or _pure(part) for part in (key.lower, key.upper, key.step)):
+            if isinstance(key, ast.Slice) and not all(
+                part is None or _pure(part) for part in (key.lower, key.upper, key.step)
+            ):
                 return node
             owner = self._temporary(target.value, statements, temps)
             if not isinstance(key, ast.Slice):

@@ -209,8 +209,9 @@ class ToolTransformer(RestrictingNodeTransformer):
                 return f"defining {name!r} is not allowed ({policy_tables.REFUSED_METHODS[name]})"
             if name in policy_tables.DUNDER_METHODS or name in policy_tables.DUNDER_CLASS_VARIABLES:
                 return None
-            return (f"{name!r} cannot be defined in a tool class: it is not one of the data-model "
-                    "methods tools may define")
+            return (
+                f"{name!r} cannot be defined in a tool class: it is not one of the data-model methods tools may define"
+            )
         if scope == _MODULE and not method and name in policy_tables.DUNDER_MODULE_VARIABLES:
             return None
         return f"name {name!r} cannot be bound in tools (names with two leading and trailing underscores are Python's)"
@@ -226,10 +227,13 @@ class ToolTransformer(RestrictingNodeTransformer):
         name = node.id
         if isinstance(node.ctx, ast.Load):
             if is_dunder(name):
-                if not (name in policy_tables.DUNDER_NAMES_READ or name in self._bound
-                        or name in policy_tables.DUNDER_METHODS):
+                if not (
+                    name in policy_tables.DUNDER_NAMES_READ
+                    or name in self._bound
+                    or name in policy_tables.DUNDER_METHODS
+                ):
                     self.refuse(node, f"name {name!r} is not available to tools")
-            elif (name in _PYTHON_BUILTINS and name not in self._builtins and name not in self._bound):
+            elif name in _PYTHON_BUILTINS and name not in self._builtins and name not in self._bound:
                 self.refuse(node, _builtin_message(name))
         else:
             self._check_binding(node, name)
@@ -253,8 +257,11 @@ class ToolTransformer(RestrictingNodeTransformer):
         args = node.args
         for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
             if arg is not None and is_dunder(arg.arg):
-                self.refuse(node, f"parameter {arg.arg!r} is not allowed (names with two leading and "
-                                  "trailing underscores are Python's)")
+                self.refuse(
+                    node,
+                    f"parameter {arg.arg!r} is not allowed (names with two leading and "
+                    "trailing underscores are Python's)",
+                )
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
         self._check_binding(node, node.name, method=True)
@@ -358,7 +365,9 @@ class ToolTransformer(RestrictingNodeTransformer):
         names = guardnames.GUARD_NAMES
         if isinstance(node.ctx, ast.Load):
             guard = _located(ast.Name(names["_getattr_"], ast.Load()), node)
-            return _located(ast.Call(func=guard, args=[node.value, _located(ast.Constant(name), node)], keywords=[]), node)
+            return _located(
+                ast.Call(func=guard, args=[node.value, _located(ast.Constant(name), node)], keywords=[]), node
+            )
         guard = _located(ast.Name(names["_write_"], ast.Load()), node.value)
         node.value = _located(ast.Call(func=guard, args=[node.value], keywords=[]), node.value)
         return node
@@ -404,8 +413,11 @@ class ToolTransformer(RestrictingNodeTransformer):
                 if module != _FUTURE and self._module_known(submodule):
                     continue
                 reason = policy_tables.LEFT_OUT.get(module, {}).get(alias.name)
-                self.refuse(node, f"{alias.name!r} cannot be imported from {module!r} (not available to tools"
-                            + (f": {reason})" if reason else ")"))
+                self.refuse(
+                    node,
+                    f"{alias.name!r} cannot be imported from {module!r} (not available to tools"
+                    + (f": {reason})" if reason else ")"),
+                )
         return self.node_contents_visit(node)
 
     # -- match ---------------------------------------------------------------------------
@@ -414,8 +426,10 @@ class ToolTransformer(RestrictingNodeTransformer):
         """An attribute the interpreter reads itself, around the attribute guard."""
         problem = self._attribute_problem(name)
         if problem is None and (name.startswith("_") or name in _NATIVE_REFUSED):
-            problem = (f"a match pattern may not name attribute {name!r} (patterns read attributes "
-                       "outside the sandbox's checks); test it in a guard: case x if ...")
+            problem = (
+                f"a match pattern may not name attribute {name!r} (patterns read attributes "
+                "outside the sandbox's checks); test it in a guard: case x if ..."
+            )
         if problem is not None:
             self.refuse(node, problem)
 

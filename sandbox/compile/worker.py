@@ -62,9 +62,11 @@ def apply_limits(limits: Limits) -> None:
 def _warm_source() -> str:
     """About 5 KB of ordinary tool code: a class, helpers, f-strings, comprehensions, dicts,
     try/except and a greeting, shaped like what tenants deploy."""
-    parts = ["import datetime\nimport re\n\n\nclass Booking:\n"
-             "    def __init__(self, name: str, party: int = 2):\n        self.name = name\n"
-             "        self.party = party\n\n    def line(self):\n        return f'{self.name} for {self.party}'\n"]
+    parts = [
+        "import datetime\nimport re\n\n\nclass Booking:\n"
+        "    def __init__(self, name: str, party: int = 2):\n        self.name = name\n"
+        "        self.party = party\n\n    def line(self):\n        return f'{self.name} for {self.party}'\n"
+    ]
     for n in range(8):
         parts.append(f"""
 
@@ -123,6 +125,8 @@ def compile_request(request: dict[str, Any], announce: Callable[[str], None]) ->
     except CompileErrors as exc:
         problems = [{"file": p.file, "line": p.line, "message": p.message} for p in exc.errors]
         return encode({"ok": False, "problems": problems, "omitted": exc.omitted})
-    files = [{"filename": name, "functions": list(tool.functions), "lines": list(lines[name]), "size": len(tool.code)}
-             for name, tool in tools.items()]
+    files = [
+        {"filename": name, "functions": list(tool.functions), "lines": list(lines[name]), "size": len(tool.code)}
+        for name, tool in tools.items()
+    ]
     return encode({"ok": True, "files": files}, [tool.code for tool in tools.values()])

@@ -65,8 +65,9 @@ def confine_child(prepared: Prepared, *, uid: int, keep_fds: Sequence[int], limi
         step()
 
 
-def child_steps(prepared: Prepared, *, uid: int, keep_fds: Sequence[int],
-                limits: Limits) -> list[tuple[str, Callable[[], None]]]:
+def child_steps(
+    prepared: Prepared, *, uid: int, keep_fds: Sequence[int], limits: Limits
+) -> list[tuple[str, Callable[[], None]]]:
     """``confine_child`` as named steps, in order (bench/confine_cost.py times each)."""
     config = prepared.config
     if not config.uid_base <= uid < config.uid_base + config.uid_count:
@@ -116,8 +117,11 @@ def _mount_private_tmp(size: int, inodes: int, owner: int) -> None:
     child (the tmpfs is freed when its last mount namespace dies), so nothing to clean."""
     check(unshare(CLONE_NEWNS), "mount namespaces", "unshare(CLONE_NEWNS) for /tmp")
     options = f"size={size},nr_inodes={inodes},mode=0700,uid={owner},gid={owner}".encode()
-    check(mount(b"toolpool-tmp", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, options),
-          "tmpfs", "mounting the private /tmp")
+    check(
+        mount(b"toolpool-tmp", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, options),
+        "tmpfs",
+        "mounting the private /tmp",
+    )
 
 
 def _cap(which: int, soft: int, hard: int, ceilings: Mapping[int, int]) -> tuple[int, int]:
@@ -140,9 +144,11 @@ def _set_rlimits(limits: Limits, ceilings: Mapping[int, int], *, core: bool) -> 
     if soft == hard and soft > 0:
         soft -= 1  # the template's hard limit was lower: keep SIGXCPU distinct anyway
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
-    for which, value in ((resource.RLIMIT_AS, limits.memory_bytes),
-                         (resource.RLIMIT_FSIZE, limits.file_size_bytes),
-                         (resource.RLIMIT_NOFILE, limits.open_files)):
+    for which, value in (
+        (resource.RLIMIT_AS, limits.memory_bytes),
+        (resource.RLIMIT_FSIZE, limits.file_size_bytes),
+        (resource.RLIMIT_NOFILE, limits.open_files),
+    ):
         resource.setrlimit(which, _cap(which, value, value, ceilings))
     if core:  # confined children inherit RLIMIT_CORE 0 (and SIGXCPU's default) from the template
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -177,16 +183,14 @@ def _arm_process_flags(template_pid: int) -> None:
     check(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "dumpable", "PR_SET_DUMPABLE 0")
     # Die with the template. After the uid change, which clears the parent-death signal;
     # then check the parent is still the template, or the signal will never come.
-    check(prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "parent-death signal",
-          "PR_SET_PDEATHSIG")
+    check(prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "parent-death signal", "PR_SET_PDEATHSIG")
     if os.getppid() != template_pid:
         raise ConfinementUnavailable("parent-death signal", "the template exited during confinement")
 
 
 def _load_seccomp(fprog_address: int) -> None:
     # The raw prctl: libseccomp is not called in the child, and NO_NEW_PRIVS is inherited.
-    check(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, fprog_address, 0, 0), "seccomp",
-          "loading the filter")
+    check(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, fprog_address, 0, 0), "seccomp", "loading the filter")
 
 
 __all__ = ["child_steps", "confine_child"]

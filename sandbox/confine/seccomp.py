@@ -88,8 +88,7 @@ SECCOMP_ALLOW: tuple[Allow, ...] = (
     Allow("ftruncate", "file.truncate()"),
     Allow("getcwd", "os.getcwd() in path helpers; it is /"),
     Allow("recvfrom", "socket.recv() on the channel"),
-    Allow("sendto", "socket.send() on the channel, never to an explicit address",
-          (ArgIs(4, 0),)),
+    Allow("sendto", "socket.send() on the channel, never to an explicit address", (ArgIs(4, 0),)),
     Allow("getsockname", "socket.socket(fileno=channel) introspects the channel"),
     Allow("getpeername", "socket.socket(fileno=channel) introspects the channel"),
     Allow("getsockopt", "socket.socket(fileno=channel) reads SO_TYPE and friends"),
@@ -98,14 +97,21 @@ SECCOMP_ALLOW: tuple[Allow, ...] = (
     Allow("ppoll", "waiting on the channel"),
     Allow("select", "select.select on the channel"),
     Allow("pselect6", "select.select on the channel"),
-    *_each("ioctl", "TCGETS: io.open asks isatty(); FIONBIO: socket timeouts; "
-           "FIOCLEX/FIONCLEX: os.set_inheritable", 1, (_TCGETS, _FIONBIO, _FIOCLEX, _FIONCLEX)),
-    *_each("fcntl", "CPython reads and sets O_CLOEXEC / O_NONBLOCK; nothing else (no "
-           "F_SETOWN signals, no leases, no F_DUPFD)", 1, (_F_GETFD, _F_SETFD, _F_GETFL, _F_SETFL)),
+    *_each(
+        "ioctl",
+        "TCGETS: io.open asks isatty(); FIONBIO: socket timeouts; FIOCLEX/FIONCLEX: os.set_inheritable",
+        1,
+        (_TCGETS, _FIONBIO, _FIOCLEX, _FIONCLEX),
+    ),
+    *_each(
+        "fcntl",
+        "CPython reads and sets O_CLOEXEC / O_NONBLOCK; nothing else (no F_SETOWN signals, no leases, no F_DUPFD)",
+        1,
+        (_F_GETFD, _F_SETFD, _F_GETFL, _F_SETFL),
+    ),
     # Memory. No executable mappings: nothing needs to make code after start-up.
     Allow("brk", "glibc malloc"),
-    Allow("mmap", "pymalloc arenas and big allocations, never PROT_EXEC",
-          (ArgIs(2, 0, _PROT_EXEC),)),
+    Allow("mmap", "pymalloc arenas and big allocations, never PROT_EXEC", (ArgIs(2, 0, _PROT_EXEC),)),
     Allow("mprotect", "glibc malloc heap growth, never PROT_EXEC", (ArgIs(2, 0, _PROT_EXEC),)),
     Allow("munmap", "freeing arenas"),
     Allow("mremap", "realloc of big blocks"),
@@ -148,160 +154,193 @@ SECCOMP_ALLOW: tuple[Allow, ...] = (
     Allow("getrlimit", "resource.getrlimit"),
     # A compile worker lowers its own priority (sandbox/compile/worker.py). Without
     # CAP_SYS_NICE, and with RLIMIT_NICE 0, a process can only lower its own.
-    Allow("setpriority", "os.setpriority(PRIO_PROCESS, 0, n): its own niceness, lowering only",
-          (ArgIs(0, 0), ArgIs(1, 0))),
+    Allow(
+        "setpriority", "os.setpriority(PRIO_PROCESS, 0, n): its own niceness, lowering only", (ArgIs(0, 0), ArgIs(1, 0))
+    ),
     Allow("setrlimit", "resource.setrlimit on itself (lowering only, see above)"),
-    *_each("prctl", "read-only questions the self-test asks: NO_NEW_PRIVS, SECCOMP, "
-           "DUMPABLE, CAPBSET_READ", 0,
-           (_PR_GET_NO_NEW_PRIVS, _PR_GET_SECCOMP, _PR_GET_DUMPABLE, _PR_CAPBSET_READ)),
+    *_each(
+        "prctl",
+        "read-only questions the self-test asks: NO_NEW_PRIVS, SECCOMP, DUMPABLE, CAPBSET_READ",
+        0,
+        (_PR_GET_NO_NEW_PRIVS, _PR_GET_SECCOMP, _PR_GET_DUMPABLE, _PR_CAPBSET_READ),
+    ),
     Allow("exit", "thread exit"),
     Allow("exit_group", "process exit"),
 )
 
 _NOT_NEEDED = "not needed by a tool"
 
-SECCOMP_REFUSED: Mapping[str, str] = MappingProxyType({
-    # Processes and threads: a child is one single-threaded process.
-    "fork": "new processes: a child is one process (RLIMIT_NPROC 0 also stops it)",
-    "vfork": "new processes",
-    "clone": "new processes and threads",
-    "clone3": "new processes and threads (glibc reports EAGAIN: 'can't start new thread')",
-    "execve": "new programs (the root holds none; refused before the path lookup)",
-    "execveat": "new programs",
-    # Other processes.
-    "ptrace": "PTRACE_TRACEME would make the template its tracer; attaching reads others",
-    "process_vm_readv": "another process's memory",
-    "process_vm_writev": "another process's memory",
-    "process_madvise": "another process's memory",
-    "process_mrelease": "another process's memory",
-    "kcmp": "compares other processes' kernel objects",
-    "pidfd_open": "handles on other processes",
-    "pidfd_getfd": "steals another process's fds",
-    "pidfd_send_signal": "signals other processes",
-    "kill": "signals: the filter is compiled once, so it cannot name the child's own pid; "
-            "CPython needs none (SIGALRM, SIGPROF and SIGXCPU come from the kernel)",
-    "tkill": "signals (see kill); abort() still ends the process",
-    "tgkill": "signals (see kill); abort() still ends the process",
-    "rt_sigqueueinfo": "signals (see kill)",
-    "rt_tgsigqueueinfo": "signals (see kill)",
-    # Network and IPC endpoints.
-    "socket": "new endpoints: the network namespace has no route, and one shared namespace "
-              "would let children meet on abstract unix sockets",
-    "socketpair": "new endpoints",
-    "connect": "new endpoints",
-    "bind": "new endpoints",
-    "listen": "new endpoints",
-    "accept": "new endpoints",
-    "accept4": "new endpoints",
-    "sendmsg": "could pass fds (SCM_RIGHTS) to the supervisor",
-    "recvmsg": "fd passing; the channel carries bytes only",
-    "sendmmsg": "see sendmsg",
-    "recvmmsg": "see recvmsg",
-    "setsockopt": _NOT_NEEDED,
-    "shmget": "SysV IPC between children (one IPC namespace for all)",
-    "shmat": "SysV IPC between children",
-    "shmctl": "SysV IPC between children",
-    "shmdt": "SysV IPC between children",
-    "semget": "SysV IPC between children",
-    "semop": "SysV IPC between children",
-    "semtimedop": "SysV IPC between children",
-    "semctl": "SysV IPC between children",
-    "msgget": "SysV IPC between children",
-    "msgsnd": "SysV IPC between children",
-    "msgrcv": "SysV IPC between children",
-    "msgctl": "SysV IPC between children",
-    "mq_open": "POSIX message queues between children",
-    "mq_unlink": "POSIX message queues between children",
-    "mq_timedsend": "POSIX message queues between children",
-    "mq_timedreceive": "POSIX message queues between children",
-    # The filesystem view and namespaces are fixed.
-    "mount": "the filesystem view is fixed",
-    "umount2": "unmounting could reveal what a mount hides",
-    "pivot_root": "the filesystem view is fixed",
-    "chroot": "the filesystem view is fixed",
-    "move_mount": "the filesystem view is fixed",
-    "open_tree": "the filesystem view is fixed",
-    "fsopen": "the filesystem view is fixed",
-    "fsconfig": "the filesystem view is fixed",
-    "fsmount": "the filesystem view is fixed",
-    "fspick": "the filesystem view is fixed",
-    "mount_setattr": "the filesystem view is fixed",
-    "unshare": "an unprivileged user namespace would hand the child a full capability set",
-    "setns": "entering other namespaces",
-    "open_by_handle_at": "the classic container escape: opens files outside the mount namespace",
-    "name_to_handle_at": "see open_by_handle_at",
-    "mknod": "device nodes",
-    "mknodat": "device nodes",
-    "chmod": "no mode changes (setuid bits are moot under nosuid, but nothing needs them)",
-    "fchmod": _NOT_NEEDED,
-    "fchmodat": _NOT_NEEDED,
-    "chown": _NOT_NEEDED,
-    "fchown": _NOT_NEEDED,
-    "lchown": _NOT_NEEDED,
-    "fchownat": _NOT_NEEDED,
-    "link": _NOT_NEEDED,
-    "linkat": _NOT_NEEDED,
-    "symlink": _NOT_NEEDED,
-    "symlinkat": _NOT_NEEDED,
-    "memfd_create": "anonymous files: not needed, and a route to executable memory",
-    "memfd_secret": _NOT_NEEDED,
-    "fanotify_init": _NOT_NEEDED,
-    "inotify_init": _NOT_NEEDED,
-    "inotify_init1": _NOT_NEEDED,
-    # Kernel attack surface.
-    "bpf": "kernel attack surface (unprivileged BPF)",
-    "perf_event_open": "side channels and kernel attack surface",
-    "userfaultfd": "exploit primitive: stalls kernel page faults at will",
-    "io_uring_setup": "io_uring performs I/O that seccomp never sees",
-    "io_uring_enter": "see io_uring_setup",
-    "io_uring_register": "see io_uring_setup",
-    "keyctl": "kernel keyrings are not namespaced: a channel between tenants",
-    "add_key": "see keyctl",
-    "request_key": "see keyctl",
-    "modify_ldt": "exploit primitive",
-    "personality": "could turn off address-space randomisation for an exploit",
-    "seccomp": "the filter is final",
-    "mbind": "NUMA placement",
-    "set_mempolicy": "NUMA placement",
-    "migrate_pages": "moves other processes' pages",
-    "move_pages": "moves other processes' pages",
-    "mlock": "pinning memory",
-    "mlock2": "pinning memory",
-    "mlockall": "pinning memory",
-    "pkey_mprotect": "memory protection keys, a way round the PROT_EXEC rule",
-    "pkey_alloc": "memory protection keys",
-    "remap_file_pages": _NOT_NEEDED,
-    # Identity: fixed before the filter is loaded.
-    "setuid": "identity is fixed", "setgid": "identity is fixed",
-    "setreuid": "identity is fixed", "setregid": "identity is fixed",
-    "setresuid": "identity is fixed", "setresgid": "identity is fixed",
-    "setfsuid": "identity is fixed", "setfsgid": "identity is fixed",
-    "setgroups": "identity is fixed", "capset": "capabilities are gone for good",
-    # Host administration.
-    "kexec_load": "host administration", "kexec_file_load": "host administration",
-    "init_module": "host administration", "finit_module": "host administration",
-    "delete_module": "host administration", "reboot": "host administration",
-    "swapon": "host administration", "swapoff": "host administration",
-    "acct": "host administration", "syslog": "reads the kernel log",
-    "quotactl": "host administration", "iopl": "hardware ports", "ioperm": "hardware ports",
-    "settimeofday": "host clock", "clock_settime": "host clock",
-    "clock_adjtime": "host clock", "adjtimex": "host clock",
-    "sethostname": "host identity", "setdomainname": "host identity",
-    "vhangup": "terminals",
-    "uname": "kernel version fingerprinting, to pick an exploit; CPython needs it only at start-up",
-    "sched_setscheduler": "scheduling", "sched_setattr": "scheduling",
-    "sched_setaffinity": "scheduling", "ioprio_set": "scheduling",
-})
+SECCOMP_REFUSED: Mapping[str, str] = MappingProxyType(
+    {
+        # Processes and threads: a child is one single-threaded process.
+        "fork": "new processes: a child is one process (RLIMIT_NPROC 0 also stops it)",
+        "vfork": "new processes",
+        "clone": "new processes and threads",
+        "clone3": "new processes and threads (glibc reports EAGAIN: 'can't start new thread')",
+        "execve": "new programs (the root holds none; refused before the path lookup)",
+        "execveat": "new programs",
+        # Other processes.
+        "ptrace": "PTRACE_TRACEME would make the template its tracer; attaching reads others",
+        "process_vm_readv": "another process's memory",
+        "process_vm_writev": "another process's memory",
+        "process_madvise": "another process's memory",
+        "process_mrelease": "another process's memory",
+        "kcmp": "compares other processes' kernel objects",
+        "pidfd_open": "handles on other processes",
+        "pidfd_getfd": "steals another process's fds",
+        "pidfd_send_signal": "signals other processes",
+        "kill": "signals: the filter is compiled once, so it cannot name the child's own pid; "
+        "CPython needs none (SIGALRM, SIGPROF and SIGXCPU come from the kernel)",
+        "tkill": "signals (see kill); abort() still ends the process",
+        "tgkill": "signals (see kill); abort() still ends the process",
+        "rt_sigqueueinfo": "signals (see kill)",
+        "rt_tgsigqueueinfo": "signals (see kill)",
+        # Network and IPC endpoints.
+        "socket": "new endpoints: the network namespace has no route, and one shared namespace "
+        "would let children meet on abstract unix sockets",
+        "socketpair": "new endpoints",
+        "connect": "new endpoints",
+        "bind": "new endpoints",
+        "listen": "new endpoints",
+        "accept": "new endpoints",
+        "accept4": "new endpoints",
+        "sendmsg": "could pass fds (SCM_RIGHTS) to the supervisor",
+        "recvmsg": "fd passing; the channel carries bytes only",
+        "sendmmsg": "see sendmsg",
+        "recvmmsg": "see recvmsg",
+        "setsockopt": _NOT_NEEDED,
+        "shmget": "SysV IPC between children (one IPC namespace for all)",
+        "shmat": "SysV IPC between children",
+        "shmctl": "SysV IPC between children",
+        "shmdt": "SysV IPC between children",
+        "semget": "SysV IPC between children",
+        "semop": "SysV IPC between children",
+        "semtimedop": "SysV IPC between children",
+        "semctl": "SysV IPC between children",
+        "msgget": "SysV IPC between children",
+        "msgsnd": "SysV IPC between children",
+        "msgrcv": "SysV IPC between children",
+        "msgctl": "SysV IPC between children",
+        "mq_open": "POSIX message queues between children",
+        "mq_unlink": "POSIX message queues between children",
+        "mq_timedsend": "POSIX message queues between children",
+        "mq_timedreceive": "POSIX message queues between children",
+        # The filesystem view and namespaces are fixed.
+        "mount": "the filesystem view is fixed",
+        "umount2": "unmounting could reveal what a mount hides",
+        "pivot_root": "the filesystem view is fixed",
+        "chroot": "the filesystem view is fixed",
+        "move_mount": "the filesystem view is fixed",
+        "open_tree": "the filesystem view is fixed",
+        "fsopen": "the filesystem view is fixed",
+        "fsconfig": "the filesystem view is fixed",
+        "fsmount": "the filesystem view is fixed",
+        "fspick": "the filesystem view is fixed",
+        "mount_setattr": "the filesystem view is fixed",
+        "unshare": "an unprivileged user namespace would hand the child a full capability set",
+        "setns": "entering other namespaces",
+        "open_by_handle_at": "the classic container escape: opens files outside the mount namespace",
+        "name_to_handle_at": "see open_by_handle_at",
+        "mknod": "device nodes",
+        "mknodat": "device nodes",
+        "chmod": "no mode changes (setuid bits are moot under nosuid, but nothing needs them)",
+        "fchmod": _NOT_NEEDED,
+        "fchmodat": _NOT_NEEDED,
+        "chown": _NOT_NEEDED,
+        "fchown": _NOT_NEEDED,
+        "lchown": _NOT_NEEDED,
+        "fchownat": _NOT_NEEDED,
+        "link": _NOT_NEEDED,
+        "linkat": _NOT_NEEDED,
+        "symlink": _NOT_NEEDED,
+        "symlinkat": _NOT_NEEDED,
+        "memfd_create": "anonymous files: not needed, and a route to executable memory",
+        "memfd_secret": _NOT_NEEDED,
+        "fanotify_init": _NOT_NEEDED,
+        "inotify_init": _NOT_NEEDED,
+        "inotify_init1": _NOT_NEEDED,
+        # Kernel attack surface.
+        "bpf": "kernel attack surface (unprivileged BPF)",
+        "perf_event_open": "side channels and kernel attack surface",
+        "userfaultfd": "exploit primitive: stalls kernel page faults at will",
+        "io_uring_setup": "io_uring performs I/O that seccomp never sees",
+        "io_uring_enter": "see io_uring_setup",
+        "io_uring_register": "see io_uring_setup",
+        "keyctl": "kernel keyrings are not namespaced: a channel between tenants",
+        "add_key": "see keyctl",
+        "request_key": "see keyctl",
+        "modify_ldt": "exploit primitive",
+        "personality": "could turn off address-space randomisation for an exploit",
+        "seccomp": "the filter is final",
+        "mbind": "NUMA placement",
+        "set_mempolicy": "NUMA placement",
+        "migrate_pages": "moves other processes' pages",
+        "move_pages": "moves other processes' pages",
+        "mlock": "pinning memory",
+        "mlock2": "pinning memory",
+        "mlockall": "pinning memory",
+        "pkey_mprotect": "memory protection keys, a way round the PROT_EXEC rule",
+        "pkey_alloc": "memory protection keys",
+        "remap_file_pages": _NOT_NEEDED,
+        # Identity: fixed before the filter is loaded.
+        "setuid": "identity is fixed",
+        "setgid": "identity is fixed",
+        "setreuid": "identity is fixed",
+        "setregid": "identity is fixed",
+        "setresuid": "identity is fixed",
+        "setresgid": "identity is fixed",
+        "setfsuid": "identity is fixed",
+        "setfsgid": "identity is fixed",
+        "setgroups": "identity is fixed",
+        "capset": "capabilities are gone for good",
+        # Host administration.
+        "kexec_load": "host administration",
+        "kexec_file_load": "host administration",
+        "init_module": "host administration",
+        "finit_module": "host administration",
+        "delete_module": "host administration",
+        "reboot": "host administration",
+        "swapon": "host administration",
+        "swapoff": "host administration",
+        "acct": "host administration",
+        "syslog": "reads the kernel log",
+        "quotactl": "host administration",
+        "iopl": "hardware ports",
+        "ioperm": "hardware ports",
+        "settimeofday": "host clock",
+        "clock_settime": "host clock",
+        "clock_adjtime": "host clock",
+        "adjtimex": "host clock",
+        "sethostname": "host identity",
+        "setdomainname": "host identity",
+        "vhangup": "terminals",
+        "uname": "kernel version fingerprinting, to pick an exploit; CPython needs it only at start-up",
+        "sched_setscheduler": "scheduling",
+        "sched_setattr": "scheduling",
+        "sched_setaffinity": "scheduling",
+        "ioprio_set": "scheduling",
+    }
+)
 
 
 def seccomp_table() -> list[dict[str, str]]:
     """The policy as rows (syscall, action, condition, reason), for docs and reports."""
-    rows = [{"syscall": r.syscall, "action": "allow",
-             "when": " and ".join(f"arg{c.index}{'' if c.mask is None else f' & {c.mask:#x}'} == {c.value:#x}"
-                                  for c in r.when) or "always",
-             "reason": r.reason} for r in SECCOMP_ALLOW]
-    rows += [{"syscall": name, "action": "EPERM", "when": "always", "reason": reason}
-             for name, reason in SECCOMP_REFUSED.items()]
+    rows = [
+        {
+            "syscall": r.syscall,
+            "action": "allow",
+            "when": " and ".join(
+                f"arg{c.index}{'' if c.mask is None else f' & {c.mask:#x}'} == {c.value:#x}" for c in r.when
+            )
+            or "always",
+            "reason": r.reason,
+        }
+        for r in SECCOMP_ALLOW
+    ]
+    rows += [
+        {"syscall": name, "action": "EPERM", "when": "always", "reason": reason}
+        for name, reason in SECCOMP_REFUSED.items()
+    ]
     return rows
 
 
@@ -336,7 +375,8 @@ def compile_seccomp_bpf() -> bytes:
         if nr < 0:  # unknown to libseccomp, or absent on this architecture: stays refused
             continue
         conditions = [
-            pyseccomp.Arg(c.index, pyseccomp.EQ, c.value) if c.mask is None
+            pyseccomp.Arg(c.index, pyseccomp.EQ, c.value)
+            if c.mask is None
             else pyseccomp.Arg(c.index, pyseccomp.MASKED_EQ, c.mask, c.value)
             for c in row.when
         ]
@@ -360,8 +400,12 @@ def _check_seccomp_kernel(pyseccomp: Any) -> None:
     nr = pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, "seccomp")
     for action, name in ((_SECCOMP_RET_ERRNO, "ERRNO"), (_SECCOMP_RET_KILL_PROCESS, "KILL_PROCESS")):
         value = ctypes.c_uint32(action)
-        if syscalls.syscall(ctypes.c_long(nr), ctypes.c_long(_SECCOMP_GET_ACTION_AVAIL), ctypes.c_long(0),
-                            ctypes.byref(value)) != 0:
+        if (
+            syscalls.syscall(
+                ctypes.c_long(nr), ctypes.c_long(_SECCOMP_GET_ACTION_AVAIL), ctypes.c_long(0), ctypes.byref(value)
+            )
+            != 0
+        ):
             raise syscalls.fail("seccomp", f"the kernel lacks the {name} filter action")
 
 
@@ -380,6 +424,12 @@ def sock_fprog(bpf: bytes) -> SockFprog:
 
 
 __all__ = [
-    "SECCOMP_ALLOW", "SECCOMP_REFUSED", "Allow", "ArgIs", "SockFprog", "compile_seccomp_bpf",
-    "seccomp_table", "sock_fprog",
+    "SECCOMP_ALLOW",
+    "SECCOMP_REFUSED",
+    "Allow",
+    "ArgIs",
+    "SockFprog",
+    "compile_seccomp_bpf",
+    "seccomp_table",
+    "sock_fprog",
 ]

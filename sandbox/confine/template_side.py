@@ -83,18 +83,42 @@ log = logging.getLogger("toolpool.confine")
 
 # What the template imports before pivot_root (there is no filesystem afterwards).
 DEFAULT_PRELOAD: tuple[str, ...] = (
-    "json", "datetime", "re", "math", "random", "time", "marshal", "struct",
+    "json",
+    "datetime",
+    "re",
+    "math",
+    "random",
+    "time",
+    "marshal",
+    "struct",
     "_strptime",  # datetime.strptime / time.strptime import it on first use
-    "calendar", "locale",  # ... and _strptime's own imports
-    "traceback", "linecache", "tokenize",
+    "calendar",
+    "locale",  # ... and _strptime's own imports
+    "traceback",
+    "linecache",
+    "tokenize",
     "ast",  # traceback imports ast lazily to place the ^^^^ under the failing expression
     "threading",  # the self-test starts a thread
-    "ctypes", "errno", "resource", "select", "socket",
+    "ctypes",
+    "errno",
+    "resource",
+    "select",
+    "socket",
     # Codecs are looked up, and imported, on first use of an encoding name.
-    "encodings.ascii", "encodings.latin_1", "encodings.utf_8", "encodings.utf_16",
-    "encodings.utf_32", "encodings.cp1252", "encodings.unicode_escape",
-    "encodings.raw_unicode_escape", "encodings.idna", "encodings.punycode",
-    "encodings.base64_codec", "encodings.hex_codec", "unicodedata", "stringprep",
+    "encodings.ascii",
+    "encodings.latin_1",
+    "encodings.utf_8",
+    "encodings.utf_16",
+    "encodings.utf_32",
+    "encodings.cp1252",
+    "encodings.unicode_escape",
+    "encodings.raw_unicode_escape",
+    "encodings.idna",
+    "encodings.punycode",
+    "encodings.base64_codec",
+    "encodings.hex_codec",
+    "unicodedata",
+    "stringprep",
     "sandbox.child.probes",
 )
 
@@ -111,11 +135,12 @@ def prepare_template(config: ConfinementConfig) -> Prepared:
     the process is then half-confined and must exit.
     """
     if not config.enabled:
-        log.warning("INSECURE: confinement is DISABLED (ConfinementConfig(enabled=False)). "
-                    "Children keep the template's filesystem, network, uid and syscalls; "
-                    "only fds are closed and rlimits set. Never run tenants' code like this.")
-        return Prepared(config=config, mode="disabled", template_pid=os.getpid(),
-                        hard_limits=_hard_limits())
+        log.warning(
+            "INSECURE: confinement is DISABLED (ConfinementConfig(enabled=False)). "
+            "Children keep the template's filesystem, network, uid and syscalls; "
+            "only fds are closed and rlimits set. Never run tenants' code like this."
+        )
+        return Prepared(config=config, mode="disabled", template_pid=os.getpid(), hard_limits=_hard_limits())
     for name in ("test_only_without_seccomp", "test_only_without_network_namespace"):
         if getattr(config, name):
             log.warning("TEST ONLY: %s is set; this confinement is weakened on purpose", name)
@@ -140,14 +165,26 @@ def prepare_template(config: ConfinementConfig) -> Prepared:
     _restrict_inherited_state()
 
     fprog = sock_fprog(bpf) if bpf else None
-    return Prepared(config=config, mode="privileged" if privileged else "user-namespace",
-                    template_pid=os.getpid(), bpf=bpf, hard_limits=_hard_limits(), _fprog=fprog,
-                    _fprog_address=ctypes.addressof(fprog) if fprog is not None else 0,
-                    _empty_caps=EmptyCaps())
+    return Prepared(
+        config=config,
+        mode="privileged" if privileged else "user-namespace",
+        template_pid=os.getpid(),
+        bpf=bpf,
+        hard_limits=_hard_limits(),
+        _fprog=fprog,
+        _fprog_address=ctypes.addressof(fprog) if fprog is not None else 0,
+        _empty_caps=EmptyCaps(),
+    )
 
 
-_RLIMITS = (resource.RLIMIT_CPU, resource.RLIMIT_AS, resource.RLIMIT_FSIZE, resource.RLIMIT_NOFILE,
-            resource.RLIMIT_CORE, resource.RLIMIT_NPROC)
+_RLIMITS = (
+    resource.RLIMIT_CPU,
+    resource.RLIMIT_AS,
+    resource.RLIMIT_FSIZE,
+    resource.RLIMIT_NOFILE,
+    resource.RLIMIT_CORE,
+    resource.RLIMIT_NPROC,
+)
 
 
 def _hard_limits() -> dict[int, int]:
@@ -180,8 +217,8 @@ def _check_single_threaded() -> None:
         raise ConfinementUnavailable("proc", f"/proc/self/task is unreadable: {exc}") from exc
     if len(tasks) != 1:
         raise ConfinementUnavailable(
-            "single-threaded template",
-            f"{len(tasks)} threads: namespaces and fork() need a single-threaded template")
+            "single-threaded template", f"{len(tasks)} threads: namespaces and fork() need a single-threaded template"
+        )
 
 
 def _check_environment() -> None:
@@ -189,8 +226,8 @@ def _check_environment() -> None:
     extra = sorted(set(os.environ) - _ALLOWED_ENV)
     if extra:
         raise ConfinementUnavailable(
-            "empty environment",
-            f"the template must be exec'd with env={{}}; found {', '.join(extra)}")
+            "empty environment", f"the template must be exec'd with env={{}}; found {', '.join(extra)}"
+        )
     os.environ.clear()
 
 
@@ -217,10 +254,12 @@ def _enter_user_namespace(inner_uid: int) -> None:
     # A process that changed uid is not dumpable, and /proc/self/uid_map is then root's.
     prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
     if unshare(CLONE_NEWUSER) != 0:
-        raise fail("user namespaces",
-                   "unshare(CLONE_NEWUSER) for an unprivileged template (check the sysctls "
-                   "user.max_user_namespaces, kernel.unprivileged_userns_clone and AppArmor's "
-                   "kernel.apparmor_restrict_unprivileged_userns)")
+        raise fail(
+            "user namespaces",
+            "unshare(CLONE_NEWUSER) for an unprivileged template (check the sysctls "
+            "user.max_user_namespaces, kernel.unprivileged_userns_clone and AppArmor's "
+            "kernel.apparmor_restrict_unprivileged_userns)",
+        )
     try:
         _write("/proc/self/setgroups", "deny")
         _write("/proc/self/uid_map", f"{inner_uid} {outer_uid} 1\n")
@@ -247,18 +286,23 @@ def _enter_minimal_root(pivot_root_nr: int) -> None:
     door stays shut even if the seccomp filter were gone. Children cannot chroot back out:
     that needs CAP_SYS_CHROOT, and they hold no fd to anything outside.
     """
-    check(mount(None, b"/", None, MS_REC | MS_PRIVATE, None),
-          "mount namespaces", "making / private (recursive)")
+    check(mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount namespaces", "making / private (recursive)")
     where = next((p for p in _ROOT_CANDIDATES if os.path.isdir(p)), None)
     if where is None:
         raise ConfinementUnavailable("mount namespaces", f"no mount point among {_ROOT_CANDIDATES}")
     target = where.encode()
     flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
-    check(mount(b"toolpool-root", target, b"tmpfs", flags, b"size=64k,nr_inodes=16,mode=0755"),
-          "tmpfs", f"mounting the new root on {where}")
+    check(
+        mount(b"toolpool-root", target, b"tmpfs", flags, b"size=64k,nr_inodes=16,mode=0755"),
+        "tmpfs",
+        f"mounting the new root on {where}",
+    )
     os.makedirs(os.path.join(where, "jail", "tmp"), 0o755)
-    check(mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | flags, None),
-          "mount namespaces", "remounting the new root read-only")
+    check(
+        mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | flags, None),
+        "mount namespaces",
+        "remounting the new root read-only",
+    )
     os.chdir(where)
     # pivot_root(".", "."): the old root ends up stacked on the new one; detaching "."
     # then removes it, with no put_old directory needed in the (read-only) new root.
@@ -278,8 +322,7 @@ def _restrict_inherited_state() -> None:
             if ctypes.get_errno() == errno.EINVAL and cap > 0:
                 break
             raise fail("capabilities", f"dropping capability {cap} from the bounding set")
-    check(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "capabilities",
-          "clearing the ambient set")
+    check(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "capabilities", "clearing the ambient set")
     # Sticky for the template and every descendant: no execve can ever gain privileges.
     check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs", "PR_SET_NO_NEW_PRIVS")
     check(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "dumpable", "PR_SET_DUMPABLE 0")

@@ -21,7 +21,8 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 NEVER_REACHABLE: tuple[tuple[IPNetwork, str], ...] = tuple(
-    (ipaddress.ip_network(network), reason) for network, reason in (
+    (ipaddress.ip_network(network), reason)
+    for network, reason in (
         ("0.0.0.0/8", "in the 'this network' range (0.0.0.0 reaches this host)"),
         ("10.0.0.0/8", "a private address (RFC 1918)"),
         ("100.64.0.0/10", "a shared carrier-grade NAT address (RFC 6598)"),

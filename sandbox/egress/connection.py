@@ -136,8 +136,16 @@ class PinnedConnection(http.client.HTTPConnection):
 
     response_class = BoundedResponse
 
-    def __init__(self, host: str, port: int, default_port: int, address: IPAddress, wait: Wait,
-                 connect_timeout: float | None, tls: ssl.SSLContext | None):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        default_port: int,
+        address: IPAddress,
+        wait: Wait,
+        connect_timeout: float | None,
+        tls: ssl.SSLContext | None,
+    ):
         super().__init__(host, port)
         self.default_port = default_port  # the scheme's, which the Host header leaves out
         self._address = address
@@ -160,8 +168,10 @@ class PinnedConnection(http.client.HTTPConnection):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self._tls is not None:
                 # The context is tls_context's, whose sslsocket_class is _TimedSSLSocket.
-                sock = cast(_TimedSSLSocket, self._tls.wrap_socket(
-                    sock, server_hostname=self.host, do_handshake_on_connect=False))
+                sock = cast(
+                    _TimedSSLSocket,
+                    self._tls.wrap_socket(sock, server_hostname=self.host, do_handshake_on_connect=False),
+                )
                 sock.wait = connect_wait
                 sock.do_handshake()
             sock.wait = self._wait

@@ -15,19 +15,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-KINDS: Mapping[str, str] = MappingProxyType({
-    "refused": "the egress policy does not allow the host, scheme, port or address",
-    "invalid_request": "the request is malformed (method, body, timeout)",
-    "invalid_url": "the URL cannot be used (syntax, credentials, host)",
-    "invalid_header": "a header is malformed or reserved (header injection is refused here)",
-    "request_limit": "the call's cap on HTTP requests is reached",
-    "too_large": "the response exceeds the call's cap on response bytes",
-    "connect_timeout": "resolving or connecting did not finish in time",
-    "read_timeout": "the server did not send in time",
-    "ssl": "the TLS handshake or the certificate check failed",
-    "connection": "the connection failed or the server broke HTTP",
-    "too_many_redirects": "the redirects exceeded the policy's maximum",
-})
+KINDS: Mapping[str, str] = MappingProxyType(
+    {
+        "refused": "the egress policy does not allow the host, scheme, port or address",
+        "invalid_request": "the request is malformed (method, body, timeout)",
+        "invalid_url": "the URL cannot be used (syntax, credentials, host)",
+        "invalid_header": "a header is malformed or reserved (header injection is refused here)",
+        "request_limit": "the call's cap on HTTP requests is reached",
+        "too_large": "the response exceeds the call's cap on response bytes",
+        "connect_timeout": "resolving or connecting did not finish in time",
+        "read_timeout": "the server did not send in time",
+        "ssl": "the TLS handshake or the certificate check failed",
+        "connection": "the connection failed or the server broke HTTP",
+        "too_many_redirects": "the redirects exceeded the policy's maximum",
+    }
+)
 """Every way a request can fail, as sent to the child (``kind``)."""
 
 
@@ -60,6 +62,11 @@ class EgressRecord:
     def log_records(self) -> list[dict[str, str]]:
         records = [{"level": level, "message": message} for level, message in self.lines]
         if self.unlogged:
-            records.append({"level": "warning", "message": f"toolpool: {self.unlogged} further HTTP "
-                                                           "requests refused: the call's request cap was reached"})
+            records.append(
+                {
+                    "level": "warning",
+                    "message": f"toolpool: {self.unlogged} further HTTP "
+                    "requests refused: the call's request cap was reached",
+                }
+            )
         return records

@@ -113,8 +113,10 @@ def resolve(policy: EgressPolicy, target: Target, until: float) -> list[IPAddres
         raise EgressError("connection", f"cannot resolve {target.host}: {outcome['error']}")
     answers = outcome.get("addresses") or ()
     if len(answers) > 4 * MAX_ADDRESSES:  # before parsing: getaddrinfo repeats each per socket type
-        raise EgressError("connection", f"{target.host} resolves to {len(answers)} answers; at most "
-                                        f"{MAX_ADDRESSES} addresses are accepted")
+        raise EgressError(
+            "connection",
+            f"{target.host} resolves to {len(answers)} answers; at most {MAX_ADDRESSES} addresses are accepted",
+        )
     addresses: list[IPAddress] = []
     for text in answers:
         try:
@@ -124,15 +126,17 @@ def resolve(policy: EgressPolicy, target: Target, until: float) -> list[IPAddres
         if address not in addresses:
             addresses.append(address)
     if len(addresses) > MAX_ADDRESSES:
-        raise EgressError("connection", f"{target.host} resolves to {len(addresses)} addresses; at most "
-                                        f"{MAX_ADDRESSES} are accepted")
+        raise EgressError(
+            "connection", f"{target.host} resolves to {len(addresses)} addresses; at most {MAX_ADDRESSES} are accepted"
+        )
     if not addresses:
         raise EgressError("connection", f"{target.host} has no address")
     return addresses
 
 
-def check_addresses(policy: EgressPolicy, target: Target, addresses: Sequence[IPAddress],
-                    url_rule: HostRule | AddressRule) -> None:
+def check_addresses(
+    policy: EgressPolicy, target: Target, addresses: Sequence[IPAddress], url_rule: HostRule | AddressRule
+) -> None:
     """Refuse the hop unless EVERY address may be reached (one bad answer refuses the host)."""
     for address in addresses:
         why = address_refusal(policy, address, target.port, url_rule)
@@ -163,8 +167,14 @@ class _Hop:
 class _Fetch:
     """One request of the child, hop by hop. Raises EgressError; records every hop."""
 
-    def __init__(self, policy: EgressPolicy, record: EgressRecord, until: float,
-                 secrets: Sequence[str], redact: Callable[[str], str]):
+    def __init__(
+        self,
+        policy: EgressPolicy,
+        record: EgressRecord,
+        until: float,
+        secrets: Sequence[str],
+        redact: Callable[[str], str],
+    ):
         self.policy = policy
         self.record = record
         self.until = until
@@ -182,13 +192,20 @@ class _Fetch:
                 return hop, history
             history.append(hop)
             if len(history) > self.policy.max_redirects:
-                raise self.refuse_redirect(method, target, EgressError(
-                    "too_many_redirects", f"more than {self.policy.max_redirects} redirects, the last from {target.host}"))
+                raise self.refuse_redirect(
+                    method,
+                    target,
+                    EgressError(
+                        "too_many_redirects",
+                        f"more than {self.policy.max_redirects} redirects, the last from {target.host}",
+                    ),
+                )
             try:
                 following = parse_url(urllib.parse.urljoin(target.url, location))
             except EgressError as exc:
-                raise self.refuse_redirect(method, target, EgressError(
-                    exc.kind, f"redirect from {target.host}: {exc.message}")) from None
+                raise self.refuse_redirect(
+                    method, target, EgressError(exc.kind, f"redirect from {target.host}: {exc.message}")
+                ) from None
             method, body, headers = _redirected(method, hop.status, body, headers)
             if following.origin != target.origin:
                 headers = self.without_credentials(headers)
@@ -203,14 +220,18 @@ class _Fetch:
     def without_credentials(self, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """Headers for another origin: no Authorization or Cookie, and no header carrying one
         of the call's secrets, which the tool addressed to the first origin only."""
-        return [(n, v) for n, v in headers
-                if n.lower() not in _CROSS_ORIGIN_DROPPED and not any(s in v for s in self.secrets)]
+        return [
+            (n, v)
+            for n, v in headers
+            if n.lower() not in _CROSS_ORIGIN_DROPPED and not any(s in v for s in self.secrets)
+        ]
 
-    def hop(self, method: str, target: Target, headers: list[tuple[str, str]], body: bytes | None,
-            ask: Ask) -> _Hop:
+    def hop(self, method: str, target: Target, headers: list[tuple[str, str]], body: bytes | None, ask: Ask) -> _Hop:
         if self.record.requests >= self.policy.max_requests:
-            raise EgressError("request_limit", f"the call's cap of {self.policy.max_requests} HTTP requests "
-                                               f"is reached (request to {target.host})")
+            raise EgressError(
+                "request_limit",
+                f"the call's cap of {self.policy.max_requests} HTTP requests is reached (request to {target.host})",
+            )
         self.record.requests += 1
         started = time.monotonic()
         try:
@@ -225,8 +246,9 @@ class _Fetch:
         self.note(method, target, str(hop.status), started)
         return hop
 
-    def exchange(self, method: str, target: Target, headers: list[tuple[str, str]], body: bytes | None,
-                 ask: Ask) -> _Hop:
+    def exchange(
+        self, method: str, target: Target, headers: list[tuple[str, str]], body: bytes | None, ask: Ask
+    ) -> _Hop:
         url_rule = self.policy.rule_for(target.scheme, target.host, target.port, target.literal)
         if self.until - time.monotonic() <= 0:
             raise EgressError("connect_timeout", f"no time is left before the call's deadline for {target.host}")
@@ -240,29 +262,46 @@ class _Fetch:
         finally:
             connection.close()
 
-    def connect(self, target: Target, addresses: Sequence[IPAddress], wait: Wait,
-                connect_timeout: float | None, tls: ssl.SSLContext | None) -> PinnedConnection:
+    def connect(
+        self,
+        target: Target,
+        addresses: Sequence[IPAddress],
+        wait: Wait,
+        connect_timeout: float | None,
+        tls: ssl.SSLContext | None,
+    ) -> PinnedConnection:
         failures = []
         for address in addresses:
-            connection = PinnedConnection(target.host, target.port, SCHEMES[target.scheme], address, wait,
-                                           connect_timeout, tls)
+            connection = PinnedConnection(
+                target.host, target.port, SCHEMES[target.scheme], address, wait, connect_timeout, tls
+            )
             try:
                 connection.connect()
                 return connection
             except ssl.SSLCertVerificationError as exc:
-                raise EgressError("ssl", f"the certificate of {target.host} did not verify: "
-                                         f"{exc.verify_message or exc.reason}") from None
+                raise EgressError(
+                    "ssl", f"the certificate of {target.host} did not verify: {exc.verify_message or exc.reason}"
+                ) from None
             except ssl.SSLError as exc:
                 raise EgressError("ssl", f"TLS with {target.host} failed: {exc.reason or exc}") from None
             except TimeoutError:
-                raise self.timed_out("connect_timeout", f"connecting to {target.host}", connection.connect_wait,
-                                     connect_timeout) from None
+                raise self.timed_out(
+                    "connect_timeout", f"connecting to {target.host}", connection.connect_wait, connect_timeout
+                ) from None
             except OSError as exc:
                 failures.append(f"{address}: {exc.strerror or exc}")
         raise EgressError("connection", f"cannot connect to {target.host} ({'; '.join(failures)})")
 
-    def converse(self, connection: PinnedConnection, wait: Wait, method: str, target: Target,
-                 headers: list[tuple[str, str]], body: bytes | None, follow: bool) -> _Hop:
+    def converse(
+        self,
+        connection: PinnedConnection,
+        wait: Wait,
+        method: str,
+        target: Target,
+        headers: list[tuple[str, str]],
+        body: bytes | None,
+        follow: bool,
+    ) -> _Hop:
         sent = {name.lower() for name, _ in headers}
         extra = [("User-Agent", _USER_AGENT)] if "user-agent" not in sent else []
         extra += [("Accept", "*/*")] if "accept" not in sent else []
@@ -286,7 +325,9 @@ class _Fetch:
                 raise self.too_large(target, str(exc)) from None
             raise EgressError("too_large", f"the response from {target.host} {exc}") from None
         except (http.client.HTTPException, ValueError) as exc:
-            raise EgressError("connection", f"{target.host} broke HTTP: {type(exc).__name__}: {exc}"[:_LOG_DETAIL_CHARS]) from None
+            raise EgressError(
+                "connection", f"{target.host} broke HTTP: {type(exc).__name__}: {exc}"[:_LOG_DETAIL_CHARS]
+            ) from None
         except ssl.SSLError as exc:
             raise EgressError("ssl", f"TLS with {target.host} failed: {exc.reason or exc}") from None
         except OSError as exc:
@@ -305,9 +346,12 @@ class _Fetch:
             chunks.append(chunk)
 
     def too_large(self, target: Target, what: str) -> EgressError:
-        return EgressError("too_large", f"the response from {target.host} {what}: the call's cap is "
-                                        f"{self.policy.max_response_bytes} response bytes "
-                                        f"({self.budget.used} used)")
+        return EgressError(
+            "too_large",
+            f"the response from {target.host} {what}: the call's cap is "
+            f"{self.policy.max_response_bytes} response bytes "
+            f"({self.budget.used} used)",
+        )
 
     def timed_out(self, kind: str, doing: str, wait: Wait, tool_timeout: float | None) -> EgressError:
         if wait.deadline_bound or tool_timeout is None:
@@ -319,8 +363,9 @@ class _Fetch:
         _note(self.record, self.redact, method, target.netloc, status, ms, detail)
 
 
-def _note(record: EgressRecord, redact: Callable[[str], str], method: str, host: str, status: str,
-          ms: float, detail: str = "") -> None:
+def _note(
+    record: EgressRecord, redact: Callable[[str], str], method: str, host: str, status: str, ms: float, detail: str = ""
+) -> None:
     """One log line for one request: method, host, status (or error kind), time."""
     line = f"http {method} {host} {status} {ms:.1f} ms"
     if detail:
@@ -337,8 +382,9 @@ def _header(headers: list[tuple[str, str]], name: str) -> str | None:
     return None
 
 
-def _redirected(method: str, status: int, body: bytes | None,
-                headers: list[tuple[str, str]]) -> tuple[str, bytes | None, list[tuple[str, str]]]:
+def _redirected(
+    method: str, status: int, body: bytes | None, headers: list[tuple[str, str]]
+) -> tuple[str, bytes | None, list[tuple[str, str]]]:
     """The next hop's method, body and headers, as browsers and requests do: 303 becomes
     GET (HEAD stays), and so do 301/302 after a POST; 307/308 keep method and body."""
     if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
@@ -356,8 +402,16 @@ def _answer(hop: _Hop, history: list[_Hop]) -> dict[str, Any]:
         "body": base64.b64encode(hop.body).decode("ascii"),
         "url": hop.target.url,
         "elapsed_ms": round(hop.elapsed_ms, 3),
-        "history": [{"status": h.status, "reason": h.reason, "headers": [[n, v] for n, v in h.headers],
-                     "url": h.target.url, "elapsed_ms": round(h.elapsed_ms, 3)} for h in history],
+        "history": [
+            {
+                "status": h.status,
+                "reason": h.reason,
+                "headers": [[n, v] for n, v in h.headers],
+                "url": h.target.url,
+                "elapsed_ms": round(h.elapsed_ms, 3),
+            }
+            for h in history
+        ],
     }
 
 
@@ -372,8 +426,16 @@ def request_deadline(call_deadline: float, call_deadline_ms: int) -> float:
     return call_deadline - reserve
 
 
-def serve(message: Any, *, policy: EgressPolicy | None, record: EgressRecord, deadline: float,
-          deadline_ms: int, secrets: Iterable[str], redact: Callable[[str], str]) -> bytes:
+def serve(
+    message: Any,
+    *,
+    policy: EgressPolicy | None,
+    record: EgressRecord,
+    deadline: float,
+    deadline_ms: int,
+    secrets: Iterable[str],
+    redact: Callable[[str], str],
+) -> bytes:
     """Answer one ``{"op": "http"}`` request of a child: the response frame's JSON bytes.
 
     ``policy`` is the call's (None: no egress), ``record`` the call's egress record,
@@ -393,10 +455,10 @@ def serve(message: Any, *, policy: EgressPolicy | None, record: EgressRecord, de
     try:
         ask = check_request(message, policy)
         if policy is None:
-            raise EgressError("refused", f"outbound HTTP is not enabled for this tenant: "
-                                         f"the request to {ask.target.host} is refused")
-        hop, history = _Fetch(policy, record, request_deadline(deadline, deadline_ms), list(secrets),
-                              redact).run(ask)
+            raise EgressError(
+                "refused", f"outbound HTTP is not enabled for this tenant: the request to {ask.target.host} is refused"
+            )
+        hop, history = _Fetch(policy, record, request_deadline(deadline, deadline_ms), list(secrets), redact).run(ask)
     except EgressError as exc:
         if not exc.noted:  # refused before any hop started: still one request, one line
             record.requests += 1
@@ -421,8 +483,9 @@ def _folding(redact: Callable[[str], str], secrets: Sequence[str]) -> Callable[[
 
 
 def _refusal(error: EgressError, redact: Callable[[str], str]) -> bytes:
-    return json.dumps({"ok": False, "kind": error.kind, "error": redact(error.message) or ""},
-                      ensure_ascii=False).encode()
+    return json.dumps(
+        {"ok": False, "kind": error.kind, "error": redact(error.message) or ""}, ensure_ascii=False
+    ).encode()
 
 
 def _describe(message: Any) -> tuple[str, str]:

@@ -136,8 +136,9 @@ class EgressPolicy:
 
     # -- builders --------------------------------------------------------------------
 
-    def with_host(self, pattern: str, *, ports: Iterable[int] | None = None,
-                  schemes: Iterable[str] = ("https",)) -> EgressPolicy:
+    def with_host(
+        self, pattern: str, *, ports: Iterable[int] | None = None, schemes: Iterable[str] = ("https",)
+    ) -> EgressPolicy:
         """Allow ``pattern`` (``api.example.com`` or ``*.example.com``) on ``ports`` (None:
         each scheme's default port) for ``schemes``. Raises ValueError naming the problem."""
         if type(pattern) is not str:
@@ -176,8 +177,12 @@ class EgressPolicy:
     def with_limits(self, **changes: int) -> EgressPolicy:
         """Change ``max_requests``, ``max_response_bytes``, ``max_request_bytes`` or
         ``max_redirects``, each a positive int (redirects may be 0) under its ceiling."""
-        ceilings = {"max_requests": MAX_REQUESTS_CEILING, "max_response_bytes": MAX_RESPONSE_BYTES_CEILING,
-                    "max_request_bytes": MAX_REQUEST_BYTES_CEILING, "max_redirects": MAX_REDIRECTS_CEILING}
+        ceilings = {
+            "max_requests": MAX_REQUESTS_CEILING,
+            "max_response_bytes": MAX_RESPONSE_BYTES_CEILING,
+            "max_request_bytes": MAX_REQUEST_BYTES_CEILING,
+            "max_redirects": MAX_REDIRECTS_CEILING,
+        }
         for name, value in changes.items():
             if name not in ceilings:
                 raise ValueError(f"egress has no limit {name!r} (limits: {', '.join(ceilings)})")
@@ -210,10 +215,13 @@ class EgressPolicy:
     def to_dict(self) -> dict[str, Any]:
         """The tenant's part as plain data (not ``protected_ports`` nor ``resolver``)."""
         return {
-            "hosts": [{"pattern": r.pattern, "ports": sorted(r.ports) if r.ports else None,
-                       "schemes": sorted(r.schemes)} for r in self.hosts],
-            "addresses": [{"network": str(r.network), "ports": sorted(r.ports) if r.ports else None}
-                          for r in self.addresses],
+            "hosts": [
+                {"pattern": r.pattern, "ports": sorted(r.ports) if r.ports else None, "schemes": sorted(r.schemes)}
+                for r in self.hosts
+            ],
+            "addresses": [
+                {"network": str(r.network), "ports": sorted(r.ports) if r.ports else None} for r in self.addresses
+            ],
             "max_requests": self.max_requests,
             "max_response_bytes": self.max_response_bytes,
             "max_request_bytes": self.max_request_bytes,
@@ -226,8 +234,15 @@ class EgressPolicy:
         """The inverse of ``to_dict``, validating every field. Raises ValueError naming it."""
         if not isinstance(data, Mapping):
             raise ValueError("an egress policy must be an object")
-        unknown = set(data) - {"hosts", "addresses", "max_requests", "max_response_bytes",
-                               "max_request_bytes", "max_redirects", "ca_pem"}
+        unknown = set(data) - {
+            "hosts",
+            "addresses",
+            "max_requests",
+            "max_response_bytes",
+            "max_request_bytes",
+            "max_redirects",
+            "ca_pem",
+        }
         if unknown:
             raise ValueError(f"egress policy: unknown fields {sorted(unknown)}")
         policy = cls()
@@ -235,14 +250,18 @@ class EgressPolicy:
             if not isinstance(rule, Mapping):
                 raise ValueError(f"hosts[{index}] must be an object")
             # Unchecked values: with_host and with_address check each one's type themselves.
-            policy = policy.with_host(cast(str, rule.get("pattern")), ports=rule.get("ports"),
-                                      schemes=rule.get("schemes") or ("https",))
+            policy = policy.with_host(
+                cast(str, rule.get("pattern")), ports=rule.get("ports"), schemes=rule.get("schemes") or ("https",)
+            )
         for index, rule in enumerate(data.get("addresses") or ()):
             if not isinstance(rule, Mapping):
                 raise ValueError(f"addresses[{index}] must be an object")
             policy = policy.with_address(cast(str, rule.get("network")), ports=rule.get("ports"))
-        limits = {k: data[k] for k in ("max_requests", "max_response_bytes", "max_request_bytes",
-                                       "max_redirects") if data.get(k) is not None}
+        limits = {
+            k: data[k]
+            for k in ("max_requests", "max_response_bytes", "max_request_bytes", "max_redirects")
+            if data.get(k) is not None
+        }
         return policy.with_limits(**limits).with_ca(data.get("ca_pem"))
 
     # -- decisions ------------------------------------------------------------------
@@ -262,12 +281,17 @@ class EgressPolicy:
             if rule is None:
                 reason = never_reachable_reason(literal)
                 if reason:
-                    raise EgressError("refused", f"{host} is not reachable: {reason}, never reachable "
-                                                 "unless the egress policy names it")
+                    raise EgressError(
+                        "refused",
+                        f"{host} is not reachable: {reason}, never reachable unless the egress policy names it",
+                    )
                 raise EgressError("refused", f"host {host} is not in this tenant's egress allowlist")
             if rule.ports is not None and port not in rule.ports:
-                raise EgressError("refused", f"port {port} of {host} is not allowed by the egress policy "
-                                             f"(allowed: {', '.join(map(str, sorted(rule.ports)))})")
+                raise EgressError(
+                    "refused",
+                    f"port {port} of {host} is not allowed by the egress policy "
+                    f"(allowed: {', '.join(map(str, sorted(rule.ports)))})",
+                )
             return rule
         named = [rule for rule in self.hosts if rule.matches_host(host)]
         if not named:
@@ -276,8 +300,10 @@ class EgressPolicy:
             if scheme in host_rule.schemes and host_rule.allows_port(scheme, port):
                 return host_rule
         allowed = "; ".join(rule.describe() for rule in named)
-        raise EgressError("refused", f"{scheme}://{host}:{port} is not allowed by the egress policy "
-                                     f"(allowed for this host: {allowed})")
+        raise EgressError(
+            "refused",
+            f"{scheme}://{host}:{port} is not allowed by the egress policy (allowed for this host: {allowed})",
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -285,8 +311,13 @@ class EgressPolicy:
 # ---------------------------------------------------------------------------------------
 
 
-def address_refusal(policy: EgressPolicy, address: IPAddress, port: int, url_rule: HostRule | AddressRule,
-                    host_addresses: Callable[[], frozenset[IPAddress]] = interface_addresses) -> str | None:
+def address_refusal(
+    policy: EgressPolicy,
+    address: IPAddress,
+    port: int,
+    url_rule: HostRule | AddressRule,
+    host_addresses: Callable[[], frozenset[IPAddress]] = interface_addresses,
+) -> str | None:
     """Why the request may not connect to ``address``:``port``, or None.
 
     ``url_rule`` is the rule that allowed the URL. The service's own ports need a rule

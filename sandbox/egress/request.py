@@ -42,21 +42,23 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 # requests' requote_uri keeps these as they are and percent-encodes everything else.
 _URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
-RESERVED_HEADERS: Mapping[str, str] = MappingProxyType({
-    "host": "set by toolpool from the URL; another value would reach a host the policy did not check",
-    "content-length": "set by toolpool from the body",
-    "transfer-encoding": "set by toolpool; a tool's value would desynchronise the request framing",
-    "connection": "toolpool opens one connection per request",
-    "keep-alive": "toolpool opens one connection per request",
-    "upgrade": "protocol switches are not supported",
-    "te": "set by toolpool",
-    "trailer": "set by toolpool",
-    "expect": "100-continue is not supported",
-    "proxy-authorization": "toolpool uses no proxy",
-    "proxy-connection": "toolpool uses no proxy",
-    "accept-encoding": "toolpool asks for identity encoding, so the byte cap counts real bytes "
-                       "and no compressed bomb can expand behind it",
-})
+RESERVED_HEADERS: Mapping[str, str] = MappingProxyType(
+    {
+        "host": "set by toolpool from the URL; another value would reach a host the policy did not check",
+        "content-length": "set by toolpool from the body",
+        "transfer-encoding": "set by toolpool; a tool's value would desynchronise the request framing",
+        "connection": "toolpool opens one connection per request",
+        "keep-alive": "toolpool opens one connection per request",
+        "upgrade": "protocol switches are not supported",
+        "te": "set by toolpool",
+        "trailer": "set by toolpool",
+        "expect": "100-continue is not supported",
+        "proxy-authorization": "toolpool uses no proxy",
+        "proxy-connection": "toolpool uses no proxy",
+        "accept-encoding": "toolpool asks for identity encoding, so the byte cap counts real bytes "
+        "and no compressed bomb can expand behind it",
+    }
+)
 """Request headers a tool may not set, name (lower case) -> why."""
 
 
@@ -162,18 +164,24 @@ def check_headers(raw: Any) -> list[tuple[str, str]]:
         name, value = pair
         shown = name[:80].encode("ascii", "backslashreplace").decode("ascii")
         if not _TOKEN.match(name) or len(name) > _HEADER_NAME_CHARS:
-            raise EgressError("invalid_header", f"header name {shown!r} is not a valid HTTP token "
-                                                "(CR, LF, NUL, spaces and separators are refused)")
+            raise EgressError(
+                "invalid_header",
+                f"header name {shown!r} is not a valid HTTP token (CR, LF, NUL, spaces and separators are refused)",
+            )
         if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in value):
-            raise EgressError("invalid_header", f"header {shown!r}: the value contains CR, LF, NUL or another "
-                                                "control character (header injection refused)")
+            raise EgressError(
+                "invalid_header",
+                f"header {shown!r}: the value contains CR, LF, NUL or another "
+                "control character (header injection refused)",
+            )
         if len(value) > _HEADER_VALUE_CHARS:
             raise EgressError("invalid_header", f"header {shown!r} is longer than {_HEADER_VALUE_CHARS} characters")
         try:
             value.encode("latin-1")
         except UnicodeEncodeError:
-            raise EgressError("invalid_header", f"header {shown!r}: HTTP/1.1 header values must be latin-1; "
-                                                "encode other text first") from None
+            raise EgressError(
+                "invalid_header", f"header {shown!r}: HTTP/1.1 header values must be latin-1; encode other text first"
+            ) from None
         reason = RESERVED_HEADERS.get(name.lower())
         if reason:
             raise EgressError("invalid_header", f"header {shown!r} cannot be set by a tool: {reason}")
@@ -188,7 +196,9 @@ def _seconds(value: Any, what: str) -> float | None:
     if value is None:
         return None
     if type(value) not in (int, float) or not math.isfinite(value) or not 0 < value <= _TIMEOUT_MAX_S:
-        raise EgressError("invalid_request", f"{what} must be a number of seconds above 0 and at most {_TIMEOUT_MAX_S:g}")
+        raise EgressError(
+            "invalid_request", f"{what} must be a number of seconds above 0 and at most {_TIMEOUT_MAX_S:g}"
+        )
     return float(value)
 
 
@@ -211,7 +221,9 @@ def check_request(message: Any, policy: EgressPolicy | None) -> Ask:
         raise EgressError("invalid_request", "the request must be an object")
     method = message.get("method")
     if type(method) is not str or method not in METHODS:
-        shown = method[:20].encode("ascii", "backslashreplace").decode() if type(method) is str else type(method).__name__
+        shown = (
+            method[:20].encode("ascii", "backslashreplace").decode() if type(method) is str else type(method).__name__
+        )
         raise EgressError("invalid_request", f"method {shown!r} is not supported ({', '.join(sorted(METHODS))})")
     target = parse_url(message.get("url"))
     headers = check_headers(message.get("headers"))
@@ -225,12 +237,17 @@ def check_request(message: Any, policy: EgressPolicy | None) -> Ask:
             raise EgressError("invalid_request", "the body is not valid base64") from None
         cap = (policy or EgressPolicy()).max_request_bytes
         if len(body) > cap:
-            raise EgressError("invalid_request", f"the request body of {len(body)} bytes exceeds the cap of {cap} bytes")
+            raise EgressError(
+                "invalid_request", f"the request body of {len(body)} bytes exceeds the cap of {cap} bytes"
+            )
     timeout = message.get("timeout")
     if timeout is not None and (type(timeout) is not list or len(timeout) != 2):
         raise EgressError("invalid_request", "timeout must be [connect, read] (each seconds or null)")
-    connect_timeout, read_timeout = (None, None) if timeout is None else (
-        _seconds(timeout[0], "the connect timeout"), _seconds(timeout[1], "the read timeout"))
+    connect_timeout, read_timeout = (
+        (None, None)
+        if timeout is None
+        else (_seconds(timeout[0], "the connect timeout"), _seconds(timeout[1], "the read timeout"))
+    )
     follow = message.get("redirects", True)
     if type(follow) is not bool:
         raise EgressError("invalid_request", "redirects must be true or false")

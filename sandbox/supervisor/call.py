@@ -52,8 +52,9 @@ class CallInput:
     args: dict[str, Any] | list[Any]
 
 
-def validate_input(conversation: Mapping[str, Any] | None = None, args: Any = None, *,
-                   owned: bool = False) -> CallInput:
+def validate_input(
+    conversation: Mapping[str, Any] | None = None, args: Any = None, *, owned: bool = False
+) -> CallInput:
     """The caller's conversation (conv.json shape; None: empty) and arguments (a JSON object or
     array; None: none), checked and copied (``sandbox.supervisor.normalize``).
     ``owned``: the caller just parsed ``conversation`` from JSON and alone holds it, so its
@@ -167,9 +168,7 @@ def prepare(request: CallRequest) -> PreparedCall:
         raise InvalidInput("egress", "must be an EgressPolicy or None")
     filename = request.bundle.functions.get(request.function)
     if filename is None:
-        raise FunctionNotFound(
-            f"no function named {request.function!r} in version {request.bundle.version_id[:12]}"
-        )
+        raise FunctionNotFound(f"no function named {request.function!r} in version {request.bundle.version_id[:12]}")
     tool = request.bundle.files[filename]
     limits = request.policy.limits
     cap = Deadline.after(limits.deadline_for(request.function, None))

@@ -68,7 +68,7 @@ def own_cgroup_dirs(mountinfo: str, proc_cgroup: str) -> tuple[str | None, str |
             continue
         path = paths[key]
         if mount_root != "/" and (path == mount_root or path.startswith(mount_root + "/")):
-            path = path[len(mount_root):]
+            path = path[len(mount_root) :]
         elif mount_root != "/":
             path = "/"  # our cgroup is outside this mount's view: use what it shows
         found[key] = os.path.normpath(mount_point + "/" + path.lstrip("/"))
@@ -102,8 +102,11 @@ def locate(root: str | None) -> tuple[str, str]:
         v2, v1 = own_cgroup_dirs(read("/proc/self/mountinfo"), read("/proc/self/cgroup"))
     except OSError as exc:
         raise Unavailable(f"cannot read /proc/self: {exc.strerror}") from None
-    if v2 is not None and os.path.exists(f"{v2}/cgroup.controllers") and \
-            "cpu" in read(f"{v2}/cgroup.controllers").split():
+    if (
+        v2 is not None
+        and os.path.exists(f"{v2}/cgroup.controllers")
+        and "cpu" in read(f"{v2}/cgroup.controllers").split()
+    ):
         return "v2", v2
     if v1 is not None and os.path.isdir(v1):
         return "v1", v1
@@ -141,8 +144,11 @@ class WarmKeeper:
         try:
             fd = os.open(self._file, os.O_WRONLY | os.O_CLOEXEC)
         except OSError as exc:
-            log.warning("cannot keep cgroup migrations cheap (%s): each call may wait ~10 ms to join its tenant's "
-                        "group; mount a cgroup hierarchy with favordynmods", exc)
+            log.warning(
+                "cannot keep cgroup migrations cheap (%s): each call may wait ~10 ms to join its tenant's "
+                "group; mount a cgroup hierarchy with favordynmods",
+                exc,
+            )
             return
         try:
             while self._wakeup.wait() and not self._stopped.is_set():
@@ -154,8 +160,7 @@ class WarmKeeper:
                 os.write(fd, tid)
                 self._stopped.wait(_WARM_INTERVAL_S)
         except OSError as exc:
-            log.warning("stopped keeping cgroup migrations cheap (%s); mount a cgroup hierarchy with favordynmods",
-                        exc)
+            log.warning("stopped keeping cgroup migrations cheap (%s); mount a cgroup hierarchy with favordynmods", exc)
         finally:
             os.close(fd)
 

@@ -165,14 +165,23 @@ class TenantGroups:
             reason = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) and exc.filename else str(exc)
             self._abandon(parent)
             self.status = f"off: {reason}"
-            log.warning("per-tenant CPU weights are off (%s); tenants' calls share the CPU per process, as "
-                        "without cgroups. A host gives them with cgroup v2's cpu controller delegated to this "
-                        "service's cgroup, or a writable v1 cpu hierarchy (README)", reason,
-                        extra={"event": "cgroups_off"})
+            log.warning(
+                "per-tenant CPU weights are off (%s); tenants' calls share the CPU per process, as "
+                "without cgroups. A host gives them with cgroup v2's cpu controller delegated to this "
+                "service's cgroup, or a writable v1 cpu hierarchy (README)",
+                reason,
+                extra={"event": "cgroups_off"},
+            )
             return self.status
         self.status = version
-        log.info("per-tenant CPU weights on: cgroup %s, tenant groups in %s (default weight %d; migrations: %s)",
-                 version, parent, self.config.default.weight, self.migrations, extra={"event": "cgroups_on"})
+        log.info(
+            "per-tenant CPU weights on: cgroup %s, tenant groups in %s (default weight %d; migrations: %s)",
+            version,
+            parent,
+            self.config.default.weight,
+            self.migrations,
+            extra={"event": "cgroups_on"},
+        )
         return self.status
 
     def _keep_migrations_cheap(self, version: str) -> None:
@@ -208,8 +217,12 @@ class TenantGroups:
 
     def stats(self) -> dict[str, object]:
         """A snapshot without the lock (Pool.stats holds the pool's own lock meanwhile)."""
-        return {"cgroups": self.status, "cgroup_tenants": len(self._groups), "cgroup_migrations": self.migrations,
-                **{f"count_cgroup_{k}": v for k, v in list(self.counters.items())}}
+        return {
+            "cgroups": self.status,
+            "cgroup_tenants": len(self._groups),
+            "cgroup_migrations": self.migrations,
+            **{f"count_cgroup_{k}": v for k, v in list(self.counters.items())},
+        }
 
     def path_of(self, tenant: str) -> str | None:
         """The directory of ``tenant``'s group while it exists."""
@@ -295,8 +308,10 @@ class TenantGroups:
                 del self._groups[tenant]
                 self.counters["evicted"] += 1
                 return True
-        self._warn_once(f"all {self.config.max_groups} tenant groups (cgroups.max_groups) have running "
-                        "children; a new tenant's child stays in the supervisor's group")
+        self._warn_once(
+            f"all {self.config.max_groups} tenant groups (cgroups.max_groups) have running "
+            "children; a new tenant's child stays in the supervisor's group"
+        )
         return False
 
     def _remove_group(self, group: _Group) -> bool:

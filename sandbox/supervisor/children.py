@@ -76,7 +76,8 @@ class Child:
                 # them. The deployment must grant it (README: production host).
                 if strict:
                     raise ConfinementUnavailable(
-                        "capabilities", "the server cannot signal its confined children (CAP_KILL)") from exc
+                        "capabilities", "the server cannot signal its confined children (CAP_KILL)"
+                    ) from exc
                 log.critical("cannot kill child %d: the server lacks CAP_KILL", self.pid)
 
     def has_exited(self) -> bool:
@@ -110,10 +111,14 @@ class Child:
         return 0.0, 0
 
 
-def await_reply(channel: socket.socket, deadline: float, cap: int,
-                on_request: Callable[[bytes], bytes] | None = None,
-                cancelled: threading.Event | None = None,
-                on_note: Callable[[bytes], bool] | None = None) -> tuple[str, bytearray | None]:
+def await_reply(
+    channel: socket.socket,
+    deadline: float,
+    cap: int,
+    on_request: Callable[[bytes], bytes] | None = None,
+    cancelled: threading.Event | None = None,
+    on_note: Callable[[bytes], bool] | None = None,
+) -> tuple[str, bytearray | None]:
     """Wait for the child's answer frame until the deadline.
 
     A REQUEST frame on the way is handed to ``on_request`` and its response written

@@ -111,8 +111,9 @@ def _problems(header: dict[str, Any], files: Mapping[str, str]) -> CompileErrors
     return CompileErrors(bundles.sorted_problems(problems), omitted=omitted)
 
 
-def _tools(header: dict[str, Any], body: memoryview, files: Mapping[str, str], fingerprint: str,
-           output_cap: int) -> tuple[dict[str, CompiledTool], dict[str, tuple[int, ...]]]:
+def _tools(
+    header: dict[str, Any], body: memoryview, files: Mapping[str, str], fingerprint: str, output_cap: int
+) -> tuple[dict[str, CompiledTool], dict[str, tuple[int, ...]]]:
     raw = header.get("files")
     if type(raw) is not list or len(raw) != len(files):
         raise ValueError("files")
@@ -122,25 +123,41 @@ def _tools(header: dict[str, Any], body: memoryview, files: Mapping[str, str], f
     for item in raw:
         if type(item) is not dict:
             raise ValueError("a file")
-        name, functions, lines_of, size = item.get("filename"), item.get("functions"), item.get("lines"), item.get("size")
+        name, functions, lines_of, size = (
+            item.get("filename"),
+            item.get("functions"),
+            item.get("lines"),
+            item.get("size"),
+        )
         if type(name) is not str or name not in files or name in tools:
             raise ValueError("a file's name")
-        if type(functions) is not list or len(functions) > MAX_FUNCTIONS_PER_FILE or len(set(functions)) != len(functions):
+        if (
+            type(functions) is not list
+            or len(functions) > MAX_FUNCTIONS_PER_FILE
+            or len(set(functions)) != len(functions)
+        ):
             raise ValueError("a file's functions")
         if not all(type(f) is str and f.isidentifier() and len(f) <= MAX_NAME_CHARS for f in functions):
             raise ValueError("a function name")
-        if type(lines_of) is not list or len(lines_of) != len(functions) or not all(
-                type(n) is int and n >= 1 for n in lines_of):
+        if (
+            type(lines_of) is not list
+            or len(lines_of) != len(functions)
+            or not all(type(n) is int and n >= 1 for n in lines_of)
+        ):
             raise ValueError("a file's lines")
         if type(size) is not int or size < 1 or offset + size > len(body):
             raise ValueError("a file's size")
         if offset + size > output_cap:
             raise CompileErrors([CompileProblem(name, None, bundles.output_too_large(output_cap, offset + size))])
-        code = bytes(body[offset:offset + size])
+        code = bytes(body[offset : offset + size])
         offset += size
-        tools[name] = CompiledTool(filename=name, source=files[name], code=code,
-                                   sha256=bundles.tool_address(name, fingerprint, files[name]),
-                                   functions=tuple(functions))
+        tools[name] = CompiledTool(
+            filename=name,
+            source=files[name],
+            code=code,
+            sha256=bundles.tool_address(name, fingerprint, files[name]),
+            functions=tuple(functions),
+        )
         lines[name] = tuple(lines_of)
     if offset != len(body):
         raise ValueError("trailing bytes")
@@ -156,12 +173,12 @@ def read_answer(payload: bytes, files: Mapping[str, str], fingerprint: str, outp
     if size > MAX_HEADER_BYTES or HEADER_BYTES + size > len(payload):
         raise _bad_answer("header size")
     try:
-        header = json.loads(payload[HEADER_BYTES:HEADER_BYTES + size])
+        header = json.loads(payload[HEADER_BYTES : HEADER_BYTES + size])
         if type(header) is not dict or type(header.get("ok")) is not bool:
             raise ValueError("header")
         if not header["ok"]:
             raise _problems(header, files)
-        tools, lines = _tools(header, memoryview(payload)[HEADER_BYTES + size:], files, fingerprint, output_cap)
+        tools, lines = _tools(header, memoryview(payload)[HEADER_BYTES + size :], files, fingerprint, output_cap)
     except (ValueError, RecursionError, UnicodeDecodeError) as exc:
         raise _bad_answer(str(exc)[:100]) from None
     problems: list[CompileProblem] = []
@@ -177,8 +194,9 @@ class ConfinedCompiler:
     def __init__(self, pool: Pool):
         self._pool = pool
 
-    def compile(self, files: Mapping[str, str], policy: Policy = DEFAULT_POLICY, *,
-                tenant: str | None = None) -> Bundle:
+    def compile(
+        self, files: Mapping[str, str], policy: Policy = DEFAULT_POLICY, *, tenant: str | None = None
+    ) -> Bundle:
         """Compile ``files`` under ``policy`` in a confined worker, in ``tenant``'s CPU group
         when one is named (``Pool.work``).
 
@@ -193,9 +211,13 @@ class ConfinedCompiler:
         request = {"op": "compile", "files": checked, "policy": policy.frame_spec, "limits": asdict(limits)}
         frame = marshal.dumps((b"", request))
         progress = _Progress(checked)
-        outcome = self._pool.work(frame, limits.compile_wall_ms / 1000.0,
-                                  limits.compile_output_bytes + MAX_HEADER_BYTES + HEADER_BYTES,
-                                  on_note=progress.note, tenant=tenant)
+        outcome = self._pool.work(
+            frame,
+            limits.compile_wall_ms / 1000.0,
+            limits.compile_output_bytes + MAX_HEADER_BYTES + HEADER_BYTES,
+            on_note=progress.note,
+            tenant=tenant,
+        )
         if outcome.kind != "reply" or outcome.payload is None:
             raise _stopped(outcome, limits, progress.current)
         return read_answer(outcome.payload, checked, policy.fingerprint(), limits.compile_output_bytes)

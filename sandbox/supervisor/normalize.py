@@ -200,7 +200,7 @@ def _choice(*options: str) -> Validator:
 def _finish_key(value: Any, field: str) -> str:
     text = _text(value, field)
     if text and text not in _DTMF_KEYS:
-        raise _Bad(field, f"must be one DTMF key (0-9, * or #) or \"\", got {text!r}")
+        raise _Bad(field, f'must be one DTMF key (0-9, * or #) or "", got {text!r}')
     return text
 
 
@@ -383,28 +383,30 @@ _VOICE_KINDS: dict[str, Validator] = {"str": _text, "number": _number, "unit": _
 # provider -> parameter -> kind. A copy of the table in sandbox/child/voice.py, kept
 # here because the supervisor does not trust (or import) code that runs in the child;
 # tests/test_normalize.py checks the two agree.
-VOICE_PARAMETERS: Mapping[str, Mapping[str, str]] = MappingProxyType({
-    "cartesia": {
-        "provider_voice_id": "str",
-        "model_id": "str",
-        "speed": "number",
-        "volume": "number",
-        "emotion": "str",
-        "language": "str",
-    },
-    "elevenlabs": {
-        "provider_voice_id": "str",
-        "model_id": "str",
-        "stability": "unit",
-        "similarity_boost": "unit",
-        "speed": "number",
-        "style": "unit",
-        "clarity": "number",
-        "latency_mode": "str",
-    },
-    "playht": {"provider_voice_id": "str", "model_id": "str", "speed": "number"},
-    "rime": {"provider_voice_id": "str", "model_id": "str", "speed": "number"},
-})
+VOICE_PARAMETERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "cartesia": {
+            "provider_voice_id": "str",
+            "model_id": "str",
+            "speed": "number",
+            "volume": "number",
+            "emotion": "str",
+            "language": "str",
+        },
+        "elevenlabs": {
+            "provider_voice_id": "str",
+            "model_id": "str",
+            "stability": "unit",
+            "similarity_boost": "unit",
+            "speed": "number",
+            "style": "unit",
+            "clarity": "number",
+            "latency_mode": "str",
+        },
+        "playht": {"provider_voice_id": "str", "model_id": "str", "speed": "number"},
+        "rime": {"provider_voice_id": "str", "model_id": "str", "speed": "number"},
+    }
+)
 
 
 def _voice(value: Any, field: str) -> dict[str, Any]:
@@ -579,7 +581,9 @@ def _secrets(value: Any, field: str) -> dict[str, str]:
     for name, secret in secrets.items():
         _key(name, field)
         if not name or len(name) > _SECRET_NAME_MAX:
-            raise _Bad(field, f"secret name {name!r} must be a non-empty string of at most {_SECRET_NAME_MAX} characters")
+            raise _Bad(
+                field, f"secret name {name!r} must be a non-empty string of at most {_SECRET_NAME_MAX} characters"
+            )
         if type(secret) is not str:
             # Say what the value is, never what it holds.
             raise _Bad(_join(field, name), f"must be a str, got {_kind(secret)}")

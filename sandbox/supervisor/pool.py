@@ -106,8 +106,10 @@ class PoolConfig:
         needs more (each lowers its own limits below this at once). A reused child's CPU
         budget covers all its calls."""
         limits = self.limits
-        return limits.with_(cpu_seconds=max(limits.cpu_seconds * self.max_calls_per_child, limits.compile_cpu_seconds),
-                            memory_bytes=max(limits.memory_bytes, limits.compile_memory_bytes))
+        return limits.with_(
+            cpu_seconds=max(limits.cpu_seconds * self.max_calls_per_child, limits.compile_cpu_seconds),
+            memory_bytes=max(limits.memory_bytes, limits.compile_memory_bytes),
+        )
 
 
 @dataclass(frozen=True)
@@ -154,8 +156,7 @@ class Pool(TemplateControl):
             return
         self.cgroups.open()  # says once whether tenants get CPU weights here; never fails the start
         first: queue.Queue[BaseException | None] = queue.Queue(maxsize=1)
-        self._manager = threading.Thread(target=self._manage, args=(first,),
-                                         name="toolpool-pool-manager", daemon=True)
+        self._manager = threading.Thread(target=self._manage, args=(first,), name="toolpool-pool-manager", daemon=True)
         self._manager.start()
         error = first.get()
         if error is not None:
@@ -353,14 +354,20 @@ class Pool(TemplateControl):
         try:
             prepared = call_mod.prepare(request)
         except FunctionNotFound as exc:
-            return Result(status=Status.NOT_FOUND, state=dict(request.input.conversation["state"]),
-                          error=exc.to_error_info())
+            return Result(
+                status=Status.NOT_FOUND, state=dict(request.input.conversation["state"]), error=exc.to_error_info()
+            )
         if not self._started:
             raise PoolUnavailable("the pool has not been started")
         key: ReuseKey | None = None
         if self.config.mode == "reuse":
-            key = (request.tenant, request.bundle.version_id, prepared.tool.filename,
-                   request.policy.fingerprint(), request.policy.limits)
+            key = (
+                request.tenant,
+                request.bundle.version_id,
+                prepared.tool.filename,
+                request.policy.fingerprint(),
+                request.policy.limits,
+            )
         child = self._acquire(key, min(prepared.deadline.at, started + self.config.acquire_timeout_s))
         child.key = key
         self._join_tenant_group(child, request.tenant)
@@ -380,8 +387,9 @@ class Pool(TemplateControl):
         if child.tenant != tenant and self.cgroups.join(child.pid, tenant):
             child.tenant = tenant
 
-    def _run(self, child: Child, prepared: call_mod.PreparedCall, started: float,
-             cancelled: threading.Event | None = None) -> Result:
+    def _run(
+        self, child: Child, prepared: call_mod.PreparedCall, started: float, cancelled: threading.Event | None = None
+    ) -> Result:
         child.calls += 1
         deadline = prepared.deadline.at
         sent_at = time.monotonic()
@@ -391,9 +399,13 @@ class Pool(TemplateControl):
             child.channel.setblocking(False)
         except OSError:
             return self._after_death(child, prepared, started)
-        outcome, payload = await_reply(child.channel, deadline, prepared.request.policy.limits.reply_bytes(),
-                                       on_request=lambda body: self._answer_child(prepared, body, deadline),
-                                       cancelled=cancelled)
+        outcome, payload = await_reply(
+            child.channel,
+            deadline,
+            prepared.request.policy.limits.reply_bytes(),
+            on_request=lambda body: self._answer_child(prepared, body, deadline),
+            cancelled=cancelled,
+        )
         if outcome == "reply" and payload is not None:  # a reply always has its payload
             cpu_ms, peak_rss = child.kernel_usage()
             wall_ms = (time.monotonic() - sent_at) * 1000.0
@@ -401,11 +413,13 @@ class Pool(TemplateControl):
             try:
                 result = verdict.from_reply(prepared, payload, usage)
             except Exception:
-                log.exception("a child's reply could not be judged (call %s); answering internal_error",
-                              prepared.call_id)
+                log.exception(
+                    "a child's reply could not be judged (call %s); answering internal_error", prepared.call_id
+                )
                 self._release(child, reusable=False)
-                return verdict.failed(prepared, Status.INTERNAL_ERROR, "InternalError",
-                                      "the child's reply could not be judged", usage)
+                return verdict.failed(
+                    prepared, Status.INTERNAL_ERROR, "InternalError", "the child's reply could not be judged", usage
+                )
             self._release(child, reusable=result.status in _REUSABLE)
             return result
         if outcome == "deadline":
@@ -417,8 +431,9 @@ class Pool(TemplateControl):
             wait_s, kind, message = _STOPPED[outcome]
             child.exited.wait(wait_s)
             child.close()
-            return verdict.failed(prepared, Status.INTERNAL_ERROR, kind, message,
-                                  Usage(wall_ms=(time.monotonic() - started) * 1000.0))
+            return verdict.failed(
+                prepared, Status.INTERNAL_ERROR, kind, message, Usage(wall_ms=(time.monotonic() - started) * 1000.0)
+            )
         return self._after_death(child, prepared, started, output_overrun=outcome == "overrun")
 
     def _timed_out(self, child: Child, prepared: call_mod.PreparedCall, started: float) -> Result:
@@ -449,14 +464,20 @@ class Pool(TemplateControl):
             # Outbound HTTP: sandbox/egress/fetch.py checks every field of the request against
             # the call's egress policy (None: no egress) and answers before the deadline.
             self.counters["child_http_requests"] += 1
-            return fetch.serve(request, policy=prepared.request.egress, record=prepared.egress,
-                               deadline=deadline, deadline_ms=prepared.deadline.budget_ms,
-                               secrets=list(prepared.secrets.values()),
-                               redact=verdict.Redactor(prepared.secrets))
+            return fetch.serve(
+                request,
+                policy=prepared.request.egress,
+                record=prepared.egress,
+                deadline=deadline,
+                deadline_ms=prepared.deadline.budget_ms,
+                secrets=list(prepared.secrets.values()),
+                redact=verdict.Redactor(prepared.secrets),
+            )
         return json.dumps({"ok": False, "error": f"the supervisor offers no service {op!r}"}).encode()
 
-    def _after_death(self, child: Child, prepared: call_mod.PreparedCall, started: float,
-                     output_overrun: bool = False) -> Result:
+    def _after_death(
+        self, child: Child, prepared: call_mod.PreparedCall, started: float, output_overrun: bool = False
+    ) -> Result:
         # The template's report says how the child died. An output verdict does not depend
         # on it, and the template may be frozen or dead: the caller's deadline is the
         # contract, so such a verdict waits for the report only a moment. (A deadline
@@ -472,14 +493,25 @@ class Pool(TemplateControl):
         if death is None:
             self.counters["lost_exit_status"] += 1
             usage = Usage(wall_ms=wall_ms)
-            return verdict.failed(prepared, Status.INTERNAL_ERROR, "InternalError",
-                                  "the tool's process ended but its exit status was not reported", usage)
+            return verdict.failed(
+                prepared,
+                Status.INTERNAL_ERROR,
+                "InternalError",
+                "the tool's process ended but its exit status was not reported",
+                usage,
+            )
         return verdict.from_death(prepared, death, wall_ms, deadline_hit=False, output_overrun=output_overrun)
 
     # -- jobs other than calls: the confined compile -------------------------------------
 
-    def work(self, frame: bytes, wall_s: float, reply_cap: int,
-             on_note: Callable[[bytes], bool] | None = None, tenant: str | None = None) -> WorkOutcome:
+    def work(
+        self,
+        frame: bytes,
+        wall_s: float,
+        reply_cap: int,
+        on_note: Callable[[bytes], bool] | None = None,
+        tenant: str | None = None,
+    ) -> WorkOutcome:
         """Hand one job other than a tool call (a compile) to a fresh confined child.
 
         The child gets ``frame``, may send notes on the way (``on_note`` returns False for
@@ -505,8 +537,9 @@ class Pool(TemplateControl):
             with self._lock:
                 self._in_flight -= 1
 
-    def _work(self, child: Child, frame: bytes, deadline: float, reply_cap: int,
-              on_note: Callable[[bytes], bool] | None) -> WorkOutcome:
+    def _work(
+        self, child: Child, frame: bytes, deadline: float, reply_cap: int, on_note: Callable[[bytes], bool] | None
+    ) -> WorkOutcome:
         child.calls += 1
         try:
             child.channel.setblocking(True)
@@ -535,8 +568,10 @@ class Pool(TemplateControl):
         probes are not run at all; that choice is logged loudly instead.
         """
         if not self.config.confinement.enabled:
-            log.warning("INSECURE: confinement is disabled (development only): children run "
-                        "unconfined and the start-up self-test is skipped")
+            log.warning(
+                "INSECURE: confinement is disabled (development only): children run "
+                "unconfined and the start-up self-test is skipped"
+            )
             return {}
         started = time.monotonic()
         child = self._acquire(None, started + 30)

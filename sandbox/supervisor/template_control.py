@@ -98,12 +98,15 @@ class TemplateControl:
                 ctl, proc = self._start_template()
             except (ConfinementUnavailable, OSError) as exc:  # OSError: no fd or process left (EMFILE, EAGAIN)
                 if first is not None:
-                    first.put(exc if isinstance(exc, ConfinementUnavailable)
-                              else ConfinementUnavailable("template", f"cannot start it: {exc}"))
+                    first.put(
+                        exc
+                        if isinstance(exc, ConfinementUnavailable)
+                        else ConfinementUnavailable("template", f"cannot start it: {exc}")
+                    )
                     return
                 failures += 1
                 log.critical("cannot restart the template (attempt %d): %s", failures, exc)
-                time.sleep(min(0.1 * 2 ** failures, 5.0))
+                time.sleep(min(0.1 * 2**failures, 5.0))
                 continue
             if first is not None:
                 first.put(None)
@@ -146,8 +149,10 @@ class TemplateControl:
         ours.send(json.dumps(configure).encode())
         ours.settimeout(30)
         try:
-            reply = json.loads(ours.recv(1 << 16) or b'{"op": "fatal", "feature": "template", '
-                               b'"detail": "the template exited during start-up"}')
+            reply = json.loads(
+                ours.recv(1 << 16)
+                or b'{"op": "fatal", "feature": "template", "detail": "the template exited during start-up"}'
+            )
         except (OSError, ValueError) as exc:
             proc.kill()
             proc.wait()
@@ -273,8 +278,9 @@ class TemplateControl:
         for child in orphans:
             child.kill()
             if not child.exited.is_set():
-                child.death = verdict.Death(signal=signal.SIGKILL, exit_code=None, cpu_ms=0.0,
-                                            peak_rss_bytes=0, template_lost=True)
+                child.death = verdict.Death(
+                    signal=signal.SIGKILL, exit_code=None, cpu_ms=0.0, peak_rss_bytes=0, template_lost=True
+                )
                 child.exited.set()
         for child in unused:
             child.close()  # a call's own child is closed by the call (_after_death)

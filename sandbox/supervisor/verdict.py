@@ -63,9 +63,7 @@ class Death:
 class Redactor:
     def __init__(self, secrets: dict[str, str]):
         # Longest first, so a secret containing another is replaced whole.
-        self._values = sorted(
-            {v for v in secrets.values() if len(v) >= MIN_REDACTED_LENGTH}, key=len, reverse=True
-        )
+        self._values = sorted({v for v in secrets.values() if len(v) >= MIN_REDACTED_LENGTH}, key=len, reverse=True)
 
     @overload
     def __call__(self, text: str) -> str: ...
@@ -105,11 +103,19 @@ def _with_egress(call: PreparedCall, logs: list[dict[str, str]], usage: Usage) -
     if not record.requests:
         return logs, usage
     return logs + record.log_records(), dataclasses.replace(
-        usage, http_requests=record.requests, http_bytes=record.response_bytes)
+        usage, http_requests=record.requests, http_bytes=record.response_bytes
+    )
 
 
-def failed(call: PreparedCall, status: Status, kind: str, message: str, usage: Usage,
-           logs: list[dict[str, str]] | None = None, error: ErrorInfo | None = None) -> Result:
+def failed(
+    call: PreparedCall,
+    status: Status,
+    kind: str,
+    message: str,
+    usage: Usage,
+    logs: list[dict[str, str]] | None = None,
+    error: ErrorInfo | None = None,
+) -> Result:
     """A failed call: input state unchanged, no action."""
     state = call.state_before
     logs, usage = _with_egress(call, logs or [], usage)
@@ -161,16 +167,22 @@ def from_reply(call: PreparedCall, payload: bytes | bytearray, usage: Usage) -> 
     try:
         reply = json.loads(payload, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
-        return failed(call, Status.INTERNAL_ERROR, "InternalError",
-                      "the child sent a reply that is not valid JSON", usage)
+        return failed(
+            call, Status.INTERNAL_ERROR, "InternalError", "the child sent a reply that is not valid JSON", usage
+        )
     if type(reply) is not dict:
         return failed(call, Status.INTERNAL_ERROR, "InternalError", "the child's reply is not an object", usage)
     logs = _logs(reply.get("logs"), redact)
     limits = call.request.policy.limits
     if reply.get("log_overflow") is True:
-        return failed(call, Status.OUTPUT_LIMIT, "OutputLimit",
-                      f"the logs exceed {limits.log_bytes} bytes or {limits.log_records} records",
-                      usage, logs)
+        return failed(
+            call,
+            Status.OUTPUT_LIMIT,
+            "OutputLimit",
+            f"the logs exceed {limits.log_bytes} bytes or {limits.log_records} records",
+            usage,
+            logs,
+        )
     outcome = reply.get("outcome")
     if outcome == "failed":
         named = reply.get("status")
@@ -182,13 +194,15 @@ def from_reply(call: PreparedCall, payload: bytes | bytearray, usage: Usage) -> 
     return _from_return(call, reply, usage, logs, redact)
 
 
-def _from_return(call: PreparedCall, reply: dict[str, Any], usage: Usage, logs: list[dict[str, str]],
-                 redact: Redactor) -> Result:
+def _from_return(
+    call: PreparedCall, reply: dict[str, Any], usage: Usage, logs: list[dict[str, str]], redact: Redactor
+) -> Result:
     try:
         # The child sends what it changed; the state is the one this call sent it (trusted)
         # with those changes, checked where they lie (json.loads above made them).
-        state_after, changes = plaindata.apply_changes(call.state_before, reply.get("state_set"),
-                                                       reply.get("state_deleted"), reply.get("state_order"))
+        state_after, changes = plaindata.apply_changes(
+            call.state_before, reply.get("state_set"), reply.get("state_deleted"), reply.get("state_order")
+        )
     except plaindata.NotPlain as exc:
         return failed(call, Status.RUNTIME_ERROR, "StateValueError", redact(str(exc)) or "", usage, logs)
     # The cap is on the whole state, which only the supervisor holds (the child sees what
@@ -203,44 +217,80 @@ def _from_return(call: PreparedCall, reply: dict[str, Any], usage: Usage, logs: 
         action = normalize_action(reply.get("return"), effects, call.conv.get("variants") or {})
     except InvalidReturn as exc:
         error = exc.to_error_info()
-        error = ErrorInfo(kind=error.kind, message=redact(error.message) or "",
-                          file=call.tool.filename, line=None, traceback=None)
+        error = ErrorInfo(
+            kind=error.kind, message=redact(error.message) or "", file=call.tool.filename, line=None, traceback=None
+        )
         return failed(call, Status.INVALID_RETURN, "", "", usage, logs, error)
     logs, usage = _with_egress(call, logs, usage)
-    return Result(status=Status.OK, action=action, state=state_after, state_changes=changes, logs=logs,
-                  error=None, usage=usage).with_state_json(state_json)
+    return Result(
+        status=Status.OK, action=action, state=state_after, state_changes=changes, logs=logs, error=None, usage=usage
+    ).with_state_json(state_json)
 
 
-def from_death(call: PreparedCall, death: Death, wall_ms: float, deadline_hit: bool,
-               output_overrun: bool = False) -> Result:
+def from_death(
+    call: PreparedCall, death: Death, wall_ms: float, deadline_hit: bool, output_overrun: bool = False
+) -> Result:
     """A child that ended without a valid reply: name the limit that ended it."""
     limits = call.request.policy.limits
     usage = _usage(wall_ms, death.cpu_ms, death.peak_rss_bytes)
     sig = death.signal
     if death.template_lost:
-        return failed(call, Status.INTERNAL_ERROR, "InternalError",
-                      "the sandbox's template process died and took the call's process with it", usage)
+        return failed(
+            call,
+            Status.INTERNAL_ERROR,
+            "InternalError",
+            "the sandbox's template process died and took the call's process with it",
+            usage,
+        )
     if output_overrun:
-        return failed(call, Status.OUTPUT_LIMIT, "OutputLimit",
-                      f"the reply exceeded {limits.reply_bytes()} bytes", usage)
+        return failed(
+            call, Status.OUTPUT_LIMIT, "OutputLimit", f"the reply exceeded {limits.reply_bytes()} bytes", usage
+        )
     # The caller's deadline is the contract: a child that died after it timed out, even
     # when its CPU limit fired at the same moment.
     if deadline_hit or sig == signal.SIGALRM or call.deadline.expired():
-        return failed(call, Status.TIMEOUT, "Timeout",
-                      f"the tool did not finish within its deadline of {call.deadline.budget_ms} ms", usage)
+        return failed(
+            call,
+            Status.TIMEOUT,
+            "Timeout",
+            f"the tool did not finish within its deadline of {call.deadline.budget_ms} ms",
+            usage,
+        )
     if sig in (signal.SIGPROF, signal.SIGXCPU) or (sig == signal.SIGKILL and death.cpu_ms >= limits.cpu_seconds * 1000):
-        return failed(call, Status.CPU_LIMIT, "CpuLimit",
-                      f"the tool used more than {limits.cpu_seconds} s of CPU", usage)
-    if death.exit_code == protocol.EXIT_MEMORY or (sig is not None and death.peak_rss_bytes >= limits.memory_bytes * 0.9):
-        return failed(call, Status.MEMORY_LIMIT, "MemoryLimit",
-                      f"the tool exceeded its memory limit of {limits.memory_bytes} bytes", usage)
+        return failed(
+            call, Status.CPU_LIMIT, "CpuLimit", f"the tool used more than {limits.cpu_seconds} s of CPU", usage
+        )
+    if death.exit_code == protocol.EXIT_MEMORY or (
+        sig is not None and death.peak_rss_bytes >= limits.memory_bytes * 0.9
+    ):
+        return failed(
+            call,
+            Status.MEMORY_LIMIT,
+            "MemoryLimit",
+            f"the tool exceeded its memory limit of {limits.memory_bytes} bytes",
+            usage,
+        )
     if sig == signal.SIGXFSZ:
-        return failed(call, Status.OUTPUT_LIMIT, "OutputLimit",
-                      f"the tool wrote a file larger than {limits.file_size_bytes} bytes", usage)
+        return failed(
+            call,
+            Status.OUTPUT_LIMIT,
+            "OutputLimit",
+            f"the tool wrote a file larger than {limits.file_size_bytes} bytes",
+            usage,
+        )
     if sig is not None:
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-        return failed(call, Status.RUNTIME_ERROR, "Crash",
-                      f"the tool's process was killed by {name} (a crash, e.g. a C-level stack overflow)",
-                      usage)
-    return failed(call, Status.INTERNAL_ERROR, "InternalError",
-                  f"the tool's process exited with code {death.exit_code} without replying", usage)
+        return failed(
+            call,
+            Status.RUNTIME_ERROR,
+            "Crash",
+            f"the tool's process was killed by {name} (a crash, e.g. a C-level stack overflow)",
+            usage,
+        )
+    return failed(
+        call,
+        Status.INTERNAL_ERROR,
+        "InternalError",
+        f"the tool's process exited with code {death.exit_code} without replying",
+        usage,
+    )

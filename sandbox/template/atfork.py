@@ -42,6 +42,7 @@ def forget() -> None:
     """From now on, ``os.register_at_fork`` records its hooks instead of registering them."""
     early = [name for name in _REGISTRANTS if name in sys.modules]
     if early:
-        raise RuntimeError(f"atfork.forget() must run before {', '.join(early)} is imported: "
-                           "their hooks are already registered")
+        raise RuntimeError(
+            f"atfork.forget() must run before {', '.join(early)} is imported: their hooks are already registered"
+        )
     os.register_at_fork = _record

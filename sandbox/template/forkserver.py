@@ -54,8 +54,6 @@ def warmup(conv: Conversation, name: str = "x"):
 """
 
 
-
-
 def _warmup_frame() -> bytes:
     """A trivial call every child runs once before it is ready (a child frame).
 
@@ -69,8 +67,10 @@ def _warmup_frame() -> bytes:
         tenant="toolpool-warmup",
         bundle=compile_bundle({"warmup.py": WARMUP_SOURCE}),
         function="warmup",
-        input=call_mod.validate_input({"state": {"n": 1}, "variants": {"a": {"site_name": "A"}}, "variant": "a",
-                                       "sip_headers": {"X-A": "1"}}, {"name": "y"}),
+        input=call_mod.validate_input(
+            {"state": {"n": 1}, "variants": {"a": {"site_name": "A"}}, "variant": "a", "sip_headers": {"X-A": "1"}},
+            {"name": "y"},
+        ),
     )
     return call_mod.prepare(request).frame()
 
@@ -178,14 +178,17 @@ class Template:
             if pid == 0:
                 return
             self.children.discard(pid)
-            _send(self.ctl, {
-                "op": "exit",
-                "pid": pid,
-                "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-                "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-                "cpu_ms": (ru.ru_utime + ru.ru_stime) * 1000.0,
-                "peak_rss_bytes": ru.ru_maxrss * 1024,
-            })
+            _send(
+                self.ctl,
+                {
+                    "op": "exit",
+                    "pid": pid,
+                    "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+                    "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+                    "cpu_ms": (ru.ru_utime + ru.ru_stime) * 1000.0,
+                    "peak_rss_bytes": ru.ru_maxrss * 1024,
+                },
+            )
 
     def kill_children(self) -> None:
         for pid in list(self.children):
@@ -226,8 +229,12 @@ class Template:
                     return
                 message = json.loads(data)
                 if message["op"] == "spawn":
-                    self.spawn(int(message["count"]), int(message["max_calls"]), bool(message.get("warm", True)),
-                               "compile" if message.get("purpose") == "compile" else "call")
+                    self.spawn(
+                        int(message["count"]),
+                        int(message["max_calls"]),
+                        bool(message.get("warm", True)),
+                        "compile" if message.get("purpose") == "compile" else "call",
+                    )
             self.reap()
 
 

@@ -19,23 +19,33 @@ REAPER = Path(__file__).resolve().parent / "reaper.py"
 
 def user_env(home: Path, **extra: str) -> dict[str, str]:
     """The environment of a new user: HOME of their own, nothing of toolpool's set."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("TOOLPOOL_") and k not in ("XDG_STATE_HOME", "NO_COLOR")}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("TOOLPOOL_") and k not in ("XDG_STATE_HOME", "NO_COLOR")
+    }
     env.update(HOME=str(home), PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", **extra)
     return env
 
 
-def toolpool(*args: str, env: dict[str, str], cwd: Path, stdin: str | None = None,
-             timeout: float = 90) -> subprocess.CompletedProcess:
-    return subprocess.run([TOOLPOOL, *args], cwd=cwd, env=env, input=stdin, capture_output=True, text=True,
-                          timeout=timeout)
+def toolpool(
+    *args: str, env: dict[str, str], cwd: Path, stdin: str | None = None, timeout: float = 90
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [TOOLPOOL, *args], cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=timeout
+    )
 
 
-def toolpool_reaped(*args: str, env: dict[str, str], cwd: Path, report: Path,
-                    timeout: float = 90) -> tuple[subprocess.CompletedProcess, list]:
+def toolpool_reaped(
+    *args: str, env: dict[str, str], cwd: Path, report: Path, timeout: float = 90
+) -> tuple[subprocess.CompletedProcess, list]:
     """``toolpool`` run under tests/cli/reaper.py: also returns the processes it left behind."""
-    done = subprocess.run([sys.executable, str(REAPER), str(report), TOOLPOOL, *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, str(REAPER), str(report), TOOLPOOL, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     return done, json.loads(report.read_text())["left"]
 
 
@@ -65,8 +75,14 @@ class Served:
 
 def serve(env: dict[str, str], cwd: Path, *args: str) -> Served:
     """``toolpool serve --port 0`` as a user starts it; on a pipe it announces itself in JSON."""
-    process = subprocess.Popen([TOOLPOOL, "serve", "--port", "0", *args], cwd=cwd, env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [TOOLPOOL, "serve", "--port", "0", *args],
+        cwd=cwd,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     line = process.stdout.readline()
     if not line:
         process.wait(30)

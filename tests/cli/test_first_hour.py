@@ -30,13 +30,13 @@ from tests.cli.helpers import one_line_error, serve, toolpool, toolpool_reaped, 
 SECRET = "sk-live-0123456789"
 
 # Uses its secret, and shows exactly which value it got without putting it in the result.
-SECRET_TOOL = '''\
+SECRET_TOOL = """\
 import hashlib
 
 def key_fingerprint(conv):
     key = conv.utils.get_secret("crm_api_key")
     return {"content": hashlib.sha256(key.encode()).hexdigest()[:16]}
-'''
+"""
 
 
 @pytest.fixture()
@@ -54,8 +54,20 @@ def test_version_and_help_list_every_command(user):
     assert done.returncode == 0 and done.stdout.strip() == "toolpool 0.1.0"
     helped = toolpool("--help", env=env, cwd=work)
     assert helped.returncode == 0
-    for command in ("init", "run", "check", "serve", "deploy", "call", "versions", "aliases", "secret", "egress",
-                    "demo", "completion"):
+    for command in (
+        "init",
+        "run",
+        "check",
+        "serve",
+        "deploy",
+        "call",
+        "versions",
+        "aliases",
+        "secret",
+        "egress",
+        "demo",
+        "completion",
+    ):
         lines = [line for line in helped.stdout.splitlines() if line.strip().startswith(command + " ")]
         assert len(lines) == 1 and len(lines[0].split()) > 2, (command, helped.stdout)  # one line, with a description
 
@@ -65,12 +77,20 @@ def test_init_then_run_json_gives_ok_writes_nothing_and_leaves_no_process(user, 
     done = toolpool("init", "hello", env=env, cwd=work)
     assert done.returncode == 0, done.stderr
     made = {p.relative_to(work / "hello").as_posix() for p in (work / "hello").rglob("*")}
-    assert {"tool.py", "conv.json", "args.json", "test_tool.py", ".vscode/settings.json",
-            "pyrightconfig.json"} <= made
+    assert {"tool.py", "conv.json", "args.json", "test_tool.py", ".vscode/settings.json", "pyrightconfig.json"} <= made
     before = sorted(p.as_posix() for p in work.rglob("*"))
 
-    ran, left = toolpool_reaped("run", "hello/tool.py", "start_function", "--conv", "hello/conv.json", "--json",
-                                env=env, cwd=work, report=tmp_path / "reaped.json")
+    ran, left = toolpool_reaped(
+        "run",
+        "hello/tool.py",
+        "start_function",
+        "--conv",
+        "hello/conv.json",
+        "--json",
+        env=env,
+        cwd=work,
+        report=tmp_path / "reaped.json",
+    )
     assert ran.returncode == 0, ran.stderr
     result = json.loads(ran.stdout)
     assert result["status"] == "ok"
@@ -81,10 +101,20 @@ def test_init_then_run_json_gives_ok_writes_nothing_and_leaves_no_process(user, 
     assert left == [], f"processes left behind: {left}"
     assert sorted(p.as_posix() for p in work.rglob("*")) == before  # nothing written where it ran
 
-    with_args = toolpool("run", "hello/tool.py", "opening_hours", "--conv", "hello/conv.json", "--args",
-                         "hello/args.json", env=env, cwd=work)
-    assert json.loads(with_args.stdout)["action"] == {"content": "Tell the caller we are open from 9am to 1pm on "
-                                                                 "Saturday."}
+    with_args = toolpool(
+        "run",
+        "hello/tool.py",
+        "opening_hours",
+        "--conv",
+        "hello/conv.json",
+        "--args",
+        "hello/args.json",
+        env=env,
+        cwd=work,
+    )
+    assert json.loads(with_args.stdout)["action"] == {
+        "content": "Tell the caller we are open from 9am to 1pm on Saturday."
+    }
 
 
 def test_init_refuses_a_directory_with_files(user):
@@ -99,8 +129,14 @@ def test_init_refuses_a_directory_with_files(user):
 def test_the_starters_own_tests_pass_with_pytest(user):
     env, work = user
     toolpool("init", "hello", env=env, cwd=work)
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "hello"], cwd=work,
-                          env=env, capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "hello"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "3 passed" in done.stdout
 
@@ -144,11 +180,26 @@ def test_serve_on_a_busy_port_says_so_in_one_line_quickly(user):
 def test_call_with_nothing_listening_asks_whether_the_server_runs(user):
     env, work = user
     port = free_port()
-    done = toolpool("call", "--tenant", "acme", "--alias", "live", "start_function", "--target",
-                    f"127.0.0.1:{port}", "--token", "any", env=env, cwd=work, timeout=60)
+    done = toolpool(
+        "call",
+        "--tenant",
+        "acme",
+        "--alias",
+        "live",
+        "start_function",
+        "--target",
+        f"127.0.0.1:{port}",
+        "--token",
+        "any",
+        env=env,
+        cwd=work,
+        timeout=60,
+    )
     assert done.returncode == 4
-    assert one_line_error(done, "call") == (f"toolpool call: no server at 127.0.0.1:{port}: is `toolpool serve` "
-                                            "running there? Use --target (or TOOLPOOL_TARGET)")
+    assert one_line_error(done, "call") == (
+        f"toolpool call: no server at 127.0.0.1:{port}: is `toolpool serve` "
+        "running there? Use --target (or TOOLPOOL_TARGET)"
+    )
 
 
 def test_secret_deploy_call_aliases_through_the_cli_alone(user):
@@ -162,8 +213,9 @@ def test_secret_deploy_call_aliases_through_the_cli_alone(user):
         assert secret.returncode == 0, secret.stderr
         assert SECRET not in secret.stdout + secret.stderr
 
-        deployed = toolpool("deploy", "--tenant", "acme", "--alias", "live", "hello/tool.py", "hello/keys.py",
-                            env=env, cwd=work)
+        deployed = toolpool(
+            "deploy", "--tenant", "acme", "--alias", "live", "hello/tool.py", "hello/keys.py", env=env, cwd=work
+        )
         assert deployed.returncode == 0, deployed.stderr
         version = json.loads(deployed.stdout)["version_id"]
 
@@ -172,8 +224,18 @@ def test_secret_deploy_call_aliases_through_the_cli_alone(user):
         fingerprint = hashlib.sha256(SECRET.encode()).hexdigest()[:16]
         assert json.loads(called.stdout)["action"] == {"content": fingerprint}  # the value set above, exactly
 
-        greeted = toolpool("call", "--tenant", "acme", "--alias", "live", "start_function", "--conv",
-                           "hello/conv.json", env=env, cwd=work)
+        greeted = toolpool(
+            "call",
+            "--tenant",
+            "acme",
+            "--alias",
+            "live",
+            "start_function",
+            "--conv",
+            "hello/conv.json",
+            env=env,
+            cwd=work,
+        )
         assert greeted.returncode == 0, greeted.stderr
         assert json.loads(greeted.stdout)["status"] == "ok"
 
@@ -185,12 +247,16 @@ def test_secret_deploy_call_aliases_through_the_cli_alone(user):
 
         aliases = toolpool("aliases", "--tenant", "acme", env=env, cwd=work)
         assert json.loads(aliases.stdout)["aliases"][0] | {"created": None} == {
-            "alias": "live", "version_id": version, "created": None,
-            "functions": ["_site_called", "key_fingerprint", "opening_hours", "start_function"]}
+            "alias": "live",
+            "version_id": version,
+            "created": None,
+            "functions": ["_site_called", "key_fingerprint", "opening_hours", "start_function"],
+        }
         versions = toolpool("versions", "--tenant", "acme", env=env, cwd=work)
         listed = json.loads(versions.stdout)["versions"]
         assert [(v["version_id"], v["aliases"], v["files"]) for v in listed] == [
-            (version, ["live"], ["keys.py", "tool.py"])]
+            (version, ["live"], ["keys.py", "tool.py"])
+        ]
         assert listed[0]["created"].endswith("Z")
 
         names = toolpool("secret", "list", "--tenant", "acme", env=env, cwd=work)

@@ -30,8 +30,9 @@ def server(tmp_path_factory):
     assert served.stop() == 0
 
 
-def converse(args: list[str], env: dict[str, str], cwd: Path, answer: str | None = None,
-             timeout: float = 60) -> tuple[int, str]:
+def converse(
+    args: list[str], env: dict[str, str], cwd: Path, answer: str | None = None, timeout: float = 60
+) -> tuple[int, str]:
     """Runs ``toolpool ARGS`` on a pseudo-terminal; types ``answer`` at the first prompt."""
     pid, fd = pty.fork()
     if pid == 0:
@@ -133,8 +134,9 @@ def test_without_a_token_the_error_says_where_one_comes_from(tmp_path):
     line = one_line_error(done, "versions")
     assert "set TOOLPOOL_TOKEN or give --token-file" in line
     assert str(tmp_path / ".local/state/toolpool/dev-token") in line
-    moved = toolpool("versions", "--tenant", "acme", env=dict(env, TOOLPOOL_STATE_DIR=str(tmp_path / "s")),
-                     cwd=tmp_path)
+    moved = toolpool(
+        "versions", "--tenant", "acme", env=dict(env, TOOLPOOL_STATE_DIR=str(tmp_path / "s")), cwd=tmp_path
+    )
     assert str(tmp_path / "s" / "dev-token") in moved.stderr
 
 
@@ -167,8 +169,9 @@ complete_words toolpool secret ''
 complete_words toolpool run tool.py ''
 """
     done = subprocess.run(["bash", "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
-    assert done.stdout.splitlines() == ["serve secret", "set delete list rotate-key", "start_function lookup"], \
+    assert done.stdout.splitlines() == ["serve secret", "set delete list rotate-key", "start_function lookup"], (
         done.stdout + done.stderr
+    )
 
 
 def test_zsh_completion_script_and_protocol(tmp_path):
@@ -176,8 +179,14 @@ def test_zsh_completion_script_and_protocol(tmp_path):
     script = toolpool("completion", "zsh", env=env, cwd=tmp_path).stdout
     assert script.startswith("#compdef toolpool") and "_TOOLPOOL_COMPLETE=zsh_complete" in script
     # What the script asks the program, answered as zsh reads it: type, value, description.
-    done = subprocess.run([TOOLPOOL], cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                          env=dict(env, _TOOLPOOL_COMPLETE="zsh_complete", COMP_WORDS="toolpool ali", COMP_CWORD="1"))
+    done = subprocess.run(
+        [TOOLPOOL],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(env, _TOOLPOOL_COMPLETE="zsh_complete", COMP_WORDS="toolpool ali", COMP_CWORD="1"),
+    )
     assert done.stdout.splitlines()[:2] == ["plain", "aliases"]
 
 
@@ -194,8 +203,14 @@ def test_dev_sh_demo_keeps_its_state_inside_the_checkout(tmp_path):
     stamp = hashlib.sha256((checkout / "pyproject.toml").read_bytes()).hexdigest()
     (checkout / ".venv" / ".installed").write_text(stamp + "\n")
     env = user_env(tmp_path / "home")
-    done = subprocess.run(["bash", "dev.sh", "demo", "--once", "--port", "0"], cwd=checkout, env=env,
-                          capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        ["bash", "dev.sh", "demo", "--once", "--port", "0"],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert (checkout / ".state" / "toolpool.db").exists() and (checkout / ".state" / "dev-token").exists()
     assert not (tmp_path / "home" / ".local" / "state").exists()

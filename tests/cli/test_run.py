@@ -16,7 +16,7 @@ import pytest
 
 from tests.cli.helpers import TOOLPOOL, toolpool, user_env
 
-TOOL = '''\
+TOOL = """\
 def greet(conv, name="you"):
     conv.state.greeted = name
     log.warning("about to greet")
@@ -24,7 +24,7 @@ def greet(conv, name="you"):
 
 def boom(conv):
     raise ValueError("no luck")
-'''
+"""
 
 
 @pytest.fixture()
@@ -63,8 +63,17 @@ def test_a_terminal_gets_a_coloured_summary_and_a_pipe_gets_json(work):
     code, shown = run_in_terminal(["run", "tool.py", "greet", "--secret", "k=sk-abcdef"], env, cwd)
     assert code == 0, shown
     assert "\x1b[" in shown  # colour
-    for part in ("ok", "tool.py greet", "action", 'utterance  "Hello you, key sk-"', "state changes",
-                 '+ greeted = "you"', "logs", "about to greet", "ms wall"):
+    for part in (
+        "ok",
+        "tool.py greet",
+        "action",
+        'utterance  "Hello you, key sk-"',
+        "state changes",
+        '+ greeted = "you"',
+        "logs",
+        "about to greet",
+        "ms wall",
+    ):
         assert part in shown, (part, shown)
     with pytest.raises(json.JSONDecodeError):
         json.loads(shown)
@@ -84,10 +93,12 @@ def test_secrets_from_conv_then_file_then_flags(work):
     env, cwd = work
     (cwd / "conv.json").write_text(json.dumps({"secrets": {"k": "conv-secret"}}))
     (cwd / "secrets.json").write_text(json.dumps({"k": "file-secret"}))
+
     def greeting(*flags: str) -> str:
         done = toolpool("run", "tool.py", "greet", "--conv", "conv.json", *flags, env=env, cwd=cwd)
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)["action"]["utterance"]
+
     assert greeting() == "Hello you, key con"
     assert greeting("--secrets-file", "secrets.json") == "Hello you, key fil"
     assert greeting("--secrets-file", "secrets.json", "--secret", "k=flag-secret") == "Hello you, key fla"
@@ -105,33 +116,46 @@ def test_args_and_exit_codes(work):
     assert refused.returncode == 1 and json.loads(refused.stdout)["status"] == "compile_error"
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["run", "tool.py", "nope"], "toolpool run: tool.py has no function 'nope'; it defines: boom, greet"),
-    (["run", "missing.py", "f"], "toolpool run: missing.py: no such file"),
-    (["run", "tool.py", "greet", "--conv", "nothere.json"], "toolpool run: --conv nothere.json: No such file"),
-    (["run", "tool.py", "greet", "--conv", "bad.json"], "toolpool run: --conv bad.json: line 1 column 2"),
-    (["run", "tool.py", "greet", "--conv", "list.json"], "toolpool run: --conv list.json: must be a JSON object"),
-    (["run", "tool.py", "greet", "--secret", "novalue"], "toolpool run: --secret 'novalue': expected NAME=VALUE"),
-    (["run", "tool.py", "greet", "--secrets-file", "list.json"], "toolpool run: --secrets-file list.json: must be"),
-    (["run", "tool.py", "greet", "--bogus"], "toolpool run: No such option '--bogus'"),
-    (["run", "tool.py"], "toolpool run: Missing argument 'FUNCTION'. (see `toolpool run --help`)"),
-    (["run", "tool.py", "greet", "--conv", "badstate.json"],
-     "toolpool run: --conv badstate.json: conv.state: must be a dict, got list"),
-    (["run", "tool.py", "greet", "--allow-host", "http://127.0.0.1:8080"],
-     "toolpool run: --allow-host http://127.0.0.1:8080: 127.0.0.1 is a loopback address, and --allow-host takes "
-     "DNS names; use --allow-address 127.0.0.1:8080"),
-    (["run", "tool.py", "greet", "--allow-host", "https://10.0.0.5"],
-     "toolpool run: --allow-host https://10.0.0.5: 10.0.0.5 is a private address, and --allow-host takes DNS "
-     "names; use --allow-address 10.0.0.5"),
-    (["run", "tool.py", "greet", "--allow-host", "http://[::1]:9000"],
-     "toolpool run: --allow-host http://[::1]:9000: ::1 is a loopback address, and --allow-host takes DNS names; "
-     "use --allow-address [::1]:9000"),
-    (["run", "tool.py", "greet", "--allow-host", "http://localhost:8080"],
-     "toolpool run: --allow-host http://localhost:8080: localhost is this machine's loopback, which a host rule "
-     "never reaches; use --allow-address 127.0.0.1:8080"),
-    (["run", "tool.py", "greet", "--allow-address", "localhost"], "toolpool run: egress: 'localhost' is not an"),
-    (["nosuchcommand"], "toolpool: No such command 'nosuchcommand'."),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["run", "tool.py", "nope"], "toolpool run: tool.py has no function 'nope'; it defines: boom, greet"),
+        (["run", "missing.py", "f"], "toolpool run: missing.py: no such file"),
+        (["run", "tool.py", "greet", "--conv", "nothere.json"], "toolpool run: --conv nothere.json: No such file"),
+        (["run", "tool.py", "greet", "--conv", "bad.json"], "toolpool run: --conv bad.json: line 1 column 2"),
+        (["run", "tool.py", "greet", "--conv", "list.json"], "toolpool run: --conv list.json: must be a JSON object"),
+        (["run", "tool.py", "greet", "--secret", "novalue"], "toolpool run: --secret 'novalue': expected NAME=VALUE"),
+        (["run", "tool.py", "greet", "--secrets-file", "list.json"], "toolpool run: --secrets-file list.json: must be"),
+        (["run", "tool.py", "greet", "--bogus"], "toolpool run: No such option '--bogus'"),
+        (["run", "tool.py"], "toolpool run: Missing argument 'FUNCTION'. (see `toolpool run --help`)"),
+        (
+            ["run", "tool.py", "greet", "--conv", "badstate.json"],
+            "toolpool run: --conv badstate.json: conv.state: must be a dict, got list",
+        ),
+        (
+            ["run", "tool.py", "greet", "--allow-host", "http://127.0.0.1:8080"],
+            "toolpool run: --allow-host http://127.0.0.1:8080: 127.0.0.1 is a loopback address, and --allow-host takes "
+            "DNS names; use --allow-address 127.0.0.1:8080",
+        ),
+        (
+            ["run", "tool.py", "greet", "--allow-host", "https://10.0.0.5"],
+            "toolpool run: --allow-host https://10.0.0.5: 10.0.0.5 is a private address, and --allow-host takes DNS "
+            "names; use --allow-address 10.0.0.5",
+        ),
+        (
+            ["run", "tool.py", "greet", "--allow-host", "http://[::1]:9000"],
+            "toolpool run: --allow-host http://[::1]:9000: ::1 is a loopback address, and --allow-host takes DNS names; "
+            "use --allow-address [::1]:9000",
+        ),
+        (
+            ["run", "tool.py", "greet", "--allow-host", "http://localhost:8080"],
+            "toolpool run: --allow-host http://localhost:8080: localhost is this machine's loopback, which a host rule "
+            "never reaches; use --allow-address 127.0.0.1:8080",
+        ),
+        (["run", "tool.py", "greet", "--allow-address", "localhost"], "toolpool run: egress: 'localhost' is not an"),
+        (["nosuchcommand"], "toolpool: No such command 'nosuchcommand'."),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(work, args, expected):
     env, cwd = work
     (cwd / "bad.json").write_text("{,}")
@@ -148,8 +172,15 @@ def test_bad_input_is_one_line_and_exit_2(work, args, expected):
 def test_watch_runs_again_on_save_and_stops_cleanly_on_ctrl_c(work):
     env, cwd = work
     (cwd / "w.py").write_text("def f(conv):\n    return 'one'\n")
-    process = subprocess.Popen([TOOLPOOL, "run", "w.py", "f", "--watch", "--json"], cwd=cwd, env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    process = subprocess.Popen(
+        [TOOLPOOL, "run", "w.py", "f", "--watch", "--json"],
+        cwd=cwd,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         assert json.loads(process.stdout.readline())["action"] == {"content": "one"}
         time.sleep(0.1)

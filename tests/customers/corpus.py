@@ -158,17 +158,25 @@ def load_cases() -> list[Case]:
             case_conv = merge_conv(file_conv, raw.get("conv"))
             raw_turns = raw.get("turns") or [raw]
             turns = [
-                Turn(function=t["function"], args=t.get("args", {}),
-                     conv=case_conv if t is raw else merge_conv(case_conv, t.get("conv")),
-                     expect=t.get("expect") or {},
-                     state_override=dict((t.get("conv") or {}).get("state") or {}) if t is not raw else {})
+                Turn(
+                    function=t["function"],
+                    args=t.get("args", {}),
+                    conv=case_conv if t is raw else merge_conv(case_conv, t.get("conv")),
+                    expect=t.get("expect") or {},
+                    state_override=dict((t.get("conv") or {}).get("state") or {}) if t is not raw else {},
+                )
                 for t in raw_turns
             ]
-            cases.append(Case(
-                tool=tool, name=raw["name"], hosts=list(spec.get("hosts") or []), turns=turns,
-                masks=[tuple(m) for m in (spec.get("masks") or []) + (raw.get("masks") or [])],
-                shapes={**(spec.get("shapes") or {}), **(raw.get("shapes") or {})},
-            ))
+            cases.append(
+                Case(
+                    tool=tool,
+                    name=raw["name"],
+                    hosts=list(spec.get("hosts") or []),
+                    turns=turns,
+                    masks=[tuple(m) for m in (spec.get("masks") or []) + (raw.get("masks") or [])],
+                    shapes={**(spec.get("shapes") or {}), **(raw.get("shapes") or {})},
+                )
+            )
     return cases
 
 
@@ -194,10 +202,22 @@ def turn_conv(turn: Turn, index: int, previous_state: dict | None, port: int) ->
 def run_standin(tool: Path, function: str, conv: dict, args: Any, resolve: dict[str, str]) -> dict:
     """The expectation: the tool under plain CPython with the stand-in, in a fresh process."""
     request = {"tool": str(tool), "function": function, "conv": conv, "args": args, "resolve": resolve}
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TZ": "UTC", "LANG": "C.UTF-8",
-           "PYTHONIOENCODING": "utf-8", "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.run([sys.executable, str(STANDIN)], input=json.dumps(request), capture_output=True,
-                          text=True, timeout=60, env=env, cwd=str(tool.parent))
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "TZ": "UTC",
+        "LANG": "C.UTF-8",
+        "PYTHONIOENCODING": "utf-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    proc = subprocess.run(
+        [sys.executable, str(STANDIN)],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=str(tool.parent),
+    )
     if proc.returncode != 0 or not proc.stdout:
         raise AssertionError(f"yardstick: the stand-in crashed on {tool.name}:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout)
@@ -213,12 +233,23 @@ def run_sandbox(pool, tool: Path, function: str, conv: dict, args: Any, egress) 
     try:
         bundle = compile_bundle({tool.name: source})
     except CompileFailure as exc:
-        return {"status": "compile_error", "action": {}, "state": conv.get("state") or {},
-                "state_changes": {"set": {}, "deleted": []}, "logs": [],
-                "error": {"kind": "CompileError", "message": exc.message, "file": exc.file, "line": exc.line,
-                          "problems": [str(p) for p in exc.errors]}}
-    request = CallRequest(tenant="customers", bundle=bundle, function=function, input=validate_input(conv, args),
-                          egress=egress)
+        return {
+            "status": "compile_error",
+            "action": {},
+            "state": conv.get("state") or {},
+            "state_changes": {"set": {}, "deleted": []},
+            "logs": [],
+            "error": {
+                "kind": "CompileError",
+                "message": exc.message,
+                "file": exc.file,
+                "line": exc.line,
+                "problems": [str(p) for p in exc.errors],
+            },
+        }
+    request = CallRequest(
+        tenant="customers", bundle=bundle, function=function, input=validate_input(conv, args), egress=egress
+    )
     return pool.execute(request).to_dict()
 
 
@@ -235,7 +266,9 @@ SHAPES = {
     "bool": lambda v: type(v) is bool,
     "list": lambda v: type(v) is list,
     "dict": lambda v: type(v) is dict,
-    "uuid": lambda v: type(v) is str and re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", v),
+    "uuid": lambda v: (
+        type(v) is str and re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", v)
+    ),
     "hex": lambda v: type(v) is str and re.fullmatch(r"[0-9a-fA-F]+", v),
 }
 
@@ -305,7 +338,7 @@ def view(result: dict, masks: list[tuple[str, str]], shapes: dict[str, str]) -> 
     for path, shape in shapes.items():
         _apply_shape(out, path, shape)
         if path.startswith("state."):
-            _apply_shape(out, "state_changes.set." + path[len("state."):], shape)
+            _apply_shape(out, "state_changes.set." + path[len("state.") :], shape)
     return _mask(out, masks)
 
 
@@ -327,9 +360,11 @@ def reason(expected: dict, actual: dict, exp_view: dict, act_view: dict) -> str 
                 return f"compile: {where['msg']} (line {where['line']})"
             return f"compile: {first_line(problem)}"
         message = first_line(error.get("message") or "")
-        return (f"{actual['status']} (expected {exp_view['status']}): "
-                f"{error.get('kind')}: {message}" if error else
-                f"status {actual['status']} (expected {exp_view['status']})")
+        return (
+            f"{actual['status']} (expected {exp_view['status']}): {error.get('kind')}: {message}"
+            if error
+            else f"status {actual['status']} (expected {exp_view['status']})"
+        )
     for key in ("error_kind", "action", "state_changes", "state", "logs", "http"):
         if act_view[key] != exp_view[key]:
             return f"mismatch in {key}: got {_short(act_view[key])}, expected {_short(exp_view[key])}"
@@ -363,7 +398,7 @@ def cause(reason_line: str) -> str:
     """A reason with the specifics taken out, to group failures by cause."""
     text = re.sub(r" \(line \d+\)$", "", reason_line)
     if text.startswith("compile: "):
-        return "compile: " + generic_problem(text[len("compile: "):])
+        return "compile: " + generic_problem(text[len("compile: ") :])
     if text.startswith("mismatch in "):
         return text.split(":", 1)[0]
     return text

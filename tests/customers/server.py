@@ -50,12 +50,26 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
-        self.server.hits.append({"method": self.command, "host": host, "path": url.path, "query": query,
-                                 "headers": dict(self.headers.items()), "body": raw.decode("utf-8", "replace")})
+        self.server.hits.append(
+            {
+                "method": self.command,
+                "host": host,
+                "path": url.path,
+                "query": query,
+                "headers": dict(self.headers.items()),
+                "body": raw.decode("utf-8", "replace"),
+            }
+        )
         route = self.server.match(self.command, host, url.path, query, body, self.headers)
         if route is None:
-            detail = {"error": "no canned route", "method": self.command, "host": host, "path": url.path,
-                      "query": query, "body": raw.decode("utf-8", "replace")}
+            detail = {
+                "error": "no canned route",
+                "method": self.command,
+                "host": host,
+                "path": url.path,
+                "query": query,
+                "body": raw.decode("utf-8", "replace"),
+            }
             return self._reply(404, json.dumps(detail).encode(), "application/json")
         if route.get("delay"):
             time.sleep(float(route["delay"]))

@@ -473,6 +473,7 @@ class _CaptureHandler(logging.Handler):
 def _make_print(log: Log):
     def tool_print(*args, sep=" ", end="\n", file=None, flush=False):
         log.info((" " if sep is None else sep).join(str(a) for a in args))
+
     return tool_print
 
 
@@ -619,8 +620,21 @@ class _Http:
                     out.append((str(key), one.decode() if isinstance(one, bytes) else str(one)))
         return out
 
-    def request(self, method, url, *, params=None, data=None, headers=None, json=None, timeout=None,
-                allow_redirects=True, auth=None, verify=True, **unsupported):
+    def request(
+        self,
+        method,
+        url,
+        *,
+        params=None,
+        data=None,
+        headers=None,
+        json=None,
+        timeout=None,
+        allow_redirects=True,
+        auth=None,
+        verify=True,
+        **unsupported,
+    ):
         if unsupported:
             raise TypeError(f"requests: argument {sorted(unsupported)[0]!r} is not supported")
         method = method.upper()
@@ -699,9 +713,21 @@ class _Http:
     def module(self) -> types.ModuleType:
         requests = types.ModuleType("requests")
         exceptions = types.ModuleType("requests.exceptions")
-        classes = (RequestException, HTTPError, ConnectionError, Timeout, ConnectTimeout, ReadTimeout,
-                   TooManyRedirects, InvalidURL, MissingSchema, InvalidSchema, InvalidHeader,
-                   InvalidJSONError, JSONDecodeError)
+        classes = (
+            RequestException,
+            HTTPError,
+            ConnectionError,
+            Timeout,
+            ConnectTimeout,
+            ReadTimeout,
+            TooManyRedirects,
+            InvalidURL,
+            MissingSchema,
+            InvalidSchema,
+            InvalidHeader,
+            InvalidJSONError,
+            JSONDecodeError,
+        )
         for cls in classes:
             setattr(requests, cls.__name__, cls)
             setattr(exceptions, cls.__name__, cls)
@@ -792,6 +818,7 @@ def _check_map(check):
         if type(value) is not dict:
             raise Bad(field, f"must be a dict, got {type(value).__name__}")
         return {_check_sip_text(k, field): check(v, f"{field}.{k}") for k, v in value.items()}
+
     return validate
 
 
@@ -800,6 +827,7 @@ def _check_choice(*choices):
         if value not in choices or type(value) is not str:
             raise Bad(field, f"must be one of {', '.join(choices)}")
         return value
+
     return validate
 
 
@@ -817,31 +845,55 @@ def _record(spec, *, required=()):
             if key not in out:
                 raise Bad(f"{field}.{key}", "required")
         return out
+
     return validate
 
 
-_LISTEN = _record({
-    "listen": _check_bool,
-    "delayed_response": _check_bool,
-    "asr": _record({"timeout": _check_number, "keywords": _check_text_list,
-                    "custom_biases": _check_map(_check_number), "fields": _check_text_list,
-                    "corrections": _check_map(_check_text)}),
-    "dtmf": _record({"num_digits": _check_int, "first_digit_timeout": _check_number,
-                     "inter_digit_timeout": _check_number, "finish_on_key": _check_text,
-                     "early_listening": _check_bool, "is_pii": _check_bool, "timeout": _check_number}),
-    "channel": _check_choice("SPEECH", "DTMF", "SPEECH_AND_DTMF"),
-    "barge_in": _record({"is_enabled": _check_bool, "interruption_window": _check_number}),
-    "smart_vad": _record({"is_enabled": _check_bool, "max_extensions": _check_int,
-                          "max_extension_duration": _check_number}),
-    "interjection": _record({"enable": _check_bool, "frequency": _check_number}),
-})
+_LISTEN = _record(
+    {
+        "listen": _check_bool,
+        "delayed_response": _check_bool,
+        "asr": _record(
+            {
+                "timeout": _check_number,
+                "keywords": _check_text_list,
+                "custom_biases": _check_map(_check_number),
+                "fields": _check_text_list,
+                "corrections": _check_map(_check_text),
+            }
+        ),
+        "dtmf": _record(
+            {
+                "num_digits": _check_int,
+                "first_digit_timeout": _check_number,
+                "inter_digit_timeout": _check_number,
+                "finish_on_key": _check_text,
+                "early_listening": _check_bool,
+                "is_pii": _check_bool,
+                "timeout": _check_number,
+            }
+        ),
+        "channel": _check_choice("SPEECH", "DTMF", "SPEECH_AND_DTMF"),
+        "barge_in": _record({"is_enabled": _check_bool, "interruption_window": _check_number}),
+        "smart_vad": _record(
+            {"is_enabled": _check_bool, "max_extensions": _check_int, "max_extension_duration": _check_number}
+        ),
+        "interjection": _record({"enable": _check_bool, "frequency": _check_number}),
+    }
+)
 
 _SIP_HEADERS = _check_map(_check_sip_text)
 _METHODS = {
     "refer": _record({"phone_number": _check_sip_text, "sip_headers": _SIP_HEADERS}, required=("phone_number",)),
-    "invite": _record({"phone_number": _check_sip_text, "outbound_caller_id": _check_sip_text,
-                       "outbound_endpoint": _check_sip_text, "sip_headers": _SIP_HEADERS},
-                      required=("phone_number",)),
+    "invite": _record(
+        {
+            "phone_number": _check_sip_text,
+            "outbound_caller_id": _check_sip_text,
+            "outbound_endpoint": _check_sip_text,
+            "sip_headers": _SIP_HEADERS,
+        },
+        required=("phone_number",),
+    ),
     "bye": _record({"sip_headers": _SIP_HEADERS}),
 }
 _HANDOFF_FIELDS = _record({"type": _check_sip_text, "reason": _check_sip_text, **_METHODS})
@@ -862,8 +914,13 @@ def _check_variant(value, field, variants):
     return value
 
 
-_RETURN = {"content": _check_text, "utterance": _check_text, "handoff": _check_handoff,
-           "hangup": _check_bool, "listen": _LISTEN}
+_RETURN = {
+    "content": _check_text,
+    "utterance": _check_text,
+    "handoff": _check_handoff,
+    "hangup": _check_bool,
+    "listen": _LISTEN,
+}
 ACTION_ORDER = ("content", "utterance", "handoff", "hangup", "listen", "variant", "voice")
 
 
@@ -880,8 +937,7 @@ def normalize_action(returned, effects: Mapping[str, Any], variants) -> dict:
                 raise Bad(str(key), "unknown key")
             if value is None:
                 continue
-            action[key] = (_check_variant(value, key, variants) if key == "variant"
-                           else _RETURN[key](value, key))
+            action[key] = _check_variant(value, key, variants) if key == "variant" else _RETURN[key](value, key)
         action = to_plain(action, "return")
     else:
         raise Bad("return", f"must be a str, a dict or None, got {type(returned).__name__}")
@@ -909,6 +965,7 @@ def _redactor(conv: Conversation):
             if len(value) >= MIN_REDACTED_LEN:
                 text = text.replace(value, REDACTED)
         return text
+
     return redact
 
 
@@ -919,8 +976,9 @@ def _install_modules(http: _Http) -> None:
         setattr(voice, cls.__name__, cls)
     polyai.voice = voice
     requests = http.module()
-    sys.modules.update({"polyai": polyai, "polyai.voice": voice,
-                        "requests": requests, "requests.exceptions": requests.exceptions})
+    sys.modules.update(
+        {"polyai": polyai, "polyai.voice": voice, "requests": requests, "requests.exceptions": requests.exceptions}
+    )
 
 
 def _error(exc: BaseException, tool_file: str, kind: str | None = None) -> dict:
@@ -932,9 +990,13 @@ def _error(exc: BaseException, tool_file: str, kind: str | None = None) -> dict:
         tb = tb.tb_next
     text = str(exc)
     name = type(exc).__name__
-    return {"kind": kind or name, "message": f"{name}: {text}" if text else name,
-            "file": Path(tool_file).name, "line": line,
-            "traceback": "".join(traceback.format_exception(exc))}
+    return {
+        "kind": kind or name,
+        "message": f"{name}: {text}" if text else name,
+        "file": Path(tool_file).name,
+        "line": line,
+        "traceback": "".join(traceback.format_exception(exc)),
+    }
 
 
 def run(request: Mapping[str, Any]) -> dict:
@@ -955,8 +1017,14 @@ def run(request: Mapping[str, Any]) -> dict:
 
     conv = Conversation(conv_data, function=function)
     redact = _redactor(conv)
-    result: dict[str, Any] = {"status": "ok", "action": {}, "state": before,
-                              "state_changes": {"set": {}, "deleted": []}, "logs": [], "error": None}
+    result: dict[str, Any] = {
+        "status": "ok",
+        "action": {},
+        "state": before,
+        "state_changes": {"set": {}, "deleted": []},
+        "logs": [],
+        "error": None,
+    }
 
     def fail(status: str, error: dict) -> None:
         result["status"] = status
@@ -975,15 +1043,31 @@ def run(request: Mapping[str, Any]) -> dict:
         spec.loader.exec_module(module)
         fn = getattr(module, function, None)
         if not isinstance(fn, types.FunctionType) or fn.__module__ != module_name:
-            fail("not_found", {"kind": "NotFound", "message": f"no function named {function!r}",
-                               "file": Path(tool_file).name, "line": None, "traceback": None})
+            fail(
+                "not_found",
+                {
+                    "kind": "NotFound",
+                    "message": f"no function named {function!r}",
+                    "file": Path(tool_file).name,
+                    "line": None,
+                    "traceback": None,
+                },
+            )
         else:
             returned = fn(conv, *args) if isinstance(args, list) else fn(conv, **args)
             try:
                 action = normalize_action(returned, conv._effects, conv_data.get("variants") or {})
             except (Bad, UnstorableValue) as exc:
-                fail("invalid_return", {"kind": "InvalidReturn", "message": str(exc),
-                                        "file": Path(tool_file).name, "line": None, "traceback": None})
+                fail(
+                    "invalid_return",
+                    {
+                        "kind": "InvalidReturn",
+                        "message": str(exc),
+                        "file": Path(tool_file).name,
+                        "line": None,
+                        "traceback": None,
+                    },
+                )
             else:
                 try:
                     after = to_plain(conv.state._data, "state")
@@ -993,8 +1077,9 @@ def run(request: Mapping[str, Any]) -> dict:
                     result["action"] = action
                     result["state"] = after
                     result["state_changes"] = {
-                        "set": {k: v for k, v in after.items()
-                                if k not in before or canonical(before[k]) != canonical(v)},
+                        "set": {
+                            k: v for k, v in after.items() if k not in before or canonical(before[k]) != canonical(v)
+                        },
                         "deleted": sorted(k for k in before if k not in after),
                     }
     except BaseException as exc:  # noqa: BLE001 - every exception of the tool is its result

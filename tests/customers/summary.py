@@ -21,8 +21,11 @@ def _reason(report) -> str:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    reports = [r for r in terminalreporter.getreports("failed") + terminalreporter.getreports("passed")
-               if "test_customer_case" in r.nodeid and r.when == "call"]
+    reports = [
+        r
+        for r in terminalreporter.getreports("failed") + terminalreporter.getreports("passed")
+        if "test_customer_case" in r.nodeid and r.when == "call"
+    ]
     if not reports:
         return
     failed = [r for r in reports if r.failed]

@@ -29,8 +29,10 @@ def _check_yardstick(case, index, expect: dict, expected: dict) -> None:
     want_status = expect.get("status", "ok")
     where = f"{case.id} turn {index + 1}"
     if expected["status"] != want_status:
-        raise AssertionError(f"yardstick: {where} gave {expected['status']} under CPython, the case expects "
-                             f"{want_status}: {error.get('message')}\n{error.get('traceback') or ''}")
+        raise AssertionError(
+            f"yardstick: {where} gave {expected['status']} under CPython, the case expects "
+            f"{want_status}: {error.get('message')}\n{error.get('traceback') or ''}"
+        )
     if "error_kind" in expect and error.get("kind") != expect["error_kind"]:
         raise AssertionError(f"yardstick: {where} raised {error.get('kind')}, the case expects {expect['error_kind']}")
     for key in expect.get("action_keys", []):
@@ -56,11 +58,13 @@ def test_customer_case(case, pool, canned, request):
     egress = local_policy(canned, *case.hosts) if case.hosts else None
     expected_state = actual_state = None
     for index, turn in enumerate(case.turns):
-        expected = run_standin(case.tool, turn.function, turn_conv(turn, index, expected_state, canned.port),
-                               turn.args, resolve)
+        expected = run_standin(
+            case.tool, turn.function, turn_conv(turn, index, expected_state, canned.port), turn.args, resolve
+        )
         _check_yardstick(case, index, turn.expect, expected)
-        actual = run_sandbox(pool, case.tool, turn.function, turn_conv(turn, index, actual_state, canned.port),
-                             turn.args, egress)
+        actual = run_sandbox(
+            pool, case.tool, turn.function, turn_conv(turn, index, actual_state, canned.port), turn.args, egress
+        )
         if actual["status"] == "compile_error":
             request.node.user_properties.append(("compile_problems", actual["error"].get("problems") or []))
         exp_view = view(expected, case.masks, case.shapes)

@@ -51,8 +51,11 @@ def test_seed_example_documented_effect(name, function, conv, check):
 
 def test_seed_branches_documented_effect():
     expect_not_10(standin_seed("001_read_variable.py", "check_progress", conv_with(state={"my_variable": 3})))
-    expect_stored_falsy(standin_seed("001_defaults_with_or.py", "defaults",
-                                     conv_with(state={"verification_attempts": 0, "call_intent": ""})))
+    expect_stored_falsy(
+        standin_seed(
+            "001_defaults_with_or.py", "defaults", conv_with(state={"verification_attempts": 0, "call_intent": ""})
+        )
+    )
     expect_content("never assigned")(standin_seed("001_in_check.py", "was_assigned", None))
     r = standin_seed("002_start_function.py", "start_function", conv_with(callee_number="+19999999999"))
     assert r["action"] == {"variant": "default"}
@@ -72,24 +75,42 @@ def test_seed_example_agrees_with_sandbox(pool, name, function, conv, check):
 
 PROBE_HOST = "probe.customers.test"
 PROBE_ROUTES = [
-    {"method": "GET", "host": PROBE_HOST, "path": "/item/7", "query": {"verbose": "1"}, "json": {"id": 7, "name": "widget"}},
+    {
+        "method": "GET",
+        "host": PROBE_HOST,
+        "path": "/item/7",
+        "query": {"verbose": "1"},
+        "json": {"id": 7, "name": "widget"},
+    },
     {"method": "GET", "host": PROBE_HOST, "path": "/item/404", "status": 404, "json": {"error": "missing"}},
     {"method": "GET", "host": PROBE_HOST, "path": "/slow", "delay": 1.0, "json": {}},
-    {"method": "POST", "host": PROBE_HOST, "path": "/orders", "body": {"qty": 2},
-     "headers": {"Authorization": "Bearer sk-probe-123456"}, "status": 201, "json": {"order": "O-1"}},
+    {
+        "method": "POST",
+        "host": PROBE_HOST,
+        "path": "/orders",
+        "body": {"qty": 2},
+        "headers": {"Authorization": "Bearer sk-probe-123456"},
+        "status": 201,
+        "json": {"order": "O-1"},
+    },
 ]
 
 PROBE_CONV = {
     "state": {"from_": "+15551230000", "nested": {"a": [1, 2]}, "counter": 0, "gone": "x"},
-    "env": "live", "channel_type": "sip.polyai", "caller_number": "+15551230000", "callee_number": "+15550000000",
+    "env": "live",
+    "channel_type": "sip.polyai",
+    "caller_number": "+15551230000",
+    "callee_number": "+15550000000",
     "sip_headers": {"X-Language": "es", "X-Trace": "t-1"},
     "integration_attributes": {"shared_id": "SH-1"},
-    "variants": {"a": {"site": "A"}, "b": {"site": "B"}}, "variant": "a",
+    "variants": {"a": {"site": "A"}, "b": {"site": "B"}},
+    "variant": "a",
     "secrets": {"api_key": "sk-probe-123456", "pin": "123"},
 }
 
 PROBES = {
-    "state_semantics": ("""
+    "state_semantics": (
+        """
 def tool(conv, **kwargs):
     seen = [conv.state.never, conv.state["never"], conv.state.get("never"), conv.state.get("never", "dflt"),
             "never" in conv.state, "from_" in conv.state, conv.state.items]
@@ -103,81 +124,168 @@ def tool(conv, **kwargs):
     conv.state.seen = seen
     conv.state.size = len(conv.state)
     conv.state.keys_seen = sorted(k for k in conv.state)
-""", "tool", {}, lambda r: (
-        r["status"] == "ok"
-        and r["state"]["seen"] == [None, None, None, "dflt", False, True, None, True]
-        and r["state"]["nested"] == {"a": [1, 2, 3]} and r["state"]["pair"] == [1, "two"]
-        and r["state_changes"]["deleted"] == ["gone"] and r["state"]["counter"] == 1
-        and set(r["state_changes"]["set"]) == {"marker", "nested", "pair", "counter", "seen", "size", "keys_seen"})),
-    "unstorable_top_level_is_a_type_error": ("""
+""",
+        "tool",
+        {},
+        lambda r: (
+            r["status"] == "ok"
+            and r["state"]["seen"] == [None, None, None, "dflt", False, True, None, True]
+            and r["state"]["nested"] == {"a": [1, 2, 3]}
+            and r["state"]["pair"] == [1, "two"]
+            and r["state_changes"]["deleted"] == ["gone"]
+            and r["state"]["counter"] == 1
+            and set(r["state_changes"]["set"]) == {"marker", "nested", "pair", "counter", "seen", "size", "keys_seen"}
+        ),
+    ),
+    "unstorable_top_level_is_a_type_error": (
+        """
 def tool(conv):
     try:
         conv.state.bad = {1, 2}
     except TypeError:
         return "refused"
-""", "tool", {}, lambda r: r["action"] == {"content": "refused"} and "bad" not in r["state"]),
-    "sip_headers_ignore_case": ("""
+""",
+        "tool",
+        {},
+        lambda r: r["action"] == {"content": "refused"} and "bad" not in r["state"],
+    ),
+    "sip_headers_ignore_case": (
+        """
 def tool(conv):
     h = conv.sip_headers
     return str([h.get("x-language"), h["X-LANGUAGE"], "x-trace" in h, h.get("missing", "-"), sorted(h)])
-""", "tool", {}, lambda r: r["action"] == {"content": "['es', 'es', True, '-', ['X-Language', 'X-Trace']]"}),
-    "integration_attributes_only_in_start_function": ("""
+""",
+        "tool",
+        {},
+        lambda r: r["action"] == {"content": "['es', 'es', True, '-', ['X-Language', 'X-Trace']]"},
+    ),
+    "integration_attributes_only_in_start_function": (
+        """
 def tool(conv):
     return str(conv.integration_attributes)
 
 def start_function(conv):
     return conv.integration_attributes.get("shared_id")
-""", "tool", {}, lambda r: r["action"] == {"content": "None"}),
-    "integration_attributes_in_start_function": (None, "start_function", {}, lambda r: r["action"] == {"content": "SH-1"}),
-    "variant_switch_and_return_wins": ("""
+""",
+        "tool",
+        {},
+        lambda r: r["action"] == {"content": "None"},
+    ),
+    "integration_attributes_in_start_function": (
+        None,
+        "start_function",
+        {},
+        lambda r: r["action"] == {"content": "SH-1"},
+    ),
+    "variant_switch_and_return_wins": (
+        """
 def tool(conv):
     before = conv.variant.site
     conv.set_variant("b")
     return {"content": before + conv.variant.site, "variant": "a"}
-""", "tool", {}, lambda r: r["action"] == {"content": "AB", "variant": "a"}),
-    "unknown_variant_raises": ("""
+""",
+        "tool",
+        {},
+        lambda r: r["action"] == {"content": "AB", "variant": "a"},
+    ),
+    "unknown_variant_raises": (
+        """
 def tool(conv):
     conv.set_variant("zzz")
-""", "tool", {}, lambda r: r["status"] == "runtime_error" and r["error"]["kind"] == "UnknownVariant"),
-    "call_handoff_gives_destination_reason_utterance": ("""
+""",
+        "tool",
+        {},
+        lambda r: r["status"] == "runtime_error" and r["error"]["kind"] == "UnknownVariant",
+    ),
+    "call_handoff_gives_destination_reason_utterance": (
+        """
 def tool(conv):
     conv.call_handoff(destination="desk", reason="help", utterance="One moment.")
     return "transferring"
-""", "tool", {}, lambda r: r["action"] == {"content": "transferring", "utterance": "One moment.",
-                                          "handoff": {"destination": "desk", "reason": "help"}}),
-    "returned_handoff_replaces_call_handoff": ("""
+""",
+        "tool",
+        {},
+        lambda r: (
+            r["action"]
+            == {
+                "content": "transferring",
+                "utterance": "One moment.",
+                "handoff": {"destination": "desk", "reason": "help"},
+            }
+        ),
+    ),
+    "returned_handoff_replaces_call_handoff": (
+        """
 def tool(conv):
     conv.call_handoff(destination="desk", utterance="ignored")
     return {"handoff": {"reason": "R", "refer": {"phone_number": "123"}}}
-""", "tool", {}, lambda r: r["action"] == {"handoff": {"reason": "R", "refer": {"phone_number": "123"}}}),
-    "returned_utterance_wins_over_call_handoff": ("""
+""",
+        "tool",
+        {},
+        lambda r: r["action"] == {"handoff": {"reason": "R", "refer": {"phone_number": "123"}}},
+    ),
+    "returned_utterance_wins_over_call_handoff": (
+        """
 def tool(conv):
     conv.call_handoff(utterance="from handoff")
     return {"utterance": "from return", "listen": None}
-""", "tool", {}, lambda r: r["action"] == {"utterance": "from return", "handoff": {}}),
-    "invalid_return_key_keeps_logs_not_state": ("""
+""",
+        "tool",
+        {},
+        lambda r: r["action"] == {"utterance": "from return", "handoff": {}},
+    ),
+    "invalid_return_key_keeps_logs_not_state": (
+        """
 def tool(conv):
     log.info("before")
     conv.state.counter = 99
     return {"utterence": "typo"}
-""", "tool", {}, lambda r: r["status"] == "invalid_return" and r["state"]["counter"] == 0
-        and r["state_changes"] == {"set": {}, "deleted": []} and r["logs"] == [{"level": "info", "message": "before"}]),
-    "invalid_return_nested_type": ("""
+""",
+        "tool",
+        {},
+        lambda r: (
+            r["status"] == "invalid_return"
+            and r["state"]["counter"] == 0
+            and r["state_changes"] == {"set": {}, "deleted": []}
+            and r["logs"] == [{"level": "info", "message": "before"}]
+        ),
+    ),
+    "invalid_return_nested_type": (
+        """
 def tool(conv):
     return {"listen": {"dtmf": {"num_digits": "4"}}}
-""", "tool", {}, lambda r: r["status"] == "invalid_return"),
-    "invalid_return_bool_is_not_a_number": ("""
+""",
+        "tool",
+        {},
+        lambda r: r["status"] == "invalid_return",
+    ),
+    "invalid_return_bool_is_not_a_number": (
+        """
 def tool(conv):
     return {"listen": {"asr": {"timeout": True}}}
-""", "tool", {}, lambda r: r["status"] == "invalid_return"),
-    "runtime_error_discards_state": ("""
+""",
+        "tool",
+        {},
+        lambda r: r["status"] == "invalid_return",
+    ),
+    "runtime_error_discards_state": (
+        """
 def tool(conv):
     conv.state.counter = 5
     log.warning("about to fail")
     raise LookupError("nope")
-""", "tool", {}, lambda r: r["status"] == "runtime_error" and r["error"]["kind"] == "LookupError"
-        and r["state"]["counter"] == 0 and r["logs"] == [{"level": "warning", "message": "about to fail"}]),
-    "secret_missing_is_a_key_error_and_redacted": ("""
+""",
+        "tool",
+        {},
+        lambda r: (
+            r["status"] == "runtime_error"
+            and r["error"]["kind"] == "LookupError"
+            and r["state"]["counter"] == 0
+            and r["logs"] == [{"level": "warning", "message": "about to fail"}]
+        ),
+    ),
+    "secret_missing_is_a_key_error_and_redacted": (
+        """
 def tool(conv):
     key = conv.utils.get_secret("api_key")
     pin = conv.utils.get_secret("pin")
@@ -187,15 +295,31 @@ def tool(conv):
     except KeyError:
         log.error("missing secret is a KeyError")
     raise ValueError("bad key " + key)
-""", "tool", {}, lambda r: r["logs"] == [{"level": "info", "message": "key=[REDACTED] pin=123"},
-                                         {"level": "error", "message": "missing secret is a KeyError"}]
-        and r["error"]["kind"] == "ValueError" and "sk-probe" not in r["error"]["message"]),
-    "print_goes_to_info": ("""
+""",
+        "tool",
+        {},
+        lambda r: (
+            r["logs"]
+            == [
+                {"level": "info", "message": "key=[REDACTED] pin=123"},
+                {"level": "error", "message": "missing secret is a KeyError"},
+            ]
+            and r["error"]["kind"] == "ValueError"
+            and "sk-probe" not in r["error"]["message"]
+        ),
+    ),
+    "print_goes_to_info": (
+        """
 def tool(conv):
     print("a", 1, None)
     log.debug("d")
-""", "tool", {}, lambda r: r["logs"] == [{"level": "info", "message": "a 1 None"}, {"level": "debug", "message": "d"}]),
-    "requests_subset": ("""
+""",
+        "tool",
+        {},
+        lambda r: r["logs"] == [{"level": "info", "message": "a 1 None"}, {"level": "debug", "message": "d"}],
+    ),
+    "requests_subset": (
+        """
 import requests
 
 def tool(conv):
@@ -216,10 +340,22 @@ def tool(conv):
                       headers={"Authorization": "Bearer " + conv.utils.get_secret("api_key")})
     out.append([r.status_code, r.json()])
     conv.state.out = out
-""", "tool", {}, lambda r: r["state"]["out"] == [
-        [200, True, "widget", "application/json", True], ["http error", 404, False], ["timeout", True],
-        [201, {"order": "O-1"}]] and len([e for e in r["logs"] if e["message"].startswith("http ")]) == 4),
-    "requests_without_policy_is_refused_naming_the_host": ("""
+""",
+        "tool",
+        {},
+        lambda r: (
+            r["state"]["out"]
+            == [
+                [200, True, "widget", "application/json", True],
+                ["http error", 404, False],
+                ["timeout", True],
+                [201, {"order": "O-1"}],
+            ]
+            and len([e for e in r["logs"] if e["message"].startswith("http ")]) == 4
+        ),
+    ),
+    "requests_without_policy_is_refused_naming_the_host": (
+        """
 import requests
 
 def tool(conv):
@@ -227,15 +363,25 @@ def tool(conv):
         requests.get("http://elsewhere.test/x", timeout=1)
     except requests.ConnectionError as e:
         return "refused: " + str("elsewhere.test" in str(e))
-""", "tool", {}, lambda r: r["action"] == {"content": "refused: True"}),
-    "voice_effect": ("""
+""",
+        "tool",
+        {},
+        lambda r: r["action"] == {"content": "refused: True"},
+    ),
+    "voice_effect": (
+        """
 from polyai.voice import CartesiaVoice, ElevenLabsVoice
 
 def tool(conv):
     conv.set_voice(ElevenLabsVoice(provider_voice_id="first", stability=0.5))
     conv.set_voice(CartesiaVoice(provider_voice_id="v-1", speed=1.2, emotion=None))
-""", "tool", {}, lambda r: r["action"] == {"voice": {"provider": "cartesia", "provider_voice_id": "v-1", "speed": 1.2}}),
-    "logging_captured_at_every_level": ("""
+""",
+        "tool",
+        {},
+        lambda r: r["action"] == {"voice": {"provider": "cartesia", "provider_voice_id": "v-1", "speed": 1.2}},
+    ),
+    "logging_captured_at_every_level": (
+        """
 import logging
 
 logging.basicConfig(level=logging.WARNING)
@@ -252,14 +398,27 @@ def tool(conv):
         logger.exception("boom")
     logging.getLogger("other.lib").critical("c")
     return logger.name
-""", "tool", {}, lambda r: r["logs"] == [
-        {"level": "debug", "message": "d 1"}, {"level": "info", "message": "i"}, {"level": "warning", "message": "w 2"},
-        {"level": "error", "message": "e"},
-        {"level": "error", "message": "boom\nTraceback (most recent call last):\n"
-                                      '  File "probe_logging_captured_at_every_level.py", line 12, in tool\n'
-                                      "    1 / 0\nZeroDivisionError: division by zero"},
-        {"level": "error", "message": "c"}]
-        and r["action"] == {"content": "probe_logging_captured_at_every_level"}),
+""",
+        "tool",
+        {},
+        lambda r: (
+            r["logs"]
+            == [
+                {"level": "debug", "message": "d 1"},
+                {"level": "info", "message": "i"},
+                {"level": "warning", "message": "w 2"},
+                {"level": "error", "message": "e"},
+                {
+                    "level": "error",
+                    "message": "boom\nTraceback (most recent call last):\n"
+                    '  File "probe_logging_captured_at_every_level.py", line 12, in tool\n'
+                    "    1 / 0\nZeroDivisionError: division by zero",
+                },
+                {"level": "error", "message": "c"},
+            ]
+            and r["action"] == {"content": "probe_logging_captured_at_every_level"}
+        ),
+    ),
 }
 
 # Probes that only the stand-in runs (none: every probe is also compared with the sandbox).

@@ -23,19 +23,59 @@ import sys
 import pyseccomp
 
 CAPABILITIES = {
-    "CHOWN": 0, "DAC_OVERRIDE": 1, "DAC_READ_SEARCH": 2, "FOWNER": 3, "FSETID": 4, "KILL": 5, "SETGID": 6,
-    "SETUID": 7, "SETPCAP": 8, "LINUX_IMMUTABLE": 9, "NET_BIND_SERVICE": 10, "NET_BROADCAST": 11,
-    "NET_ADMIN": 12, "NET_RAW": 13, "IPC_LOCK": 14, "IPC_OWNER": 15, "SYS_MODULE": 16, "SYS_RAWIO": 17,
-    "SYS_CHROOT": 18, "SYS_PTRACE": 19, "SYS_PACCT": 20, "SYS_ADMIN": 21, "SYS_BOOT": 22, "SYS_NICE": 23,
-    "SYS_RESOURCE": 24, "SYS_TIME": 25, "SYS_TTY_CONFIG": 26, "MKNOD": 27, "LEASE": 28, "AUDIT_WRITE": 29,
-    "AUDIT_CONTROL": 30, "SETFCAP": 31, "MAC_OVERRIDE": 32, "MAC_ADMIN": 33, "SYSLOG": 34, "WAKE_ALARM": 35,
-    "BLOCK_SUSPEND": 36, "AUDIT_READ": 37, "PERFMON": 38, "BPF": 39, "CHECKPOINT_RESTORE": 40,
+    "CHOWN": 0,
+    "DAC_OVERRIDE": 1,
+    "DAC_READ_SEARCH": 2,
+    "FOWNER": 3,
+    "FSETID": 4,
+    "KILL": 5,
+    "SETGID": 6,
+    "SETUID": 7,
+    "SETPCAP": 8,
+    "LINUX_IMMUTABLE": 9,
+    "NET_BIND_SERVICE": 10,
+    "NET_BROADCAST": 11,
+    "NET_ADMIN": 12,
+    "NET_RAW": 13,
+    "IPC_LOCK": 14,
+    "IPC_OWNER": 15,
+    "SYS_MODULE": 16,
+    "SYS_RAWIO": 17,
+    "SYS_CHROOT": 18,
+    "SYS_PTRACE": 19,
+    "SYS_PACCT": 20,
+    "SYS_ADMIN": 21,
+    "SYS_BOOT": 22,
+    "SYS_NICE": 23,
+    "SYS_RESOURCE": 24,
+    "SYS_TIME": 25,
+    "SYS_TTY_CONFIG": 26,
+    "MKNOD": 27,
+    "LEASE": 28,
+    "AUDIT_WRITE": 29,
+    "AUDIT_CONTROL": 30,
+    "SETFCAP": 31,
+    "MAC_OVERRIDE": 32,
+    "MAC_ADMIN": 33,
+    "SYSLOG": 34,
+    "WAKE_ALARM": 35,
+    "BLOCK_SUSPEND": 36,
+    "AUDIT_READ": 37,
+    "PERFMON": 38,
+    "BPF": 39,
+    "CHECKPOINT_RESTORE": 40,
 }
 _PR_CAPBSET_DROP = 24
 _EINVAL = 22
-_OPS = {"SCMP_CMP_EQ": pyseccomp.EQ, "SCMP_CMP_NE": pyseccomp.NE, "SCMP_CMP_MASKED_EQ": pyseccomp.MASKED_EQ,
-        "SCMP_CMP_LT": pyseccomp.LT, "SCMP_CMP_LE": pyseccomp.LE, "SCMP_CMP_GT": pyseccomp.GT,
-        "SCMP_CMP_GE": pyseccomp.GE}
+_OPS = {
+    "SCMP_CMP_EQ": pyseccomp.EQ,
+    "SCMP_CMP_NE": pyseccomp.NE,
+    "SCMP_CMP_MASKED_EQ": pyseccomp.MASKED_EQ,
+    "SCMP_CMP_LT": pyseccomp.LT,
+    "SCMP_CMP_LE": pyseccomp.LE,
+    "SCMP_CMP_GT": pyseccomp.GT,
+    "SCMP_CMP_GE": pyseccomp.GE,
+}
 
 
 def keep_only(names: list[str]) -> None:
@@ -65,8 +105,9 @@ def compile_profile(profile: dict) -> pyseccomp.SyscallFilter:
     flt = pyseccomp.SyscallFilter(action(profile["defaultAction"], profile.get("defaultErrnoRet")))
     for rule in profile["syscalls"]:
         rule_action = action(rule["action"], rule.get("errnoRet"))
-        args = [pyseccomp.Arg(a["index"], _OPS[a["op"]], a["value"], a.get("valueTwo", 0))
-                for a in rule.get("args", ())]
+        args = [
+            pyseccomp.Arg(a["index"], _OPS[a["op"]], a["value"], a.get("valueTwo", 0)) for a in rule.get("args", ())
+        ]
         for name in rule["names"]:
             if pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, name) < 0:
                 raise ValueError(f"{name}: no such system call on this architecture")

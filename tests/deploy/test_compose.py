@@ -68,11 +68,15 @@ def test_every_replica_loads_as_a_postgresql_configuration_with_the_shared_key(t
     db = document()["services"]["postgres"]["environment"]
     for name, service in replicas().items():
         env = {k: re.sub(r"\$\{[^}]*\}", "", str(v)) for k, v in service["environment"].items()}
-        env |= {"TOOLPOOL_SECRETS_KEY": "a2V5LWZvci10ZXN0cy0wMTIzNDU2Nzg5YWJjZGVmMDE=",
-                "TOOLPOOL_TOKEN": "token-for-tests", "HOME": str(tmp_path)}
+        env |= {
+            "TOOLPOOL_SECRETS_KEY": "a2V5LWZvci10ZXN0cy0wMTIzNDU2Nzg5YWJjZGVmMDE=",
+            "TOOLPOOL_TOKEN": "token-for-tests",
+            "HOME": str(tmp_path),
+        }
         config = load_config(None, env=env)
-        assert config.store_url == (f"postgresql://{db['POSTGRES_USER']}:{db['POSTGRES_PASSWORD']}"
-                                    f"@postgres:5432/{db['POSTGRES_DB']}"), name
+        assert config.store_url == (
+            f"postgresql://{db['POSTGRES_USER']}:{db['POSTGRES_PASSWORD']}@postgres:5432/{db['POSTGRES_DB']}"
+        ), name
         assert "${TOOLPOOL_SECRETS_KEY:?" in service["environment"]["TOOLPOOL_SECRETS_KEY"]  # never a default key
         assert not config.dev_token_generated and config.metrics_enabled
 

@@ -34,8 +34,13 @@ def contained(caps: list[str], *command: str) -> list[str]:
 
 
 def run_cli(caps: list[str], tool: Path, function: str, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(contained(caps, sys.executable, "-m", "worker.cli", "run", str(tool), function, *extra),
-                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        contained(caps, sys.executable, "-m", "worker.cli", "run", str(tool), function, *extra),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_runs_as_root_like_the_container():
@@ -71,9 +76,13 @@ def test_the_server_serves_and_drains_inside_the_profile(tmp_path):
     env.pop("TOOLPOOL_TOKEN", None)
     stderr_path = tmp_path / "server.log"
     with stderr_path.open("wb") as stderr:
-        proc = subprocess.Popen(contained(container_capabilities(), sys.executable, "-m", "worker.cli", "serve",
-                                          "--config", str(config)),
-                                cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=stderr)
+        proc = subprocess.Popen(
+            contained(container_capabilities(), sys.executable, "-m", "worker.cli", "serve", "--config", str(config)),
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+        )
         try:
             line = proc.stdout.readline()
             assert line, stderr_path.read_text()
@@ -81,9 +90,15 @@ def test_the_server_serves_and_drains_inside_the_profile(tmp_path):
             with ToolpoolClient(f"127.0.0.1:{port}", ORCH_TOKEN) as client:
                 version = client.deploy("acme", {"tools.py": TOOLS}).version_id
                 client.set_secret("acme", "k", "contained-secret")
-                statuses = [client.execute("acme", fn, version_id=version, args=args, deadline_ms=deadline).status.value
-                            for fn, args, deadline in [("start_function", {}, None), ("boom", {}, None),
-                                                       ("spin", {}, 300), ("secret_length", {"name": "k"}, None)]]
+                statuses = [
+                    client.execute("acme", fn, version_id=version, args=args, deadline_ms=deadline).status.value
+                    for fn, args, deadline in [
+                        ("start_function", {}, None),
+                        ("boom", {}, None),
+                        ("spin", {}, 300),
+                        ("secret_length", {"name": "k"}, None),
+                    ]
+                ]
             assert statuses == ["ok", "runtime_error", "timeout", "ok"]
             metrics_port = _metrics_port(stderr_path)
             body = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
@@ -104,7 +119,7 @@ def _metrics_port(log_path: Path) -> int:
     raise AssertionError(f"no metrics_serving line in\n{log_path.read_text()}")
 
 
-PROBE = textwrap.dedent('''
+PROBE = textwrap.dedent("""
     import ctypes, errno, json, socket
     libc = ctypes.CDLL(None, use_errno=True)
     def call(nr, *args):
@@ -133,12 +148,17 @@ PROBE = textwrap.dedent('''
         "socket_alg": make_socket(38, socket.SOCK_SEQPACKET),  # AF_ALG
         "socket_inet": make_socket(socket.AF_INET, socket.SOCK_STREAM),
     }))
-''')
+""")
 
 
 def test_the_profile_refuses_what_it_says_it_refuses():
-    done = subprocess.run(contained(container_capabilities(), sys.executable, "-c", PROBE),
-                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        contained(container_capabilities(), sys.executable, "-c", PROBE),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)
     assert seen.pop("unshare_uts") == 0 and seen.pop("socket_inet") == 0  # allowed, and the filter is live

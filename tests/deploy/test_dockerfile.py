@@ -37,8 +37,22 @@ def only(keyword: str) -> str:
 
 
 def test_known_instructions_only():
-    known = {"FROM", "RUN", "COPY", "ENV", "WORKDIR", "LABEL", "USER", "EXPOSE", "STOPSIGNAL", "HEALTHCHECK",
-             "ENTRYPOINT", "CMD", "VOLUME", "ARG"}
+    known = {
+        "FROM",
+        "RUN",
+        "COPY",
+        "ENV",
+        "WORKDIR",
+        "LABEL",
+        "USER",
+        "EXPOSE",
+        "STOPSIGNAL",
+        "HEALTHCHECK",
+        "ENTRYPOINT",
+        "CMD",
+        "VOLUME",
+        "ARG",
+    }
     assert {kw for kw, _ in instructions()} <= known
 
 

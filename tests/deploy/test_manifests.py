@@ -23,7 +23,12 @@ LABELS = {"app.kubernetes.io/name": "toolpool"}
 def test_every_manifest_is_valid_against_the_schemas_strictly(version):
     documents = load_manifests()
     assert {doc["kind"] for _, doc in documents} >= {
-        "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ConfigMap"}
+        "Deployment",
+        "Service",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "ConfigMap",
+    }
     for path, doc in documents:
         try:
             kubernetes_validate.validate(doc, version, strict=True)
@@ -82,7 +87,8 @@ def test_security_context_grants_exactly_the_sandboxs_capabilities():
     security = container()["securityContext"]
     assert security["capabilities"]["drop"] == ["ALL"]
     assert sorted(security["capabilities"]["add"]) == sorted(
-        ["SYS_ADMIN", "SETUID", "SETGID", "SETPCAP", "SYS_CHROOT", "KILL"])
+        ["SYS_ADMIN", "SETUID", "SETGID", "SETPCAP", "SYS_CHROOT", "KILL"]
+    )
     assert security["privileged"] is False
     assert security["runAsUser"] == 0 and security["runAsNonRoot"] is False
     # The API server refuses allowPrivilegeEscalation=false with an added CAP_SYS_ADMIN.
@@ -104,10 +110,31 @@ def test_the_seccomp_profile_is_an_oci_profile_with_a_reason_per_rule():
         if rule["action"] == "SCMP_ACT_ALLOW":
             allowed.update(rule["names"])
     assert {"unshare", "mount", "umount2", "pivot_root", "chroot", "sethostname", "seccomp"} <= allowed
-    never = {"setns", "ptrace", "bpf", "keyctl", "add_key", "request_key", "userfaultfd", "perf_event_open",
-             "io_uring_setup", "io_uring_enter", "kexec_load", "init_module", "finit_module", "open_by_handle_at",
-             "process_vm_readv", "process_vm_writev", "reboot", "swapon", "mount_setattr", "move_mount",
-             "fsopen", "personality", "clone3"}
+    never = {
+        "setns",
+        "ptrace",
+        "bpf",
+        "keyctl",
+        "add_key",
+        "request_key",
+        "userfaultfd",
+        "perf_event_open",
+        "io_uring_setup",
+        "io_uring_enter",
+        "kexec_load",
+        "init_module",
+        "finit_module",
+        "open_by_handle_at",
+        "process_vm_readv",
+        "process_vm_writev",
+        "reboot",
+        "swapon",
+        "mount_setattr",
+        "move_mount",
+        "fsopen",
+        "personality",
+        "clone3",
+    }
     assert not allowed & never, allowed & never
 
 

@@ -79,11 +79,16 @@ def test_calls_latency_kills_caches_and_refusals(replica):
     assert value(after, "toolpool_compile_running") == 0 and value(after, "toolpool_compile_waiting") == 0
     assert delta("toolpool_cache_hits_total", cache="bundles") >= 4
     for cache in ("bundles", "rows", "egress"):
-        assert 0 <= value(after, "toolpool_cache_bytes", cache=cache) <= value(after, "toolpool_cache_max_bytes",
-                                                                               cache=cache)
+        assert (
+            0
+            <= value(after, "toolpool_cache_bytes", cache=cache)
+            <= value(after, "toolpool_cache_max_bytes", cache=cache)
+        )
     assert value(after, "toolpool_cache_bytes", cache="bundles") > 0
-    assert sum(value(after, "toolpool_cache_max_bytes", cache=c) for c in ("bundles", "rows", "egress")) == \
-        server.config.cache_bytes
+    assert (
+        sum(value(after, "toolpool_cache_max_bytes", cache=c) for c in ("bundles", "rows", "egress"))
+        == server.config.cache_bytes
+    )
     assert value(after, "toolpool_draining") == 0
     assert value(after, "process_open_fds") > 0
 
@@ -127,7 +132,11 @@ def test_metrics_are_off_by_default_and_registries_are_per_replica(tmp_path):
         version = deploy(stub, "acme").deployed.version_id
         execute(stub, "acme", "start_function", version_id=version)
         # Still counted (cheap), just not served.
-        assert server.metrics.registry.get_sample_value(
-            "toolpool_calls_total", {"tenant": "acme", "kind": "start_function", "status": "ok"}) == 1
+        assert (
+            server.metrics.registry.get_sample_value(
+                "toolpool_calls_total", {"tenant": "acme", "kind": "start_function", "status": "ok"}
+            )
+            == 1
+        )
     finally:
         server.stop(grace_s=5)

@@ -21,7 +21,9 @@ TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 SPAN_ID = "00f067aa0ba902b7"
 TRACEPARENT = f"00-{TRACE_ID}-{SPAN_ID}-01"
 
-LEAKY = TOOLS + '''
+LEAKY = (
+    TOOLS
+    + """
 
 def leak(conv):
     value = conv.utils.get_secret("planted")
@@ -34,18 +36,19 @@ def leak(conv):
 def echo(conv):
     conv.state.seen = conv.state.canary
     return "state: " + str(conv.state.canary)
-'''
+"""
+)
 
 
 def request(version: str, function: str, conversation: str, call_id: str) -> pb.ExecuteRequest:
-    return pb.ExecuteRequest(tenant="acme", version_id=version, function=function,
-                             conversation_json=conversation, call_id=call_id)
+    return pb.ExecuteRequest(
+        tenant="acme", version_id=version, function=function, conversation_json=conversation, call_id=call_id
+    )
 
 
 @pytest.mark.system  # a server subprocess
 def test_logs_are_json_with_call_ids_and_trace_context_and_never_secrets_or_state(tmp_path):
-    server = ServerProcess(write_config(tmp_path), "--log-level", "DEBUG",
-                           env={"TOOLPOOL_LOG_FORMAT": "json"})
+    server = ServerProcess(write_config(tmp_path), "--log-level", "DEBUG", env={"TOOLPOOL_LOG_FORMAT": "json"})
     try:
         channel = grpc.insecure_channel(server.target)
         stub = pb_grpc.ToolPoolStub(channel)
@@ -59,9 +62,11 @@ def test_logs_are_json_with_call_ids_and_trace_context_and_never_secrets_or_stat
         assert failed.result.status == pb.RUNTIME_ERROR
         # Refusals whose messages could echo input: a bad field beside the canary, a
         # malformed document holding it, a secret with an invalid name.
-        for bad in (json.dumps({"state": {"canary": CANARY}, "caller_number": 5}),
-                    '{"state": {"canary": "' + CANARY + '", ',
-                    json.dumps({"state": {"canary": CANARY}, "secrets": {"planted": SECRET}})):
+        for bad in (
+            json.dumps({"state": {"canary": CANARY}, "caller_number": 5}),
+            '{"state": {"canary": "' + CANARY + '", ',
+            json.dumps({"state": {"canary": CANARY}, "secrets": {"planted": SECRET}}),
+        ):
             with pytest.raises(grpc.RpcError):
                 stub.Execute(request(version, "echo", bad, "call-bad"), metadata=traced, timeout=10)
         with pytest.raises(grpc.RpcError):
@@ -94,17 +99,20 @@ def test_logs_are_json_with_call_ids_and_trace_context_and_never_secrets_or_stat
     assert len(refused) == 3 and all(e["trace_id"] == TRACE_ID for e in refused)
 
 
-@pytest.mark.parametrize("traceparent, valid", [
-    (TRACEPARENT, True),
-    (f"00-{TRACE_ID}-{SPAN_ID}-00", True),                 # not sampled, still joined
-    (f"01-{TRACE_ID}-{SPAN_ID}-01-future-field", True),    # a future version's extra fields are ignored
-    (f"ff-{TRACE_ID}-{SPAN_ID}-01", False),                # version ff is invalid
-    (f"00-{'0' * 32}-{SPAN_ID}-01", False),                # all-zero trace id
-    (f"00-{TRACE_ID}-{'0' * 16}-01", False),               # all-zero span id
-    (f"00-{TRACE_ID.upper()}-{SPAN_ID}-01", False),        # upper-case hex
-    ("garbage", False),
-    ("", False),
-])
+@pytest.mark.parametrize(
+    "traceparent, valid",
+    [
+        (TRACEPARENT, True),
+        (f"00-{TRACE_ID}-{SPAN_ID}-00", True),  # not sampled, still joined
+        (f"01-{TRACE_ID}-{SPAN_ID}-01-future-field", True),  # a future version's extra fields are ignored
+        (f"ff-{TRACE_ID}-{SPAN_ID}-01", False),  # version ff is invalid
+        (f"00-{'0' * 32}-{SPAN_ID}-01", False),  # all-zero trace id
+        (f"00-{TRACE_ID}-{'0' * 16}-01", False),  # all-zero span id
+        (f"00-{TRACE_ID.upper()}-{SPAN_ID}-01", False),  # upper-case hex
+        ("garbage", False),
+        ("", False),
+    ],
+)
 def test_traceparent_parsing_follows_the_w3c_rules(traceparent, valid):
     context = observability.trace_context(observability.extract_otel_context((("traceparent", traceparent),)))
     assert (context is not None) == valid

@@ -48,16 +48,26 @@ def local_policy(server: LocalServer, *hosts: str, resolver: Resolver | None = N
     return policy.with_resolver(resolver or Resolver({h: ["127.0.0.1"] for h in hosts or (API,)}))
 
 
-def tls_policy(server: LocalServer, *hosts: str, resolver: Resolver | None = None,
-               ca: str | None = CA_PEM) -> EgressPolicy:
+def tls_policy(
+    server: LocalServer, *hosts: str, resolver: Resolver | None = None, ca: str | None = CA_PEM
+) -> EgressPolicy:
     policy = EgressPolicy().with_address("127.0.0.1").with_ca(ca)
     for host in hosts or (TLS_HOST,):
         policy = policy.with_host(host, ports=[server.port], schemes=["https"])
     return policy.with_resolver(resolver or Resolver({h: ["127.0.0.1"] for h in hosts or (TLS_HOST,)}))
 
 
-def run_tool(pool, source: str, *, egress: EgressPolicy | None, tenant: str = "t1", args=None,
-             secrets=None, deadline_ms=None, function: str = "tool"):
+def run_tool(
+    pool,
+    source: str,
+    *,
+    egress: EgressPolicy | None,
+    tenant: str = "t1",
+    args=None,
+    secrets=None,
+    deadline_ms=None,
+    function: str = "tool",
+):
     request = CallRequest(
         tenant=tenant,
         bundle=compile_bundle({"tool.py": source}),

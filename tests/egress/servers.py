@@ -49,8 +49,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        self.server.hits.append({"method": self.command, "path": self.path,
-                                 "headers": dict(self.headers.items()), "body": body})
+        self.server.hits.append(
+            {"method": self.command, "path": self.path, "headers": dict(self.headers.items()), "body": body}
+        )
         url = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(url.query))
         route = url.path.split("/")[1] if url.path.count("/") else ""
@@ -62,8 +63,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
             pass  # the client went away: the fetch stopped reading, as it should
 
-    def reply(self, status: int, body: bytes, content_type: str = "application/json",
-              extra: dict[str, str] | None = None) -> None:
+    def reply(
+        self, status: int, body: bytes, content_type: str = "application/json", extra: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -77,8 +79,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.reply(200, json.dumps({"hello": "world", "n": 1}).encode())
 
     def route_echo(self, path: str, query: dict, body: bytes) -> None:
-        echo = {"method": self.command, "path": self.path, "headers": dict(self.headers.items()),
-                "body": body.decode("utf-8", "replace")}
+        echo = {
+            "method": self.command,
+            "path": self.path,
+            "headers": dict(self.headers.items()),
+            "body": body.decode("utf-8", "replace"),
+        }
         self.reply(200, json.dumps(echo).encode())
 
     def route_status(self, path: str, query: dict, body: bytes) -> None:
@@ -127,7 +133,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         for index in range(len(data)):
             if time.monotonic() - started > _STREAM_MAX_S:
                 return
-            self.wfile.write(data[index:index + 1])
+            self.wfile.write(data[index : index + 1])
             self.wfile.flush()
             time.sleep(every)
 

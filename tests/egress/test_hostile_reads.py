@@ -63,16 +63,20 @@ class RawServer:
 
 
 def policy_for(server: RawServer, *, cap: int = 2 * 1024 * 1024) -> EgressPolicy:
-    return (EgressPolicy().with_address("127.0.0.1").with_host(API, ports=[server.port], schemes=["http"])
-            .with_resolver(Resolver({API: ["127.0.0.1"]})).with_limits(max_response_bytes=cap))
+    return (
+        EgressPolicy()
+        .with_address("127.0.0.1")
+        .with_host(API, ports=[server.port], schemes=["http"])
+        .with_resolver(Resolver({API: ["127.0.0.1"]}))
+        .with_limits(max_response_bytes=cap)
+    )
 
 
 def fetch(script: Callable[[], Iterator[bytes]], *, cap: int = 2 * 1024 * 1024, deadline_s: float = 10.0):
     server = RawServer(script)
     record = EgressRecord()
     try:
-        answer = ask(policy_for(server, cap=cap), f"http://{API}:{server.port}/x", record=record,
-                     deadline_s=deadline_s)
+        answer = ask(policy_for(server, cap=cap), f"http://{API}:{server.port}/x", record=record, deadline_s=deadline_s)
     finally:
         server.close()
     return answer, record, server
@@ -87,6 +91,7 @@ def repeat(piece: bytes, times: int, head: bytes = b"", tail: bytes = b"") -> Ca
             yield batch
         if tail:
             yield tail
+
     return script
 
 
@@ -108,8 +113,9 @@ def test_a_flood_of_interim_responses_stops_at_ten():
 def test_interim_responses_count_against_the_response_cap():
     # Under ten interim responses, each with headers: together past the call's 64 KiB cap.
     big_interim = b"HTTP/1.1 100 Continue\r\n" + b"X-Pad: " + b"p" * 6000 + b"\r\n" * 1 + b"\r\n"
-    answer, record, _server = fetch(repeat(big_interim, 9, tail=OK_HEAD + b"Content-Length: 2\r\n\r\nok"),
-                                   cap=32 * 1024)
+    answer, record, _server = fetch(
+        repeat(big_interim, 9, tail=OK_HEAD + b"Content-Length: 2\r\n\r\nok"), cap=32 * 1024
+    )
     assert answer["ok"] is False and answer["kind"] == "too_large"
     assert "goes past it" in answer["error"] or "bytes of status lines and headers" in answer["error"]
     assert record.response_bytes <= 32 * 1024 + 1
@@ -122,8 +128,9 @@ def test_header_count_is_bounded():
 
 def test_a_header_line_longer_than_8_kib_is_refused():
     answer, record, server = fetch(repeat(b"a", FLOOD, head=OK_HEAD + b"X-Long: "))
-    assert_refused(answer, record, server, "sent a status or header line longer than 8192 bytes",
-                   read_at_most=64 * 1024)
+    assert_refused(
+        answer, record, server, "sent a status or header line longer than 8192 bytes", read_at_most=64 * 1024
+    )
 
 
 def test_a_status_line_without_end_is_refused():
@@ -132,8 +139,7 @@ def test_a_status_line_without_end_is_refused():
 
 
 def test_header_bytes_in_total_are_bounded():
-    answer, record, _server = fetch(repeat(b"X-H: " + b"v" * 4000 + b"\r\n", 90, head=OK_HEAD,
-                                          tail=b"\r\nbody"))
+    answer, record, _server = fetch(repeat(b"X-H: " + b"v" * 4000 + b"\r\n", 90, head=OK_HEAD, tail=b"\r\nbody"))
     assert answer["ok"] is False and "sent more than 65536 bytes of status lines and headers" in answer["error"]
     assert record.response_bytes <= 128 * 1024
 
@@ -141,8 +147,9 @@ def test_header_bytes_in_total_are_bounded():
 def test_a_chunk_size_line_longer_than_4_kib_is_refused():
     head = OK_HEAD + b"Transfer-Encoding: chunked\r\n\r\n1;ext="
     answer, record, server = fetch(repeat(b"e", FLOOD, head=head))
-    assert_refused(answer, record, server, "sent a chunk-size or trailer line longer than 4096 bytes",
-                   read_at_most=64 * 1024)
+    assert_refused(
+        answer, record, server, "sent a chunk-size or trailer line longer than 4096 bytes", read_at_most=64 * 1024
+    )
 
 
 def test_a_flood_of_trailers_stops_at_64():
@@ -159,8 +166,9 @@ def test_tiny_chunks_count_their_framing_against_the_cap():
 
 def test_an_honest_chunked_response_with_trailers_is_read_whole():
     body = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in (b"hello ", b"world"))
-    answer, record, server = fetch(lambda: iter([OK_HEAD + b"Transfer-Encoding: chunked\r\n\r\n" + body
-                                                 + b"0\r\nX-Checksum: 1\r\n\r\n"]))
+    answer, record, server = fetch(
+        lambda: iter([OK_HEAD + b"Transfer-Encoding: chunked\r\n\r\n" + body + b"0\r\nX-Checksum: 1\r\n\r\n"])
+    )
     assert answer["ok"] and answer["body"] == b"hello world"
     assert record.response_bytes == server.sent  # every byte received was counted, no more
 
@@ -170,6 +178,7 @@ def test_a_slow_drip_of_interim_responses_ends_at_the_deadline():
         for _ in range(100):
             yield b"HTTP/1.1 100 Continue\r\n"[:5]
             time.sleep(0.2)
+
     started = time.monotonic()
     answer, _record, _server = fetch(drip, deadline_s=1.0)
     assert answer["ok"] is False and answer["kind"] == "read_timeout"
@@ -182,8 +191,9 @@ def test_a_slow_drip_of_interim_responses_ends_at_the_deadline():
 
 def test_a_lookup_with_too_many_answers_is_refused():
     many = [f"127.0.{i // 250}.{i % 250 + 1}" for i in range(500)]
-    policy = EgressPolicy().with_address("127.0.0.0/8").with_host(API, schemes=["http"]) \
-        .with_resolver(Resolver({API: many}))
+    policy = (
+        EgressPolicy().with_address("127.0.0.0/8").with_host(API, schemes=["http"]).with_resolver(Resolver({API: many}))
+    )
     answer = ask(policy, f"http://{API}/x")
     assert answer["ok"] is False and answer["kind"] == "connection"
     assert f"{API} resolves to 500 answers; at most 32 addresses are accepted" in answer["error"]
@@ -211,7 +221,7 @@ def test_a_lookup_that_never_answers_ends_at_its_own_limit(monkeypatch):
 
 def test_a_tool_sees_which_bound_its_upstream_broke(pool):
     server = RawServer(repeat(b"HTTP/1.1 100 Continue\r\n\r\n", FLOOD // 25))
-    source = f'''
+    source = f"""
 import requests
 def tool(conv):
     try:
@@ -219,20 +229,25 @@ def tool(conv):
     except requests.ResponseTooLarge as e:
         return {{"content": "ResponseTooLarge: " + str(e)}}
     return {{"content": "read it all"}}
-'''
+"""
     try:
         result = run_tool(pool, source, egress=policy_for(server))
     finally:
         server.close()
     assert result.status is Status.OK, result.error
-    assert result.action["content"] == (f"ResponseTooLarge: the response from {API} sent more than "
-                                        f"{reads.MAX_INTERIM_RESPONSES} interim (1xx) responses")
+    assert result.action["content"] == (
+        f"ResponseTooLarge: the response from {API} sent more than "
+        f"{reads.MAX_INTERIM_RESPONSES} interim (1xx) responses"
+    )
     assert result.usage.http_bytes <= 64 * 1024
 
 
-@pytest.mark.parametrize("name", ["MAX_INTERIM_RESPONSES", "MAX_HEADERS", "MAX_HEADER_LINE", "MAX_HEAD_BYTES",
-                                  "MAX_BODY_LINE", "MAX_TRAILERS"])
+@pytest.mark.parametrize(
+    "name",
+    ["MAX_INTERIM_RESPONSES", "MAX_HEADERS", "MAX_HEADER_LINE", "MAX_HEAD_BYTES", "MAX_BODY_LINE", "MAX_TRAILERS"],
+)
 def test_every_bound_is_below_what_http_client_allows(name):
     import http.client
+
     value = getattr(reads, name)
     assert 0 < value <= {"MAX_HEADERS": http.client._MAXHEADERS}.get(name, http.client._MAXLINE)

@@ -19,8 +19,7 @@ from sandbox.egress.request import check_headers, check_request, parse_url
 
 def test_policy_is_frozen_data_built_with_builders():
     base = EgressPolicy()
-    policy = base.with_host("API.Example.com.").with_host("*.crm.example.com", ports=[8443],
-                                                          schemes=["https", "http"])
+    policy = base.with_host("API.Example.com.").with_host("*.crm.example.com", ports=[8443], schemes=["https", "http"])
     assert base.hosts == ()  # builders never mutate
     assert policy.hosts == (
         HostRule("api.example.com", None, frozenset({"https"})),
@@ -30,15 +29,18 @@ def test_policy_is_frozen_data_built_with_builders():
         policy.max_requests = 3  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("pattern, problem", [
-    ("*", "not a valid host name"),
-    ("*.com", "at least two labels"),
-    ("api.*.example.com", "not a valid host name"),
-    ("10.0.0.1", "numeric address"),
-    ("2130706433", "numeric address"),
-    ("a b.example.com", "not a valid host name"),
-    ("exa_mple.com:80", "not a valid host name"),
-])
+@pytest.mark.parametrize(
+    "pattern, problem",
+    [
+        ("*", "not a valid host name"),
+        ("*.com", "at least two labels"),
+        ("api.*.example.com", "not a valid host name"),
+        ("10.0.0.1", "numeric address"),
+        ("2130706433", "numeric address"),
+        ("a b.example.com", "not a valid host name"),
+        ("exa_mple.com:80", "not a valid host name"),
+    ],
+)
 def test_host_patterns_are_refused_when_malformed(pattern, problem):
     with pytest.raises(ValueError) as info:
         EgressPolicy().with_host(pattern)
@@ -46,7 +48,9 @@ def test_host_patterns_are_refused_when_malformed(pattern, problem):
 
 
 def test_addresses_and_limits_are_validated():
-    assert EgressPolicy().with_address("10.1.2.0/24", ports=[80]).addresses[0].network == ipaddress.ip_network("10.1.2.0/24")
+    assert EgressPolicy().with_address("10.1.2.0/24", ports=[80]).addresses[0].network == ipaddress.ip_network(
+        "10.1.2.0/24"
+    )
     for bad in ("0.0.0.0/0", "::/0", "10.1.2.3/24", "api.example.com"):
         with pytest.raises(ValueError):
             EgressPolicy().with_address(bad)
@@ -60,8 +64,14 @@ def test_addresses_and_limits_are_validated():
 
 
 def test_plain_data_round_trip_leaves_out_what_the_service_sets():
-    policy = (EgressPolicy().with_host("*.example.com", ports=[443, 8443]).with_address("10.0.0.0/8", ports=[80])
-              .with_limits(max_requests=7).with_protected_ports([50051]).with_resolver(lambda h, p: []))
+    policy = (
+        EgressPolicy()
+        .with_host("*.example.com", ports=[443, 8443])
+        .with_address("10.0.0.0/8", ports=[80])
+        .with_limits(max_requests=7)
+        .with_protected_ports([50051])
+        .with_resolver(lambda h, p: [])
+    )
     data = policy.to_dict()
     assert data["hosts"] == [{"pattern": "*.example.com", "ports": [443, 8443], "schemes": ["https"]}]
     assert "protected_ports" not in data and "resolver" not in data
@@ -74,15 +84,20 @@ def test_plain_data_round_trip_leaves_out_what_the_service_sets():
 
 def test_policy_from_cli_flags():
     assert policy_from_flags([], []) is None
-    policy = policy_from_flags(["api.example.com", "http://localhost:8080", "*.crm.example.com:8443"],
-                                      ["127.0.0.1:8080", "[::1]:8080", "10.0.0.0/8"])
+    policy = policy_from_flags(
+        ["api.example.com", "http://localhost:8080", "*.crm.example.com:8443"],
+        ["127.0.0.1:8080", "[::1]:8080", "10.0.0.0/8"],
+    )
     assert [(r.pattern, r.ports, r.schemes) for r in policy.hosts] == [
         ("api.example.com", None, frozenset({"https"})),
         ("localhost", frozenset({8080}), frozenset({"http"})),
         ("*.crm.example.com", frozenset({8443}), frozenset({"https"})),
     ]
     assert [(str(r.network), r.ports) for r in policy.addresses] == [
-        ("127.0.0.1/32", frozenset({8080})), ("::1/128", frozenset({8080})), ("10.0.0.0/8", None)]
+        ("127.0.0.1/32", frozenset({8080})),
+        ("::1/128", frozenset({8080})),
+        ("10.0.0.0/8", None),
+    ]
     with pytest.raises(ValueError):
         policy_from_flags(["api.example.com:http"], [])
 
@@ -91,25 +106,32 @@ def test_policy_from_cli_flags():
 # matching a URL against the rules
 # ---------------------------------------------------------------------------------------
 
-POLICY = (EgressPolicy().with_host("api.example.com").with_host("*.crm.example.com", ports=[8443])
-          .with_address("10.1.2.3", ports=[8080]))
+POLICY = (
+    EgressPolicy()
+    .with_host("api.example.com")
+    .with_host("*.crm.example.com", ports=[8443])
+    .with_address("10.1.2.3", ports=[8080])
+)
 
 
-@pytest.mark.parametrize("url, allowed", [
-    ("https://api.example.com/v1", True),
-    ("https://API.EXAMPLE.COM./v1", True),
-    ("http://api.example.com/v1", False),            # scheme not allowed
-    ("https://api.example.com:8443/v1", False),      # port not allowed
-    ("https://x.api.example.com/", False),           # exact rule: no subdomains
-    ("https://eu.crm.example.com:8443/", True),
-    ("https://a.b.crm.example.com:8443/", True),     # any depth below the wildcard
-    ("https://crm.example.com:8443/", False),        # the wildcard excludes the apex
-    ("https://evilcrm.example.com:8443/", False),
-    ("https://crm.example.com.evil.test:8443/", False),
-    ("http://10.1.2.3:8080/", True),                 # an address rule allows its literal
-    ("http://10.1.2.3:8081/", False),
-    ("http://10.1.2.4:8080/", False),
-])
+@pytest.mark.parametrize(
+    "url, allowed",
+    [
+        ("https://api.example.com/v1", True),
+        ("https://API.EXAMPLE.COM./v1", True),
+        ("http://api.example.com/v1", False),  # scheme not allowed
+        ("https://api.example.com:8443/v1", False),  # port not allowed
+        ("https://x.api.example.com/", False),  # exact rule: no subdomains
+        ("https://eu.crm.example.com:8443/", True),
+        ("https://a.b.crm.example.com:8443/", True),  # any depth below the wildcard
+        ("https://crm.example.com:8443/", False),  # the wildcard excludes the apex
+        ("https://evilcrm.example.com:8443/", False),
+        ("https://crm.example.com.evil.test:8443/", False),
+        ("http://10.1.2.3:8080/", True),  # an address rule allows its literal
+        ("http://10.1.2.3:8081/", False),
+        ("http://10.1.2.4:8080/", False),
+    ],
+)
 def test_rules_match_scheme_host_and_port(url, allowed):
     target = parse_url(url)
     if allowed:
@@ -125,24 +147,27 @@ def test_rules_match_scheme_host_and_port(url, allowed):
 # ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url, problem", [
-    ("https://api.example.com/a\r\nHost: evil.test", "control characters"),
-    ("https://api.example.com/a b", "spaces"),
-    ("https://api.example.com/\x00", "control characters"),
-    ("ftp://api.example.com/", "not supported"),
-    ("https://api.example.com@169.254.169.254/", "credentials"),
-    ("https://user:pw@api.example.com/", "credentials"),
-    ("https://api.example.com\\evil.test/", "backslash"),
-    ("https://api%2eexample.com/", "percent"),
-    ("https://2130706433/", "numeric address"),
-    ("https://0x7f.0.0.1/", "numeric address"),
-    ("https://127.1/", "numeric address"),
-    ("https://[fe80::1%25eth0]/", "percent"),
-    ("https://api.example.com:99999/", "cannot be parsed"),
-    ("https://api.example.com:0/", "port 0"),
-    ("https:///path", "no host"),
-    ("https://" + "a" * 9000 + ".com/", "longer than"),
-])
+@pytest.mark.parametrize(
+    "url, problem",
+    [
+        ("https://api.example.com/a\r\nHost: evil.test", "control characters"),
+        ("https://api.example.com/a b", "spaces"),
+        ("https://api.example.com/\x00", "control characters"),
+        ("ftp://api.example.com/", "not supported"),
+        ("https://api.example.com@169.254.169.254/", "credentials"),
+        ("https://user:pw@api.example.com/", "credentials"),
+        ("https://api.example.com\\evil.test/", "backslash"),
+        ("https://api%2eexample.com/", "percent"),
+        ("https://2130706433/", "numeric address"),
+        ("https://0x7f.0.0.1/", "numeric address"),
+        ("https://127.1/", "numeric address"),
+        ("https://[fe80::1%25eth0]/", "percent"),
+        ("https://api.example.com:99999/", "cannot be parsed"),
+        ("https://api.example.com:0/", "port 0"),
+        ("https:///path", "no host"),
+        ("https://" + "a" * 9000 + ".com/", "longer than"),
+    ],
+)
 def test_urls_are_refused_for_the_right_reason(url, problem):
     with pytest.raises(EgressError) as info:
         parse_url(url)
@@ -163,23 +188,26 @@ def test_url_parts_are_normalised():
 # ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name, value, problem", [
-    ("X-A", "1\r\nX-Injected: 1", "header injection"),
-    ("X-A", "1\nX-Injected: 1", "header injection"),
-    ("X-A", "1\rX", "header injection"),
-    ("X-A", "a\x00b", "header injection"),
-    ("X-A\r\nX-Injected", "1", "not a valid HTTP token"),
-    ("X-A: 1\r\n", "1", "not a valid HTTP token"),
-    ("X A", "1", "not a valid HTTP token"),
-    ("", "1", "not a valid HTTP token"),
-    ("Host", "other-tenant.example.com", "cannot be set by a tool"),
-    ("host", "x", "cannot be set by a tool"),
-    ("Transfer-Encoding", "chunked", "cannot be set by a tool"),
-    ("Content-Length", "0", "cannot be set by a tool"),
-    ("Connection", "upgrade", "cannot be set by a tool"),
-    ("Accept-Encoding", "gzip", "cannot be set by a tool"),
-    ("X-A", "caf\u00e9 \u2603", "latin-1"),
-])
+@pytest.mark.parametrize(
+    "name, value, problem",
+    [
+        ("X-A", "1\r\nX-Injected: 1", "header injection"),
+        ("X-A", "1\nX-Injected: 1", "header injection"),
+        ("X-A", "1\rX", "header injection"),
+        ("X-A", "a\x00b", "header injection"),
+        ("X-A\r\nX-Injected", "1", "not a valid HTTP token"),
+        ("X-A: 1\r\n", "1", "not a valid HTTP token"),
+        ("X A", "1", "not a valid HTTP token"),
+        ("", "1", "not a valid HTTP token"),
+        ("Host", "other-tenant.example.com", "cannot be set by a tool"),
+        ("host", "x", "cannot be set by a tool"),
+        ("Transfer-Encoding", "chunked", "cannot be set by a tool"),
+        ("Content-Length", "0", "cannot be set by a tool"),
+        ("Connection", "upgrade", "cannot be set by a tool"),
+        ("Accept-Encoding", "gzip", "cannot be set by a tool"),
+        ("X-A", "caf\u00e9 \u2603", "latin-1"),
+    ],
+)
 def test_headers_are_refused_for_the_right_reason(name, value, problem):
     with pytest.raises(EgressError) as info:
         check_headers([[name, value]])
@@ -190,21 +218,27 @@ def test_headers_are_refused_for_the_right_reason(name, value, problem):
 
 def test_headers_a_tool_may_send():
     assert check_headers([["Authorization", "Bearer x"], ["X-Tab", "a\tb"], ["Cookie", "a=1"]]) == [
-        ("Authorization", "Bearer x"), ("X-Tab", "a\tb"), ("Cookie", "a=1")]
+        ("Authorization", "Bearer x"),
+        ("X-Tab", "a\tb"),
+        ("Cookie", "a=1"),
+    ]
 
 
-@pytest.mark.parametrize("message, kind", [
-    ("not an object", "invalid_request"),
-    ({"method": "GET\r\nX: 1", "url": "https://a.example.com/"}, "invalid_request"),
-    ({"method": "CONNECT", "url": "https://a.example.com/"}, "invalid_request"),
-    ({"method": "GET", "url": 7}, "invalid_url"),
-    ({"method": "GET", "url": "https://a.example.com/", "headers": {"X": "1"}}, "invalid_header"),
-    ({"method": "POST", "url": "https://a.example.com/", "body": "not base64!"}, "invalid_request"),
-    ({"method": "POST", "url": "https://a.example.com/", "body": "QUFB" * 100_000}, "invalid_request"),
-    ({"method": "GET", "url": "https://a.example.com/", "timeout": [float("nan"), 1]}, "invalid_request"),
-    ({"method": "GET", "url": "https://a.example.com/", "timeout": [1, 10_000]}, "invalid_request"),
-    ({"method": "GET", "url": "https://a.example.com/", "redirects": "yes"}, "invalid_request"),
-])
+@pytest.mark.parametrize(
+    "message, kind",
+    [
+        ("not an object", "invalid_request"),
+        ({"method": "GET\r\nX: 1", "url": "https://a.example.com/"}, "invalid_request"),
+        ({"method": "CONNECT", "url": "https://a.example.com/"}, "invalid_request"),
+        ({"method": "GET", "url": 7}, "invalid_url"),
+        ({"method": "GET", "url": "https://a.example.com/", "headers": {"X": "1"}}, "invalid_header"),
+        ({"method": "POST", "url": "https://a.example.com/", "body": "not base64!"}, "invalid_request"),
+        ({"method": "POST", "url": "https://a.example.com/", "body": "QUFB" * 100_000}, "invalid_request"),
+        ({"method": "GET", "url": "https://a.example.com/", "timeout": [float("nan"), 1]}, "invalid_request"),
+        ({"method": "GET", "url": "https://a.example.com/", "timeout": [1, 10_000]}, "invalid_request"),
+        ({"method": "GET", "url": "https://a.example.com/", "redirects": "yes"}, "invalid_request"),
+    ],
+)
 def test_malformed_requests_from_a_hostile_child(message, kind):
     with pytest.raises(EgressError) as info:
         check_request(message, EgressPolicy())
@@ -216,30 +250,33 @@ def test_malformed_requests_from_a_hostile_child(message, kind):
 # ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("address, reason", [
-    ("127.0.0.1", "loopback"),
-    ("127.255.255.254", "loopback"),
-    ("169.254.169.254", "cloud metadata"),
-    ("10.0.0.1", "private"),
-    ("172.16.5.4", "private"),
-    ("192.168.1.1", "private"),
-    ("100.64.0.1", "carrier-grade NAT"),
-    ("0.0.0.0", "this network"),
-    ("224.0.0.251", "multicast"),
-    ("255.255.255.255", "reserved"),
-    ("198.18.0.1", "benchmarking"),
-    ("::1", "loopback"),
-    ("::", "unspecified"),
-    ("fe80::1", "link-local"),
-    ("fd00:ec2::254", "unique local"),  # the IPv6 metadata address of AWS
-    ("ff02::1", "multicast"),
-    ("::ffff:127.0.0.1", "carries 127.0.0.1, which is a loopback"),
-    ("::ffff:169.254.169.254", "carries 169.254.169.254"),
-    ("64:ff9b::a9fe:a9fe", "carries 169.254.169.254"),  # NAT64 to the metadata address
-    ("2002:7f00:1::1", "6to4"),
-    ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo"),
-    ("::127.0.0.1", "IPv4-compatible"),
-])
+@pytest.mark.parametrize(
+    "address, reason",
+    [
+        ("127.0.0.1", "loopback"),
+        ("127.255.255.254", "loopback"),
+        ("169.254.169.254", "cloud metadata"),
+        ("10.0.0.1", "private"),
+        ("172.16.5.4", "private"),
+        ("192.168.1.1", "private"),
+        ("100.64.0.1", "carrier-grade NAT"),
+        ("0.0.0.0", "this network"),
+        ("224.0.0.251", "multicast"),
+        ("255.255.255.255", "reserved"),
+        ("198.18.0.1", "benchmarking"),
+        ("::1", "loopback"),
+        ("::", "unspecified"),
+        ("fe80::1", "link-local"),
+        ("fd00:ec2::254", "unique local"),  # the IPv6 metadata address of AWS
+        ("ff02::1", "multicast"),
+        ("::ffff:127.0.0.1", "carries 127.0.0.1, which is a loopback"),
+        ("::ffff:169.254.169.254", "carries 169.254.169.254"),
+        ("64:ff9b::a9fe:a9fe", "carries 169.254.169.254"),  # NAT64 to the metadata address
+        ("2002:7f00:1::1", "6to4"),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo"),
+        ("::127.0.0.1", "IPv4-compatible"),
+    ],
+)
 def test_never_reachable_addresses(address, reason):
     found = never_reachable_reason(ipaddress.ip_address(address))
     assert found is not None and reason in found

@@ -17,10 +17,12 @@ SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[Heal
 
 _URLISH = st.one_of(
     st.text(max_size=80),
-    st.builds(lambda scheme, host, rest: f"{scheme}://{host}{rest}",
-              st.sampled_from(["http", "https", "HTTP", "ftp", ""]),
-              st.text(alphabet="abc.-_:@[]%\\/0123456789\r\n\x00 ü", max_size=30),
-              st.text(max_size=30)),
+    st.builds(
+        lambda scheme, host, rest: f"{scheme}://{host}{rest}",
+        st.sampled_from(["http", "https", "HTTP", "ftp", ""]),
+        st.text(alphabet="abc.-_:@[]%\\/0123456789\r\n\x00 ü", max_size=30),
+        st.text(max_size=30),
+    ),
 )
 
 
@@ -61,12 +63,33 @@ _JSON = st.recursive(
 
 
 @SETTINGS
-@given(st.one_of(_JSON, st.fixed_dictionaries({"method": st.sampled_from(["GET", "POST", "get", 7]),
-                                                "url": _URLISH, "headers": _JSON, "body": _JSON,
-                                                "timeout": _JSON, "redirects": _JSON})))
+@given(
+    st.one_of(
+        _JSON,
+        st.fixed_dictionaries(
+            {
+                "method": st.sampled_from(["GET", "POST", "get", 7]),
+                "url": _URLISH,
+                "headers": _JSON,
+                "body": _JSON,
+                "timeout": _JSON,
+                "redirects": _JSON,
+            }
+        ),
+    )
+)
 def test_serve_answers_any_message_without_raising(message):
     record = EgressRecord()
-    answer = json.loads(serve(message, policy=None, record=record, deadline=time.monotonic() + 1,
-                                     deadline_ms=1000, secrets=["sekret-value"], redact=lambda text: text))
+    answer = json.loads(
+        serve(
+            message,
+            policy=None,
+            record=record,
+            deadline=time.monotonic() + 1,
+            deadline_ms=1000,
+            secrets=["sekret-value"],
+            redact=lambda text: text,
+        )
+    )
     assert answer["ok"] is False and answer["kind"] in KINDS
     assert record.requests == 1 and len(record.lines) == 1

@@ -18,7 +18,7 @@ from tests.egress.servers import TLS_HOST
 
 
 def test_get_json_params_headers(pool, server, token):
-    source = f'''
+    source = f"""
 import requests
 def tool(conv):
     r = requests.get("http://{API}:{server.port}/echo/{token}", params={{"q": "a b", "n": [1, 2], "none": None}},
@@ -26,17 +26,19 @@ def tool(conv):
     data = r.json()
     return {{"content": str(r.status_code) + " " + str(r.ok) + " " + data["path"] + " " + data["headers"]["X-Trace"]
              + " " + r.headers["CONTENT-TYPE"] + " " + r.url}}
-'''
+"""
     r = run_tool(pool, source, egress=local_policy(server))
     assert r.status is Status.OK, r.error
-    assert r.action["content"] == (f"200 True /echo/{token}?q=a+b&n=1&n=2 t-1 application/json "
-                                   f"http://{API}:{server.port}/echo/{token}?q=a+b&n=1&n=2")
+    assert r.action["content"] == (
+        f"200 True /echo/{token}?q=a+b&n=1&n=2 t-1 application/json "
+        f"http://{API}:{server.port}/echo/{token}?q=a+b&n=1&n=2"
+    )
     assert r.usage.http_requests == 1 and r.usage.http_bytes > 0
     assert len(http_lines(r)) == 1 and http_lines(r)[0].startswith(f"http GET {API}:{server.port} 200 ")
 
 
 def test_post_put_patch_delete_bodies(pool, server, token):
-    source = f'''
+    source = f"""
 import requests
 def tool(conv):
     base = "http://{API}:{server.port}/echo/{token}"
@@ -48,7 +50,7 @@ def tool(conv):
     out.append(requests.delete(base).json())
     out.append(requests.request("options", base).json())
     return {{"content": "|".join(o["method"] + " " + o["body"] + " " + str(o["headers"].get("Content-Type")) for o in out)}}
-'''
+"""
     r = run_tool(pool, source, egress=local_policy(server))
     assert r.status is Status.OK, r.error
     assert r.action["content"].split("|") == [
@@ -63,7 +65,7 @@ def tool(conv):
 
 
 def test_http_errors_and_raise_for_status(pool, server):
-    source = f'''
+    source = f"""
 import requests
 from requests.exceptions import HTTPError
 def tool(conv):
@@ -81,22 +83,23 @@ def tool(conv):
     except ValueError:
         seen.append("wrong class")
     return {{"content": "|".join(seen)}}
-'''
+"""
     r = run_tool(pool, source, egress=local_policy(server))
     assert r.status is Status.OK, r.error
-    assert r.action["content"] == (f"404|False|status 404|404|404 Client Error: Not Found for url: "
-                                   f"http://{API}:{server.port}/status/404|not json")
+    assert r.action["content"] == (
+        f"404|False|status 404|404|404 Client Error: Not Found for url: http://{API}:{server.port}/status/404|not json"
+    )
     assert [line.split()[3] for line in http_lines(r)] == ["404", "500"]
 
 
 def test_redirects(pool, server, token):
-    source = f'''
+    source = f"""
 import requests
 def tool(conv):
     r = requests.get("http://{API}:{server.port}/redirect?to=/echo/{token}")
     no = requests.get("http://{API}:{server.port}/redirect?to=/echo/{token}", allow_redirects=False)
     return {{"content": f"{{r.status_code}} {{[h.status_code for h in r.history]}} {{r.url}} {{no.status_code}} {{no.headers['location']}}"}}
-'''
+"""
     r = run_tool(pool, source, egress=local_policy(server))
     assert r.status is Status.OK, r.error
     assert r.action["content"] == f"200 [302] http://{API}:{server.port}/echo/{token} 302 /echo/{token}"
@@ -104,7 +107,7 @@ def tool(conv):
 
 
 def test_timeouts_the_tool_can_catch(pool, server):
-    source = f'''
+    source = f"""
 import requests
 def tool(conv):
     try:
@@ -112,7 +115,7 @@ def tool(conv):
     except requests.ReadTimeout as e:
         return {{"content": "ReadTimeout: " + str(e)}}
     return "no timeout"
-'''
+"""
     r = run_tool(pool, source, egress=local_policy(server))
     assert r.status is Status.OK, r.error
     assert r.action["content"] == f"ReadTimeout: reading from {API} timed out (timeout=0.3 s)"
@@ -120,22 +123,22 @@ def tool(conv):
 
 
 def test_https_with_sni_and_verification(pool, tls_server, token):
-    source = f'''
+    source = f"""
 import requests
 def tool(conv):
     return requests.get("https://{TLS_HOST}:{tls_server.port}/echo/{token}").json()["headers"]["Host"]
-'''
+"""
     r = run_tool(pool, source, egress=tls_policy(tls_server))
     assert r.status is Status.OK, r.error
     assert r.action["content"] == f"{TLS_HOST}:{tls_server.port}"
 
 
 def test_an_uncaught_request_error_is_a_runtime_error_on_the_tools_line(pool, server):
-    source = f'''
+    source = f"""
 import requests
 def tool(conv):
     return requests.get("http://unknown.test:{server.port}/json").text
-'''
+"""
     r = run_tool(pool, source, egress=local_policy(server))
     assert r.status is Status.RUNTIME_ERROR
     assert r.error.kind == "EgressRefused" and r.error.line == 4
@@ -144,14 +147,14 @@ def tool(conv):
 
 
 def test_without_an_egress_policy_every_request_is_refused_naming_the_host(pool, server):
-    source = f'''
+    source = f"""
 import requests
 def tool(conv):
     try:
         requests.get("http://{API}:{server.port}/json")
     except requests.ConnectionError as e:
         return str(e)
-'''
+"""
     r = run_tool(pool, source, egress=None)
     assert r.status is Status.OK, r.error
     assert r.action["content"] == f"outbound HTTP is not enabled for this tenant: the request to {API} is refused"
@@ -187,7 +190,7 @@ def tool(conv):
 
 
 def test_a_response_is_read_only_to_the_tool(pool, server):
-    source = f'''
+    source = f"""
 import requests
 def tool(conv):
     r = requests.get("http://{API}:{server.port}/json")
@@ -200,7 +203,7 @@ def tool(conv):
         except (TypeError, AttributeError) as e:
             log.info("refused")
     return str(r.status_code)
-'''
+"""
     r = run_tool(pool, source, egress=local_policy(server))
     assert r.status is Status.OK, r.error
     assert r.action["content"] == "200"
@@ -208,13 +211,13 @@ def tool(conv):
 
 
 def test_requests_logs_survive_a_timeout(pool, server):
-    source = f'''
+    source = f"""
 import requests
 def tool(conv):
     requests.get("http://{API}:{server.port}/json")
     while True:
         pass
-'''
+"""
     r = run_tool(pool, source, egress=local_policy(server), deadline_ms=400)
     assert r.status is Status.TIMEOUT
     assert len(http_lines(r)) == 1 and r.usage.http_requests == 1  # the supervisor's own record
@@ -228,9 +231,14 @@ _DANGEROUS = (types.ModuleType, types.FrameType, types.CodeType, types.Traceback
 
 
 def _sample_objects():
-    answer = {"status": 404, "reason": "Not Found", "url": "https://a.example.com/", "elapsed_ms": 1.5,
-              "headers": [["Content-Type", "application/json"], ["Set-Cookie", "a=1"], ["set-cookie", "b=2"]],
-              "body": "e30="}
+    answer = {
+        "status": 404,
+        "reason": "Not Found",
+        "url": "https://a.example.com/",
+        "elapsed_ms": 1.5,
+        "headers": [["Content-Type", "application/json"], ["Set-Cookie", "a=1"], ["set-cookie", "b=2"]],
+        "body": "e30=",
+    }
     response = child_http._response(answer, [child_http._response(answer, [])])
     objects = {"response": response}
     try:

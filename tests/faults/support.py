@@ -48,7 +48,7 @@ ANY_TOKEN = "any-tenant-token-0123456789"
 
 # The tools the reliability tests run: good ones and hostile ones, one verdict each.
 TOOLS = textwrap.dedent(
-    '''
+    """
     import time
 
 
@@ -118,18 +118,24 @@ TOOLS = textwrap.dedent(
     def uses_secret(conv, name="api_key"):
         conv.state.length = len(conv.utils.get_secret(name))
         return "ok"
-    '''
+    """
 ).lstrip()
 
 # Result statuses, as the lower-case names of sandbox.result.Status.
 STATUS_NAMES = {v: pb.Status.Name(v).lower() for v in pb.Status.values()}
 
 # RPC codes the server answers with on purpose (translate.rpc_status), each with a reason.
-SERVER_CODES = frozenset({
-    grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND, grpc.StatusCode.RESOURCE_EXHAUSTED,
-    grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED,
-    grpc.StatusCode.UNAVAILABLE,
-})
+SERVER_CODES = frozenset(
+    {
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.UNAVAILABLE,
+    }
+)
 
 
 # -- answers -------------------------------------------------------------------------------
@@ -140,15 +146,15 @@ class Answer:
     """What one RPC got back. Exactly one of ``status`` (a verdict) and ``code`` is set."""
 
     call_id: str
-    status: str | None = None          # the Result's status, e.g. "ok", "timeout"
-    code: str | None = None            # the RPC error's code name
-    reason: str | None = None          # toolpool-reason of the error, None if the server sent none
+    status: str | None = None  # the Result's status, e.g. "ok", "timeout"
+    code: str | None = None  # the RPC error's code name
+    reason: str | None = None  # toolpool-reason of the error, None if the server sent none
     details: str = ""
-    error_kind: str | None = None      # the Result's error.kind
+    error_kind: str | None = None  # the Result's error.kind
     error_message: str = ""
     state: dict | None = None
-    raw: bytes = b""                   # everything received, for leak checks
-    response: Any = None               # the response message of a successful RPC
+    raw: bytes = b""  # everything received, for leak checks
+    response: Any = None  # the response message of a successful RPC
 
     @property
     def is_verdict(self) -> bool:
@@ -180,8 +186,13 @@ def answer_of(call: Any, call_id: str = "") -> Answer:
         trailing = error.trailing_metadata() if callable(getattr(error, "trailing_metadata", None)) else ()
         reason = {k: v for k, v in trailing or () if isinstance(v, str)}.get("toolpool-reason")
         details = error.details() or ""
-        return Answer(call_id=call_id, code=error.code().name, reason=reason, details=details,
-                      raw=details.encode() + b"\n" + _metadata_bytes(trailing))
+        return Answer(
+            call_id=call_id,
+            code=error.code().name,
+            reason=reason,
+            details=details,
+            raw=details.encode() + b"\n" + _metadata_bytes(trailing),
+        )
     body = response if isinstance(response, bytes) else response.SerializeToString()
     raw = body + b"\n" + _metadata_bytes(rpc.initial_metadata()) + _metadata_bytes(rpc.trailing_metadata())
     if isinstance(response, pb.ExecuteResponse):
@@ -198,11 +209,25 @@ def answer_of(call: Any, call_id: str = "") -> Answer:
     return Answer(call_id=call_id, status="ok", raw=raw, response=response)
 
 
-def execute_request(tenant: str, function: str, *, version_id: str = "", alias: str = "", args: Any = None,
-                    deadline_ms: int = 0, call_id: str = "", conversation: Any = None) -> pb.ExecuteRequest:
-    request = pb.ExecuteRequest(tenant=tenant, function=function, deadline_ms=deadline_ms, call_id=call_id,
-                                args_json=json.dumps({} if args is None else args),
-                                conversation_json=json.dumps(conversation or {"state": {"before": 1}}))
+def execute_request(
+    tenant: str,
+    function: str,
+    *,
+    version_id: str = "",
+    alias: str = "",
+    args: Any = None,
+    deadline_ms: int = 0,
+    call_id: str = "",
+    conversation: Any = None,
+) -> pb.ExecuteRequest:
+    request = pb.ExecuteRequest(
+        tenant=tenant,
+        function=function,
+        deadline_ms=deadline_ms,
+        call_id=call_id,
+        args_json=json.dumps({} if args is None else args),
+        conversation_json=json.dumps(conversation or {"state": {"before": 1}}),
+    )
     if alias:
         request.alias = alias
     else:
@@ -210,16 +235,24 @@ def execute_request(tenant: str, function: str, *, version_id: str = "", alias: 
     return request
 
 
-def execute(stub: pb_grpc.ToolPoolStub, request: pb.ExecuteRequest, *, token: str = ORCH_TOKEN,
-            timeout: float = 15.0) -> Answer:
-    return answer_of(lambda: stub.Execute.with_call(request, metadata=auth(token), timeout=timeout),
-                     request.call_id)
+def execute(
+    stub: pb_grpc.ToolPoolStub, request: pb.ExecuteRequest, *, token: str = ORCH_TOKEN, timeout: float = 15.0
+) -> Answer:
+    return answer_of(lambda: stub.Execute.with_call(request, metadata=auth(token), timeout=timeout), request.call_id)
 
 
-def deploy(stub: pb_grpc.ToolPoolStub, tenant: str, files: dict[str, str], *, alias: str = "",
-           token: str = ORCH_TOKEN, timeout: float = 30.0) -> pb.DeployResponse:
-    request = pb.DeployRequest(tenant=tenant, alias=alias,
-                               files=[pb.SourceFile(name=n, source=s) for n, s in files.items()])
+def deploy(
+    stub: pb_grpc.ToolPoolStub,
+    tenant: str,
+    files: dict[str, str],
+    *,
+    alias: str = "",
+    token: str = ORCH_TOKEN,
+    timeout: float = 30.0,
+) -> pb.DeployResponse:
+    request = pb.DeployRequest(
+        tenant=tenant, alias=alias, files=[pb.SourceFile(name=n, source=s) for n, s in files.items()]
+    )
     return stub.Deploy(request, metadata=auth(token), timeout=timeout)
 
 
@@ -248,8 +281,9 @@ def run_concurrently(jobs: list[Any], width: int) -> list[Any]:
 # -- a server in a subprocess ------------------------------------------------------------------
 
 
-def write_fault_config(directory: Path, *, db_path: Path | None = None, top: dict[str, Any] | None = None,
-                       **sections: dict[str, Any]) -> Path:
+def write_fault_config(
+    directory: Path, *, db_path: Path | None = None, top: dict[str, Any] | None = None, **sections: dict[str, Any]
+) -> Path:
     """The harness's configuration, plus a client allowed every tenant (ANY_TOKEN).
 
     ``top`` holds top-level settings (``max_message_bytes``), ``sections`` the tables.
@@ -270,8 +304,14 @@ class FaultServer:
     the server and every process it ever creates are in it from the first instruction.
     """
 
-    def __init__(self, config_path: Path, *, cgroup: Path | None = None, env: dict[str, str] | None = None,
-                 start_timeout: float = 60.0):
+    def __init__(
+        self,
+        config_path: Path,
+        *,
+        cgroup: Path | None = None,
+        env: dict[str, str] | None = None,
+        start_timeout: float = 60.0,
+    ):
         self.config_path = config_path
         self.log_path = config_path.parent / f"server-{time.monotonic_ns()}.log"
         self.tmpdir = Path(tempfile.mkdtemp(prefix="toolpool-server-tmp-", dir=config_path.parent))
@@ -313,7 +353,8 @@ class FaultServer:
         except subprocess.TimeoutExpired:
             self.kill()
             raise AssertionError(
-                f"the server did not exit {timeout:.0f} s after SIGTERM:\n{self.log()[-3000:]}") from None
+                f"the server did not exit {timeout:.0f} s after SIGTERM:\n{self.log()[-3000:]}"
+            ) from None
 
     def sigkill(self) -> None:
         self.proc.kill()
@@ -472,8 +513,11 @@ def tmpfs(size: str) -> Iterator[Path]:
     with scratch_dir("toolpool-faults-tmpfs-") as base:
         point = base / "mnt"
         point.mkdir()
-        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "toolpool-faults", str(point)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "toolpool-faults", str(point)],
+            check=True,
+            capture_output=True,
+        )
         try:
             yield point
         finally:

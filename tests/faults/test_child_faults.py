@@ -52,8 +52,11 @@ def assert_pool_at_rest(live: Live, timeout: float = 20.0) -> None:
         try:
             template = psutil.Process(stats["template_pid"])
             children = [c for c in template.children() if c.status() != psutil.STATUS_ZOMBIE]
-            if stats["in_flight"] == 0 and len(children) <= READY + support.COMPILE_WORKERS \
-                    and not any(c.children() for c in children):
+            if (
+                stats["in_flight"] == 0
+                and len(children) <= READY + support.COMPILE_WORKERS
+                and not any(c.children() for c in children)
+            ):
                 return
         except psutil.Error:  # a child exiting as we look: look again
             children = []
@@ -94,8 +97,7 @@ def test_a_c_level_stack_overflow_is_a_crash_verdict(live):
     assert_pool_at_rest(live)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGTERM],
-                         ids=lambda s: s.name)
+@pytest.mark.parametrize("sig", [signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGTERM], ids=lambda s: s.name)
 def test_a_child_killed_by_a_signal_gets_a_verdict_naming_it(live, sig):
     known = set(live.server.pool.busy_child_pids())
     thread, box = in_background(lambda: live.call("nap", args={"ms": 3000}, deadline_ms=4500))
@@ -181,7 +183,8 @@ def test_a_frozen_template_delays_calls_but_every_one_is_answered(live):
     try:
         requests = [live.request("good", args={"n": i}, deadline_ms=1500) for i in range(READY + 2)]
         answers = support.run_concurrently(
-            [lambda r=r: support.execute(live.stub, r, timeout=20) for r in requests], width=READY + 2)
+            [lambda r=r: support.execute(live.stub, r, timeout=20) for r in requests], width=READY + 2
+        )
     finally:
         template.resume()
     for answer in answers:

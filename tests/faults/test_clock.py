@@ -47,13 +47,20 @@ def _wall_clock_reads(path: Path) -> list[tuple[str, int]]:
     def visit(node: ast.AST, function: str) -> None:
         for child in ast.iter_child_nodes(node):
             name = child.name if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) else function
-            if isinstance(child, ast.ImportFrom) and child.module == "time" \
-                    and any(alias.name in ("time", "time_ns") for alias in child.names):
-                    found.append((function, child.lineno))
+            if (
+                isinstance(child, ast.ImportFrom)
+                and child.module == "time"
+                and any(alias.name in ("time", "time_ns") for alias in child.names)
+            ):
+                found.append((function, child.lineno))
             if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
                 attr = child.func.attr
                 base = ast.unparse(child.func.value)
-                if (attr in ("time", "time_ns") and base.split(".")[-1] == "time") or (attr in ("now", "utcnow", "today") and base.split(".")[-1] in ("datetime", "date")) or (attr in ("clock_gettime", "clock_gettime_ns") and "REALTIME" in ast.unparse(child)):
+                if (
+                    (attr in ("time", "time_ns") and base.split(".")[-1] == "time")
+                    or (attr in ("now", "utcnow", "today") and base.split(".")[-1] in ("datetime", "date"))
+                    or (attr in ("clock_gettime", "clock_gettime_ns") and "REALTIME" in ast.unparse(child))
+                ):
                     found.append((name, child.lineno))
             visit(child, name)
 
@@ -122,7 +129,9 @@ def _patch_our_modules(monkeypatch, clock: JumpingClock) -> list[str]:
 def jumping(monkeypatch):
     clock = JumpingClock((DAY, -DAY, 3 * DAY, -3 * DAY))
     patched = _patch_our_modules(monkeypatch, clock)
-    assert "sandbox.supervisor.pool" in patched and "worker.service" in patched and "worker.store.base" in patched, patched
+    assert "sandbox.supervisor.pool" in patched and "worker.service" in patched and "worker.store.base" in patched, (
+        patched
+    )
     return clock
 
 
@@ -138,8 +147,9 @@ def test_deadlines_hold_while_the_wall_clock_jumps(live, jumping):
     # Queued calls are admitted when slots free: a start-by time on the wall clock would
     # have refused them (a day late) or kept them (a day early).
     requests = [live.request("nap", args={"ms": 300}, deadline_ms=4000) for _ in range(10)]
-    answers = support.run_concurrently([lambda r=r: support.execute(live.stub, r, timeout=20) for r in requests],
-                                       width=10)
+    answers = support.run_concurrently(
+        [lambda r=r: support.execute(live.stub, r, timeout=20) for r in requests], width=10
+    )
     assert [a.status for a in answers] == ["ok"] * 10, [a.describe() for a in answers]
     # The client's own budget (worker.client) is monotonic too.
     with ToolpoolClient(f"127.0.0.1:{live.server.port}", ORCH_TOKEN) as client:

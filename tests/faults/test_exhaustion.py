@@ -32,10 +32,13 @@ POOL = {"ready_children": 2}
 
 
 def good_calls(stub: pb_grpc.ToolPoolStub, version: str, count: int, *, timeout: float) -> list[support.Answer]:
-    requests = [support.execute_request("acme", "good", version_id=version, args={"n": i}, deadline_ms=3000)
-                for i in range(count)]
-    return support.run_concurrently([lambda r=r: support.execute(stub, r, timeout=timeout) for r in requests],
-                                    width=count)
+    requests = [
+        support.execute_request("acme", "good", version_id=version, args={"n": i}, deadline_ms=3000)
+        for i in range(count)
+    ]
+    return support.run_concurrently(
+        [lambda r=r: support.execute(stub, r, timeout=timeout) for r in requests], width=count
+    )
 
 
 def assert_answered(answers: list[support.Answer], what: str) -> None:
@@ -51,8 +54,9 @@ def assert_recovers(stub: pb_grpc.ToolPoolStub, version: str, within: float = 15
     deadline = time.monotonic() + within
     last = None
     while time.monotonic() < deadline:
-        last = support.execute(stub, support.execute_request("acme", "good", version_id=version, args={"n": 1}),
-                               timeout=5)
+        last = support.execute(
+            stub, support.execute_request("acme", "good", version_id=version, args={"n": 1}), timeout=5
+        )
         if last.status == "ok":
             return
         time.sleep(0.5)

@@ -37,8 +37,11 @@ def _kill_template(server: FaultServer, stub, version: str) -> None:
 def _kill_busy_child(server: FaultServer, stub, version: str) -> None:
     before = {c.pid for c in support.template_of(server.pid).children()}
     box: list = []
-    call = threading.Thread(target=lambda: box.append(support.execute(
-        stub, support.execute_request("acme", "spin", version_id=version, deadline_ms=5000))))
+    call = threading.Thread(
+        target=lambda: box.append(
+            support.execute(stub, support.execute_request("acme", "spin", version_id=version, deadline_ms=5000))
+        )
+    )
     call.start()
     while call.is_alive():  # the child running the call is the one that spins: running, or gaining CPU
         busy = []
@@ -56,13 +59,20 @@ def _kill_busy_child(server: FaultServer, stub, version: str) -> None:
 
 def _hostile_calls(server: FaultServer, stub, version: str) -> None:
     for function in ("crash", "memory_bomb", "output_bomb", "spin"):
-        answer = support.execute(stub, support.execute_request("acme", function, version_id=version,
-                                                               deadline_ms=300 if function == "spin" else 3000))
+        answer = support.execute(
+            stub,
+            support.execute_request(
+                "acme", function, version_id=version, deadline_ms=300 if function == "spin" else 3000
+            ),
+        )
         assert answer.is_verdict and answer.status != "ok", answer.describe()
 
 
-@pytest.mark.parametrize("fault", [_kill_ready_children, _kill_template, _kill_busy_child, _hostile_calls],
-                         ids=["ready-children-killed", "template-killed", "busy-child-killed", "hostile-tools"])
+@pytest.mark.parametrize(
+    "fault",
+    [_kill_ready_children, _kill_template, _kill_busy_child, _hostile_calls],
+    ids=["ready-children-killed", "template-killed", "busy-child-killed", "hostile-tools"],
+)
 def test_a_fault_leaves_the_servers_descriptors_as_they_were(tmp_path, fault):
     server = FaultServer(support.write_fault_config(tmp_path, pool={"ready_children": READY}))
     try:
@@ -79,8 +89,10 @@ def test_a_fault_leaves_the_servers_descriptors_as_they_were(tmp_path, fault):
             assert answer.status == "ok", answer.describe()
             support.wait_for_rest(server.pid, READY)
             after = support.fd_count(server.pid)
-            kinds = sorted(os.readlink(f"/proc/{server.pid}/fd/{fd}").rsplit("/", 1)[-1]
-                           for fd in os.listdir(f"/proc/{server.pid}/fd"))
+            kinds = sorted(
+                os.readlink(f"/proc/{server.pid}/fd/{fd}").rsplit("/", 1)[-1]
+                for fd in os.listdir(f"/proc/{server.pid}/fd")
+            )
             assert after == before, f"{after - before} descriptors leaked; the server now holds {kinds}"
         assert server.terminate() == 0
     finally:

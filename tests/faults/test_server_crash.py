@@ -32,10 +32,10 @@ class Ledger:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.versions: dict[str, dict[str, str]] = {}   # acknowledged version -> files
-        self.alias_order: list[str] = []                 # versions deployed with alias "latest", in order
-        self.alias_acked = -1                            # index in alias_order of the last acknowledged one
-        self.secrets: dict[str, str] = {}                # acknowledged secret -> value
+        self.versions: dict[str, dict[str, str]] = {}  # acknowledged version -> files
+        self.alias_order: list[str] = []  # versions deployed with alias "latest", in order
+        self.alias_acked = -1  # index in alias_order of the last acknowledged one
+        self.secrets: dict[str, str] = {}  # acknowledged secret -> value
 
 
 def deploy_until_killed(stub: pb_grpc.ToolPoolStub, ledger: Ledger, round_: int) -> None:
@@ -55,8 +55,7 @@ def deploy_until_killed(stub: pb_grpc.ToolPoolStub, ledger: Ledger, round_: int)
         if i % 3 == 0:
             name, value = f"s{round_}_{i}", f"value-{round_}-{i}-" + "v" * 16
             try:
-                stub.SetSecret(pb.SetSecretRequest(tenant="acme", name=name, value=value), metadata=auth(),
-                               timeout=10)
+                stub.SetSecret(pb.SetSecretRequest(tenant="acme", name=name, value=value), metadata=auth(), timeout=10)
             except grpc.RpcError:
                 return
             with ledger.lock:
@@ -73,18 +72,21 @@ def call_until_killed(stub: pb_grpc.ToolPoolStub, version: str, answers: list[su
 
 
 def assert_intact(stub: pb_grpc.ToolPoolStub, ledger: Ledger) -> None:
-    stored = {v.version_id for v in stub.ListVersions(pb.ListVersionsRequest(tenant="acme"), metadata=auth(),
-                                                      timeout=30).versions}
+    stored = {
+        v.version_id
+        for v in stub.ListVersions(pb.ListVersionsRequest(tenant="acme"), metadata=auth(), timeout=30).versions
+    }
     missing = set(ledger.versions) - stored
     assert not missing, f"{len(missing)} acknowledged deployments were lost"
     for version, files in ledger.versions.items():
-        got = stub.GetVersion(pb.GetVersionRequest(tenant="acme", version_id=version, include_sources=True),
-                              metadata=auth(), timeout=10)
+        got = stub.GetVersion(
+            pb.GetVersionRequest(tenant="acme", version_id=version, include_sources=True), metadata=auth(), timeout=10
+        )
         assert {f.name: f.source for f in got.files} == files
     if ledger.alias_acked >= 0:
         latest = stub.GetVersion(pb.GetVersionRequest(tenant="acme", alias="latest"), metadata=auth(), timeout=10)
-        allowed = [v for v in ledger.alias_order[ledger.alias_acked:] if not v.startswith("pending-")]
-        in_flight = any(v.startswith("pending-") for v in ledger.alias_order[ledger.alias_acked + 1:])
+        allowed = [v for v in ledger.alias_order[ledger.alias_acked :] if not v.startswith("pending-")]
+        in_flight = any(v.startswith("pending-") for v in ledger.alias_order[ledger.alias_acked + 1 :])
         assert latest.version.version_id in allowed or (in_flight and latest.version.version_id in stored), (
             "the alias must point at the last acknowledged deploy, or at the one in flight at the kill"
         )
@@ -119,15 +121,17 @@ def test_a_server_killed_mid_deploy_and_mid_call_restarts_with_everything_it_ack
                 ledger.versions[base_version] = {"tools.py": support.TOOLS}
                 answers: list[support.Answer] = []
                 threads = [threading.Thread(target=deploy_until_killed, args=(stub, ledger, round_))]
-                threads += [threading.Thread(target=call_until_killed, args=(stub, base_version, answers))
-                            for _ in range(2)]
+                threads += [
+                    threading.Thread(target=call_until_killed, args=(stub, base_version, answers)) for _ in range(2)
+                ]
                 client_outcome: list[object] = []
 
                 def long_call() -> None:
                     with ToolpoolClient(server.target, ORCH_TOKEN) as client:
                         try:
-                            client_outcome.append(client.execute("acme", "nap", version_id=base_version,
-                                                                 args={"ms": 3000}, timeout=10))
+                            client_outcome.append(
+                                client.execute("acme", "nap", version_id=base_version, args={"ms": 3000}, timeout=10)
+                            )
                         except ToolpoolCallError as error:
                             client_outcome.append(error)
 
@@ -143,8 +147,9 @@ def test_a_server_killed_mid_deploy_and_mid_call_restarts_with_everything_it_ack
             support.assert_all_gone(processes)
             # The call that was in flight: no answer from the server, and the client says it may have run.
             cut_off = [a for a in answers if not a.is_verdict]
-            assert cut_off and all(a.code == "UNAVAILABLE" and a.reason is None for a in cut_off), \
-                [a.describe() for a in cut_off]
+            assert cut_off and all(a.code == "UNAVAILABLE" and a.reason is None for a in cut_off), [
+                a.describe() for a in cut_off
+            ]
             assert all(a.status == "ok" for a in answers if a.is_verdict)
             assert len(client_outcome) == 1 and isinstance(client_outcome[0], ToolpoolCallError), client_outcome
             assert client_outcome[0].may_have_run is True

@@ -77,8 +77,9 @@ def assert_deployed_tools_run(stub: pb_grpc.ToolPoolStub, version: str) -> None:
 def test_a_full_disk_refuses_deploys_clearly_while_deployed_tools_run(tmp_path):
     support.require_root()
     with support.tmpfs("4m") as disk:
-        server = FaultServer(support.write_fault_config(tmp_path, db_path=disk / "toolpool.db",
-                                                        pool={"ready_children": 2}))
+        server = FaultServer(
+            support.write_fault_config(tmp_path, db_path=disk / "toolpool.db", pool={"ready_children": 2})
+        )
         try:
             with server.channel() as channel:
                 stub = pb_grpc.ToolPoolStub(channel)
@@ -158,8 +159,9 @@ def test_a_database_that_turns_read_only_under_a_running_server(tmp_path):
             store = server.store
             with store._lock:  # the fault: from now on SQLite answers SQLITE_READONLY to writes
                 store._db.close()
-                store._db = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True, check_same_thread=False,
-                                            isolation_level=None)
+                store._db = sqlite3.connect(
+                    f"file:{store.path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
+                )
             assert_writes_refused(stub, "read-only")
             assert_deployed_tools_run(stub, version)
     finally:

@@ -50,7 +50,7 @@ def leak(conv):
 '''
 
 # acme's tools for the fuzzers: each returns at once, whatever the arguments.
-ACME_TOOLS = '''
+ACME_TOOLS = """
 def start_function(conv):
     conv.state.greeted = True
     return "hi"
@@ -67,7 +67,7 @@ def raiser(conv, *args, **kwargs):
 
 def peek(conv, name="api_key"):
     return conv.utils.get_secret(name)
-'''
+"""
 
 # grpc's own refusals: the request never reached the service.
 GRPC_UNDECODABLE = "Exception deserializing request!"
@@ -86,8 +86,9 @@ class Target:
 
     def call(self, method: str, request, *, token: str = ACME_TOKEN, timeout: float = 30.0) -> support.Answer:
         bound = getattr(self.stub, method)
-        return support.answer_of(lambda: bound.with_call(request, metadata=auth(token), timeout=timeout),
-                                 getattr(request, "call_id", ""))
+        return support.answer_of(
+            lambda: bound.with_call(request, metadata=auth(token), timeout=timeout), getattr(request, "call_id", "")
+        )
 
     def raw(self, method: str, payload: bytes, *, token: str = ACME_TOKEN) -> support.Answer:
         call = self.channel.unary_unary(f"/toolpool.v1.ToolPool/{method}")
@@ -126,30 +127,47 @@ class Target:
 @pytest.fixture(scope="package")
 def target(tmp_path_factory) -> Iterator[Target]:
     directory = tmp_path_factory.mktemp("fuzz")
-    config = support.write_fault_config(directory, top={"max_message_bytes": MAX_MESSAGE},
-                                        pool={"ready_children": READY},
-                                        admission={"max_concurrent": 4, "tenant_concurrency": 4})
+    config = support.write_fault_config(
+        directory,
+        top={"max_message_bytes": MAX_MESSAGE},
+        pool={"ready_children": READY},
+        admission={"max_concurrent": 4, "tenant_concurrency": 4},
+    )
     with config.open("a") as handle:  # an operator for acme, who may set acme's egress policy
-        handle.write(f'[[clients]]\nname = "acme-operator"\ntoken = "{ACME_OPERATOR_TOKEN}"\n'
-                     'tenants = ["acme"]\noperator = true\n')
+        handle.write(
+            f'[[clients]]\nname = "acme-operator"\ntoken = "{ACME_OPERATOR_TOKEN}"\n'
+            'tenants = ["acme"]\noperator = true\n'
+        )
     server = FaultServer(config)
     try:
         channel = grpc.insecure_channel(server.target, options=[("grpc.max_send_message_length", 4 * MAX_MESSAGE)])
         stub = pb_grpc.ToolPoolStub(channel)
         globex = support.deploy(stub, "globex", {"tools.py": GLOBEX_TOOLS}, alias="latest").deployed.version_id
-        stub.SetSecret(pb.SetSecretRequest(tenant="globex", name=CANARY_SECRET_NAME, value=CANARY_SECRET),
-                       metadata=auth(ORCH_TOKEN), timeout=10)
+        stub.SetSecret(
+            pb.SetSecretRequest(tenant="globex", name=CANARY_SECRET_NAME, value=CANARY_SECRET),
+            metadata=auth(ORCH_TOKEN),
+            timeout=10,
+        )
         leaked = support.execute(stub, support.execute_request("globex", "leak", version_id=globex))
         assert leaked.status == "runtime_error" and CANARY_SOURCE in leaked.error_message  # globex sees its own
         acme = support.deploy(stub, "acme", {"tools.py": ACME_TOOLS}, alias="latest", token=ACME_TOKEN)
-        stub.SetSecret(pb.SetSecretRequest(tenant="acme", name=ACME_SECRET_NAME, value=ACME_SECRET),
-                       metadata=auth(ACME_TOKEN), timeout=10)
-        canaries = (CANARY_SECRET, CANARY_SECRET_NAME, CANARY_SOURCE, ACME_SECRET, ORCH_TOKEN, GLOBEX_TOKEN,
-                    ANY_TOKEN, str(directory))
-        yield Target(server, channel, stub, acme.deployed.version_id, globex,
-                     tuple(c.encode() for c in canaries))
+        stub.SetSecret(
+            pb.SetSecretRequest(tenant="acme", name=ACME_SECRET_NAME, value=ACME_SECRET),
+            metadata=auth(ACME_TOKEN),
+            timeout=10,
+        )
+        canaries = (
+            CANARY_SECRET,
+            CANARY_SECRET_NAME,
+            CANARY_SOURCE,
+            ACME_SECRET,
+            ORCH_TOKEN,
+            GLOBEX_TOKEN,
+            ANY_TOKEN,
+            str(directory),
+        )
+        yield Target(server, channel, stub, acme.deployed.version_id, globex, tuple(c.encode() for c in canaries))
         channel.close()
         assert server.terminate() == 0
     finally:
         server.kill()
-

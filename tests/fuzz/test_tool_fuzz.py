@@ -19,9 +19,17 @@ from tests.fuzz.strategies import tool_modules
 from tests.test_compiler_totality import python_like
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 
-TOOLS_FUZZ = settings(max_examples=120, deadline=None, database=None,
-                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                             HealthCheck.data_too_large, HealthCheck.filter_too_much])
+TOOLS_FUZZ = settings(
+    max_examples=120,
+    deadline=None,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+)
 
 
 def deploy_and_run(target, source: str) -> None:
@@ -38,8 +46,13 @@ def deploy_and_run(target, source: str) -> None:
             assert error.file in ("tool.py", "") and error.message, error
         return
     for function in list(response.deployed.functions)[:2]:
-        run = pb.ExecuteRequest(tenant="acme", version_id=response.deployed.version_id, function=function,
-                                deadline_ms=300, conversation_json='{"state": {"n": 1}}')
+        run = pb.ExecuteRequest(
+            tenant="acme",
+            version_id=response.deployed.version_id,
+            function=function,
+            deadline_ms=300,
+            conversation_json='{"state": {"n": 1}}',
+        )
         answer = target.call("Execute", run, timeout=20)
         target.check(answer)
         assert answer.is_verdict, answer.describe()

@@ -40,5 +40,3 @@ def running(tmp_path_factory) -> Iterator[Running]:
     finally:
         channel.close()
         server.stop(grace_s=5)
-
-

@@ -27,12 +27,12 @@ from worker.server import ToolpoolServer
 REPO = Path(__file__).resolve().parents[2]
 
 # Tokens of the test clients (the config file holds them in clear; tests only).
-ORCH_TOKEN = "orch-token-0123456789"       # tenants acme and globex
-ACME_TOKEN = "acme-token-0123456789"       # tenant acme only
-GLOBEX_TOKEN = "globex-token-0123456789"   # tenant globex only
+ORCH_TOKEN = "orch-token-0123456789"  # tenants acme and globex
+ACME_TOKEN = "acme-token-0123456789"  # tenant acme only
+GLOBEX_TOKEN = "globex-token-0123456789"  # tenant globex only
 
 TOOLS = textwrap.dedent(
-    '''
+    """
     import time
 
 
@@ -70,7 +70,7 @@ TOOLS = textwrap.dedent(
         log.info("secret is " + value)
         conv.state.length = len(value)
         return "ok"
-    '''
+    """
 ).lstrip()
 
 BROKEN = {
@@ -109,19 +109,39 @@ def auth(token: str = ORCH_TOKEN) -> tuple[tuple[str, str], ...]:
     return (("authorization", f"Bearer {token}"),)
 
 
-def deploy(stub: pb_grpc.ToolPoolStub, tenant: str, files: dict[str, str] | None = None, *, alias: str = "",
-           token: str = ORCH_TOKEN) -> pb.DeployResponse:
+def deploy(
+    stub: pb_grpc.ToolPoolStub,
+    tenant: str,
+    files: dict[str, str] | None = None,
+    *,
+    alias: str = "",
+    token: str = ORCH_TOKEN,
+) -> pb.DeployResponse:
     files = {"tools.py": TOOLS} if files is None else files
-    request = pb.DeployRequest(tenant=tenant, alias=alias,
-                               files=[pb.SourceFile(name=n, source=s) for n, s in files.items()])
+    request = pb.DeployRequest(
+        tenant=tenant, alias=alias, files=[pb.SourceFile(name=n, source=s) for n, s in files.items()]
+    )
     return stub.Deploy(request, metadata=auth(token), timeout=30)
 
 
-def execute(stub: pb_grpc.ToolPoolStub, tenant: str, function: str, *, version_id: str = "", alias: str = "",
-            args: Any = None, conversation: Any = None, deadline_ms: int = 0, timeout: float = 10,
-            token: str = ORCH_TOKEN, **raw: str) -> pb.ExecuteResponse:
+def execute(
+    stub: pb_grpc.ToolPoolStub,
+    tenant: str,
+    function: str,
+    *,
+    version_id: str = "",
+    alias: str = "",
+    args: Any = None,
+    conversation: Any = None,
+    deadline_ms: int = 0,
+    timeout: float = 10,
+    token: str = ORCH_TOKEN,
+    **raw: str,
+) -> pb.ExecuteResponse:
     request = pb.ExecuteRequest(
-        tenant=tenant, function=function, deadline_ms=deadline_ms,
+        tenant=tenant,
+        function=function,
+        deadline_ms=deadline_ms,
         args_json=raw.get("args_json", json.dumps(args if args is not None else {})),
         conversation_json=raw.get("conversation_json", json.dumps(conversation if conversation is not None else {})),
     )
@@ -156,7 +176,10 @@ class ServerProcess:
         self._stderr = self.stderr_path.open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "worker.cli", "serve", "--config", str(config_path), *extra],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=self._stderr, env=environment,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env=environment,
         )
         line = self.proc.stdout.readline()
         if not line:

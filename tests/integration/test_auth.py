@@ -60,19 +60,26 @@ def tenants(running):
     """acme and globex each deploy the same tools and a secret with the same name."""
     stub = running.stub
     acme = deploy(stub, "acme", alias="latest", token=ACME_TOKEN).deployed.version_id
-    globex = deploy(stub, "globex", {"globex.py": "def start_function(conv):\n    return 'globex'\n"},
-                    alias="latest", token=GLOBEX_TOKEN).deployed.version_id
-    stub.SetSecret(pb.SetSecretRequest(tenant="acme", name="api_key", value="acme-secret-value"),
-                   metadata=auth(ACME_TOKEN))
-    stub.SetSecret(pb.SetSecretRequest(tenant="globex", name="api_key", value="globex-secret-value-longer"),
-                   metadata=auth(GLOBEX_TOKEN))
+    globex = deploy(
+        stub,
+        "globex",
+        {"globex.py": "def start_function(conv):\n    return 'globex'\n"},
+        alias="latest",
+        token=GLOBEX_TOKEN,
+    ).deployed.version_id
+    stub.SetSecret(
+        pb.SetSecretRequest(tenant="acme", name="api_key", value="acme-secret-value"), metadata=auth(ACME_TOKEN)
+    )
+    stub.SetSecret(
+        pb.SetSecretRequest(tenant="globex", name="api_key", value="globex-secret-value-longer"),
+        metadata=auth(GLOBEX_TOKEN),
+    )
     return {"acme": acme, "globex": globex}
 
 
 def test_tenant_a_cannot_execute_tenant_bs_version(running, tenants):
     # acme's client may not name globex at all ...
-    error = rpc_error(execute, running.stub, "globex", "start_function", version_id=tenants["globex"],
-                      token=ACME_TOKEN)
+    error = rpc_error(execute, running.stub, "globex", "start_function", version_id=tenants["globex"], token=ACME_TOKEN)
     assert error.code() is grpc.StatusCode.PERMISSION_DENIED
     # ... and globex's version id means nothing under acme, even for a client allowed both.
     error = rpc_error(execute, running.stub, "acme", "start_function", version_id=tenants["globex"])
@@ -81,8 +88,10 @@ def test_tenant_a_cannot_execute_tenant_bs_version(running, tenants):
 
 def test_tenant_a_cannot_read_tenant_bs_tools(running, tenants):
     request = pb.GetVersionRequest(tenant="globex", version_id=tenants["globex"], include_sources=True)
-    assert rpc_error(running.stub.GetVersion, request, metadata=auth(ACME_TOKEN)).code() is \
-        grpc.StatusCode.PERMISSION_DENIED
+    assert (
+        rpc_error(running.stub.GetVersion, request, metadata=auth(ACME_TOKEN)).code()
+        is grpc.StatusCode.PERMISSION_DENIED
+    )
     request = pb.GetVersionRequest(tenant="acme", version_id=tenants["globex"], include_sources=True)
     assert rpc_error(running.stub.GetVersion, request, metadata=auth(ACME_TOKEN)).code() is grpc.StatusCode.NOT_FOUND
     listed = running.stub.ListVersions(pb.ListVersionsRequest(tenant="acme"), metadata=auth(ACME_TOKEN))
@@ -92,8 +101,10 @@ def test_tenant_a_cannot_read_tenant_bs_tools(running, tenants):
 def test_tenant_a_cannot_overwrite_tenant_bs_tools_or_secrets(running, tenants):
     error = rpc_error(deploy, running.stub, "globex", alias="latest", token=ACME_TOKEN)
     assert error.code() is grpc.StatusCode.PERMISSION_DENIED
-    for request in (pb.SetSecretRequest(tenant="globex", name="api_key", value="hijack"),
-                    pb.DeleteSecretRequest(tenant="globex", name="api_key")):
+    for request in (
+        pb.SetSecretRequest(tenant="globex", name="api_key", value="hijack"),
+        pb.DeleteSecretRequest(tenant="globex", name="api_key"),
+    ):
         method = running.stub.SetSecret if isinstance(request, pb.SetSecretRequest) else running.stub.DeleteSecret
         assert rpc_error(method, request, metadata=auth(ACME_TOKEN)).code() is grpc.StatusCode.PERMISSION_DENIED
     # globex's alias and secret are untouched.
@@ -104,15 +115,17 @@ def test_tenant_a_cannot_overwrite_tenant_bs_tools_or_secrets(running, tenants):
 
 
 def test_get_secret_sees_only_the_calling_tenants_secrets(running, tenants):
-    result = execute(running.stub, "acme", "secret_length", version_id=tenants["acme"],
-                     args={"name": "api_key"}, token=ACME_TOKEN).result
+    result = execute(
+        running.stub, "acme", "secret_length", version_id=tenants["acme"], args={"name": "api_key"}, token=ACME_TOKEN
+    ).result
     assert result.status == pb.OK
     assert json.loads(result.state_json)["length"] == len("acme-secret-value")
     # globex deployed the same tools under its own tenant: it sees its own value.
     globex_tools = deploy(running.stub, "globex", {"tools.py": TOOLS}, token=GLOBEX_TOKEN).deployed.version_id
     assert globex_tools == tenants["acme"]  # same content, same address; separate tenants
-    result = execute(running.stub, "globex", "secret_length", version_id=globex_tools,
-                     args={"name": "api_key"}, token=GLOBEX_TOKEN).result
+    result = execute(
+        running.stub, "globex", "secret_length", version_id=globex_tools, args={"name": "api_key"}, token=GLOBEX_TOKEN
+    ).result
     assert json.loads(result.state_json)["length"] == len("globex-secret-value-longer")
     # Secret values are redacted from the tool's logs.
     assert all("secret-value" not in record.message for record in result.logs)

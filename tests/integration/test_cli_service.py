@@ -14,8 +14,9 @@ from tests.integration.harness import REPO, TOOLS
 
 
 def toolpool(*args: str, env: dict[str, str], check_code: int | None = 0) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, "-m", "worker.cli", *args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "worker.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+    )
     if check_code is not None:
         assert done.returncode == check_code, (done.returncode, done.stdout, done.stderr)
     return done
@@ -26,8 +27,14 @@ def served(tmp_path):
     """`toolpool serve` on its embedded defaults, with a private HOME and a free port."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOOLPOOL_") and k != "XDG_STATE_HOME"}
     env["HOME"] = str(tmp_path)
-    proc = subprocess.Popen([sys.executable, "-m", "worker.cli", "serve", "--port", "0"], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "worker.cli", "serve", "--port", "0"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = proc.stdout.readline()
     assert line, proc.stderr.read()
     announced = json.loads(line)
@@ -54,8 +61,9 @@ def test_deploy_then_call_prints_what_run_prints(served):
     deployed = json.loads(toolpool("deploy", "--tenant", "acme", "--alias", "latest", str(tools), env=env).stdout)
     assert deployed["version_id"] and "add" in deployed["functions"]
 
-    called = toolpool("call", "--tenant", "acme", "--alias", "latest", "add", "--conv", str(conv), "--args",
-                      str(args), env=env)
+    called = toolpool(
+        "call", "--tenant", "acme", "--alias", "latest", "add", "--conv", str(conv), "--args", str(args), env=env
+    )
     ran = toolpool("run", str(tools / "tools.py"), "add", "--conv", str(conv), "--args", str(args), env=env)
     via_service, local = json.loads(called.stdout), json.loads(ran.stdout)
     assert via_service.keys() == local.keys()
@@ -63,8 +71,7 @@ def test_deploy_then_call_prints_what_run_prints(served):
         assert via_service[key] == local[key], key
     assert via_service["state"] == {"n": 1, "total": 5}
 
-    by_version = toolpool("call", "--tenant", "acme", "--version", deployed["version_id"], "start_function",
-                          env=env)
+    by_version = toolpool("call", "--tenant", "acme", "--version", deployed["version_id"], "start_function", env=env)
     assert json.loads(by_version.stdout)["status"] == "ok"
 
 
@@ -79,6 +86,7 @@ def test_exit_codes(served):
     (home / "bad.py").write_text("def f(conv):\n    return (\n")
     refused = toolpool("deploy", "--tenant", "acme", str(home / "bad.py"), env=env, check_code=1)
     assert json.loads(refused.stdout)["compile_errors"][0]["file"] == "bad.py"
-    denied = toolpool("call", "--tenant", "acme", "--alias", "latest", "boom", "--token", "wrong", env=env,
-                      check_code=2)
+    denied = toolpool(
+        "call", "--tenant", "acme", "--alias", "latest", "boom", "--token", "wrong", env=env, check_code=2
+    )
     assert "UNAUTHENTICATED" in denied.stderr

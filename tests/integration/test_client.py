@@ -35,8 +35,9 @@ def test_deploy_execute_and_secrets(two_replicas):
         assert "start_function" in deployment.functions
         assert client.set_secret("acme", "k", "client-secret-value") in (True, False)
         assert "k" in client.list_secret_names("acme")
-        result = client.execute("acme", "secret_length", alias="latest", args={"name": "k"},
-                                conversation={"state": {"n": 1}})
+        result = client.execute(
+            "acme", "secret_length", alias="latest", args={"name": "k"}, conversation={"state": {"n": 1}}
+        )
         assert result.status.value == "ok"
         assert result.state == {"n": 1, "length": len("client-secret-value")}
         assert client.delete_secret("acme", "k") is True
@@ -88,9 +89,9 @@ def test_async_client_does_the_same(two_replicas):
             with pytest.raises(CompileFailed):
                 await client.deploy("globex", BROKEN)
         async with AsyncToolpoolClient(first, ORCH_TOKEN) as client:
-            results = await asyncio.gather(*(
-                client.execute("globex", "start_function", version_id=version, bundle=FILES) for _ in range(3)
-            ))
+            results = await asyncio.gather(
+                *(client.execute("globex", "start_function", version_id=version, bundle=FILES) for _ in range(3))
+            )
             assert [r.status.value for r in results] == ["ok"] * 3
 
     asyncio.run(scenario())
@@ -98,8 +99,9 @@ def test_async_client_does_the_same(two_replicas):
 
 @pytest.fixture()
 def single_slot(tmp_path):
-    server = make_server(tmp_path, admission={"max_concurrent": 1, "tenant_concurrency": 1,
-                                              "reserved_for_start": 0, "max_queue": 0})
+    server = make_server(
+        tmp_path, admission={"max_concurrent": 1, "tenant_concurrency": 1, "reserved_for_start": 0, "max_queue": 0}
+    )
     server.start()
     yield f"127.0.0.1:{server.port}"
     server.stop(grace_s=5)

@@ -77,7 +77,8 @@ class Replica:
         self.config_path = directory / "toolpool.toml"
         self.config_path.write_text(
             config_text(directory / "toolpool.db", directory / "dev-token", metrics={"enabled": True, "port": 0})
-            + OPS_CLIENT)
+            + OPS_CLIENT
+        )
         self.home = directory
         self.server: ToolpoolServer | None = None
         self.channel: grpc.Channel | None = None
@@ -119,8 +120,9 @@ def web() -> Iterator[LocalServer]:
     server.stop()
 
 
-def set_policy(stub: pb_grpc.ToolPoolStub, tenant: str, policy: dict[str, Any] | None, *,
-               token: str = OPS_TOKEN) -> pb.SetEgressPolicyResponse:
+def set_policy(
+    stub: pb_grpc.ToolPoolStub, tenant: str, policy: dict[str, Any] | None, *, token: str = OPS_TOKEN
+) -> pb.SetEgressPolicyResponse:
     request = pb.SetEgressPolicyRequest(tenant=tenant)
     if policy is not None:
         request.policy.CopyFrom(pb.EgressPolicy(**policy))
@@ -138,8 +140,9 @@ def only_the(web: LocalServer) -> dict[str, Any]:
 
 def fetch(replica: Replica, tenant: str, *urls: str, token: str = OPS_TOKEN) -> pb.Result:
     version = deploy(replica.stub, tenant, {"tools.py": TOOLS}, token=token).deployed.version_id
-    return execute(replica.stub, tenant, "fetch", version_id=version, args={"urls": list(urls)}, token=token,
-                   timeout=30).result
+    return execute(
+        replica.stub, tenant, "fetch", version_id=version, args={"urls": list(urls)}, token=token, timeout=30
+    ).result
 
 
 def seen(result: pb.Result) -> list[dict[str, Any]]:
@@ -152,11 +155,13 @@ def test_without_a_policy_a_request_is_refused_naming_the_host(replica, web):
     url = f"http://127.0.0.1:{web.port}/json"
     before = len(web.hits)
     version = deploy(replica.stub, "nopolicy", {"tools.py": TOOLS}, token=OPS_TOKEN).deployed.version_id
-    result = execute(replica.stub, "nopolicy", "fetch_unguarded", version_id=version, args={"url": url},
-                     token=OPS_TOKEN, timeout=30).result
+    result = execute(
+        replica.stub, "nopolicy", "fetch_unguarded", version_id=version, args={"url": url}, token=OPS_TOKEN, timeout=30
+    ).result
     assert result.status == pb.RUNTIME_ERROR
-    assert result.error.message == ("EgressRefused: outbound HTTP is not enabled for this tenant: "
-                                    "the request to 127.0.0.1 is refused")
+    assert result.error.message == (
+        "EgressRefused: outbound HTTP is not enabled for this tenant: the request to 127.0.0.1 is refused"
+    )
     assert result.usage.http_requests == 1 and result.usage.http_bytes == 0
     assert any(r.message.startswith(f"http GET 127.0.0.1:{web.port} refused") for r in result.logs)
     assert len(web.hits) == before  # nothing reached the server
@@ -164,21 +169,34 @@ def test_without_a_policy_a_request_is_refused_naming_the_host(replica, web):
 
 def test_an_operator_opens_the_local_server_and_the_tool_gets_json(replica, web):
     response = set_policy(replica.stub, "acme", only_the(web))
-    stored = {"hosts": [], "addresses": [{"network": "127.0.0.1/32", "ports": [web.port]}], "max_requests": 20,
-              "max_response_bytes": 2 * 1024 * 1024, "max_request_bytes": 256 * 1024, "max_redirects": 5,
-              "ca_pem": None}
+    stored = {
+        "hosts": [],
+        "addresses": [{"network": "127.0.0.1/32", "ports": [web.port]}],
+        "max_requests": 20,
+        "max_response_bytes": 2 * 1024 * 1024,
+        "max_request_bytes": 256 * 1024,
+        "max_redirects": 5,
+        "ca_pem": None,
+    }
     with ToolpoolClient(replica.target, ACME_TOKEN) as client:  # the tenant's own client may read it
         assert client.get_egress_policy("acme") == stored
     assert response.updated_unix_ms > 0 and response.policy == get_policy(replica.stub, "acme").policy
 
-    result = fetch(replica, "acme", f"http://127.0.0.1:{web.port}/json", f"http://127.0.0.1:{web.port}/status/404",
-                   token=ACME_TOKEN)
+    result = fetch(
+        replica,
+        "acme",
+        f"http://127.0.0.1:{web.port}/json",
+        f"http://127.0.0.1:{web.port}/status/404",
+        token=ACME_TOKEN,
+    )
     first, second = seen(result)
     assert first == {"status": 200, "json": {"hello": "world", "n": 1}}
     assert second["error"] == "JSONDecodeError"  # a 404 is a response, "status 404" is not JSON
     assert result.usage.http_requests == 2 and result.usage.http_bytes > 0
     assert [r.message.split()[:4] for r in result.logs if r.message.startswith("http ")] == [
-        ["http", "GET", f"127.0.0.1:{web.port}", "200"], ["http", "GET", f"127.0.0.1:{web.port}", "404"]]
+        ["http", "GET", f"127.0.0.1:{web.port}", "200"],
+        ["http", "GET", f"127.0.0.1:{web.port}", "404"],
+    ]
 
 
 def test_only_an_operator_may_set_a_policy(replica, web):
@@ -225,8 +243,10 @@ def test_one_tenants_policy_never_applies_to_another(replica, web):
 @pytest.mark.parametrize(
     "policy, field",
     [
-        ({"hosts": [pb.EgressHostRule(pattern="api.example.com"), pb.EgressHostRule(pattern="bad host!")]},
-         "policy.hosts[1].pattern"),
+        (
+            {"hosts": [pb.EgressHostRule(pattern="api.example.com"), pb.EgressHostRule(pattern="bad host!")]},
+            "policy.hosts[1].pattern",
+        ),
         ({"hosts": [pb.EgressHostRule(pattern="api.example.com", schemes=["gopher"])]}, "policy.hosts[0].schemes"),
         ({"addresses": [pb.EgressAddressRule(network="0.0.0.0/0")]}, "policy.addresses[0].network"),
         ({"addresses": [pb.EgressAddressRule(network="10.0.0.1", ports=[0])]}, "policy.addresses[0].ports"),
@@ -254,9 +274,15 @@ def test_a_malformed_policy_is_invalid_argument_naming_the_field(replica, web, p
 def test_the_services_own_ports_are_refused_even_when_the_policy_names_the_address(replica, web):
     set_policy(replica.stub, "ports", {"addresses": [pb.EgressAddressRule(network="127.0.0.1")]})
     grpc_port, metrics_port = replica.server.port, replica.server.metrics_port
-    local, own_grpc, own_metrics = seen(fetch(
-        replica, "ports", f"http://127.0.0.1:{web.port}/json", f"http://127.0.0.1:{grpc_port}/",
-        f"http://127.0.0.1:{metrics_port}/metrics"))
+    local, own_grpc, own_metrics = seen(
+        fetch(
+            replica,
+            "ports",
+            f"http://127.0.0.1:{web.port}/json",
+            f"http://127.0.0.1:{grpc_port}/",
+            f"http://127.0.0.1:{metrics_port}/metrics",
+        )
+    )
     assert local["status"] == 200  # the address rule names 127.0.0.1, any port ...
     for port, answer in ((grpc_port, own_grpc), (metrics_port, own_metrics)):  # ... but the service's own
         assert answer["error"] == "EgressRefused"
@@ -264,8 +290,12 @@ def test_the_services_own_ports_are_refused_even_when_the_policy_names_the_addre
 
 
 def test_clients_set_and_get_policies_sync_and_async(replica, web):
-    policy = EgressPolicy().with_host("api.example.com").with_address("127.0.0.1", ports=[web.port]) \
+    policy = (
+        EgressPolicy()
+        .with_host("api.example.com")
+        .with_address("127.0.0.1", ports=[web.port])
         .with_limits(max_requests=3)
+    )
     with ToolpoolClient(replica.target, OPS_TOKEN) as client:
         assert client.set_egress_policy("clients", policy) == policy.to_dict()
         assert client.get_egress_policy("clients") == policy.to_dict()
@@ -288,15 +318,30 @@ def toolpool(replica: Replica, *args: str, token: str) -> subprocess.CompletedPr
     """The installed ``toolpool`` command, the console script an operator runs."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOOLPOOL_")}
     env.update(TOOLPOOL_TARGET=replica.target, TOOLPOOL_TOKEN=token)
-    return subprocess.run([str(Path(sys.executable).with_name("toolpool")), "egress", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("toolpool")), "egress", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_toolpool_egress_set_and_get(replica, web):
     done = toolpool(replica, "set", "--tenant", "acme", "--allow-address", f"127.0.0.1:{web.port}", token=ACME_TOKEN)
     assert done.returncode == 2 and "PERMISSION_DENIED [OPERATOR_ONLY]" in done.stderr
-    done = toolpool(replica, "set", "--tenant", "cli", "--allow-host", "https://api.example.com",
-                    "--allow-address", f"127.0.0.1:{web.port}", token=OPS_TOKEN)
+    done = toolpool(
+        replica,
+        "set",
+        "--tenant",
+        "cli",
+        "--allow-host",
+        "https://api.example.com",
+        "--allow-address",
+        f"127.0.0.1:{web.port}",
+        token=OPS_TOKEN,
+    )
     assert done.returncode == 0, done.stderr
     printed = json.loads(done.stdout)
     assert printed["tenant"] == "cli"
@@ -318,8 +363,9 @@ def test_a_policy_survives_a_restart(replica, web):
     old_port = replica.server.port
     replica.restart()
     assert get_policy(replica.stub, "durable") == before
-    local, own = seen(fetch(replica, "durable", f"http://127.0.0.1:{web.port}/json",
-                            f"http://127.0.0.1:{replica.server.port}/"))
+    local, own = seen(
+        fetch(replica, "durable", f"http://127.0.0.1:{web.port}/json", f"http://127.0.0.1:{replica.server.port}/")
+    )
     assert local["status"] == 200
     # the new server protects its own port, whatever the old one was
     assert f"port {replica.server.port} is one of the service's own ports" in own["message"], (old_port, own)

@@ -45,8 +45,9 @@ def test_deployments_aliases_and_secrets_survive_a_restart(tmp_path):
         with grpc.insecure_channel(first.target) as channel:
             stub = pb_grpc.ToolPoolStub(channel)
             version = deploy(stub, "acme", alias="latest").deployed.version_id
-            stub.SetSecret(pb.SetSecretRequest(tenant="acme", name="api_key", value="persisted-secret"),
-                           metadata=auth())
+            stub.SetSecret(
+                pb.SetSecretRequest(tenant="acme", name="api_key", value="persisted-secret"), metadata=auth()
+            )
         first.terminate()
         assert first.wait(30) == 0
     finally:

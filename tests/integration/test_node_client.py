@@ -17,8 +17,9 @@ def ensure_node_modules() -> None:
     """`npm ci` from the committed lock file, once per checkout (node_modules is git-ignored)."""
     if (NODE_CLIENT / "node_modules" / "@grpc" / "grpc-js").is_dir():
         return
-    done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_CLIENT, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_CLIENT, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, f"npm ci failed:\n{done.stdout}\n{done.stderr}"
 
 
@@ -26,8 +27,13 @@ def test_node_client_deploys_and_executes_from_the_proto_alone(running):
     for tool in ("node", "npm"):
         assert shutil.which(tool), f"{tool} is required for this test (CI machines have it)"
     ensure_node_modules()
-    done = subprocess.run(["node", "client.js", running.target, ORCH_TOKEN, str(REPO / "proto")],
-                          cwd=NODE_CLIENT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["node", "client.js", running.target, ORCH_TOKEN, str(REPO / "proto")],
+        cwd=NODE_CLIENT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
 
@@ -48,7 +54,9 @@ def test_node_client_deploys_and_executes_from_the_proto_alone(running):
     assert compile_error["compile_errors"]["errors"][0]["line"] > 0
 
     assert out["missing"]["error"] == {
-        "code": "NOT_FOUND", "reason": "VERSION_NOT_FOUND", "details": out["missing"]["error"]["details"],
+        "code": "NOT_FOUND",
+        "reason": "VERSION_NOT_FOUND",
+        "details": out["missing"]["error"]["details"],
     }
     assert out["bad_json"]["error"]["code"] == "INVALID_ARGUMENT"
     assert out["bad_json"]["error"]["details"].startswith("conversation_json:")

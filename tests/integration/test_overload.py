@@ -21,8 +21,13 @@ from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
 
 pytestmark = pytest.mark.serial  # timings under load
 
-ADMISSION = {"max_concurrent": 3, "tenant_concurrency": 2, "reserved_for_start": 1, "max_queue": 4,
-             "tenant_max_queue": 2}
+ADMISSION = {
+    "max_concurrent": 3,
+    "tenant_concurrency": 2,
+    "reserved_for_start": 1,
+    "max_queue": 4,
+    "tenant_max_queue": 2,
+}
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +78,10 @@ def test_a_flood_cannot_starve_another_tenants_start_function(crowded):
 
     refused = [o for o in outcomes if o[0] == "RESOURCE_EXHAUSTED"]
     ran = [o for o in outcomes if o[0] == "ok"]
-    print(f"\nflood: {len(ran)} ran, {len(refused)} refused; greeting p50 "
-          f"{statistics.median(greetings) * 1000:.0f} ms, max {max(greetings) * 1000:.0f} ms")
+    print(
+        f"\nflood: {len(ran)} ran, {len(refused)} refused; greeting p50 "
+        f"{statistics.median(greetings) * 1000:.0f} ms, max {max(greetings) * 1000:.0f} ms"
+    )
     assert refused and ran
     assert all(hint is not None and int(hint) > 0 for _, _, hint in refused)
     assert {o[0] for o in outcomes} <= {"ok", "RESOURCE_EXHAUSTED"}
@@ -119,9 +126,14 @@ def test_refusal_carries_retry_info_and_the_queue_is_bounded(crowded):
 
 def test_a_call_that_cannot_start_in_time_is_refused_at_once(crowded):
     _server, stub, versions = crowded
-    holders = [threading.Thread(target=execute, args=(stub, "acme", "slow"),
-                                kwargs={"version_id": versions["acme"], "args": {"ms": 800}, "timeout": 5})
-               for _ in range(2)]
+    holders = [
+        threading.Thread(
+            target=execute,
+            args=(stub, "acme", "slow"),
+            kwargs={"version_id": versions["acme"], "args": {"ms": 800}, "timeout": 5},
+        )
+        for _ in range(2)
+    ]
     for t in holders:
         t.start()
     time.sleep(0.3)  # acme is at its limit; the moving average knows its calls are slow
@@ -143,11 +155,17 @@ def test_a_refused_calls_conversation_is_never_parsed(crowded, monkeypatch):
     server, stub, versions = crowded
     parsed: list[int] = []
     parse_json = translate.parse_json
-    monkeypatch.setattr(translate, "parse_json",
-                        lambda text, field, **kw: parsed.append(len(text)) or parse_json(text, field, **kw))
-    holders = [threading.Thread(target=execute, args=(stub, "acme", "slow"),
-                                kwargs={"version_id": versions["acme"], "args": {"ms": 800}, "timeout": 5})
-               for _ in range(ADMISSION["tenant_concurrency"] + ADMISSION["tenant_max_queue"])]
+    monkeypatch.setattr(
+        translate, "parse_json", lambda text, field, **kw: parsed.append(len(text)) or parse_json(text, field, **kw)
+    )
+    holders = [
+        threading.Thread(
+            target=execute,
+            args=(stub, "acme", "slow"),
+            kwargs={"version_id": versions["acme"], "args": {"ms": 800}, "timeout": 5},
+        )
+        for _ in range(ADMISSION["tenant_concurrency"] + ADMISSION["tenant_max_queue"])
+    ]
     for t in holders:
         t.start()
     deadline = time.monotonic() + 5

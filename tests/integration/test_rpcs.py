@@ -93,8 +93,14 @@ def test_deploy_refuses_a_bad_tenant_or_alias(running):
 
 
 def test_execute_returns_the_result_model_and_ints_stay_ints(running, version):
-    response = execute(running.stub, "acme", "add", version_id=version, args={"a": 1, "b": 2},
-                       conversation={"state": {"big": 2**62, "f": 1.5}})
+    response = execute(
+        running.stub,
+        "acme",
+        "add",
+        version_id=version,
+        args={"a": 1, "b": 2},
+        conversation={"state": {"big": 2**62, "f": 1.5}},
+    )
     result = response.result
     assert result.status == pb.OK
     assert response.version_id == version and response.call_id
@@ -206,8 +212,9 @@ def test_get_version_by_id_and_alias_with_and_without_sources(running, version):
         pb.GetVersionRequest(tenant="acme", version_id=version, include_sources=True), metadata=auth()
     )
     assert with_sources.files[0].source == TOOLS
-    error = rpc_error(running.stub.GetVersion, pb.GetVersionRequest(tenant="acme", version_id="f" * 64),
-                      metadata=auth())
+    error = rpc_error(
+        running.stub.GetVersion, pb.GetVersionRequest(tenant="acme", version_id="f" * 64), metadata=auth()
+    )
     assert error.code() is grpc.StatusCode.NOT_FOUND and reason(error) == "VERSION_NOT_FOUND"
 
 
@@ -226,10 +233,12 @@ def test_list_versions_newest_first(running, version):
 
 def test_secrets_are_set_listed_used_and_deleted_but_never_read_back(running, version):
     stub = running.stub
-    assert stub.SetSecret(pb.SetSecretRequest(tenant="acme", name="api_key", value="s3cr3t-value-1"),
-                          metadata=auth()).created
-    assert not stub.SetSecret(pb.SetSecretRequest(tenant="acme", name="api_key", value="s3cr3t-value-2"),
-                              metadata=auth()).created
+    assert stub.SetSecret(
+        pb.SetSecretRequest(tenant="acme", name="api_key", value="s3cr3t-value-1"), metadata=auth()
+    ).created
+    assert not stub.SetSecret(
+        pb.SetSecretRequest(tenant="acme", name="api_key", value="s3cr3t-value-2"), metadata=auth()
+    ).created
     names = stub.ListSecretNames(pb.ListSecretNamesRequest(tenant="acme"), metadata=auth())
     assert list(names.names) == ["api_key"]
     assert "s3cr3t" not in str(names)
@@ -244,21 +253,28 @@ def test_secrets_are_set_listed_used_and_deleted_but_never_read_back(running, ve
 
 
 def test_secret_names_and_sizes_are_checked(running):
-    error = rpc_error(running.stub.SetSecret, pb.SetSecretRequest(tenant="acme", name="bad name", value="v"),
-                      metadata=auth())
+    error = rpc_error(
+        running.stub.SetSecret, pb.SetSecretRequest(tenant="acme", name="bad name", value="v"), metadata=auth()
+    )
     assert error.code() is grpc.StatusCode.INVALID_ARGUMENT and error.details().startswith("name")
-    error = rpc_error(running.stub.SetSecret,
-                      pb.SetSecretRequest(tenant="acme", name="big", value="x" * (64 * 1024 + 1)), metadata=auth())
+    error = rpc_error(
+        running.stub.SetSecret,
+        pb.SetSecretRequest(tenant="acme", name="big", value="x" * (64 * 1024 + 1)),
+        metadata=auth(),
+    )
     assert error.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert error.details() == "value: 65537 bytes; upload.secret_bytes is 65536 for tenant 'acme'"
     assert reason(error) == "UPLOAD_LIMIT"
-    for rpc, request in ((running.stub.SetSecret, pb.SetSecretRequest(tenant="acme", name="k" * 129, value="v")),
-                         (running.stub.DeleteSecret, pb.DeleteSecretRequest(tenant="acme", name="k" * 129))):
+    for rpc, request in (
+        (running.stub.SetSecret, pb.SetSecretRequest(tenant="acme", name="k" * 129, value="v")),
+        (running.stub.DeleteSecret, pb.DeleteSecretRequest(tenant="acme", name="k" * 129)),
+    ):
         error = rpc_error(rpc, request, metadata=auth())
         assert error.code() is grpc.StatusCode.INVALID_ARGUMENT
         assert error.details() == "name: 129 characters, more than the limit of 128 for a secret's name"
-    assert running.stub.SetSecret(pb.SetSecretRequest(tenant="acme", name="k" * 128, value="x" * 64 * 1024),
-                                  metadata=auth()).created  # exactly at both limits
+    assert running.stub.SetSecret(
+        pb.SetSecretRequest(tenant="acme", name="k" * 128, value="x" * 64 * 1024), metadata=auth()
+    ).created  # exactly at both limits
 
 
 # -- health and reflection --------------------------------------------------------------------
@@ -273,8 +289,7 @@ def test_health_is_serving_without_credentials(running):
 
 def test_reflection_lists_the_services(running):
     stub = reflection_pb2_grpc.ServerReflectionStub(running.channel)
-    responses = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]),
-                                          timeout=5)
+    responses = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5)
     names = {s.name for r in responses for s in r.list_services_response.service}
     assert {"toolpool.v1.ToolPool", "grpc.health.v1.Health"} <= names
 

@@ -22,20 +22,26 @@ SECRET = "hygiene-secret-value-0123456789"
 def test_secret_values_never_reach_logs_or_responses(running, caplog):
     caplog.set_level(logging.DEBUG, logger="toolpool")
     stub = running.stub
-    version = deploy(stub, "acme", {"leaky.py": TOOLS + (
-        "\n\ndef leak(conv):\n"
-        "    value = conv.utils.get_secret('hygiene')\n"
-        "    log.warning('the secret is ' + value)\n"
-        "    conv.state.copy = value\n"
-        "    raise ValueError('leaking ' + value)\n"
-    )}).deployed.version_id
+    version = deploy(
+        stub,
+        "acme",
+        {
+            "leaky.py": TOOLS
+            + (
+                "\n\ndef leak(conv):\n"
+                "    value = conv.utils.get_secret('hygiene')\n"
+                "    log.warning('the secret is ' + value)\n"
+                "    conv.state.copy = value\n"
+                "    raise ValueError('leaking ' + value)\n"
+            )
+        },
+    ).deployed.version_id
     stub.SetSecret(pb.SetSecretRequest(tenant="acme", name="hygiene", value=SECRET), metadata=auth())
     responses = [
         execute(stub, "acme", "leak", version_id=version),
         execute(stub, "acme", "secret_length", version_id=version, args={"name": "hygiene"}),
         stub.ListSecretNames(pb.ListSecretNamesRequest(tenant="acme"), metadata=auth()),
-        stub.GetVersion(pb.GetVersionRequest(tenant="acme", version_id=version, include_sources=True),
-                        metadata=auth()),
+        stub.GetVersion(pb.GetVersionRequest(tenant="acme", version_id=version, include_sources=True), metadata=auth()),
         stub.ListVersions(pb.ListVersionsRequest(tenant="acme"), metadata=auth()),
     ]
     assert responses[0].result.status == pb.RUNTIME_ERROR
@@ -56,16 +62,61 @@ def openssl(*args: str, cwd) -> None:
 
 def make_pki(directory) -> None:
     assert shutil.which("openssl"), "the mTLS test needs the openssl command"
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1",
-            "-subj", "/CN=toolpool-test-ca", cwd=directory)
-    for name, extra in (("server", ["-addext", "subjectAltName=DNS:localhost"]), ("orchestrator", []),
-                        ("intruder", [])):
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
-                "-subj", f"/CN={name}", *extra, cwd=directory)
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=toolpool-test-ca",
+        cwd=directory,
+    )
+    for name, extra in (
+        ("server", ["-addext", "subjectAltName=DNS:localhost"]),
+        ("orchestrator", []),
+        ("intruder", []),
+    ):
+        openssl(
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            f"{name}.key",
+            "-out",
+            f"{name}.csr",
+            "-subj",
+            f"/CN={name}",
+            *extra,
+            cwd=directory,
+        )
         ext = directory / f"{name}.ext"
         ext.write_text("subjectAltName=DNS:localhost\n" if name == "server" else "extendedKeyUsage=clientAuth\n")
-        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-                "-out", f"{name}.pem", "-days", "1", "-extfile", str(ext), cwd=directory)
+        openssl(
+            "x509",
+            "-req",
+            "-in",
+            f"{name}.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            f"{name}.pem",
+            "-days",
+            "1",
+            "-extfile",
+            str(ext),
+            cwd=directory,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -106,15 +157,17 @@ def test_mtls_with_the_bound_certificate_works(mtls):
 def test_mtls_without_a_client_certificate_cannot_connect(mtls):
     directory, port = mtls
     with tls_channel(directory, port, None) as channel, pytest.raises(grpc.RpcError) as error:
-        pb_grpc.ToolPoolStub(channel).ListSecretNames(pb.ListSecretNamesRequest(tenant="acme"),
-                                                     metadata=auth(), timeout=5)
+        pb_grpc.ToolPoolStub(channel).ListSecretNames(
+            pb.ListSecretNamesRequest(tenant="acme"), metadata=auth(), timeout=5
+        )
     assert error.value.code() is grpc.StatusCode.UNAVAILABLE
 
 
 def test_a_token_used_with_another_certificate_is_unauthenticated(mtls):
     directory, port = mtls
     with tls_channel(directory, port, "intruder") as channel, pytest.raises(grpc.RpcError) as error:
-        pb_grpc.ToolPoolStub(channel).ListSecretNames(pb.ListSecretNamesRequest(tenant="acme"),
-                                                     metadata=auth(), timeout=5)
+        pb_grpc.ToolPoolStub(channel).ListSecretNames(
+            pb.ListSecretNamesRequest(tenant="acme"), metadata=auth(), timeout=5
+        )
     assert error.value.code() is grpc.StatusCode.UNAUTHENTICATED
     assert "orchestrator" in error.value.details()

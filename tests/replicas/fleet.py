@@ -48,8 +48,14 @@ class Replica:
         if wipe:
             for path in self.directory.glob("toolpool.db*"):
                 path.unlink()
-        self.process = ServerProcess(self.config, "--port", str(self.port), "--log-level", "DEBUG",
-                                     env={"TOOLPOOL_LOG_FORMAT": "json", **self.env})
+        self.process = ServerProcess(
+            self.config,
+            "--port",
+            str(self.port),
+            "--log-level",
+            "DEBUG",
+            env={"TOOLPOOL_LOG_FORMAT": "json", **self.env},
+        )
         self.logs.append(self.process.stderr_path)
 
     def sandbox_processes(self) -> list[psutil.Process]:
@@ -75,7 +81,9 @@ class Replica:
             code = self.terminate()
         if self.process is not None:
             self.process.kill()
-            assert code == 0, f"replica {self.directory.name} exited {code} on SIGTERM:\n{self.process.stderr()[-20000:]}"
+            assert code == 0, (
+                f"replica {self.directory.name} exited {code} on SIGTERM:\n{self.process.stderr()[-20000:]}"
+            )
 
     def log_entries(self, run: int | None = None) -> list[dict[str, Any]]:
         paths = self.logs if run is None else [self.logs[run]]
@@ -87,8 +95,9 @@ class Replica:
         return entries
 
 
-def start_fleet(base: Path, count: int = 3, env: dict[str, str] | None = None,
-                **sections: dict[str, Any]) -> list[Replica]:
+def start_fleet(
+    base: Path, count: int = 3, env: dict[str, str] | None = None, **sections: dict[str, Any]
+) -> list[Replica]:
     replicas = [Replica(base / f"replica{i}", free_port(), env, **sections) for i in range(count)]
     with ThreadPoolExecutor(count) as starting:  # the three start-ups overlap
         list(starting.map(lambda r: r.start(), replicas))
@@ -100,7 +109,7 @@ class Outcome:
     call_id: str
     started: float
     ended: float
-    status: str | None = None          # the tool's status when the call returned a result
+    status: str | None = None  # the tool's status when the call returned a result
     error: ToolpoolCallError | None = None
 
 
@@ -139,8 +148,9 @@ class Load:
             started = time.monotonic()
             outcome = Outcome(call_id, started, started)
             try:
-                result = self.client.execute("acme", "slow", version_id=self.version, args={"ms": 20},
-                                             call_id=call_id, timeout=15)
+                result = self.client.execute(
+                    "acme", "slow", version_id=self.version, args={"ms": 20}, call_id=call_id, timeout=15
+                )
                 outcome.status = result.status.value
             except ToolpoolCallError as error:
                 outcome.error = error

@@ -50,8 +50,14 @@ def test_replicas_target():
 UNAVAILABLE = grpc.StatusCode.UNAVAILABLE
 CASES = [
     # (code, reason, message, retried, may_have_run)
-    (UNAVAILABLE, None, "connections to all backends failing; last error: UNKNOWN: ipv4:127.0.0.1:1: "
-                        "Failed to connect to remote host: Connection refused", True, False),
+    (
+        UNAVAILABLE,
+        None,
+        "connections to all backends failing; last error: UNKNOWN: ipv4:127.0.0.1:1: "
+        "Failed to connect to remote host: Connection refused",
+        True,
+        False,
+    ),
     (UNAVAILABLE, None, "failed to connect to all addresses; last error: ...", True, False),
     (UNAVAILABLE, "DRAINING", "server is draining; the call did not start", True, False),
     (UNAVAILABLE, "POOL_UNAVAILABLE", "no confined child became ready in time", True, False),

@@ -116,8 +116,9 @@ def test_a_replica_that_is_down_is_skipped(tmp_path):
         nobody = f"127.0.0.1:{free_port()}"  # nothing listens there
         with ToolpoolClient(replicas_target([nobody, replicas[0].address]), ORCH_TOKEN) as client:
             version = client.deploy("acme", FILES).version_id
-            statuses = {client.execute("acme", "start_function", version_id=version, timeout=10).status.value
-                        for _ in range(10)}
+            statuses = {
+                client.execute("acme", "start_function", version_id=version, timeout=10).status.value for _ in range(10)
+            }
         assert statuses == {"ok"}
     finally:
         replicas[0].stop()

@@ -74,8 +74,10 @@ def test_a_secret_and_an_alias_set_once_are_seen_by_every_call(shared):
         admin.deploy("acme", ONE, alias="latest")
         admin.set_secret("acme", "api_key", SECRET)
     with ToolpoolClient(target, ORCH_TOKEN) as client:  # never deployed: it has nothing to re-send
-        results = [client.execute("acme", "secret_length", alias="latest", args={"name": "api_key"}, timeout=10)
-                   for _ in range(20)]
+        results = [
+            client.execute("acme", "secret_length", alias="latest", args={"name": "api_key"}, timeout=10)
+            for _ in range(20)
+        ]
     assert [r.status.value for r in results] == ["ok"] * 20
     assert {r.state["length"] for r in results} == {len(SECRET)}
     assert all(calls_served(r) >= 5 for r in replicas), [calls_served(r) for r in replicas]  # both served
@@ -85,8 +87,10 @@ def test_a_secret_and_an_alias_set_once_are_seen_by_every_call(shared):
 def test_an_egress_policy_set_on_one_replica_reads_back_from_the_other(shared):
     replicas, _, _ = shared
     policy = {"hosts": [{"pattern": "api.crm.example"}], "max_requests": 7}
-    with ToolpoolClient(replicas[0].address, OPS_TOKEN) as first, \
-            ToolpoolClient(replicas[1].address, ORCH_TOKEN) as second:
+    with (
+        ToolpoolClient(replicas[0].address, OPS_TOKEN) as first,
+        ToolpoolClient(replicas[1].address, ORCH_TOKEN) as second,
+    ):
         assert second.get_egress_policy("acme") is None
         stored = first.set_egress_policy("acme", policy)
         assert second.get_egress_policy("acme") == stored
@@ -97,8 +101,10 @@ def test_an_egress_policy_set_on_one_replica_reads_back_from_the_other(shared):
 
 def test_an_alias_moved_on_one_replica_runs_on_the_other_within_a_second_and_a_half(shared):
     replicas, _, _ = shared
-    with ToolpoolClient(replicas[0].address, ORCH_TOKEN) as first, \
-            ToolpoolClient(replicas[1].address, ORCH_TOKEN) as second:
+    with (
+        ToolpoolClient(replicas[0].address, ORCH_TOKEN) as first,
+        ToolpoolClient(replicas[1].address, ORCH_TOKEN) as second,
+    ):
         old = first.deploy("acme", ONE, alias="live").version_id
         # Replica 2 resolves the alias once: it is now in its cache.
         assert second.execute_detailed("acme", "start_function", alias="live", timeout=10).version_id == old
@@ -154,9 +160,14 @@ def test_rotate_key_rewraps_every_secret_while_the_replicas_serve(shared, tmp_pa
             replica.env = both
             assert replica.terminate() == 0
             replica.start()
-        rotated = subprocess.run([sys.executable, "-m", "worker.cli", "secret", "rotate-key"], cwd=REPO,
-                                 env={**both, "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
-                                 capture_output=True, text=True, timeout=60)
+        rotated = subprocess.run(
+            [sys.executable, "-m", "worker.cli", "secret", "rotate-key"],
+            cwd=REPO,
+            env={**both, "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert rotated.returncode == 0, rotated.stderr
         report = json.loads(rotated.stdout)
         assert (report["rotated"], report["already"], report["primary_key_id"]) == (3, 0, new.split(":")[0])

@@ -16,7 +16,13 @@ from worker.errors import Refused, Unavailable
 
 
 def limits(**overrides):
-    values = {"max_concurrent": 4, "tenant_concurrency": 2, "reserved_for_start": 1, "max_queue": 8, "tenant_max_queue": 4}
+    values = {
+        "max_concurrent": 4,
+        "tenant_concurrency": 2,
+        "reserved_for_start": 1,
+        "max_queue": 8,
+        "tenant_max_queue": 4,
+    }
     values.update(overrides)
     return AdmissionLimits(**values)
 
@@ -70,8 +76,9 @@ def test_tenant_limit_queues_the_extra_call_until_a_slot_frees():
 
 
 def test_a_flooding_tenant_waits_behind_itself_not_in_front_of_others():
-    admission = Admission(limits(max_concurrent=2, tenant_concurrency=2, reserved_for_start=0, max_queue=16,
-                                 tenant_max_queue=16))
+    admission = Admission(
+        limits(max_concurrent=2, tenant_concurrency=2, reserved_for_start=0, max_queue=16, tenant_max_queue=16)
+    )
     running = [admission.admit("flood", is_start=False, start_by=later(1)) for _ in range(2)]
     flood = [Waiting(admission, "flood") for _ in range(6)]
     wait_queued(admission, 6)
@@ -116,8 +123,9 @@ def test_start_function_goes_first_within_a_tenant():
 
 
 def test_full_queue_is_refused_at_once_with_retry_information():
-    admission = Admission(limits(max_concurrent=2, tenant_concurrency=2, reserved_for_start=0, max_queue=2,
-                                 tenant_max_queue=2))
+    admission = Admission(
+        limits(max_concurrent=2, tenant_concurrency=2, reserved_for_start=0, max_queue=2, tenant_max_queue=2)
+    )
     holders = [admission.admit("a", is_start=False, start_by=later(2)) for _ in range(2)]
     queued = [Waiting(admission, "a") for _ in range(2)]
     wait_queued(admission, 2)
@@ -244,8 +252,9 @@ def test_invariants_hold_under_random_concurrent_load():
 
 
 def test_refuse_if_hopeless_refuses_what_admit_would_and_takes_nothing():
-    admission = Admission(limits(max_concurrent=2, tenant_concurrency=2, reserved_for_start=0, max_queue=1,
-                                 tenant_max_queue=1))
+    admission = Admission(
+        limits(max_concurrent=2, tenant_concurrency=2, reserved_for_start=0, max_queue=1, tenant_max_queue=1)
+    )
     admission.refuse_if_hopeless("a", is_start=False, start_by=later(1))  # a slot is free
     holders = [admission.admit("a", is_start=False, start_by=later(2)) for _ in range(2)]
     admission.refuse_if_hopeless("b", is_start=False, start_by=later(1))  # no slot, but room in the queue

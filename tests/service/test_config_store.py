@@ -26,7 +26,7 @@ CLIENT = '[[clients]]\nname = "orch"\ntoken = "tok-123456"\ntenants = ["acme"]\n
 
 
 def test_later_sources_win_and_defaults_fill_the_rest(tmp_path):
-    path = write(tmp_path, 'port = 6000\n[admission]\nmax_queue = 10\nmax_concurrent = 6\n' + CLIENT)
+    path = write(tmp_path, "port = 6000\n[admission]\nmax_queue = 10\nmax_concurrent = 6\n" + CLIENT)
     env = {"HOME": str(tmp_path), "TOOLPOOL_ADMISSION_MAX_QUEUE": "20", "TOOLPOOL_PORT": "7000"}
     config = load_config(path, env=env, overrides={"port": 8000, "host": None})
     assert config.port == 8000  # flag over environment over file
@@ -42,10 +42,13 @@ def test_later_sources_win_and_defaults_fill_the_rest(tmp_path):
     [
         ("port = 70000\n", {}, "port: must be in [0, 65535], got 70000 (from file"),
         ("bogus = 1\n", {}, "bogus: unknown setting"),
-        ("", {"TOOLPOOL_POOL_MODE": "warm"}, "pool.mode: must be one of fresh, reuse, got 'warm' "
-                                              "(from environment TOOLPOOL_POOL_MODE)"),
+        (
+            "",
+            {"TOOLPOOL_POOL_MODE": "warm"},
+            "pool.mode: must be one of fresh, reuse, got 'warm' (from environment TOOLPOOL_POOL_MODE)",
+        ),
         ("[admission]\nmax_concurrent = 2\nreserved_for_start = 2\n", {}, "admission.reserved_for_start"),
-        ("[tls]\ncert_file = \"a.pem\"\n", {}, "tls.cert_file and tls.key_file"),
+        ('[tls]\ncert_file = "a.pem"\n', {}, "tls.cert_file and tls.key_file"),
         ("port = \n", {}, "config file"),
         ('[[clients]]\nname = "x"\ntenants = ["a"]\n', {}, "exactly one of token"),
         ('[[clients]]\nname = "x"\ntenants = ["a"]\ntoken_env = "NOPE"\n', {}, "NOPE is not set"),
@@ -55,8 +58,7 @@ def test_later_sources_win_and_defaults_fill_the_rest(tmp_path):
 )
 def test_bad_values_are_refused_naming_the_key_and_source(tmp_path, text, env, message):
     with pytest.raises(ConfigError) as error:
-        load_config(write(tmp_path, text + ("" if "clients" in text else CLIENT)),
-                    env={"HOME": str(tmp_path), **env})
+        load_config(write(tmp_path, text + ("" if "clients" in text else CLIENT)), env={"HOME": str(tmp_path), **env})
     assert message in str(error.value)
 
 

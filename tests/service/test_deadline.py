@@ -57,8 +57,9 @@ def test_the_pool_gets_the_very_deadline_made_at_the_edge(service):
     version = service.deploy("acme", {"tools.py": "def start_function(conv):\n    return 'hi'\n"}, None).version_id
     received_at = time.monotonic()
     deadline = service.deadline("start_function", 0, received_at=received_at, rpc_remaining_s=30.0)
-    call = ExecuteCall(tenant="acme", target=Target(version_id=version), function="start_function",
-                       deadline=deadline, call_id="c-1")
+    call = ExecuteCall(
+        tenant="acme", target=Target(version_id=version), function="start_function", deadline=deadline, call_id="c-1"
+    )
     executed = service.execute(call, received_at=received_at)
     assert executed.result.status.value == "ok" and executed.call_id == "c-1"
     [request] = service._pool.requests
@@ -70,8 +71,9 @@ def test_a_deadline_that_leaves_no_time_to_run_is_deadline_too_short(service):
     received_at = time.monotonic()
     # 110 ms of gRPC time less the 100 ms margin leaves 10 ms, under the 20 ms a call needs.
     deadline = service.deadline("start_function", 0, received_at=received_at, rpc_remaining_s=0.11)
-    call = ExecuteCall(tenant="acme", target=Target(version_id=version), function="start_function",
-                       deadline=deadline, call_id="c-2")
+    call = ExecuteCall(
+        tenant="acme", target=Target(version_id=version), function="start_function", deadline=deadline, call_id="c-2"
+    )
     with pytest.raises(DeadlineTooShort) as refused:
         service.execute(call, received_at=received_at)
     assert refused.value.reason == "DEADLINE_TOO_SHORT"

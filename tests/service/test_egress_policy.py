@@ -66,8 +66,14 @@ def test_a_malformed_policy_names_its_field(data, field):
 
 
 def test_the_wire_form_round_trips_to_dict():
-    policy = (EgressPolicy().with_host("api.example.com").with_host("*.crm.test", ports=[8443], schemes=["http", "https"])
-              .with_address("10.1.2.0/24", ports=[80]).with_address("::1").with_limits(max_requests=3, max_redirects=0))
+    policy = (
+        EgressPolicy()
+        .with_host("api.example.com")
+        .with_host("*.crm.test", ports=[8443], schemes=["http", "https"])
+        .with_address("10.1.2.0/24", ports=[80])
+        .with_address("::1")
+        .with_limits(max_requests=3, max_redirects=0)
+    )
     message = translate.egress_policy_to_proto(policy.to_dict())
     back = translate.egress_policy_from_proto(type(message).FromString(message.SerializeToString()))
     assert back == policy.to_dict()
@@ -81,8 +87,15 @@ def test_the_wire_form_round_trips_to_dict():
 
 def test_calls_get_the_stored_policy_with_the_protected_ports_cached_until_it_changes(tmp_path):
     store = SQLiteStore(tmp_path / "t.db", Keyring(parse_keys(new_key_text())))
-    service = ToolService(store, pool=None, admission=Admission(AdmissionLimits(
-        max_concurrent=2, tenant_concurrency=1, reserved_for_start=0, max_queue=1, tenant_max_queue=1)))
+    service = ToolService(
+        store,
+        pool=None,
+        admission=Admission(
+            AdmissionLimits(
+                max_concurrent=2, tenant_concurrency=1, reserved_for_start=0, max_queue=1, tenant_max_queue=1
+            )
+        ),
+    )
     assert service._egress_for_call("acme") is None
     service.protect_ports([50051, None])
     service.set_egress_policy("acme", {"addresses": [{"network": "127.0.0.1"}]})

@@ -14,14 +14,21 @@ COMMITTED = REPO / "worker" / "_proto"
 
 
 def regenerate(out: Path) -> None:
-    done = subprocess.run([sys.executable, str(REPO / "scripts" / "gen_proto.py"), "--out", str(out)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "gen_proto.py"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
 
 
 def generated_files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and "__pycache__" not in p.parts}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 @pytest.mark.system  # protoc in a subprocess
@@ -42,8 +49,18 @@ def test_the_stubs_describe_the_proto_as_it_is(tmp_path):
 
     out = tmp_path / "descriptor.bin"
     include = Path(grpc_tools.__file__).parent / "_proto"
-    assert protoc.main(["protoc", f"-I{REPO / 'proto'}", f"-I{include}", f"--descriptor_set_out={out}",
-                        "toolpool/v1/toolpool.proto"]) == 0
+    assert (
+        protoc.main(
+            [
+                "protoc",
+                f"-I{REPO / 'proto'}",
+                f"-I{include}",
+                f"--descriptor_set_out={out}",
+                "toolpool/v1/toolpool.proto",
+            ]
+        )
+        == 0
+    )
     fresh = descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes()).file[0]
     embedded = descriptor_pb2.FileDescriptorProto.FromString(toolpool_pb2.DESCRIPTOR.serialized_pb)
     for message in (embedded, fresh):

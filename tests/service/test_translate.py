@@ -25,27 +25,52 @@ from worker.errors import (
     Unavailable,
 )
 
-json_scalars = st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.text(max_size=20) \
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.text(max_size=20)
     | st.floats(allow_nan=False, allow_infinity=False)
-json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20)
-errors = st.none() | st.builds(ErrorInfo, kind=st.text(min_size=1, max_size=10), message=st.text(max_size=30),
-                                file=st.none() | st.text(min_size=1, max_size=10),
-                                line=st.none() | st.integers(1, 10_000),
-                                traceback=st.none() | st.text(min_size=1, max_size=30))
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+errors = st.none() | st.builds(
+    ErrorInfo,
+    kind=st.text(min_size=1, max_size=10),
+    message=st.text(max_size=30),
+    file=st.none() | st.text(min_size=1, max_size=10),
+    line=st.none() | st.integers(1, 10_000),
+    traceback=st.none() | st.text(min_size=1, max_size=30),
+)
 results = st.builds(
     Result,
     status=st.sampled_from(Status),
     action=st.dictionaries(st.sampled_from(["content", "utterance", "hangup"]), json_values, max_size=3),
     state=st.dictionaries(st.text(max_size=8), json_values, max_size=5),
-    state_changes=st.fixed_dictionaries({"set": st.dictionaries(st.text(max_size=8), json_values, max_size=3),
-                                         "deleted": st.lists(st.text(max_size=8), max_size=3)}),
-    logs=st.lists(st.fixed_dictionaries({"level": st.sampled_from(["debug", "info", "warning", "error"]),
-                                         "message": st.text(max_size=30)}), max_size=3),
+    state_changes=st.fixed_dictionaries(
+        {
+            "set": st.dictionaries(st.text(max_size=8), json_values, max_size=3),
+            "deleted": st.lists(st.text(max_size=8), max_size=3),
+        }
+    ),
+    logs=st.lists(
+        st.fixed_dictionaries(
+            {"level": st.sampled_from(["debug", "info", "warning", "error"]), "message": st.text(max_size=30)}
+        ),
+        max_size=3,
+    ),
     error=errors,
-    usage=st.builds(Usage, wall_ms=st.floats(0, 1e6), cpu_ms=st.floats(0, 1e6),
-                    peak_rss_bytes=st.integers(0, 2**40), http_requests=st.integers(0, 2**31),
-                    http_bytes=st.integers(0, 2**40)),
+    usage=st.builds(
+        Usage,
+        wall_ms=st.floats(0, 1e6),
+        cpu_ms=st.floats(0, 1e6),
+        peak_rss_bytes=st.integers(0, 2**40),
+        http_requests=st.integers(0, 2**31),
+        http_bytes=st.integers(0, 2**40),
+    ),
 )
 
 

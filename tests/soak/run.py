@@ -65,8 +65,13 @@ TENANTS = ("t0", "t1", "t2", "t3")
 READY = 4
 RSS_GROWTH_BOUND = 16 * 1024 * 1024
 CHILD_UIDS = range(200_000, 250_000)  # sandbox.confine.config.ConfinementConfig's default uid range
-ADMISSION = {"max_concurrent": 4, "tenant_concurrency": 3, "reserved_for_start": 1, "max_queue": 16,
-             "tenant_max_queue": 6}
+ADMISSION = {
+    "max_concurrent": 4,
+    "tenant_concurrency": 3,
+    "reserved_for_start": 1,
+    "max_queue": 16,
+    "tenant_max_queue": 6,
+}
 
 
 @dataclass(frozen=True)
@@ -76,12 +81,12 @@ class Kind:
     name: str
     function: str
     weight: int
-    expect: frozenset[str]                 # verdict statuses or RPC codes it should get
+    expect: frozenset[str]  # verdict statuses or RPC codes it should get
     args: Any = field(default_factory=dict)
     deadline_ms: int = 0
-    args_json: str | None = None           # raw, for malformed requests
-    version: str | None = None             # a version id instead of the tenant's own
-    timing: bool = False                   # its verdict depends on the machine's load
+    args_json: str | None = None  # raw, for malformed requests
+    version: str | None = None  # a version id instead of the tenant's own
+    timing: bool = False  # its verdict depends on the machine's load
 
 
 KINDS = (
@@ -119,7 +124,7 @@ class Record:
 class Report:
     seconds: float
     seed: int = 0
-    workdir: str = ""                      # the server's config, database and log (kept on a violation)
+    workdir: str = ""  # the server's config, database and log (kept on a violation)
     sent: int = 0
     answered: int = 0
     verdicts: dict[str, int] = field(default_factory=dict)
@@ -154,8 +159,9 @@ class Load:
 
     def start(self) -> None:
         for index, channel in enumerate(self._channels):
-            thread = threading.Thread(target=self._run, args=(index, pb_grpc.ToolPoolStub(channel)),
-                                      name=f"soak-{index}")
+            thread = threading.Thread(
+                target=self._run, args=(index, pb_grpc.ToolPoolStub(channel)), name=f"soak-{index}"
+            )
             thread.start()
             self._threads.append(thread)
 
@@ -178,8 +184,14 @@ class Load:
             tenant = rng.choice(TENANTS)
             with self._lock:
                 call_id = f"soak-{next(self._ids)}"
-            request = support.execute_request(tenant, kind.function, version_id=kind.version or self.versions[tenant],
-                                              args=kind.args, deadline_ms=kind.deadline_ms, call_id=call_id)
+            request = support.execute_request(
+                tenant,
+                kind.function,
+                version_id=kind.version or self.versions[tenant],
+                args=kind.args,
+                deadline_ms=kind.deadline_ms,
+                call_id=call_id,
+            )
             if kind.args_json is not None:
                 request.args_json = kind.args_json
             with self._lock:
@@ -229,9 +241,12 @@ class Chaos:
 def deploy_tenants(server: FaultServer) -> dict[str, str]:
     with server.channel() as channel:
         stub = pb_grpc.ToolPoolStub(channel)
-        return {t: support.deploy(stub, t, {"tools.py": support.TOOLS + f"\n# tenant {t}\n"},
-                                  token=ANY_TOKEN).deployed.version_id
-                for t in TENANTS}
+        return {
+            t: support.deploy(
+                stub, t, {"tools.py": support.TOOLS + f"\n# tenant {t}\n"}, token=ANY_TOKEN
+            ).deployed.version_id
+            for t in TENANTS
+        }
 
 
 def _child_owned_files() -> list[str]:
@@ -256,8 +271,9 @@ def audit(report: Report, records: list[Record], sent: int, server: FaultServer,
     report.sent = sent
     report.answered = sum(1 for r in records if r.answer.from_server)
     verdicts = collections.Counter(r.answer.status for r in records if r.answer.is_verdict)
-    refusals = collections.Counter(f"{r.answer.code}/{r.answer.reason}" for r in records
-                                   if r.answer.from_server and not r.answer.is_verdict)
+    refusals = collections.Counter(
+        f"{r.answer.code}/{r.answer.reason}" for r in records if r.answer.from_server and not r.answer.is_verdict
+    )
     report.verdicts, report.refusals = dict(verdicts), dict(refusals)
     if len(records) != sent:
         v.append(f"{sent} calls sent but {len(records)} came back")
@@ -298,8 +314,9 @@ def audit(report: Report, records: list[Record], sent: int, server: FaultServer,
         v.append(f"files owned by a child's uid on the host: {owned[:5]}")
 
 
-def run_soak(seconds: float, *, concurrency: int = 6, seed: int | None = None, chaos: bool = False,
-             workdir: Path | None = None) -> Report:
+def run_soak(
+    seconds: float, *, concurrency: int = 6, seed: int | None = None, chaos: bool = False, workdir: Path | None = None
+) -> Report:
     """Runs the soak and its audit; returns the report (``report.violations`` empty when all holds)."""
     seed = random.randrange(1 << 30) if seed is None else seed
     owned_dir = workdir is None
@@ -340,8 +357,11 @@ def run_soak(seconds: float, *, concurrency: int = 6, seed: int | None = None, c
             report.violations.append(str(leak))
         fds_after, rss_after = support.fd_count(server.pid), support.rss_bytes(server.pid)
         report.fds = {"after_warmup": fds_before, "after_run": fds_after}
-        report.rss_mib = {"after_warmup": round(rss_before / 2**20, 1), "after_run": round(rss_after / 2**20, 1),
-                          "bound_growth": RSS_GROWTH_BOUND / 2**20}
+        report.rss_mib = {
+            "after_warmup": round(rss_before / 2**20, 1),
+            "after_run": round(rss_after / 2**20, 1),
+            "bound_growth": RSS_GROWTH_BOUND / 2**20,
+        }
         if fds_after != fds_before:
             report.violations.append(f"the server holds {fds_after} file descriptors, {fds_before} before the run")
         if rss_after - rss_before > RSS_GROWTH_BOUND:
@@ -352,8 +372,10 @@ def run_soak(seconds: float, *, concurrency: int = 6, seed: int | None = None, c
         report.calls_per_second = round((load.sent - warm_sent) / elapsed, 1)
         latencies = sorted(r.seconds * 1000 for r in measured if r.kind == "good" and r.answer.status == "ok")
         if latencies:
-            report.latency_ms = {"good_p50": round(statistics.median(latencies), 1),
-                                 "good_p99": round(latencies[int(len(latencies) * 0.99) - 1], 1)}
+            report.latency_ms = {
+                "good_p50": round(statistics.median(latencies), 1),
+                "good_p99": round(latencies[int(len(latencies) * 0.99) - 1], 1),
+            }
         processes = support.tree(server.pid)
         code = server.terminate()
         if code != 0:

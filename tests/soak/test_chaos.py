@@ -18,8 +18,13 @@ from tests.soak.run import ADMISSION, READY, Chaos, deploy_tenants
 from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
 
 N = 150
-CALLS = (("good", {"n": 1}, 0), ("nap", {"ms": 150}, 2000), ("spin", {}, 300), ("crash", {}, 3000),
-         ("start_function", {}, 0))
+CALLS = (
+    ("good", {"n": 1}, 0),
+    ("nap", {"ms": 150}, 2000),
+    ("spin", {}, 300),
+    ("crash", {}, 3000),
+    ("start_function", {}, 0),
+)
 
 
 def test_n_calls_under_random_kills_get_n_answers(tmp_path):
@@ -35,13 +40,22 @@ def test_n_calls_under_random_kills_get_n_answers(tmp_path):
             for i in range(N):
                 function, args, deadline = rng.choice(CALLS)
                 tenant = rng.choice(sorted(versions))
-                requests.append(support.execute_request(tenant, function, version_id=versions[tenant], args=args,
-                                                        deadline_ms=deadline, call_id=f"chaos-{i}"))
+                requests.append(
+                    support.execute_request(
+                        tenant,
+                        function,
+                        version_id=versions[tenant],
+                        args=args,
+                        deadline_ms=deadline,
+                        call_id=f"chaos-{i}",
+                    )
+                )
             chaos = Chaos(server, seed)
             chaos.start()
             try:
                 answers = support.run_concurrently(
-                    [lambda r=r: support.execute(stub, r, token=ANY_TOKEN, timeout=30) for r in requests], width=6)
+                    [lambda r=r: support.execute(stub, r, token=ANY_TOKEN, timeout=30) for r in requests], width=6
+                )
             finally:
                 chaos.stop()
             print(f"faults injected: {dict(chaos.done)}")
@@ -51,19 +65,23 @@ def test_n_calls_under_random_kills_get_n_answers(tmp_path):
             assert not silent, f"{len(silent)} of {N} calls got no answer from the server: {silent[:5]}"
             for answer in answers:
                 if not answer.is_verdict:
-                    assert (answer.code, answer.reason) in {("RESOURCE_EXHAUSTED", "OVERLOADED"),
-                                                            ("RESOURCE_EXHAUSTED", "TENANT_LIMIT"),
-                                                            ("UNAVAILABLE", "POOL_UNAVAILABLE")}, answer.describe()
+                    assert (answer.code, answer.reason) in {
+                        ("RESOURCE_EXHAUSTED", "OVERLOADED"),
+                        ("RESOURCE_EXHAUSTED", "TENANT_LIMIT"),
+                        ("UNAVAILABLE", "POOL_UNAVAILABLE"),
+                    }, answer.describe()
             logged = support.calls_in_log(server.log())
             for request, answer in zip(requests, answers, strict=False):
                 expected = [answer.status] if answer.is_verdict else []
                 assert logged.get(request.call_id, []) == expected, (
                     f"{request.call_id}: the client got {answer.describe()}, the server logged "
-                    f"{logged.get(request.call_id)}")
+                    f"{logged.get(request.call_id)}"
+                )
             assert server.alive()
             tenant = sorted(versions)[0]
-            recovered = support.execute(stub, support.execute_request(tenant, "good", version_id=versions[tenant]),
-                                        token=ANY_TOKEN)
+            recovered = support.execute(
+                stub, support.execute_request(tenant, "good", version_id=versions[tenant]), token=ANY_TOKEN
+            )
             assert recovered.status == "ok", recovered.describe()
             support.wait_for_rest(server.pid, READY)
             processes = support.tree(server.pid)

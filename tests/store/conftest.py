@@ -44,7 +44,7 @@ class Backend:
     def sql(self, statement: str, params: tuple = ()) -> list[tuple]:
         """Runs one statement directly on the database ('?' placeholders) and commits."""
         if self.kind == "sqlite":
-            with contextlib.closing(sqlite3.connect(self.url[len("sqlite://"):])) as db:
+            with contextlib.closing(sqlite3.connect(self.url[len("sqlite://") :])) as db:
                 rows = db.execute(statement, params).fetchall()
                 db.commit()
                 return rows
@@ -55,7 +55,7 @@ class Backend:
     def raw_bytes(self) -> bytes:
         """Everything a backup of the database holds: the SQLite files, or a pg_dump."""
         if self.kind == "sqlite":
-            path = Path(self.url[len("sqlite://"):])
+            path = Path(self.url[len("sqlite://") :])
             return b"".join(p.read_bytes() for p in sorted(path.parent.glob(path.name + "*")))
         return self.server.pg_dump(self.url).encode()
 

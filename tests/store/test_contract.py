@@ -101,8 +101,9 @@ def test_a_failed_deploy_transaction_leaves_nothing_behind(backend, store):
     if backend.kind == "sqlite":
         backend.sql("CREATE TRIGGER no_alias BEFORE UPDATE ON aliases BEGIN SELECT RAISE(ABORT, 'boom'); END")
     else:
-        backend.sql("CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS "
-                    "$$ BEGIN RAISE EXCEPTION 'boom'; END $$")
+        backend.sql(
+            "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$"
+        )
         backend.sql("CREATE TRIGGER no_alias BEFORE UPDATE ON aliases FOR EACH ROW EXECUTE FUNCTION boom()")
     with pytest.raises(Exception, match="boom"):
         store.put_version("acme", "v2", {"b.py": ""}, ("g",), alias="latest")
@@ -148,8 +149,11 @@ def test_everything_survives_reopening(backend, store):
 def test_an_egress_policy_has_one_row_per_tenant_with_a_growing_updated_ms(store):
     assert store.egress_policy("acme") is None
     policy = {"hosts": [{"pattern": "api.example.com"}]}
-    stamps = [store.set_egress_policy("acme", policy), store.set_egress_policy("acme", None),
-              store.set_egress_policy("acme", policy)]
+    stamps = [
+        store.set_egress_policy("acme", policy),
+        store.set_egress_policy("acme", None),
+        store.set_egress_policy("acme", policy),
+    ]
     assert stamps == sorted(set(stamps))  # strictly growing, even within one millisecond
     store.set_egress_policy("acme", None)
     off = store.egress_policy("acme")
@@ -183,8 +187,10 @@ def test_no_copy_of_the_database_holds_a_secret_value(backend, store):
 def test_a_row_copied_to_another_tenant_or_name_does_not_decrypt(backend, store):
     store.set_secret("acme", "api_key", SECRET_VALUE)
     store.close()
-    backend.sql("INSERT INTO secrets (tenant, name, plaintext, key_id, wrapped_key, ciphertext, updated_ms) "
-                "SELECT 'globex', name, plaintext, key_id, wrapped_key, ciphertext, updated_ms FROM secrets")
+    backend.sql(
+        "INSERT INTO secrets (tenant, name, plaintext, key_id, wrapped_key, ciphertext, updated_ms) "
+        "SELECT 'globex', name, plaintext, key_id, wrapped_key, ciphertext, updated_ms FROM secrets"
+    )
     with pytest.raises(StoreStartupError) as refused:
         backend.open()
     assert refused.value.setting == "secrets.key"
@@ -301,7 +307,7 @@ def test_a_schema_newer_than_the_code_is_refused_naming_both_versions(backend, s
 def test_plaintext_rows_of_an_older_version_are_sealed_in_place_at_first_start(backend):
     # A database as version 2 of the schema left it: secrets in plaintext.
     if backend.kind == "sqlite":
-        path = backend.url[len("sqlite://"):]
+        path = backend.url[len("sqlite://") :]
         Path(path).parent.mkdir(parents=True)
         for migration in MIGRATIONS[:2]:
             for statement in migration.sqlite.split(";"):
@@ -309,8 +315,10 @@ def test_plaintext_rows_of_an_older_version_are_sealed_in_place_at_first_start(b
                     backend.sql(statement)
         backend.sql("PRAGMA user_version = 2")
     else:
-        backend.sql("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-                    "applied_ms BIGINT NOT NULL)")
+        backend.sql(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+            "applied_ms BIGINT NOT NULL)"
+        )
         for migration in MIGRATIONS[:2]:
             for statement in migration.postgresql.split(";"):
                 if statement.strip():

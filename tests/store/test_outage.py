@@ -75,7 +75,9 @@ def served_from_cache(server, call) -> bool:
     before = server.service.cache_info()["rows"]
     ok = call()
     after = server.service.cache_info()["rows"]
-    return ok and after.get("misses", 0) == before.get("misses", 0) and after.get("hits", 0) >= before.get("hits", 0) + 2
+    return (
+        ok and after.get("misses", 0) == before.get("misses", 0) and after.get("hits", 0) >= before.get("hits", 0) + 2
+    )
 
 
 def events(caplog, name: str) -> list[logging.LogRecord]:
@@ -87,8 +89,9 @@ def assert_refused_within(seconds: float, call) -> ToolpoolCallError:
     with pytest.raises(ToolpoolCallError) as refused:
         call()
     took = time.monotonic() - started
-    assert (refused.value.code, refused.value.reason) == (grpc.StatusCode.UNAVAILABLE, "STORAGE_UNAVAILABLE"), \
+    assert (refused.value.code, refused.value.reason) == (grpc.StatusCode.UNAVAILABLE, "STORAGE_UNAVAILABLE"), (
         refused.value
+    )
     assert took < seconds, f"refused after {took:.2f} s"
     return refused.value
 
@@ -104,21 +107,32 @@ def test_cached_calls_run_and_writes_fail_fast_while_the_database_is_stopped(dat
         # this test's own writes is still on its way is not cached (it may be stale), so
         # call until the calls are served from the cache.
         assert client.execute("acme", "start_function", version_id=version).status.value == "ok"
-        wait_for(lambda: served_from_cache(replica, lambda: client.execute(
-            "acme", "secret_length", alias="latest", args={"name": "api_key"}).status.value == "ok"),
-            5, "the alias, the secret and the policy to be served from the cache")
+        wait_for(
+            lambda: served_from_cache(
+                replica,
+                lambda: (
+                    client.execute("acme", "secret_length", alias="latest", args={"name": "api_key"}).status.value
+                    == "ok"
+                ),
+            ),
+            5,
+            "the alias, the secret and the policy to be served from the cache",
+        )
         assert store_up(replica) == 1.0
 
         database.stop()
         wait_for(lambda: store_up(replica) == 0.0, 5, "toolpool_store_up to drop to 0")
         for _ in range(5):
             started = time.monotonic()
-            result = client.execute("acme", "secret_length", alias="latest", args={"name": "api_key"},
-                                    deadline_ms=1000, timeout=3)
+            result = client.execute(
+                "acme", "secret_length", alias="latest", args={"name": "api_key"}, deadline_ms=1000, timeout=3
+            )
             assert result.status.value == "ok" and result.state["length"] == len(SECRET)
             assert time.monotonic() - started < 1.0
-            assert client.execute("acme", "start_function", version_id=version, deadline_ms=1000,
-                                  timeout=3).status.value == "ok"
+            assert (
+                client.execute("acme", "start_function", version_id=version, deadline_ms=1000, timeout=3).status.value
+                == "ok"
+            )
         assert replica.service._egress_for_call("acme").hosts[0].pattern == "api.crm.example"  # as last seen
         assert_refused_within(2.0, lambda: ops.set_secret("acme", "other", "x"))
         assert_refused_within(2.0, lambda: ops.deploy("acme", {"tools.py": TOOLS + "\n# two\n"}, alias="latest"))
@@ -153,11 +167,18 @@ def test_a_change_made_while_the_replica_was_away_is_seen_after_it_reconnects(da
         # reaches nobody, so this replica goes on with what it cached.
         with psycopg.connect(database.url(), autocommit=True) as admin:
             sealed = replica.store.keyring.seal("acme", "api_key", "after-the-outage")
-            admin.execute("UPDATE secrets SET key_id = %s, wrapped_key = %s, ciphertext = %s",
-                          (sealed.key_id, sealed.wrapped_key, sealed.ciphertext))
+            admin.execute(
+                "UPDATE secrets SET key_id = %s, wrapped_key = %s, ciphertext = %s",
+                (sealed.key_id, sealed.wrapped_key, sealed.ciphertext),
+            )
             assert secret_length() == 6
             # The replica loses its connections, reconnects, and drops its cached rows.
-            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE application_name = 'toolpool' AND pid <> pg_backend_pid()")
-        wait_for(lambda: secret_length() == len("after-the-outage"), 5,
-                 "the replica to drop its cached secrets after reconnecting")
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'toolpool' AND pid <> pg_backend_pid()"
+            )
+        wait_for(
+            lambda: secret_length() == len("after-the-outage"),
+            5,
+            "the replica to drop its cached secrets after reconnecting",
+        )

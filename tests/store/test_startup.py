@@ -26,9 +26,14 @@ pytestmark = pytest.mark.system  # servers on SQLite and PostgreSQL
 
 def serve(tmp_path, **env: str) -> subprocess.CompletedProcess:
     config = write_config(tmp_path)
-    return subprocess.run([sys.executable, "-m", "worker.cli", "serve", "--config", str(config)], cwd=REPO,
-                          env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **env},
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "worker.cli", "serve", "--config", str(config)],
+        cwd=REPO,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def assert_refused(run: subprocess.CompletedProcess, code: int, *fragments: str) -> None:
@@ -51,11 +56,11 @@ def test_a_key_of_the_wrong_length_is_refused_at_start_up(tmp_path):
 def test_an_unreachable_database_is_given_a_bounded_wait_then_refused(tmp_path):
     url = f"postgresql://toolpool:pw-not-logged@127.0.0.1:{free_port()}/toolpool"
     started = time.monotonic()
-    run = serve(tmp_path, TOOLPOOL_STORE_URL=url, TOOLPOOL_SECRETS_KEY=new_key_text(),
-                TOOLPOOL_STORE_CONNECT_TIMEOUT_S="2")
+    run = serve(
+        tmp_path, TOOLPOOL_STORE_URL=url, TOOLPOOL_SECRETS_KEY=new_key_text(), TOOLPOOL_STORE_CONNECT_TIMEOUT_S="2"
+    )
     took = time.monotonic() - started
-    assert_refused(run, 5, "store.url: cannot reach the database at postgresql://toolpool:***@127.0.0.1",
-                   "after 2 s")
+    assert_refused(run, 5, "store.url: cannot reach the database at postgresql://toolpool:***@127.0.0.1", "after 2 s")
     assert "pw-not-logged" not in run.stderr + run.stdout
     assert took < 60
 
@@ -74,8 +79,12 @@ def test_a_database_still_starting_is_waited_for(tmp_path):
 
     late = PostgresServer()  # initdb'd, not started yet
     try:
-        env = {"HOME": str(tmp_path), "TOOLPOOL_STORE_URL": late.url(), "TOOLPOOL_SECRETS_KEY": new_key_text(),
-               "TOOLPOOL_STORE_CONNECT_TIMEOUT_S": "30"}
+        env = {
+            "HOME": str(tmp_path),
+            "TOOLPOOL_STORE_URL": late.url(),
+            "TOOLPOOL_SECRETS_KEY": new_key_text(),
+            "TOOLPOOL_STORE_CONNECT_TIMEOUT_S": "30",
+        }
         starter = threading.Timer(1.5, late.start)
         starter.start()
         store = open_store(load_config(None, env=env))
@@ -92,9 +101,11 @@ def test_another_replica_on_postgresql_is_told_of_each_change_within_a_second(tm
     try:
         seen: list[Change] = []
         other.subscribe(seen.append)
-        for change, write in ((Change(ALIAS, "acme"), lambda: store.put_version("acme", "v", {}, (), alias="a")),
-                              (Change(SECRETS, "acme"), lambda: store.set_secret("acme", "k", "v")),
-                              (Change(EGRESS, "acme"), lambda: store.set_egress_policy("acme", None))):
+        for change, write in (
+            (Change(ALIAS, "acme"), lambda: store.put_version("acme", "v", {}, (), alias="a")),
+            (Change(SECRETS, "acme"), lambda: store.set_secret("acme", "k", "v")),
+            (Change(EGRESS, "acme"), lambda: store.set_egress_policy("acme", None)),
+        ):
             written = time.monotonic()
             write()
             while change not in seen:

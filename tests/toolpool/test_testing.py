@@ -21,7 +21,7 @@ pytestmark = pytest.mark.system  # a pool, and pytest in a subprocess
 
 REPO = Path(__file__).resolve().parents[2]
 
-LOOKUP = '''
+LOOKUP = """
 import requests
 
 def lookup(conv, phone):
@@ -30,7 +30,7 @@ def lookup(conv, phone):
         return {"utterance": "I could not find you."}
     conv.state.customer = response.json()["name"]
     return {"utterance": "Hello " + response.json()["name"]}
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,8 @@ def test_canned_http_goes_through_the_real_egress_path(sandbox):
         assert result.ok, result.error
         assert result.action == {"utterance": "Hello Ada"} and result.state["customer"] == "Ada"
         assert [(r.method, r.path, r.json()) for r in api.requests] == [
-            ("POST", "/customers/search", {"phone": "+15551230000"})]
+            ("POST", "/customers/search", {"phone": "+15551230000"})
+        ]
         # The supervisor made the request: its usage counters and log line, not the tool's.
         assert result.usage.http_requests == 1
         assert re.fullmatch(rf"http POST 127\.0\.0\.1:{api.port} 200 [0-9.]+ ms", result.logs[-1]["message"])
@@ -86,15 +87,21 @@ def test_canned_http_goes_through_the_real_egress_path(sandbox):
 
 def test_a_route_can_answer_from_the_request_and_unknown_routes_are_404(sandbox):
     with FakeHttp() as api:
-        api.add("/customers/search", lambda request: Response(status=404 if request.json()["phone"] == "x" else 200,
-                                                               json={"name": "Bo"}))
-        assert sandbox.run(LOOKUP, "lookup", conv=conv_for(api), args={"phone": "x"},
-                           http=api).action == {"utterance": "I could not find you."}
-        assert sandbox.run(LOOKUP, "lookup", conv=conv_for(api), args={"phone": "y"},
-                           http=api).action == {"utterance": "Hello Bo"}
+        api.add(
+            "/customers/search",
+            lambda request: Response(status=404 if request.json()["phone"] == "x" else 200, json={"name": "Bo"}),
+        )
+        assert sandbox.run(LOOKUP, "lookup", conv=conv_for(api), args={"phone": "x"}, http=api).action == {
+            "utterance": "I could not find you."
+        }
+        assert sandbox.run(LOOKUP, "lookup", conv=conv_for(api), args={"phone": "y"}, http=api).action == {
+            "utterance": "Hello Bo"
+        }
     with FakeHttp({"GET /other": Response(text="x")}) as api:
-        source = ("import requests\ndef f(conv):\n    r = requests.get(conv.variant.api_base + '/nope', timeout=3)\n"
-                  "    return str(r.status_code) + ' ' + r.json()['error']\n")
+        source = (
+            "import requests\ndef f(conv):\n    r = requests.get(conv.variant.api_base + '/nope', timeout=3)\n"
+            "    return str(r.status_code) + ' ' + r.json()['error']\n"
+        )
         result = sandbox.run(source, "f", conv=conv_for(api), http=api)
         assert result.action == {"content": "404 no canned response for GET /nope"}
 
@@ -128,16 +135,25 @@ def test_nothing_outside_toolpool_testing_builds_the_loopback_policy():
     """No service configuration, environment variable or RPC can turn the hook on: the
     service's modules never name it, and a server process never loads it."""
     for path in [*(REPO / "worker").rglob("*.py"), *(REPO / "sandbox").rglob("*.py")]:
-        assert not [name for name in imported_names(path) if name.startswith(("toolpool.testing",
-                                                                              "toolpool.pytest_plugin"))], path
-    done = subprocess.run([sys.executable, "-c", "import json, sys, worker.server, worker.cli.root; "
-                           "print(json.dumps(sorted(sys.modules)))"], capture_output=True, text=True, timeout=60)
+        assert not [
+            name for name in imported_names(path) if name.startswith(("toolpool.testing", "toolpool.pytest_plugin"))
+        ], path
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, sys, worker.server, worker.cli.root; print(json.dumps(sorted(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "toolpool.testing" not in json.loads(done.stdout)
 
 
 def test_the_pytest_plugin_gives_run_tool_and_fake_http(tmp_path):
     (tmp_path / "tool.py").write_text(LOOKUP + "\ndef start_function(conv):\n    return 'hi'\n")
-    (tmp_path / "test_mine.py").write_text('''
+    (tmp_path / "test_mine.py").write_text("""
 def test_start(run_tool):
     assert run_tool("tool.py", "start_function").action == {"content": "hi"}
 
@@ -147,8 +163,13 @@ def test_lookup(run_tool, fake_http):
     result = run_tool("tool.py", "lookup", conv=conv, args={"phone": "1"}, http=fake_http)
     assert result.action == {"utterance": "Hello Cy"}
     assert fake_http.requests[0].json() == {"phone": "1"}
-''')
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
-                          cwd=REPO / "tests", capture_output=True, text=True, timeout=180)
+""")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=REPO / "tests",
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stdout[-3000:]
     assert "2 passed" in done.stdout

@@ -35,8 +35,10 @@ BOMBS: dict[str, tuple[dict[str, str], str | None]] = {
     "nested_finally_24": ({"t.py": nested_finally(24)}, "t.py: compiling needed more than 256 MiB"),
     # Code size: within memory, but the compiled bundle is over compile_output_bytes.
     "code_size_one_file": ({"t.py": nested_finally(16)}, "t.py: the compiled bundle is larger than 4 MiB"),
-    "code_size_many_files": ({f"m{i}.py": nested_finally(14) for i in range(6)},
-                             "the compiled bundle is larger than 4 MiB"),
+    "code_size_many_files": (
+        {f"m{i}.py": nested_finally(14) for i in range(6)},
+        "the compiled bundle is larger than 4 MiB",
+    ),
     # Nesting: the parser's own limits, and ours before the transform.
     "nested_parentheses": ({"t.py": "x = " + "(" * 5000 + "1" + ")" * 5000 + "\n"}, "t.py line 1: SyntaxError"),
     "nested_lists": ({"t.py": "x = " + "[" * 3000 + "]" * 3000 + "\n"}, "t.py line 1: SyntaxError"),
@@ -44,13 +46,19 @@ BOMBS: dict[str, tuple[dict[str, str], str | None]] = {
     "nested_unary": ({"t.py": "x = " + "-" * 100_000 + "1\n"}, "t.py: source is nested too deeply to parse"),
     "nested_not": ({"t.py": "x = " + "not " * 50_000 + "1\n"}, "t.py: source is nested too deeply to parse"),
     "nested_lambdas_200": ({"t.py": "x = " + "lambda: " * 200 + "1\n"}, "t.py line 1: code is nested too deeply"),
-    "nested_defs": ({"t.py": "".join("    " * i + f"def f{i}():\n" for i in range(99)) + "    " * 99 + "pass\n"},
-                    "t.py line 100: code is nested too deeply"),
-    "nested_comprehensions": ({"t.py": "x = " + "[" * 100 + "1 for a in ()" + "]" * 100 + "\n"},
-                              "t.py: code is nested too deeply"),
+    "nested_defs": (
+        {"t.py": "".join("    " * i + f"def f{i}():\n" for i in range(99)) + "    " * 99 + "pass\n"},
+        "t.py line 100: code is nested too deeply",
+    ),
+    "nested_comprehensions": (
+        {"t.py": "x = " + "[" * 100 + "1 for a in ()" + "]" * 100 + "\n"},
+        "t.py: code is nested too deeply",
+    ),
     "nested_fstrings": ({"t.py": "x = " + "f'{" * 200 + "1" + "}'" * 200 + "\n"}, "t.py line 1: SyntaxError"),
-    "nested_ifs": ({"t.py": "".join("    " * i + "if x:\n" for i in range(150)) + "    " * 150 + "pass\n"},
-                   "t.py line 101: IndentationError: too many levels of indentation"),
+    "nested_ifs": (
+        {"t.py": "".join("    " * i + "if x:\n" for i in range(150)) + "    " * 150 + "pass\n"},
+        "t.py line 101: IndentationError: too many levels of indentation",
+    ),
     # Long expressions: a left-deep tree the transformer would walk recursively.
     "long_sum": ({"t.py": _chain("+", 60000)}, "t.py: source is nested too deeply to parse"),
     "long_and": ({"t.py": _chain(" and ", 30000, "a")}, "t.py: code is too complex"),
@@ -58,8 +66,10 @@ BOMBS: dict[str, tuple[dict[str, str], str | None]] = {
     "long_call_chain": ({"t.py": "x = f" + "()" * 20000 + "\n"}, "nested too deeply"),
     "long_attribute_chain": ({"t.py": "x = a" + ".b" * 20000 + "\n"}, "nested too deeply"),
     # Size: many small things, within the source cap.
-    "thousands_of_functions": ({"t.py": "".join(f"def f{i}(c):0\n" for i in range(16000))},
-                               "t.py: code is too complex"),
+    "thousands_of_functions": (
+        {"t.py": "".join(f"def f{i}(c):0\n" for i in range(16000))},
+        "t.py: code is too complex",
+    ),
     "many_small_files": ({f"f{i}.py": f"def f{i}(conv):\n    return {i}\n" for i in range(256)}, None),
     "big_list_literal": ({"t.py": "x = [" + ",".join(str(i) for i in range(40000)) + "]\n"}, "code is too complex"),
     "many_string_constants": ({"t.py": "x = {" + ",".join(f"{i}: 's{i}'" for i in range(12000)) + "}\n"}, None),
@@ -70,6 +80,8 @@ BOMBS: dict[str, tuple[dict[str, str], str | None]] = {
     # Text the tokenizer must scan.
     "long_line_of_spaces": ({"t.py": "x = 1" + " " * 250_000 + "\n"}, None),
     "many_blank_lines": ({"t.py": "\n" * 250_000 + "x = 1\n"}, None),
-    "deep_indentation": ({"t.py": "if x:\n" + "".join(" " * (i + 1) + "if x:\n" for i in range(100))
-                          + " " * 101 + "pass\n"}, "t.py line 101: IndentationError"),
+    "deep_indentation": (
+        {"t.py": "if x:\n" + "".join(" " * (i + 1) + "if x:\n" for i in range(100)) + " " * 101 + "pass\n"},
+        "t.py line 101: IndentationError",
+    ),
 }

@@ -25,8 +25,13 @@ CAP = 4 * 1024 * 1024
 
 
 def good_header(**changes):
-    header = {"ok": True, "files": [{"filename": "t.py", "functions": ["f"], "lines": [1], "size": len(CODE)},
-                                    {"filename": "u.py", "functions": ["g"], "lines": [1], "size": len(CODE)}]}
+    header = {
+        "ok": True,
+        "files": [
+            {"filename": "t.py", "functions": ["f"], "lines": [1], "size": len(CODE)},
+            {"filename": "u.py", "functions": ["g"], "lines": [1], "size": len(CODE)},
+        ],
+    }
     header.update(changes)
     return header
 
@@ -57,20 +62,26 @@ HOSTILE = {
     "not_an_object": encode([1, 2]),  # type: ignore[arg-type]
     "ok_not_bool": encode({"ok": "yes"}),
     "deep_json": (20001).to_bytes(HEADER_BYTES, "big") + b"[" * 10000 + b"]" * 10000 + b"!",
-    "unsent_file": encode(good_header(files=[file_entry(filename="../etc/passwd.py"), file_entry(filename="u.py")]),
-                          [CODE, CODE]),
+    "unsent_file": encode(
+        good_header(files=[file_entry(filename="../etc/passwd.py"), file_entry(filename="u.py")]), [CODE, CODE]
+    ),
     "file_twice": encode(good_header(files=[file_entry(), file_entry()]), [CODE, CODE]),
     "file_missing": encode(good_header(files=[file_entry()]), [CODE]),
-    "function_not_identifier": encode(good_header(files=[file_entry(functions=["f; import os"]),
-                                                         file_entry(filename="u.py", functions=["g"])]), [CODE, CODE]),
-    "function_not_str": encode(good_header(files=[file_entry(functions=[1]), file_entry(filename="u.py")]),
-                               [CODE, CODE]),
-    "functions_repeated": encode(good_header(files=[file_entry(functions=["f", "f"], lines=[1, 1]),
-                                                    file_entry(filename="u.py")]), [CODE, CODE]),
+    "function_not_identifier": encode(
+        good_header(files=[file_entry(functions=["f; import os"]), file_entry(filename="u.py", functions=["g"])]),
+        [CODE, CODE],
+    ),
+    "function_not_str": encode(
+        good_header(files=[file_entry(functions=[1]), file_entry(filename="u.py")]), [CODE, CODE]
+    ),
+    "functions_repeated": encode(
+        good_header(files=[file_entry(functions=["f", "f"], lines=[1, 1]), file_entry(filename="u.py")]), [CODE, CODE]
+    ),
     "lines_mismatch": encode(good_header(files=[file_entry(lines=[]), file_entry(filename="u.py")]), [CODE, CODE]),
     "line_zero": encode(good_header(files=[file_entry(lines=[0]), file_entry(filename="u.py")]), [CODE, CODE]),
-    "size_past_the_payload": encode(good_header(files=[file_entry(size=10 ** 9), file_entry(filename="u.py")]),
-                                    [CODE, CODE]),
+    "size_past_the_payload": encode(
+        good_header(files=[file_entry(size=10**9), file_entry(filename="u.py")]), [CODE, CODE]
+    ),
     "size_negative": encode(good_header(files=[file_entry(size=-5), file_entry(filename="u.py")]), [CODE, CODE]),
     "trailing_bytes": encode(good_header(), [CODE, CODE, b"extra"]),
     "problem_for_unsent_file": encode({"ok": False, "problems": [{"file": "x.py", "line": 1, "message": "m"}]}),
@@ -115,6 +126,13 @@ def test_problem_texts_are_capped_and_kept_to_their_files():
 
 def test_the_header_cap_leaves_room_for_every_honest_answer():
     # The largest honest header: every file of a full bundle with the most functions.
-    files = [{"filename": f"{'d' * 60}/{'n' * 60}{i}.py", "functions": [f"f{j:05}" for j in range(40)],
-              "lines": list(range(1, 41)), "size": 1} for i in range(256)]
+    files = [
+        {
+            "filename": f"{'d' * 60}/{'n' * 60}{i}.py",
+            "functions": [f"f{j:05}" for j in range(40)],
+            "lines": list(range(1, 41)),
+            "size": 1,
+        }
+        for i in range(256)
+    ]
     assert len(json.dumps({"ok": True, "files": files})) < MAX_HEADER_BYTES

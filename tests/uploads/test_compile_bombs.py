@@ -33,8 +33,10 @@ def confined(pool) -> ConfinedCompiler:
 @pytest.fixture
 def nothing_parsed_here(monkeypatch):
     """Fails the test if this process parses or compiles tenant source itself."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("the server's side parsed tenant source")
+
     monkeypatch.setattr(compiler, "_compile_checked", refuse)  # where every parse and compile happens
     monkeypatch.setattr(compiler, "compile_files", refuse)
     monkeypatch.setattr(compiler, "compile_bundle", refuse)
@@ -62,8 +64,16 @@ def test_each_bomb_ends_in_a_compile_error_naming_its_file_and_limit(confined, n
 def test_a_flood_of_bombs_leaves_the_servers_memory_where_it_was(confined, nothing_parsed_here):
     """Target: under a flood of compile bombs the server's RSS grows by less than 64 MiB
     (the red team's single bomb took 3 GB in the server)."""
-    bombs = [BOMBS[n][0] for n in ("nested_finally_19", "nested_finally_24", "code_size_one_file",
-                                   "code_size_many_files", "nested_unary")] * 6
+    bombs = [
+        BOMBS[n][0]
+        for n in (
+            "nested_finally_19",
+            "nested_finally_24",
+            "code_size_one_file",
+            "code_size_many_files",
+            "nested_unary",
+        )
+    ] * 6
     gc.collect()
     before = psutil.Process().memory_info().rss
     peak = before
@@ -77,8 +87,15 @@ def test_a_flood_of_bombs_leaves_the_servers_memory_where_it_was(confined, nothi
 def test_same_verdict_as_the_in_process_compiler_for_what_fits_its_limits(confined):
     """One compile everywhere: where a bundle is within the limits, the confined compile
     and the library's in-process compile agree, errors and functions alike."""
-    for name in ("nested_parentheses", "nested_defs", "long_sum", "thousands_of_functions", "many_small_files",
-                 "huge_power", "big_string"):
+    for name in (
+        "nested_parentheses",
+        "nested_defs",
+        "long_sum",
+        "thousands_of_functions",
+        "many_small_files",
+        "huge_power",
+        "big_string",
+    ):
         files = BOMBS[name][0]
         try:
             local: object = sorted(compiler.compile_bundle(files).functions)
@@ -95,18 +112,27 @@ def test_same_verdict_as_the_in_process_compiler_for_what_fits_its_limits(confin
 def test_cpu_and_wall_time_are_limits_of_their_own():
     """With room in memory, an exponential compile runs into the CPU limit; with room in
     CPU, into the wall-clock limit. Each is named."""
-    roomy = Limits(compile_memory_bytes=3 * 1024 * MiB, compile_cpu_seconds=1, compile_wall_ms=20_000,
-                   compile_output_bytes=512 * MiB)
+    roomy = Limits(
+        compile_memory_bytes=3 * 1024 * MiB,
+        compile_cpu_seconds=1,
+        compile_wall_ms=20_000,
+        compile_output_bytes=512 * MiB,
+    )
     with Pool(PoolConfig(ready_children=1, limits=roomy)) as pool:
         confined = ConfinedCompiler(pool)
-        policy = DEFAULT_POLICY.with_limits(compile_memory_bytes=roomy.compile_memory_bytes, compile_cpu_seconds=1,
-                                            compile_wall_ms=20_000, compile_output_bytes=512 * MiB)
+        policy = DEFAULT_POLICY.with_limits(
+            compile_memory_bytes=roomy.compile_memory_bytes,
+            compile_cpu_seconds=1,
+            compile_wall_ms=20_000,
+            compile_output_bytes=512 * MiB,
+        )
         with pytest.raises(CompileErrors) as cpu:
             confined.compile({"t.py": nested_finally(20)}, policy)
         assert str(cpu.value) == "t.py: compiling needed more than 1 s of CPU"
         with pytest.raises(CompileErrors) as wall:
-            confined.compile({"t.py": nested_finally(20)}, policy.with_limits(compile_cpu_seconds=10,
-                                                                               compile_wall_ms=300))
+            confined.compile(
+                {"t.py": nested_finally(20)}, policy.with_limits(compile_cpu_seconds=10, compile_wall_ms=300)
+            )
         assert str(wall.value) == "t.py: compiling took more than 0.3 s"
         assert sorted(confined.compile({"t.py": "def f(conv):\n    return 1\n"}, policy).functions) == ["f"]
 

@@ -34,6 +34,7 @@ def submit(gate: CompileGate, tenant: str, name: str, results: dict, *, wait_s: 
             results[name] = gate.compile(tenant, {"name": name}, None, wait_until=time.monotonic() + wait_s)
         except Exception as exc:  # noqa: BLE001 - the test inspects it
             results[name] = exc
+
     thread = threading.Thread(target=run)
     thread.start()
     return thread

@@ -44,8 +44,9 @@ class CountingGate:
 
 def make_service(tmp_path, pool, *, uploads=TenantLimits(), budget=Budget.of()):
     store = SQLiteStore(tmp_path / "t.db", Keyring(parse_keys(new_key_text())))
-    admission = Admission(AdmissionLimits(max_concurrent=4, tenant_concurrency=2, reserved_for_start=1,
-                                          max_queue=8, tenant_max_queue=4))
+    admission = Admission(
+        AdmissionLimits(max_concurrent=4, tenant_concurrency=2, reserved_for_start=1, max_queue=8, tenant_max_queue=4)
+    )
     service = ToolService(store, pool, admission, uploads=uploads, cache_budget=budget)
     service._compiles = CountingGate(service._compiles)
     return service, store
@@ -57,22 +58,43 @@ def tool(n: int, padding: int = 0) -> dict[str, str]:
 
 @pytest.fixture
 def limited(tmp_path, pool):
-    acme = UploadLimits(files=2, file_bytes=300, bundle_bytes=500, filename_chars=20, versions=3, aliases=2,
-                        secrets=2, secret_bytes=10, policy_bytes=200)
+    acme = UploadLimits(
+        files=2,
+        file_bytes=300,
+        bundle_bytes=500,
+        filename_chars=20,
+        versions=3,
+        aliases=2,
+        secrets=2,
+        secret_bytes=10,
+        policy_bytes=200,
+    )
     service, store = make_service(tmp_path, pool, uploads=TenantLimits(UploadLimits(), {"acme": acme}))
     yield service
     store.close()
 
 
 REFUSED = {
-    "files": ({"a.py": "x = 1\n", "b.py": "x = 1\n", "c.py": "x = 1\n"},
-              "files", "3 files; upload.files is 2 for tenant 'acme'"),
-    "file_bytes": ({"a.py": "x = '" + "y" * 400 + "'\n"},
-                   "files['a.py'].source", "407 bytes; upload.file_bytes is 300 for tenant 'acme'"),
-    "bundle_bytes": ({"a.py": "#" * 290 + "\n", "b.py": "#" * 290 + "\n"},
-                     "files['b.py'].source", "the bundle reaches 582 bytes with this file; upload.bundle_bytes is 500"),
-    "filename_chars": ({"tools/very_long_name.py": "x = 1\n"},
-                       "files['tools/very_long_name.py'].name", "23 characters; upload.filename_chars is 20"),
+    "files": (
+        {"a.py": "x = 1\n", "b.py": "x = 1\n", "c.py": "x = 1\n"},
+        "files",
+        "3 files; upload.files is 2 for tenant 'acme'",
+    ),
+    "file_bytes": (
+        {"a.py": "x = '" + "y" * 400 + "'\n"},
+        "files['a.py'].source",
+        "407 bytes; upload.file_bytes is 300 for tenant 'acme'",
+    ),
+    "bundle_bytes": (
+        {"a.py": "#" * 290 + "\n", "b.py": "#" * 290 + "\n"},
+        "files['b.py'].source",
+        "the bundle reaches 582 bytes with this file; upload.bundle_bytes is 500",
+    ),
+    "filename_chars": (
+        {"tools/very_long_name.py": "x = 1\n"},
+        "files['tools/very_long_name.py'].name",
+        "23 characters; upload.filename_chars is 20",
+    ),
     "filename_characters": ({"a b.py": "x = 1\n"}, "files['a b.py'].name", "invalid filename 'a b.py'"),
     "filename_escape": ({"../x.py": "x = 1\n"}, "files['../x.py'].name", "invalid filename '../x.py'"),
 }
@@ -84,7 +106,9 @@ def test_each_cap_refuses_at_once_naming_the_limit_and_the_file(limited, case):
     with pytest.raises(InvalidArgument) as refused:
         limited.deploy("acme", files, None)
     assert refused.value.field == field and words in refused.value.description, refused.value
-    assert (refused.value.reason == "UPLOAD_LIMIT") == case.startswith(("files", "file_bytes", "bundle", "filename_chars"))
+    assert (refused.value.reason == "UPLOAD_LIMIT") == case.startswith(
+        ("files", "file_bytes", "bundle", "filename_chars")
+    )
     assert limited._compiles.compiles == []  # refused before any compile
 
 
@@ -108,7 +132,9 @@ def test_aliases_past_the_limit_are_refused_and_nothing_is_stored(limited):
     with pytest.raises(UploadLimit) as refused:
         limited.deploy("acme", tool(2), "c")
     assert refused.value.field == "alias"
-    assert refused.value.description == "tenant 'acme' would have 3 aliases; upload.aliases is 2 (delete an alias first)"
+    assert (
+        refused.value.description == "tenant 'acme' would have 3 aliases; upload.aliases is 2 (delete an alias first)"
+    )
     assert len(limited.list_versions("acme")) == 2
 
 
@@ -121,7 +147,8 @@ def test_a_deploy_is_refused_when_aliases_name_every_version_the_limit_keeps(tmp
         service.deploy("acme", tool(2), None)
     assert refused.value.field == "files" and refused.value.description == (
         "tenant 'acme' would have 3 versions; upload.versions is 2 (aliases name every version the limit keeps: "
-        "move or delete an alias first)")
+        "move or delete an alias first)"
+    )
     service.deploy("acme", tool(2), "a")  # moving "a" frees tool(0), which is pruned
     assert len(service.list_versions("acme")) == 2
     store.close()
@@ -130,7 +157,10 @@ def test_a_deploy_is_refused_when_aliases_name_every_version_the_limit_keeps(tmp
 def test_secrets_and_policies_are_capped(limited):
     with pytest.raises(UploadLimit) as big:
         limited.set_secret("acme", "k", "x" * 11)
-    assert (big.value.field, big.value.description) == ("value", "11 bytes; upload.secret_bytes is 10 for tenant 'acme'")
+    assert (big.value.field, big.value.description) == (
+        "value",
+        "11 bytes; upload.secret_bytes is 10 for tenant 'acme'",
+    )
     limited.set_secret("acme", "k1", "v")
     limited.set_secret("acme", "k2", "v")
     with pytest.raises(UploadLimit) as many:
@@ -147,10 +177,12 @@ def test_tenant_limits_come_from_the_configuration(tmp_path):
     path.write_text('[upload]\nfiles = 10\n[[tenant_limits]]\ntenant = "acme"\nfiles = 3\nversions = 7\n')
     limits = load_config(path, env={"HOME": str(tmp_path)}).upload_limits()
     assert (limits.of("acme").files, limits.of("acme").versions, limits.of("globex").files) == (3, 7, 10)
-    for text, words in (('[[tenant_limits]]\ntenant = "a"\nfiles = 0\n', "tenant_limits[0].files"),
-                        ('[[tenant_limits]]\ntenant = "a"\nfilez = 3\n', "unknown limit"),
-                        ('[[tenant_limits]]\nfiles = 3\n', 'tenant = "NAME"'),
-                        ('[upload]\nfile_bytes = 300000\n', "upload.file_bytes")):
+    for text, words in (
+        ('[[tenant_limits]]\ntenant = "a"\nfiles = 0\n', "tenant_limits[0].files"),
+        ('[[tenant_limits]]\ntenant = "a"\nfilez = 3\n', "unknown limit"),
+        ("[[tenant_limits]]\nfiles = 3\n", 'tenant = "NAME"'),
+        ("[upload]\nfile_bytes = 300000\n", "upload.file_bytes"),
+    ):
         path.write_text(text)
         with pytest.raises(ConfigError, match=re.escape(words)):
             load_config(path, env={"HOME": str(tmp_path)})
@@ -193,8 +225,12 @@ def test_a_flood_of_distinct_uploads_keeps_the_bundle_cache_in_budget_and_anothe
     compiled = len(service._compiles.compiles)
     received_at = time.monotonic()
     deadline = service.deadline("start_function", 0, received_at=received_at, rpc_remaining_s=None)
-    executed = service.execute(ExecuteCall(tenant="acme", target=Target(alias="live"), function="start_function",
-                                           deadline=deadline, call_id="c1"), received_at=received_at)
+    executed = service.execute(
+        ExecuteCall(
+            tenant="acme", target=Target(alias="live"), function="start_function", deadline=deadline, call_id="c1"
+        ),
+        received_at=received_at,
+    )
     assert executed.version_id == acme and executed.result.action["utterance"] == "hello 0"
     assert len(service._compiles.compiles) == compiled  # served from the cache: mallory did not evict it
     info = service.cache_info()["bundles"]

@@ -32,8 +32,11 @@ def deploy(stub, tenant, files, **kwargs):
 
 def greet(stub, version):
     """acme's start_function: the greeting another tenant's flood must not break."""
-    return support.execute(stub, support.execute_request("acme", "start_function", version_id=version),
-                           token=support.ANY_TOKEN)
+    return support.execute(
+        stub, support.execute_request("acme", "start_function", version_id=version), token=support.ANY_TOKEN
+    )
+
+
 CACHE_BYTES = 128 * MiB  # the default budget
 GREETING = "def start_function(conv):\n    return {'utterance': 'hello'}\n"
 
@@ -60,8 +63,9 @@ class PeakRss:
 
 @pytest.fixture
 def server(tmp_path):
-    running = FaultServer(support.write_fault_config(tmp_path, pool={"ready_children": 2},
-                                                     cache={"bytes": CACHE_BYTES}))
+    running = FaultServer(
+        support.write_fault_config(tmp_path, pool={"ready_children": 2}, cache={"bytes": CACHE_BYTES})
+    )
     try:
         yield running
     finally:
@@ -82,8 +86,16 @@ def test_a_flood_of_compile_bombs_leaves_the_server_small_and_another_tenant_ser
     version = deploy(stub, "acme", {"tools.py": GREETING}).deployed.version_id
     before = settled_rss(server, stub, version)
     sampler = PeakRss(server.pid)
-    bombs = [BOMBS[n][0] for n in ("nested_finally_19", "nested_finally_24", "code_size_one_file",
-                                   "code_size_many_files", "nested_unary")] * 8
+    bombs = [
+        BOMBS[n][0]
+        for n in (
+            "nested_finally_19",
+            "nested_finally_24",
+            "code_size_one_file",
+            "code_size_many_files",
+            "nested_unary",
+        )
+    ] * 8
     verdicts: list[str] = []
     greetings: list[str] = []
 
@@ -127,7 +139,8 @@ def test_a_flood_of_distinct_uploads_grows_the_server_by_less_than_its_cache_bud
 
     support.run_concurrently([lambda n=n: upload(n) for n in range(600)], width=2)
     peak = sampler.stop()
-    assert peak - before < CACHE_BYTES, \
+    assert peak - before < CACHE_BYTES, (
         f"the server grew by {(peak - before) / MiB:.1f} MiB for a {CACHE_BYTES // MiB} MiB cache budget"
+    )
     answer = greet(stub, version)
     assert answer.status == "ok"

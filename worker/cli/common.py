@@ -41,22 +41,33 @@ def command(name: str, **settings: Any) -> Callable[[Callable[..., Any]], click.
 
 
 def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--json", "as_json", is_flag=True,
-                        help="Print JSON (the default when stdout is not a terminal).")(func)
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print JSON (the default when stdout is not a terminal)."
+    )(func)
 
 
 def client_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--tenant, --target, --token, --token-file: who acts, on which server."""
     options = [
         click.option("--tenant", required=True, help="The tenant to act for, e.g. acme."),
-        click.option("--target", default=DEFAULT_TARGET, envvar="TOOLPOOL_TARGET", show_envvar=True,
-                     show_default=True, metavar="ADDR",
-                     help="The server: HOST:PORT, or dns:///NAME:PORT to spread calls over every replica a name "
-                          "resolves to (a Kubernetes headless Service)."),
-        click.option("--token", default=None, metavar="TOKEN",
-                     help="Bearer token. Prefer TOOLPOOL_TOKEN or --token-file: a flag stays in shell history. "
-                          "Default: TOOLPOOL_TOKEN, else the development token of a local `toolpool serve` "
-                          "(in $TOOLPOOL_STATE_DIR or ~/.local/state/toolpool)."),
+        click.option(
+            "--target",
+            default=DEFAULT_TARGET,
+            envvar="TOOLPOOL_TARGET",
+            show_envvar=True,
+            show_default=True,
+            metavar="ADDR",
+            help="The server: HOST:PORT, or dns:///NAME:PORT to spread calls over every replica a name "
+            "resolves to (a Kubernetes headless Service).",
+        ),
+        click.option(
+            "--token",
+            default=None,
+            metavar="TOKEN",
+            help="Bearer token. Prefer TOOLPOOL_TOKEN or --token-file: a flag stays in shell history. "
+            "Default: TOOLPOOL_TOKEN, else the development token of a local `toolpool serve` "
+            "(in $TOOLPOOL_STATE_DIR or ~/.local/state/toolpool).",
+        ),
         click.option("--token-file", default=None, metavar="FILE", help="A file holding the bearer token."),
     ]
     for option in reversed(options):
@@ -65,18 +76,35 @@ def client_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def pool_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("--insecure-no-confinement", is_flag=True, default=None,
-                        help="DEVELOPMENT ONLY: run children without namespaces, seccomp or uid drop.")(func)
-    return click.option("--mode", type=click.Choice(["fresh", "reuse"]), default=None,
-                        help="fresh: a new process per call (default); reuse: a warm process per tenant and "
-                             "version.")(func)
+    func = click.option(
+        "--insecure-no-confinement",
+        is_flag=True,
+        default=None,
+        help="DEVELOPMENT ONLY: run children without namespaces, seccomp or uid drop.",
+    )(func)
+    return click.option(
+        "--mode",
+        type=click.Choice(["fresh", "reuse"]),
+        default=None,
+        help="fresh: a new process per call (default); reuse: a warm process per tenant and version.",
+    )(func)
 
 
 def egress_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("--allow-address", "allow_address", multiple=True, metavar="ADDR[/PREFIX][:PORT]",
-                        help="Name a loopback, private or link-local address or network explicitly (repeatable): "
-                             "127.0.0.1:8080, [::1]:8080, 10.1.0.0/16.")(func)
-    return click.option("--allow-host", "allow_host", multiple=True, metavar="[SCHEME://]HOST[:PORT]",
-                        help="Let the tools' requests reach HOST, a DNS name (repeatable): api.example.com or "
-                             "*.example.com; https on its default port unless a scheme or port is given. "
-                             "An address needs --allow-address.")(func)
+    func = click.option(
+        "--allow-address",
+        "allow_address",
+        multiple=True,
+        metavar="ADDR[/PREFIX][:PORT]",
+        help="Name a loopback, private or link-local address or network explicitly (repeatable): "
+        "127.0.0.1:8080, [::1]:8080, 10.1.0.0/16.",
+    )(func)
+    return click.option(
+        "--allow-host",
+        "allow_host",
+        multiple=True,
+        metavar="[SCHEME://]HOST[:PORT]",
+        help="Let the tools' requests reach HOST, a DNS name (repeatable): api.example.com or "
+        "*.example.com; https on its default port unless a scheme or port is given. "
+        "An address needs --allow-address.",
+    )(func)

@@ -26,7 +26,7 @@ TENANT = "demo"
 
 # A start tool in the style of the platform's pages (002, 004): route by the dialled
 # number, look the caller up with a tenant secret, greet from the variant's columns.
-START_TOOL = '''\
+START_TOOL = """\
 from datetime import datetime
 
 def start_function(conv: Conversation):
@@ -43,18 +43,18 @@ def start_function(conv: Conversation):
         "utterance": f"Welcome to {conv.variants[site].site_name}. How can I help you today?",
         "listen": {"asr": {"timeout": 15}},
     }
-'''
+"""
 
-RUNAWAY_TOOL = '''\
+RUNAWAY_TOOL = """\
 def check_availability(conv: Conversation, date: str):
     while True:
         pass
-'''
+"""
 
-HOSTILE_TOOL = '''\
+HOSTILE_TOOL = """\
 def steal(conv: Conversation):
     return ().__class__.__bases__[0].__subclasses__()
-'''
+"""
 
 CONVERSATION = {
     "state": {"from_": "+15551230000", "to": "+441234567890", "call_sid": "CA-demo-1", "asr_lang_code": "en-US"},
@@ -90,21 +90,29 @@ def run_demo(target: str, token: str) -> bool:
     with Client(target, token) as client:
         client.set_secret(TENANT, "crm_api_key", "sk-demo-0123456789")
         say("== set secret crm_api_key for tenant 'demo' (write-only: it can never be read back)")
-        deployment = client.deploy(TENANT, {"start.py": START_TOOL, "availability.py": RUNAWAY_TOOL},
-                                   alias="latest")
+        deployment = client.deploy(TENANT, {"start.py": START_TOOL, "availability.py": RUNAWAY_TOOL}, alias="latest")
         say(f"== deployed version {deployment.version_id} as 'latest'")
 
-        result = client.execute(TENANT, "start_function", alias="latest", conversation=CONVERSATION,
-                                deadline_ms=1000)
-        show("start_function for a caller to +441234567890 (the secret is redacted from the logs)",
-             result.to_dict())
+        result = client.execute(TENANT, "start_function", alias="latest", conversation=CONVERSATION, deadline_ms=1000)
+        show("start_function for a caller to +441234567890 (the secret is redacted from the logs)", result.to_dict())
         ok &= result.status.value == "ok"
 
-        result = client.execute(TENANT, "check_availability", alias="latest", args={"date": "2026-12-01"},
-                                conversation=CONVERSATION, deadline_ms=200)
-        show("a runaway tool, killed at its 200 ms deadline", {
-            "status": result.status.value, "error": result.error.to_dict() if result.error else None,
-            "usage": result.usage.to_dict()})
+        result = client.execute(
+            TENANT,
+            "check_availability",
+            alias="latest",
+            args={"date": "2026-12-01"},
+            conversation=CONVERSATION,
+            deadline_ms=200,
+        )
+        show(
+            "a runaway tool, killed at its 200 ms deadline",
+            {
+                "status": result.status.value,
+                "error": result.error.to_dict() if result.error else None,
+                "usage": result.usage.to_dict(),
+            },
+        )
         ok &= result.status.value == "timeout"
 
         try:
@@ -112,22 +120,38 @@ def run_demo(target: str, token: str) -> bool:
             ok = False
             say("\n== UNEXPECTED: the hostile tool was accepted")
         except CompileFailed as failed:
-            show("a hostile tool, refused at deploy time", [
-                {"file": file, "line": line, "message": message} for file, line, message in failed.errors])
+            show(
+                "a hostile tool, refused at deploy time",
+                [{"file": file, "line": line, "message": message} for file, line, message in failed.errors],
+            )
     return ok
 
 
 @command("demo", short_help="Start the service on its embedded defaults and send it real calls.")
-@click.option("--config", "config_file", metavar="FILE", envvar="TOOLPOOL_CONFIG", show_envvar=True,
-              help="TOML configuration file.")
+@click.option(
+    "--config",
+    "config_file",
+    metavar="FILE",
+    envvar="TOOLPOOL_CONFIG",
+    show_envvar=True,
+    help="TOML configuration file.",
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default 50051; 0 picks a free one).")
-@click.option("--state-dir", type=click.Path(file_okay=False), metavar="DIR",
-              help="Where the database, secrets key and development token go (also TOOLPOOL_STATE_DIR).")
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Where the database, secrets key and development token go (also TOOLPOOL_STATE_DIR).",
+)
 @click.option("--once", is_flag=True, help="Stop after the demo instead of serving on.")
-@click.option("--insecure-no-confinement", is_flag=True,
-              help="DEVELOPMENT ONLY: run children without namespaces, seccomp or uid drop.")
-def demo(config_file: str | None, port: int | None, state_dir: str | None, once: bool,
-         insecure_no_confinement: bool) -> int:
+@click.option(
+    "--insecure-no-confinement",
+    is_flag=True,
+    help="DEVELOPMENT ONLY: run children without namespaces, seccomp or uid drop.",
+)
+def demo(
+    config_file: str | None, port: int | None, state_dir: str | None, once: bool, insecure_no_confinement: bool
+) -> int:
     """Start the service as `toolpool serve` does, then act as an orchestrator: set a
     secret, deploy a start_function, call it, and show a runaway tool and a hostile one
     being stopped. Keeps serving afterwards (for `toolpool call`) unless --once."""
@@ -137,8 +161,7 @@ def demo(config_file: str | None, port: int | None, state_dir: str | None, once:
     from worker.config import ConfigError, load_config, read_token_file
     from worker.server import ListenError, serve_forever
 
-    overrides = {"port": port, "state_dir": state_dir,
-                 "pool.insecure_no_confinement": insecure_no_confinement or None}
+    overrides = {"port": port, "state_dir": state_dir, "pool.insecure_no_confinement": insecure_no_confinement or None}
     try:
         config = load_config(config_file, overrides=overrides)
     except ConfigError as exc:
@@ -151,8 +174,7 @@ def demo(config_file: str | None, port: int | None, state_dir: str | None, once:
         token = os.environ.get("TOOLPOOL_TOKEN") or read_token_file(config.token_file)
         try:
             if token is None:  # the server writes its development token before it serves
-                click.echo(f"toolpool demo: no token: set TOOLPOOL_TOKEN or write one to {config.token_file}",
-                           err=True)
+                click.echo(f"toolpool demo: no token: set TOOLPOOL_TOKEN or write one to {config.token_file}", err=True)
             else:
                 outcome["ok"] = run_demo(target, token)
         except CallError as exc:
@@ -160,10 +182,12 @@ def demo(config_file: str | None, port: int | None, state_dir: str | None, once:
         if once:
             os.kill(os.getpid(), signal.SIGTERM)  # serve_forever drains and returns
         else:
-            say(f"\n== still serving on {target}; try:\n"
+            say(
+                f"\n== still serving on {target}; try:\n"
                 f"   TOOLPOOL_STATE_DIR={config.state_dir} .venv/bin/toolpool call --target {target} "
                 f"--tenant {TENANT} --alias latest start_function\n"
-                "   Ctrl-C to stop")
+                "   Ctrl-C to stop"
+            )
 
     try:
         serve_forever(config, announce=after_start)

@@ -82,14 +82,25 @@ def _address_instead(spec: str, allow_addresses: Sequence[str]) -> str | None:
     except ValueError:
         address = None
     if address is not None:
-        kind = ("a loopback" if address.is_loopback else "a private" if address.is_private
-                else "a link-local" if address.is_link_local else "an")
-        return (f"--allow-host {spec}: {host} is {kind} address, and --allow-host takes DNS names; "
-                f"use {_address_flag(host, port)}")
+        kind = (
+            "a loopback"
+            if address.is_loopback
+            else "a private"
+            if address.is_private
+            else "a link-local"
+            if address.is_link_local
+            else "an"
+        )
+        return (
+            f"--allow-host {spec}: {host} is {kind} address, and --allow-host takes DNS names; "
+            f"use {_address_flag(host, port)}"
+        )
     if (host == "localhost" or host.endswith(".localhost")) and not allow_addresses:
-        return (f"--allow-host {spec}: {host} is this machine's loopback, which a host rule never reaches; "
-                f"use {_address_flag('127.0.0.1', port)} and call http://127.0.0.1{':' + port if port else ''} "
-                "from the tool")
+        return (
+            f"--allow-host {spec}: {host} is this machine's loopback, which a host rule never reaches; "
+            f"use {_address_flag('127.0.0.1', port)} and call http://127.0.0.1{':' + port if port else ''} "
+            "from the tool"
+        )
     return None
 
 
@@ -131,6 +142,8 @@ def resolve_token(token: str | None, token_file: str | None) -> str:
     except OSError as exc:
         raise BadInput(f"development token {path}: {exc.strerror}; set TOOLPOOL_TOKEN or give --token-file") from None
     if found is None:
-        raise BadInput(f"no token: set TOOLPOOL_TOKEN or give --token-file; a local `toolpool serve` writes its "
-                       f"development token to {path} (TOOLPOOL_STATE_DIR moves it)")
+        raise BadInput(
+            f"no token: set TOOLPOOL_TOKEN or give --token-file; a local `toolpool serve` writes its "
+            f"development token to {path} (TOOLPOOL_STATE_DIR moves it)"
+        )
     return found

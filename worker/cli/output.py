@@ -21,8 +21,13 @@ from typing import Any
 
 import click
 
-_STATUS_COLOURS = {"ok": "green", "timeout": "yellow", "cpu_limit": "yellow", "memory_limit": "yellow",
-                   "output_limit": "yellow"}
+_STATUS_COLOURS = {
+    "ok": "green",
+    "timeout": "yellow",
+    "cpu_limit": "yellow",
+    "memory_limit": "yellow",
+    "output_limit": "yellow",
+}
 _LEVEL_COLOURS = {"debug": "bright_black", "info": None, "warning": "yellow", "error": "red"}
 
 
@@ -55,7 +60,9 @@ def _value(value: Any) -> str:
 
 def _usage_line(usage: dict[str, Any]) -> str:
     mib = usage.get("peak_rss_bytes", 0) / (1024 * 1024)
-    http = f", {usage['http_requests']} HTTP requests ({usage['http_bytes']} bytes)" if usage.get("http_requests") else ""
+    http = (
+        f", {usage['http_requests']} HTTP requests ({usage['http_bytes']} bytes)" if usage.get("http_requests") else ""
+    )
     return f"{usage.get('wall_ms', 0):.1f} ms wall, {usage.get('cpu_ms', 0):.1f} ms CPU, {mib:.1f} MiB peak{http}"
 
 
@@ -63,8 +70,10 @@ def result_summary(result: dict[str, Any], title: str) -> list[str]:
     """A result (``Result.to_dict()``) as lines for a terminal: status, action, state
     changes, logs, error and usage."""
     status = result["status"]
-    lines = [f"{style(status, _STATUS_COLOURS.get(status, 'red'), bold=True)}  {title}  "
-             f"{style(_usage_line(result.get('usage') or {}), dim=True)}"]
+    lines = [
+        f"{style(status, _STATUS_COLOURS.get(status, 'red'), bold=True)}  {title}  "
+        f"{style(_usage_line(result.get('usage') or {}), dim=True)}"
+    ]
     action = result.get("action") or {}
     if action:
         lines.append(style("action", bold=True))
@@ -77,8 +86,10 @@ def result_summary(result: dict[str, Any], title: str) -> list[str]:
         lines += [style(f"  - {key}", "red") for key in changes.get("deleted", [])]
     if result.get("logs"):
         lines.append(style("logs", bold=True))
-        lines += [f"  {style(record['level'].ljust(7), _LEVEL_COLOURS.get(record['level']))} {record['message']}"
-                  for record in result["logs"]]
+        lines += [
+            f"  {style(record['level'].ljust(7), _LEVEL_COLOURS.get(record['level']))} {record['message']}"
+            for record in result["logs"]
+        ]
     error = result.get("error")
     if error:
         where = f" ({error['file']}, line {error['line']})" if error.get("file") and error.get("line") else ""
@@ -98,8 +109,10 @@ def print_result(result: dict[str, Any], title: str, as_json: bool, *, compact: 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     """Columns padded to their widest cell; the header dim."""
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
+
     def line(cells: Sequence[str]) -> str:
         return "  ".join(str(cell).ljust(width) for cell, width in zip(cells, widths, strict=False)).rstrip()
+
     return [style(line(headers), bold=True)] + [line(row) for row in rows]
 
 

@@ -65,8 +65,10 @@ from worker.cli.output import (
 )
 
 _CALLER_MISTAKES = {
-    grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND,
-    grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED,
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.NOT_FOUND,
+    grpc.StatusCode.UNAUTHENTICATED,
+    grpc.StatusCode.PERMISSION_DENIED,
 }
 
 
@@ -79,7 +81,7 @@ def _hint(error: Any, tenant: str) -> str:
         "ALIAS_NOT_FOUND": f"`toolpool aliases --tenant {tenant}` lists the aliases there are",
         "VERSION_NOT_FOUND": f"`toolpool versions --tenant {tenant}` lists the versions there are",
         "UNAUTHENTICATED_CLIENT": "use a token this server knows: TOOLPOOL_TOKEN, --token-file, or a local "
-                                  "server's development token",
+        "server's development token",
         "TENANT_NOT_ALLOWED": f"use a token whose client may act for tenant {tenant!r}",
         "OPERATOR_ONLY": "use an operator client's token (operator = true in its [[clients]] table)",
         "STORAGE_UNAVAILABLE": "the server's database is away; try again when it is back",
@@ -95,8 +97,9 @@ def _hint(error: Any, tenant: str) -> str:
 def _failure(error: Any, target: str, tenant: str) -> CliError:
     """A client's ``CallError`` as one line (and its exit code)."""
     if error.never_sent:
-        return ServiceFailed(f"no server at {target}: is `toolpool serve` running there? Use --target "
-                             "(or TOOLPOOL_TARGET)")
+        return ServiceFailed(
+            f"no server at {target}: is `toolpool serve` running there? Use --target (or TOOLPOOL_TARGET)"
+        )
     reason = f" [{error.reason}]" if error.reason else ""
     hint = _hint(error, tenant)
     message = f"{error.code.name}{reason}: {error.message}" + (f"; {hint}" if hint else "")
@@ -134,26 +137,50 @@ def _announce(config: Any) -> Any:
             return announce_json(port, config.host)
         token = "" if not config.dev_token_generated else f"; development token in {config.token_file}"
         click.echo(f"toolpool serving on {config.host}:{port}: state in {config.state_dir}{token}; Ctrl-C to stop")
+
     return announce
 
 
 @command("serve", short_help="Run the gRPC service (embedded defaults: 127.0.0.1:50051, SQLite).")
-@click.option("--config", "config_file", metavar="FILE", envvar="TOOLPOOL_CONFIG", show_envvar=True,
-              help="TOML configuration file.")
+@click.option(
+    "--config",
+    "config_file",
+    metavar="FILE",
+    envvar="TOOLPOOL_CONFIG",
+    show_envvar=True,
+    help="TOML configuration file.",
+)
 @click.option("--host", help="Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port (default 50051; 0 picks a free one).")
-@click.option("--state-dir", type=click.Path(file_okay=False), metavar="DIR",
-              help="Where the embedded defaults keep the database, secrets key and development token "
-                   "(also TOOLPOOL_STATE_DIR; default $XDG_STATE_HOME/toolpool, else ~/.local/state/toolpool).")
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Where the embedded defaults keep the database, secrets key and development token "
+    "(also TOOLPOOL_STATE_DIR; default $XDG_STATE_HOME/toolpool, else ~/.local/state/toolpool).",
+)
 @click.option("--db", "db_path", metavar="FILE", help="SQLite database path (default STATE_DIR/toolpool.db).")
-@click.option("--store", "store_url", metavar="URL",
-              help="Store URL: sqlite:///PATH or postgresql://... (also TOOLPOOL_STORE_URL).")
+@click.option(
+    "--store",
+    "store_url",
+    metavar="URL",
+    help="Store URL: sqlite:///PATH or postgresql://... (also TOOLPOOL_STORE_URL).",
+)
 @click.option("--max-concurrent", type=click.IntRange(min=0), help="Calls running at once.")
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
 @pool_options
-def serve(config_file: str | None, host: str | None, port: int | None, state_dir: str | None, db_path: str | None,
-          store_url: str | None, max_concurrent: int | None, log_level: str | None, mode: str | None,
-          insecure_no_confinement: bool | None) -> int:
+def serve(
+    config_file: str | None,
+    host: str | None,
+    port: int | None,
+    state_dir: str | None,
+    db_path: str | None,
+    store_url: str | None,
+    max_concurrent: int | None,
+    log_level: str | None,
+    mode: str | None,
+    insecure_no_confinement: bool | None,
+) -> int:
     """Run the gRPC service toolpool.v1.ToolPool until SIGTERM or Ctrl-C, then drain.
     Settings come from --config, TOOLPOOL_* variables and these flags, later winning."""
     from sandbox.errors import ConfinementUnavailable
@@ -162,9 +189,15 @@ def serve(config_file: str | None, host: str | None, port: int | None, state_dir
     from worker.store import StoreStartupError
 
     overrides = {
-        "host": host, "port": port, "state_dir": state_dir, "db_path": db_path, "store.url": store_url,
-        "pool.mode": mode, "admission.max_concurrent": max_concurrent,
-        "pool.insecure_no_confinement": insecure_no_confinement, "log_level": log_level,
+        "host": host,
+        "port": port,
+        "state_dir": state_dir,
+        "db_path": db_path,
+        "store.url": store_url,
+        "pool.mode": mode,
+        "admission.max_concurrent": max_concurrent,
+        "pool.insecure_no_confinement": insecure_no_confinement,
+        "log_level": log_level,
     }
     try:
         config = load_config(config_file, overrides=overrides)
@@ -198,8 +231,15 @@ def _read_bundle(paths: tuple[str, ...]) -> tuple[dict[str, str], dict[str, Path
 @click.option("--alias", help="Point this alias at the new version, e.g. live.")
 @client_options
 @json_option
-def deploy(paths: tuple[str, ...], alias: str | None, tenant: str, target: str, token: str | None,
-           token_file: str | None, as_json: bool) -> int:
+def deploy(
+    paths: tuple[str, ...],
+    alias: str | None,
+    tenant: str,
+    target: str,
+    token: str | None,
+    token_file: str | None,
+    as_json: bool,
+) -> int:
     """Deploy PATH... (tool files, or directories of *.py) as one version. The version id
     is the content address of the files: the same files deploy to the same id. Exit 1
     when the compiler refuses them, with every refusal."""
@@ -211,15 +251,23 @@ def deploy(paths: tuple[str, ...], alias: str | None, tenant: str, target: str, 
             deployment = client.deploy(tenant, sources, alias=alias)
         except CompileFailed as failed:
             return _print_refusals(failed.errors, files, as_json)
-    output = {"version_id": deployment.version_id, "functions": list(deployment.functions),
-              "created": deployment.created, "alias": alias}
+    output = {
+        "version_id": deployment.version_id,
+        "functions": list(deployment.functions),
+        "created": deployment.created,
+        "alias": alias,
+    }
     if wants_json(as_json):
         print_json(output)
     else:
         new = "new version" if deployment.created else "version (already deployed)"
         aliased = f"; alias {alias} points at it" if alias else ""
-        print_lines([f"{style('deployed', 'green', bold=True)} {new} {deployment.version_id[:12]} for tenant "
-                     f"{tenant}: {', '.join(deployment.functions)}{aliased}"])
+        print_lines(
+            [
+                f"{style('deployed', 'green', bold=True)} {new} {deployment.version_id[:12]} for tenant "
+                f"{tenant}: {', '.join(deployment.functions)}{aliased}"
+            ]
+        )
     return EXIT_OK
 
 
@@ -235,18 +283,33 @@ def _print_refusals(errors: list[tuple[str, int, str]], files: dict[str, Path], 
 @click.argument("function", metavar="FUNCTION")
 @click.option("--version", "version_id", metavar="ID", help="The version id deploy printed.")
 @click.option("--alias", help="An alias, e.g. live.")
-@click.option("--conv", metavar="FILE",
-              help="conv.json, as for `run`; its \"secrets\" are left out: the server uses the tenant's own "
-                   "(`toolpool secret set`).")
+@click.option(
+    "--conv",
+    metavar="FILE",
+    help='conv.json, as for `run`; its "secrets" are left out: the server uses the tenant\'s own '
+    "(`toolpool secret set`).",
+)
 @click.option("--args", "args_file", metavar="FILE", help="args.json: a JSON object or array.")
 @click.option("--deadline-ms", type=click.IntRange(min=0), default=None, help="The call's budget on the server.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=None, help="The whole call's budget in seconds.")
 @click.option("--bundle", multiple=True, metavar="FILE", help="Tool files to re-send if a replica lacks the version.")
 @client_options
 @json_option
-def call(function: str, version_id: str | None, alias: str | None, conv: str | None, args_file: str | None,
-         deadline_ms: int | None, timeout: float | None, bundle: tuple[str, ...], tenant: str, target: str,
-         token: str | None, token_file: str | None, as_json: bool) -> int:
+def call(
+    function: str,
+    version_id: str | None,
+    alias: str | None,
+    conv: str | None,
+    args_file: str | None,
+    deadline_ms: int | None,
+    timeout: float | None,
+    bundle: tuple[str, ...],
+    tenant: str,
+    target: str,
+    token: str | None,
+    token_file: str | None,
+    as_json: bool,
+) -> int:
     """Call FUNCTION of a deployed version (--version ID or --alias NAME) and print the
     result: a summary on a terminal, JSON on a pipe or with --json. Exit 0 when the status
     is ok, 1 for any other status."""
@@ -254,13 +317,25 @@ def call(function: str, version_id: str | None, alias: str | None, conv: str | N
         raise BadInput("give exactly one of --version ID and --alias NAME")
     conversation = load_conversation(conv)
     if conversation.pop("secrets", None) is not None:
-        click.echo(f"toolpool call: note: the \"secrets\" of {conv} are for `toolpool run`; on the server the tool "
-                   f"gets tenant {tenant}'s secrets (`toolpool secret list --tenant {tenant}`)", err=True)
+        click.echo(
+            f'toolpool call: note: the "secrets" of {conv} are for `toolpool run`; on the server the tool '
+            f"gets tenant {tenant}'s secrets (`toolpool secret list --tenant {tenant}`)",
+            err=True,
+        )
     call_args = load_json_file(args_file, "--args", {})
     files = _read_bundle(bundle)[0] if bundle else None
     with _Server(target, tenant, token, token_file) as client:
-        result = client.execute(tenant, function, version_id=version_id, alias=alias, args=call_args,
-                                conversation=conversation, deadline_ms=deadline_ms, timeout=timeout, bundle=files)
+        result = client.execute(
+            tenant,
+            function,
+            version_id=version_id,
+            alias=alias,
+            args=call_args,
+            conversation=conversation,
+            deadline_ms=deadline_ms,
+            timeout=timeout,
+            bundle=files,
+        )
     print_result(result.to_dict(), f"{tenant} {alias or (version_id or '')[:12]} {function}", as_json)
     return EXIT_OK if result.ok else EXIT_TOOL_FAILED
 
@@ -286,16 +361,39 @@ def versions(tenant: str, target: str, token: str | None, token_file: str | None
     deployed, its functions and the aliases that point at it."""
     found = _versions(target, tenant, token, token_file)
     if wants_json(as_json):
-        print_json({"tenant": tenant, "versions": [
-            {"version_id": v.version_id, "created": iso_utc(v.created_unix_ms), "created_unix_ms": v.created_unix_ms,
-             "functions": list(v.functions), "files": list(v.file_names), "aliases": list(v.aliases)}
-            for v in found]})
+        print_json(
+            {
+                "tenant": tenant,
+                "versions": [
+                    {
+                        "version_id": v.version_id,
+                        "created": iso_utc(v.created_unix_ms),
+                        "created_unix_ms": v.created_unix_ms,
+                        "functions": list(v.functions),
+                        "files": list(v.file_names),
+                        "aliases": list(v.aliases),
+                    }
+                    for v in found
+                ],
+            }
+        )
     elif not found:
         print_lines(_nothing_deployed(tenant))
     else:
-        print_lines(table(("VERSION", "CREATED", "FUNCTIONS", "ALIASES"), [
-            (v.version_id[:12], local_time(v.created_unix_ms), ", ".join(v.functions), ", ".join(v.aliases) or "-")
-            for v in found]))
+        print_lines(
+            table(
+                ("VERSION", "CREATED", "FUNCTIONS", "ALIASES"),
+                [
+                    (
+                        v.version_id[:12],
+                        local_time(v.created_unix_ms),
+                        ", ".join(v.functions),
+                        ", ".join(v.aliases) or "-",
+                    )
+                    for v in found
+                ],
+            )
+        )
     return EXIT_OK
 
 
@@ -307,14 +405,32 @@ def aliases(tenant: str, target: str, token: str | None, token_file: str | None,
     deployed, and its functions."""
     rows = sorted((alias, v) for v in _versions(target, tenant, token, token_file) for alias in v.aliases)
     if wants_json(as_json):
-        print_json({"tenant": tenant, "aliases": [
-            {"alias": alias, "version_id": v.version_id, "created": iso_utc(v.created_unix_ms),
-             "functions": list(v.functions)} for alias, v in rows]})
+        print_json(
+            {
+                "tenant": tenant,
+                "aliases": [
+                    {
+                        "alias": alias,
+                        "version_id": v.version_id,
+                        "created": iso_utc(v.created_unix_ms),
+                        "functions": list(v.functions),
+                    }
+                    for alias, v in rows
+                ],
+            }
+        )
     elif not rows:
         print_lines(_nothing_deployed(tenant))
     else:
-        print_lines(table(("ALIAS", "VERSION", "CREATED", "FUNCTIONS"), [
-            (alias, v.version_id[:12], local_time(v.created_unix_ms), ", ".join(v.functions)) for alias, v in rows]))
+        print_lines(
+            table(
+                ("ALIAS", "VERSION", "CREATED", "FUNCTIONS"),
+                [
+                    (alias, v.version_id[:12], local_time(v.created_unix_ms), ", ".join(v.functions))
+                    for alias, v in rows
+                ],
+            )
+        )
     return EXIT_OK
 
 
@@ -344,8 +460,9 @@ def _secret_value(name: str, value: str | None) -> str:
 @click.argument("value", required=False)
 @client_options
 @json_option
-def secret_set(name: str, value: str | None, tenant: str, target: str, token: str | None, token_file: str | None,
-               as_json: bool) -> int:
+def secret_set(
+    name: str, value: str | None, tenant: str, target: str, token: str | None, token_file: str | None, as_json: bool
+) -> int:
     """Set secret NAME of the tenant. Leave VALUE out and it is read from stdin
     (`printf %s "$KEY" | toolpool secret set ...`), or asked for without echo on a
     terminal, so that it never sits in shell history; VALUE as an argument is for scripts."""
@@ -363,16 +480,20 @@ def secret_set(name: str, value: str | None, tenant: str, target: str, token: st
 @click.argument("name")
 @client_options
 @json_option
-def secret_delete(name: str, tenant: str, target: str, token: str | None, token_file: str | None,
-                  as_json: bool) -> int:
+def secret_delete(name: str, tenant: str, target: str, token: str | None, token_file: str | None, as_json: bool) -> int:
     """Delete secret NAME of the tenant (exit 0 also when there was none)."""
     with _Server(target, tenant, token, token_file) as client:
         deleted = client.delete_secret(tenant, name)
     if wants_json(as_json):
         print_json({"tenant": tenant, "name": name, "deleted": deleted})
     else:
-        print_lines([f"secret {name} deleted for tenant {tenant}" if deleted
-                     else f"tenant {tenant} has no secret {name}: nothing to delete"])
+        print_lines(
+            [
+                f"secret {name} deleted for tenant {tenant}"
+                if deleted
+                else f"tenant {tenant} has no secret {name}: nothing to delete"
+            ]
+        )
     return EXIT_OK
 
 
@@ -391,8 +512,14 @@ def secret_list(tenant: str, target: str, token: str | None, token_file: str | N
 
 
 @secret.command("rotate-key", short_help="Re-wrap every secret under the primary master key (on the store).")
-@click.option("--config", "config_file", metavar="FILE", envvar="TOOLPOOL_CONFIG", show_envvar=True,
-              help="TOML configuration file.")
+@click.option(
+    "--config",
+    "config_file",
+    metavar="FILE",
+    envvar="TOOLPOOL_CONFIG",
+    show_envvar=True,
+    help="TOML configuration file.",
+)
 @click.option("--store", "store_url", metavar="URL", help="Store URL (also TOOLPOOL_STORE_URL).")
 def secret_rotate_key(config_file: str | None, store_url: str | None) -> int:
     """With the new master key configured first in secrets.key (the old ones after it),
@@ -415,8 +542,9 @@ def secret_rotate_key(config_file: str | None, store_url: str | None) -> int:
         raise ServiceFailed(f"{exc.message}; run it again once the database answers") from None
     finally:
         store.close()
-    print_json({"rotated": rotated, "already": already, "primary_key_id": store.keyring.primary.key_id,
-                "store": store.url})
+    print_json(
+        {"rotated": rotated, "already": already, "primary_key_id": store.keyring.primary.key_id, "store": store.url}
+    )
     return EXIT_OK
 
 
@@ -439,8 +567,11 @@ def _policy_lines(tenant: str, policy: dict[str, Any] | None) -> Iterator[str]:
     for rule in policy.get("addresses") or []:
         ports = ",".join(map(str, rule.get("ports") or [])) or "any port"
         yield f"  address  {rule['network']} ({ports})"
-    limits = ", ".join(f"{k} {policy[k]}" for k in ("max_requests", "max_response_bytes", "max_request_bytes",
-                                                    "max_redirects") if k in policy)
+    limits = ", ".join(
+        f"{k} {policy[k]}"
+        for k in ("max_requests", "max_response_bytes", "max_request_bytes", "max_redirects")
+        if k in policy
+    )
     if limits:
         yield f"  per call {limits}"
 
@@ -458,8 +589,16 @@ def _print_policy(tenant: str, policy: dict[str, Any] | None, as_json: bool) -> 
 @click.option("--off", is_flag=True, help="No outbound HTTP at all for this tenant.")
 @client_options
 @json_option
-def egress_set(allow_host: tuple[str, ...], allow_address: tuple[str, ...], off: bool, tenant: str, target: str,
-               token: str | None, token_file: str | None, as_json: bool) -> int:
+def egress_set(
+    allow_host: tuple[str, ...],
+    allow_address: tuple[str, ...],
+    off: bool,
+    tenant: str,
+    target: str,
+    token: str | None,
+    token_file: str | None,
+    as_json: bool,
+) -> int:
     """Replace the tenant's egress policy with the one the flags describe, or switch
     outbound HTTP off with --off. Needs an operator client's token."""
     if off == bool(allow_host or allow_address):

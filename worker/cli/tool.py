@@ -51,8 +51,10 @@ def _editor_settings() -> dict[str, str]:
     pyright: dict[str, Any] = {"include": ["."], "typeCheckingMode": "basic"}
     if sys.prefix != sys.base_prefix:  # a virtual environment: name it
         pyright.update(venvPath=str(Path(sys.prefix).parent), venv=Path(sys.prefix).name)
-    return {".vscode/settings.json": json.dumps(vscode, indent=2) + "\n",
-            "pyrightconfig.json": json.dumps(pyright, indent=2) + "\n"}
+    return {
+        ".vscode/settings.json": json.dumps(vscode, indent=2) + "\n",
+        "pyrightconfig.json": json.dumps(pyright, indent=2) + "\n",
+    }
 
 
 @command("init", short_help="Write a starter tool, its inputs, tests and editor settings into DIR.")
@@ -63,8 +65,10 @@ def init(directory: str) -> int:
     test_tool.py (pytest, on the real sandbox) and editor settings that complete `conv`."""
     target = Path(directory)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise BadInput(f"{directory} exists and is not an empty directory; init writes only into a new or "
-                       "empty one, so that it never overwrites your files")
+        raise BadInput(
+            f"{directory} exists and is not an empty directory; init writes only into a new or "
+            "empty one, so that it never overwrites your files"
+        )
     try:
         target.mkdir(parents=True, exist_ok=True)
         for name in STARTER_FILES:
@@ -74,15 +78,17 @@ def init(directory: str) -> int:
             (target / name).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise BadInput(f"{directory}: {exc.strerror or exc}") from None
-    print_lines([
-        f"wrote a starter tool into {directory}/: tool.py, conv.json, args.json, test_tool.py, "
-        ".vscode/settings.json, pyrightconfig.json",
-        "next:",
-        f"  toolpool run {directory}/tool.py start_function --conv {directory}/conv.json",
-        f"  toolpool run {directory}/tool.py opening_hours --conv {directory}/conv.json --args {directory}/args.json",
-        f"  toolpool check {directory}/tool.py",
-        f"  pytest {directory}",
-    ])
+    print_lines(
+        [
+            f"wrote a starter tool into {directory}/: tool.py, conv.json, args.json, test_tool.py, "
+            ".vscode/settings.json, pyrightconfig.json",
+            "next:",
+            f"  toolpool run {directory}/tool.py start_function --conv {directory}/conv.json",
+            f"  toolpool run {directory}/tool.py opening_hours --conv {directory}/conv.json --args {directory}/args.json",
+            f"  toolpool check {directory}/tool.py",
+            f"  pytest {directory}",
+        ]
+    )
     return EXIT_OK
 
 
@@ -146,9 +152,15 @@ def run_once(pool: Any, inputs: RunInputs, egress: Any) -> Any:
     if missing:
         raise BadInput(missing)
     try:
-        request = CallRequest(tenant="local", bundle=bundle, function=inputs.function,
-                              input=validate_input(conversation, call_args), secrets=secrets, egress=egress,
-                              deadline=requested_deadline(inputs.deadline_ms))
+        request = CallRequest(
+            tenant="local",
+            bundle=bundle,
+            function=inputs.function,
+            input=validate_input(conversation, call_args),
+            secrets=secrets,
+            egress=egress,
+            deadline=requested_deadline(inputs.deadline_ms),
+        )
         return pool.execute(request)
     except InvalidInput as exc:
         raise BadInput(f"{_input_named(exc.field, inputs)}{exc}") from None
@@ -177,6 +189,7 @@ def _snapshot(paths: list[Path]) -> tuple[tuple[int, int] | None, ...]:
         except OSError:
             return None
         return info.st_mtime_ns, info.st_size
+
     return tuple(stamp(path) for path in paths)
 
 
@@ -213,26 +226,53 @@ def _watch(pool: Any, inputs: RunInputs, egress: Any, as_json: bool) -> int:
 @command("run", short_help="Run one tool function in a confined child here, and print the result.")
 @click.argument("tool", metavar="FILE")
 @click.argument("function", metavar="FUNCTION", shell_complete=_function_names)
-@click.option("--conv", metavar="FILE", help="conv.json: state, env, channel_type, caller_number, callee_number, "
-                                             "sip_headers, integration_attributes, variants, variant, secrets.")
-@click.option("--args", "args_file", metavar="FILE",
-              help="args.json: a JSON object (keyword arguments) or array (positional).")
-@click.option("--secret", "secret_flags", multiple=True, metavar="NAME=VALUE",
-              help="A secret for conv.utils.get_secret (repeatable); wins over --secrets-file and conv.json's "
-                   "\"secrets\". Prefer --secrets-file: a flag stays in shell history.")
+@click.option(
+    "--conv",
+    metavar="FILE",
+    help="conv.json: state, env, channel_type, caller_number, callee_number, "
+    "sip_headers, integration_attributes, variants, variant, secrets.",
+)
+@click.option(
+    "--args", "args_file", metavar="FILE", help="args.json: a JSON object (keyword arguments) or array (positional)."
+)
+@click.option(
+    "--secret",
+    "secret_flags",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A secret for conv.utils.get_secret (repeatable); wins over --secrets-file and conv.json's "
+    '"secrets". Prefer --secrets-file: a flag stays in shell history.',
+)
 @click.option("--secrets-file", metavar="FILE", help="A JSON object of secret names to values.")
-@click.option("--deadline-ms", type=click.IntRange(min=0), default=None,
-              help="The caller's deadline; capped at 1000 ms for start_function, 5000 ms otherwise.")
+@click.option(
+    "--deadline-ms",
+    type=click.IntRange(min=0),
+    default=None,
+    help="The caller's deadline; capped at 1000 ms for start_function, 5000 ms otherwise.",
+)
 @egress_options
 @click.option("--watch", is_flag=True, help="Run again whenever FILE or an input file is saved, until Ctrl-C.")
-@click.option("--verbose", "-v", is_flag=True,
-              help="Also log the sandbox's start-up (the confinement self-test) on stderr.")
+@click.option(
+    "--verbose", "-v", is_flag=True, help="Also log the sandbox's start-up (the confinement self-test) on stderr."
+)
 @json_option
 @pool_options
-def run(tool: str, function: str, conv: str | None, args_file: str | None, secret_flags: tuple[str, ...],
-        secrets_file: str | None, deadline_ms: int | None, allow_host: tuple[str, ...],
-        allow_address: tuple[str, ...], watch: bool, verbose: bool, as_json: bool, mode: str | None,
-        insecure_no_confinement: bool | None) -> int:
+def run(
+    tool: str,
+    function: str,
+    conv: str | None,
+    args_file: str | None,
+    secret_flags: tuple[str, ...],
+    secrets_file: str | None,
+    deadline_ms: int | None,
+    allow_host: tuple[str, ...],
+    allow_address: tuple[str, ...],
+    watch: bool,
+    verbose: bool,
+    as_json: bool,
+    mode: str | None,
+    insecure_no_confinement: bool | None,
+) -> int:
     """Run FUNCTION of the tool in FILE once, in a confined child process, and print the
     result: a summary on a terminal, the result JSON on a pipe or with --json. Exit 0 when
     the status is ok, 1 for any other status, 2 for bad input, 3 when this host cannot
@@ -247,8 +287,9 @@ def run(tool: str, function: str, conv: str | None, args_file: str | None, secre
     egress = egress_from_flags(allow_host, allow_address)
     if not Path(tool).is_file():
         raise BadInput(f"{tool}: no such file")
-    config = PoolConfig(mode=mode or "fresh", ready_children=1,
-                        confinement=ConfinementConfig(enabled=not insecure_no_confinement))
+    config = PoolConfig(
+        mode=mode or "fresh", ready_children=1, confinement=ConfinementConfig(enabled=not insecure_no_confinement)
+    )
     pool = Pool(config)
     try:
         start_pool(pool)
@@ -256,8 +297,10 @@ def run(tool: str, function: str, conv: str | None, args_file: str | None, secre
             return _watch(pool, inputs, egress, as_json)
         return _show(run_once(pool, inputs, egress), inputs, as_json)
     except ConfinementUnavailable as exc:
-        raise NoConfinement(f"{exc}; run on a host with user namespaces and seccomp (see the README's "
-                            "'What a production host must provide')") from None
+        raise NoConfinement(
+            f"{exc}; run on a host with user namespaces and seccomp (see the README's "
+            "'What a production host must provide')"
+        ) from None
     finally:
         pool.close()
 
@@ -292,8 +335,13 @@ def check(paths: tuple[str, ...], as_json: bool) -> int:
     except CompileErrors as refused:
         problems = [(str(files[p.file]) if p.file in files else p.file, p.line, p.message) for p in refused.errors]
         if as_json:
-            print_json({"ok": False, "problems": [{"file": f, "line": n, "message": m} for f, n, m in problems],
-                        "omitted": refused.omitted})
+            print_json(
+                {
+                    "ok": False,
+                    "problems": [{"file": f, "line": n, "message": m} for f, n, m in problems],
+                    "omitted": refused.omitted,
+                }
+            )
         else:
             more = [f"... and {refused.omitted} more problems"] if refused.omitted else []
             print_lines(problem_lines(problems) + more)
@@ -302,8 +350,10 @@ def check(paths: tuple[str, ...], as_json: bool) -> int:
     if as_json:
         print_json({"ok": True, "functions": defined, "problems": []})
     else:
-        print_lines(f"{style('ok', 'green', bold=True)}  {path}: {', '.join(names) or 'no functions'}"
-                    for path, names in defined.items())
+        print_lines(
+            f"{style('ok', 'green', bold=True)}  {path}: {', '.join(names) or 'no functions'}"
+            for path, names in defined.items()
+        )
     return EXIT_OK
 
 

@@ -85,8 +85,11 @@ def keyring_for(config: StoreSettings) -> Keyring:
     path = config.secrets_key_file
     if path is None:
         if kind != "sqlite":  # config.py refuses this too; kept for embedders building a Config by hand
-            raise StoreStartupError("secrets.key", "a PostgreSQL store needs the master key: set "
-                                                   "TOOLPOOL_SECRETS_KEY or secrets.key_file, the same on every replica")
+            raise StoreStartupError(
+                "secrets.key",
+                "a PostgreSQL store needs the master key: set "
+                "TOOLPOOL_SECRETS_KEY or secrets.key_file, the same on every replica",
+            )
         path = default_key_file(where)
         try:
             return _keyring(read_or_create_key_file(path), f"secrets.key_file ({path})")
@@ -121,8 +124,13 @@ def open_store(config: StoreSettings) -> Store:
     else:
         from worker.store.postgres import PostgresStore
 
-        store = PostgresStore(where, keyring, pool_size=config.store_pool_size, timeout_ms=config.store_timeout_ms,
-                              connect_timeout_s=config.store_connect_timeout_s).open()
+        store = PostgresStore(
+            where,
+            keyring,
+            pool_size=config.store_pool_size,
+            timeout_ms=config.store_timeout_ms,
+            connect_timeout_s=config.store_connect_timeout_s,
+        ).open()
     try:
         store.check_keys()
         store.seal_plaintext_rows()

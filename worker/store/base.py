@@ -151,9 +151,17 @@ class Store(abc.ABC):
     # -- versions and aliases ---------------------------------------------------------------
 
     @abc.abstractmethod
-    def put_version(self, tenant: str, version_id: str, files: Mapping[str, str], functions: tuple[str, ...],
-                    alias: str | None = None, *, keep_versions: int | None = None,
-                    max_aliases: int | None = None) -> bool:
+    def put_version(
+        self,
+        tenant: str,
+        version_id: str,
+        files: Mapping[str, str],
+        functions: tuple[str, ...],
+        alias: str | None = None,
+        *,
+        keep_versions: int | None = None,
+        max_aliases: int | None = None,
+    ) -> bool:
         """Stores the version and moves the alias, in one transaction. True if the version is new.
 
         With ``keep_versions``, the tenant's oldest versions that no alias names are pruned
@@ -216,10 +224,13 @@ class Store(abc.ABC):
         except SecretUndecryptable:
             # check_keys proved every row at start-up; a row that fails now was written by
             # a replica with another key since. The call must not get a wrong value.
-            log.error("a stored secret does not decrypt with this replica's keys (tenant=%s name=%s)",
-                      row.tenant, row.name)
-            raise StorageUnavailable("a stored secret does not decrypt with this replica's keys "
-                                     "(its secrets.key differs from the replica that wrote it)") from None
+            log.error(
+                "a stored secret does not decrypt with this replica's keys (tenant=%s name=%s)", row.tenant, row.name
+            )
+            raise StorageUnavailable(
+                "a stored secret does not decrypt with this replica's keys "
+                "(its secrets.key differs from the replica that wrote it)"
+            ) from None
 
     @abc.abstractmethod
     def _replace_secret_rows(self, rows: list[tuple[SecretRow, Sealed]]) -> int:
@@ -238,20 +249,29 @@ class Store(abc.ABC):
                     "secrets.key",
                     f"the configured keys cannot decrypt the stored secrets ({exc}); start with the key "
                     "that sealed them (TOOLPOOL_SECRETS_KEY or secrets.key_file), adding a new one first "
-                    "in the list to rotate") from None
+                    "in the list to rotate",
+                ) from None
 
     def seal_plaintext_rows(self) -> int:
         """Seals, in place, rows written before secrets were encrypted. Returns how many."""
         plain = [row for row in self._secret_rows(None) if row.sealed is None]
         if not plain or self.read_only:
             if plain:
-                log.warning("%d secrets are stored in plaintext and the database is read-only: they are "
-                            "sealed at the next start that can write", len(plain))
+                log.warning(
+                    "%d secrets are stored in plaintext and the database is read-only: they are "
+                    "sealed at the next start that can write",
+                    len(plain),
+                )
             return 0
         done = self._replace_secret_rows(
-            [(row, self.keyring.seal(row.tenant, row.name, row.plaintext or "")) for row in plain])
-        log.warning("sealed %d plaintext secrets in place under key %s", done, self.keyring.primary.key_id,
-                    extra={"event": "secrets_sealed", "count": done})
+            [(row, self.keyring.seal(row.tenant, row.name, row.plaintext or "")) for row in plain]
+        )
+        log.warning(
+            "sealed %d plaintext secrets in place under key %s",
+            done,
+            self.keyring.primary.key_id,
+            extra={"event": "secrets_sealed", "count": done},
+        )
         return done
 
     def rotate_key(self) -> tuple[int, int]:
@@ -259,7 +279,14 @@ class Store(abc.ABC):
         replicas keep serving (the values do not change). Returns (rotated, already)."""
         every = self._secret_rows(None)
         rows = [row for row in every if row.sealed is None or row.sealed.key_id != self.keyring.primary.key_id]
-        replaced = [(row, self.keyring.rewrap(row.tenant, row.name, row.sealed) if row.sealed
-                     else self.keyring.seal(row.tenant, row.name, row.plaintext or "")) for row in rows]
+        replaced = [
+            (
+                row,
+                self.keyring.rewrap(row.tenant, row.name, row.sealed)
+                if row.sealed
+                else self.keyring.seal(row.tenant, row.name, row.plaintext or ""),
+            )
+            for row in rows
+        ]
         done = self._replace_secret_rows(replaced)
         return done, len(every) - len(rows)

@@ -75,8 +75,13 @@ def default_key_id(key: bytes) -> str:
 
 def parse_keys(text: str) -> tuple[MasterKey, ...]:
     """The keys in ``text``, primary first. Raises KeyTextError naming the bad entry."""
-    entries = [e.strip() for line in text.splitlines() if not line.strip().startswith("#")
-               for e in line.split(",") if e.strip()]
+    entries = [
+        e.strip()
+        for line in text.splitlines()
+        if not line.strip().startswith("#")
+        for e in line.split(",")
+        if e.strip()
+    ]
     if not entries:
         raise KeyTextError("no key given")
     keys = tuple(_parse_entry(i, entry) for i, entry in enumerate(entries))
@@ -94,8 +99,10 @@ def _parse_entry(index: int, entry: str) -> MasterKey:
     except (binascii.Error, ValueError):
         raise KeyTextError(f"key {index + 1} is not base64") from None
     if len(key) != KEY_BYTES:
-        raise KeyTextError(f"key {index + 1} is {len(key)} bytes; a key must be base64 of exactly "
-                           f"{KEY_BYTES} bytes (make one with: openssl rand -base64 32)")
+        raise KeyTextError(
+            f"key {index + 1} is {len(key)} bytes; a key must be base64 of exactly "
+            f"{KEY_BYTES} bytes (make one with: openssl rand -base64 32)"
+        )
     if key_id and not KEY_ID_RE.fullmatch(key_id):
         raise KeyTextError(f"key {index + 1}: the id {key_id[:80]!r} is not valid (pattern {KEY_ID_RE.pattern})")
     return MasterKey(key_id or default_key_id(key), key)
@@ -182,10 +189,12 @@ class Keyring:
         if master is None:
             raise SecretUndecryptable(
                 f"secret {name!r} of tenant {tenant!r} was sealed under key id {sealed.key_id!r}, "
-                f"which is not configured (configured: {', '.join(self._by_id)})")
+                f"which is not configured (configured: {', '.join(self._by_id)})"
+            )
         try:
             return _open(master.key, sealed.wrapped_key, _context(_WRAP_CONTEXT, tenant, name, master.key_id))
         except InvalidTag:
             raise SecretUndecryptable(
                 f"secret {name!r} of tenant {tenant!r} does not open with the key {master.key_id!r}: a different "
-                "key under the same id, or a row copied from another tenant or name") from None
+                "key under the same id, or a row copied from another tenant or name"
+            ) from None

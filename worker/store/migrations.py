@@ -43,7 +43,8 @@ class Migration:
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
-        1, "versions, aliases and secrets",
+        1,
+        "versions, aliases and secrets",
         # IF NOT EXISTS: databases from before schema_migrations have these tables already.
         sqlite="""
             CREATE TABLE IF NOT EXISTS versions (
@@ -73,7 +74,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
-        2, "egress policies",
+        2,
+        "egress policies",
         sqlite="""
             CREATE TABLE IF NOT EXISTS egress_policies (
                 tenant TEXT NOT NULL PRIMARY KEY, policy_json TEXT, updated_ms INTEGER NOT NULL);
@@ -84,7 +86,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
-        3, "secrets sealed with envelope encryption",
+        3,
+        "secrets sealed with envelope encryption",
         sqlite="""
             ALTER TABLE secrets RENAME TO secrets_plain;
             CREATE TABLE secrets (
@@ -114,5 +117,6 @@ def pending(current: int, where: str) -> tuple[Migration, ...]:
     if current > LATEST:
         raise SchemaTooNew(
             f"{where}: the database's schema is version {current}, newer than this toolpool's {LATEST}; "
-            "run a toolpool at least as new as the one that migrated it (schemas only move forward)")
+            "run a toolpool at least as new as the one that migrated it (schemas only move forward)"
+        )
     return tuple(m for m in MIGRATIONS if m.number > current)

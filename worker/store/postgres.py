@@ -69,8 +69,8 @@ log = logging.getLogger("toolpool.store")
 
 _T = TypeVar("_T")
 CHANNEL = "toolpool_changes"
-RETRY_S = 0.5         # between connection attempts while the database is away
-HEARTBEAT_S = 1.0     # the listener's SELECT 1 when no notification arrives
+RETRY_S = 0.5  # between connection attempts while the database is away
+HEARTBEAT_S = 1.0  # the listener's SELECT 1 when no notification arrives
 MIGRATION_TIMEOUT_MS = 120_000  # migrations (and waiting for another replica's) may take longer than a query
 
 _VERSION_COLUMNS = (
@@ -90,8 +90,9 @@ def _statements(script: str) -> list[str]:
 
 
 class PostgresStore(Store):
-    def __init__(self, url: str, keyring: Keyring, *, pool_size: int = 4, timeout_ms: int = 1500,
-                 connect_timeout_s: float = 30.0):
+    def __init__(
+        self, url: str, keyring: Keyring, *, pool_size: int = 4, timeout_ms: int = 1500, connect_timeout_s: float = 30.0
+    ):
         super().__init__(keyring)
         self.url = redact_url(url)
         self._conninfo = url
@@ -103,9 +104,12 @@ class PostgresStore(Store):
             "application_name": "toolpool",
             "connect_timeout": max(2, round(self._timeout_s)),  # libpq's minimum is 2 s
             "options": f"-c statement_timeout={timeout_ms} -c lock_timeout={timeout_ms} "
-                       f"-c idle_in_transaction_session_timeout={max(timeout_ms * 4, 10_000)}",
+            f"-c idle_in_transaction_session_timeout={max(timeout_ms * 4, 10_000)}",
             "tcp_user_timeout": timeout_ms,
-            "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 1, "keepalives_count": 3,
+            "keepalives": 1,
+            "keepalives_idle": 5,
+            "keepalives_interval": 1,
+            "keepalives_count": 3,
         }
         self._state = threading.Lock()
         self._up = False
@@ -131,8 +135,9 @@ class PostgresStore(Store):
         except (psycopg.Error, PoolTimeout) as exc:
             # Lost while migrating, or refused by it (a role that may not create tables).
             listener.close()
-            raise StoreStartupError("store.url", f"the database at {self.url} could not be opened: "
-                                                 f"{_first_line(exc)}") from None
+            raise StoreStartupError(
+                "store.url", f"the database at {self.url} could not be opened: {_first_line(exc)}"
+            ) from None
         with self._state:
             self._listener, self._pool, self._up = listener, pool, True
         self._thread = threading.Thread(target=self._listen, name="toolpool-store-listener", daemon=True)
@@ -147,40 +152,59 @@ class PostgresStore(Store):
             except psycopg.Error as exc:
                 if time.monotonic() + RETRY_S >= deadline:
                     raise StoreStartupError(
-                        "store.url", f"cannot reach the database at {self.url} after {self._connect_timeout_s:g} s "
-                                     f"({_first_line(exc)}); check that it runs, its address and the credentials, "
-                                     "or raise store.connect_timeout_s") from None
+                        "store.url",
+                        f"cannot reach the database at {self.url} after {self._connect_timeout_s:g} s "
+                        f"({_first_line(exc)}); check that it runs, its address and the credentials, "
+                        "or raise store.connect_timeout_s",
+                    ) from None
                 time.sleep(RETRY_S)
 
     def _connect(self) -> psycopg.Connection:
         return psycopg.connect(self._conninfo, **self._params)
 
     def _new_pool(self) -> ConnectionPool:
-        return ConnectionPool(self._conninfo, kwargs=self._params, min_size=1, max_size=self._pool_size,
-                              timeout=self._timeout_s, open=False, name="toolpool-store")
+        return ConnectionPool(
+            self._conninfo,
+            kwargs=self._params,
+            min_size=1,
+            max_size=self._pool_size,
+            timeout=self._timeout_s,
+            open=False,
+            name="toolpool-store",
+        )
 
     def _migrate(self, conn: psycopg.Connection) -> None:
         conn.execute(f"SET statement_timeout = {MIGRATION_TIMEOUT_MS}")
         conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
         try:
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                         "name TEXT NOT NULL, applied_ms BIGINT NOT NULL)")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                "name TEXT NOT NULL, applied_ms BIGINT NOT NULL)"
+            )
             (current,) = _one(conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations"))
             for migration in pending(current, self.url):
                 with conn.transaction():
                     for statement in _statements(migration.postgresql):
                         conn.execute(statement)
-                    conn.execute("INSERT INTO schema_migrations VALUES (%s, %s, %s)",
-                                 (migration.number, migration.name, now_ms()))
-                log.info("migrated %s to schema version %d (%s)", self.url, migration.number, migration.name,
-                         extra={"event": "store_migrated", "schema_version": migration.number})
+                    conn.execute(
+                        "INSERT INTO schema_migrations VALUES (%s, %s, %s)",
+                        (migration.number, migration.name, now_ms()),
+                    )
+                log.info(
+                    "migrated %s to schema version %d (%s)",
+                    self.url,
+                    migration.number,
+                    migration.name,
+                    extra={"event": "store_migrated", "schema_version": migration.number},
+                )
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
             conn.execute("RESET statement_timeout")
 
     def schema_version(self) -> int:
-        version: int = self._run(lambda c: _one(c.execute("SELECT max(version) FROM schema_migrations"))[0],
-                                 write=False)
+        version: int = self._run(
+            lambda c: _one(c.execute("SELECT max(version) FROM schema_migrations"))[0], write=False
+        )
         return version
 
     def close(self) -> None:
@@ -228,9 +252,13 @@ class PostgresStore(Store):
             listener, pool = self._listener, self._pool
             self._listener, self._pool, self._up = None, None, False
             self._down_since = time.monotonic()
-        log.error("lost the database at %s (%s): Execute serves from this replica's caches; writes and reads "
-                  "of the store fail with STORAGE_UNAVAILABLE until it is back", self.url, _first_line(exc),
-                  extra={"event": "store_down"})
+        log.error(
+            "lost the database at %s (%s): Execute serves from this replica's caches; writes and reads "
+            "of the store fail with STORAGE_UNAVAILABLE until it is back",
+            self.url,
+            _first_line(exc),
+            extra={"event": "store_down"},
+        )
         if listener is not None:
             listener.close()
         if pool is not None:
@@ -252,9 +280,13 @@ class PostgresStore(Store):
         # Listening again before dropping: a change committed from here on is notified,
         # anything before is covered by the drop.
         self._changed(Change(None))
-        log.warning("the database at %s is back after %.1f s: writes work again; cached aliases, secrets and "
-                    "egress policies were dropped", self.url, away,
-                    extra={"event": "store_up", "down_s": round(away, 3)})
+        log.warning(
+            "the database at %s is back after %.1f s: writes work again; cached aliases, secrets and "
+            "egress policies were dropped",
+            self.url,
+            away,
+            extra={"event": "store_up", "down_s": round(away, 3)},
+        )
 
     # -- queries ----------------------------------------------------------------------------
 
@@ -277,8 +309,10 @@ class PostgresStore(Store):
                     with conn.transaction():
                         result = work(conn)
                         if change is not None:
-                            conn.execute("SELECT pg_notify(%s, %s)",
-                                         (CHANNEL, json.dumps({"kind": change.kind, "tenant": change.tenant})))
+                            conn.execute(
+                                "SELECT pg_notify(%s, %s)",
+                                (CHANNEL, json.dumps({"kind": change.kind, "tenant": change.tenant})),
+                            )
             except (PoolTimeout, PoolClosed):
                 raise self._unavailable(write, "it does not answer") from None
             except psycopg.OperationalError as exc:
@@ -307,21 +341,31 @@ class PostgresStore(Store):
 
     # -- versions ---------------------------------------------------------------------------
 
-    def put_version(self, tenant: str, version_id: str, files: Mapping[str, str], functions: tuple[str, ...],
-                    alias: str | None = None, *, keep_versions: int | None = None,
-                    max_aliases: int | None = None) -> bool:
+    def put_version(
+        self,
+        tenant: str,
+        version_id: str,
+        files: Mapping[str, str],
+        functions: tuple[str, ...],
+        alias: str | None = None,
+        *,
+        keep_versions: int | None = None,
+        max_aliases: int | None = None,
+    ) -> bool:
         now = now_ms()
 
         def work(conn: psycopg.Connection) -> bool:
             cursor = conn.execute(
                 "INSERT INTO versions (tenant, version_id, files_json, functions_json, created_ms) "
                 "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (tenant, version_id, json.dumps(dict(files), sort_keys=True), json.dumps(list(functions)), now))
+                (tenant, version_id, json.dumps(dict(files), sort_keys=True), json.dumps(list(functions)), now),
+            )
             if alias:
                 conn.execute(
                     "INSERT INTO aliases VALUES (%s, %s, %s, %s) ON CONFLICT (tenant, alias) "
                     "DO UPDATE SET version_id = excluded.version_id, updated_ms = excluded.updated_ms",
-                    (tenant, alias, version_id, now))
+                    (tenant, alias, version_id, now),
+                )
                 if max_aliases is not None:
                     (count,) = _one(conn.execute("SELECT count(*) FROM aliases WHERE tenant = %s", (tenant,)))
                     if count > max_aliases:
@@ -333,56 +377,84 @@ class PostgresStore(Store):
         return self._run(work, write=True, change=Change(ALIAS, tenant) if alias else None)
 
     def resolve_alias(self, tenant: str, alias: str) -> str | None:
-        row = self._run(lambda c: c.execute("SELECT version_id FROM aliases WHERE tenant = %s AND alias = %s",
-                                            (tenant, alias)).fetchone(), write=False)
+        row = self._run(
+            lambda c: c.execute(
+                "SELECT version_id FROM aliases WHERE tenant = %s AND alias = %s", (tenant, alias)
+            ).fetchone(),
+            write=False,
+        )
         return row[0] if row else None
 
     def get_version(self, tenant: str, version_id: str) -> StoredVersion | None:
-        row = self._run(lambda c: c.execute(
-            f"SELECT {_VERSION_COLUMNS} WHERE v.tenant = %s AND v.version_id = %s GROUP BY v.tenant, v.version_id",
-            (tenant, version_id)).fetchone(), write=False)
+        row = self._run(
+            lambda c: c.execute(
+                f"SELECT {_VERSION_COLUMNS} WHERE v.tenant = %s AND v.version_id = %s GROUP BY v.tenant, v.version_id",
+                (tenant, version_id),
+            ).fetchone(),
+            write=False,
+        )
         return None if row is None else self._version(tenant, row)
 
     def list_versions(self, tenant: str) -> list[StoredVersion]:
-        rows = self._run(lambda c: c.execute(
-            f"SELECT {_VERSION_COLUMNS} WHERE v.tenant = %s GROUP BY v.tenant, v.version_id ORDER BY max(v.seq) DESC",
-            (tenant,)).fetchall(), write=False)
+        rows = self._run(
+            lambda c: c.execute(
+                f"SELECT {_VERSION_COLUMNS} WHERE v.tenant = %s GROUP BY v.tenant, v.version_id ORDER BY max(v.seq) DESC",
+                (tenant,),
+            ).fetchall(),
+            write=False,
+        )
         return [self._version(tenant, row) for row in rows]
 
     @staticmethod
     def _version(tenant: str, row: tuple[Any, ...]) -> StoredVersion:
         version_id, files, functions, created, aliases = row
-        return StoredVersion(tenant=tenant, version_id=version_id, files=json.loads(files),
-                             functions=tuple(json.loads(functions)), created_ms=created, aliases=tuple(aliases))
+        return StoredVersion(
+            tenant=tenant,
+            version_id=version_id,
+            files=json.loads(files),
+            functions=tuple(json.loads(functions)),
+            created_ms=created,
+            aliases=tuple(aliases),
+        )
 
     # -- secrets ----------------------------------------------------------------------------
 
     def _put_secret(self, tenant: str, name: str, sealed: Sealed, max_secrets: int | None) -> bool:
         def work(conn: psycopg.Connection) -> bool:
             if max_secrets is not None:
-                (count, existed) = _one(conn.execute(
-                    "SELECT count(*), count(*) FILTER (WHERE name = %s) FROM secrets WHERE tenant = %s",
-                    (name, tenant)))
+                (count, existed) = _one(
+                    conn.execute(
+                        "SELECT count(*), count(*) FILTER (WHERE name = %s) FROM secrets WHERE tenant = %s",
+                        (name, tenant),
+                    )
+                )
                 if not existed and count >= max_secrets:
                     raise OverQuota("secrets", count + 1, max_secrets)
-            (inserted,) = _one(conn.execute(
-                "INSERT INTO secrets (tenant, name, plaintext, key_id, wrapped_key, ciphertext, updated_ms) "
-                "VALUES (%s, %s, NULL, %s, %s, %s, %s) ON CONFLICT (tenant, name) DO UPDATE SET plaintext = NULL, "
-                "key_id = excluded.key_id, wrapped_key = excluded.wrapped_key, ciphertext = excluded.ciphertext, "
-                "updated_ms = excluded.updated_ms RETURNING (xmax = 0)",
-                (tenant, name, sealed.key_id, sealed.wrapped_key, sealed.ciphertext, now_ms())))
+            (inserted,) = _one(
+                conn.execute(
+                    "INSERT INTO secrets (tenant, name, plaintext, key_id, wrapped_key, ciphertext, updated_ms) "
+                    "VALUES (%s, %s, NULL, %s, %s, %s, %s) ON CONFLICT (tenant, name) DO UPDATE SET plaintext = NULL, "
+                    "key_id = excluded.key_id, wrapped_key = excluded.wrapped_key, ciphertext = excluded.ciphertext, "
+                    "updated_ms = excluded.updated_ms RETURNING (xmax = 0)",
+                    (tenant, name, sealed.key_id, sealed.wrapped_key, sealed.ciphertext, now_ms()),
+                )
+            )
             return bool(inserted)
 
         return self._run(work, write=True, change=Change(SECRETS, tenant))
 
     def delete_secret(self, tenant: str, name: str) -> bool:
-        return self._run(lambda c: c.execute("DELETE FROM secrets WHERE tenant = %s AND name = %s",
-                                             (tenant, name)).rowcount == 1,
-                         write=True, change=Change(SECRETS, tenant))
+        return self._run(
+            lambda c: c.execute("DELETE FROM secrets WHERE tenant = %s AND name = %s", (tenant, name)).rowcount == 1,
+            write=True,
+            change=Change(SECRETS, tenant),
+        )
 
     def secret_names(self, tenant: str) -> list[str]:
-        rows = self._run(lambda c: c.execute("SELECT name FROM secrets WHERE tenant = %s ORDER BY name",
-                                             (tenant,)).fetchall(), write=False)
+        rows = self._run(
+            lambda c: c.execute("SELECT name FROM secrets WHERE tenant = %s ORDER BY name", (tenant,)).fetchall(),
+            write=False,
+        )
         return [r[0] for r in rows]
 
     def _secret_rows(self, tenant: str | None) -> list[SecretRow]:
@@ -391,8 +463,9 @@ class PostgresStore(Store):
             rows = self._run(lambda c: c.execute(query).fetchall(), write=False)
         else:
             rows = self._run(lambda c: c.execute(query + " WHERE tenant = %s", (tenant,)).fetchall(), write=False)
-        return [SecretRow(t, n, Sealed(k, bytes(w), bytes(c)) if c is not None else None, p)
-                for t, n, p, k, w, c in rows]
+        return [
+            SecretRow(t, n, Sealed(k, bytes(w), bytes(c)) if c is not None else None, p) for t, n, p, k, w, c in rows
+        ]
 
     def _replace_secret_rows(self, rows: list[tuple[SecretRow, Sealed]]) -> int:
         def work(conn: psycopg.Connection) -> int:
@@ -402,8 +475,16 @@ class PostgresStore(Store):
                     "UPDATE secrets SET plaintext = NULL, key_id = %s, wrapped_key = %s, ciphertext = %s "
                     "WHERE tenant = %s AND name = %s AND ciphertext IS NOT DISTINCT FROM %s "
                     "AND plaintext IS NOT DISTINCT FROM %s",
-                    (sealed.key_id, sealed.wrapped_key, sealed.ciphertext, row.tenant, row.name,
-                     row.sealed.ciphertext if row.sealed else None, row.plaintext)).rowcount
+                    (
+                        sealed.key_id,
+                        sealed.wrapped_key,
+                        sealed.ciphertext,
+                        row.tenant,
+                        row.name,
+                        row.sealed.ciphertext if row.sealed else None,
+                        row.plaintext,
+                    ),
+                ).rowcount
             return done
 
         return self._run(work, write=True)
@@ -412,16 +493,27 @@ class PostgresStore(Store):
 
     def set_egress_policy(self, tenant: str, policy: Mapping[str, Any] | None) -> int:
         text = None if policy is None else json.dumps(dict(policy), sort_keys=True)
-        updated: int = self._run(lambda c: _one(c.execute(
-            "INSERT INTO egress_policies VALUES (%s, %s, %s) ON CONFLICT (tenant) DO UPDATE SET "
-            "policy_json = excluded.policy_json, "
-            "updated_ms = greatest(excluded.updated_ms, egress_policies.updated_ms + 1) RETURNING updated_ms",
-            (tenant, text, now_ms())))[0], write=True, change=Change(EGRESS, tenant))
+        updated: int = self._run(
+            lambda c: _one(
+                c.execute(
+                    "INSERT INTO egress_policies VALUES (%s, %s, %s) ON CONFLICT (tenant) DO UPDATE SET "
+                    "policy_json = excluded.policy_json, "
+                    "updated_ms = greatest(excluded.updated_ms, egress_policies.updated_ms + 1) RETURNING updated_ms",
+                    (tenant, text, now_ms()),
+                )
+            )[0],
+            write=True,
+            change=Change(EGRESS, tenant),
+        )
         return updated
 
     def egress_policy(self, tenant: str) -> StoredEgressPolicy | None:
-        row = self._run(lambda c: c.execute("SELECT policy_json, updated_ms FROM egress_policies WHERE tenant = %s",
-                                            (tenant,)).fetchone(), write=False)
+        row = self._run(
+            lambda c: c.execute(
+                "SELECT policy_json, updated_ms FROM egress_policies WHERE tenant = %s", (tenant,)
+            ).fetchone(),
+            write=False,
+        )
         if row is None:
             return None
         return StoredEgressPolicy(policy=None if row[0] is None else json.loads(row[0]), updated_ms=row[1])
@@ -437,7 +529,8 @@ def _prune_versions(conn: psycopg.Connection, tenant: str, keep_id: str, keep: i
         f"DELETE FROM versions WHERE tenant = %s AND version_id != %s AND version_id NOT IN ({aliased}) "
         f"AND seq NOT IN (SELECT seq FROM versions WHERE tenant = %s AND version_id NOT IN ({aliased}) "
         f"ORDER BY seq DESC LIMIT %s)",
-        (tenant, keep_id, tenant, tenant, tenant, max(keep - named, 0))).rowcount
+        (tenant, keep_id, tenant, tenant, tenant, max(keep - named, 0)),
+    ).rowcount
     (count,) = _one(conn.execute("SELECT count(*) FROM versions WHERE tenant = %s", (tenant,)))
     if count > keep:
         raise OverQuota("versions", count, keep)

@@ -62,8 +62,12 @@ _UNWRITABLE = {
     sqlite3.SQLITE_LOCKED: "it is locked",
 }
 
-_OS_CAUSES = {errno.EROFS: "it is read-only", errno.ENOSPC: "its disk is full", errno.EDQUOT: "its disk is full",
-              errno.EACCES: "it may not be written"}
+_OS_CAUSES = {
+    errno.EROFS: "it is read-only",
+    errno.ENOSPC: "its disk is full",
+    errno.EDQUOT: "its disk is full",
+    errno.EACCES: "it may not be written",
+}
 
 
 def _unwritable_cause(exc: BaseException) -> str | None:
@@ -98,16 +102,21 @@ class SQLiteStore(Store):
                 raise
             self._db = self._open_read_only(exc)
             self.read_only = True
-            log.warning("the database %s cannot be written (%s): serving it read-only; deploys and "
-                        "secret changes fail until it can be written", self.path, exc)
+            log.warning(
+                "the database %s cannot be written (%s): serving it read-only; deploys and "
+                "secret changes fail until it can be written",
+                self.path,
+                exc,
+            )
 
     def _open_writable(self) -> sqlite3.Connection:
         if not self._memory:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # Secrets live here: create the file private before SQLite opens it.
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
-        db = sqlite3.connect(str(self.path) if not self._memory else ":memory:",
-                             check_same_thread=False, isolation_level=None)
+        db = sqlite3.connect(
+            str(self.path) if not self._memory else ":memory:", check_same_thread=False, isolation_level=None
+        )
         try:
             db.execute("PRAGMA busy_timeout=5000")
             db.execute("PRAGMA journal_mode=WAL")
@@ -157,8 +166,13 @@ class SQLiteStore(Store):
                 for statement in _statements(migration.sqlite):
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version={migration.number}")
-                log.info("migrated %s to schema version %d (%s)", self.path, migration.number, migration.name,
-                         extra={"event": "store_migrated", "schema_version": migration.number})
+                log.info(
+                    "migrated %s to schema version %d (%s)",
+                    self.path,
+                    migration.number,
+                    migration.name,
+                    extra={"event": "store_migrated", "schema_version": migration.number},
+                )
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
@@ -235,9 +249,17 @@ class SQLiteStore(Store):
 
     # -- versions ---------------------------------------------------------------------
 
-    def put_version(self, tenant: str, version_id: str, files: Mapping[str, str], functions: tuple[str, ...],
-                    alias: str | None = None, *, keep_versions: int | None = None,
-                    max_aliases: int | None = None) -> bool:
+    def put_version(
+        self,
+        tenant: str,
+        version_id: str,
+        files: Mapping[str, str],
+        functions: tuple[str, ...],
+        alias: str | None = None,
+        *,
+        keep_versions: int | None = None,
+        max_aliases: int | None = None,
+    ) -> bool:
         now = now_ms()
 
         def work(db: sqlite3.Connection) -> bool:
@@ -280,8 +302,14 @@ class SQLiteStore(Store):
             if row is None:
                 return None
             aliases = self._aliases_of(tenant, version_id)
-        return StoredVersion(tenant=tenant, version_id=version_id, files=json.loads(row[0]),
-                             functions=tuple(json.loads(row[1])), created_ms=row[2], aliases=aliases)
+        return StoredVersion(
+            tenant=tenant,
+            version_id=version_id,
+            files=json.loads(row[0]),
+            functions=tuple(json.loads(row[1])),
+            created_ms=row[2],
+            aliases=aliases,
+        )
 
     def list_versions(self, tenant: str) -> list[StoredVersion]:
         with self._lock:
@@ -292,8 +320,14 @@ class SQLiteStore(Store):
             ).fetchall()
             aliases = {row[0]: self._aliases_of(tenant, row[0]) for row in rows}
         return [
-            StoredVersion(tenant=tenant, version_id=vid, files=json.loads(files),
-                          functions=tuple(json.loads(functions)), created_ms=created, aliases=aliases[vid])
+            StoredVersion(
+                tenant=tenant,
+                version_id=vid,
+                files=json.loads(files),
+                functions=tuple(json.loads(functions)),
+                created_ms=created,
+                aliases=aliases[vid],
+            )
             for vid, files, functions, created in rows
         ]
 
@@ -340,8 +374,9 @@ class SQLiteStore(Store):
                 rows = self._db.execute(query).fetchall()
             else:
                 rows = self._db.execute(query + " WHERE tenant = ?", (tenant,)).fetchall()
-        return [SecretRow(t, n, Sealed(k, bytes(w), bytes(c)) if c is not None else None, p)
-                for t, n, p, k, w, c in rows]
+        return [
+            SecretRow(t, n, Sealed(k, bytes(w), bytes(c)) if c is not None else None, p) for t, n, p, k, w, c in rows
+        ]
 
     def _replace_secret_rows(self, rows: list[tuple[SecretRow, Sealed]]) -> int:
         def work(db: sqlite3.Connection) -> int:
@@ -350,8 +385,15 @@ class SQLiteStore(Store):
                 done += db.execute(
                     "UPDATE secrets SET plaintext = NULL, key_id = ?, wrapped_key = ?, ciphertext = ? "
                     "WHERE tenant = ? AND name = ? AND ciphertext IS ? AND plaintext IS ?",
-                    (sealed.key_id, sealed.wrapped_key, sealed.ciphertext, row.tenant, row.name,
-                     row.sealed.ciphertext if row.sealed else None, row.plaintext),
+                    (
+                        sealed.key_id,
+                        sealed.wrapped_key,
+                        sealed.ciphertext,
+                        row.tenant,
+                        row.name,
+                        row.sealed.ciphertext if row.sealed else None,
+                        row.plaintext,
+                    ),
                 ).rowcount
             return done
 
@@ -399,7 +441,8 @@ def _prune_versions(db: sqlite3.Connection, tenant: str, keep_id: str, keep: int
         f"DELETE FROM versions WHERE tenant = ? AND version_id != ? AND version_id NOT IN ({aliased}) "
         f"AND rowid NOT IN (SELECT rowid FROM versions WHERE tenant = ? AND version_id NOT IN ({aliased}) "
         f"ORDER BY rowid DESC LIMIT ?)",
-        (tenant, keep_id, tenant, tenant, tenant, max(keep - named, 0))).rowcount
+        (tenant, keep_id, tenant, tenant, tenant, max(keep - named, 0)),
+    ).rowcount
     (count,) = db.execute("SELECT count(*) FROM versions WHERE tenant = ?", (tenant,)).fetchone()
     if count > keep:
         raise OverQuota("versions", count, keep)

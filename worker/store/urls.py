@@ -19,7 +19,7 @@ USAGE = "give sqlite:///ABSOLUTE/PATH or postgresql://USER:PASSWORD@HOST:PORT/DA
 def parse_store_url(url: str) -> tuple[str, str]:
     """("sqlite", path) or ("postgresql", url). Raises ValueError saying what is wrong."""
     if url.startswith(SQLITE_PREFIX):
-        path = url[len(SQLITE_PREFIX):]
+        path = url[len(SQLITE_PREFIX) :]
         if not path.startswith("/") or path.strip("/") == "" or "?" in path:
             raise ValueError(f"{url[:200]!r} is not a SQLite URL with an absolute path; {USAGE}")
         return "sqlite", "/" + path.lstrip("/")  # sqlite:////abs (SQLAlchemy's spelling) is the same file
@@ -47,7 +47,8 @@ def redact_url(url: str) -> str:
         netloc = f"{user}{':***' if colon else ''}@{hostport}"
     query = urllib.parse.urlencode(
         [(k, "***" if k == "password" else v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)],
-        safe="*")
+        safe="*",
+    )
     return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 

@@ -43,43 +43,70 @@ def standins(module: str, context: Any) -> Mapping[str, Any]:
     if module == "logging":
         return toollogging.module_members(lambda: context)
     if module == "operator":
-        return {"attrgetter": wrappers.make_attrgetter(context.guard),
-                "methodcaller": wrappers.make_methodcaller(context.guard)}
+        return {
+            "attrgetter": wrappers.make_attrgetter(context.guard),
+            "methodcaller": wrappers.make_methodcaller(context.guard),
+        }
     if module == "functools":
         singledispatch, singledispatchmethod = wrappers.make_singledispatch(context.guard)
         return {**_STATIC["functools"], "singledispatch": singledispatch, "singledispatchmethod": singledispatchmethod}
     return _STATIC.get(module, _EMPTY)
 
 
-_STATIC: Mapping[str, Mapping[str, Any]] = MappingProxyType({
-    "functools": MappingProxyType({"wraps": wrappers.wraps, "update_wrapper": wrappers.update_wrapper,
-                                   "total_ordering": wrappers.total_ordering}),
-    "copy": MappingProxyType({"copy": copying.copy, "deepcopy": copying.deepcopy}),
-    "collections": MappingProxyType({"namedtuple": factories.namedtuple}),
-    "typing": MappingProxyType({"NamedTuple": factories.NamedTuple, "get_origin": wrappers.get_origin,
-                                "get_args": wrappers.get_args, "final": wrappers.final,
-                                "no_type_check": wrappers.no_type_check,
-                                "dataclass_transform": wrappers.dataclass_transform,
-                                "runtime_checkable": wrappers.runtime_checkable}),
-    "dataclasses": MappingProxyType({"dataclass": factories.dataclass, "make_dataclass": factories.make_dataclass}),
-    "abc": MappingProxyType({"ABCMeta": wrappers.ABC_META, "abstractmethod": wrappers.abstractmethod}),
-    "re": MappingProxyType(wrappers.RE_FUNCTIONS),
-    "decimal": shared.DECIMAL_MEMBERS,
-    "zoneinfo": MappingProxyType({"ZoneInfo": zones.ZoneInfo, "available_timezones": zones.available_timezones}),
-    "dateutil.tz": MappingProxyType({"gettz": zones.gettz}),
-    # the library's own table, read-only: a tool must not rewrite how numbers resolve
-    "phonenumbers": MappingProxyType({
-        "COUNTRY_CODE_TO_REGION_CODE": MappingProxyType(_phonenumbers.COUNTRY_CODE_TO_REGION_CODE),
-        "SUPPORTED_REGIONS": frozenset(_phonenumbers.SUPPORTED_REGIONS),
-    }),
-})
+_STATIC: Mapping[str, Mapping[str, Any]] = MappingProxyType(
+    {
+        "functools": MappingProxyType(
+            {
+                "wraps": wrappers.wraps,
+                "update_wrapper": wrappers.update_wrapper,
+                "total_ordering": wrappers.total_ordering,
+            }
+        ),
+        "copy": MappingProxyType({"copy": copying.copy, "deepcopy": copying.deepcopy}),
+        "collections": MappingProxyType({"namedtuple": factories.namedtuple}),
+        "typing": MappingProxyType(
+            {
+                "NamedTuple": factories.NamedTuple,
+                "get_origin": wrappers.get_origin,
+                "get_args": wrappers.get_args,
+                "final": wrappers.final,
+                "no_type_check": wrappers.no_type_check,
+                "dataclass_transform": wrappers.dataclass_transform,
+                "runtime_checkable": wrappers.runtime_checkable,
+            }
+        ),
+        "dataclasses": MappingProxyType({"dataclass": factories.dataclass, "make_dataclass": factories.make_dataclass}),
+        "abc": MappingProxyType({"ABCMeta": wrappers.ABC_META, "abstractmethod": wrappers.abstractmethod}),
+        "re": MappingProxyType(wrappers.RE_FUNCTIONS),
+        "decimal": shared.DECIMAL_MEMBERS,
+        "zoneinfo": MappingProxyType({"ZoneInfo": zones.ZoneInfo, "available_timezones": zones.available_timezones}),
+        "dateutil.tz": MappingProxyType({"gettz": zones.gettz}),
+        # the library's own table, read-only: a tool must not rewrite how numbers resolve
+        "phonenumbers": MappingProxyType(
+            {
+                "COUNTRY_CODE_TO_REGION_CODE": MappingProxyType(_phonenumbers.COUNTRY_CODE_TO_REGION_CODE),
+                "SUPPORTED_REGIONS": frozenset(_phonenumbers.SUPPORTED_REGIONS),
+            }
+        ),
+    }
+)
 
 
 # Zones tools name most; building the first dateutil zone also runs, once, the code every
 # later one needs (about 1.4 ms in a fresh child), each further zone costs about 0.1 ms
 # and 9 KB, so only these are built ahead.
-_WARM_ZONES = ("UTC", "Europe/London", "Europe/Paris", "Europe/Berlin", "America/New_York", "America/Chicago",
-               "America/Denver", "America/Los_Angeles", "Australia/Sydney", "Asia/Kolkata")
+_WARM_ZONES = (
+    "UTC",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "Australia/Sydney",
+    "Asia/Kolkata",
+)
 
 
 def preload() -> None:
@@ -130,7 +157,7 @@ def _re_cache_kept(is_elsewhere: Callable[[Any], bool]) -> Iterator[None]:
         added = [(key, value) for key, value in cache.items() if key not in before and not is_elsewhere(key)]
         cache.clear()
         cache.update(before)
-        cache.update(added[:max(limit - len(before), 0)])
+        cache.update(added[: max(limit - len(before), 0)])
 
 
 def _warm_phonenumber_patterns() -> None:
@@ -142,8 +169,11 @@ def _warm_phonenumber_patterns() -> None:
                 continue
             _phonenumbers.is_valid_number(number)
             _phonenumbers.number_type(number)
-            for style in (_phonenumbers.PhoneNumberFormat.E164, _phonenumbers.PhoneNumberFormat.INTERNATIONAL,
-                          _phonenumbers.PhoneNumberFormat.NATIONAL):
+            for style in (
+                _phonenumbers.PhoneNumberFormat.E164,
+                _phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+                _phonenumbers.PhoneNumberFormat.NATIONAL,
+            ):
                 _phonenumbers.parse(_phonenumbers.format_number(number, style), region)
     for text, region in (("call 020 7946 0018 or +1 212 555 0123", "GB"), ("call (212) 555-0123", "US")):
         for match in _phonenumbers.PhoneNumberMatcher(text, region):

@@ -59,8 +59,10 @@ def refuse_copies_of(*classes: type) -> None:
 
 def _refusal(obj: Any) -> TypeError:
     name = type.__dict__["__name__"].__get__(type(obj))
-    return TypeError(f"{name} objects belong to the runtime and cannot be copied; copy the values you need "
-                     "(dict(conv.state) copies the state's variables)")
+    return TypeError(
+        f"{name} objects belong to the runtime and cannot be copied; copy the values you need "
+        "(dict(conv.state) copies the state's variables)"
+    )
 
 
 def _refuse_copy(obj: Any) -> Any:
@@ -157,6 +159,8 @@ def deepcopy(x: Any, memo: Any = None) -> Any:
     if type(x) in RUNTIME_CLASSES.classes:
         raise _refusal(x)
     if memo is not None and _SESSIONS.of(memo) is None:
-        raise TypeError("deepcopy(x, memo): memo must be the one your __deepcopy__(self, memo) was given; "
-                        "otherwise call deepcopy(x)")
+        raise TypeError(
+            "deepcopy(x, memo): memo must be the one your __deepcopy__(self, memo) was given; "
+            "otherwise call deepcopy(x)"
+        )
     return _copy.deepcopy(x, memo)

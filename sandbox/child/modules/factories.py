@@ -32,8 +32,9 @@ from sandbox.child import toolobjects as tools
 # ---------------------------------------------------------------------------------------
 
 
-def namedtuple(typename: Any, field_names: Any, *, rename: bool = False, defaults: Any = None,
-               module: Any = None) -> type:
+def namedtuple(
+    typename: Any, field_names: Any, *, rename: bool = False, defaults: Any = None, module: Any = None
+) -> type:
     if module is not None:
         raise TypeError("namedtuple(module=...) is not available to tools")
     cls = collections.namedtuple(typename, field_names, rename=rename, defaults=defaults)  # type: ignore[misc, arg-type]  # mypy reads only literal namedtuple calls
@@ -65,8 +66,10 @@ NamedTuple.__mro_entries__ = _named_tuple_bases  # type: ignore[attr-defined]  #
 def field_name_problem(name: Any) -> str | None:
     """Why ``name`` cannot be a dataclass field name in tools, or None."""
     if type(name) is not str:
-        return (f"field names must be plain str identifiers in tools, not {type(name).__name__!r} objects "
-                "(dataclasses writes them into code)")
+        return (
+            f"field names must be plain str identifiers in tools, not {type(name).__name__!r} objects "
+            "(dataclasses writes them into code)"
+        )
     if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("__"):
         return f"field names must be identifiers not starting with '__', got {name!r}"
     return None
@@ -116,8 +119,9 @@ def _check_namespace(cls_name: str, namespace: Any) -> None:
     tools.check_members(cls_name, keys)
     for key in keys:
         if key in _DATACLASS_INTERNALS:
-            raise TypeError(f"make_dataclass {cls_name}: the namespace may not set {key!r} in tools "
-                            "(dataclasses computes it)")
+            raise TypeError(
+                f"make_dataclass {cls_name}: the namespace may not set {key!r} in tools (dataclasses computes it)"
+            )
 
 
 def make_dataclass(cls_name: Any, fields: Any, *, bases: Any = (), namespace: Any = None, **options: Any) -> type:
@@ -156,8 +160,10 @@ def _get_field(cls: Any, a_name: Any, a_type: Any, *args: Any) -> Any:
         raise TypeError(f"dataclass: {problem}")
     made = _REAL_GET_FIELD(cls, a_name, a_type, *args)
     if type(made) is not dataclasses.Field:
-        raise TypeError(f"dataclass: field {a_name!r} is a {type(made).__name__} object; in tools a field's "
-                        "default must come from dataclasses.field(...), not a subclass of Field")
+        raise TypeError(
+            f"dataclass: field {a_name!r} is a {type(made).__name__} object; in tools a field's "
+            "default must come from dataclasses.field(...), not a subclass of Field"
+        )
     return made
 
 
@@ -195,16 +201,27 @@ def guard_enum_functional_api() -> None:
     if getattr(original, "_toolpool_guarded", False):
         return
 
-    def _create_(cls: Any, class_name: Any, names: Any, *, module: Any = None, qualname: Any = None,
-                 type: Any = None, start: Any = 1, boundary: Any = None) -> Any:  # noqa: A002 - enum's name
+    def _create_(
+        cls: Any,
+        class_name: Any,
+        names: Any,
+        *,
+        module: Any = None,
+        qualname: Any = None,
+        type: Any = None,  # noqa: A002 - Enum's functional API names it so
+        start: Any = 1,
+        boundary: Any = None,
+    ) -> Any:
         for name in _member_names(names):
             if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
-                raise ValueError(f"enum member name {name!r} is not allowed: member names must be identifiers "
-                                 "not starting with '_'")
+                raise ValueError(
+                    f"enum member name {name!r} is not allowed: member names must be identifiers not starting with '_'"
+                )
         if type is not None and not tools.is_tool_class(type) and type not in (int, str, float, bytes):
             raise TypeError("an enum's type= mixin must be the tool's own class, int, str, float or bytes")
-        created = original(cls, class_name, names, module=module, qualname=qualname, type=type,
-                           start=start, boundary=boundary)
+        created = original(
+            cls, class_name, names, module=module, qualname=qualname, type=type, start=start, boundary=boundary
+        )
         return tools.factory_class(created, "Enum")
 
     _create_._toolpool_guarded = True  # type: ignore[attr-defined]  # a marker on the function, on purpose

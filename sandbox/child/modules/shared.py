@@ -78,9 +78,11 @@ def _template_copies() -> MappingProxyType[str, decimal.Context]:
     copies = {}
     for name in _TEMPLATE_NAMES:
         context = getattr(decimal, name).copy()
-        message = (f"decimal.{name} is read-only in tools (every new context in the process is made from "
-                   "the templates); set the call's own context instead: decimal.getcontext().prec = 12, "
-                   "or use decimal.localcontext()")
+        message = (
+            f"decimal.{name} is read-only in tools (every new context in the process is made from "
+            "the templates); set the call's own context instead: decimal.getcontext().prec = 12, "
+            "or use decimal.localcontext()"
+        )
         for part in (context, context.traps, context.flags):
             register_read_only(part, message)
         copies[name] = context

@@ -59,11 +59,13 @@ NOTSET = 0
 _NAMES = {CRITICAL: "CRITICAL", ERROR: "ERROR", WARNING: "WARNING", INFO: "INFO", DEBUG: "DEBUG", NOTSET: "NOTSET"}
 _BY_NAME = {name: level for level, name in _NAMES.items()} | {"WARN": WARNING, "FATAL": CRITICAL}
 _BASIC_CONFIG_KEYS = frozenset({"level", "format", "datefmt", "style", "force", "encoding", "errors", "handlers"})
-_REFUSED_BASIC_CONFIG = MappingProxyType({
-    "filename": "there are no files; records go to the call's logs",
-    "filemode": "there are no files; records go to the call's logs",
-    "stream": "there are no streams; records go to the call's logs",
-})
+_REFUSED_BASIC_CONFIG = MappingProxyType(
+    {
+        "filename": "there are no files; records go to the call's logs",
+        "filemode": "there are no files; records go to the call's logs",
+        "stream": "there are no streams; records go to the call's logs",
+    }
+)
 
 
 def _call_level(level: int) -> str:
@@ -106,8 +108,9 @@ class Formatter:
 
     __slots__ = ("datefmt", "fmt", "style")
 
-    def __init__(self, fmt: Any = None, datefmt: Any = None, style: Any = "%", validate: Any = True, *,
-                 defaults: Any = None):
+    def __init__(
+        self, fmt: Any = None, datefmt: Any = None, style: Any = "%", validate: Any = True, *, defaults: Any = None
+    ):
         if style not in _STYLES:
             raise ValueError(f"Style must be one of: {','.join(_STYLES)}")
         for value, what in ((fmt, "fmt"), (datefmt, "datefmt")):
@@ -165,8 +168,10 @@ class StreamHandler(_Handler):
 
     def __init__(self, stream: Any = None):
         if stream is not None:
-            raise TypeError("logging.StreamHandler(stream) is not available to tools: there are no streams; "
-                            "every record already goes to the call's logs (StreamHandler() is accepted)")
+            raise TypeError(
+                "logging.StreamHandler(stream) is not available to tools: there are no streams; "
+                "every record already goes to the call's logs (StreamHandler() is accepted)"
+            )
         super().__init__()
 
 
@@ -283,8 +288,16 @@ class Logger:
 
     fatal = critical
 
-    def log(self, level: Any, msg: Any, *args: Any, exc_info: Any = None, stack_info: Any = False,
-            stacklevel: Any = 1, extra: Any = None) -> None:
+    def log(
+        self,
+        level: Any,
+        msg: Any,
+        *args: Any,
+        exc_info: Any = None,
+        stack_info: Any = False,
+        stacklevel: Any = 1,
+        extra: Any = None,
+    ) -> None:
         level = _check_level(level)
         if not self.isEnabledFor(level):
             return
@@ -302,9 +315,11 @@ register_writable(Logger)  # logger.propagate = False, logger.level = ... are th
 
 def _check_handler(handler: Any) -> None:
     if type(handler) not in _HANDLERS:
-        raise TypeError("logging handlers that write files or streams are not available to tools; "
-                        "every record already goes to the call's logs (StreamHandler() and NullHandler() are "
-                        "accepted and do nothing)")
+        raise TypeError(
+            "logging handlers that write files or streams are not available to tools; "
+            "every record already goes to the call's logs (StreamHandler() and NullHandler() are "
+            "accepted and do nothing)"
+        )
 
 
 def _render(msg: Any, args: tuple[Any, ...]) -> str:
@@ -389,7 +404,9 @@ def module_members(sink: Callable[[], Any]) -> Mapping[str, Any]:
     def basicConfig(**kwargs: Any) -> None:  # noqa: N802
         for key in kwargs:
             if key in _REFUSED_BASIC_CONFIG:
-                raise ValueError(f"logging.basicConfig({key}=...) is not available to tools: {_REFUSED_BASIC_CONFIG[key]}")
+                raise ValueError(
+                    f"logging.basicConfig({key}=...) is not available to tools: {_REFUSED_BASIC_CONFIG[key]}"
+                )
             if key not in _BASIC_CONFIG_KEYS:
                 raise ValueError(f"Unrecognised argument(s): {key}")
         if "level" in kwargs:
@@ -403,6 +420,7 @@ def module_members(sink: Callable[[], Any]) -> Mapping[str, Any]:
     def module_level(level: int) -> Callable[..., None]:
         def emit(msg: Any, *args: Any, **kwargs: Any) -> None:
             root.log(level, msg, *args, **kwargs)
+
         return emit
 
     def exception(msg: Any, *args: Any, exc_info: Any = True, **kwargs: Any) -> None:
@@ -411,14 +429,33 @@ def module_members(sink: Callable[[], Any]) -> Mapping[str, Any]:
     def log(level: Any, msg: Any, *args: Any, **kwargs: Any) -> None:
         root.log(level, msg, *args, **kwargs)
 
-    return MappingProxyType({
-        "getLogger": getLogger, "Logger": Logger, "LoggerAdapter": LoggerAdapter,
-        "NullHandler": NullHandler, "StreamHandler": StreamHandler, "Formatter": Formatter,
-        "basicConfig": basicConfig, "getLevelName": getLevelName,
-        "disable": disable, "debug": module_level(DEBUG), "info": module_level(INFO),
-        "warning": module_level(WARNING), "warn": module_level(WARNING),
-        "error": module_level(ERROR), "exception": exception,
-        "critical": module_level(CRITICAL), "fatal": module_level(CRITICAL), "log": log,
-        "CRITICAL": CRITICAL, "FATAL": FATAL, "ERROR": ERROR, "WARNING": WARNING, "WARN": WARN,
-        "INFO": INFO, "DEBUG": DEBUG, "NOTSET": NOTSET,
-    })
+    return MappingProxyType(
+        {
+            "getLogger": getLogger,
+            "Logger": Logger,
+            "LoggerAdapter": LoggerAdapter,
+            "NullHandler": NullHandler,
+            "StreamHandler": StreamHandler,
+            "Formatter": Formatter,
+            "basicConfig": basicConfig,
+            "getLevelName": getLevelName,
+            "disable": disable,
+            "debug": module_level(DEBUG),
+            "info": module_level(INFO),
+            "warning": module_level(WARNING),
+            "warn": module_level(WARNING),
+            "error": module_level(ERROR),
+            "exception": exception,
+            "critical": module_level(CRITICAL),
+            "fatal": module_level(CRITICAL),
+            "log": log,
+            "CRITICAL": CRITICAL,
+            "FATAL": FATAL,
+            "ERROR": ERROR,
+            "WARNING": WARNING,
+            "WARN": WARN,
+            "INFO": INFO,
+            "DEBUG": DEBUG,
+            "NOTSET": NOTSET,
+        }
+    )

@@ -109,12 +109,15 @@ def _check_wrapper(wrapper: Any) -> None:
 
 def _check_assigned(assigned: Any, updated: Any) -> None:
     if tuple(assigned) != functools.WRAPPER_ASSIGNMENTS or tuple(updated) != functools.WRAPPER_UPDATES:
-        raise TypeError("functools.wraps/update_wrapper take only the default assigned= and updated= in tools "
-                        "(copying other attributes would copy function internals)")
+        raise TypeError(
+            "functools.wraps/update_wrapper take only the default assigned= and updated= in tools "
+            "(copying other attributes would copy function internals)"
+        )
 
 
-def update_wrapper(wrapper: Any, wrapped: Any, assigned: Any = functools.WRAPPER_ASSIGNMENTS,
-                   updated: Any = functools.WRAPPER_UPDATES) -> Any:
+def update_wrapper(
+    wrapper: Any, wrapped: Any, assigned: Any = functools.WRAPPER_ASSIGNMENTS, updated: Any = functools.WRAPPER_UPDATES
+) -> Any:
     """``functools.update_wrapper`` onto the tool's own function or object. From the tool's
     own ``wrapped`` everything is copied, as the standard library does; from anything
     else (a standard library function, an instance whose ``__dict__`` holds a library
@@ -142,8 +145,9 @@ def _keeps_library_state(obj: Any) -> bool:
     return tools.is_tool_instance(obj) and tools.instance_state_owner(type(obj)) is not None
 
 
-def wraps(wrapped: Any, assigned: Any = functools.WRAPPER_ASSIGNMENTS,
-          updated: Any = functools.WRAPPER_UPDATES) -> Callable[[Any], Any]:
+def wraps(
+    wrapped: Any, assigned: Any = functools.WRAPPER_ASSIGNMENTS, updated: Any = functools.WRAPPER_UPDATES
+) -> Callable[[Any], Any]:
     _check_assigned(assigned, updated)
 
     def decorate(wrapper: Any) -> Any:
@@ -182,13 +186,16 @@ def _annotation_class(implementation: Any, guard: AttributeGuard) -> Any:
     if isinstance(func, (classmethod, staticmethod)):
         func = func.__func__
     if not tools.is_tool_function(func):
-        raise TypeError("register() reads the annotations of the tool's own functions only; "
-                        "pass the class: @f.register(SomeClass)")
+        raise TypeError(
+            "register() reads the annotations of the tool's own functions only; pass the class: @f.register(SomeClass)"
+        )
     annotations = func.__annotations__
     params = [name for name in annotations if name != "return"]
     if not params:
-        raise TypeError(f"Invalid first argument to `register()`: {implementation!r}. Use either "
-                        "`@register(some_class)` or plain `@register` on an annotated function.")
+        raise TypeError(
+            f"Invalid first argument to `register()`: {implementation!r}. Use either "
+            "`@register(some_class)` or plain `@register` on an annotated function."
+        )
     annotation = annotations[params[0]]
     if not isinstance(annotation, str):
         return annotation
@@ -198,9 +205,11 @@ def _annotation_class(implementation: Any, guard: AttributeGuard) -> Any:
     for part in text.split("|"):
         part = part.strip()
         if not _DOTTED.fullmatch(part):
-            raise TypeError(f"register(): in tools a string annotation must name a class (such as 'int' or "
-                            f"'models.Booking'), not {text!r}; annotate with a class, or pass it: "
-                            "@f.register(SomeClass)")
+            raise TypeError(
+                f"register(): in tools a string annotation must name a class (such as 'int' or "
+                f"'models.Booking'), not {text!r}; annotate with a class, or pass it: "
+                "@f.register(SomeClass)"
+            )
         first, *rest = part.split(".")
         if part == "None":
             value: Any = type(None)
@@ -367,7 +376,18 @@ def _named(function: Callable[..., Any], name: str) -> Callable[..., Any]:
     return function
 
 
-RE_FUNCTIONS = {name: _named(function, name) for name, function in (
-    ("compile", re_compile), ("search", re_search), ("match", re_match), ("fullmatch", re_fullmatch),
-    ("split", re_split), ("findall", re_findall), ("finditer", re_finditer), ("sub", re_sub), ("subn", re_subn))}
+RE_FUNCTIONS = {
+    name: _named(function, name)
+    for name, function in (
+        ("compile", re_compile),
+        ("search", re_search),
+        ("match", re_match),
+        ("fullmatch", re_fullmatch),
+        ("split", re_split),
+        ("findall", re_findall),
+        ("finditer", re_finditer),
+        ("sub", re_sub),
+        ("subn", re_subn),
+    )
+}
 """The ``re`` functions that take flags, as tools get them."""

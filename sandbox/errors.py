@@ -80,13 +80,7 @@ class ToolFailure(ToolpoolError):
         self.traceback = traceback
 
     def to_error_info(self) -> ErrorInfo:
-        return ErrorInfo(
-            kind=self.kind,
-            message=self.message,
-            file=self.file,
-            line=self.line,
-            traceback=self.traceback,
-        )
+        return ErrorInfo(kind=self.kind, message=self.message, file=self.file, line=self.line, traceback=self.traceback)
 
 
 class CompileFailure(ToolFailure):

@@ -501,5 +501,5 @@ RUNTIME_IMPORTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "_strptime": (
         "datetime.strptime and time.strptime import it on first use",
         ("_strptime_datetime", "_strptime_time"),
-    ),
+    )
 }

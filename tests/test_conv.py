@@ -14,13 +14,7 @@ import pytest
 
 from sandbox.child.conv import SecretNotFound, UnknownVariant
 from sandbox.child.logs import Log
-from sandbox.child.voice import (
-    VOICE_MODULE_NAMES,
-    CartesiaVoice,
-    ElevenLabsVoice,
-    PlayHTVoice,
-    RimeVoice,
-)
+from sandbox.child.voice import VOICE_MODULE_NAMES, CartesiaVoice, ElevenLabsVoice, PlayHTVoice, RimeVoice
 from tests.conv_support import VARIANTS, MyStr, make_conv
 
 # -- read-only members -----------------------------------------------------------------

@@ -339,10 +339,7 @@ def start_function(conv: Conversation):
 
 def test_seed_language_voice():
     action = call(LANGUAGE_EXAMPLE, "start_function", sip_headers={"x-language": "es"})[3]
-    assert action == {
-        "variant": "es",
-        "voice": {"provider": "cartesia", "provider_voice_id": "your-voice-id"},
-    }
+    assert action == {"variant": "es", "voice": {"provider": "cartesia", "provider_voice_id": "your-voice-id"}}
     assert call(LANGUAGE_EXAMPLE, "start_function")[3] == {"variant": "en"}
 
 

@@ -92,12 +92,7 @@ def tool(conv: Conversation):
         None,
         None,
     ),
-    "000/001 dynamic updates": (
-        seed_source("001_dynamic_updates.py"),
-        {},
-        None,
-        {"current_date": "March 22, 1995"},
-    ),
+    "000/001 dynamic updates": (seed_source("001_dynamic_updates.py"), {}, None, {"current_date": "March 22, 1995"}),
     "000/001 deleting a variable": (
         """
 def tool(conv: Conversation):
@@ -155,12 +150,7 @@ def tool(conv: Conversation):
         None,
         None,
     ),
-    "002 implementation example": (
-        seed_source("002_start_function.py"),
-        {},
-        "",
-        None,
-    ),
+    "002 implementation example": (seed_source("002_start_function.py"), {}, "", None),
     "002 empty string": (seed_source("002_return_empty.py"), {}, "", None),
     "002 dynamic greeting": (
         seed_source("002_dynamic_greeting.py"),
@@ -184,30 +174,10 @@ def tool(conv: Conversation):
         "sk-test-123",
         None,
     ),
-    "002 hardcoded map": (
-        seed_source("002_hardcoded_map.py"),
-        {},
-        "",
-        None,
-    ),
-    "002 dynamic variant lookup": (
-        seed_source("002_variant_lookup.py"),
-        {},
-        "",
-        None,
-    ),
-    "002 language voice": (
-        seed_source("002_language_voice.py"),
-        {},
-        "",
-        None,
-    ),
-    "002 channel type": (
-        seed_source("002_channel_type.py"),
-        {},
-        "",
-        {"is_voice": True},
-    ),
+    "002 hardcoded map": (seed_source("002_hardcoded_map.py"), {}, "", None),
+    "002 dynamic variant lookup": (seed_source("002_variant_lookup.py"), {}, "", None),
+    "002 language voice": (seed_source("002_language_voice.py"), {}, "", None),
+    "002 channel type": (seed_source("002_channel_type.py"), {}, "", {"is_voice": True}),
     "003/004 string return": (
         seed_source("004_string_return.py"),
         {},

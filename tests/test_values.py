@@ -18,8 +18,7 @@ from sandbox.supervisor.normalize import canonical
 
 
 @pytest.mark.parametrize(
-    "value",
-    [None, True, False, 0, -1, 2**64, -(2**200), 0.0, -0.0, 1.5, 1e308, "", "héllo ☃ 𝄞", [], {}],
+    "value", [None, True, False, 0, -1, 2**64, -(2**200), 0.0, -0.0, 1.5, 1e308, "", "héllo ☃ 𝄞", [], {}]
 )
 def test_scalars_and_empty_containers_pass_unchanged(value):
     out = to_plain(value, "v")

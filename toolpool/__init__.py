@@ -40,27 +40,13 @@ _EXPORTS = {
 __all__ = [*sorted(_EXPORTS), "__version__"]
 
 if TYPE_CHECKING:  # what editors and type checkers see (``X as X``: re-exported); at run time __getattr__ loads them
-    from toolpool.client import (
-        AsyncClient as AsyncClient,
-    )
-    from toolpool.client import (
-        CallError as CallError,
-    )
-    from toolpool.client import (
-        Client as Client,
-    )
-    from toolpool.client import (
-        CompileFailed as CompileFailed,
-    )
-    from toolpool.client import (
-        Deployment as Deployment,
-    )
-    from toolpool.client import (
-        Executed as Executed,
-    )
-    from toolpool.client import (
-        replicas_target as replicas_target,
-    )
+    from toolpool.client import AsyncClient as AsyncClient
+    from toolpool.client import CallError as CallError
+    from toolpool.client import Client as Client
+    from toolpool.client import CompileFailed as CompileFailed
+    from toolpool.client import Deployment as Deployment
+    from toolpool.client import Executed as Executed
+    from toolpool.client import replicas_target as replicas_target
     from toolpool.result import ErrorInfo as ErrorInfo
     from toolpool.result import Result as Result
     from toolpool.result import Status as Status

@@ -238,8 +238,7 @@ class Admission:
         if self._mean_ms is not None and self._clock() + estimate / 1000 > start_by:
             self._counters["refused_estimate"] += 1
             raise Refused(
-                f"the call would wait about {estimate} ms, past its deadline; it did not run",
-                retry_after_ms=estimate,
+                f"the call would wait about {estimate} ms, past its deadline; it did not run", retry_after_ms=estimate
             )
 
     def _estimate_wait_ms(self, state: _Tenant, is_start: bool) -> int:

@@ -420,10 +420,7 @@ class Config:
 
 
 def load_config(
-    file: str | Path | None = None,
-    *,
-    env: Mapping[str, str] | None = None,
-    overrides: Mapping[str, Any] | None = None,
+    file: str | Path | None = None, *, env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Config:
     """Builds the configuration from the file, the environment and flag overrides.
 

@@ -48,14 +48,8 @@ from sandbox.deadline import Deadline
 from sandbox.errors import ConfinementUnavailable, InvalidInput, PoolUnavailable
 from sandbox.result import Result
 from sandbox.supervisor.call import validate_input
-from toolpool._wire import (
-    REASON_KEY as REASON_KEY,  # an explicit re-export: worker/servicer.py reads it from here
-)
-from toolpool._wire import (
-    RETRY_AFTER_KEY,
-    egress_policy_from_proto,
-    egress_policy_to_proto,
-)
+from toolpool._wire import REASON_KEY as REASON_KEY  # an explicit re-export: worker/servicer.py reads it from here
+from toolpool._wire import RETRY_AFTER_KEY, egress_policy_from_proto, egress_policy_to_proto
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 from worker.errors import (
     DeadlineTooShort,

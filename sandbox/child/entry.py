@@ -161,20 +161,13 @@ def run_request(
         # The request was decoded for this call alone (marshal.loads of its frame) and
         # nothing reads its state after the tool: the tool gets that state, not a copy.
         conv = Conversation(
-            request["conv"],
-            function=request["function"],
-            secrets=request["secrets"],
-            log=log,
-            copy_state=False,
+            request["conv"], function=request["function"], secrets=request["secrets"], log=log, copy_state=False
         )
         _KEEP.append(conv)
         fn = _load_function(code_bytes, request, log, namespace_cache)
         if fn is None:
             reply = _failure(
-                "not_found",
-                "NotFound",
-                f"{filename} defines no function named {request['function']!r}",
-                file=filename,
+                "not_found", "NotFound", f"{filename} defines no function named {request['function']!r}", file=filename
             )
         else:
             returned = _call_tool(fn, conv, request["args"])

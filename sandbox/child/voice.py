@@ -123,12 +123,7 @@ class ElevenLabsVoice(_Voice):
     __slots__ = ()
     _PROVIDER = "elevenlabs"
     _PARAMETERS = _parameters(
-        stability=UNIT,
-        similarity_boost=UNIT,
-        speed=NUMBER,
-        style=UNIT,
-        clarity=NUMBER,
-        latency_mode=TEXT,
+        stability=UNIT, similarity_boost=UNIT, speed=NUMBER, style=UNIT, clarity=NUMBER, latency_mode=TEXT
     )
 
 

@@ -63,9 +63,7 @@ from sandbox.bundles import (
     source_problem,
     tool_address,
 )
-from sandbox.bundles import (
-    fail as _fail,
-)
+from sandbox.bundles import fail as _fail
 from sandbox.compile.passes import AugmentedAssignmentExpander, Survey, rename_guard_names, tool_written_guard_names
 from sandbox.compile.transformer import ToolTransformer, line_of
 from sandbox.errors import CompileFailure, InvalidInput
@@ -347,10 +345,7 @@ def compile_tool(source: str, filename: str = "tool.py", policy: Policy = DEFAUL
 
 
 def compile_files(
-    files: Mapping[str, str],
-    policy: Policy = DEFAULT_POLICY,
-    *,
-    on_file: Callable[[str], None] | None = None,
+    files: Mapping[str, str], policy: Policy = DEFAULT_POLICY, *, on_file: Callable[[str], None] | None = None
 ) -> tuple[dict[str, CompiledTool], dict[str, tuple[int, ...]]]:
     """Compile every file of a bundle: each file's ``CompiledTool`` and the lines of its
     functions. Raises one ``CompileErrors`` listing every problem of every file (each with

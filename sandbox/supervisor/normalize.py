@@ -73,32 +73,15 @@ from types import MappingProxyType
 from typing import Any
 
 from sandbox.errors import InvalidInput, InvalidReturn
-from sandbox.plaindata import (  # noqa: F401 - MAX_*, canonical, state_changes: this module's API since before
-    MAX_DEPTH,
-    MAX_INT_BITS,
-    canonical,
-    check_plain,
-    plain_copy,
-    state_changes,
-)
+from sandbox.plaindata import MAX_DEPTH, MAX_INT_BITS, canonical, check_plain, plain_copy, state_changes  # noqa: F401 - MAX_*, canonical, state_changes: this module's API since before
 from sandbox.plaindata import (
     NotPlain as _Bad,  # a failed check; the public functions re-raise it as InvalidInput or InvalidReturn
 )
-from sandbox.plaindata import (
-    finite as _finite,
-)
-from sandbox.plaindata import (
-    join as _join,
-)
-from sandbox.plaindata import (
-    key as _key,
-)
-from sandbox.plaindata import (
-    kind as _kind,
-)
-from sandbox.plaindata import (
-    utf8 as _utf8,
-)
+from sandbox.plaindata import finite as _finite
+from sandbox.plaindata import join as _join
+from sandbox.plaindata import key as _key
+from sandbox.plaindata import kind as _kind
+from sandbox.plaindata import utf8 as _utf8
 from sandbox.result import ACTION_KEYS, LOG_LEVELS
 
 _SIP_TOKEN = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")  # RFC 3261 "token", the header-name syntax
@@ -239,10 +222,7 @@ def _sip_headers(value: Any, field: str) -> dict[str, str]:
 
 
 def _record(
-    spec: Mapping[str, Validator],
-    *,
-    what: str,
-    required: tuple[str, ...] = (),
+    spec: Mapping[str, Validator], *, what: str, required: tuple[str, ...] = ()
 ) -> Callable[[Any, str], dict[str, Any]]:
     """A validator for a dict whose keys come from ``spec``. ``None`` values count as absent."""
 
@@ -297,8 +277,7 @@ _LISTEN = _record(
         "channel": _choice("SPEECH", "DTMF", "SPEECH_AND_DTMF"),
         "barge_in": _record({"is_enabled": _flag, "interruption_window": _seconds}, what="barge_in"),
         "smart_vad": _record(
-            {"is_enabled": _flag, "max_extensions": _count(0), "max_extension_duration": _seconds},
-            what="smart_vad",
+            {"is_enabled": _flag, "max_extensions": _count(0), "max_extension_duration": _seconds}, what="smart_vad"
         ),
         "interjection": _record({"enable": _flag, "frequency": _positive_seconds}, what="interjection"),
     },
@@ -541,9 +520,7 @@ def _conversation(data: Any, plain: Callable[[Any, str], Any]) -> dict[str, Any]
         if key not in CONVERSATION_KEYS:
             shown = key if type(key) is str else _kind(key)
             raise _Bad(_join("conv", shown), f"unknown key; conv takes: {_quoted(CONVERSATION_KEYS)}")
-    out: dict[str, Any] = {
-        "state": plain(_object(_given(given, "state"), "conv.state"), "conv.state"),
-    }
+    out: dict[str, Any] = {"state": plain(_object(_given(given, "state"), "conv.state"), "conv.state")}
     for key in _TEXT_OR_NONE:
         value = given.get(key)
         out[key] = None if value is None else _text(value, f"conv.{key}")

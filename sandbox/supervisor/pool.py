@@ -49,11 +49,7 @@ from sandbox import protocol
 from sandbox.confine.config import ConfinementConfig
 from sandbox.confine.selftest import check_probe_results
 from sandbox.egress import fetch
-from sandbox.errors import (
-    ConfinementUnavailable,
-    FunctionNotFound,
-    PoolUnavailable,
-)
+from sandbox.errors import ConfinementUnavailable, FunctionNotFound, PoolUnavailable
 from sandbox.policy import Limits
 from sandbox.result import Result, Status, Usage
 from sandbox.supervisor import call as call_mod

@@ -175,7 +175,7 @@ def test_watch_runs_again_on_save_and_stops_cleanly_on_ctrl_c(work):
     process = subprocess.Popen(
         [TOOLPOOL, "run", "w.py", "f", "--watch", "--json"],
         cwd=cwd,
-        env=env,
+        env={**env, "PYTHONFAULTHANDLER": "1"},  # SIGABRT writes every thread's stack (below)
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -194,7 +194,13 @@ def test_watch_runs_again_on_save_and_stops_cleanly_on_ctrl_c(work):
         (cwd / "w.py").write_text("def f(conv):\n    return 'three'\n")
         assert json.loads(process.stdout.readline())["action"] == {"content": "three"}
         os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole process group
-        assert process.wait(20) == 0
+        try:
+            code = process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)  # faulthandler: where every thread is stuck
+            process.wait(10)
+            pytest.fail(f"no exit 30 s after Ctrl-C; its threads:\n{process.stderr.read()[-8000:]}")
+        assert code == 0
         errors = process.stderr.read()
         assert errors.strip() == "toolpool run: w.py has no function 'f'; it defines: g", errors
     finally:

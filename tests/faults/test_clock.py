@@ -33,7 +33,7 @@ from worker.client import ToolpoolClient
 
 # Every place sandbox/ and worker/ may read the wall clock, and why it is not a deadline.
 WALL_CLOCK_TIMESTAMPS = {
-    ("worker/store/base.py", "now_ms"): "created_ms / updated_ms columns: shown to people, never compared",
+    ("worker/store/base.py", "now_ms"): "created_ms / updated_ms columns: shown to people, never compared"
 }
 
 DAY = 86_400.0

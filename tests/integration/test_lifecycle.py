@@ -12,16 +12,7 @@ import psutil
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.integration.harness import (
-    ORCH_TOKEN,
-    TOOLS,
-    ServerProcess,
-    auth,
-    deploy,
-    execute,
-    reason,
-    write_config,
-)
+from tests.integration.harness import ORCH_TOKEN, TOOLS, ServerProcess, auth, deploy, execute, reason, write_config
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
 from worker.client import ToolpoolClient

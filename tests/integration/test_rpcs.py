@@ -61,12 +61,7 @@ def test_compile_errors_name_each_file_and_line_and_store_nothing(running, versi
 
 
 @pytest.mark.parametrize(
-    "files, field",
-    [
-        ({}, "files"),
-        ({"../evil.py": "x = 1\n"}, "files["),
-        ({"tools.txt": "x = 1\n"}, "files["),
-    ],
+    "files, field", [({}, "files"), ({"../evil.py": "x = 1\n"}, "files["), ({"tools.txt": "x = 1\n"}, "files[")]
 )
 def test_deploy_refuses_malformed_bundles(running, files, field):
     error = rpc_error(deploy, running.stub, "acme", files)

@@ -7,14 +7,7 @@ import json
 import grpc
 import pytest
 
-from worker.client import (
-    SERVICE_NAME,
-    ToolpoolCallError,
-    _may_have_run,
-    _retry_delay,
-    channel_options,
-    replicas_target,
-)
+from worker.client import SERVICE_NAME, ToolpoolCallError, _may_have_run, _retry_delay, channel_options, replicas_target
 
 pytestmark = pytest.mark.unit  # no server, whatever the directory says
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from sandbox.errors import ConfinementUnavailable, InvalidInput, PoolUnavailable
 from sandbox.result import ErrorInfo, Result, Status, Usage
+from toolpool._wire import result_from_proto
 from worker import translate
 from worker.client import ToolpoolCallError, _may_have_run, _retry_delay
 from worker.errors import (
@@ -79,7 +80,7 @@ results = st.builds(
 @given(results)
 def test_result_survives_the_wire_exactly(result):
     message = translate.result_to_proto(result)
-    back = translate.result_from_proto(type(message).FromString(message.SerializeToString()))
+    back = result_from_proto(type(message).FromString(message.SerializeToString()))
     # The client's Result (toolpool.Result) holds the supervisor's exactly, field for field.
     assert dataclasses.asdict(back) == dataclasses.asdict(result)
     assert back.status.value == result.status.value

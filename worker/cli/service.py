@@ -42,15 +42,7 @@ import click
 import grpc
 
 from worker.cli.common import ToolpoolSubgroup, client_options, command, egress_options, json_option, pool_options
-from worker.cli.errors import (
-    EXIT_OK,
-    EXIT_TOOL_FAILED,
-    BadInput,
-    CliError,
-    NoConfinement,
-    ServiceFailed,
-    StoreFailed,
-)
+from worker.cli.errors import EXIT_OK, EXIT_TOOL_FAILED, BadInput, CliError, NoConfinement, ServiceFailed, StoreFailed
 from worker.cli.inputs import egress_from_flags, load_conversation, load_json_file, resolve_token
 from worker.cli.output import (
     iso_utc,

@@ -26,8 +26,9 @@ from worker import observability, translate
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
 from worker.auth import Authenticator
+from worker.checks import CALL_ID_RE, TENANT_RE, check_name
 from worker.config import ClientConfig
-from worker.service import CALL_ID_RE, TENANT_RE, ToolService, check_name
+from worker.service import ToolService
 
 log = logging.getLogger("toolpool.servicer")
 

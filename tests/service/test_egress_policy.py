@@ -10,9 +10,10 @@ from sandbox.egress.policy import EgressPolicy
 from worker import translate
 from worker.admission import Admission, AdmissionLimits
 from worker.auth import Authenticator
+from worker.checks import check_egress_policy
 from worker.config import ConfigError, load_config
 from worker.errors import InvalidArgument, PermissionDenied
-from worker.service import ToolService, check_egress_policy
+from worker.service import ToolService
 from worker.store.crypto import Keyring, new_key_text, parse_keys
 from worker.store.sqlite import SQLiteStore
 

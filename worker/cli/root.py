@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from worker.cli import demo, service, tool
+from worker.cli import demo, service, tenant, tool
 from worker.cli.common import ToolpoolCommand
 from worker.cli.errors import EXIT_INTERRUPTED, EXIT_OK, CliError, one_line
 
@@ -67,7 +67,7 @@ def cli() -> None:
 
 
 def _register_commands() -> None:
-    for command in (*tool.COMMANDS, *service.COMMANDS, demo.demo):
+    for command in (*tool.COMMANDS, *service.COMMANDS, *tenant.COMMANDS, demo.demo):
         cli.add_command(command)
 
 

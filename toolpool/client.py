@@ -87,7 +87,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -98,7 +97,17 @@ import grpc
 
 from toolpool import _wire
 from toolpool._trace import outgoing_trace_metadata
+from toolpool.channels import SERVICE_CONFIG as SERVICE_CONFIG
+from toolpool.channels import SERVICE_NAME as SERVICE_NAME
+from toolpool.channels import channel_options as channel_options
+from toolpool.channels import default_channel_options as default_channel_options
+from toolpool.channels import replicas_target as replicas_target
 from toolpool.result import Result
+from toolpool.retries import MAX_ATTEMPTS as MAX_ATTEMPTS
+from toolpool.retries import STORAGE_UNAVAILABLE as STORAGE_UNAVAILABLE
+from toolpool.retries import Budget, call_error, may_have_run, retry_delay
+from toolpool.retries import CallError as CallError
+from toolpool.retries import CompileFailed as CompileFailed
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
 from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
 
@@ -107,90 +116,11 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT_S = 10.0
 REPLY_SLACK_S = 1.0
-MAX_ATTEMPTS = 5
 # Re-sends of a bundle for one call. round_robin may send the re-sent bundle to one
 # replica and the retried call to another that lacks it too; each Deploy adds the bundle
 # to one more replica (content-addressed, idempotent), so a few rounds always converge.
 MAX_RESENDS = 8
-SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ToolPool"].full_name
-_NOT_STARTED_UNAVAILABLE = frozenset({"DRAINING", "POOL_UNAVAILABLE"})
-STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"  # refused before running; never retried (see the module docstring)
 _MISSING = frozenset({"VERSION_NOT_FOUND", "ALIAS_NOT_FOUND"})
-# gRPC's load-balancing policies fail a pick with these texts when no replica is
-# connected; such an RPC was never written to any connection (see the module docstring).
-_PICK_FAILURES = ("connections to all backends failing", "failed to connect to all addresses")
-
-SERVICE_CONFIG = {
-    "loadBalancingConfig": [{"round_robin": {}}],
-    # Subchannels whose replica reports NOT_SERVING (draining) are taken out of the rotation.
-    "healthCheckConfig": {"serviceName": SERVICE_NAME},
-}
-
-
-def default_channel_options() -> list[tuple[str, Any]]:
-    """Channel options for a fleet of replicas: round_robin, health checks, keepalive."""
-    return [
-        ("grpc.service_config", json.dumps(SERVICE_CONFIG)),
-        # Notice a replica that vanished without closing its connections (a node lost).
-        ("grpc.keepalive_time_ms", 30_000),
-        ("grpc.keepalive_timeout_ms", 10_000),
-        ("grpc.keepalive_permit_without_calls", 1),
-        # A restarted replica is back within seconds; the default back-off grows to 120 s.
-        ("grpc.initial_reconnect_backoff_ms", 250),
-        ("grpc.min_reconnect_backoff_ms", 250),
-        ("grpc.max_reconnect_backoff_ms", 5_000),
-        # Re-resolve a headless Service's name soon after a replica goes away.
-        ("grpc.dns_min_time_between_resolutions_ms", 5_000),
-    ]
-
-
-def channel_options(options: Sequence[tuple[str, Any]] = ()) -> list[tuple[str, Any]]:
-    """The defaults with the caller's options taking precedence, key by key."""
-    given = {key for key, _ in options}
-    if "grpc.lb_policy_name" in given:  # the caller chose a policy: let it stand alone
-        given.add("grpc.service_config")
-    return [(k, v) for k, v in default_channel_options() if k not in given] + list(options)
-
-
-def replicas_target(addresses: Sequence[str]) -> str:
-    """A target naming several replicas, for round_robin: ``ipv4:a:p,b:p`` (or ``ipv6:``)."""
-    if not addresses:
-        raise ValueError("give at least one address")
-    scheme = "ipv6" if all(a.startswith("[") for a in addresses) else "ipv4"
-    return f"{scheme}:" + ",".join(addresses)
-
-
-class CallError(Exception):
-    """An RPC failed. ``reason`` is the server's toolpool-reason (None if it sent none)."""
-
-    def __init__(
-        self,
-        code: grpc.StatusCode,
-        message: str,
-        *,
-        reason: str | None = None,
-        retry_after_ms: int | None = None,
-        may_have_run: bool = False,
-    ):
-        super().__init__(f"{code.name}: {message}")
-        self.code = code
-        self.message = message
-        self.reason = reason
-        self.retry_after_ms = retry_after_ms
-        self.may_have_run = may_have_run
-
-    @property
-    def never_sent(self) -> bool:
-        """gRPC reached no replica at all (see ``_never_sent``): nothing listens at the target."""
-        return _never_sent(self)
-
-
-class CompileFailed(Exception):
-    """Deploy refused the bundle; ``errors`` lists (file, line, message). Nothing was stored."""
-
-    def __init__(self, errors: Sequence[pb.CompileError]):
-        self.errors = [(e.file, e.line, e.message) for e in errors]
-        super().__init__("; ".join(f"{f}:{line}: {m}" for f, line, m in self.errors))
 
 
 @dataclass(frozen=True)
@@ -205,59 +135,6 @@ class Executed:
     result: Result
     version_id: str
     call_id: str
-
-
-def _call_error(error: grpc.RpcError, *, may_have_run: bool) -> CallError:
-    code = error.code() if callable(getattr(error, "code", None)) else grpc.StatusCode.UNKNOWN
-    details = error.details() if callable(getattr(error, "details", None)) else str(error)
-    return CallError(
-        code,
-        details or "",
-        reason=_wire.error_reason(error),
-        retry_after_ms=_wire.retry_after_ms(error),
-        may_have_run=may_have_run,
-    )
-
-
-class _Budget:
-    """The whole call's deadline, on the monotonic clock."""
-
-    def __init__(self, timeout_s: float):
-        self.deadline = time.monotonic() + timeout_s
-
-    def remaining(self) -> float:
-        return self.deadline - time.monotonic()
-
-
-def _retry_delay(error: CallError, attempt: int, *, idempotent: bool) -> float | None:
-    """Seconds to wait before trying again, or None when a retry is not safe or useful.
-
-    A call gRPC never sent (no replica connected: all restarting, or the channel still in
-    its reconnect back-off) is tried again until the call's own budget runs out, not
-    ``MAX_ATTEMPTS`` times: nothing ran, and a replica that comes back within the budget
-    can still answer it."""
-    backoff: float = min(1.0, 0.05 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
-    if _never_sent(error):
-        return backoff
-    if attempt >= MAX_ATTEMPTS:
-        return None
-    if error.code is grpc.StatusCode.RESOURCE_EXHAUSTED and error.reason in ("OVERLOADED", "TENANT_LIMIT"):
-        hint = (error.retry_after_ms or 0) / 1000
-        return max(hint, 0.0) * (1 + random.random() / 4) or backoff
-    if error.code is grpc.StatusCode.UNAVAILABLE and error.reason == STORAGE_UNAVAILABLE:
-        return None
-    if error.code is grpc.StatusCode.UNAVAILABLE and (
-        idempotent or error.reason in _NOT_STARTED_UNAVAILABLE or _never_sent(error)
-    ):
-        return backoff
-    return None
-
-
-def _never_sent(error: CallError) -> bool:
-    """gRPC failed the pick: no replica was connected, the request was never written."""
-    return (
-        error.code is grpc.StatusCode.UNAVAILABLE and error.reason is None and error.message.startswith(_PICK_FAILURES)
-    )
 
 
 class _Bundles:
@@ -308,12 +185,12 @@ def _execute_request(
     return request
 
 
-def _budget_for(timeout: float | None, deadline_ms: int | None, default: float) -> _Budget:
+def _budget_for(timeout: float | None, deadline_ms: int | None, default: float) -> Budget:
     if timeout is not None:
-        return _Budget(timeout)
+        return Budget(timeout)
     if deadline_ms:
-        return _Budget(deadline_ms / 1000 + REPLY_SLACK_S)
-    return _Budget(default)
+        return Budget(deadline_ms / 1000 + REPLY_SLACK_S)
+    return Budget(default)
 
 
 def _deploy_outcome(response: pb.DeployResponse) -> Deployment:
@@ -373,7 +250,7 @@ class Client:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def _call(self, method: Callable[..., Any], request: Any, budget: _Budget, *, idempotent: bool) -> Any:
+    def _call(self, method: Callable[..., Any], request: Any, budget: Budget, *, idempotent: bool) -> Any:
         attempt = 0
         while True:
             attempt += 1
@@ -384,11 +261,11 @@ class Client:
             try:
                 return method(request, timeout=remaining, metadata=self._metadata + outgoing_trace_metadata())
             except grpc.RpcError as rpc_error:
-                error = _call_error(rpc_error, may_have_run=not idempotent)
-                delay = _retry_delay(error, attempt, idempotent=idempotent)
+                error = call_error(rpc_error, may_have_run=not idempotent)
+                delay = retry_delay(error, attempt, idempotent=idempotent)
                 if delay is None or delay >= budget.remaining():
                     if not idempotent:
-                        error.may_have_run = _may_have_run(error)
+                        error.may_have_run = may_have_run(error)
                     raise error from None
                 time.sleep(delay)
 
@@ -397,7 +274,7 @@ class Client:
     ) -> Deployment:
         """Deploys the bundle; raises CompileFailed with per-file, per-line errors."""
         request = pb.DeployRequest(tenant=tenant, files=_wire.files_to_proto(dict(files)), alias=alias or "")
-        response = self._call(self._stub.Deploy, request, _Budget(timeout or self._default_timeout), idempotent=True)
+        response = self._call(self._stub.Deploy, request, Budget(timeout or self._default_timeout), idempotent=True)
         deployment = _deploy_outcome(response)
         self._bundles.remember(tenant, deployment.version_id, files, alias)
         return deployment
@@ -458,7 +335,7 @@ class Client:
         raise AssertionError("unreachable")
 
     def _redeploy(
-        self, tenant: str, files: Mapping[str, str], version_id: str | None, alias: str | None, budget: _Budget
+        self, tenant: str, files: Mapping[str, str], version_id: str | None, alias: str | None, budget: Budget
     ) -> None:
         request = pb.DeployRequest(tenant=tenant, files=_wire.files_to_proto(dict(files)), alias=alias or "")
         deployment = _deploy_outcome(self._call(self._stub.Deploy, request, budget, idempotent=True))
@@ -468,14 +345,14 @@ class Client:
     def set_secret(self, tenant: str, name: str, value: str, *, timeout: float | None = None) -> bool:
         request = pb.SetSecretRequest(tenant=tenant, name=name, value=value)
         response: pb.SetSecretResponse = self._call(
-            self._stub.SetSecret, request, _Budget(timeout or self._default_timeout), idempotent=True
+            self._stub.SetSecret, request, Budget(timeout or self._default_timeout), idempotent=True
         )
         return response.created
 
     def delete_secret(self, tenant: str, name: str, *, timeout: float | None = None) -> bool:
         request = pb.DeleteSecretRequest(tenant=tenant, name=name)
         response: pb.DeleteSecretResponse = self._call(
-            self._stub.DeleteSecret, request, _Budget(timeout or self._default_timeout), idempotent=True
+            self._stub.DeleteSecret, request, Budget(timeout or self._default_timeout), idempotent=True
         )
         return response.deleted
 
@@ -483,7 +360,7 @@ class Client:
         request = pb.ListSecretNamesRequest(tenant=tenant)
         return list(
             self._call(
-                self._stub.ListSecretNames, request, _Budget(timeout or self._default_timeout), idempotent=True
+                self._stub.ListSecretNames, request, Budget(timeout or self._default_timeout), idempotent=True
             ).names
         )
 
@@ -494,14 +371,14 @@ class Client:
         (else PERMISSION_DENIED, reason OPERATOR_ONLY). Returns the policy as stored."""
         request = _egress_request(tenant, policy)
         return _egress_policy(
-            self._call(self._stub.SetEgressPolicy, request, _Budget(timeout or self._default_timeout), idempotent=True)
+            self._call(self._stub.SetEgressPolicy, request, Budget(timeout or self._default_timeout), idempotent=True)
         )
 
     def get_egress_policy(self, tenant: str, *, timeout: float | None = None) -> dict[str, Any] | None:
         """The tenant's egress policy as stored, or None: no outbound HTTP."""
         request = pb.GetEgressPolicyRequest(tenant=tenant)
         return _egress_policy(
-            self._call(self._stub.GetEgressPolicy, request, _Budget(timeout or self._default_timeout), idempotent=True)
+            self._call(self._stub.GetEgressPolicy, request, Budget(timeout or self._default_timeout), idempotent=True)
         )
 
     def get_version(
@@ -519,7 +396,7 @@ class Client:
         else:
             request.version_id = version_id or ""
         response: pb.GetVersionResponse = self._call(
-            self._stub.GetVersion, request, _Budget(timeout or self._default_timeout), idempotent=True
+            self._stub.GetVersion, request, Budget(timeout or self._default_timeout), idempotent=True
         )
         return response
 
@@ -527,26 +404,9 @@ class Client:
         request = pb.ListVersionsRequest(tenant=tenant)
         return list(
             self._call(
-                self._stub.ListVersions, request, _Budget(timeout or self._default_timeout), idempotent=True
+                self._stub.ListVersions, request, Budget(timeout or self._default_timeout), idempotent=True
             ).versions
         )
-
-
-def _may_have_run(error: CallError) -> bool:
-    """Whether a failed Execute may have run the tool: only a server's explicit 'did not start' says no."""
-    if error.code in (
-        grpc.StatusCode.RESOURCE_EXHAUSTED,
-        grpc.StatusCode.INVALID_ARGUMENT,
-        grpc.StatusCode.NOT_FOUND,
-        grpc.StatusCode.UNAUTHENTICATED,
-        grpc.StatusCode.PERMISSION_DENIED,
-    ):
-        return False
-    if error.code is grpc.StatusCode.UNAVAILABLE and (
-        error.reason in _NOT_STARTED_UNAVAILABLE or error.reason == STORAGE_UNAVAILABLE or _never_sent(error)
-    ):
-        return False
-    return not (error.code is grpc.StatusCode.DEADLINE_EXCEEDED and error.reason == "DEADLINE_TOO_SHORT")
 
 
 def _check_redeployed(deployment: Deployment, version_id: str | None) -> None:
@@ -589,7 +449,7 @@ class AsyncClient:
     async def __aexit__(self, *exc: Any) -> None:
         await self.close()
 
-    async def _call(self, method: Callable[..., Any], request: Any, budget: _Budget, *, idempotent: bool) -> Any:
+    async def _call(self, method: Callable[..., Any], request: Any, budget: Budget, *, idempotent: bool) -> Any:
         attempt = 0
         while True:
             attempt += 1
@@ -600,11 +460,11 @@ class AsyncClient:
             try:
                 return await method(request, timeout=remaining, metadata=self._metadata + outgoing_trace_metadata())
             except grpc.aio.AioRpcError as rpc_error:
-                error = _call_error(rpc_error, may_have_run=not idempotent)
-                delay = _retry_delay(error, attempt, idempotent=idempotent)
+                error = call_error(rpc_error, may_have_run=not idempotent)
+                delay = retry_delay(error, attempt, idempotent=idempotent)
                 if delay is None or delay >= budget.remaining():
                     if not idempotent:
-                        error.may_have_run = _may_have_run(error)
+                        error.may_have_run = may_have_run(error)
                     raise error from None
                 await asyncio.sleep(delay)
 
@@ -613,7 +473,7 @@ class AsyncClient:
     ) -> Deployment:
         request = pb.DeployRequest(tenant=tenant, files=_wire.files_to_proto(dict(files)), alias=alias or "")
         response = await self._call(
-            self._stub.Deploy, request, _Budget(timeout or self._default_timeout), idempotent=True
+            self._stub.Deploy, request, Budget(timeout or self._default_timeout), idempotent=True
         )
         deployment = _deploy_outcome(response)
         self._bundles.remember(tenant, deployment.version_id, files, alias)
@@ -681,14 +541,14 @@ class AsyncClient:
     async def set_secret(self, tenant: str, name: str, value: str, *, timeout: float | None = None) -> bool:
         request = pb.SetSecretRequest(tenant=tenant, name=name, value=value)
         response: pb.SetSecretResponse = await self._call(
-            self._stub.SetSecret, request, _Budget(timeout or self._default_timeout), idempotent=True
+            self._stub.SetSecret, request, Budget(timeout or self._default_timeout), idempotent=True
         )
         return response.created
 
     async def delete_secret(self, tenant: str, name: str, *, timeout: float | None = None) -> bool:
         request = pb.DeleteSecretRequest(tenant=tenant, name=name)
         response: pb.DeleteSecretResponse = await self._call(
-            self._stub.DeleteSecret, request, _Budget(timeout or self._default_timeout), idempotent=True
+            self._stub.DeleteSecret, request, Budget(timeout or self._default_timeout), idempotent=True
         )
         return response.deleted
 
@@ -697,7 +557,7 @@ class AsyncClient:
         return list(
             (
                 await self._call(
-                    self._stub.ListSecretNames, request, _Budget(timeout or self._default_timeout), idempotent=True
+                    self._stub.ListSecretNames, request, Budget(timeout or self._default_timeout), idempotent=True
                 )
             ).names
         )
@@ -708,7 +568,7 @@ class AsyncClient:
         request = _egress_request(tenant, policy)
         return _egress_policy(
             await self._call(
-                self._stub.SetEgressPolicy, request, _Budget(timeout or self._default_timeout), idempotent=True
+                self._stub.SetEgressPolicy, request, Budget(timeout or self._default_timeout), idempotent=True
             )
         )
 
@@ -716,6 +576,6 @@ class AsyncClient:
         request = pb.GetEgressPolicyRequest(tenant=tenant)
         return _egress_policy(
             await self._call(
-                self._stub.GetEgressPolicy, request, _Budget(timeout or self._default_timeout), idempotent=True
+                self._stub.GetEgressPolicy, request, Budget(timeout or self._default_timeout), idempotent=True
             )
         )

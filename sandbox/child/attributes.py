@@ -9,6 +9,10 @@ refuses, every spelling refuses, because they all call ``AttributeGuard.get``/``
 Names are compared as exact ``str`` values: a ``str`` subclass is copied to an exact str
 first, so its ``__eq__``/``__hash__`` never take part.
 
+Over 600 lines because it is one security decision: the guard and the descriptors and
+tables it reads at each access are reviewed together, and a reader checking that no
+spelling gets past it should not have to follow it across files.
+
 What it trusts: the policy's door list and the tables in ``sandbox/policy_tables.py``,
 and ``sandbox/child/toolobjects.py`` for what the tool defined. Nothing about ``obj``.
 

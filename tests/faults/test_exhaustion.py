@@ -23,7 +23,7 @@ import time
 
 import psutil
 
-from tests.faults import support
+from tests.faults import host, support
 from tests.faults.support import FaultServer
 from worker._proto.toolpool.v1 import toolpool_pb2_grpc as pb_grpc
 
@@ -101,16 +101,16 @@ def test_when_file_descriptors_run_out_every_call_is_answered_and_the_server_rec
 
 
 def test_when_the_process_table_is_full_every_call_is_answered_and_the_server_recovers(tmp_path):
-    support.require_root()
-    with support.pids_cgroup() as cgroup:
+    host.require_root()
+    with host.pids_cgroup() as cgroup:
 
         @contextlib.contextmanager
         def process_table_full(_pid: int):
-            support.set_pids_max(cgroup, support.pids_current(cgroup))  # no new thread, no new process
+            host.set_pids_max(cgroup, host.pids_current(cgroup))  # no new thread, no new process
             try:
                 yield
             finally:
-                support.set_pids_max(cgroup, "max")
+                host.set_pids_max(cgroup, "max")
 
         server = FaultServer(support.write_fault_config(tmp_path, pool=POOL, admission=ADMISSION), cgroup=cgroup)
         survive(server, process_table_full, "with the process table full", warm_up_calls=2)

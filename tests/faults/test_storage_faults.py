@@ -23,7 +23,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from tests.faults import support
+from tests.faults import host, support
 from tests.faults.support import FaultServer
 from tests.integration.harness import auth, make_server
 from worker._proto.toolpool.v1 import toolpool_pb2 as pb
@@ -75,8 +75,8 @@ def assert_deployed_tools_run(stub: pb_grpc.ToolPoolStub, version: str) -> None:
 
 
 def test_a_full_disk_refuses_deploys_clearly_while_deployed_tools_run(tmp_path):
-    support.require_root()
-    with support.tmpfs("4m") as disk:
+    host.require_root()
+    with host.tmpfs("4m") as disk:
         server = FaultServer(
             support.write_fault_config(tmp_path, db_path=disk / "toolpool.db", pool={"ready_children": 2})
         )
@@ -84,7 +84,7 @@ def test_a_full_disk_refuses_deploys_clearly_while_deployed_tools_run(tmp_path):
             with server.channel() as channel:
                 stub = pb_grpc.ToolPoolStub(channel)
                 version = prepare(stub)
-                filler = support.fill(disk)
+                filler = host.fill(disk)
                 assert_writes_refused(stub, "full")
                 assert_deployed_tools_run(stub, version)
                 assert server.alive()
@@ -98,8 +98,8 @@ def test_a_full_disk_refuses_deploys_clearly_while_deployed_tools_run(tmp_path):
 
 @pytest.mark.parametrize("stop", ["SIGTERM", "SIGKILL"])
 def test_a_server_restarted_on_a_full_disk_serves_what_was_deployed(tmp_path, stop):
-    support.require_root()
-    with support.tmpfs("4m") as disk:
+    host.require_root()
+    with host.tmpfs("4m") as disk:
         config = support.write_fault_config(tmp_path, db_path=disk / "toolpool.db", pool={"ready_children": 2})
         first = FaultServer(config)
         try:
@@ -111,7 +111,7 @@ def test_a_server_restarted_on_a_full_disk_serves_what_was_deployed(tmp_path, st
                 first.sigkill()
         finally:
             first.kill()
-        filler = support.fill(disk)
+        filler = host.fill(disk)
         second = FaultServer(config)  # must start: refusing to would stop every tenant's tools
         try:
             with second.channel() as channel:
@@ -127,7 +127,7 @@ def test_a_server_restarted_on_a_full_disk_serves_what_was_deployed(tmp_path, st
 
 
 def test_a_read_only_database_serves_deployed_tools_and_refuses_writes(tmp_path):
-    support.require_root()
+    host.require_root()
     data = tmp_path / "data"
     first = FaultServer(support.write_fault_config(tmp_path / "rw", db_path=data / "toolpool.db"))
     try:
@@ -136,7 +136,7 @@ def test_a_read_only_database_serves_deployed_tools_and_refuses_writes(tmp_path)
         assert first.terminate() == 0
     finally:
         first.kill()
-    with support.read_only_view(data) as view:
+    with host.read_only_view(data) as view:
         server = FaultServer(support.write_fault_config(tmp_path / "ro", db_path=view / "toolpool.db"))
         try:
             with server.channel() as channel:

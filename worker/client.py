@@ -21,6 +21,9 @@ from toolpool.client import (  # noqa: F401 - re-exports
 from toolpool.client import AsyncClient as AsyncToolpoolClient
 from toolpool.client import CallError as ToolpoolCallError
 from toolpool.client import Client as ToolpoolClient
+from toolpool.retries import may_have_run as _may_have_run  # noqa: F401 - the old private names, for tests
+from toolpool.retries import never_sent_error as _never_sent  # noqa: F401
+from toolpool.retries import retry_delay as _retry_delay  # noqa: F401
 
 __all__ = [
     "AsyncToolpoolClient",

@@ -42,19 +42,9 @@ WORKLOAD = "start_function"
 def _round(
     driver: drivers.Driver, concurrency: int, duration_s: float, seed: int, progress: loadgen.Progress
 ) -> dict[str, Any]:
-    from bench import workloads
-
-    run = loadgen.closed_loop(
-        driver,
-        workloads.workload(WORKLOAD),
-        concurrency=concurrency,
-        duration_s=duration_s,
-        run_id=f"{driver.name}/{WORKLOAD}/closed@{concurrency}",
-        workload=WORKLOAD,
-        seed=seed,
-        progress=progress,
+    s = loadgen.closed_summary(
+        driver, WORKLOAD, concurrency=concurrency, duration_s=duration_s, seed=seed, progress=progress
     )
-    s = run.summary(cdf=False)
     ok = s["verdicts"].get("ok", 0)
     return {
         "calls": s["completed"],

@@ -40,7 +40,7 @@ from typing import Any
 
 import psutil
 
-from bench import drivers, loadgen, report, workloads
+from bench import drivers, loadgen, report
 
 SECTION_NAME = "cpu-floor"
 TARGET_RATIO = 2.0
@@ -121,17 +121,7 @@ def _process_cpu(driver: drivers.GrpcDriver) -> dict[str, float]:
 
 
 def _closed(driver: drivers.Driver, concurrency: int, duration_s: float, seed: int) -> dict[str, Any]:
-    run = loadgen.closed_loop(
-        driver,
-        workloads.workload(WORKLOAD),
-        concurrency=concurrency,
-        duration_s=duration_s,
-        run_id=f"{driver.name}/{WORKLOAD}/closed@{concurrency}",
-        workload=WORKLOAD,
-        seed=seed,
-        progress=loadgen.Progress(False),
-    )
-    return run.summary(cdf=False)
+    return loadgen.closed_summary(driver, WORKLOAD, concurrency=concurrency, duration_s=duration_s, seed=seed)
 
 
 def _grpc_round(driver: drivers.GrpcDriver, concurrency: int, duration_s: float, seed: int) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import stats
+from bench import stats, workloads
 from bench.drivers import Driver
 from bench.workloads import Call
 
@@ -425,3 +425,20 @@ def step(
         "knee_rate": knee,
         "max_throughput_seen": max((s["throughput"] or 0) for s in steps) if steps else None,
     }
+
+
+def closed_summary(
+    driver: Driver, workload: str, *, concurrency: int, duration_s: float, seed: int, progress: Progress | None = None
+) -> dict[str, Any]:
+    """One closed loop of the named workload, summarized (no CDF): the benches' common round."""
+    run = closed_loop(
+        driver,
+        workloads.workload(workload),
+        concurrency=concurrency,
+        duration_s=duration_s,
+        run_id=f"{driver.name}/{workload}/closed@{concurrency}",
+        workload=workload,
+        seed=seed,
+        progress=progress,
+    )
+    return run.summary(cdf=False)

@@ -192,6 +192,25 @@ def test_noisy_compares_cpu_groups_on_and_off(tmp_path):
     assert "## Noisy neighbour: tenant B's greeting while tenant A spins" in results.read_text()
 
 
+@pytest.mark.serial  # it measures CPU per call: alone on the machine
+def test_cpu_floor_measures_the_call_the_floor_and_the_echo_and_splits_the_server_by_phase(tmp_path):
+    """``python -m bench cpu-floor``: CPU per call over gRPC against the fork floor plus a bare
+    echo, by process, and the server's CPU by phase from a sampled run; its own section."""
+    results = tmp_path / "RESULTS.md"
+    command = [sys.executable, "-m", "bench", "--out", str(tmp_path), "cpu-floor", "--rounds", "1"]
+    command += ["--duration", "1", "--floor-n", "20", "--results", str(results)]
+    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"bench cpu-floor failed:\n{proc.stdout}\n{proc.stderr}"
+    figures = json.loads((tmp_path / "cpu-floor.json").read_text())["cpu_floor"]
+    assert figures["grpc_cpu_ms"] > figures["floor_cpu_ms"] > 0 and figures["echo_cpu_ms"] > 0, figures
+    assert figures["ratio"] == round(figures["grpc_cpu_ms"] / (figures["floor_cpu_ms"] + figures["echo_cpu_ms"]), 2)
+    assert set(figures["by_process"]) == {"client (bench process)", "server", "template", "children"}
+    assert figures["by_process"]["children"] > 0 and figures["template_rss_mb"] > 0, figures
+    phases = figures["phases"]["per_call_ms"]
+    assert phases.get("pool: hand-off, manager, reap", 0) > 0 and phases.get("gRPC, Python side", 0) > 0, phases
+    assert "## CPU per fresh call over gRPC against the fork floor and a bare echo" in results.read_text()
+
+
 # -- the edX codejail baseline (bench/codejail_driver.py) ------------------------------------------
 
 

@@ -108,3 +108,14 @@ def egress_options(func: Callable[..., Any]) -> Callable[..., Any]:
         "*.example.com; https on its default port unless a scheme or port is given. "
         "An address needs --allow-address.",
     )(func)
+
+
+config_option = click.option(
+    "--config",
+    "config_file",
+    metavar="FILE",
+    envvar="TOOLPOOL_CONFIG",
+    show_envvar=True,
+    help="TOML configuration file.",
+)
+"""``--config FILE`` (TOOLPOOL_CONFIG): the commands that read the service's configuration."""

@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from worker.cli.common import command
+from worker.cli.common import command, config_option
 
 TENANT = "demo"
 
@@ -128,14 +128,7 @@ def run_demo(target: str, token: str) -> bool:
 
 
 @command("demo", short_help="Start the service on its embedded defaults and send it real calls.")
-@click.option(
-    "--config",
-    "config_file",
-    metavar="FILE",
-    envvar="TOOLPOOL_CONFIG",
-    show_envvar=True,
-    help="TOML configuration file.",
-)
+@config_option
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default 50051; 0 picks a free one).")
 @click.option(
     "--state-dir",

@@ -35,7 +35,7 @@ from typing import Any
 import click
 import grpc
 
-from worker.cli.common import client_options, command, json_option, pool_options
+from worker.cli.common import client_options, command, config_option, json_option, pool_options
 from worker.cli.errors import EXIT_OK, EXIT_TOOL_FAILED, BadInput, CliError, NoConfinement, ServiceFailed, StoreFailed
 from worker.cli.inputs import load_conversation, load_json_file, resolve_token
 from worker.cli.output import (
@@ -128,14 +128,7 @@ def _announce(config: Any) -> Any:
 
 
 @command("serve", short_help="Run the gRPC service (embedded defaults: 127.0.0.1:50051, SQLite).")
-@click.option(
-    "--config",
-    "config_file",
-    metavar="FILE",
-    envvar="TOOLPOOL_CONFIG",
-    show_envvar=True,
-    help="TOML configuration file.",
-)
+@config_option
 @click.option("--host", help="Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port (default 50051; 0 picks a free one).")
 @click.option(

@@ -20,7 +20,7 @@ from typing import Any
 import click
 import grpc
 
-from worker.cli.common import ToolpoolSubgroup, client_options, egress_options, json_option
+from worker.cli.common import ToolpoolSubgroup, client_options, config_option, egress_options, json_option
 from worker.cli.errors import EXIT_OK, BadInput, ServiceFailed, StoreFailed
 from worker.cli.inputs import egress_from_flags
 from worker.cli.output import print_json, print_lines, wants_json
@@ -112,14 +112,7 @@ def secret_list(tenant: str, target: str, token: str | None, token_file: str | N
 
 
 @secret.command("rotate-key", short_help="Re-wrap every secret under the primary master key (on the store).")
-@click.option(
-    "--config",
-    "config_file",
-    metavar="FILE",
-    envvar="TOOLPOOL_CONFIG",
-    show_envvar=True,
-    help="TOML configuration file.",
-)
+@config_option
 @click.option("--store", "store_url", metavar="URL", help="Store URL (also TOOLPOOL_STORE_URL).")
 def secret_rotate_key(config_file: str | None, store_url: str | None) -> int:
     """With the new master key configured first in secrets.key (the old ones after it),

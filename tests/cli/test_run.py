@@ -176,6 +176,9 @@ def test_watch_runs_again_on_save_and_stops_cleanly_on_ctrl_c(work):
         [TOOLPOOL, "run", "w.py", "f", "--watch", "--json"],
         cwd=cwd,
         env={**env, "PYTHONFAULTHANDLER": "1"},  # SIGABRT writes every thread's stack (below)
+        # As from a terminal: a runner (an xdist worker, CI) may ignore SIGINT, and a child
+        # inherits that, so Python would never raise KeyboardInterrupt.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -70,7 +70,8 @@ case "$cmd" in
         if [ $# -gt 0 ]; then
             exec "$VENV/bin/python" -m pytest "$@"
         fi
-        # The whole suite (what .ci/run runs). Checks that need no test run go here, first.
+        # The whole suite (what .ci/run runs). Checks that run no test (linters, type checks)
+        # go here, before the tests, in this no-argument form only.
 
         # Two pytest runs: every test not marked serial, on two workers (a file's tests stay on
         # one worker, so its module fixtures start once; the machines here have two cores), then

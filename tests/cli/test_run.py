@@ -169,6 +169,7 @@ def test_bad_input_is_one_line_and_exit_2(work, args, expected):
     assert done.stdout == ""
 
 
+@pytest.mark.serial  # signal timing: under parallel load the Ctrl-C once ended the watch with exit 2
 def test_watch_runs_again_on_save_and_stops_cleanly_on_ctrl_c(work):
     env, cwd = work
     (cwd / "w.py").write_text("def f(conv):\n    return 'one'\n")

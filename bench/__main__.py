@@ -372,16 +372,13 @@ def main(argv: list[str] | None = None) -> int:
 
         return import_time.run(args_list[1:])
     top, rest = _split_top(args_list)
-    if rest[:1] == ["cpu-floor"]:
-        from bench import cpu_floor
+    if rest[:1] in (["cpu-floor"], ["state-sweep"]):
+        from bench import cpu_floor, state_sweep
 
+        # Commands with their own parser: main(argv, out, results) in their module.
+        command = {"cpu-floor": cpu_floor.main, "state-sweep": state_sweep.main}[rest[0]]
         out = Path(top[top.index("--out") + 1]) if "--out" in top else DEFAULT_OUT
-        return cpu_floor.main(rest[1:], out, DEFAULT_RESULTS)
-    if rest[:1] == ["state-sweep"]:
-        from bench import state_sweep
-
-        out = Path(top[top.index("--out") + 1]) if "--out" in top else DEFAULT_OUT
-        return state_sweep.main(rest[1:], out, DEFAULT_RESULTS)
+        return command(rest[1:], out, DEFAULT_RESULTS)
     if not any(
         a in COMMANDS and not (i and args_list[i - 1] in ("--drivers", "--driver")) for i, a in enumerate(args_list)
     ) and not any(a in ("-h", "--help") for a in args_list):

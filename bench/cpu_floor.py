@@ -90,22 +90,18 @@ def fork_floor(n: int) -> dict[str, float]:
     return json.loads(out.stdout)
 
 
-def _template(server: psutil.Process | None) -> psutil.Process | None:
-    if server is None:
+def _template(driver: drivers.GrpcDriver) -> psutil.Process | None:
+    pid = driver.template_pid()
+    try:
+        return psutil.Process(pid) if pid is not None else None
+    except psutil.Error:
         return None
-    for child in server.children():
-        try:
-            if "sandbox.template" in " ".join(child.cmdline()):
-                return child
-        except psutil.Error:
-            continue
-    return None
 
 
 def _process_cpu(driver: drivers.GrpcDriver) -> dict[str, float]:
     """Cumulative CPU seconds: the server itself, the template itself, its reaped children."""
     server = driver._server_process()
-    template = _template(server)
+    template = _template(driver)
     figures = {"server": 0.0, "template": 0.0, "children": 0.0}
     try:
         if server is not None:
@@ -182,7 +178,7 @@ def run(out: Path, *, rounds: int, duration_s: float, concurrency: int, floor_n:
                 }
             )
             results["floor"].append(fork_floor(floor_n))
-        template = _template(grpc._server_process())
+        template = _template(grpc)
         if template is not None:
             template_rss_mb = round(template.memory_info().rss / 2**20, 1)
     finally:

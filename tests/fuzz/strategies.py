@@ -14,6 +14,8 @@ import json
 from hypothesis import assume
 from hypothesis import strategies as st
 
+from sandbox.supervisor.normalize import CONVERSATION_KEYS
+
 # -- names and scalars ------------------------------------------------------------------------
 
 ASCII_PRINTABLE = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
@@ -79,20 +81,8 @@ JSON_VALUES = st.recursive(
     max_leaves=25,
 )
 
-_CONVERSATION_KEYS = [
-    "state",
-    "env",
-    "channel_type",
-    "caller_number",
-    "callee_number",
-    "sip_headers",
-    "integration_attributes",
-    "variants",
-    "variant",
-    "secrets",
-    "unknown_key",
-    "__class__",
-]
+# Every key the service knows, and two it must refuse.
+_CONVERSATION_KEYS = [*CONVERSATION_KEYS, "unknown_key", "__class__"]
 
 
 def _deep(n: int, kind: str) -> str:
